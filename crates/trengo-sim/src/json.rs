@@ -1,0 +1,521 @@
+//! Trengo's JSON shapes (../shared/trengo-api.md §3 and §5), written as the server's own structs.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::world::*;
+
+/// `2021-12-06 12:09:14`: lists and show responses.
+pub fn list_ts(ts: Ts) -> String {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// `2021-12-06T12:09:14.000000Z`: model responses of writes.
+pub fn iso_ts(ts: Ts) -> String {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}
+
+/// Which timestamp format a response uses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TsStyle {
+    List,
+    Iso,
+}
+
+impl TsStyle {
+    pub fn fmt(self, ts: Ts) -> String {
+        match self {
+            TsStyle::List => list_ts(ts),
+            TsStyle::Iso => iso_ts(ts),
+        }
+    }
+}
+
+fn abbr(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct UserOut<'a> {
+    id: u64,
+    first_name: &'a str,
+    last_name: &'a str,
+    name: String,
+    full_name: String,
+    email: &'a str,
+    abbr: String,
+    phone: Option<&'a str>,
+    color: &'a str,
+    locale_code: &'a str,
+    status: &'static str,
+    user_status: &'static str,
+    authorization: &'a str,
+    is_online: u8,
+    timezone: &'a str,
+    created_at: String,
+}
+
+pub fn user(u: &User) -> UserOut<'_> {
+    UserOut {
+        id: u.id,
+        first_name: &u.first_name,
+        last_name: &u.last_name,
+        name: u.full_name(),
+        full_name: u.full_name(),
+        email: &u.email,
+        abbr: abbr(&u.full_name()),
+        phone: u.phone.as_deref(),
+        color: &u.color,
+        locale_code: &u.locale_code,
+        status: "ACTIVE",
+        user_status: if u.is_online { "ONLINE" } else { "OFFLINE" },
+        authorization: &u.authorization,
+        // Trengo sends some booleans as 0/1.
+        is_online: u.is_online as u8,
+        timezone: &u.timezone,
+        created_at: list_ts(u.created_at),
+    }
+}
+
+pub fn team(w: &World, t: &Team) -> Value {
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "users": t.user_ids.iter().filter_map(|id| w.users.get(id)).map(user).collect::<Vec<_>>(),
+        "channels": t.channel_ids.iter().filter_map(|id| w.channels.get(id)).map(channel).collect::<Vec<_>>(),
+    })
+}
+
+#[derive(Serialize)]
+pub struct LabelOut<'a> {
+    id: u64,
+    name: &'a str,
+    slug: &'a str,
+    color: &'a str,
+    sort_order: u32,
+    archived: bool,
+}
+
+pub fn label(l: &Label) -> LabelOut<'_> {
+    LabelOut {
+        id: l.id,
+        name: &l.name,
+        slug: &l.slug,
+        color: &l.color,
+        sort_order: l.sort_order,
+        archived: l.archived,
+    }
+}
+
+pub fn custom_field(f: &CustomField) -> Value {
+    json!({
+        "id": f.id,
+        "title": f.title,
+        "type": f.entity,
+        "field_type": f.field_type,
+        "is_required": f.is_required,
+        "items": f.items.iter().map(|(id, v)| json!({"id": id, "value": v})).collect::<Vec<_>>(),
+    })
+}
+
+#[derive(Serialize)]
+pub struct ChannelOut<'a> {
+    id: u64,
+    name: &'a str,
+    title: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    status: &'a str,
+}
+
+pub fn channel(c: &Channel) -> ChannelOut<'_> {
+    ChannelOut {
+        id: c.id,
+        name: &c.name,
+        title: &c.title,
+        kind: &c.kind,
+        status: &c.status,
+    }
+}
+
+pub fn ticket_result(r: &TicketResult) -> Value {
+    json!({"id": r.id, "name": r.name, "sort_order": r.sort_order})
+}
+
+#[derive(Serialize)]
+pub struct ContactOut<'a> {
+    id: u64,
+    name: &'a str,
+    full_name: &'a str,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    formatted_phone: Option<&'a str>,
+    identifier: &'a str,
+    abbr: String,
+    color: &'a str,
+    avatar: Option<&'a str>,
+    profile_image: Option<&'a str>,
+    is_phone: bool,
+    is_private: bool,
+    display_name: &'a str,
+    /// `null` when nothing is set, else `{"<field id>": "value"}`.
+    custom_field_data: Option<serde_json::Map<String, Value>>,
+    /// Every CONTACT field's title → its value, null when unset.
+    formatted_custom_field_data: serde_json::Map<String, Value>,
+    profile: [(); 0],
+    channels: Vec<ChannelOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notes: Option<Vec<Value>>,
+    groups: Vec<Value>,
+}
+
+pub fn contact<'a>(w: &'a World, c: &'a Contact, with_notes: bool) -> ContactOut<'a> {
+    let custom_field_data = (!c.fields.is_empty()).then(|| {
+        c.fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
+            .collect()
+    });
+    let formatted_custom_field_data = w
+        .fields
+        .values()
+        .filter(|f| f.entity == "CONTACT")
+        .map(|f| {
+            (
+                f.title.clone(),
+                c.fields
+                    .get(&f.id)
+                    .map(|v| Value::String(v.clone()))
+                    .unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    ContactOut {
+        id: c.id,
+        name: &c.name,
+        full_name: &c.name,
+        email: c.email.as_deref(),
+        phone: c.phone.as_deref(),
+        formatted_phone: c.phone.as_deref(),
+        identifier: &c.identifier,
+        abbr: abbr(&c.name),
+        color: &c.color,
+        avatar: None,
+        profile_image: None,
+        is_phone: c.email.is_none(),
+        is_private: c.is_private,
+        display_name: &c.name,
+        custom_field_data,
+        formatted_custom_field_data,
+        profile: [],
+        channels: c.channel_ids.iter().filter_map(|id| w.channels.get(id)).map(channel).collect(),
+        notes: with_notes.then(|| {
+            c.notes
+                .iter()
+                .map(|n| json!({"id": n.id, "note": n.note, "user_id": n.user_id, "created_at": list_ts(n.created_at)}))
+                .collect()
+        }),
+        groups: vec![],
+    }
+}
+
+#[derive(Serialize)]
+pub struct AttachmentOut<'a> {
+    id: u64,
+    client_name: &'a str,
+    full_url: String,
+    mime_type: &'a str,
+    size: u64,
+}
+
+fn attachments(m: &Message) -> Vec<AttachmentOut<'_>> {
+    m.attachments
+        .iter()
+        .map(|a| AttachmentOut {
+            id: a.id,
+            client_name: &a.name,
+            full_url: format!("https://assets.trengo.test/media/{}/{}", a.id, a.name),
+            mime_type: &a.mime_type,
+            size: a.size,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct LatestMessageOut<'a> {
+    id: u64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    message: &'a str,
+    created_at: String,
+    attachments: Vec<AttachmentOut<'a>>,
+}
+
+/// `latest_message` is an object in lists and a timestamp string in the create response.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Latest<'a> {
+    Object(LatestMessageOut<'a>),
+    Timestamp(String),
+    None(Option<()>),
+}
+
+#[derive(Serialize)]
+pub struct LabelRef<'a> {
+    id: u64,
+    name: &'a str,
+    color: &'a str,
+}
+
+#[derive(Serialize)]
+#[allow(non_snake_case)]
+pub struct TicketOut<'a> {
+    id: u64,
+    status: &'static str,
+    subject: Option<&'a str>,
+    closed_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+    assigned_at: Option<String>,
+    user_id: Option<u64>,
+    team_id: Option<u64>,
+    contact_id: u64,
+    channel_id: u64,
+    ticket_result_id: Option<u64>,
+    contact: Option<ContactOut<'a>>,
+    channel: Option<ChannelOut<'a>>,
+    channelMeta: Option<()>,
+    latest_message: Latest<'a>,
+    labels: Vec<LabelRef<'a>>,
+    custom_data: Option<()>,
+    custom_field_data: Option<serde_json::Map<String, Value>>,
+    messages_count: usize,
+}
+
+/// A ticket as lists and `GET /tickets/{id}` show it (`List`), or as a write's model response (`Iso`).
+pub fn ticket<'a>(
+    w: &'a World,
+    t: &'a Ticket,
+    style: TsStyle,
+    latest_as_string: bool,
+) -> TicketOut<'a> {
+    let latest = match t.messages.last() {
+        None => Latest::None(None),
+        Some(m) if latest_as_string => Latest::Timestamp(style.fmt(m.created_at)),
+        Some(m) => Latest::Object(LatestMessageOut {
+            id: m.id,
+            kind: m.kind.as_str(),
+            message: &m.body,
+            created_at: style.fmt(m.created_at),
+            attachments: attachments(m),
+        }),
+    };
+    TicketOut {
+        id: t.id,
+        status: t.status.as_str(),
+        subject: t.subject.as_deref(),
+        closed_at: t.closed_at.map(|x| style.fmt(x)),
+        created_at: style.fmt(t.created_at),
+        updated_at: style.fmt(t.updated_at),
+        assigned_at: t.assigned_at.map(|x| style.fmt(x)),
+        user_id: t.user_id,
+        team_id: t.team_id,
+        contact_id: t.contact_id,
+        channel_id: t.channel_id,
+        ticket_result_id: t.ticket_result_id,
+        contact: w.contacts.get(&t.contact_id).map(|c| contact(w, c, false)),
+        channel: w.channels.get(&t.channel_id).map(channel),
+        channelMeta: None,
+        latest_message: latest,
+        labels: t
+            .label_ids
+            .iter()
+            .filter_map(|id| w.labels.get(id))
+            .map(|l| LabelRef {
+                id: l.id,
+                name: &l.name,
+                color: &l.color,
+            })
+            .collect(),
+        custom_data: None,
+        custom_field_data: (!t.fields.is_empty()).then(|| {
+            t.fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
+                .collect()
+        }),
+        messages_count: t.messages.len(),
+    }
+}
+
+#[derive(Serialize)]
+pub struct MessageOut<'a> {
+    id: u64,
+    ticket_id: u64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    body_type: &'static str,
+    message: &'a str,
+    created_at: String,
+    updated_at: String,
+    user_id: Option<u64>,
+    contact: Option<ContactOut<'a>>,
+    agent: Option<UserOut<'a>>,
+    attachments: Vec<AttachmentOut<'a>>,
+    is_auto_reply: bool,
+}
+
+pub fn message<'a>(w: &'a World, t: &'a Ticket, m: &'a Message, style: TsStyle) -> MessageOut<'a> {
+    MessageOut {
+        id: m.id,
+        ticket_id: t.id,
+        kind: m.kind.as_str(),
+        body_type: "TEXT",
+        message: &m.body,
+        created_at: style.fmt(m.created_at),
+        updated_at: style.fmt(m.created_at),
+        user_id: m.user_id,
+        contact: (m.kind == MessageKind::Inbound)
+            .then(|| w.contacts.get(&t.contact_id).map(|c| contact(w, c, false)))
+            .flatten(),
+        agent: m.user_id.and_then(|u| w.users.get(&u)).map(user),
+        attachments: attachments(m),
+        is_auto_reply: m.is_auto_reply,
+    }
+}
+
+// ---- pagination envelopes (§3) ----
+
+#[derive(Serialize)]
+pub struct Links {
+    first: String,
+    last: Option<String>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct MetaLink {
+    url: Option<String>,
+    label: String,
+    active: bool,
+}
+
+#[derive(Serialize)]
+pub struct Meta {
+    current_page: u64,
+    from: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_page: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    links: Option<Vec<MetaLink>>,
+    path: String,
+    per_page: u64,
+    to: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<u64>,
+}
+
+#[derive(Serialize)]
+pub struct Envelope<T> {
+    data: Vec<T>,
+    links: Links,
+    meta: Meta,
+}
+
+/// Laravel's links carry only `page`: other query parameters are not kept, so a client must not
+/// follow `links.next` blindly for a filtered list.
+fn page_url(path: &str, page: u64) -> String {
+    format!("{path}?page={page}")
+}
+
+/// The simple envelope (tickets, contacts, messages): no `last_page`, no `total`, `links.last` null.
+/// The only end signal is `links.next == null`.
+pub fn simple<T>(
+    path: String,
+    page: u64,
+    per_page: u64,
+    data: Vec<T>,
+    has_more: bool,
+) -> Envelope<T> {
+    let n = data.len() as u64;
+    let from = (n > 0).then_some((page - 1) * per_page + 1);
+    Envelope {
+        links: Links {
+            first: page_url(&path, 1),
+            last: None,
+            prev: (page > 1).then(|| page_url(&path, page - 1)),
+            next: has_more.then(|| page_url(&path, page + 1)),
+        },
+        meta: Meta {
+            current_page: page,
+            from,
+            last_page: None,
+            links: None,
+            per_page,
+            to: from.map(|f| f + n - 1),
+            total: None,
+            path,
+        },
+        data,
+    }
+}
+
+/// The length-aware envelope (labels, users, teams, custom fields, …).
+pub fn length_aware<T>(
+    path: String,
+    page: u64,
+    per_page: u64,
+    data: Vec<T>,
+    total: u64,
+) -> Envelope<T> {
+    let n = data.len() as u64;
+    let last_page = total.div_ceil(per_page).max(1);
+    let from = (n > 0).then_some((page - 1) * per_page + 1);
+    let mut links = vec![MetaLink {
+        url: (page > 1).then(|| page_url(&path, page - 1)),
+        label: "&laquo; Previous".into(),
+        active: false,
+    }];
+    for p in 1..=last_page {
+        links.push(MetaLink {
+            url: Some(page_url(&path, p)),
+            label: p.to_string(),
+            active: p == page,
+        });
+    }
+    links.push(MetaLink {
+        url: (page < last_page).then(|| page_url(&path, page + 1)),
+        label: "Next &raquo;".into(),
+        active: false,
+    });
+    Envelope {
+        links: Links {
+            first: page_url(&path, 1),
+            last: Some(page_url(&path, last_page)),
+            prev: (page > 1).then(|| page_url(&path, page - 1)),
+            next: (page < last_page).then(|| page_url(&path, page + 1)),
+        },
+        meta: Meta {
+            current_page: page,
+            from,
+            last_page: Some(last_page),
+            links: Some(links),
+            per_page,
+            to: from.map(|f| f + n - 1),
+            total: Some(total),
+            path,
+        },
+        data,
+    }
+}

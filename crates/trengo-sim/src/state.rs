@@ -1,0 +1,172 @@
+//! The simulator's shared state: the workspace, the limiter, faults, and what it has seen.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::gate::{Faults, Mutation, Stats, Window};
+use crate::lookup::LookupFaults;
+use crate::rng::Rng;
+use crate::seed::{self, CustomerSeed};
+use crate::world::{Ts, World};
+use crate::SimConfig;
+
+pub struct SimState {
+    pub(crate) config: SimConfig,
+    anchor: Ts,
+    pub(crate) world: Mutex<World>,
+    pub(crate) customers: Mutex<(HashMap<String, CustomerSeed>, u64)>,
+    /// token → user id
+    pub(crate) tokens: HashMap<String, u64>,
+    pub(crate) limiter: Mutex<Limiter>,
+    pub(crate) faults: Mutex<FaultState>,
+    pub(crate) lookup_faults: Mutex<LookupFaults>,
+    pub(crate) mutations: Mutex<Vec<Mutation>>,
+    pub(crate) stats: Mutex<Stats>,
+    /// Raw request paths the lookup service received.
+    pub(crate) lookups: Mutex<Vec<String>>,
+}
+
+pub(crate) struct Limiter {
+    pub limit: u32,
+    pub window: std::time::Duration,
+    pub windows: HashMap<String, Window>,
+}
+
+pub(crate) struct FaultState {
+    pub cfg: Faults,
+    pub rng: Rng,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl SimState {
+    pub(crate) fn new(config: SimConfig) -> SimState {
+        let anchor = config
+            .anchor
+            .unwrap_or_else(|| chrono::Utc::now().timestamp());
+        let seeded = seed::seed(config.seed, config.size, anchor);
+        let user_ids: Vec<u64> = seeded.world.users.keys().copied().collect();
+        let tokens = config
+            .tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), user_ids[i % user_ids.len()]))
+            .collect();
+        SimState {
+            anchor,
+            world: Mutex::new(seeded.world),
+            customers: Mutex::new((seeded.customers, seeded.max_customer_no)),
+            tokens,
+            limiter: Mutex::new(Limiter {
+                limit: config.rate_limit,
+                window: config.window,
+                windows: HashMap::new(),
+            }),
+            faults: Mutex::new(FaultState {
+                rng: Rng::new(config.faults.seed),
+                cfg: config.faults.clone(),
+            }),
+            lookup_faults: Mutex::new(config.lookup.clone()),
+            mutations: Mutex::new(vec![]),
+            stats: Mutex::new(Stats::default()),
+            lookups: Mutex::new(vec![]),
+            config,
+        }
+    }
+
+    /// The workspace, locked. Keep the guard short: every request waits on it.
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        lock(&self.world)
+    }
+
+    pub fn now(&self) -> Ts {
+        chrono::Utc::now().timestamp().max(self.anchor)
+    }
+
+    /// The user a token belongs to.
+    pub fn user_of_token(&self, token: &str) -> Option<u64> {
+        self.tokens.get(token).copied()
+    }
+
+    pub fn mutations(&self) -> Vec<Mutation> {
+        lock(&self.mutations).clone()
+    }
+
+    pub fn stats(&self) -> Stats {
+        lock(&self.stats).clone()
+    }
+
+    pub fn faults(&self) -> Faults {
+        lock(&self.faults).cfg.clone()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        let mut f = lock(&self.faults);
+        f.rng = Rng::new(faults.seed);
+        f.cfg = faults;
+    }
+
+    pub fn lookup_faults(&self) -> LookupFaults {
+        lock(&self.lookup_faults).clone()
+    }
+
+    pub fn set_lookup_faults(&self, faults: LookupFaults) {
+        *lock(&self.lookup_faults) = faults;
+    }
+
+    /// Changes the rate limit at runtime; current windows start over.
+    pub fn set_rate_limit(&self, limit: u32, window: std::time::Duration) {
+        let mut l = lock(&self.limiter);
+        l.limit = limit;
+        l.window = window;
+        l.windows.clear();
+    }
+
+    pub fn rate_limit(&self) -> (u32, std::time::Duration) {
+        let l = lock(&self.limiter);
+        (l.limit, l.window)
+    }
+
+    pub fn lookups(&self) -> Vec<String> {
+        lock(&self.lookups).clone()
+    }
+
+    /// Back to the seeded workspace, with empty logs, stats and rate windows; faults off.
+    pub fn reset(&self) {
+        let seeded = seed::seed(self.config.seed, self.config.size, self.anchor);
+        *lock(&self.world) = seeded.world;
+        *lock(&self.customers) = (seeded.customers, seeded.max_customer_no);
+        lock(&self.mutations).clear();
+        *lock(&self.stats) = Stats::default();
+        lock(&self.lookups).clear();
+        {
+            let mut l = lock(&self.limiter);
+            l.limit = self.config.rate_limit;
+            l.window = self.config.window;
+            l.windows.clear();
+        }
+        self.set_faults(Faults::default());
+        self.set_lookup_faults(LookupFaults::default());
+    }
+
+    pub(crate) fn lock_limiter(&self) -> MutexGuard<'_, Limiter> {
+        lock(&self.limiter)
+    }
+    pub(crate) fn lock_faults(&self) -> MutexGuard<'_, FaultState> {
+        lock(&self.faults)
+    }
+    pub(crate) fn lock_stats(&self) -> MutexGuard<'_, Stats> {
+        lock(&self.stats)
+    }
+    pub(crate) fn lock_mutations(&self) -> MutexGuard<'_, Vec<Mutation>> {
+        lock(&self.mutations)
+    }
+    pub(crate) fn lock_lookups(&self) -> MutexGuard<'_, Vec<String>> {
+        lock(&self.lookups)
+    }
+    pub(crate) fn lock_customers(&self) -> MutexGuard<'_, (HashMap<String, CustomerSeed>, u64)> {
+        lock(&self.customers)
+    }
+}
