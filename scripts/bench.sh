@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Every benchmark, in release builds; each prints its figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet -p trengo-sim -p trengo-api --examples
+echo "== simulator throughput"
+cargo run --release --quiet -p trengo-sim --example throughput -- 5
+echo "== request budget at 1,200/min (200 per 10 s), N = 600"
+cargo run --release --quiet -p trengo-api --example budget_bench -- 200 10 600
+if [ "${BENCH_REAL_PACE:-0}" = 1 ]; then
+  echo "== request budget at Trengo's real 120/min, one minute"
+  cargo run --release --quiet -p trengo-api --example budget_bench -- 120 60 120
+fi
