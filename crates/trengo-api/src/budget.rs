@@ -8,9 +8,9 @@
 //! and the server's.
 //!
 //! Lanes are served in strict priority: Interactive > Watcher > Bulk > Sync. Background lanes are
-//! spaced evenly (window ÷ limit) and may fill the window only up to `limit − reserve`, so a call the
-//! user is waiting on finds a free slot at once, or at the next slot, even behind a thousand queued
-//! bulk requests. Answers re-sync the budget (`X-RateLimit-Limit`, `X-RateLimit-Remaining`: requests
+//! spaced evenly (window ÷ (limit − reserve)), every call the user makes pushes them back one slot,
+//! and they may fill the window only up to `limit − reserve`; so a call the user is waiting on finds
+//! a free slot at once, or at the next slot, even behind a thousand queued bulk requests. Answers re-sync the budget (`X-RateLimit-Limit`, `X-RateLimit-Remaining`: requests
 //! from elsewhere on the same token are counted) and a 429 stops every lane until `Retry-After`.
 
 use std::collections::{HashMap, VecDeque};
@@ -121,7 +121,10 @@ struct State {
     limit: u32,
     /// When requests were let through (and phantoms for requests seen from elsewhere); sorted.
     log: VecDeque<Instant>,
-    last_background: Option<Instant>,
+    /// The earliest time the next background request may go. Every grant, interactive ones
+    /// included, moves it one background slot on, so background work makes room for the user's
+    /// calls and sends stay evenly spread (which keeps expiries, and so free slots, evenly spread).
+    bg_next: Option<Instant>,
     blocked_until: Option<Instant>,
     queues: [VecDeque<u64>; 4],
     next_ticket: u64,
@@ -167,7 +170,7 @@ impl RequestBudget {
                 state: Mutex::new(State {
                     limit,
                     log: VecDeque::new(),
-                    last_background: None,
+                    bg_next: None,
                     blocked_until: None,
                     queues: Default::default(),
                     next_ticket: 0,
@@ -228,9 +231,8 @@ impl RequestBudget {
                 if let Turn::Go = turn {
                     st.queues[lane as usize].retain(|t| *t != ticket);
                     st.log.push_back(now);
-                    if lane != Lane::Interactive {
-                        st.last_background = Some(now);
-                    }
+                    let gap = self.background_gap(st.limit);
+                    st.bg_next = Some(st.bg_next.map_or(now, |b| b.max(now)) + gap);
                     st.granted += 1;
                     let w = &mut st.waits[lane as usize];
                     if w.len() == 1024 {
@@ -322,11 +324,16 @@ impl RequestBudget {
             at = at.max(st.log[st.log.len() - cap] + horizon);
         }
         if lane != Lane::Interactive {
-            if let Some(last) = st.last_background {
-                at = at.max(last + window / st.limit);
+            if let Some(b) = st.bg_next {
+                at = at.max(b);
             }
         }
         at
+    }
+
+    /// Background requests are spaced so that they, with the user's calls, fill `limit − reserve`.
+    fn background_gap(&self, limit: u32) -> Duration {
+        self.inner.cfg.window / (limit - self.reserve(limit)).max(1)
     }
 
     /// Feeds back what an answer said: the limit and what is left in Trengo's window, the time the
@@ -495,6 +502,31 @@ mod tests {
         let p = b.acquire(Lane::Interactive).await;
         assert_eq!(p.waited, Duration::ZERO, "the reserve slot is free");
         bulk.abort();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn frequent_interactive_calls_among_saturating_bulk_wait_at_most_a_slot() {
+        // Trengo's real 120 per minute; a call every 2 s is a quarter of the budget.
+        let b = budget(120, 60);
+        let bulk = {
+            let b = b.clone();
+            tokio::spawn(async move {
+                loop {
+                    b.acquire(Lane::Bulk).await;
+                }
+            })
+        };
+        let mut worst = Duration::ZERO;
+        for _ in 0..90 {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            worst = worst.max(b.acquire(Lane::Interactive).await.waited);
+        }
+        bulk.abort();
+        assert!(
+            worst <= Duration::from_millis(500),
+            "an interactive call waited {worst:?}"
+        );
+        assert!(b.state().used_in_window <= 120);
     }
 
     #[tokio::test(start_paused = true)]
