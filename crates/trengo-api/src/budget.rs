@@ -57,7 +57,7 @@ impl Default for BudgetConfig {
             limit: 120,
             window: Duration::from_secs(60),
             reserve: None,
-            margin: Duration::from_millis(100),
+            margin: Duration::from_millis(50),
         }
     }
 }
@@ -232,7 +232,12 @@ impl RequestBudget {
                     st.queues[lane as usize].retain(|t| *t != ticket);
                     st.log.push_back(now);
                     let gap = self.background_gap(st.limit);
-                    st.bg_next = Some(st.bg_next.map_or(now, |b| b.max(now)) + gap);
+                    // Stay on the grid when a timer fired a little late, so lateness does not add up.
+                    let base = match st.bg_next {
+                        Some(b) if b >= now || now.duration_since(b) < gap => b,
+                        _ => now,
+                    };
+                    st.bg_next = Some(base + gap);
                     st.granted += 1;
                     let w = &mut st.waits[lane as usize];
                     if w.len() == 1024 {

@@ -18,12 +18,14 @@ use chrono::Duration as ChronoDuration;
 use futures::TryStreamExt;
 use serde::Serialize;
 use serde_json::Value;
-use trengo_api::model as api;
+use trengo_api::model as tm;
 use trengo_api::{Assignee, Client, NewTicketContact, RawResponse, TicketQuery};
 
 pub use error::{Error, ErrorKind, Result};
 pub use mapping::Directory;
 pub use model::*;
+/// The Trengo client underneath, for what the unified shape does not cover.
+pub use trengo_api as api;
 
 use cursor::Position;
 
@@ -308,13 +310,15 @@ impl Unified {
             match s.to_ascii_lowercase().as_str() {
                 // Trengo has no filter for OPEN and ASSIGNED together: filtered here.
                 "open" => open_only = true,
-                "closed" => q.status = Some(api::TicketStatus::Closed),
-                "spam" | "invalid" => q.status = Some(api::TicketStatus::Invalid),
-                "assigned" => q.status = Some(api::TicketStatus::Assigned),
-                "unassigned" | "new" => q.status = Some(api::TicketStatus::Open),
-                other => return Err(Error::invalid(format!(
+                "closed" => q.status = Some(tm::TicketStatus::Closed),
+                "spam" | "invalid" => q.status = Some(tm::TicketStatus::Invalid),
+                "assigned" => q.status = Some(tm::TicketStatus::Assigned),
+                "unassigned" | "new" => q.status = Some(tm::TicketStatus::Open),
+                other => {
+                    return Err(Error::invalid(format!(
                     "unknown ticket status {other:?}: open, closed, spam, assigned or unassigned"
-                ))),
+                )))
+                }
             }
         }
         let ids = |v: &Option<String>, what: &str| -> Result<Vec<u64>> {
@@ -355,7 +359,7 @@ impl Unified {
                         !open_only
                             || matches!(
                                 t.status,
-                                api::TicketStatus::Open | api::TicketStatus::Assigned
+                                tm::TicketStatus::Open | tm::TicketStatus::Assigned
                             )
                     })
                     .filter(|t| since.is_none_or(|s| t.updated_at.is_none_or(|u| u >= s)))

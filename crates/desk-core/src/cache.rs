@@ -1,0 +1,982 @@
+//! The local cache: one SQLite file per workspace (WAL), migrations embedded. Writers take one
+//! transaction per page of a sync, so a crash leaves the cache consistent; readers never wait on
+//! Trengo.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use trengo_unified::model as u;
+use trengo_unified::Directory;
+
+use crate::error::{Error, Result};
+use crate::view::*;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone)]
+pub struct Cache {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+pub fn ts(t: Option<DateTime<Utc>>) -> Option<i64> {
+    t.map(|t| t.timestamp())
+}
+
+pub fn iso(t: Option<i64>) -> Option<String> {
+    t.and_then(|t| DateTime::from_timestamp(t, 0))
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+fn id(s: &str) -> i64 {
+    s.parse().unwrap_or(-1)
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let mut out: String = one_line.chars().take(max - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// A free-text query for FTS5: each word a quoted prefix, all required.
+pub fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| {
+            !c.is_alphanumeric() && c != '@' && c != '.' && c != '+' && c != '-' && c != '_'
+        })
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"*", w.replace('"', "")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+impl Cache {
+    /// Opens (creating if needed) the cache file and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Cache> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-32000");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Cache {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ---- settings ----
+
+    pub async fn setting<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|(v,)| serde_json::from_str(&v).ok()))
+    }
+
+    pub async fn set_setting<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        let v = serde_json::to_string(value).map_err(|e| Error::Invalid(e.to_string()))?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(v)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ---- writes (inside a transaction the caller holds) ----
+
+    pub async fn put_user(c: &mut SqliteConnection, x: &u::User, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO users (id, name, email, role, is_active, json, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET name=excluded.name, email=excluded.email, role=excluded.role,
+               is_active=excluded.is_active, json=excluded.json, synced_at=excluded.synced_at",
+        )
+        .bind(id(&x.id))
+        .bind(&x.name)
+        .bind(x.emails.first())
+        .bind(x.roles.first().map(|r| r.id.clone()))
+        .bind(x.is_active)
+        .bind(serde_json::to_string(x).unwrap_or_default())
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn put_team(c: &mut SqliteConnection, x: &u::Team, now: i64) -> Result<()> {
+        sqlx::query("INSERT INTO teams (id, name, json, synced_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, json=excluded.json, synced_at=excluded.synced_at")
+            .bind(id(&x.id))
+            .bind(&x.name)
+            .bind(serde_json::to_string(x).unwrap_or_default())
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("DELETE FROM team_members WHERE team_id = ?")
+            .bind(id(&x.id))
+            .execute(&mut *c)
+            .await?;
+        for m in &x.member_ids {
+            sqlx::query("INSERT OR IGNORE INTO team_members (team_id, user_id) VALUES (?, ?)")
+                .bind(id(&x.id))
+                .bind(id(m))
+                .execute(&mut *c)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn put_tag(c: &mut SqliteConnection, x: &u::Tag, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO tags (id, name, color, active, json, synced_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET name=excluded.name, color=excluded.color, active=excluded.active, json=excluded.json, synced_at=excluded.synced_at",
+        )
+        .bind(id(&x.id))
+        .bind(&x.name)
+        .bind(&x.color)
+        .bind(x.status == u::TagStatus::Active)
+        .bind(serde_json::to_string(x).unwrap_or_default())
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn put_field(c: &mut SqliteConnection, x: &u::Field, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO fields (id, name, label, entity_type, field_type, json, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET name=excluded.name, label=excluded.label, entity_type=excluded.entity_type,
+               field_type=excluded.field_type, json=excluded.json, synced_at=excluded.synced_at",
+        )
+        .bind(id(&x.id))
+        .bind(&x.name)
+        .bind(&x.label)
+        .bind(x.entity_type.as_str())
+        .bind(x.field_type.as_str())
+        .bind(serde_json::to_string(x).unwrap_or_default())
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn put_channel(
+        c: &mut SqliteConnection,
+        cid: u64,
+        name: &str,
+        kind: Option<&str>,
+        json: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO channels (id, name, kind, json, synced_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, kind=excluded.kind, json=excluded.json, synced_at=excluded.synced_at")
+            .bind(cid as i64)
+            .bind(name)
+            .bind(kind)
+            .bind(json)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn put_ticket_result(
+        c: &mut SqliteConnection,
+        rid: u64,
+        name: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO ticket_results (id, name, synced_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, synced_at=excluded.synced_at")
+            .bind(rid as i64)
+            .bind(name)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        Ok(())
+    }
+
+    /// Drops directory rows a complete read did not see (deleted in Trengo).
+    pub async fn drop_unseen(c: &mut SqliteConnection, table: &str, since: i64) -> Result<u64> {
+        let table = match table {
+            "users" | "teams" | "tags" | "fields" | "channels" | "ticket_results" => table,
+            other => return Err(Error::Invalid(format!("not a directory table: {other}"))),
+        };
+        if table == "teams" {
+            sqlx::query("DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE synced_at < ?)").bind(since).execute(&mut *c).await?;
+        }
+        let r = sqlx::query(&format!("DELETE FROM {table} WHERE synced_at < ?"))
+            .bind(since)
+            .execute(&mut *c)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    pub async fn put_contact(c: &mut SqliteConnection, x: &u::Contact, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO contacts (id, name, email, phone, identifier, json, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET name=excluded.name, email=excluded.email, phone=excluded.phone,
+               identifier=excluded.identifier, json=excluded.json, synced_at=excluded.synced_at",
+        )
+        .bind(id(&x.id))
+        .bind(&x.name)
+        .bind(x.emails.first().map(|e| e.email.clone()))
+        .bind(x.phones.first().map(|p| p.number.clone()))
+        .bind(&x.details)
+        .bind(serde_json::to_string(&u::Contact { remote_data: None, ..x.clone() }).unwrap_or_default())
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes a ticket, its tags and its search entry. `contact` is the full contact when the
+    /// caller has it (ticket lists embed it).
+    pub async fn put_ticket(
+        c: &mut SqliteConnection,
+        t: &u::Ticket,
+        in_working_set: bool,
+        now: i64,
+    ) -> Result<()> {
+        let tid = id(&t.id);
+        let preview = t.description.as_deref().map(|d| shorten(d, 200));
+        let lean = u::Ticket {
+            remote_data: None,
+            ..t.clone()
+        };
+        sqlx::query(
+            "INSERT INTO tickets (id, status, status_kind, subject, preview, contact_id, channel_id, user_id, team_id,
+                 created_at, updated_at, assigned_at, closed_at, last_message_at, in_working_set, json, synced_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET status=excluded.status, status_kind=excluded.status_kind, subject=excluded.subject,
+               preview=COALESCE(excluded.preview, tickets.preview), contact_id=excluded.contact_id, channel_id=excluded.channel_id,
+               user_id=excluded.user_id, team_id=excluded.team_id, created_at=excluded.created_at, updated_at=excluded.updated_at,
+               assigned_at=excluded.assigned_at, closed_at=excluded.closed_at,
+               last_message_at=COALESCE(excluded.last_message_at, tickets.last_message_at),
+               in_working_set=excluded.in_working_set, json=excluded.json, synced_at=excluded.synced_at",
+        )
+        .bind(tid)
+        .bind(&t.status.raw)
+        .bind(t.status.kind.as_str())
+        .bind(&t.name)
+        .bind(&preview)
+        .bind(t.contact.as_ref().map(|x| id(&x.id)))
+        .bind(t.channel.as_ref().map(|x| id(&x.id)))
+        .bind(t.assignees.first().map(|x| id(&x.id)))
+        .bind(t.team.as_ref().map(|x| id(&x.id)))
+        .bind(ts(t.created_at))
+        .bind(ts(t.updated_at))
+        .bind(ts(t.assigned_at))
+        .bind(ts(t.completed_at))
+        .bind(ts(t.last_message_at))
+        .bind(in_working_set)
+        .bind(serde_json::to_string(&lean).unwrap_or_default())
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = ?")
+            .bind(tid)
+            .execute(&mut *c)
+            .await?;
+        for g in &t.tags {
+            sqlx::query("INSERT OR IGNORE INTO ticket_tags (ticket_id, tag_id) VALUES (?, ?)")
+                .bind(tid)
+                .bind(id(&g.id))
+                .execute(&mut *c)
+                .await?;
+        }
+        let (cname, cemail, cident) = match &t.contact {
+            Some(x) => (x.name.clone(), x.email.clone(), x.phone.clone()),
+            None => (None, None, None),
+        };
+        sqlx::query("DELETE FROM ticket_fts WHERE rowid = ?")
+            .bind(tid)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(
+            "INSERT INTO ticket_fts (rowid, subject, preview, contact_name, contact_email, contact_identifier)
+             SELECT ?, ?, (SELECT preview FROM tickets WHERE id = ?), ?, ?, COALESCE(?, (SELECT identifier FROM contacts WHERE id = ?))",
+        )
+        .bind(tid)
+        .bind(&t.name)
+        .bind(tid)
+        .bind(cname)
+        .bind(cemail)
+        .bind(cident)
+        .bind(t.contact.as_ref().map(|x| id(&x.id)))
+        .execute(&mut *c)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn put_messages(
+        c: &mut SqliteConnection,
+        ticket_id: &str,
+        comments: &[u::Comment],
+        now: i64,
+    ) -> Result<()> {
+        let tid = id(ticket_id);
+        sqlx::query("DELETE FROM messages WHERE ticket_id = ?")
+            .bind(tid)
+            .execute(&mut *c)
+            .await?;
+        for m in comments {
+            let lean = u::Comment {
+                remote_data: None,
+                ..m.clone()
+            };
+            sqlx::query("INSERT OR REPLACE INTO messages (id, ticket_id, created_at, is_internal, json, synced_at) VALUES (?, ?, ?, ?, ?, ?)")
+                .bind(id(&m.id))
+                .bind(tid)
+                .bind(ts(m.created_at))
+                .bind(m.is_internal)
+                .bind(serde_json::to_string(&lean).unwrap_or_default())
+                .bind(now)
+                .execute(&mut *c)
+                .await?;
+        }
+        sqlx::query("UPDATE tickets SET messages_synced_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(tid)
+            .execute(&mut *c)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_sync_state(
+        c: &mut SqliteConnection,
+        resource: &str,
+        high_water: Option<i64>,
+        items: u32,
+        pages: u32,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sync_state (resource, high_water, last_complete_at, items, pages) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(resource) DO UPDATE SET high_water=COALESCE(excluded.high_water, sync_state.high_water),
+               last_complete_at=excluded.last_complete_at, items=excluded.items, pages=excluded.pages",
+        )
+        .bind(resource)
+        .bind(high_water)
+        .bind(now)
+        .bind(items as i64)
+        .bind(pages as i64)
+        .execute(&mut *c)
+        .await?;
+        Ok(())
+    }
+
+    // ---- reads ----
+
+    pub async fn high_water(&self, resource: &str) -> Result<Option<i64>> {
+        let r: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT high_water FROM sync_state WHERE resource = ?")
+                .bind(resource)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(r.and_then(|(h,)| h))
+    }
+
+    /// The ids of tickets currently in the working set.
+    pub async fn working_set_ids(&self) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM tickets WHERE in_working_set = 1")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(i,)| i).collect())
+    }
+
+    pub async fn mark_left_working_set(&self, ids: &[i64]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for i in ids {
+            sqlx::query("UPDATE tickets SET in_working_set = 0 WHERE id = ?")
+                .bind(i)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Names for the unified mapping, from the cache.
+    pub async fn directory(&self) -> Result<Directory> {
+        let mut d = Directory::default();
+        for r in sqlx::query("SELECT id, name, email FROM users")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            d.users
+                .insert(r.get::<i64, _>(0) as u64, (r.get(1), r.get(2)));
+        }
+        for r in sqlx::query("SELECT team_id, user_id FROM team_members")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            d.user_teams
+                .entry(r.get::<i64, _>(1) as u64)
+                .or_default()
+                .push(r.get::<i64, _>(0) as u64);
+        }
+        for r in sqlx::query("SELECT id, name FROM teams")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            d.teams.insert(r.get::<i64, _>(0) as u64, r.get(1));
+        }
+        for r in sqlx::query("SELECT id, name, color FROM tags")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            d.labels
+                .insert(r.get::<i64, _>(0) as u64, (r.get(1), r.get(2)));
+        }
+        for r in sqlx::query("SELECT id, name FROM channels")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            d.channels.insert(r.get::<i64, _>(0) as u64, r.get(1));
+        }
+        for (json,) in sqlx::query_as::<_, (String,)>("SELECT json FROM fields ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            if let Ok(f) = serde_json::from_str(&json) {
+                d.fields.push(f);
+            }
+        }
+        Ok(d)
+    }
+
+    pub async fn directory_lists(&self) -> Result<DirectoryLists> {
+        let mut members: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut user_teams: HashMap<i64, Vec<String>> = HashMap::new();
+        for r in sqlx::query("SELECT team_id, user_id FROM team_members ORDER BY team_id, user_id")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let (t, u): (i64, i64) = (r.get(0), r.get(1));
+            members.entry(t).or_default().push(u.to_string());
+            user_teams.entry(u).or_default().push(t.to_string());
+        }
+        let users =
+            sqlx::query("SELECT id, name, email, role FROM users ORDER BY name COLLATE NOCASE")
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    let i: i64 = r.get(0);
+                    UserItem {
+                        id: i.to_string(),
+                        name: r.get(1),
+                        email: r.get(2),
+                        role: r.get(3),
+                        team_ids: user_teams.remove(&i).unwrap_or_default(),
+                    }
+                })
+                .collect();
+        let teams = sqlx::query(
+            "SELECT t.id, t.name, (SELECT COUNT(*) FROM tickets k WHERE k.team_id = t.id AND k.in_working_set = 1 AND k.status_kind = 'open')
+             FROM teams t ORDER BY t.name COLLATE NOCASE",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let i: i64 = r.get(0);
+            TeamItem { id: i.to_string(), name: r.get(1), member_ids: members.remove(&i).unwrap_or_default(), open_count: r.get::<i64, _>(2) as u32 }
+        })
+        .collect();
+        let tags =
+            sqlx::query("SELECT id, name, color, active FROM tags ORDER BY name COLLATE NOCASE")
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|r| TagItem {
+                    id: r.get::<i64, _>(0).to_string(),
+                    name: r.get(1),
+                    color: r.get(2),
+                    active: r.get(3),
+                })
+                .collect();
+        let fields = sqlx::query_as::<_, (String,)>("SELECT json FROM fields ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .filter_map(|(j,)| serde_json::from_str::<u::Field>(&j).ok())
+            .map(|f| FieldDef {
+                id: f.id,
+                name: f.name,
+                label: f.label,
+                entity_type: f.entity_type.as_str().to_string(),
+                field_type: f.field_type.as_str().to_string(),
+                options: f.options.into_iter().map(|o| o.value).collect(),
+            })
+            .collect();
+        let channels = sqlx::query("SELECT id, name FROM channels ORDER BY name COLLATE NOCASE")
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| Named {
+                id: r.get::<i64, _>(0).to_string(),
+                name: r.get(1),
+            })
+            .collect();
+        Ok(DirectoryLists {
+            users,
+            teams,
+            tags,
+            fields,
+            channels,
+        })
+    }
+
+    fn filter_sql(f: &TicketFilter) -> Result<(String, Vec<FilterArg>)> {
+        let mut w = vec![];
+        let mut args = vec![];
+        match f.status.as_deref().unwrap_or("open") {
+            "open" => w.push("t.in_working_set = 1 AND t.status_kind = 'open'".to_string()),
+            "unassigned" => w.push("t.in_working_set = 1 AND t.status = 'OPEN'".to_string()),
+            "assigned" => w.push("t.in_working_set = 1 AND t.status = 'ASSIGNED'".to_string()),
+            "closed" => w.push("t.status_kind = 'closed'".to_string()),
+            "spam" => w.push("t.status_kind = 'spam'".to_string()),
+            "any" | "all" => {}
+            other => {
+                return Err(Error::Invalid(format!(
+                    "unknown status {other:?}: open, unassigned, assigned, closed, spam or any"
+                )))
+            }
+        }
+        let num = |v: &str, what: &str| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| Error::Invalid(format!("{what} {v:?} is not an id")))
+        };
+        if let Some(t) = &f.team_id {
+            w.push("t.team_id = ?".into());
+            args.push(FilterArg::Int(num(t, "team")?));
+        }
+        if let Some(a) = &f.assignee_id {
+            w.push("t.user_id = ?".into());
+            args.push(FilterArg::Int(num(a, "assignee")?));
+        }
+        if let Some(g) = &f.tag_id {
+            w.push("t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag_id = ?)".into());
+            args.push(FilterArg::Int(num(g, "tag")?));
+        }
+        if let Some(q) = f.text.as_deref().and_then(fts_query) {
+            w.push("t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)".into());
+            args.push(FilterArg::Text(q));
+        }
+        let clause = if w.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", w.join(" AND "))
+        };
+        Ok((clause, args))
+    }
+
+    /// Tickets matching a filter, one page, with the total.
+    pub async fn search(&self, f: &TicketFilter) -> Result<SearchResult> {
+        let (clause, args) = Self::filter_sql(f)?;
+        let order = match f.sort.as_deref().unwrap_or("updated") {
+            "updated" => "t.updated_at DESC, t.id DESC",
+            "updated_asc" => "t.updated_at ASC, t.id ASC",
+            "created" => "t.id DESC",
+            "created_asc" => "t.id ASC",
+            other => {
+                return Err(Error::Invalid(format!(
+                    "unknown sort {other:?}: updated, updated_asc, created or created_asc"
+                )))
+            }
+        };
+        let limit = if f.limit == 0 { 50 } else { f.limit.min(500) };
+        let sql = format!(
+            "SELECT t.id, t.subject, t.preview, t.status, t.status_kind, t.contact_id, c.name, t.team_id, tm.name, t.user_id, us.name,
+                    t.channel_id, ch.name, t.created_at, t.updated_at, t.in_working_set
+             FROM tickets t
+             LEFT JOIN contacts c ON c.id = t.contact_id
+             LEFT JOIN teams tm ON tm.id = t.team_id
+             LEFT JOIN users us ON us.id = t.user_id
+             LEFT JOIN channels ch ON ch.id = t.channel_id
+             {clause} ORDER BY {order} LIMIT ? OFFSET ?"
+        );
+        let mut q = sqlx::query(&sql);
+        for a in &args {
+            q = a.bind(q);
+        }
+        let rows = q
+            .bind(limit as i64)
+            .bind(f.offset as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out: Vec<TicketRow> = rows.iter().map(row_of).collect();
+        self.attach_tags(&mut out).await?;
+        let count_sql = format!("SELECT COUNT(*) FROM tickets t {clause}");
+        let mut cq = sqlx::query_scalar::<_, i64>(&count_sql);
+        for a in &args {
+            cq = a.bind_scalar(cq);
+        }
+        let total = cq.fetch_one(&self.pool).await? as u32;
+        Ok(SearchResult {
+            rows: out,
+            total,
+            offset: f.offset,
+        })
+    }
+
+    /// Every ticket id matching a filter (for a bulk selection of "all N matching").
+    pub async fn search_ids(&self, f: &TicketFilter) -> Result<Vec<String>> {
+        let (clause, args) = Self::filter_sql(f)?;
+        let sql =
+            format!("SELECT t.id FROM tickets t {clause} ORDER BY t.updated_at DESC, t.id DESC");
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for a in &args {
+            q = a.bind_scalar(q);
+        }
+        Ok(q.fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|i| i.to_string())
+            .collect())
+    }
+
+    async fn attach_tags(&self, rows: &mut [TicketRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let placeholders = vec!["?"; ids.len()].join(",");
+        let sql = format!(
+            "SELECT tt.ticket_id, g.id, g.name, g.color FROM ticket_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.ticket_id IN ({placeholders}) ORDER BY g.name COLLATE NOCASE"
+        );
+        let mut q = sqlx::query(&sql);
+        for i in &ids {
+            q = q.bind(id(i));
+        }
+        let mut by_ticket: HashMap<i64, Vec<TagChip>> = HashMap::new();
+        for r in q.fetch_all(&self.pool).await? {
+            by_ticket.entry(r.get(0)).or_default().push(TagChip {
+                id: r.get::<i64, _>(1).to_string(),
+                name: r.get(2),
+                color: r.get(3),
+            });
+        }
+        for row in rows.iter_mut() {
+            row.tags = by_ticket.remove(&id(&row.id)).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    pub async fn ticket_row(&self, ticket_id: &str) -> Result<Option<TicketRow>> {
+        let r = sqlx::query(
+            "SELECT t.id, t.subject, t.preview, t.status, t.status_kind, t.contact_id, c.name, t.team_id, tm.name, t.user_id, us.name,
+                    t.channel_id, ch.name, t.created_at, t.updated_at, t.in_working_set
+             FROM tickets t
+             LEFT JOIN contacts c ON c.id = t.contact_id
+             LEFT JOIN teams tm ON tm.id = t.team_id
+             LEFT JOIN users us ON us.id = t.user_id
+             LEFT JOIN channels ch ON ch.id = t.channel_id
+             WHERE t.id = ?",
+        )
+        .bind(id(ticket_id))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = r else { return Ok(None) };
+        let mut rows = vec![row_of(&r)];
+        self.attach_tags(&mut rows).await?;
+        Ok(rows.pop())
+    }
+
+    /// The unified ticket as cached.
+    pub async fn ticket(&self, ticket_id: &str) -> Result<Option<u::Ticket>> {
+        let r: Option<(String,)> = sqlx::query_as("SELECT json FROM tickets WHERE id = ?")
+            .bind(id(ticket_id))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.and_then(|(j,)| serde_json::from_str(&j).ok()))
+    }
+
+    pub async fn contact(&self, contact_id: &str) -> Result<Option<u::Contact>> {
+        let r: Option<(String,)> = sqlx::query_as("SELECT json FROM contacts WHERE id = ?")
+            .bind(id(contact_id))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.and_then(|(j,)| serde_json::from_str(&j).ok()))
+    }
+
+    /// A ticket with its contact card and thread, from the cache alone.
+    pub async fn ticket_context(&self, ticket_id: &str) -> Result<Option<TicketContext>> {
+        let Some(row) = self.ticket_row(ticket_id).await? else {
+            return Ok(None);
+        };
+        let t = self.ticket(ticket_id).await?;
+        let meta: (Option<i64>, i64) =
+            sqlx::query_as("SELECT messages_synced_at, synced_at FROM tickets WHERE id = ?")
+                .bind(id(ticket_id))
+                .fetch_one(&self.pool)
+                .await?;
+        let fields: Vec<u::Field> = sqlx::query_as::<_, (String,)>(
+            "SELECT json FROM fields WHERE entity_type = 'contact' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .filter_map(|(j,)| serde_json::from_str(&j).ok())
+        .collect();
+        let contact = match row.contact.as_ref() {
+            Some(c) => self.contact(&c.id).await?.map(|c| card(&c, &fields)),
+            None => None,
+        };
+        let mut messages: Vec<MessageView> = sqlx::query_as::<_, (String,)>(
+            "SELECT json FROM messages WHERE ticket_id = ? ORDER BY created_at, id",
+        )
+        .bind(id(ticket_id))
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .filter_map(|(j,)| serde_json::from_str::<u::Comment>(&j).ok())
+        .map(|m| message_view(&m))
+        .collect();
+        if messages.is_empty() {
+            // Only the latest message is known until the thread is read.
+            if let Some(t) = &t {
+                if let Some(d) = &t.description {
+                    messages.push(MessageView {
+                        id: format!("{}-latest", t.id),
+                        kind: "inbound".into(),
+                        author: None,
+                        body: d.clone(),
+                        created_at: t.last_message_at.map(|x| x.to_rfc3339()),
+                        attachments: vec![],
+                    });
+                }
+            }
+        }
+        Ok(Some(TicketContext {
+            ticket_url: t.and_then(|t| t.ticket_url),
+            ticket: row,
+            contact,
+            messages,
+            messages_synced_at: iso(meta.0),
+            synced_at: iso(Some(meta.1)),
+        }))
+    }
+
+    pub async fn freshness(&self) -> Result<Freshness> {
+        let last: Option<(Option<i64>,)> = sqlx::query_as(
+            "SELECT MIN(last_complete_at) FROM sync_state WHERE resource IN ('users', 'tickets')",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        let last = last.and_then(|(x,)| x);
+        let complete: (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM sync_state WHERE resource = 'tickets'")
+                .fetch_one(&self.pool)
+                .await?;
+        let (cached, ws): (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(in_working_set), 0) FROM tickets")
+                .fetch_one(&self.pool)
+                .await?;
+        let now = Utc::now().timestamp();
+        Ok(Freshness {
+            last_sync_at: iso(last),
+            age_secs: last.map(|l| (now - l).max(0) as u32),
+            tickets_cached: cached as u32,
+            working_set: ws as u32,
+            working_set_complete: complete.0 > 0,
+        })
+    }
+
+    /// By name, case-insensitive.
+    pub async fn find_team(&self, name: &str) -> Result<Option<Named>> {
+        let r: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, name FROM teams WHERE name = ? COLLATE NOCASE OR CAST(id AS TEXT) = ?",
+        )
+        .bind(name)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(r.map(|(i, n)| Named {
+            id: i.to_string(),
+            name: n,
+        }))
+    }
+
+    pub async fn find_tag(&self, name: &str) -> Result<Option<Named>> {
+        let r: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, name FROM tags WHERE name = ? COLLATE NOCASE OR CAST(id AS TEXT) = ?",
+        )
+        .bind(name)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(r.map(|(i, n)| Named {
+            id: i.to_string(),
+            name: n,
+        }))
+    }
+
+    /// By email (or id).
+    pub async fn find_user(&self, email: &str) -> Result<Option<Named>> {
+        let r: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, name FROM users WHERE email = ? COLLATE NOCASE OR CAST(id AS TEXT) = ?",
+        )
+        .bind(email)
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(r.map(|(i, n)| Named {
+            id: i.to_string(),
+            name: n,
+        }))
+    }
+}
+
+enum FilterArg {
+    Int(i64),
+    Text(String),
+}
+
+type Q<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+type QS<'q> = sqlx::query::QueryScalar<'q, sqlx::Sqlite, i64, sqlx::sqlite::SqliteArguments<'q>>;
+
+impl FilterArg {
+    fn bind<'q>(&'q self, q: Q<'q>) -> Q<'q> {
+        match self {
+            FilterArg::Int(i) => q.bind(*i),
+            FilterArg::Text(s) => q.bind(s.as_str()),
+        }
+    }
+    fn bind_scalar<'q>(&'q self, q: QS<'q>) -> QS<'q> {
+        match self {
+            FilterArg::Int(i) => q.bind(*i),
+            FilterArg::Text(s) => q.bind(s.as_str()),
+        }
+    }
+}
+
+fn named(idv: Option<i64>, name: Option<String>) -> Option<Named> {
+    idv.map(|i| Named {
+        id: i.to_string(),
+        name: name.unwrap_or_else(|| format!("#{i}")),
+    })
+}
+
+fn row_of(r: &sqlx::sqlite::SqliteRow) -> TicketRow {
+    TicketRow {
+        id: r.get::<i64, _>(0).to_string(),
+        subject: r.get(1),
+        preview: r.get(2),
+        status: r.get(3),
+        status_kind: r.get(4),
+        contact: named(r.get(5), r.get(6)),
+        team: named(r.get(7), r.get(8)),
+        assignee: named(r.get(9), r.get(10)),
+        channel: named(r.get(11), r.get(12)),
+        tags: vec![],
+        created_at: iso(r.get(13)),
+        updated_at: iso(r.get(14)),
+        in_working_set: r.get(15),
+    }
+}
+
+fn card(c: &u::Contact, fields: &[u::Field]) -> ContactCard {
+    ContactCard {
+        id: c.id.clone(),
+        name: c
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("Contact {}", c.id)),
+        emails: c.emails.iter().map(|e| e.email.clone()).collect(),
+        phones: c.phones.iter().map(|p| p.number.clone()).collect(),
+        identifier: c.details.clone(),
+        fields: fields
+            .iter()
+            .map(|f| FieldLine {
+                field_id: f.id.clone(),
+                label: f.label.clone(),
+                value: c.custom_fields.get(&f.name).map(|v| v.as_text()),
+            })
+            .collect(),
+    }
+}
+
+pub fn message_view(m: &u::Comment) -> MessageView {
+    let (kind, author) = match (&m.author, m.is_internal) {
+        (u::ActorRef::User(x), true) => ("note", x.name.clone()),
+        (u::ActorRef::User(x), false) => ("outbound", x.name.clone()),
+        (u::ActorRef::Contact(x), _) => ("inbound", x.name.clone()),
+        (u::ActorRef::System, true) => ("note", None),
+        (u::ActorRef::System, false) => ("outbound", None),
+    };
+    MessageView {
+        id: m.id.clone(),
+        kind: kind.into(),
+        author,
+        body: m.body.clone(),
+        created_at: m
+            .created_at
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        attachments: m
+            .attachments
+            .iter()
+            .map(|a| AttachmentView {
+                name: a.file_name.clone().unwrap_or_else(|| "attachment".into()),
+                url: a.file_url.clone(),
+                content_type: a.content_type.clone(),
+                size: a.size.map(|s| s.min(u32::MAX as u64) as u32),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_becomes_a_safe_fts_query() {
+        assert_eq!(
+            fts_query("refund mara").as_deref(),
+            Some("\"refund\"* \"mara\"*")
+        );
+        assert_eq!(fts_query("m@x.nl").as_deref(), Some("\"m@x.nl\"*"));
+        assert_eq!(
+            fts_query("\" OR 1=1 --").as_deref(),
+            Some("\"OR\"* \"1\"* \"1\"*")
+        );
+        assert_eq!(fts_query("  "), None);
+    }
+}

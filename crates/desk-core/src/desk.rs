@@ -1,0 +1,612 @@
+//! `Desk`: the one facade the app and the CLI use.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use trengo_unified::api::{Assignee, BudgetConfig, BudgetState, Client, ClientConfig, Lane, Token};
+use trengo_unified::{mapping, ErrorKind, Unified};
+
+use crate::cache::Cache;
+use crate::error::{Error, Result};
+use crate::secrets::{MemoryStore, SecretStore};
+use crate::sync::{self, Progress, SyncOptions, SyncReport};
+use crate::view::*;
+
+/// The demo workspace's id and token.
+pub const DEMO_WORKSPACE: &str = "demo";
+
+/// What is kept per workspace (in its cache file; never the token).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceSettings {
+    pub base_url: String,
+    /// The token's owner, from `/users/me`.
+    pub user: Option<UserItem>,
+    /// The teams whose new tickets concern this user; `None`: the teams they belong to.
+    pub my_team_ids: Option<Vec<String>>,
+    /// How often the assignment watcher polls, in seconds.
+    pub poll_interval_secs: u32,
+}
+
+/// How to open a workspace.
+pub struct DeskConfig {
+    pub base_url: String,
+    /// Where the cache files live; default: the OS data directory.
+    pub data_dir: Option<PathBuf>,
+    /// The token from the environment (scripts); otherwise the secret store is asked.
+    pub token: Option<Token>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub budget: Option<BudgetConfig>,
+}
+
+pub struct Desk {
+    cache: Cache,
+    workspace: String,
+    base_url: String,
+    secrets: Arc<dyn SecretStore>,
+    budget: BudgetConfig,
+    unified: std::sync::RwLock<Option<Unified>>,
+    online: AtomicBool,
+    sync_lock: tokio::sync::Mutex<()>,
+    /// The in-process simulator of the demo workspace.
+    demo: Option<trengo_sim::Sim>,
+}
+
+/// The folder for cache files: the OS data directory's `trengo-desk`.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("trengo-desk")
+}
+
+/// A file-name-safe id for the workspace at a base URL: its host and port.
+pub fn workspace_id(base_url: &str) -> String {
+    let rest = base_url.split("://").nth(1).unwrap_or(base_url);
+    let host = rest.split('/').next().unwrap_or(rest);
+    host.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn db_path(data_dir: &Path, workspace: &str) -> PathBuf {
+    data_dir
+        .join("workspaces")
+        .join(format!("{workspace}.sqlite3"))
+}
+
+impl Desk {
+    /// Opens a workspace's cache; Trengo is reached only once a token is known.
+    pub async fn open(cfg: DeskConfig) -> Result<Desk> {
+        let base_url = trengo_unified::api::client::normalize_base_url(&cfg.base_url)
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let workspace = workspace_id(&base_url);
+        let dir = cfg.data_dir.unwrap_or_else(default_data_dir);
+        let cache = Cache::open(&db_path(&dir, &workspace)).await?;
+        let desk = Desk {
+            cache,
+            workspace,
+            base_url,
+            secrets: cfg.secrets,
+            budget: cfg.budget.unwrap_or_default(),
+            unified: std::sync::RwLock::new(None),
+            online: AtomicBool::new(true),
+            sync_lock: tokio::sync::Mutex::new(()),
+            demo: None,
+        };
+        let token = match cfg.token {
+            Some(t) => Some(t),
+            None => desk.secrets.get(&desk.workspace)?,
+        };
+        if let Some(t) = token {
+            desk.connect(t)?;
+        }
+        let mut s = desk.settings().await?;
+        if s.base_url != desk.base_url {
+            s.base_url = desk.base_url.clone();
+            desk.cache.set_setting("workspace", &s).await?;
+        }
+        if let Some(u) = desk.unified_opt() {
+            u.set_directory(desk.cache.directory().await?);
+        }
+        Ok(desk)
+    }
+
+    /// The demo workspace: a seeded simulator in this process, a colleague who assigns a ticket
+    /// to you now and then, and Trengo's real limit of 120 requests a minute.
+    pub async fn open_demo(data_dir: Option<PathBuf>) -> Result<Desk> {
+        let sim = trengo_sim::Sim::start(trengo_sim::SimConfig {
+            size: trengo_sim::Size::Demo,
+            auto_assign_every: Some(std::time::Duration::from_secs(45)),
+            ..trengo_sim::SimConfig::default()
+        })
+        .await?;
+        let dir = data_dir.unwrap_or_else(default_data_dir);
+        // The simulator's data is new each start: so is the demo's cache.
+        let path = db_path(&dir, DEMO_WORKSPACE);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        let cache = Cache::open(&path).await?;
+        let desk = Desk {
+            cache,
+            workspace: DEMO_WORKSPACE.into(),
+            base_url: sim.base_url(),
+            secrets: Arc::new(MemoryStore::default()),
+            budget: BudgetConfig::default(),
+            unified: std::sync::RwLock::new(None),
+            online: AtomicBool::new(true),
+            sync_lock: tokio::sync::Mutex::new(()),
+            demo: None,
+        };
+        desk.connect(Token::new(trengo_sim::DEFAULT_TOKEN))?;
+        let mut desk = desk;
+        desk.demo = Some(sim);
+        let s = WorkspaceSettings {
+            base_url: desk.base_url.clone(),
+            poll_interval_secs: 20,
+            ..Default::default()
+        };
+        desk.cache.set_setting("workspace", &s).await?;
+        Ok(desk)
+    }
+
+    fn connect(&self, token: Token) -> Result<()> {
+        let mut cfg = ClientConfig::new(&self.base_url, token);
+        cfg.budget = self.budget.clone();
+        let client = Client::new(cfg).map_err(|e| Error::Invalid(e.to_string()))?;
+        *self.unified.write().unwrap_or_else(|e| e.into_inner()) = Some(Unified::new(client));
+        Ok(())
+    }
+
+    fn unified_opt(&self) -> Option<Unified> {
+        self.unified
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn unified(&self) -> Result<Unified> {
+        self.unified_opt().ok_or(Error::NeedsLogin)
+    }
+
+    pub fn workspace(&self) -> &str {
+        &self.workspace
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.demo.is_some()
+    }
+
+    /// The demo's simulator, for the demo's own controls and for tests.
+    pub fn demo_sim(&self) -> Option<&trengo_sim::Sim> {
+        self.demo.as_ref()
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.unified_opt().is_some()
+    }
+
+    pub fn is_online(&self) -> bool {
+        self.online.load(Ordering::Relaxed)
+    }
+
+    pub fn budget_state(&self) -> Option<BudgetState> {
+        self.unified_opt().map(|u| u.client().budget().state())
+    }
+
+    /// The client, for work that runs in its own lane (bulk jobs, the watcher).
+    pub fn client(&self) -> Result<Client> {
+        Ok(self.unified()?.client().clone())
+    }
+
+    pub fn unified_client(&self) -> Result<Unified> {
+        self.unified()
+    }
+
+    pub async fn settings(&self) -> Result<WorkspaceSettings> {
+        Ok(self
+            .cache
+            .setting("workspace")
+            .await?
+            .unwrap_or(WorkspaceSettings {
+                base_url: self.base_url.clone(),
+                poll_interval_secs: 20,
+                ..Default::default()
+            }))
+    }
+
+    pub async fn save_settings(&self, s: &WorkspaceSettings) -> Result<()> {
+        if s.poll_interval_secs < 5 {
+            return Err(Error::Invalid(
+                "the poll interval must be at least 5 seconds".into(),
+            ));
+        }
+        self.cache.set_setting("workspace", s).await
+    }
+
+    /// Notes whether Trengo answered, and turns "cannot reach" into a clear offline error.
+    fn seen<T>(&self, action: &str, r: std::result::Result<T, trengo_unified::Error>) -> Result<T> {
+        match r {
+            Ok(v) => {
+                self.online.store(true, Ordering::Relaxed);
+                Ok(v)
+            }
+            Err(e) if matches!(e.kind, ErrorKind::Network | ErrorKind::Timeout) => {
+                self.online.store(false, Ordering::Relaxed);
+                Err(Error::Offline {
+                    action: action.to_string(),
+                })
+            }
+            Err(e) => {
+                self.online.store(true, Ordering::Relaxed);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Checks a token with `/users/me`, stores it in the keyring, and remembers its user.
+    pub async fn login(&self, token: Token) -> Result<UserItem> {
+        let mut cfg = ClientConfig::new(&self.base_url, token.clone());
+        cfg.budget = self.budget.clone();
+        let client = Client::new(cfg).map_err(|e| Error::Invalid(e.to_string()))?;
+        let me = self.seen(
+            "checking the token",
+            client.me().await.map_err(trengo_unified::Error::from),
+        )?;
+        self.secrets.set(&self.workspace, &token)?;
+        self.connect(token)?;
+        let user = UserItem {
+            id: me.id.to_string(),
+            name: me.display_name(),
+            email: me.email.clone(),
+            role: me.authorization.as_ref().map(|a| a.to_ascii_lowercase()),
+            team_ids: vec![],
+        };
+        let mut s = self.settings().await?;
+        s.user = Some(user.clone());
+        self.cache.set_setting("workspace", &s).await?;
+        Ok(user)
+    }
+
+    /// Forgets the token (the cache stays, for reading).
+    pub async fn logout(&self) -> Result<()> {
+        self.secrets.delete(&self.workspace)?;
+        *self.unified.write().unwrap_or_else(|e| e.into_inner()) = None;
+        Ok(())
+    }
+
+    /// The token's user, asking Trengo once if not yet known.
+    pub async fn me(&self) -> Result<UserItem> {
+        let s = self.settings().await?;
+        if let Some(u) = s.user {
+            return Ok(u);
+        }
+        let u = self.unified()?;
+        let me = self.seen(
+            "reading your user",
+            u.client().me().await.map_err(trengo_unified::Error::from),
+        )?;
+        let user = UserItem {
+            id: me.id.to_string(),
+            name: me.display_name(),
+            email: me.email.clone(),
+            role: me.authorization.as_ref().map(|a| a.to_ascii_lowercase()),
+            team_ids: vec![],
+        };
+        let mut s = self.settings().await?;
+        s.user = Some(user.clone());
+        self.cache.set_setting("workspace", &s).await?;
+        Ok(user)
+    }
+
+    /// Syncs the directory and the working set (one sync at a time).
+    pub async fn sync(&self, progress: Progress<'_>, cancel: &AtomicBool) -> Result<SyncReport> {
+        let u = self.unified()?;
+        let _one = self.sync_lock.lock().await;
+        let first = self.cache.freshness().await?.last_sync_at.is_none();
+        let opts = SyncOptions {
+            interactive_first: first,
+            ..SyncOptions::default()
+        };
+        let r = sync::sync(&self.cache, &u, &opts, progress, cancel).await;
+        match r {
+            Err(Error::Trengo(e)) => self.seen("the sync", Err(e)),
+            other => {
+                if other.is_ok() {
+                    self.online.store(true, Ordering::Relaxed);
+                }
+                other
+            }
+        }
+    }
+
+    pub async fn search(&self, f: &TicketFilter) -> Result<SearchResult> {
+        self.cache.search(f).await
+    }
+
+    pub async fn directory(&self) -> Result<DirectoryLists> {
+        self.cache.directory_lists().await
+    }
+
+    pub async fn freshness(&self) -> Result<Freshness> {
+        self.cache.freshness().await
+    }
+
+    /// A ticket's context from the cache alone (works offline).
+    pub async fn ticket_context(&self, id: &str) -> Result<TicketContext> {
+        self.cache.ticket_context(id).await?.ok_or_else(|| {
+            Error::NotFound(format!(
+                "ticket {id} is not in the local cache; sync, or open it while online"
+            ))
+        })
+    }
+
+    /// Reads a ticket, its contact and its whole thread from Trengo (Interactive lane) into the
+    /// cache, and returns the context. Offline, the cached context with the offline error.
+    pub async fn refresh_ticket(&self, id: &str) -> Result<TicketContext> {
+        let u = self.unified()?;
+        let c = u.client().lane(Lane::Interactive);
+        let tid: u64 = id
+            .trim()
+            .trim_start_matches('#')
+            .parse()
+            .map_err(|_| Error::Invalid(format!("{id:?} is not a ticket id")))?;
+        let t = self.seen(
+            "opening the ticket",
+            c.ticket(tid).await.map_err(trengo_unified::Error::from),
+        )?;
+        let contact = match t.contact_ref() {
+            Some(cid) => Some(
+                self.seen(
+                    "reading the contact",
+                    c.contact(cid, false)
+                        .await
+                        .map_err(trengo_unified::Error::from),
+                )?,
+            ),
+            None => None,
+        };
+        let mut messages = vec![];
+        let mut page = 1;
+        loop {
+            let pg = self.seen(
+                "reading the thread",
+                c.messages(tid, page)
+                    .await
+                    .map_err(trengo_unified::Error::from),
+            )?;
+            messages.extend(pg.data.iter().cloned());
+            match pg.next_page(page) {
+                Some(n) => page = n,
+                None => break,
+            }
+        }
+        let dir = u.directory();
+        let now = Utc::now().timestamp();
+        let in_ws = matches!(
+            t.status,
+            trengo_unified::api::model::TicketStatus::Open
+                | trengo_unified::api::model::TicketStatus::Assigned
+        );
+        let mut tx = self.cache.pool().begin().await?;
+        if let Some(ct) = &contact {
+            Cache::put_contact(&mut tx, &mapping::contact(ct, &dir, false), now).await?;
+        }
+        let mut ut = mapping::ticket(&t, &dir, u.client().base_url(), false);
+        if ut.description.is_none() {
+            ut.description = messages
+                .iter()
+                .max_by_key(|m| m.created_at)
+                .and_then(|m| m.message.as_deref())
+                .map(mapping::plain_text);
+        }
+        Cache::put_ticket(&mut tx, &ut, in_ws, now).await?;
+        let comments: Vec<_> = messages
+            .iter()
+            .map(|m| mapping::comment(m, tid, &dir, false))
+            .collect();
+        Cache::put_messages(&mut tx, id, &comments, now).await?;
+        tx.commit().await?;
+        self.ticket_context(id).await
+    }
+
+    /// Applies a change to the cached ticket after Trengo accepted it.
+    async fn update_cached(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut trengo_unified::Ticket),
+    ) -> Result<TicketRow> {
+        let mut t = self
+            .cache
+            .ticket(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("ticket {id} is not in the local cache")))?;
+        f(&mut t);
+        t.updated_at = Some(Utc::now());
+        let in_ws = t.status.kind == trengo_unified::StatusKind::Open;
+        let mut tx = self.cache.pool().begin().await?;
+        Cache::put_ticket(&mut tx, &t, in_ws, Utc::now().timestamp()).await?;
+        tx.commit().await?;
+        self.cache
+            .ticket_row(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("ticket {id}")))
+    }
+
+    fn ticket_num(id: &str) -> Result<u64> {
+        id.trim()
+            .trim_start_matches('#')
+            .parse()
+            .map_err(|_| Error::Invalid(format!("{id:?} is not a ticket id")))
+    }
+
+    fn num(what: &str, id: &str) -> Result<u64> {
+        id.trim()
+            .parse()
+            .map_err(|_| Error::Invalid(format!("{what} {id:?} is not an id")))
+    }
+
+    fn interactive(&self) -> Result<Client> {
+        Ok(self.unified()?.client().lane(Lane::Interactive))
+    }
+
+    pub async fn add_tag(&self, ticket: &str, tag_id: &str) -> Result<TicketRow> {
+        let tag = self
+            .cache
+            .directory()
+            .await?
+            .labels
+            .get(&Self::num("tag", tag_id)?)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("no tag with id {tag_id}")))?;
+        let r = self
+            .interactive()?
+            .attach_label(Self::ticket_num(ticket)?, Self::num("tag", tag_id)?)
+            .await;
+        self.seen("adding the tag", r.map_err(trengo_unified::Error::from))?;
+        self.update_cached(ticket, |t| {
+            if !t.tags.iter().any(|g| g.id == tag_id) {
+                t.tags.push(trengo_unified::TagRef {
+                    id: tag_id.to_string(),
+                    name: tag.0.clone(),
+                    color: tag.1.clone(),
+                });
+            }
+        })
+        .await
+    }
+
+    pub async fn remove_tag(&self, ticket: &str, tag_id: &str) -> Result<TicketRow> {
+        let r = self
+            .interactive()?
+            .detach_label(Self::ticket_num(ticket)?, Self::num("tag", tag_id)?)
+            .await;
+        self.seen("removing the tag", r.map_err(trengo_unified::Error::from))?;
+        self.update_cached(ticket, |t| t.tags.retain(|g| g.id != tag_id))
+            .await
+    }
+
+    async fn assign(&self, ticket: &str, to: Assignee) -> Result<TicketRow> {
+        let r = self
+            .interactive()?
+            .assign_ticket(Self::ticket_num(ticket)?, to, None)
+            .await;
+        let answer = self.seen(
+            "assigning the ticket",
+            r.map_err(trengo_unified::Error::from),
+        )?;
+        let dir = self.unified()?.directory();
+        let base = self.base_url.clone();
+        match answer {
+            Some(t) => {
+                let mut ut = mapping::ticket(&t, &dir, &base, false);
+                let cached = self.cache.ticket(ticket).await?;
+                if ut.description.is_none() {
+                    ut.description = cached.as_ref().and_then(|c| c.description.clone());
+                }
+                self.update_cached(ticket, |c| *c = ut).await
+            }
+            None => {
+                self.update_cached(ticket, |t| match to {
+                    Assignee::User(u) => {
+                        t.assignees = vec![dir.user_ref(u)];
+                        t.status = trengo_unified::Status {
+                            kind: trengo_unified::StatusKind::Open,
+                            raw: "ASSIGNED".into(),
+                        };
+                    }
+                    Assignee::Team(g) => t.team = Some(dir.team_ref(g)),
+                })
+                .await
+            }
+        }
+    }
+
+    pub async fn assign_team(&self, ticket: &str, team_id: &str) -> Result<TicketRow> {
+        self.assign(ticket, Assignee::Team(Self::num("team", team_id)?))
+            .await
+    }
+
+    pub async fn assign_user(&self, ticket: &str, user_id: &str) -> Result<TicketRow> {
+        self.assign(ticket, Assignee::User(Self::num("user", user_id)?))
+            .await
+    }
+
+    pub async fn close(&self, ticket: &str) -> Result<TicketRow> {
+        let r = self
+            .interactive()?
+            .close_ticket(Self::ticket_num(ticket)?, None)
+            .await;
+        self.seen("closing the ticket", r.map_err(trengo_unified::Error::from))?;
+        self.update_cached(ticket, |t| {
+            t.status = trengo_unified::Status {
+                kind: trengo_unified::StatusKind::Closed,
+                raw: "CLOSED".into(),
+            };
+            t.completed_at = Some(Utc::now());
+        })
+        .await
+    }
+
+    pub async fn reopen(&self, ticket: &str) -> Result<TicketRow> {
+        let r = self
+            .interactive()?
+            .reopen_ticket(Self::ticket_num(ticket)?)
+            .await;
+        self.seen(
+            "reopening the ticket",
+            r.map_err(trengo_unified::Error::from),
+        )?;
+        self.update_cached(ticket, |t| {
+            let raw = if t.assignees.is_empty() {
+                "OPEN"
+            } else {
+                "ASSIGNED"
+            };
+            t.status = trengo_unified::Status {
+                kind: trengo_unified::StatusKind::Open,
+                raw: raw.into(),
+            };
+            t.completed_at = None;
+        })
+        .await
+    }
+
+    /// Posts an internal note; it is never sent twice (a lost answer says so instead).
+    pub async fn add_note(&self, ticket: &str, text: &str) -> Result<MessageView> {
+        if text.trim().is_empty() {
+            return Err(Error::Invalid("the note is empty".into()));
+        }
+        let tid = Self::ticket_num(ticket)?;
+        let r = self.interactive()?.post_message(tid, text, true, &[]).await;
+        let m = self.seen("adding the note", r.map_err(trengo_unified::Error::from))?;
+        let dir = self.unified()?.directory();
+        let c = mapping::comment(&m, tid, &dir, false);
+        let now = Utc::now().timestamp();
+        sqlx::query("INSERT OR REPLACE INTO messages (id, ticket_id, created_at, is_internal, json, synced_at) VALUES (?, ?, ?, 1, ?, ?)")
+            .bind(m.id as i64)
+            .bind(tid as i64)
+            .bind(c.created_at.map(|t| t.timestamp()))
+            .bind(serde_json::to_string(&c).unwrap_or_default())
+            .bind(now)
+            .execute(self.cache.pool())
+            .await?;
+        Ok(crate::cache::message_view(&c))
+    }
+}

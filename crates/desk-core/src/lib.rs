@@ -1,0 +1,21 @@
+//! # desk-core: what Trengo Desk does, without a window
+//!
+//! - [`Desk`]: the facade the app and the CLI use: open a workspace (real, or the demo with the
+//!   simulator in-process), sync, search, a ticket's whole context, the directory, and the
+//!   single-ticket actions.
+//! - [`cache`]: the SQLite cache; [`sync`]: directory and working set into it.
+//! - [`secrets`]: tokens in the OS keyring; [`view`]: the records the UI and CLI show.
+
+pub mod cache;
+pub mod desk;
+pub mod error;
+pub mod secrets;
+pub mod sync;
+pub mod view;
+
+pub use desk::{
+    default_data_dir, workspace_id, Desk, DeskConfig, WorkspaceSettings, DEMO_WORKSPACE,
+};
+pub use error::{Error, Result};
+pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};
+pub use sync::{SyncOptions, SyncProgress, SyncReport};

@@ -1,0 +1,419 @@
+//! Sync: the directory, then the ticket working set, into the cache, one transaction per page.
+//!
+//! The working set is every OPEN and ASSIGNED ticket plus the most recent tickets of any status.
+//! An incremental sync reads the open lists again (Trengo cannot say what changed since) and the
+//! newest-first list until it overlaps what it has (two minutes behind the high-water mark).
+//! Tickets that left the working set are marked, not dropped, and a bounded number of them is
+//! re-read to learn their new state.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use trengo_unified::api::model as api;
+use trengo_unified::api::{Client, Lane, ListPage, TicketQuery};
+use trengo_unified::{mapping, Directory, Unified};
+
+use crate::cache::{ts, Cache};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncOptions {
+    /// Pages of the newest-first list kept in the working set on a first sync (25 each).
+    pub recent_pages: u32,
+    /// Tickets that left the working set and are re-read per sync, at most.
+    pub max_leaver_checks: u32,
+    /// Read the directory and the first page of the open view in the Interactive lane (the user
+    /// is waiting on an empty cache), the rest in the Sync lane.
+    pub interactive_first: bool,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            recent_pages: 2,
+            max_leaver_checks: 50,
+            interactive_first: false,
+        }
+    }
+}
+
+/// Where a sync is, after each page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncProgress {
+    /// `directory`, `tickets`, `leavers`, `done`.
+    pub phase: String,
+    pub resource: String,
+    pub pages: u32,
+    pub items: u32,
+    /// Requests made so far by this sync.
+    pub requests: u32,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub requests: u32,
+    pub pages: u32,
+    pub tickets: u32,
+    pub contacts: u32,
+    /// Tickets that were open or recent and are no longer.
+    pub left_working_set: u32,
+    /// Directory records deleted in Trengo.
+    pub removed: u32,
+    pub seconds: f64,
+}
+
+pub type Progress<'a> = &'a (dyn Fn(SyncProgress) + Send + Sync);
+
+struct Run<'a> {
+    cache: &'a Cache,
+    progress: Progress<'a>,
+    cancel: &'a AtomicBool,
+    report: SyncReport,
+    started_unix: i64,
+}
+
+impl Run<'_> {
+    fn check(&self) -> Result<()> {
+        if self.cancel.load(Ordering::Relaxed) {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn tell(&self, phase: &str, resource: &str, pages: u32, items: u32) {
+        (self.progress)(SyncProgress {
+            phase: phase.into(),
+            resource: resource.into(),
+            pages,
+            items,
+            requests: self.report.requests,
+            done: phase == "done",
+        });
+    }
+
+    /// Reads every page of a directory resource, writing each page in one transaction, then drops
+    /// what Trengo no longer has.
+    async fn directory<T, F, Fut, M>(
+        &mut self,
+        resource: &str,
+        table: &str,
+        fetch: F,
+        map: M,
+    ) -> Result<Vec<T>>
+    where
+        T: Clone,
+        F: Fn(u64) -> Fut,
+        Fut: std::future::Future<Output = trengo_unified::api::Result<ListPage<T>>>,
+        M: Fn(&T) -> Put,
+    {
+        let mut all = vec![];
+        let mut page = 1;
+        loop {
+            self.check()?;
+            let pg = fetch(page).await.map_err(trengo_unified::Error::from)?;
+            self.report.requests += 1;
+            self.report.pages += 1;
+            let now = Utc::now().timestamp();
+            let mut tx = self.cache.pool().begin().await?;
+            for item in &pg.data {
+                map(item).write(&mut tx, now).await?;
+            }
+            tx.commit().await?;
+            all.extend(pg.data.iter().cloned());
+            self.tell("directory", resource, page as u32, all.len() as u32);
+            match pg.next_page(page) {
+                Some(n) => page = n,
+                None => break,
+            }
+        }
+        let mut tx = self.cache.pool().begin().await?;
+        self.report.removed += Cache::drop_unseen(&mut tx, table, self.started_unix).await? as u32;
+        Cache::set_sync_state(
+            &mut tx,
+            resource,
+            None,
+            all.len() as u32,
+            page as u32,
+            Utc::now().timestamp(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(all)
+    }
+
+    /// One page of tickets into the cache.
+    async fn tickets_page(
+        &mut self,
+        pg: &ListPage<api::Ticket>,
+        dir: &Directory,
+        base: &str,
+        seen: &mut HashSet<i64>,
+        hwm: &mut Option<i64>,
+    ) -> Result<()> {
+        let now = Utc::now().timestamp();
+        let mut tx = self.cache.pool().begin().await?;
+        for t in &pg.data {
+            if let Some(c) = &t.contact {
+                Cache::put_contact(&mut tx, &mapping::contact(c, dir, false), now).await?;
+                self.report.contacts += 1;
+            }
+            let ut = mapping::ticket(t, dir, base, false);
+            Cache::put_ticket(&mut tx, &ut, true, now).await?;
+            if seen.insert(t.id as i64) {
+                self.report.tickets += 1;
+            }
+            if let Some(u) = ts(t.updated_at) {
+                *hwm = Some(hwm.map_or(u, |h| h.max(u)));
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A directory record to write.
+enum Put {
+    User(trengo_unified::User),
+    Team(trengo_unified::Team),
+    Tag(trengo_unified::Tag),
+    Field(trengo_unified::Field),
+    Channel {
+        id: u64,
+        name: String,
+        kind: Option<String>,
+        json: String,
+    },
+    TicketResult {
+        id: u64,
+        name: String,
+    },
+}
+
+impl Put {
+    async fn write(&self, c: &mut sqlx::SqliteConnection, now: i64) -> Result<()> {
+        match self {
+            Put::User(x) => Cache::put_user(c, x, now).await,
+            Put::Team(x) => Cache::put_team(c, x, now).await,
+            Put::Tag(x) => Cache::put_tag(c, x, now).await,
+            Put::Field(x) => Cache::put_field(c, x, now).await,
+            Put::Channel {
+                id,
+                name,
+                kind,
+                json,
+            } => Cache::put_channel(c, *id, name, kind.as_deref(), json, now).await,
+            Put::TicketResult { id, name } => Cache::put_ticket_result(c, *id, name, now).await,
+        }
+    }
+}
+
+/// A full or incremental sync (incremental when the cache has a high-water mark).
+#[tracing::instrument(skip_all)]
+pub async fn sync(
+    cache: &Cache,
+    unified: &Unified,
+    opts: &SyncOptions,
+    progress: Progress<'_>,
+    cancel: &AtomicBool,
+) -> Result<SyncReport> {
+    let t0 = Instant::now();
+    let started_unix = Utc::now().timestamp();
+    let bg = unified.client().lane(Lane::Sync);
+    let fg: Client = if opts.interactive_first {
+        unified.client().lane(Lane::Interactive)
+    } else {
+        bg.clone()
+    };
+    let mut run = Run {
+        cache,
+        progress,
+        cancel,
+        report: SyncReport::default(),
+        started_unix,
+    };
+
+    // 1. The directory: teams first, so users know their teams.
+    let teams = run
+        .directory(
+            "teams",
+            "teams",
+            |p| fg.teams(p),
+            |t: &api::Team| Put::Team(mapping::team(t, false)),
+        )
+        .await?;
+    let mut user_teams: std::collections::HashMap<u64, Vec<u64>> = Default::default();
+    for t in &teams {
+        for m in t.member_ids() {
+            user_teams.entry(m).or_default().push(t.id);
+        }
+    }
+    let ut_dir = Directory {
+        user_teams,
+        ..Directory::default()
+    };
+    run.directory(
+        "users",
+        "users",
+        |p| fg.users(p),
+        |x: &api::User| Put::User(mapping::user(x, &ut_dir, false)),
+    )
+    .await?;
+    run.directory(
+        "tags",
+        "tags",
+        |p| fg.labels(p),
+        |x: &api::Label| Put::Tag(mapping::tag(x, false)),
+    )
+    .await?;
+    run.directory(
+        "fields",
+        "fields",
+        |p| fg.custom_fields(p),
+        |x: &api::CustomField| Put::Field(mapping::field(x, false)),
+    )
+    .await?;
+    run.directory(
+        "channels",
+        "channels",
+        |p| fg.channels(p),
+        |x: &api::Channel| Put::Channel {
+            id: x.id,
+            name: x.display_name(),
+            kind: x.kind.clone(),
+            json: serde_json::to_string(x).unwrap_or_default(),
+        },
+    )
+    .await?;
+    run.directory(
+        "ticket_results",
+        "ticket_results",
+        |p| fg.ticket_results(p),
+        |x: &api::TicketResult| Put::TicketResult {
+            id: x.id,
+            name: x.name.clone(),
+        },
+    )
+    .await?;
+    let dir = cache.directory().await?;
+    unified.set_directory(dir.clone());
+    let base = unified.client().base_url().to_string();
+
+    // 2. The working set: every open and assigned ticket, newest first.
+    let before: HashSet<i64> = cache.working_set_ids().await?.into_iter().collect();
+    let old_hwm = cache.high_water("tickets").await?;
+    let mut seen = HashSet::new();
+    let mut hwm = None;
+    let mut first = true;
+    for status in [api::TicketStatus::Open, api::TicketStatus::Assigned] {
+        let q = TicketQuery {
+            status: Some(status.clone()),
+            ..Default::default()
+        };
+        let mut page = 1;
+        loop {
+            run.check()?;
+            let client = if first { &fg } else { &bg };
+            first = false;
+            let pg = client
+                .tickets(&q, page)
+                .await
+                .map_err(trengo_unified::Error::from)?;
+            run.report.requests += 1;
+            run.report.pages += 1;
+            run.tickets_page(&pg, &dir, &base, &mut seen, &mut hwm)
+                .await?;
+            run.tell(
+                "tickets",
+                &format!("tickets ({})", status.as_str().to_lowercase()),
+                page as u32,
+                seen.len() as u32,
+            );
+            match pg.next_page(page) {
+                Some(n) => page = n,
+                None => break,
+            }
+        }
+    }
+    // The newest tickets of any status: a fixed number of pages on a first sync; afterwards until
+    // the pages are older than what the last sync saw (with two minutes of overlap).
+    let overlap_from = old_hwm.map(|h| h - trengo_unified::OVERLAP_SECS);
+    let mut page = 1;
+    loop {
+        run.check()?;
+        let pg = bg
+            .tickets(&TicketQuery::default(), page)
+            .await
+            .map_err(trengo_unified::Error::from)?;
+        run.report.requests += 1;
+        run.report.pages += 1;
+        run.tickets_page(&pg, &dir, &base, &mut seen, &mut hwm)
+            .await?;
+        run.tell(
+            "tickets",
+            "tickets (recent)",
+            page as u32,
+            seen.len() as u32,
+        );
+        let still_new = match overlap_from {
+            None => (page as u32) < opts.recent_pages,
+            Some(from) => pg
+                .data
+                .iter()
+                .any(|t| ts(t.updated_at.or(t.created_at)).is_some_and(|u| u >= from)),
+        };
+        match pg.next_page(page) {
+            Some(n) if still_new => page = n,
+            _ => break,
+        }
+    }
+
+    // 3. What left the working set: marked, and the first few re-read.
+    let left: Vec<i64> = before.difference(&seen).copied().collect();
+    run.report.left_working_set = left.len() as u32;
+    cache.mark_left_working_set(&left).await?;
+    for (i, id) in left
+        .iter()
+        .take(opts.max_leaver_checks as usize)
+        .enumerate()
+    {
+        run.check()?;
+        let r = bg.ticket(*id as u64).await;
+        run.report.requests += 1;
+        match r {
+            Ok(t) => {
+                let mut tx = cache.pool().begin().await?;
+                Cache::put_ticket(
+                    &mut tx,
+                    &mapping::ticket(&t, &dir, &base, false),
+                    false,
+                    Utc::now().timestamp(),
+                )
+                .await?;
+                tx.commit().await?;
+            }
+            Err(trengo_unified::api::Error::NotFound { .. }) => {}
+            Err(e) => return Err(trengo_unified::Error::from(e).into()),
+        }
+        run.tell("leavers", "tickets (left)", i as u32 + 1, left.len() as u32);
+    }
+
+    let mut tx = cache.pool().begin().await?;
+    Cache::set_sync_state(
+        &mut tx,
+        "tickets",
+        hwm.or(old_hwm),
+        seen.len() as u32,
+        run.report.pages,
+        Utc::now().timestamp(),
+    )
+    .await?;
+    tx.commit().await?;
+    run.report.seconds = t0.elapsed().as_secs_f64();
+    run.tell("done", "", run.report.pages, seen.len() as u32);
+    Ok(run.report)
+}

@@ -1,0 +1,175 @@
+//! What the desk shows: plain records for the UI and the CLI. Ids are strings and counts `u32`
+//! so they cross to JavaScript intact; times are RFC 3339 strings.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagChip {
+    pub id: String,
+    pub name: String,
+    /// `#rrggbb`, Trengo's colour for the label.
+    pub color: Option<String>,
+}
+
+/// One line of the ticket list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketRow {
+    pub id: String,
+    pub subject: Option<String>,
+    /// The latest message, plain text, shortened.
+    pub preview: Option<String>,
+    /// Trengo's status: OPEN, ASSIGNED, CLOSED, INVALID.
+    pub status: String,
+    /// open, closed, spam.
+    pub status_kind: String,
+    pub contact: Option<Named>,
+    pub team: Option<Named>,
+    pub assignee: Option<Named>,
+    pub channel: Option<Named>,
+    pub tags: Vec<TagChip>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// Still open or assigned in Trengo as far as the last sync knows.
+    pub in_working_set: bool,
+}
+
+/// Which tickets, for lists and bulk selections.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TicketFilter {
+    /// `open` (open and assigned), `unassigned`, `assigned`, `closed`, `spam`, or `any` (default: open).
+    pub status: Option<String>,
+    pub team_id: Option<String>,
+    pub tag_id: Option<String>,
+    pub assignee_id: Option<String>,
+    /// The free text a lead types: subject, latest message, contact name, email, phone.
+    pub text: Option<String>,
+    /// `updated` (newest first, default), `updated_asc`, `created`, `created_asc`.
+    pub sort: Option<String>,
+    pub offset: u32,
+    /// Default 50, at most 500.
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResult {
+    pub rows: Vec<TicketRow>,
+    /// All matching, not only this page.
+    pub total: u32,
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldLine {
+    pub field_id: String,
+    pub label: String,
+    /// `None` when the contact has no value for it.
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactCard {
+    pub id: String,
+    pub name: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub identifier: Option<String>,
+    /// Every contact field of the workspace, by label, in Trengo's order.
+    pub fields: Vec<FieldLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentView {
+    pub name: String,
+    pub url: Option<String>,
+    pub content_type: Option<String>,
+    pub size: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: String,
+    /// `inbound`, `outbound` or `note` (internal).
+    pub kind: String,
+    pub author: Option<String>,
+    /// Plain text: never rendered as HTML.
+    pub body: String,
+    pub created_at: Option<String>,
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// Everything about one ticket, from the cache.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketContext {
+    pub ticket: TicketRow,
+    pub ticket_url: Option<String>,
+    pub contact: Option<ContactCard>,
+    /// Oldest first.
+    pub messages: Vec<MessageView>,
+    /// When the thread was last read from Trengo; `None`: never (only the latest message is known).
+    pub messages_synced_at: Option<String>,
+    pub synced_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserItem {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub role: Option<String>,
+    pub team_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamItem {
+    pub id: String,
+    pub name: String,
+    pub member_ids: Vec<String>,
+    /// Open and assigned tickets of the team in the cache.
+    pub open_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagItem {
+    pub id: String,
+    pub name: String,
+    pub color: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldDef {
+    pub id: String,
+    pub name: String,
+    pub label: String,
+    /// ticket, contact, profile
+    pub entity_type: String,
+    /// text, number, date, dropdown, checkbox, email
+    pub field_type: String,
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DirectoryLists {
+    pub users: Vec<UserItem>,
+    pub teams: Vec<TeamItem>,
+    pub tags: Vec<TagItem>,
+    pub fields: Vec<FieldDef>,
+    pub channels: Vec<Named>,
+}
+
+/// How old and how complete the cache is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Freshness {
+    pub last_sync_at: Option<String>,
+    /// Seconds since the last complete sync.
+    pub age_secs: Option<u32>,
+    pub tickets_cached: u32,
+    pub working_set: u32,
+    pub working_set_complete: bool,
+}
