@@ -1,1 +1,618 @@
-fn main() {}
+//! `trengo-desk-cli`: Trengo Desk without a window, for scripts and terminals.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use desk_core::view::{TicketContext, TicketFilter, TicketRow};
+use desk_core::{Desk, DeskConfig, Error, KeyringStore, Token};
+use serde::Serialize;
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 done; 1 failed; 2 bad usage; 3 no token (run login); 4 Trengo unreachable (offline);
+5 not found; 6 refused input; 7 Trengo refused the token; 8 outcome unknown (check before retrying).
+
+The token comes from TRENGO_TOKEN when set, else from the OS keyring (stored by `login`).";
+
+#[derive(Parser)]
+#[command(name = "trengo-desk-cli", version, about = "Trengo Desk from the terminal: sync, search, look at and act on tickets", after_help = AFTER_HELP)]
+struct Cli {
+    /// Use the embedded demo workspace (a simulated Trengo in this process).
+    #[arg(long, global = true)]
+    demo: bool,
+    /// Trengo's API base URL.
+    #[arg(
+        long,
+        global = true,
+        env = "TRENGO_BASE_URL",
+        default_value = "https://app.trengo.com/api/v2"
+    )]
+    base_url: String,
+    /// Where the local cache lives (default: the OS data directory).
+    #[arg(long, global = true, env = "TRENGO_DESK_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Store a token (read from standard input) in the OS keyring, after checking it with Trengo.
+    Login,
+    /// Forget the stored token (the cache stays).
+    Logout,
+    /// Sync users, teams, tags, fields and the open tickets into the local cache.
+    Sync,
+    /// Search the cached tickets.
+    Tickets(TicketArgs),
+    /// A ticket with its contact and thread (read from Trengo when online).
+    Ticket {
+        id: String,
+        /// Only what the cache has; do not ask Trengo.
+        #[arg(long)]
+        cached: bool,
+    },
+    /// Add a tag to a ticket.
+    Tag {
+        id: String,
+        #[arg(long)]
+        tag: String,
+    },
+    /// Remove a tag from a ticket.
+    Untag {
+        id: String,
+        #[arg(long)]
+        tag: String,
+    },
+    /// Assign a ticket to a team or a user.
+    Assign {
+        id: String,
+        #[arg(long, conflicts_with = "user", required_unless_present = "user")]
+        team: Option<String>,
+        /// The user's email.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Close a ticket.
+    Close { id: String },
+    /// Reopen a ticket.
+    Reopen { id: String },
+    /// Add an internal note to a ticket.
+    Note { id: String, text: Vec<String> },
+    /// Users, teams, tags, fields and channels from the cache.
+    Directory,
+    /// The unified resources, straight from Trengo.
+    Unified {
+        #[command(subcommand)]
+        cmd: UnifiedCmd,
+    },
+    /// Any Trengo call, paced and retried like the rest: METHOD PATH [--data JSON] [--query k=v].
+    Proxy {
+        method: String,
+        path: String,
+        #[arg(long)]
+        data: Option<String>,
+        #[arg(long = "query", value_parser = parse_kv)]
+        query: Vec<(String, String)>,
+    },
+}
+
+#[derive(Args, Clone)]
+struct TicketArgs {
+    /// open (default), unassigned, assigned, closed, spam, any.
+    #[arg(long)]
+    status: Option<String>,
+    /// A team's name.
+    #[arg(long)]
+    team: Option<String>,
+    /// A tag's name.
+    #[arg(long)]
+    tag: Option<String>,
+    /// The assignee's email.
+    #[arg(long)]
+    assignee: Option<String>,
+    /// Words to find in subject, latest message, contact name, email or phone.
+    #[arg(long)]
+    text: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    #[arg(long, default_value_t = 0)]
+    offset: u32,
+}
+
+#[derive(Subcommand)]
+enum UnifiedCmd {
+    /// tickets, ticket_status, comments, contacts, attachments, fields, tags, teams, users, groups, roles
+    List {
+        resource: String,
+        #[arg(long)]
+        limit: Option<u32>,
+        #[arg(long)]
+        cursor: Option<String>,
+        /// For comments and attachments.
+        #[arg(long)]
+        ticket: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        search: Option<String>,
+    },
+    Get {
+        resource: String,
+        id: String,
+    },
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s:?} is not key=value"))
+}
+
+fn exit_code(e: &Error) -> u8 {
+    match e.code() {
+        "needs_login" => 3,
+        "offline" => 4,
+        "not_found" => 5,
+        "validation" | "invalid" => 6,
+        "unauthorized" => 7,
+        "unknown_outcome" => 8,
+        _ => 1,
+    }
+}
+
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    fn json<T: Serialize>(&self, v: &T) {
+        println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    }
+
+    fn row(&self, r: &TicketRow) {
+        if self.json {
+            return self.json(r);
+        }
+        let tags: Vec<&str> = r.tags.iter().map(|t| t.name.as_str()).collect();
+        println!(
+            "#{:<10} {:<9} {:<44} {:<22} {:<18} {:<18} {}",
+            r.id,
+            r.status,
+            cut(
+                r.subject
+                    .as_deref()
+                    .or(r.preview.as_deref())
+                    .unwrap_or("(no subject)"),
+                44
+            ),
+            cut(
+                r.contact.as_ref().map(|c| c.name.as_str()).unwrap_or("—"),
+                22
+            ),
+            cut(r.team.as_ref().map(|c| c.name.as_str()).unwrap_or("—"), 18),
+            cut(
+                r.assignee.as_ref().map(|c| c.name.as_str()).unwrap_or("—"),
+                18
+            ),
+            tags.join(", ")
+        );
+    }
+
+    fn context(&self, c: &TicketContext) {
+        if self.json {
+            return self.json(c);
+        }
+        let t = &c.ticket;
+        println!(
+            "#{}  {}  ·  {}",
+            t.id,
+            t.subject.as_deref().unwrap_or("(no subject)"),
+            t.status
+        );
+        println!(
+            "team: {}   assignee: {}   channel: {}",
+            name(&t.team),
+            name(&t.assignee),
+            name(&t.channel)
+        );
+        println!(
+            "tags: {}",
+            if t.tags.is_empty() {
+                "—".into()
+            } else {
+                t.tags
+                    .iter()
+                    .map(|g| g.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+        if let Some(u) = &c.ticket_url {
+            println!("open in Trengo: {u}");
+        }
+        if let Some(k) = &c.contact {
+            println!(
+                "\ncontact: {} ({})",
+                k.name,
+                k.identifier.as_deref().unwrap_or("—")
+            );
+            for f in &k.fields {
+                println!("  {:<18} {}", f.label, f.value.as_deref().unwrap_or("—"));
+            }
+        }
+        println!("\nthread:");
+        for m in &c.messages {
+            let who = m.author.as_deref().unwrap_or("");
+            let label = match m.kind.as_str() {
+                "note" => "NOTE (internal)",
+                "outbound" => "outbound",
+                _ => "inbound",
+            };
+            println!(
+                "  ▸ {label} {} {who}",
+                m.created_at.as_deref().unwrap_or("")
+            );
+            for line in m.body.lines() {
+                println!("      {line}");
+            }
+        }
+        if c.messages_synced_at.is_none() {
+            println!("  (only the latest message is cached; open it online for the whole thread)");
+        }
+    }
+}
+
+fn name(n: &Option<desk_core::view::Named>) -> String {
+    n.as_ref()
+        .map(|x| x.name.clone())
+        .unwrap_or_else(|| "—".into())
+}
+
+fn cut(s: &str, max: usize) -> String {
+    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() <= max {
+        s
+    } else {
+        let mut o: String = s.chars().take(max - 1).collect();
+        o.push('…');
+        o
+    }
+}
+
+async fn open(cli: &Cli) -> Result<Desk, Error> {
+    if cli.demo {
+        let desk = Desk::open_demo(cli.data_dir.clone(), false).await?;
+        if desk.freshness().await?.last_sync_at.is_none() && !matches!(cli.cmd, Cmd::Sync) {
+            eprintln!("demo: first use, syncing the demo workspace (at Trengo's pace of 120 requests a minute)…");
+            sync(&desk, cli.json).await?;
+        }
+        return Ok(desk);
+    }
+    let token = std::env::var("TRENGO_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .map(Token::new);
+    Desk::open(DeskConfig {
+        base_url: cli.base_url.clone(),
+        data_dir: cli.data_dir.clone(),
+        token,
+        secrets: Arc::new(KeyringStore::new()),
+        budget: None,
+    })
+    .await
+}
+
+async fn sync(desk: &Desk, json: bool) -> Result<desk_core::SyncReport, Error> {
+    let tty = std::io::stderr().is_terminal() && !json;
+    let progress = move |p: desk_core::SyncProgress| {
+        if tty {
+            eprint!(
+                "\r\x1b[2Ksync: {} · page {} · {} items · {} requests",
+                if p.resource.is_empty() {
+                    &p.phase
+                } else {
+                    &p.resource
+                },
+                p.pages,
+                p.items,
+                p.requests
+            );
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let r = desk.sync(&progress, &AtomicBool::new(false)).await;
+    if tty {
+        eprintln!();
+    }
+    r
+}
+
+async fn resolve(desk: &Desk, kind: &str, v: &str) -> Result<String, Error> {
+    let found = match kind {
+        "team" => desk.cache().find_team(v).await?,
+        "tag" => desk.cache().find_tag(v).await?,
+        _ => desk.cache().find_user(v).await?,
+    };
+    found.map(|n| n.id).ok_or_else(|| {
+        Error::NotFound(format!(
+            "no {kind} {v:?} in the local cache (names come from the last sync; run `sync`)"
+        ))
+    })
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    let out = Out { json: cli.json };
+    let desk = open(&cli).await?;
+    match &cli.cmd {
+        Cmd::Login => {
+            let mut token = String::new();
+            std::io::stdin().read_to_string(&mut token)?;
+            let token = Token::new(token.trim());
+            if token.is_empty() {
+                return Err(Error::Invalid(
+                    "no token on standard input: echo \"$TOKEN\" | trengo-desk-cli login".into(),
+                ));
+            }
+            let me = desk.login(token).await?;
+            if out.json {
+                out.json(&me);
+            } else {
+                println!(
+                    "Connected as {} ({}); the token is in the OS keyring.",
+                    me.name,
+                    me.email.as_deref().unwrap_or("no email")
+                );
+            }
+        }
+        Cmd::Logout => {
+            desk.logout().await?;
+            println!("The token is forgotten; the cache stays for reading.");
+        }
+        Cmd::Sync => {
+            let r = sync(&desk, cli.json).await?;
+            if out.json {
+                out.json(&r);
+            } else {
+                println!(
+                    "Synced {} tickets ({} left the working set) in {:.1} s with {} requests.",
+                    r.tickets, r.left_working_set, r.seconds, r.requests
+                );
+            }
+        }
+        Cmd::Tickets(a) => {
+            let f = TicketFilter {
+                status: a.status.clone(),
+                team_id: match &a.team {
+                    Some(t) => Some(resolve(&desk, "team", t).await?),
+                    None => None,
+                },
+                tag_id: match &a.tag {
+                    Some(t) => Some(resolve(&desk, "tag", t).await?),
+                    None => None,
+                },
+                assignee_id: match &a.assignee {
+                    Some(t) => Some(resolve(&desk, "user", t).await?),
+                    None => None,
+                },
+                text: a.text.clone(),
+                sort: None,
+                offset: a.offset,
+                limit: a.limit,
+            };
+            let r = desk.search(&f).await?;
+            if out.json {
+                out.json(&r);
+            } else {
+                for row in &r.rows {
+                    out.row(row);
+                }
+                let fresh = desk.freshness().await?;
+                eprintln!(
+                    "{} of {} matching · cache synced {}",
+                    r.rows.len(),
+                    r.total,
+                    fresh
+                        .age_secs
+                        .map(|s| format!("{} min ago", s / 60))
+                        .unwrap_or_else(|| "never (run sync)".into())
+                );
+            }
+        }
+        Cmd::Ticket { id, cached } => {
+            let ctx = if *cached || !desk.has_token() {
+                desk.ticket_context(id).await?
+            } else {
+                match desk.refresh_ticket(id).await {
+                    Ok(c) => c,
+                    Err(e) if e.is_offline() => {
+                        eprintln!("offline: showing the cached ticket");
+                        desk.ticket_context(id).await?
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
+            out.context(&ctx);
+        }
+        Cmd::Tag { id, tag } => {
+            out.row(&desk.add_tag(id, &resolve(&desk, "tag", tag).await?).await?)
+        }
+        Cmd::Untag { id, tag } => out.row(
+            &desk
+                .remove_tag(id, &resolve(&desk, "tag", tag).await?)
+                .await?,
+        ),
+        Cmd::Assign { id, team, user } => {
+            let row = match (team, user) {
+                (Some(t), _) => {
+                    desk.assign_team(id, &resolve(&desk, "team", t).await?)
+                        .await?
+                }
+                (None, Some(u)) => {
+                    desk.assign_user(id, &resolve(&desk, "user", u).await?)
+                        .await?
+                }
+                (None, None) => {
+                    return Err(Error::Invalid("give --team NAME or --user EMAIL".into()))
+                }
+            };
+            out.row(&row);
+        }
+        Cmd::Close { id } => out.row(&desk.close(id).await?),
+        Cmd::Reopen { id } => out.row(&desk.reopen(id).await?),
+        Cmd::Note { id, text } => {
+            let m = desk.add_note(id, &text.join(" ")).await?;
+            if out.json {
+                out.json(&m);
+            } else {
+                println!("Note added to #{id}.");
+            }
+        }
+        Cmd::Directory => {
+            let d = desk.directory().await?;
+            if out.json {
+                out.json(&d);
+            } else {
+                println!("teams:");
+                for t in &d.teams {
+                    println!(
+                        "  {:<24} {:>4} open   {} members",
+                        t.name,
+                        t.open_count,
+                        t.member_ids.len()
+                    );
+                }
+                println!("users:");
+                for u in &d.users {
+                    println!(
+                        "  {:<28} {:<36} {}",
+                        u.name,
+                        u.email.as_deref().unwrap_or("—"),
+                        u.role.as_deref().unwrap_or("")
+                    );
+                }
+                println!(
+                    "tags: {}",
+                    d.tags
+                        .iter()
+                        .map(|t| t.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                println!("fields:");
+                for f in &d.fields {
+                    println!(
+                        "  {:<20} {:<8} {:<9} {}",
+                        f.label,
+                        f.entity_type,
+                        f.field_type,
+                        f.options.join(" | ")
+                    );
+                }
+            }
+        }
+        Cmd::Unified { cmd } => {
+            let u = desk.unified_client()?;
+            let v = match cmd {
+                UnifiedCmd::List {
+                    resource,
+                    limit,
+                    cursor,
+                    ticket,
+                    status,
+                    search,
+                } => {
+                    let params = trengo_unified_params(
+                        *limit,
+                        cursor.clone(),
+                        ticket.clone(),
+                        status.clone(),
+                        search.clone(),
+                    );
+                    let r = desk_core::unified_list(&u, resource, &params).await?;
+                    serde_json::to_value(r).unwrap_or_default()
+                }
+                UnifiedCmd::Get { resource, id } => {
+                    desk_core::unified_get(&u, resource, id).await?
+                }
+            };
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        Cmd::Proxy {
+            method,
+            path,
+            data,
+            query,
+        } => {
+            let m = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                .map_err(|_| Error::Invalid(format!("{method:?} is not an HTTP method")))?;
+            let body = match data {
+                Some(d) => Some(
+                    serde_json::from_str(d)
+                        .map_err(|e| Error::Invalid(format!("--data is not JSON: {e}")))?,
+                ),
+                None => None,
+            };
+            let r = desk
+                .unified_client()?
+                .proxy(m, path, query.clone(), body)
+                .await
+                .map_err(Error::from)?;
+            if out.json {
+                out.json(&serde_json::json!({"status": r.status, "body": r.body}));
+            } else {
+                eprintln!("HTTP {}", r.status);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&r.body).unwrap_or_default()
+                );
+            }
+            if r.status >= 400 {
+                return Err(Error::Invalid(format!("Trengo answered {}", r.status)));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn trengo_unified_params(
+    limit: Option<u32>,
+    cursor: Option<String>,
+    ticket: Option<String>,
+    status: Option<String>,
+    search: Option<String>,
+) -> desk_core::ListParams {
+    desk_core::ListParams {
+        limit,
+        cursor,
+        ticket_id: ticket,
+        status,
+        search,
+        ..Default::default()
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TRENGO_DESK_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}

@@ -48,6 +48,8 @@ pub struct Desk {
     secrets: Arc<dyn SecretStore>,
     budget: BudgetConfig,
     unified: std::sync::RwLock<Option<Unified>>,
+    /// Why the keyring could not be read, if it could not.
+    secret_problem: Option<String>,
     online: AtomicBool,
     sync_lock: tokio::sync::Mutex<()>,
     /// The in-process simulator of the demo workspace.
@@ -90,20 +92,29 @@ impl Desk {
         let workspace = workspace_id(&base_url);
         let dir = cfg.data_dir.unwrap_or_else(default_data_dir);
         let cache = Cache::open(&db_path(&dir, &workspace)).await?;
-        let desk = Desk {
+        let mut desk = Desk {
             cache,
             workspace,
             base_url,
             secrets: cfg.secrets,
             budget: cfg.budget.unwrap_or_default(),
             unified: std::sync::RwLock::new(None),
+            secret_problem: None,
             online: AtomicBool::new(true),
             sync_lock: tokio::sync::Mutex::new(()),
             demo: None,
         };
         let token = match cfg.token {
             Some(t) => Some(t),
-            None => desk.secrets.get(&desk.workspace)?,
+            None => match desk.secrets.get(&desk.workspace) {
+                Ok(t) => t,
+                Err(e) => {
+                    // Reading the cache still works without a keyring.
+                    tracing::warn!(error = %e, "the keyring could not be read");
+                    desk.secret_problem = Some(e.to_string());
+                    None
+                }
+            },
         };
         if let Some(t) = token {
             desk.connect(t)?;
@@ -121,7 +132,9 @@ impl Desk {
 
     /// The demo workspace: a seeded simulator in this process, a colleague who assigns a ticket
     /// to you now and then, and Trengo's real limit of 120 requests a minute.
-    pub async fn open_demo(data_dir: Option<PathBuf>) -> Result<Desk> {
+    /// `fresh` starts from an empty cache; otherwise the last demo cache is kept (the seed is the
+    /// same on every start, so its records still match).
+    pub async fn open_demo(data_dir: Option<PathBuf>, fresh: bool) -> Result<Desk> {
         let sim = trengo_sim::Sim::start(trengo_sim::SimConfig {
             size: trengo_sim::Size::Demo,
             auto_assign_every: Some(std::time::Duration::from_secs(45)),
@@ -129,10 +142,11 @@ impl Desk {
         })
         .await?;
         let dir = data_dir.unwrap_or_else(default_data_dir);
-        // The simulator's data is new each start: so is the demo's cache.
         let path = db_path(&dir, DEMO_WORKSPACE);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        if fresh {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
         }
         let cache = Cache::open(&path).await?;
         let desk = Desk {
@@ -142,6 +156,7 @@ impl Desk {
             secrets: Arc::new(MemoryStore::default()),
             budget: BudgetConfig::default(),
             unified: std::sync::RwLock::new(None),
+            secret_problem: None,
             online: AtomicBool::new(true),
             sync_lock: tokio::sync::Mutex::new(()),
             demo: None,
@@ -174,7 +189,9 @@ impl Desk {
     }
 
     fn unified(&self) -> Result<Unified> {
-        self.unified_opt().ok_or(Error::NeedsLogin)
+        self.unified_opt().ok_or_else(|| Error::NeedsLogin {
+            why: self.secret_problem.clone(),
+        })
     }
 
     pub fn workspace(&self) -> &str {

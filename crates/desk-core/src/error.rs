@@ -11,8 +11,8 @@ pub enum Error {
     #[error("Trengo can't be reached right now, so {action} was not done. Reading still works from the cache; try again when you're back online.")]
     Offline { action: String },
 
-    #[error("No token is stored for this workspace: connect first (trengo-desk-cli login, or the Connect screen).")]
-    NeedsLogin,
+    #[error("No token is stored for this workspace: connect first (trengo-desk-cli login, or the Connect screen){}", why.as_ref().map(|w| format!(". The OS keyring could not be read ({w}); scripts can set TRENGO_TOKEN")).unwrap_or_default())]
+    NeedsLogin { why: Option<String> },
 
     #[error("{0}")]
     NotFound(String),
@@ -54,7 +54,7 @@ impl Error {
                 ErrorKind::Other => "trengo_error",
             },
             Error::Offline { .. } => "offline",
-            Error::NeedsLogin => "needs_login",
+            Error::NeedsLogin { .. } => "needs_login",
             Error::NotFound(_) => "not_found",
             Error::Invalid(_) => "invalid",
             Error::Cache(_) | Error::Migrate(_) => "cache",

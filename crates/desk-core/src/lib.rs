@@ -19,3 +19,27 @@ pub use desk::{
 pub use error::{Error, Result};
 pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};
 pub use sync::{SyncOptions, SyncProgress, SyncReport};
+
+pub use trengo_unified::ListParams;
+
+/// A unified list by resource name, for the CLI.
+pub async fn unified_list(
+    u: &trengo_unified::Unified,
+    resource: &str,
+    params: &ListParams,
+) -> Result<trengo_unified::Page<serde_json::Value>> {
+    Ok(
+        u.list_json(trengo_unified::Resource::parse(resource)?, params)
+            .await?,
+    )
+}
+
+/// A unified record by resource name and id, for the CLI.
+pub async fn unified_get(
+    u: &trengo_unified::Unified,
+    resource: &str,
+    id: &str,
+) -> Result<serde_json::Value> {
+    Ok(u.get_json(trengo_unified::Resource::parse(resource)?, id)
+        .await?)
+}
