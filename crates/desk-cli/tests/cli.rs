@@ -237,8 +237,7 @@ async fn tokens_offline_and_exit_codes() {
         .world()
         .tickets
         .values()
-        .rev()
-        .next()
+        .next_back()
         .unwrap()
         .id
         .to_string();
