@@ -90,16 +90,23 @@ CREATE TABLE tickets (
     last_message_at     INTEGER,
     -- 1 while the ticket is open or assigned in Trengo, or among the most recent; 0 once it left.
     in_working_set      INTEGER NOT NULL DEFAULT 1,
-    json                TEXT NOT NULL,
     synced_at           INTEGER NOT NULL,
     messages_synced_at  INTEGER
 );
+-- Lists filter by status (and team, assignee) and sort by recency: each index serves a filter,
+-- its order and its count without touching the table.
 CREATE INDEX tickets_updated ON tickets (updated_at DESC, id DESC);
-CREATE INDEX tickets_status ON tickets (status, updated_at DESC);
-CREATE INDEX tickets_team ON tickets (team_id, updated_at DESC);
-CREATE INDEX tickets_user ON tickets (user_id, updated_at DESC);
-CREATE INDEX tickets_working ON tickets (in_working_set, updated_at DESC);
+CREATE INDEX tickets_kind ON tickets (status_kind, in_working_set, updated_at DESC, id DESC);
+CREATE INDEX tickets_status ON tickets (status, in_working_set, updated_at DESC, id DESC);
+CREATE INDEX tickets_team ON tickets (team_id, status_kind, in_working_set, updated_at DESC, id DESC);
+CREATE INDEX tickets_user ON tickets (user_id, status, in_working_set, updated_at DESC, id DESC);
 CREATE INDEX tickets_contact ON tickets (contact_id);
+
+-- The whole unified record, apart so list scans stay small.
+CREATE TABLE ticket_json (
+    id    INTEGER PRIMARY KEY,
+    json  TEXT NOT NULL
+);
 
 CREATE TABLE ticket_tags (
     ticket_id  INTEGER NOT NULL,

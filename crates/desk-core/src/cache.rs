@@ -75,7 +75,8 @@ impl Cache {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
-            .pragma("cache_size", "-32000");
+            .pragma("cache_size", "-32000")
+            .pragma("mmap_size", "268435456");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
@@ -279,14 +280,14 @@ impl Cache {
         };
         sqlx::query(
             "INSERT INTO tickets (id, status, status_kind, subject, preview, contact_id, channel_id, user_id, team_id,
-                 created_at, updated_at, assigned_at, closed_at, last_message_at, in_working_set, json, synced_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 created_at, updated_at, assigned_at, closed_at, last_message_at, in_working_set, synced_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT(id) DO UPDATE SET status=excluded.status, status_kind=excluded.status_kind, subject=excluded.subject,
                preview=COALESCE(excluded.preview, tickets.preview), contact_id=excluded.contact_id, channel_id=excluded.channel_id,
                user_id=excluded.user_id, team_id=excluded.team_id, created_at=excluded.created_at, updated_at=excluded.updated_at,
                assigned_at=excluded.assigned_at, closed_at=excluded.closed_at,
                last_message_at=COALESCE(excluded.last_message_at, tickets.last_message_at),
-               in_working_set=excluded.in_working_set, json=excluded.json, synced_at=excluded.synced_at",
+               in_working_set=excluded.in_working_set, synced_at=excluded.synced_at",
         )
         .bind(tid)
         .bind(&t.status.raw)
@@ -303,10 +304,14 @@ impl Cache {
         .bind(ts(t.completed_at))
         .bind(ts(t.last_message_at))
         .bind(in_working_set)
-        .bind(serde_json::to_string(&lean).unwrap_or_default())
         .bind(now)
         .execute(&mut *c)
         .await?;
+        sqlx::query("INSERT INTO ticket_json (id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json")
+            .bind(tid)
+            .bind(serde_json::to_string(&lean).unwrap_or_default())
+            .execute(&mut *c)
+            .await?;
         sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = ?")
             .bind(tid)
             .execute(&mut *c)
@@ -622,15 +627,17 @@ impl Cache {
             }
         };
         let limit = if f.limit == 0 { 50 } else { f.limit.min(500) };
+        // The page of ids first, from an index alone; names are joined for those rows only.
         let sql = format!(
             "SELECT t.id, t.subject, t.preview, t.status, t.status_kind, t.contact_id, c.name, t.team_id, tm.name, t.user_id, us.name,
                     t.channel_id, ch.name, t.created_at, t.updated_at, t.in_working_set
-             FROM tickets t
+             FROM (SELECT t.id FROM tickets t {clause} ORDER BY {order} LIMIT ? OFFSET ?) page
+             JOIN tickets t ON t.id = page.id
              LEFT JOIN contacts c ON c.id = t.contact_id
              LEFT JOIN teams tm ON tm.id = t.team_id
              LEFT JOIN users us ON us.id = t.user_id
              LEFT JOIN channels ch ON ch.id = t.channel_id
-             {clause} ORDER BY {order} LIMIT ? OFFSET ?"
+             ORDER BY {order}"
         );
         let mut q = sqlx::query(&sql);
         for a in &args {
@@ -721,7 +728,7 @@ impl Cache {
 
     /// The unified ticket as cached.
     pub async fn ticket(&self, ticket_id: &str) -> Result<Option<u::Ticket>> {
-        let r: Option<(String,)> = sqlx::query_as("SELECT json FROM tickets WHERE id = ?")
+        let r: Option<(String,)> = sqlx::query_as("SELECT json FROM ticket_json WHERE id = ?")
             .bind(id(ticket_id))
             .fetch_optional(&self.pool)
             .await?;

@@ -413,6 +413,10 @@ pub async fn sync(
     )
     .await?;
     tx.commit().await?;
+    // Fresh statistics for the query planner (cheap; it only analyzes what changed a lot).
+    sqlx::query("PRAGMA optimize=0x10002")
+        .execute(cache.pool())
+        .await?;
     run.report.seconds = t0.elapsed().as_secs_f64();
     run.tell("done", "", run.report.pages, seen.len() as u32);
     Ok(run.report)
