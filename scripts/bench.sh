@@ -2,11 +2,15 @@
 # Every benchmark, in release builds; each prints its figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet -p trengo-sim -p trengo-api --examples
+cargo build --release --quiet -p trengo-sim -p trengo-api -p desk-core --examples
 echo "== simulator throughput"
 cargo run --release --quiet -p trengo-sim --example throughput -- 5
 echo "== request budget at 1,200/min (200 per 10 s), N = 600"
 cargo run --release --quiet -p trengo-api --example budget_bench -- 200 10 600
+echo "== cache: search over 100,000 cached tickets, ticket context"
+cargo run --release --quiet -p desk-core --example cache_bench -- search
+echo "== sync of the demo workspace at Trengo's real 120/min (about 30 s)"
+cargo run --release --quiet -p desk-core --example cache_bench -- sync
 if [ "${BENCH_REAL_PACE:-0}" = 1 ]; then
   echo "== request budget at Trengo's real 120/min, one minute"
   cargo run --release --quiet -p trengo-api --example budget_bench -- 120 60 120
