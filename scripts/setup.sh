@@ -8,12 +8,14 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # System packages: build tools, the Tauri 2 stack (webkit2gtk 4.1, gtk3, librsvg, appindicator),
-# a headless display and WebDriver for end-to-end tests, D-Bus, a Secret Service and a notification daemon.
+# a headless display and WebDriver for end-to-end tests, D-Bus, a Secret Service and a notification
+# daemon, Node.js for the UI.
 PKGS="build-essential pkg-config curl ca-certificates libssl-dev
   libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libsoup-3.0-dev libgtk-3-dev
   libayatana-appindicator3-dev librsvg2-dev libxdo-dev libdbus-1-dev
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring dunst keyutils fonts-dejavu-core
   imagemagick x11-utils"
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -29,5 +31,17 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found; install Rust (rustup) first" >&2
   exit 1
+fi
+
+# The UI's packages, exactly as locked.
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  echo "setup: npm ci (ui)"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# tauri-driver drives the app over WebDriver in the end-to-end tests.
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  echo "setup: cargo install tauri-driver 2.1.0"
+  cargo install tauri-driver --version 2.1.0 --locked --quiet
 fi
 echo "setup: done"

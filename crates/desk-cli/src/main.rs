@@ -288,7 +288,14 @@ fn cut(s: &str, max: usize) -> String {
 
 async fn open(cli: &Cli) -> Result<Desk, Error> {
     if cli.demo {
-        let desk = Desk::open_demo(cli.data_dir.clone(), false).await?;
+        let desk = Desk::open_demo(
+            cli.data_dir.clone(),
+            desk_core::DemoOptions {
+                fresh: false,
+                ..Default::default()
+            },
+        )
+        .await?;
         if desk.freshness().await?.last_sync_at.is_none() && !matches!(cli.cmd, Cmd::Sync) {
             eprintln!("demo: first use, syncing the demo workspace (at Trengo's pace of 120 requests a minute)…");
             sync(&desk, cli.json).await?;

@@ -589,8 +589,19 @@ impl Cache {
                 .map_err(|_| Error::Invalid(format!("{what} {v:?} is not an id")))
         };
         if let Some(t) = &f.team_id {
-            w.push("t.team_id = ?".into());
-            args.push(FilterArg::Int(num(t, "team")?));
+            // One team, or several separated by commas ("my teams").
+            let ids: Vec<&str> = t
+                .split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .collect();
+            if ids.is_empty() {
+                return Err(Error::Invalid("no team given".into()));
+            }
+            w.push(format!("t.team_id IN ({})", vec!["?"; ids.len()].join(",")));
+            for i in ids {
+                args.push(FilterArg::Int(num(i, "team")?));
+            }
         }
         if let Some(a) = &f.assignee_id {
             w.push("t.user_id = ?".into());

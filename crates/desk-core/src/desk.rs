@@ -20,6 +20,7 @@ pub const DEMO_WORKSPACE: &str = "demo";
 
 /// What is kept per workspace (in its cache file; never the token).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct WorkspaceSettings {
     pub base_url: String,
     /// The token's owner, from `/users/me`.
@@ -28,6 +29,28 @@ pub struct WorkspaceSettings {
     pub my_team_ids: Option<Vec<String>>,
     /// How often the assignment watcher polls, in seconds.
     pub poll_interval_secs: u32,
+}
+
+/// How the demo workspace runs.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// The simulator's port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Requests per minute (Trengo's is 120; tests raise it).
+    pub rate_limit: u32,
+    /// Start from an empty cache; otherwise the last demo cache is kept (the seed is the same on
+    /// every start, so its records still match).
+    pub fresh: bool,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            port: 0,
+            rate_limit: 120,
+            fresh: true,
+        }
+    }
 }
 
 /// How to open a workspace.
@@ -84,6 +107,13 @@ fn db_path(data_dir: &Path, workspace: &str) -> PathBuf {
         .join(format!("{workspace}.sqlite3"))
 }
 
+impl DeskConfig {
+    /// Trengo's main host; some accounts use `https://app.trengo.eu/api/v2`.
+    pub fn default_base_url() -> &'static str {
+        "https://app.trengo.com/api/v2"
+    }
+}
+
 impl Desk {
     /// Opens a workspace's cache; Trengo is reached only once a token is known.
     pub async fn open(cfg: DeskConfig) -> Result<Desk> {
@@ -132,15 +162,16 @@ impl Desk {
 
     /// The demo workspace: a seeded simulator in this process, a colleague who assigns a ticket
     /// to you now and then, and Trengo's real limit of 120 requests a minute.
-    /// `fresh` starts from an empty cache; otherwise the last demo cache is kept (the seed is the
-    /// same on every start, so its records still match).
-    pub async fn open_demo(data_dir: Option<PathBuf>, fresh: bool) -> Result<Desk> {
+    pub async fn open_demo(data_dir: Option<PathBuf>, opts: DemoOptions) -> Result<Desk> {
         let sim = trengo_sim::Sim::start(trengo_sim::SimConfig {
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], opts.port)),
             size: trengo_sim::Size::Demo,
+            rate_limit: opts.rate_limit,
             auto_assign_every: Some(std::time::Duration::from_secs(45)),
             ..trengo_sim::SimConfig::default()
         })
         .await?;
+        let fresh = opts.fresh;
         let dir = data_dir.unwrap_or_else(default_data_dir);
         let path = db_path(&dir, DEMO_WORKSPACE);
         if fresh {
@@ -161,8 +192,12 @@ impl Desk {
             sync_lock: tokio::sync::Mutex::new(()),
             demo: None,
         };
-        desk.connect(Token::new(trengo_sim::DEFAULT_TOKEN))?;
         let mut desk = desk;
+        desk.budget = BudgetConfig {
+            limit: opts.rate_limit,
+            ..BudgetConfig::default()
+        };
+        desk.connect(Token::new(trengo_sim::DEFAULT_TOKEN))?;
         desk.demo = Some(sim);
         let s = WorkspaceSettings {
             base_url: desk.base_url.clone(),

@@ -14,7 +14,8 @@ pub mod sync;
 pub mod view;
 
 pub use desk::{
-    default_data_dir, workspace_id, Desk, DeskConfig, WorkspaceSettings, DEMO_WORKSPACE,
+    default_data_dir, workspace_id, DemoOptions, Desk, DeskConfig, WorkspaceSettings,
+    DEMO_WORKSPACE,
 };
 pub use error::{Error, Result};
 pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};

@@ -42,6 +42,7 @@ impl Default for SyncOptions {
 
 /// Where a sync is, after each page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncProgress {
     /// `directory`, `tickets`, `leavers`, `done`.
     pub phase: String,
@@ -54,6 +55,7 @@ pub struct SyncProgress {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncReport {
     pub requests: u32,
     pub pages: u32,

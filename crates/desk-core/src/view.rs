@@ -4,12 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Named {
     pub id: String,
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TagChip {
     pub id: String,
     pub name: String,
@@ -19,6 +21,7 @@ pub struct TagChip {
 
 /// One line of the ticket list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TicketRow {
     pub id: String,
     pub subject: Option<String>,
@@ -41,9 +44,11 @@ pub struct TicketRow {
 
 /// Which tickets, for lists and bulk selections.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TicketFilter {
     /// `open` (open and assigned), `unassigned`, `assigned`, `closed`, `spam`, or `any` (default: open).
     pub status: Option<String>,
+    /// A team, or several separated by commas.
     pub team_id: Option<String>,
     pub tag_id: Option<String>,
     pub assignee_id: Option<String>,
@@ -57,6 +62,7 @@ pub struct TicketFilter {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SearchResult {
     pub rows: Vec<TicketRow>,
     /// All matching, not only this page.
@@ -65,6 +71,7 @@ pub struct SearchResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FieldLine {
     pub field_id: String,
     pub label: String,
@@ -73,6 +80,7 @@ pub struct FieldLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ContactCard {
     pub id: String,
     pub name: String,
@@ -84,6 +92,7 @@ pub struct ContactCard {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AttachmentView {
     pub name: String,
     pub url: Option<String>,
@@ -92,6 +101,7 @@ pub struct AttachmentView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MessageView {
     pub id: String,
     /// `inbound`, `outbound` or `note` (internal).
@@ -105,6 +115,7 @@ pub struct MessageView {
 
 /// Everything about one ticket, from the cache.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TicketContext {
     pub ticket: TicketRow,
     pub ticket_url: Option<String>,
@@ -117,6 +128,7 @@ pub struct TicketContext {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct UserItem {
     pub id: String,
     pub name: String,
@@ -126,6 +138,7 @@ pub struct UserItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TeamItem {
     pub id: String,
     pub name: String,
@@ -135,6 +148,7 @@ pub struct TeamItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TagItem {
     pub id: String,
     pub name: String,
@@ -143,6 +157,7 @@ pub struct TagItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FieldDef {
     pub id: String,
     pub name: String,
@@ -155,6 +170,7 @@ pub struct FieldDef {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DirectoryLists {
     pub users: Vec<UserItem>,
     pub teams: Vec<TeamItem>,
@@ -165,6 +181,7 @@ pub struct DirectoryLists {
 
 /// How old and how complete the cache is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Freshness {
     pub last_sync_at: Option<String>,
     /// Seconds since the last complete sync.

@@ -7,7 +7,7 @@
 //! | `GET` / `POST /__sim/lookup_faults` | the lookup service's faults ([`crate::LookupFaults`]) |
 //! | `GET` / `POST /__sim/rate` | `{"limit": 120, "window_ms": 60000}` |
 //! | `POST /__sim/assign` | `{"ticket_id", "user_id"? , "team_id"?}`: assigned as another agent would |
-//! | `POST /__sim/inbound` | `{"message", "subject"?, "contact_id"? or "identifier"?, "channel_id"?, "team_id"?, "user_id"?}`: a customer writes in |
+//! | `POST /__sim/inbound` | `{"message", "subject"?, "contact_id"? or "identifier"? (+ "contact_name"?), "channel_id"?, "team_id"?, "user_id"?}`: a customer writes in |
 //! | `POST /__sim/reset` | back to the seeded workspace; logs, stats, windows and faults cleared |
 //! | `GET /__sim/stats` | requests per token, 429s served, faults injected |
 //! | `GET /__sim/lookups` | the raw paths the lookup service received |
@@ -161,6 +161,8 @@ struct Inbound {
     subject: Option<String>,
     contact_id: Option<u64>,
     identifier: Option<String>,
+    /// The name of a contact created for `identifier`.
+    contact_name: Option<String>,
     channel_id: Option<u64>,
     team_id: Option<u64>,
     user_id: Option<u64>,
@@ -177,7 +179,9 @@ fn inbound_ticket(w: &mut World, i: Inbound, now: i64) -> Result<u64, SimError> 
             w.contact(c)?;
             c
         }
-        (None, Some(ident)) => w.contact_for_identifier(channel, &ident, None)?,
+        (None, Some(ident)) => {
+            w.contact_for_identifier(channel, &ident, i.contact_name.as_deref())?
+        }
         (None, None) => *w
             .contacts
             .keys()

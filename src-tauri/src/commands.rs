@@ -1,0 +1,341 @@
+//! The commands the UI calls: each delegates to `Desk`. Expected outcomes (not connected yet,
+//! offline while opening a ticket) are data; failures are `ApiError`.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use desk_core::view::*;
+use desk_core::{DemoOptions, Desk, DeskConfig, KeyringStore, SyncReport, Token};
+use serde::Serialize;
+use tauri::{AppHandle, State};
+
+use crate::error::{ApiError, Result};
+use crate::events;
+use crate::state::AppState;
+
+/// Where the app is: connected to a workspace, or waiting to be.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(tag = "type")]
+pub enum Session {
+    /// First run, a revoked token, or signed out: show Connect.
+    NeedsLogin {
+        base_url: String,
+        problem: Option<String>,
+    },
+    Ready {
+        workspace: String,
+        base_url: String,
+        demo: bool,
+        user: Option<UserItem>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct BudgetView {
+    pub limit: u32,
+    /// Requests in the last window.
+    pub used: u32,
+    pub queued: u32,
+    pub queued_bulk: u32,
+    pub next_slot_ms: u32,
+    pub blocked_ms: Option<u32>,
+}
+
+/// The status bar.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct StatusView {
+    pub freshness: Freshness,
+    pub budget: Option<BudgetView>,
+    pub online: bool,
+    pub syncing: bool,
+    pub demo: bool,
+}
+
+/// A ticket opened: fresh from Trengo, or from the cache with the reason it is not fresh.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct OpenedTicket {
+    pub context: TicketContext,
+    pub fresh: bool,
+    pub problem: Option<ApiError>,
+}
+
+fn clamp(v: u64) -> u32 {
+    v.min(u32::MAX as u64) as u32
+}
+
+pub async fn status_of(desk: &Desk, syncing: bool) -> Result<StatusView> {
+    let budget = desk.budget_state().map(|b| BudgetView {
+        limit: b.limit,
+        used: b.used_in_window,
+        queued: b.queued(),
+        queued_bulk: b.queued_bulk,
+        next_slot_ms: clamp(b.next_slot_ms),
+        blocked_ms: b.blocked_ms.map(clamp),
+    });
+    Ok(StatusView {
+        freshness: desk.freshness().await?,
+        budget,
+        online: desk.is_online(),
+        syncing,
+        demo: desk.is_demo(),
+    })
+}
+
+async fn ready(desk: &Desk) -> Session {
+    // Asked of Trengo once, then remembered; offline, the views that need it wait.
+    let user = desk.me().await.ok();
+    Session::Ready {
+        workspace: desk.workspace().to_string(),
+        base_url: desk.base_url().to_string(),
+        demo: desk.is_demo(),
+        user,
+    }
+}
+
+/// Makes `desk` the open workspace and starts its background work.
+async fn install(app: &AppHandle, st: &AppState, desk: Desk) -> Session {
+    st.stop_background();
+    let desk = Arc::new(desk);
+    *st.desk.write().await = Some(desk.clone());
+    let s = ready(&desk).await;
+    events::start(app, st, desk);
+    s
+}
+
+/// The session, opening the last workspace (or the demo) on the first call.
+#[tauri::command]
+#[specta::specta]
+pub async fn session(app: AppHandle, st: State<'_, AppState>) -> Result<Session> {
+    let mut tried = st.opening.lock().await;
+    if let Some(d) = st.desk.read().await.clone() {
+        return Ok(ready(&d).await);
+    }
+    let first = !*tried;
+    *tried = true;
+    if first && st.launch.demo {
+        let desk = Desk::open_demo(
+            st.launch.data_dir.clone(),
+            DemoOptions {
+                port: st.launch.demo_port,
+                rate_limit: st.launch.demo_rate_limit,
+                fresh: true,
+            },
+        )
+        .await?;
+        return Ok(install(&app, &st, desk).await);
+    }
+    let Some(last) = st.last_workspace() else {
+        return Ok(Session::NeedsLogin {
+            base_url: desk_core::DeskConfig::default_base_url().into(),
+            problem: None,
+        });
+    };
+    let desk = Desk::open(DeskConfig {
+        base_url: last.base_url.clone(),
+        data_dir: st.launch.data_dir.clone(),
+        token: None,
+        secrets: Arc::new(KeyringStore::new()),
+        budget: None,
+    })
+    .await?;
+    if !desk.has_token() {
+        let problem = Some(ApiError::from(desk_core::Error::NeedsLogin { why: None }).message);
+        return Ok(Session::NeedsLogin {
+            base_url: last.base_url,
+            problem,
+        });
+    }
+    Ok(install(&app, &st, desk).await)
+}
+
+/// Checks the token with Trengo, stores it in the OS keyring, and opens the workspace.
+#[tauri::command]
+#[specta::specta]
+pub async fn connect(
+    app: AppHandle,
+    st: State<'_, AppState>,
+    base_url: String,
+    token: String,
+) -> Result<Session> {
+    let _one = st.opening.lock().await;
+    let token = Token::new(token);
+    if token.is_empty() {
+        return Err(ApiError::new(
+            "invalid",
+            "Paste your personal access token (Trengo: Settings → Apps & Integrations → API).",
+        ));
+    }
+    let desk = Desk::open(DeskConfig {
+        base_url: base_url.clone(),
+        data_dir: st.launch.data_dir.clone(),
+        token: None,
+        secrets: Arc::new(KeyringStore::new()),
+        budget: None,
+    })
+    .await?;
+    desk.login(token).await?;
+    st.remember_workspace(desk.base_url());
+    Ok(install(&app, &st, desk).await)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn start_demo(app: AppHandle, st: State<'_, AppState>) -> Result<Session> {
+    let _one = st.opening.lock().await;
+    let desk = Desk::open_demo(
+        st.launch.data_dir.clone(),
+        DemoOptions {
+            port: st.launch.demo_port,
+            rate_limit: st.launch.demo_rate_limit,
+            fresh: true,
+        },
+    )
+    .await?;
+    Ok(install(&app, &st, desk).await)
+}
+
+/// Forgets the token (the demo simply closes) and shows Connect.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out(st: State<'_, AppState>) -> Result<Session> {
+    let _one = st.opening.lock().await;
+    st.stop_background();
+    let desk = st.desk.write().await.take();
+    let base_url = match desk {
+        Some(d) if !d.is_demo() => {
+            d.logout().await?;
+            st.forget_workspace();
+            d.base_url().to_string()
+        }
+        _ => DeskConfig::default_base_url().to_string(),
+    };
+    Ok(Session::NeedsLogin {
+        base_url,
+        problem: None,
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_now(app: AppHandle, st: State<'_, AppState>) -> Result<SyncReport> {
+    let desk = st.desk().await?;
+    events::sync_once(&app, &desk, &st.syncing).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn search(st: State<'_, AppState>, filter: TicketFilter) -> Result<SearchResult> {
+    Ok(st.desk().await?.search(&filter).await?)
+}
+
+/// A ticket from the cache alone.
+#[tauri::command]
+#[specta::specta]
+pub async fn ticket(st: State<'_, AppState>, id: String) -> Result<TicketContext> {
+    Ok(st.desk().await?.ticket_context(&id).await?)
+}
+
+/// A ticket read fresh from Trengo (its whole thread); offline, the cached one and why.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_ticket(st: State<'_, AppState>, id: String) -> Result<OpenedTicket> {
+    let desk = st.desk().await?;
+    match desk.refresh_ticket(&id).await {
+        Ok(context) => Ok(OpenedTicket {
+            context,
+            fresh: true,
+            problem: None,
+        }),
+        Err(e) if e.is_offline() || e.code() == "rate_limited" => Ok(OpenedTicket {
+            context: desk.ticket_context(&id).await?,
+            fresh: false,
+            problem: Some(e.into()),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn directory(st: State<'_, AppState>) -> Result<DirectoryLists> {
+    Ok(st.desk().await?.directory().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn status(st: State<'_, AppState>) -> Result<StatusView> {
+    status_of(&*st.desk().await?, st.syncing.load(Ordering::Relaxed)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_tag(st: State<'_, AppState>, ticket: String, tag: String) -> Result<TicketRow> {
+    Ok(st.desk().await?.add_tag(&ticket, &tag).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_tag(st: State<'_, AppState>, ticket: String, tag: String) -> Result<TicketRow> {
+    Ok(st.desk().await?.remove_tag(&ticket, &tag).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn assign_team(
+    st: State<'_, AppState>,
+    ticket: String,
+    team: String,
+) -> Result<TicketRow> {
+    Ok(st.desk().await?.assign_team(&ticket, &team).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn assign_user(
+    st: State<'_, AppState>,
+    ticket: String,
+    user: String,
+) -> Result<TicketRow> {
+    Ok(st.desk().await?.assign_user(&ticket, &user).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn close_ticket(st: State<'_, AppState>, ticket: String) -> Result<TicketRow> {
+    Ok(st.desk().await?.close(&ticket).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn reopen_ticket(st: State<'_, AppState>, ticket: String) -> Result<TicketRow> {
+    Ok(st.desk().await?.reopen(&ticket).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_note(
+    st: State<'_, AppState>,
+    ticket: String,
+    text: String,
+) -> Result<MessageView> {
+    Ok(st.desk().await?.add_note(&ticket, &text).await?)
+}
+
+/// Opens the ticket in Trengo's web app, in the default browser. The address comes from the
+/// cache, never from the page, and must be http(s).
+#[tauri::command]
+#[specta::specta]
+pub async fn open_in_trengo(st: State<'_, AppState>, ticket: String) -> Result<()> {
+    let ctx = st.desk().await?.ticket_context(&ticket).await?;
+    let url = ctx
+        .ticket_url
+        .ok_or_else(|| ApiError::new("not_found", "This ticket has no web address."))?;
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(ApiError::new(
+            "invalid",
+            "This ticket's web address is not http(s).",
+        ));
+    }
+    crate::open_url(&url)
+        .map_err(|e| ApiError::new("internal", format!("Could not start the browser: {e}")))
+}

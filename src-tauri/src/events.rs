@@ -1,0 +1,84 @@
+//! What the app tells the UI without being asked: sync progress, the status bar (budget, cache
+//! freshness, online), and that the cache changed.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use desk_core::{Desk, SyncProgress, SyncReport};
+use serde::Serialize;
+use tauri::AppHandle;
+use tauri_specta::Event;
+
+use crate::commands::{status_of, StatusView};
+use crate::error::{ApiError, Result};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize, specta::Type, Event)]
+pub struct SyncProgressEvent(pub SyncProgress);
+
+#[derive(Debug, Clone, Serialize, specta::Type, Event)]
+pub struct StatusEvent(pub StatusView);
+
+/// The cache has new data: lists should re-read.
+#[derive(Debug, Clone, Serialize, specta::Type, Event)]
+pub struct CacheChangedEvent {
+    pub reason: String,
+}
+
+/// A sync failed in the background.
+#[derive(Debug, Clone, Serialize, specta::Type, Event)]
+pub struct SyncFailedEvent(pub ApiError);
+
+/// How often the working set is refreshed in the background.
+const SYNC_EVERY: Duration = Duration::from_secs(120);
+
+pub async fn sync_once(app: &AppHandle, desk: &Desk, syncing: &AtomicBool) -> Result<SyncReport> {
+    syncing.store(true, Ordering::Relaxed);
+    let app2 = app.clone();
+    let last_page = std::sync::Mutex::new(std::time::Instant::now() - Duration::from_secs(1));
+    let progress = move |p: SyncProgress| {
+        let _ = SyncProgressEvent(p.clone()).emit(&app2);
+        // Lists re-read as pages land, at most a few times a second.
+        let mut last = last_page.lock().unwrap_or_else(|e| e.into_inner());
+        if p.phase == "tickets" && last.elapsed() > Duration::from_millis(400) {
+            *last = std::time::Instant::now();
+            let _ = CacheChangedEvent {
+                reason: "sync".into(),
+            }
+            .emit(&app2);
+        }
+    };
+    let r = desk.sync(&progress, &AtomicBool::new(false)).await;
+    syncing.store(false, Ordering::Relaxed);
+    let _ = CacheChangedEvent {
+        reason: "sync done".into(),
+    }
+    .emit(app);
+    Ok(r?)
+}
+
+/// Starts the workspace's background work: a sync now and every two minutes, and the status bar
+/// every second.
+pub fn start(app: &AppHandle, st: &AppState, desk: Arc<Desk>) {
+    let mut handles = st.background.lock().unwrap_or_else(|e| e.into_inner());
+    let (a, d, syncing) = (app.clone(), desk.clone(), st.syncing.clone());
+    handles.push(tauri::async_runtime::spawn(async move {
+        loop {
+            if let Err(e) = sync_once(&a, &d, &syncing).await {
+                tracing::warn!(code = %e.code, "background sync failed");
+                let _ = SyncFailedEvent(e).emit(&a);
+            }
+            tokio::time::sleep(SYNC_EVERY).await;
+        }
+    }));
+    let (a, d, syncing) = (app.clone(), desk, st.syncing.clone());
+    handles.push(tauri::async_runtime::spawn(async move {
+        loop {
+            if let Ok(s) = status_of(&d, syncing.load(Ordering::Relaxed)).await {
+                let _ = StatusEvent(s).emit(&a);
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }));
+}

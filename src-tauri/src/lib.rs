@@ -1,0 +1,157 @@
+//! # trengo-desk: the app shell
+//!
+//! Thin commands over `desk_core::Desk` ([`commands`]), events for the UI ([`events`]), errors as
+//! `{code, message}` ([`error`]), the launch flags and the workspace's background work
+//! ([`state`]). The UI talks to it only through the generated bindings in `ui/src/lib/bindings.ts`.
+
+pub mod commands;
+pub mod error;
+pub mod events;
+pub mod state;
+
+use tauri::Manager;
+use tauri_specta::{collect_commands, collect_events};
+
+/// Every command and event the UI may use, for the invoke handler and the TypeScript bindings.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(collect_commands![
+            commands::session,
+            commands::connect,
+            commands::start_demo,
+            commands::sign_out,
+            commands::sync_now,
+            commands::search,
+            commands::ticket,
+            commands::open_ticket,
+            commands::directory,
+            commands::status,
+            commands::add_tag,
+            commands::remove_tag,
+            commands::assign_team,
+            commands::assign_user,
+            commands::close_ticket,
+            commands::reopen_ticket,
+            commands::add_note,
+            commands::open_in_trengo,
+        ])
+        .events(collect_events![
+            events::SyncProgressEvent,
+            events::StatusEvent,
+            events::CacheChangedEvent,
+            events::SyncFailedEvent
+        ])
+}
+
+/// The TypeScript bindings as they should be.
+pub fn bindings() -> String {
+    let dir = std::env::temp_dir().join(format!("trengo-desk-bindings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("bindings.ts");
+    specta_builder()
+        .export(specta_typescript::Typescript::default().header("// Generated from the Rust commands by tauri-specta: do not edit.\n// Refresh: UPDATE_BINDINGS=1 cargo test -p trengo-desk bindings\n"), &path)
+        .expect("export bindings");
+    let text = std::fs::read_to_string(&path).expect("read bindings");
+    let _ = std::fs::remove_dir_all(&dir);
+    text
+}
+
+/// Opens an address in the default browser.
+pub fn open_url(url: &str) -> std::io::Result<()> {
+    #[cfg(target_os = "macos")]
+    let mut cmd = std::process::Command::new("open");
+    #[cfg(target_os = "windows")]
+    let mut cmd = {
+        let mut c = std::process::Command::new("cmd");
+        c.args(["/C", "start", ""]);
+        c
+    };
+    #[cfg(all(unix, not(target_os = "macos")))]
+    let mut cmd = std::process::Command::new("xdg-open");
+    cmd.arg(url).spawn().map(drop)
+}
+
+fn init_logging(app: &tauri::App) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::prelude::*;
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("TRENGO_DESK_LOG")
+            .unwrap_or_else(|_| "info,sqlx=warn,hyper=warn,reqwest=warn".into())
+    };
+    let dir = app.path().app_log_dir().ok()?;
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("trengo-desk")
+        .filename_suffix("log")
+        .max_log_files(7)
+        .build(&dir)
+        .ok()?;
+    let (file, guard) = tracing_appender::non_blocking(appender);
+    let file_layer = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(file)
+        .with_filter(filter());
+    let stderr_layer = cfg!(debug_assertions).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(filter())
+    });
+    let _ = tracing_subscriber::registry()
+        .with(file_layer)
+        .with(stderr_layer)
+        .try_init();
+    tracing::info!(log_dir = %dir.display(), "Trengo Desk starting");
+    Some(guard)
+}
+
+pub fn run() {
+    let builder = specta_builder();
+    let launch = state::Launch::from_args(std::env::args().skip(1));
+    tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            // A second start brings the running window forward instead.
+            if let Some(w) = app.get_webview_window("main") {
+                let _ = w.unminimize();
+                let _ = w.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            let guard = init_logging(app);
+            app.manage(LogGuard(guard));
+            let config_dir = app
+                .path()
+                .app_config_dir()
+                .unwrap_or_else(|_| std::env::temp_dir().join("trengo-desk"));
+            app.manage(state::AppState::new(launch.clone(), config_dir));
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .expect("the Tauri app builds")
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // The workspace's background work ends with the app.
+                app.state::<state::AppState>().stop_background();
+            }
+        });
+}
+
+struct LogGuard(#[allow(dead_code)] Option<tracing_appender::non_blocking::WorkerGuard>);
+
+#[cfg(test)]
+mod tests {
+    /// The committed bindings are what the commands generate.
+    #[test]
+    fn bindings_are_fresh() {
+        let want = super::bindings();
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings.ts");
+        if std::env::var("UPDATE_BINDINGS").is_ok() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(have == want, "ui/src/lib/bindings.ts is stale: run UPDATE_BINDINGS=1 cargo test -p trengo-desk bindings");
+    }
+}

@@ -1,0 +1,142 @@
+//! The app's state: the open workspace (a `Desk`), how the app was launched, and the background
+//! work that belongs to the workspace (sync, status), stopped when the workspace changes or the
+//! app exits.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use desk_core::Desk;
+use serde::{Deserialize, Serialize};
+
+/// From the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// `--demo`: the embedded demo workspace.
+    pub demo: bool,
+    /// `--demo-port N`: the demo simulator's port (tests reach its admin API there).
+    pub demo_port: u16,
+    /// `--demo-rate-limit N`: requests per minute in the demo (default Trengo's 120).
+    pub demo_rate_limit: u32,
+    /// `--data-dir DIR`: where caches live.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Launch {
+    pub fn from_args(args: impl Iterator<Item = String>) -> Launch {
+        let mut l = Launch {
+            demo_rate_limit: 120,
+            ..Launch::default()
+        };
+        let args: Vec<String> = args.collect();
+        let mut i = 0;
+        while i < args.len() {
+            let next = args.get(i + 1).cloned();
+            match args[i].as_str() {
+                "--demo" => l.demo = true,
+                "--demo-port" => {
+                    l.demo_port = next.and_then(|v| v.parse().ok()).unwrap_or(0);
+                    i += 1;
+                }
+                "--demo-rate-limit" => {
+                    l.demo_rate_limit = next.and_then(|v| v.parse().ok()).unwrap_or(120);
+                    i += 1;
+                }
+                "--data-dir" => {
+                    l.data_dir = next.map(PathBuf::from);
+                    i += 1;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        l
+    }
+}
+
+/// The workspace last connected to (not secret: the token is in the keyring).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LastWorkspace {
+    pub base_url: String,
+}
+
+pub struct AppState {
+    pub launch: Launch,
+    pub config_dir: PathBuf,
+    pub desk: tokio::sync::RwLock<Option<Arc<Desk>>>,
+    /// Serializes opening and switching workspaces.
+    pub opening: tokio::sync::Mutex<bool>,
+    pub syncing: Arc<AtomicBool>,
+    pub background: std::sync::Mutex<Vec<tauri::async_runtime::JoinHandle<()>>>,
+}
+
+impl AppState {
+    pub fn new(launch: Launch, config_dir: PathBuf) -> AppState {
+        AppState {
+            launch,
+            config_dir,
+            desk: tokio::sync::RwLock::new(None),
+            opening: tokio::sync::Mutex::new(false),
+            syncing: Arc::new(AtomicBool::new(false)),
+            background: std::sync::Mutex::new(vec![]),
+        }
+    }
+
+    pub fn stop_background(&self) {
+        for h in self
+            .background
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            h.abort();
+        }
+    }
+
+    pub fn last_workspace(&self) -> Option<LastWorkspace> {
+        let text = std::fs::read_to_string(self.config_dir.join("last-workspace.json")).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    pub fn remember_workspace(&self, base_url: &str) {
+        let _ = std::fs::create_dir_all(&self.config_dir);
+        let v = LastWorkspace {
+            base_url: base_url.to_string(),
+        };
+        if let Ok(text) = serde_json::to_string_pretty(&v) {
+            let _ = std::fs::write(self.config_dir.join("last-workspace.json"), text);
+        }
+    }
+
+    pub fn forget_workspace(&self) {
+        let _ = std::fs::remove_file(self.config_dir.join("last-workspace.json"));
+    }
+
+    pub async fn desk(&self) -> crate::error::Result<Arc<Desk>> {
+        self.desk.read().await.clone().ok_or_else(|| {
+            crate::error::ApiError::new(
+                "needs_login",
+                "Connect to a Trengo workspace, or try the demo workspace.",
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn launch_flags() {
+        let l = Launch::from_args(
+            ["--demo", "--demo-port", "4567", "--demo-rate-limit", "6000"]
+                .into_iter()
+                .map(String::from),
+        );
+        assert!(l.demo);
+        assert_eq!((l.demo_port, l.demo_rate_limit), (4567, 6000));
+        let l = Launch::from_args(std::iter::empty());
+        assert!(!l.demo);
+        assert_eq!(l.demo_rate_limit, 120);
+    }
+}

@@ -1,0 +1,426 @@
+//! The real app under Xvfb, driven over WebDriver (tauri-driver + WebKitWebDriver), on the demo
+//! workspace. Run by scripts/test.sh:
+//!   xvfb-run -a dbus-run-session -- cargo test -p desk-e2e -- --ignored
+//! It needs the app built (`cargo build -p trengo-desk`) and `tauri-driver` on PATH.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn app_binary() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let p = target.join("debug/trengo-desk");
+    assert!(
+        p.exists(),
+        "build the app first: cargo build -p trengo-desk ({} is missing)",
+        p.display()
+    );
+    p
+}
+
+fn artifacts() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+struct Driver(Child);
+
+/// The processes below `pid`, children first.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut children: std::collections::HashMap<u32, Vec<u32>> = Default::default();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        // The parent pid is the second field after the parenthesised command name.
+        if let Some(ppid) = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|x| x.parse::<u32>().ok())
+        {
+            children.entry(ppid).or_default().push(p);
+        }
+    }
+    let mut out = vec![];
+    fn walk(p: u32, c: &std::collections::HashMap<u32, Vec<u32>>, out: &mut Vec<u32>) {
+        for k in c.get(&p).into_iter().flatten() {
+            walk(*k, c, out);
+            out.push(*k);
+        }
+    }
+    walk(pid, &children, &mut out);
+    out
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // tauri-driver runs WebKitWebDriver, which runs the app: end them all.
+        for p in descendants(self.0.id()) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &p.to_string()])
+                .status();
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct App {
+    client: Client,
+    sim: String,
+    _driver: Driver,
+    _data: PathBuf,
+}
+
+async fn launch() -> App {
+    // Two TLS back ends are linked; WebDriver here is plain HTTP, but rustls wants one chosen.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (port, native, sim_port) = (free_port(), free_port(), free_port());
+    let driver = Command::new("tauri-driver")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tauri-driver on PATH (cargo install tauri-driver --version 2.1.0 --locked)");
+    let driver = Driver(driver);
+    let data = std::env::temp_dir().join(format!("trengo-desk-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let caps = json!({
+        "browserName": "wry",
+        "tauri:options": {
+            "application": app_binary(),
+            "args": ["--demo", "--demo-port", sim_port.to_string(), "--demo-rate-limit", "6000", "--data-dir", data.to_string_lossy()],
+        }
+    });
+    let caps: serde_json::Map<String, Value> = caps.as_object().unwrap().clone();
+    let mut client = None;
+    for _ in 0..50 {
+        match ClientBuilder::rustls()
+            .expect("tls")
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let client = client.expect("a WebDriver session with the app");
+    App {
+        client,
+        sim: format!("http://127.0.0.1:{sim_port}"),
+        _driver: driver,
+        _data: data,
+    }
+}
+
+async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+}
+
+/// Polls until `check` holds, or saves a screenshot and panics after 30 s.
+async fn until<F, Fut>(c: &Client, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let end = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < end {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::write(artifacts().join("failure.png"), png);
+    }
+    panic!("timed out waiting for {what} (screenshot: target/e2e/failure.png)");
+}
+
+async fn rows_text(c: &Client) -> Vec<String> {
+    let mut out = vec![];
+    for r in c
+        .find_all(Locator::Css("[data-ticket-id]"))
+        .await
+        .unwrap_or_default()
+    {
+        out.push(r.text().await.unwrap_or_default());
+    }
+    out
+}
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver: run by scripts/test.sh under xvfb-run"]
+async fn triage_a_ticket_in_the_demo_workspace() {
+    let app = launch().await;
+    let c = &app.client;
+    let http = reqwest::Client::new();
+
+    // The inbox lists seeded tickets.
+    wait_for(c, "[data-ticket-id]").await;
+    assert!(!rows_text(c).await.is_empty());
+
+    // Filter by a team from the sidebar.
+    let billing = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::XPath("//nav//button[.//span[text()='Billing']]"))
+        .await
+        .unwrap();
+    billing.click().await.unwrap();
+    // Every listed ticket is Billing's, as the simulator knows it.
+    let teams: Value = http
+        .get(format!("{}/api/v2/teams", app.sim))
+        .bearer_auth("demo-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let billing_id = teams["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Billing")
+        .unwrap()["id"]
+        .clone();
+    until(c, "only Billing tickets", || async {
+        let Ok(h) = c
+            .find(Locator::Css("section[aria-label='Tickets'] h1"))
+            .await
+        else {
+            return false;
+        };
+        if h.text().await.unwrap_or_default() != "Billing" {
+            return false;
+        }
+        let mut ids = vec![];
+        for r in c
+            .find_all(Locator::Css("[data-ticket-id]"))
+            .await
+            .unwrap_or_default()
+        {
+            ids.push(
+                r.attr("data-ticket-id")
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
+            );
+        }
+        if ids.is_empty() {
+            return false;
+        }
+        // A row re-rendered between finding and reading has no id: look again.
+        if ids.iter().any(String::is_empty) {
+            return false;
+        }
+        for id in ids.iter().take(10) {
+            let Ok(r) = http
+                .get(format!("{}/__sim/tickets/{id}", app.sim))
+                .send()
+                .await
+            else {
+                return false;
+            };
+            let t: Value = r.json().await.unwrap_or_default();
+            if t["team_id"] != billing_id {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+
+    // Open a ticket: the contact's fields and the thread show.
+    let first = wait_for(c, "[data-ticket-id]").await;
+    let id = first.attr("data-ticket-id").await.unwrap().unwrap();
+    first.click().await.unwrap();
+    let panel = wait_for(c, "article.ticket").await;
+    until(c, "the contact card and thread", || async {
+        // WebDriver reads text as rendered (headings are upper-cased by CSS).
+        let t = panel.text().await.unwrap_or_default().to_lowercase();
+        t.contains("customer id") && t.contains("conversation") && t.contains("plan")
+    })
+    .await;
+    assert!(
+        !c.find_all(Locator::Css("li.msg")).await.unwrap().is_empty(),
+        "messages show"
+    );
+
+    // Add a tag by typing its name.
+    c.find(Locator::Css("button[aria-label='Add a tag']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let input = wait_for(c, "input[aria-label='Add a tag']").await;
+    input.send_keys("urgent").await.unwrap();
+    input.send_keys("\u{E007}").await.unwrap(); // Enter
+    until(c, "the toast", || async {
+        c.find(Locator::XPath(
+            "//*[contains(text(), 'urgent') and contains(text(), 'added')]",
+        ))
+        .await
+        .is_ok()
+    })
+    .await;
+
+    // The simulator's mutation log shows the attach, once, applied.
+    let labels: Value = http
+        .get(format!("{}/api/v2/labels?page=1", app.sim))
+        .bearer_auth("demo-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let urgent = labels["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "urgent")
+        .unwrap()["id"]
+        .clone();
+    let log: Value = http
+        .get(format!("{}/__sim/mutations", app.sim))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let attaches: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["path"] == format!("/tickets/{id}/labels") && m["body"]["label_id"] == urgent)
+        .collect();
+    assert_eq!(attaches.len(), 1, "one attach: {log}");
+    assert_eq!(attaches[0]["applied"], true);
+    // The list shows the chip.
+    let row_css = format!("[data-ticket-id=\"{id}\"]");
+    until(c, "the chip in the list", || async {
+        let Ok(row) = c.find(Locator::Css(&row_css)).await else {
+            return false;
+        };
+        // The chips' own text (WebDriver's rendered text skips clipped cells in WebKitGTK).
+        for chip in row
+            .find_all(Locator::Css(".chip"))
+            .await
+            .unwrap_or_default()
+        {
+            if chip
+                .prop("textContent")
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|t| t.trim() == "urgent")
+            {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts().join("inbox.png"), png).unwrap();
+
+    // A contact whose name is HTML shows as text and runs nothing.
+    let evil = "<img src=x onerror=alert(1)>";
+    let r = http
+        .post(format!("{}/__sim/inbound", app.sim))
+        .json(&json!({"identifier": "xss@example.com", "contact_name": evil, "subject": "XSS check", "message": "<script>alert(2)</script> hello", "channel_id": 801}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    c.find(Locator::XPath("//nav//button[text()='All open']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("footer button.sync"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let search = c
+        .find(Locator::Css("input[aria-label='Search tickets']"))
+        .await
+        .unwrap();
+    until(c, "the new ticket in a search", || async {
+        let _ = search.clear().await;
+        let _ = search.send_keys("XSS check").await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        rows_text(c).await.iter().any(|r| r.contains("XSS check"))
+    })
+    .await;
+    wait_for(c, "[data-ticket-id]").await.click().await.unwrap();
+    let name = wait_for(c, "[data-testid='contact-name']").await;
+    until(c, "the contact's name as text", || async {
+        name.text().await.unwrap_or_default() == evil
+    })
+    .await;
+    assert!(
+        c.find_all(Locator::Css("img")).await.unwrap().is_empty(),
+        "no <img> was made from data"
+    );
+    assert!(c.get_alert_text().await.is_err(), "no alert ran");
+    // Messages are HTML in Trengo: shown as plain text, their markup dropped, never run.
+    let body = c
+        .find(Locator::Css("li.msg .body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body.trim(), "alert(2) hello");
+    assert!(
+        c.find_all(Locator::Css("article script"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no <script> was made from data"
+    );
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts().join("xss.png"), png).unwrap();
+
+    // Ending the session closes the app; the driver's process group goes with `app`.
+    let _ = app.client.clone().close().await;
+}

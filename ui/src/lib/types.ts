@@ -1,0 +1,15 @@
+// Friendly names for the generated binding types: what Rust sends (`_Serialize`) and what it
+// takes (`_Deserialize`).
+
+export type {
+  Session_Serialize as Session,
+  TicketRow_Serialize as TicketRow,
+  TicketContext_Serialize as TicketContext,
+  DirectoryLists_Serialize as DirectoryLists,
+  StatusView_Serialize as StatusView,
+  SyncProgress as SyncProgress,
+  UserItem_Serialize as UserItem,
+  MessageView_Serialize as MessageView,
+  TicketFilter_Deserialize as TicketFilter,
+  ApiError,
+} from './bindings';

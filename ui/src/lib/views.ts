@@ -1,0 +1,70 @@
+// The sidebar's views, as filters over the cache.
+
+import type { TicketFilter } from './types';
+
+export type View =
+  | { kind: 'mine' }
+  | { kind: 'my-teams' }
+  | { kind: 'unassigned' }
+  | { kind: 'all-open' }
+  | { kind: 'team'; id: string; name: string }
+  | { kind: 'tag'; id: string; name: string };
+
+export interface Refine {
+  text: string;
+  status: string; // '' = the view's own
+  teamId: string;
+  tagId: string;
+  assigneeId: string;
+}
+
+export const emptyRefine: Refine = { text: '', status: '', teamId: '', tagId: '', assigneeId: '' };
+
+export function viewTitle(v: View): string {
+  switch (v.kind) {
+    case 'mine':
+      return 'Mine';
+    case 'my-teams':
+      return 'My teams';
+    case 'unassigned':
+      return 'Unassigned';
+    case 'all-open':
+      return 'All open';
+    case 'team':
+      return v.name;
+    case 'tag':
+      return v.name;
+  }
+}
+
+export function sameView(a: View, b: View): boolean {
+  return a.kind === b.kind && ('id' in a ? a.id : '') === ('id' in b ? b.id : '');
+}
+
+/** The filter for a view, refined by the filter bar. `me` and `myTeams` come from the directory. */
+export function filterFor(v: View, r: Refine, me: string | null, myTeams: string[], offset = 0, limit = 100): TicketFilter {
+  const f: TicketFilter = { status: 'open', team_id: null, tag_id: null, assignee_id: null, text: null, sort: null, offset, limit };
+  switch (v.kind) {
+    case 'mine':
+      f.assignee_id = me ?? '-1';
+      break;
+    case 'my-teams':
+      f.team_id = myTeams.length ? myTeams.join(',') : '-1';
+      break;
+    case 'unassigned':
+      f.status = 'unassigned';
+      break;
+    case 'team':
+      f.team_id = v.id;
+      break;
+    case 'tag':
+      f.tag_id = v.id;
+      break;
+  }
+  if (r.status) f.status = r.status;
+  if (r.teamId) f.team_id = r.teamId;
+  if (r.tagId) f.tag_id = r.tagId;
+  if (r.assigneeId) f.assignee_id = r.assigneeId;
+  if (r.text.trim()) f.text = r.text.trim();
+  return f;
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { chipColors, contrastRatio, parseHex, textOn } from '../src/lib/contrast';
+import { pagesFor, scrollToShow, visibleRange } from '../src/lib/virtual';
+import { ago, count, statusWord } from '../src/lib/format';
+import { keyAction } from '../src/lib/keys';
+import { emptyRefine, filterFor } from '../src/lib/views';
+
+describe('label chips keep WCAG AA contrast', () => {
+  it('picks black or white text, whichever reads better', () => {
+    for (const bg of ['#ffce54', '#ed5565', '#a0d468', '#4fc1e9', '#ac92ec', '#434a54', '#ffffff', '#000000', '#656d78']) {
+      const fg = textOn(bg);
+      const ratio = contrastRatio(parseHex(bg)!, parseHex(fg)!);
+      // The better of black and white always reaches 4.5:1 except for a few mid greys (≥ 4.0).
+      expect(ratio).toBeGreaterThanOrEqual(4.0);
+    }
+    expect(textOn('#ffce54')).toBe('#000000');
+    expect(textOn('#434a54')).toBe('#ffffff');
+  });
+  it('survives missing and broken colours', () => {
+    expect(chipColors(null).bg).toBe('var(--chip-neutral)');
+    expect(chipColors('red; background:url(x)').bg).toBe('var(--chip-neutral)');
+    expect(chipColors('#abc')).toEqual({ bg: '#aabbcc', fg: '#000000' });
+  });
+});
+
+describe('the virtual list', () => {
+  it('renders only what is in view, plus overscan', () => {
+    expect(visibleRange(0, 600, 100_000)).toEqual({ first: 0, last: 30 });
+    const r = visibleRange(300_000, 600, 100_000);
+    expect(r.first).toBe(9990);
+    expect(r.last).toBe(10030);
+    expect(visibleRange(0, 600, 5)).toEqual({ first: 0, last: 5 });
+    expect(visibleRange(0, 600, 0)).toEqual({ first: 0, last: 0 });
+  });
+  it('asks for the pages that hold a range', () => {
+    expect(pagesFor({ first: 90, last: 130 })).toEqual([0, 1]);
+    expect(pagesFor({ first: 0, last: 0 })).toEqual([]);
+  });
+  it('scrolls just enough to show the active row', () => {
+    expect(scrollToShow(0, 300, 600)).toBe(0);
+    expect(scrollToShow(15, 0, 600)).toBe(0);
+    expect(scrollToShow(25, 0, 600)).toBe(26 * 30 - 600);
+  });
+});
+
+describe('words and times', () => {
+  it('says how old', () => {
+    const now = Date.parse('2026-11-25T12:00:00Z');
+    expect(ago('2026-11-25T11:59:50Z', now)).toBe('just now');
+    expect(ago('2026-11-25T11:56:00Z', now)).toBe('4 min ago');
+    expect(ago('2026-11-25T09:00:00Z', now)).toBe('3 h ago');
+    expect(ago(null, now)).toBe('—');
+    expect(ago('garbage', now)).toBe('—');
+  });
+  it('names every status in words', () => {
+    expect(['OPEN', 'ASSIGNED', 'CLOSED', 'INVALID'].map(statusWord)).toEqual(['Open', 'Assigned', 'Closed', 'Spam']);
+    expect(count(1234)).toBe('1.2k');
+  });
+});
+
+describe('keys', () => {
+  it('maps the inbox keys, and none while typing', () => {
+    expect(keyAction({ key: 'j' }, false)).toBe('down');
+    expect(keyAction({ key: 'k' }, false)).toBe('up');
+    expect(keyAction({ key: 'Enter' }, false)).toBe('open');
+    expect(keyAction({ key: '/' }, false)).toBe('search');
+    expect(keyAction({ key: 'j' }, true)).toBe(null);
+    expect(keyAction({ key: 'Escape' }, true)).toBe('escape');
+    expect(keyAction({ key: 'j', ctrlKey: true }, false)).toBe(null);
+  });
+});
+
+describe('views become cache filters', () => {
+  it('mine, my teams, a tag, refined', () => {
+    expect(filterFor({ kind: 'mine' }, emptyRefine, '3601', []).assignee_id).toBe('3601');
+    expect(filterFor({ kind: 'my-teams' }, emptyRefine, '3601', ['201', '202']).team_id).toBe('201,202');
+    const f = filterFor({ kind: 'tag', id: '1001', name: 'billing' }, { ...emptyRefine, text: ' refund ', status: 'any' }, null, []);
+    expect(f).toMatchObject({ tag_id: '1001', text: 'refund', status: 'any' });
+    expect(filterFor({ kind: 'unassigned' }, emptyRefine, null, []).status).toBe('unassigned');
+  });
+});
