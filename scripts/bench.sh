@@ -11,6 +11,11 @@ echo "== cache: search over 100,000 cached tickets, ticket context"
 cargo run --release --quiet -p desk-core --example cache_bench -- search
 echo "== sync of the demo workspace at Trengo's real 120/min (about 30 s)"
 cargo run --release --quiet -p desk-core --example cache_bench -- sync
+echo "== the app under Xvfb: cold start, memory after ten tickets, bundle size"
+bash scripts/ui.sh
+cargo build --quiet -p trengo-desk -p desk-e2e --examples
+timeout 300 xvfb-run -a -s '-screen 0 1440x900x24' dbus-run-session -- \
+  cargo run --quiet -p desk-e2e --example app_bench < /dev/null 2>&1 | grep -E '^(app|ui bundle):'
 if [ "${BENCH_REAL_PACE:-0}" = 1 ]; then
   echo "== request budget at Trengo's real 120/min, one minute"
   cargo run --release --quiet -p trengo-api --example budget_bench -- 120 60 120

@@ -3,169 +3,11 @@
 //!   xvfb-run -a dbus-run-session -- cargo test -p desk-e2e -- --ignored
 //! It needs the app built (`cargo build -p trengo-desk`) and `tauri-driver` on PATH.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use desk_e2e::{artifacts, launch, until, wait_for};
+use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn app_binary() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let p = target.join("debug/trengo-desk");
-    assert!(
-        p.exists(),
-        "build the app first: cargo build -p trengo-desk ({} is missing)",
-        p.display()
-    );
-    p
-}
-
-fn artifacts() -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e");
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-struct Driver(Child);
-
-/// The processes below `pid`, children first.
-fn descendants(pid: u32) -> Vec<u32> {
-    let mut children: std::collections::HashMap<u32, Vec<u32>> = Default::default();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
-            continue;
-        };
-        // The parent pid is the second field after the parenthesised command name.
-        if let Some(ppid) = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|x| x.parse::<u32>().ok())
-        {
-            children.entry(ppid).or_default().push(p);
-        }
-    }
-    let mut out = vec![];
-    fn walk(p: u32, c: &std::collections::HashMap<u32, Vec<u32>>, out: &mut Vec<u32>) {
-        for k in c.get(&p).into_iter().flatten() {
-            walk(*k, c, out);
-            out.push(*k);
-        }
-    }
-    walk(pid, &children, &mut out);
-    out
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // tauri-driver runs WebKitWebDriver, which runs the app: end them all.
-        for p in descendants(self.0.id()) {
-            let _ = Command::new("kill")
-                .args(["-KILL", &p.to_string()])
-                .status();
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct App {
-    client: Client,
-    sim: String,
-    _driver: Driver,
-    _data: PathBuf,
-}
-
-async fn launch() -> App {
-    // Two TLS back ends are linked; WebDriver here is plain HTTP, but rustls wants one chosen.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let (port, native, sim_port) = (free_port(), free_port(), free_port());
-    let driver = Command::new("tauri-driver")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("tauri-driver on PATH (cargo install tauri-driver --version 2.1.0 --locked)");
-    let driver = Driver(driver);
-    let data = std::env::temp_dir().join(format!("trengo-desk-e2e-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    let caps = json!({
-        "browserName": "wry",
-        "tauri:options": {
-            "application": app_binary(),
-            "args": ["--demo", "--demo-port", sim_port.to_string(), "--demo-rate-limit", "6000", "--data-dir", data.to_string_lossy()],
-        }
-    });
-    let caps: serde_json::Map<String, Value> = caps.as_object().unwrap().clone();
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::rustls()
-            .expect("tls")
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let client = client.expect("a WebDriver session with the app");
-    App {
-        client,
-        sim: format!("http://127.0.0.1:{sim_port}"),
-        _driver: driver,
-        _data: data,
-    }
-}
-
-async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
-}
-
-/// Polls until `check` holds, or saves a screenshot and panics after 30 s.
-async fn until<F, Fut>(c: &Client, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let end = std::time::Instant::now() + Duration::from_secs(30);
-    while std::time::Instant::now() < end {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    if let Ok(png) = c.screenshot().await {
-        let _ = std::fs::write(artifacts().join("failure.png"), png);
-    }
-    panic!("timed out waiting for {what} (screenshot: target/e2e/failure.png)");
-}
 
 async fn rows_text(c: &Client) -> Vec<String> {
     let mut out = vec![];
@@ -182,7 +24,7 @@ async fn rows_text(c: &Client) -> Vec<String> {
 #[tokio::test]
 #[ignore = "needs a display and tauri-driver: run by scripts/test.sh under xvfb-run"]
 async fn triage_a_ticket_in_the_demo_workspace() {
-    let app = launch().await;
+    let app = launch(&["--demo-rate-limit", "6000"]).await;
     let c = &app.client;
     let http = reqwest::Client::new();
 
