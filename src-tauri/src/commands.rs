@@ -240,6 +240,24 @@ pub async fn ticket(st: State<'_, AppState>, id: String) -> Result<TicketContext
 #[specta::specta]
 pub async fn open_ticket(st: State<'_, AppState>, id: String) -> Result<OpenedTicket> {
     let desk = st.desk().await?;
+    // A thread read moments ago is fresh enough: moving back and forth costs no requests.
+    if let Ok(ctx) = desk.ticket_context(&id).await {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let read_at = ctx
+            .messages_synced_at
+            .as_deref()
+            .and_then(desk_core::cache::parse_unix);
+        if read_at.is_some_and(|t| now - t < 30) {
+            return Ok(OpenedTicket {
+                context: ctx,
+                fresh: true,
+                problem: None,
+            });
+        }
+    }
     match desk.refresh_ticket(&id).await {
         Ok(context) => Ok(OpenedTicket {
             context,

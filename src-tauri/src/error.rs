@@ -7,7 +7,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 pub struct ApiError {
     /// `unauthorized`, `forbidden`, `not_found`, `validation`, `rate_limited`, `trengo_error`,
-    /// `offline`, `unknown_outcome`, `invalid`, `needs_login`, `keyring`, `internal`, `cancelled`.
+    /// `offline`, `unknown_outcome`, `invalid`, `needs_login`, `keyring`, `internal`, `cancelled`,
+    /// `busy` (a sync is already running).
     pub code: String,
     pub message: String,
 }

@@ -33,8 +33,26 @@ pub struct SyncFailedEvent(pub ApiError);
 /// How often the working set is refreshed in the background.
 const SYNC_EVERY: Duration = Duration::from_secs(120);
 
+/// Clears the "syncing" flag however the sync ends (an error, or its task aborted).
+struct Syncing<'a>(&'a AtomicBool);
+
+impl Drop for Syncing<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
 pub async fn sync_once(app: &AppHandle, desk: &Desk, syncing: &AtomicBool) -> Result<SyncReport> {
-    syncing.store(true, Ordering::Relaxed);
+    if syncing
+        .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+        .is_err()
+    {
+        return Err(ApiError::new(
+            "busy",
+            "A sync is already running; it shows its progress in the status bar.",
+        ));
+    }
+    let _flag = Syncing(syncing);
     let app2 = app.clone();
     let last_page = std::sync::Mutex::new(std::time::Instant::now() - Duration::from_secs(1));
     let progress = move |p: SyncProgress| {
@@ -66,8 +84,7 @@ pub fn start(app: &AppHandle, st: &AppState, desk: Arc<Desk>) {
     handles.push(tauri::async_runtime::spawn(async move {
         loop {
             if let Err(e) = sync_once(&a, &d, &syncing).await {
-                tracing::warn!(code = %e.code, "background sync failed");
-                let _ = SyncFailedEvent(e).emit(&a);
+                tracing::warn!(code = %e.code, "background sync did not run or failed");
             }
             tokio::time::sleep(SYNC_EVERY).await;
         }

@@ -21,6 +21,26 @@ async fn rows_text(c: &Client) -> Vec<String> {
     out
 }
 
+/// A record's id by name, asked of the simulator as a client would (first page).
+async fn id_by_name(http: &reqwest::Client, sim: &str, resource: &str, name: &str) -> Value {
+    let page: Value = http
+        .get(format!("{sim}/api/v2/{resource}?page=1"))
+        .bearer_auth("demo-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == name)
+        .unwrap_or_else(|| panic!("no {resource} {name}"))["id"]
+        .clone()
+}
+
 #[tokio::test]
 #[ignore = "needs a display and tauri-driver: run by scripts/test.sh under xvfb-run"]
 async fn triage_a_ticket_in_the_demo_workspace() {
@@ -41,22 +61,7 @@ async fn triage_a_ticket_in_the_demo_workspace() {
         .unwrap();
     billing.click().await.unwrap();
     // Every listed ticket is Billing's, as the simulator knows it.
-    let teams: Value = http
-        .get(format!("{}/api/v2/teams", app.sim))
-        .bearer_auth("demo-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let billing_id = teams["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "Billing")
-        .unwrap()["id"]
-        .clone();
+    let billing_id = id_by_name(&http, &app.sim, "teams", "Billing").await;
     until(c, "only Billing tickets", || async {
         let Ok(h) = c
             .find(Locator::Css("section[aria-label='Tickets'] h1"))
@@ -141,22 +146,7 @@ async fn triage_a_ticket_in_the_demo_workspace() {
     .await;
 
     // The simulator's mutation log shows the attach, once, applied.
-    let labels: Value = http
-        .get(format!("{}/api/v2/labels?page=1", app.sim))
-        .bearer_auth("demo-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let urgent = labels["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["name"] == "urgent")
-        .unwrap()["id"]
-        .clone();
+    let urgent = id_by_name(&http, &app.sim, "labels", "urgent").await;
     let log: Value = http
         .get(format!("{}/__sim/mutations", app.sim))
         .send()

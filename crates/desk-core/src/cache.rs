@@ -35,6 +35,13 @@ pub fn iso(t: Option<i64>) -> Option<String> {
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
+/// Unix seconds from an RFC 3339 time.
+pub fn parse_unix(rfc3339: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .ok()
+        .map(|t| t.timestamp())
+}
+
 fn id(s: &str) -> i64 {
     s.parse().unwrap_or(-1)
 }
@@ -837,48 +844,33 @@ impl Cache {
         })
     }
 
-    /// By name, case-insensitive.
-    pub async fn find_team(&self, name: &str) -> Result<Option<Named>> {
-        let r: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, name FROM teams WHERE name = ? COLLATE NOCASE OR CAST(id AS TEXT) = ?",
-        )
-        .bind(name)
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(r.map(|(i, n)| Named {
+    /// A record's id and name by `key` (case-insensitive) or by id.
+    async fn find_named(&self, table: &str, key_column: &str, key: &str) -> Result<Option<Named>> {
+        let sql = format!("SELECT id, name FROM {table} WHERE {key_column} = ? COLLATE NOCASE OR CAST(id AS TEXT) = ?");
+        let r: Option<(i64, String)> = sqlx::query_as(&sql)
+            .bind(key)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.map(|(i, name)| Named {
             id: i.to_string(),
-            name: n,
+            name,
         }))
     }
 
+    /// By name, case-insensitive (or id).
+    pub async fn find_team(&self, name: &str) -> Result<Option<Named>> {
+        self.find_named("teams", "name", name).await
+    }
+
+    /// By name, case-insensitive (or id).
     pub async fn find_tag(&self, name: &str) -> Result<Option<Named>> {
-        let r: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, name FROM tags WHERE name = ? COLLATE NOCASE OR CAST(id AS TEXT) = ?",
-        )
-        .bind(name)
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(r.map(|(i, n)| Named {
-            id: i.to_string(),
-            name: n,
-        }))
+        self.find_named("tags", "name", name).await
     }
 
     /// By email (or id).
     pub async fn find_user(&self, email: &str) -> Result<Option<Named>> {
-        let r: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, name FROM users WHERE email = ? COLLATE NOCASE OR CAST(id AS TEXT) = ?",
-        )
-        .bind(email)
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(r.map(|(i, n)| Named {
-            id: i.to_string(),
-            name: n,
-        }))
+        self.find_named("users", "email", email).await
     }
 }
 

@@ -75,6 +75,9 @@ pub struct Desk {
     secret_problem: Option<String>,
     online: AtomicBool,
     sync_lock: tokio::sync::Mutex<()>,
+    /// Reading a ticket fresh and acting on one take turns, so an older read never lands after a
+    /// change and undoes it in the cache.
+    ticket_ops: tokio::sync::Mutex<()>,
     /// The in-process simulator of the demo workspace.
     demo: Option<trengo_sim::Sim>,
 }
@@ -132,6 +135,7 @@ impl Desk {
             secret_problem: None,
             online: AtomicBool::new(true),
             sync_lock: tokio::sync::Mutex::new(()),
+            ticket_ops: tokio::sync::Mutex::new(()),
             demo: None,
         };
         let token = match cfg.token {
@@ -190,6 +194,7 @@ impl Desk {
             secret_problem: None,
             online: AtomicBool::new(true),
             sync_lock: tokio::sync::Mutex::new(()),
+            ticket_ops: tokio::sync::Mutex::new(()),
             demo: None,
         };
         let mut desk = desk;
@@ -323,6 +328,11 @@ impl Desk {
         )?;
         self.secrets.set(&self.workspace, &token)?;
         self.connect(token)?;
+        self.remember_user(&me).await
+    }
+
+    /// Keeps the token's user in the workspace settings.
+    async fn remember_user(&self, me: &trengo_unified::api::model::User) -> Result<UserItem> {
         let user = UserItem {
             id: me.id.to_string(),
             name: me.display_name(),
@@ -354,17 +364,7 @@ impl Desk {
             "reading your user",
             u.client().me().await.map_err(trengo_unified::Error::from),
         )?;
-        let user = UserItem {
-            id: me.id.to_string(),
-            name: me.display_name(),
-            email: me.email.clone(),
-            role: me.authorization.as_ref().map(|a| a.to_ascii_lowercase()),
-            team_ids: vec![],
-        };
-        let mut s = self.settings().await?;
-        s.user = Some(user.clone());
-        self.cache.set_setting("workspace", &s).await?;
-        Ok(user)
+        self.remember_user(&me).await
     }
 
     /// Syncs the directory and the working set (one sync at a time).
@@ -412,7 +412,9 @@ impl Desk {
     /// Reads a ticket, its contact and its whole thread from Trengo (Interactive lane) into the
     /// cache, and returns the context. Offline, the cached context with the offline error.
     pub async fn refresh_ticket(&self, id: &str) -> Result<TicketContext> {
+        let id = &Self::ticket_num(id)?.to_string();
         let u = self.unified()?;
+        let _turn = self.ticket_ops.lock().await;
         let c = u.client().lane(Lane::Interactive);
         let tid: u64 = id
             .trim()
@@ -518,7 +520,16 @@ impl Desk {
         Ok(self.unified()?.client().lane(Lane::Interactive))
     }
 
+    /// A ticket id as Trengo and the cache know it (`#123` → `123`), and this ticket operation's
+    /// turn (see `ticket_ops`).
+    async fn begin(&self, ticket: &str) -> Result<(String, tokio::sync::MutexGuard<'_, ()>)> {
+        let id = Self::ticket_num(ticket)?.to_string();
+        Ok((id, self.ticket_ops.lock().await))
+    }
+
     pub async fn add_tag(&self, ticket: &str, tag_id: &str) -> Result<TicketRow> {
+        let (ticket, _turn) = self.begin(ticket).await?;
+        let ticket = ticket.as_str();
         let tag = self
             .cache
             .directory()
@@ -545,6 +556,8 @@ impl Desk {
     }
 
     pub async fn remove_tag(&self, ticket: &str, tag_id: &str) -> Result<TicketRow> {
+        let (ticket, _turn) = self.begin(ticket).await?;
+        let ticket = ticket.as_str();
         let r = self
             .interactive()?
             .detach_label(Self::ticket_num(ticket)?, Self::num("tag", tag_id)?)
@@ -555,6 +568,8 @@ impl Desk {
     }
 
     async fn assign(&self, ticket: &str, to: Assignee) -> Result<TicketRow> {
+        let (ticket, _turn) = self.begin(ticket).await?;
+        let ticket = ticket.as_str();
         let r = self
             .interactive()?
             .assign_ticket(Self::ticket_num(ticket)?, to, None)
@@ -567,12 +582,18 @@ impl Desk {
         let base = self.base_url.clone();
         match answer {
             Some(t) => {
-                let mut ut = mapping::ticket(&t, &dir, &base, false);
-                let cached = self.cache.ticket(ticket).await?;
-                if ut.description.is_none() {
-                    ut.description = cached.as_ref().and_then(|c| c.description.clone());
-                }
-                self.update_cached(ticket, |c| *c = ut).await
+                // The answer's status, team and assignee; what it leaves out stays as cached.
+                let ut = mapping::ticket(&t, &dir, &base, false);
+                self.update_cached(ticket, |c| {
+                    c.status = ut.status;
+                    c.assignees = ut.assignees;
+                    c.team = ut.team;
+                    c.assigned_at = ut.assigned_at.or(c.assigned_at);
+                    if !ut.tags.is_empty() {
+                        c.tags = ut.tags;
+                    }
+                })
+                .await
             }
             None => {
                 self.update_cached(ticket, |t| match to {
@@ -601,6 +622,8 @@ impl Desk {
     }
 
     pub async fn close(&self, ticket: &str) -> Result<TicketRow> {
+        let (ticket, _turn) = self.begin(ticket).await?;
+        let ticket = ticket.as_str();
         let r = self
             .interactive()?
             .close_ticket(Self::ticket_num(ticket)?, None)
@@ -617,6 +640,8 @@ impl Desk {
     }
 
     pub async fn reopen(&self, ticket: &str) -> Result<TicketRow> {
+        let (ticket, _turn) = self.begin(ticket).await?;
+        let ticket = ticket.as_str();
         let r = self
             .interactive()?
             .reopen_ticket(Self::ticket_num(ticket)?)
@@ -642,6 +667,8 @@ impl Desk {
 
     /// Posts an internal note; it is never sent twice (a lost answer says so instead).
     pub async fn add_note(&self, ticket: &str, text: &str) -> Result<MessageView> {
+        let (ticket, _turn) = self.begin(ticket).await?;
+        let ticket = ticket.as_str();
         if text.trim().is_empty() {
             return Err(Error::Invalid("the note is empty".into()));
         }

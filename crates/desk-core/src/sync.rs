@@ -287,7 +287,9 @@ pub async fn sync(
             id: x.id,
             name: x.display_name(),
             kind: x.kind.clone(),
-            json: serde_json::to_string(x).unwrap_or_default(),
+            // Only what the app shows: a channel's other fields may hold its configuration.
+            json: serde_json::json!({"id": x.id, "name": x.name, "title": x.title, "type": x.kind})
+                .to_string(),
         },
     )
     .await?;
@@ -388,11 +390,16 @@ pub async fn sync(
         run.report.requests += 1;
         match r {
             Ok(t) => {
+                // Still open (it moved between pages while the lists were read): it stays.
+                let open = matches!(
+                    t.status,
+                    api::TicketStatus::Open | api::TicketStatus::Assigned
+                );
                 let mut tx = cache.pool().begin().await?;
                 Cache::put_ticket(
                     &mut tx,
                     &mapping::ticket(&t, &dir, &base, false),
-                    false,
+                    open,
                     Utc::now().timestamp(),
                 )
                 .await?;

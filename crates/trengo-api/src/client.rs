@@ -194,13 +194,18 @@ fn check_path(path: &str) -> Result<String> {
     } else {
         format!("/{path}")
     };
-    let bad = p.contains("://")
-        || p.starts_with("//")
+    // Encoded dots and slashes are dots and slashes to a URL parser: decode them first.
+    let decoded = p
+        .to_ascii_lowercase()
+        .replace("%2e", ".")
+        .replace("%2f", "/")
+        .replace("%5c", "/");
+    let bad = decoded.contains("://")
+        || decoded.starts_with("//")
         || p.contains('#')
         || p.contains('?')
         || p.contains('\\')
-        || p.split('/')
-            .any(|seg| seg == ".." || seg == "." || seg.eq_ignore_ascii_case("%2e%2e"));
+        || decoded.split('/').any(|seg| seg == ".." || seg == ".");
     if bad {
         return Err(Error::Invalid(format!(
             "the path {path:?} must be a plain path below the base URL (no scheme, '..', '?' or '#'; put the query in its own argument)"
@@ -319,6 +324,21 @@ impl Client {
                 Decision::GiveUp => {
                     span.in_scope(|| tracing::warn!(?what, "giving up"));
                     return Err(match what {
+                        // Trengo answered, but the body could not be read each time.
+                        Attempt::Lost
+                            if req.idempotent
+                                && answer
+                                    .as_ref()
+                                    .is_some_and(|a| (200..300).contains(&a.status)) =>
+                        {
+                            let a = answer.expect("checked");
+                            Error::Decode {
+                                path: req.path.clone(),
+                                status: a.status,
+                                message: format!("the answer was unreadable {attempt} times"),
+                                excerpt: excerpt(&String::from_utf8_lossy(&a.body), 160),
+                            }
+                        }
                         Attempt::Lost if !req.idempotent => Error::UnknownOutcome {
                             method: req.method.to_string(),
                             path: req.path.clone(),
@@ -631,6 +651,9 @@ mod tests {
             "https://evil.example",
             "/tickets?x=1",
             "/a/%2E%2E/b",
+            "/a/.%2e/b",
+            "/a/%2e./b",
+            "/a%2f..%2fb",
             "/a#b",
         ] {
             assert!(check_path(bad).is_err(), "{bad}");

@@ -97,12 +97,22 @@ pub fn decide(
     }
 }
 
-/// `Retry-After` in seconds or as an HTTP date; else `X-RateLimit-Reset` as unix seconds.
+/// The longest a 429 may hold every lane; a larger (or broken) `Retry-After` is capped.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+/// `Retry-After` in seconds or as an HTTP date; else `X-RateLimit-Reset` as unix seconds. Capped at
+/// [`MAX_RETRY_AFTER`].
 pub fn retry_after(headers: &http::HeaderMap, now_unix: i64) -> Option<Duration> {
+    raw_retry_after(headers, now_unix).map(|d| d.min(MAX_RETRY_AFTER))
+}
+
+fn raw_retry_after(headers: &http::HeaderMap, now_unix: i64) -> Option<Duration> {
     let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::trim);
     if let Some(v) = get("retry-after") {
         if let Ok(s) = v.parse::<f64>() {
-            return Some(Duration::from_secs_f64(s.max(0.0)));
+            return Duration::try_from_secs_f64(s.max(0.0))
+                .ok()
+                .or(Some(MAX_RETRY_AFTER));
         }
         if let Ok(t) = chrono::DateTime::parse_from_rfc2822(v) {
             return Some(Duration::from_secs((t.timestamp() - now_unix).max(0) as u64));
@@ -252,5 +262,10 @@ mod tests {
             Some(Duration::from_secs(10))
         );
         assert_eq!(retry_after(&http::HeaderMap::new(), 0), None);
+        for huge in ["3600", "inf", "1e300"] {
+            let mut h = http::HeaderMap::new();
+            h.insert("retry-after", huge.parse().unwrap());
+            assert_eq!(retry_after(&h, 0), Some(MAX_RETRY_AFTER), "{huge}");
+        }
     }
 }

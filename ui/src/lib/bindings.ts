@@ -49,7 +49,8 @@ export const events = {
 export type ApiError = {
 	/**
 	 *  `unauthorized`, `forbidden`, `not_found`, `validation`, `rate_limited`, `trengo_error`,
-	 *  `offline`, `unknown_outcome`, `invalid`, `needs_login`, `keyring`, `internal`, `cancelled`.
+	 *  `offline`, `unknown_outcome`, `invalid`, `needs_login`, `keyring`, `internal`, `cancelled`,
+	 *  `busy` (a sync is already running).
 	 */
 	code: string,
 	message: string,
