@@ -294,7 +294,7 @@ impl Cache {
                user_id=excluded.user_id, team_id=excluded.team_id, created_at=excluded.created_at, updated_at=excluded.updated_at,
                assigned_at=excluded.assigned_at, closed_at=excluded.closed_at,
                last_message_at=COALESCE(excluded.last_message_at, tickets.last_message_at),
-               in_working_set=excluded.in_working_set, synced_at=excluded.synced_at",
+               in_working_set=excluded.in_working_set, synced_at=excluded.synced_at, needs_check=0",
         )
         .bind(tid)
         .bind(&t.status.raw)
@@ -430,15 +430,36 @@ impl Cache {
         Ok(rows.into_iter().map(|(i,)| i).collect())
     }
 
+    /// Marks tickets as out of the working set, to be re-read (see [`Cache::tickets_to_check`]).
     pub async fn mark_left_working_set(&self, ids: &[i64]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for i in ids {
-            sqlx::query("UPDATE tickets SET in_working_set = 0 WHERE id = ?")
+            sqlx::query("UPDATE tickets SET in_working_set = 0, needs_check = 1 WHERE id = ?")
                 .bind(i)
                 .execute(&mut *tx)
                 .await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Tickets that left the working set and were not re-read yet, the longest waiting first.
+    pub async fn tickets_to_check(&self, limit: u32) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM tickets WHERE needs_check = 1 ORDER BY synced_at, id LIMIT ?",
+        )
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(i,)| i).collect())
+    }
+
+    /// A ticket re-read (or gone from Trengo) needs no more checking.
+    pub async fn checked(&self, id: i64) -> Result<()> {
+        sqlx::query("UPDATE tickets SET needs_check = 0 WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -376,15 +376,13 @@ pub async fn sync(
         }
     }
 
-    // 3. What left the working set: marked, and the first few re-read.
+    // 3. What left the working set: marked, and re-read a bounded number per sync (those left
+    // over wait for the next sync, the longest waiting first).
     let left: Vec<i64> = before.difference(&seen).copied().collect();
     run.report.left_working_set = left.len() as u32;
     cache.mark_left_working_set(&left).await?;
-    for (i, id) in left
-        .iter()
-        .take(opts.max_leaver_checks as usize)
-        .enumerate()
-    {
+    let to_check = cache.tickets_to_check(opts.max_leaver_checks).await?;
+    for (i, id) in to_check.iter().enumerate() {
         run.check()?;
         let r = bg.ticket(*id as u64).await;
         run.report.requests += 1;
@@ -405,10 +403,16 @@ pub async fn sync(
                 .await?;
                 tx.commit().await?;
             }
-            Err(trengo_unified::api::Error::NotFound { .. }) => {}
+            // Deleted in Trengo: nothing more to learn.
+            Err(trengo_unified::api::Error::NotFound { .. }) => cache.checked(*id).await?,
             Err(e) => return Err(trengo_unified::Error::from(e).into()),
         }
-        run.tell("leavers", "tickets (left)", i as u32 + 1, left.len() as u32);
+        run.tell(
+            "leavers",
+            "tickets (left)",
+            i as u32 + 1,
+            to_check.len() as u32,
+        );
     }
 
     let mut tx = cache.pool().begin().await?;

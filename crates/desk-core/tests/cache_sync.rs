@@ -184,6 +184,54 @@ async fn an_incremental_sync_brings_changes_made_in_trengo() {
 }
 
 #[tokio::test]
+async fn tickets_that_left_are_all_rechecked_over_later_syncs() {
+    let (sim, desk, _dir) = setup(Size::Demo).await;
+    sync(&desk).await;
+    // Close 70 older open tickets in Trengo: more than one sync re-reads (50).
+    let closed: Vec<u64> = {
+        let mut w = sim.state().world();
+        let ids: Vec<u64> = w
+            .tickets
+            .values()
+            .filter(|t| t.status == Status::Assigned)
+            .map(|t| t.id)
+            .take(70)
+            .collect();
+        for id in &ids {
+            w.close(*id, None, 1_764_000_100).unwrap();
+        }
+        ids
+    };
+    let r = sync(&desk).await;
+    assert!(r.left_working_set >= 70);
+    let status = |id: u64| {
+        let desk = &desk;
+        async move {
+            desk.cache()
+                .ticket_row(&id.to_string())
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let mut known = 0;
+    for id in &closed {
+        let row = status(*id).await;
+        assert!(!row.in_working_set, "out of the open views at once");
+        known += (row.status == "CLOSED") as usize;
+    }
+    assert_eq!(known, 50, "one sync re-reads 50");
+    sync(&desk).await;
+    for id in &closed {
+        assert_eq!(
+            status(*id).await.status,
+            "CLOSED",
+            "the rest on the next sync"
+        );
+    }
+}
+
+#[tokio::test]
 async fn reading_works_with_trengo_gone_and_writes_say_offline() {
     let (sim, desk, _dir) = setup(Size::Small).await;
     sync(&desk).await;
