@@ -92,6 +92,12 @@ enum Cmd {
         #[command(subcommand)]
         cmd: UnifiedCmd,
     },
+    /// Print one JSON line per ticket newly assigned to you or your teams, until interrupted.
+    Watch {
+        /// Seconds between polls (default: the workspace setting, 20).
+        #[arg(long)]
+        interval: Option<u64>,
+    },
     /// Any Trengo call, paced and retried like the rest: METHOD PATH [--data JSON] [--query k=v].
     Proxy {
         method: String,
@@ -550,6 +556,36 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 }
             };
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        Cmd::Watch { interval } => {
+            if desk.freshness().await?.last_sync_at.is_none() {
+                // The teams you belong to come from the directory.
+                sync(&desk, true).await?;
+            }
+            let stdout = std::io::stdout();
+            loop {
+                for a in desk.poll_assignments().await? {
+                    let line = serde_json::json!({
+                        "ticket_id": a.ticket_id,
+                        "kind": a.kind,
+                        "team": a.team.map(|t| t.name),
+                        "contact": a.contact,
+                        "subject": a.subject,
+                        "preview": a.preview,
+                    });
+                    let mut out = stdout.lock();
+                    writeln!(out, "{line}")?;
+                    out.flush()?;
+                }
+                let wait = match interval {
+                    Some(s) => std::time::Duration::from_secs((*s).max(1)),
+                    None => desk.watch_interval().await,
+                };
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = tokio::signal::ctrl_c() => return Ok(()),
+                }
+            }
         }
         Cmd::Proxy {
             method,

@@ -254,3 +254,52 @@ async fn tokens_offline_and_exit_codes() {
     assert_eq!(r.code, 4);
     assert!(r.stderr.contains("can't be reached"), "{}", r.stderr);
 }
+
+#[tokio::test]
+async fn watch_prints_a_line_per_new_assignment() {
+    use tokio::io::AsyncBufReadExt;
+    let e = env().await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trengo-desk-cli"))
+        .args(["--base-url", &e.sim.base_url(), "--data-dir"])
+        .arg(e.data.path())
+        .args(["watch", "--interval", "1"])
+        .env("TRENGO_TOKEN", "demo-token")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    // Let the first poll learn what is there, then assign a ticket to me as a colleague would.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let id = e
+        .sim
+        .state()
+        .world()
+        .tickets
+        .values()
+        .find(|t| t.user_id.is_none())
+        .unwrap()
+        .id;
+    let r = reqwest::Client::new()
+        .post(format!("{}/__sim/assign", e.sim.root_url()))
+        .json(&serde_json::json!({"ticket_id": id, "user_id": 3601}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+        .await
+        .expect("a line within a few polls")
+        .unwrap()
+        .unwrap();
+    let v: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["ticket_id"], id.to_string());
+    assert_eq!(v["kind"], "me");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(2_500), lines.next_line())
+            .await
+            .is_err(),
+        "reported once"
+    );
+    child.kill().await.unwrap();
+}

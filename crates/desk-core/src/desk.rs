@@ -570,6 +570,10 @@ impl Desk {
     async fn assign(&self, ticket: &str, to: Assignee) -> Result<TicketRow> {
         let (ticket, _turn) = self.begin(ticket).await?;
         let ticket = ticket.as_str();
+        // Not news to the one who made it.
+        self.cache
+            .suppress_assignment(Self::ticket_num(ticket)? as i64)
+            .await?;
         let r = self
             .interactive()?
             .assign_ticket(Self::ticket_num(ticket)?, to, None)

@@ -12,6 +12,7 @@ pub mod error;
 pub mod secrets;
 pub mod sync;
 pub mod view;
+pub mod watcher;
 
 pub use desk::{
     default_data_dir, workspace_id, DemoOptions, Desk, DeskConfig, WorkspaceSettings,
@@ -20,6 +21,7 @@ pub use desk::{
 pub use error::{Error, Result};
 pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};
 pub use sync::{SyncOptions, SyncProgress, SyncReport};
+pub use watcher::Assignment;
 
 pub use trengo_unified::ListParams;
 

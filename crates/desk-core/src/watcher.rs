@@ -1,0 +1,268 @@
+//! The assignment watcher: tickets newly assigned to me, or newly in one of my teams, found by
+//! polling in the Watcher lane and reported once each (the seen set lives in SQLite, so a restart
+//! repeats nothing; a later reassignment to me is news again; what I assign myself is not).
+//!
+//! Trengo's ticket list has a filter by user but none by team. Mine: `users[]=me&status=ASSIGNED`,
+//! newest first, further pages only while they hold only new assignments. My teams: the newest
+//! tickets of any status, filtered here by team, further pages only while they are newer than what
+//! was seen. An older ticket moved into a team is therefore seen by the next sync, not at once.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use trengo_unified::api::model as api;
+use trengo_unified::api::{Lane, TicketQuery};
+use trengo_unified::mapping;
+
+use crate::cache::{ts, Cache};
+use crate::error::Result;
+use crate::view::Named;
+use crate::Desk;
+
+/// Pages read per poll at most, per list.
+const MAX_PAGES: u64 = 4;
+
+/// One new assignment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Assignment {
+    pub ticket_id: String,
+    /// `me` (assigned to you) or `team` (new in one of your teams).
+    pub kind: String,
+    pub team: Option<Named>,
+    pub contact: Option<String>,
+    pub subject: Option<String>,
+    /// The latest message, plain text, shortened.
+    pub preview: Option<String>,
+    pub assigned_at: Option<String>,
+}
+
+fn preview(t: &api::Ticket) -> Option<String> {
+    match &t.latest_message {
+        Some(api::LatestMessage::Message(m)) => {
+            m.message.as_deref().map(mapping::plain_text).map(|p| {
+                let one: String = p.split_whitespace().collect::<Vec<_>>().join(" ");
+                if one.chars().count() > 140 {
+                    format!("{}…", one.chars().take(139).collect::<String>())
+                } else {
+                    one
+                }
+            })
+        }
+        _ => None,
+    }
+}
+
+impl Cache {
+    async fn seen(&self, ticket: i64, kind: &str, at: i64) -> Result<bool> {
+        let r: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM watch_seen WHERE ticket_id = ? AND kind = ? AND assigned_at = ?",
+        )
+        .bind(ticket)
+        .bind(kind)
+        .bind(at)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(r.is_some())
+    }
+
+    async fn mark_seen(&self, ticket: i64, kind: &str, at: i64) -> Result<()> {
+        sqlx::query("INSERT OR IGNORE INTO watch_seen (ticket_id, kind, assigned_at, seen_at) VALUES (?, ?, ?, ?)")
+            .bind(ticket)
+            .bind(kind)
+            .bind(at)
+            .bind(Utc::now().timestamp())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn suppressed(&self, ticket: i64) -> Result<bool> {
+        let r: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM watch_suppress WHERE ticket_id = ? AND until >= ?")
+                .bind(ticket)
+                .bind(Utc::now().timestamp())
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(r.is_some())
+    }
+
+    /// An assignment made from this app: the watcher keeps quiet about it for a while.
+    pub async fn suppress_assignment(&self, ticket: i64) -> Result<()> {
+        sqlx::query("INSERT INTO watch_suppress (ticket_id, until) VALUES (?, ?) ON CONFLICT(ticket_id) DO UPDATE SET until = excluded.until")
+            .bind(ticket)
+            .bind(Utc::now().timestamp() + 600)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn my_team_ids(&self, user: i64) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT team_id FROM team_members WHERE user_id = ?")
+                .bind(user)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().map(|(t,)| t).collect())
+    }
+}
+
+impl Desk {
+    /// My teams: the settings' choice, else the teams I belong to.
+    pub async fn my_teams(&self) -> Result<Vec<i64>> {
+        if let Some(t) = self.settings().await?.my_team_ids {
+            return Ok(t.iter().filter_map(|x| x.parse().ok()).collect());
+        }
+        let me: i64 = self.me().await?.id.parse().unwrap_or(-1);
+        self.cache().my_team_ids(me).await
+    }
+
+    /// One poll: the assignments not reported before. The first poll of a workspace only learns
+    /// what is already there and reports nothing.
+    pub async fn poll_assignments(&self) -> Result<Vec<Assignment>> {
+        let me: u64 = self.me().await?.id.parse().unwrap_or(0);
+        let teams = self.my_teams().await?;
+        let client = self.client()?.lane(Lane::Watcher);
+        let baseline: bool = self
+            .cache()
+            .setting("watch_baseline")
+            .await?
+            .unwrap_or(false);
+        let team_mark: Option<i64> = self.cache().setting("watch_team_mark").await?;
+        let dir = self.cache().directory().await?;
+        let mut found: Vec<(api::Ticket, String)> = vec![];
+        let mut reported: HashSet<u64> = HashSet::new();
+
+        // Mine.
+        let q = TicketQuery {
+            users: vec![me],
+            status: Some(api::TicketStatus::Assigned),
+            ..Default::default()
+        };
+        let mut page = 1;
+        loop {
+            let pg = client
+                .tickets(&q, page)
+                .await
+                .map_err(trengo_unified::Error::from)?;
+            let mut all_new = !pg.data.is_empty();
+            for t in &pg.data {
+                let at = ts(t.assigned_at).unwrap_or(0);
+                if self.cache().seen(t.id as i64, "me", at).await? {
+                    all_new = false;
+                } else {
+                    reported.insert(t.id);
+                    found.push((t.clone(), "me".into()));
+                }
+            }
+            match pg.next_page(page) {
+                Some(n) if all_new && n <= MAX_PAGES => page = n,
+                _ => break,
+            }
+        }
+
+        // My teams: the newest tickets, until they are older than the last poll's newest.
+        let mut newest = team_mark;
+        if !teams.is_empty() {
+            let mut page = 1;
+            loop {
+                let pg = client
+                    .tickets(&TicketQuery::default(), page)
+                    .await
+                    .map_err(trengo_unified::Error::from)?;
+                // Only tickets newer than the last poll's newest (less the overlap) can be news here.
+                let fresh = |created: i64| {
+                    team_mark.is_none_or(|m| created >= m - trengo_unified::OVERLAP_SECS)
+                };
+                let mut all_newer = !pg.data.is_empty();
+                for t in &pg.data {
+                    let created = ts(t.created_at).unwrap_or(0);
+                    newest = Some(newest.map_or(created, |n| n.max(created)));
+                    if !fresh(created) {
+                        all_newer = false;
+                        continue;
+                    }
+                    let open = matches!(
+                        t.status,
+                        api::TicketStatus::Open | api::TicketStatus::Assigned
+                    );
+                    let Some(team) = t.team_id.filter(|g| teams.contains(&(*g as i64))) else {
+                        continue;
+                    };
+                    if !open || reported.contains(&t.id) || t.user_id == Some(me) {
+                        continue;
+                    }
+                    let kind = format!("team:{team}");
+                    let at = ts(t.assigned_at.or(t.created_at)).unwrap_or(0);
+                    if !self.cache().seen(t.id as i64, &kind, at).await? {
+                        reported.insert(t.id);
+                        found.push((t.clone(), kind));
+                    }
+                }
+                match pg.next_page(page) {
+                    Some(n) if all_newer && team_mark.is_some() && n <= MAX_PAGES => page = n,
+                    _ => break,
+                }
+            }
+        }
+        if let Some(n) = newest {
+            self.cache().set_setting("watch_team_mark", &n).await?;
+        }
+
+        let mut out = vec![];
+        for (t, kind) in found {
+            let at = ts(if kind == "me" {
+                t.assigned_at
+            } else {
+                t.assigned_at.or(t.created_at)
+            })
+            .unwrap_or(0);
+            self.cache().mark_seen(t.id as i64, &kind, at).await?;
+            if !baseline || self.cache().suppressed(t.id as i64).await? {
+                continue;
+            }
+            let team = t.team_id.map(|g| Named {
+                id: g.to_string(),
+                name: dir
+                    .teams
+                    .get(&g)
+                    .cloned()
+                    .unwrap_or_else(|| format!("team {g}")),
+            });
+            out.push(Assignment {
+                ticket_id: t.id.to_string(),
+                kind: if kind == "me" {
+                    "me".into()
+                } else {
+                    "team".into()
+                },
+                team,
+                contact: t.contact.as_ref().map(|c| c.display_name()),
+                subject: t.subject.clone().filter(|s| !s.trim().is_empty()),
+                preview: preview(&t),
+                assigned_at: t.assigned_at.map(|a| a.to_rfc3339()),
+            });
+        }
+        if !baseline {
+            self.cache().set_setting("watch_baseline", &true).await?;
+        }
+        Ok(out)
+    }
+
+    /// How long to wait before the next poll: the setting, doubled while bulk work queues in the
+    /// budget (the watcher never takes much of it: two requests a poll).
+    pub async fn watch_interval(&self) -> Duration {
+        let secs = self
+            .settings()
+            .await
+            .map(|s| s.poll_interval_secs)
+            .unwrap_or(20)
+            .max(5) as u64;
+        let busy = self
+            .budget_state()
+            .is_some_and(|b| b.queued_bulk > 0 || b.queued_sync > 0);
+        Duration::from_secs(if busy { secs * 2 } else { secs })
+    }
+}

@@ -1,0 +1,163 @@
+//! The assignment watcher against the simulator: assignments injected as a colleague would make
+//! them (`/__sim/assign`, `/__sim/inbound`).
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use desk_core::{Desk, DeskConfig, MemoryStore, Token};
+use serde_json::json;
+use trengo_sim::world::Status;
+use trengo_sim::{Sim, SimConfig, Size};
+use trengo_unified::api::BudgetConfig;
+
+async fn open(sim: &Sim, dir: &std::path::Path) -> Desk {
+    Desk::open(DeskConfig {
+        base_url: sim.base_url(),
+        data_dir: Some(dir.to_path_buf()),
+        token: Some(Token::new("demo-token")),
+        secrets: Arc::new(MemoryStore::default()),
+        budget: Some(BudgetConfig {
+            limit: 1_000_000,
+            ..BudgetConfig::default()
+        }),
+    })
+    .await
+    .unwrap()
+}
+
+async fn admin(sim: &Sim, path: &str, body: serde_json::Value) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(format!("{}/__sim/{path}", sim.root_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_assignment_is_reported_once_and_never_after_a_restart() {
+    let sim = Sim::start(SimConfig {
+        size: Size::Small,
+        rate_limit: 1_000_000,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(&sim, dir.path()).await;
+    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
+    assert!(
+        desk.poll_assignments().await.unwrap().is_empty(),
+        "the first poll only learns what is there"
+    );
+    assert!(desk.poll_assignments().await.unwrap().is_empty());
+
+    // A colleague assigns an older ticket to me.
+    let (old, other_team) = {
+        let w = sim.state().world();
+        let t = w
+            .tickets
+            .values()
+            .find(|t| t.status == Status::Open && t.user_id.is_none())
+            .unwrap()
+            .id;
+        let mine = w.team_ids_of_user(3601);
+        (t, *w.teams.keys().find(|g| !mine.contains(g)).unwrap())
+    };
+    admin(&sim, "assign", json!({"ticket_id": old, "user_id": 3601})).await;
+    let got = desk.poll_assignments().await.unwrap();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(
+        (got[0].ticket_id.clone(), got[0].kind.as_str()),
+        (old.to_string(), "me")
+    );
+    assert!(got[0].contact.is_some());
+    assert!(
+        desk.poll_assignments().await.unwrap().is_empty(),
+        "reported once"
+    );
+
+    // A new conversation routed to one of my teams.
+    let my_team = sim.state().world().team_ids_of_user(3601)[0];
+    let t = admin(
+        &sim,
+        "inbound",
+        json!({"message": "Where is my refund?", "subject": "Refund", "team_id": my_team}),
+    )
+    .await;
+    let got = desk.poll_assignments().await.unwrap();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].kind, "team");
+    assert_eq!(got[0].ticket_id, t["id"].to_string());
+    assert_eq!(got[0].team.as_ref().unwrap().id, my_team.to_string());
+    assert_eq!(got[0].preview.as_deref(), Some("Where is my refund?"));
+    // Not one of mine: nothing.
+    admin(
+        &sim,
+        "inbound",
+        json!({"message": "hi", "team_id": other_team}),
+    )
+    .await;
+    assert!(desk.poll_assignments().await.unwrap().is_empty());
+
+    // A restart repeats nothing.
+    drop(desk);
+    let desk = open(&sim, dir.path()).await;
+    assert!(
+        desk.poll_assignments().await.unwrap().is_empty(),
+        "the seen set survives a restart"
+    );
+
+    // Reassigned away and back to me later: news again.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    admin(&sim, "assign", json!({"ticket_id": old, "user_id": 3602})).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    admin(&sim, "assign", json!({"ticket_id": old, "user_id": 3601})).await;
+    let got = desk.poll_assignments().await.unwrap();
+    assert_eq!(
+        got.iter().map(|a| a.ticket_id.clone()).collect::<Vec<_>>(),
+        vec![old.to_string()]
+    );
+
+    // What I assign myself from the app is not news.
+    let another = sim
+        .state()
+        .world()
+        .tickets
+        .values()
+        .find(|t| t.status == Status::Open && t.user_id.is_none())
+        .unwrap()
+        .id;
+    desk.assign_user(&another.to_string(), "3601")
+        .await
+        .unwrap();
+    assert!(
+        desk.poll_assignments().await.unwrap().is_empty(),
+        "self-assignment is not reported"
+    );
+}
+
+#[tokio::test]
+async fn a_poll_costs_two_requests() {
+    let sim = Sim::start(SimConfig {
+        size: Size::Small,
+        rate_limit: 1_000_000,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(&sim, dir.path()).await;
+    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
+    desk.poll_assignments().await.unwrap();
+    let before = sim.state().stats().requests;
+    for _ in 0..5 {
+        desk.poll_assignments().await.unwrap();
+    }
+    let per_poll = (sim.state().stats().requests - before) as f64 / 5.0;
+    assert_eq!(per_poll, 2.0, "one page of mine, one of the newest");
+}
