@@ -11,6 +11,8 @@ echo "== cache: search over 100,000 cached tickets, ticket context"
 cargo run --release --quiet -p desk-core --example cache_bench -- search
 echo "== sync of the demo workspace at Trengo's real 120/min (about 30 s)"
 cargo run --release --quiet -p desk-core --example cache_bench -- sync
+echo "== the assignment watcher: detection latency at a 5 s poll, requests per poll"
+cargo run --release --quiet -p desk-core --example watch_bench -- 5 12
 echo "== the app under Xvfb: cold start, memory after ten tickets, bundle size"
 bash scripts/ui.sh
 cargo build --quiet -p trengo-desk -p desk-e2e --examples

@@ -21,13 +21,14 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test --workspace"
 cargo test --workspace 2>&1 | tee -a "$LOG"
 
-echo "== the OS keyring (Secret Service under dbus-run-session)"
+echo "== the OS keyring and desktop notifications (under dbus-run-session)"
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 KR_HOME=$(mktemp -d) KR_RUN=$(mktemp -d)
 chmod 700 "$KR_RUN"
 dbus-run-session -- env HOME="$KR_HOME" XDG_RUNTIME_DIR="$KR_RUN" bash -c '
   printf "test-password" | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null
   cargo test -p desk-core --test keyring -- --ignored
+  cargo test -p trengo-desk --test notifications -- --ignored
 ' 2>&1 | tee -a "$LOG"
 rm -rf "$KR_HOME" "$KR_RUN"
 

@@ -5,7 +5,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use desk_core::view::*;
-use desk_core::{DemoOptions, Desk, DeskConfig, KeyringStore, SyncReport, Token};
+use desk_core::{
+    DemoOptions, Desk, DeskConfig, KeyringStore, SyncReport, Token, WorkspaceSettings,
+};
 use serde::Serialize;
 use tauri::{AppHandle, State};
 
@@ -356,4 +358,40 @@ pub async fn open_in_trengo(st: State<'_, AppState>, ticket: String) -> Result<(
     }
     crate::open_url(&url)
         .map_err(|e| ApiError::new("internal", format!("Could not start the browser: {e}")))
+}
+
+/// The workspace's settings (notifications, poll interval, my teams).
+#[tauri::command]
+#[specta::specta]
+pub async fn get_settings(st: State<'_, AppState>) -> Result<WorkspaceSettings> {
+    Ok(st.desk().await?.settings().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_settings(
+    st: State<'_, AppState>,
+    settings: WorkspaceSettings,
+) -> Result<WorkspaceSettings> {
+    let desk = st.desk().await?;
+    desk.save_settings(&settings).await?;
+    Ok(desk.settings().await?)
+}
+
+/// How many tickets were assigned to the user since they last looked: shown in the window title
+/// and, where the desktop supports it, as a badge on the app's icon.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_unseen(app: AppHandle, count: u32) -> Result<()> {
+    use tauri::Manager;
+    if let Some(w) = app.get_webview_window("main") {
+        let title = if count == 0 {
+            "Trengo Desk".to_string()
+        } else {
+            format!("Trengo Desk ({count} new)")
+        };
+        let _ = w.set_title(&title);
+        let _ = w.set_badge_count(if count == 0 { None } else { Some(count as i64) });
+    }
+    Ok(())
 }

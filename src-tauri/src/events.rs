@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use desk_core::{Desk, SyncProgress, SyncReport};
+use desk_core::{Assignment, Desk, SyncProgress, SyncReport};
 use serde::Serialize;
-use tauri::AppHandle;
+use tauri::{AppHandle, Manager};
 use tauri_specta::Event;
 
 use crate::commands::{status_of, StatusView};
@@ -24,6 +24,16 @@ pub struct StatusEvent(pub StatusView);
 #[derive(Debug, Clone, Serialize, specta::Type, Event)]
 pub struct CacheChangedEvent {
     pub reason: String,
+}
+
+/// Tickets newly assigned to the user or their teams.
+#[derive(Debug, Clone, Serialize, specta::Type, Event)]
+pub struct AssignmentsEvent(pub Vec<Assignment>);
+
+/// A notification was clicked: show this ticket.
+#[derive(Debug, Clone, Serialize, specta::Type, Event)]
+pub struct OpenTicketEvent {
+    pub id: String,
 }
 
 /// A sync failed in the background.
@@ -89,6 +99,15 @@ pub fn start(app: &AppHandle, st: &AppState, desk: Arc<Desk>) {
             tokio::time::sleep(SYNC_EVERY).await;
         }
     }));
+    let (a, d) = (app.clone(), desk.clone());
+    handles.push(tauri::async_runtime::spawn(async move {
+        // The first sync brings the directory (who I am, my teams) before the first look.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        loop {
+            watch_once(&a, &d).await;
+            tokio::time::sleep(d.watch_interval().await).await;
+        }
+    }));
     let (a, d, syncing) = (app.clone(), desk, st.syncing.clone());
     handles.push(tauri::async_runtime::spawn(async move {
         loop {
@@ -98,4 +117,35 @@ pub fn start(app: &AppHandle, st: &AppState, desk: Arc<Desk>) {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }));
+}
+
+/// One look for new assignments: an event for the window, and desktop notifications as the
+/// settings allow.
+async fn watch_once(app: &AppHandle, desk: &Desk) {
+    let list = match desk.poll_assignments().await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(code = e.code(), "the assignment watcher could not look");
+            return;
+        }
+    };
+    if list.is_empty() {
+        return;
+    }
+    let _ = AssignmentsEvent(list.clone()).emit(app);
+    let settings = desk.settings().await.map(|s| s.notify).unwrap_or_default();
+    let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
+    for note in crate::notify::notes_for(&list, &settings, hour) {
+        let a = app.clone();
+        let opened = move |id: String| {
+            if let Some(w) = a.get_webview_window("main") {
+                let _ = w.unminimize();
+                let _ = w.set_focus();
+            }
+            let _ = OpenTicketEvent { id }.emit(&a);
+        };
+        if let Err(e) = crate::notify::show(&note, settings.sound, opened).await {
+            tracing::warn!(error = %e, "no desktop notification (is a notification service running?)");
+        }
+    }
 }

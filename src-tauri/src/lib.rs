@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod notify;
 pub mod state;
 
 use tauri::Manager;
@@ -34,12 +35,17 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::reopen_ticket,
             commands::add_note,
             commands::open_in_trengo,
+            commands::get_settings,
+            commands::save_settings,
+            commands::set_unseen,
         ])
         .events(collect_events![
             events::SyncProgressEvent,
             events::StatusEvent,
             events::CacheChangedEvent,
-            events::SyncFailedEvent
+            events::SyncFailedEvent,
+            events::AssignmentsEvent,
+            events::OpenTicketEvent
         ])
 }
 

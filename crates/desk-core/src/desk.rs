@@ -29,6 +29,46 @@ pub struct WorkspaceSettings {
     pub my_team_ids: Option<Vec<String>>,
     /// How often the assignment watcher polls, in seconds.
     pub poll_interval_secs: u32,
+    #[serde(default)]
+    pub notify: NotifySettings,
+}
+
+/// Which desktop notifications, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct NotifySettings {
+    /// A ticket assigned to me.
+    pub me: bool,
+    /// A new ticket in one of my teams.
+    pub team: bool,
+    /// Quiet hours, local time: no notifications from `quiet_from` (hour, 0–23) until `quiet_to`.
+    pub quiet_from: Option<u8>,
+    pub quiet_to: Option<u8>,
+    pub sound: bool,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        NotifySettings {
+            me: true,
+            team: true,
+            quiet_from: None,
+            quiet_to: None,
+            sound: false,
+        }
+    }
+}
+
+impl NotifySettings {
+    /// Whether `hour` (local, 0–23) lies in the quiet hours (which may cross midnight).
+    pub fn quiet_at(&self, hour: u8) -> bool {
+        match (self.quiet_from, self.quiet_to) {
+            (Some(f), Some(t)) if f == t => false,
+            (Some(f), Some(t)) if f < t => hour >= f && hour < t,
+            (Some(f), Some(t)) => hour >= f || hour < t,
+            _ => false,
+        }
+    }
 }
 
 /// How the demo workspace runs.
@@ -171,7 +211,7 @@ impl Desk {
             addr: std::net::SocketAddr::from(([127, 0, 0, 1], opts.port)),
             size: trengo_sim::Size::Demo,
             rate_limit: opts.rate_limit,
-            auto_assign_every: Some(std::time::Duration::from_secs(45)),
+            auto_assign_every: Some(std::time::Duration::from_secs(30)),
             ..trengo_sim::SimConfig::default()
         })
         .await?;
@@ -691,5 +731,28 @@ impl Desk {
             .execute(self.cache.pool())
             .await?;
         Ok(crate::cache::message_view(&c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NotifySettings;
+
+    #[test]
+    fn quiet_hours_may_cross_midnight() {
+        let night = NotifySettings {
+            quiet_from: Some(22),
+            quiet_to: Some(7),
+            ..NotifySettings::default()
+        };
+        assert!(night.quiet_at(23) && night.quiet_at(0) && night.quiet_at(6));
+        assert!(!night.quiet_at(7) && !night.quiet_at(12));
+        let lunch = NotifySettings {
+            quiet_from: Some(12),
+            quiet_to: Some(13),
+            ..NotifySettings::default()
+        };
+        assert!(lunch.quiet_at(12) && !lunch.quiet_at(13));
+        assert!(!NotifySettings::default().quiet_at(3));
     }
 }

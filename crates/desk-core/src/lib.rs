@@ -15,8 +15,8 @@ pub mod view;
 pub mod watcher;
 
 pub use desk::{
-    default_data_dir, workspace_id, DemoOptions, Desk, DeskConfig, WorkspaceSettings,
-    DEMO_WORKSPACE,
+    default_data_dir, workspace_id, DemoOptions, Desk, DeskConfig, NotifySettings,
+    WorkspaceSettings, DEMO_WORKSPACE,
 };
 pub use error::{Error, Result};
 pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};

@@ -2,10 +2,12 @@
 //! polling in the Watcher lane and reported once each (the seen set lives in SQLite, so a restart
 //! repeats nothing; a later reassignment to me is news again; what I assign myself is not).
 //!
-//! Trengo's ticket list has a filter by user but none by team. Mine: `users[]=me&status=ASSIGNED`,
-//! newest first, further pages only while they hold only new assignments. My teams: the newest
-//! tickets of any status, filtered here by team, further pages only while they are newer than what
-//! was seen. An older ticket moved into a team is therefore seen by the next sync, not at once.
+//! Trengo's ticket list has a filter by user but none by team. Mine: every page of
+//! `users[]=me&status=ASSIGNED` (a lead's own open tickets are few, and the list is ordered by
+//! creation, so an older ticket assigned just now can sit on any page; up to 200 tickets). My
+//! teams: the newest tickets of any status, filtered here by team, further pages only while they
+//! are newer than what was seen. An older ticket moved into a team is therefore seen by the next
+//! sync, not at once.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -22,7 +24,7 @@ use crate::view::Named;
 use crate::Desk;
 
 /// Pages read per poll at most, per list.
-const MAX_PAGES: u64 = 4;
+const MAX_PAGES: u64 = 8;
 
 /// One new assignment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,18 +149,15 @@ impl Desk {
                 .tickets(&q, page)
                 .await
                 .map_err(trengo_unified::Error::from)?;
-            let mut all_new = !pg.data.is_empty();
             for t in &pg.data {
                 let at = ts(t.assigned_at).unwrap_or(0);
-                if self.cache().seen(t.id as i64, "me", at).await? {
-                    all_new = false;
-                } else {
+                if !self.cache().seen(t.id as i64, "me", at).await? {
                     reported.insert(t.id);
                     found.push((t.clone(), "me".into()));
                 }
             }
             match pg.next_page(page) {
-                Some(n) if all_new && n <= MAX_PAGES => page = n,
+                Some(n) if n <= MAX_PAGES => page = n,
                 _ => break,
             }
         }
@@ -252,7 +251,7 @@ impl Desk {
     }
 
     /// How long to wait before the next poll: the setting, doubled while bulk work queues in the
-    /// budget (the watcher never takes much of it: two requests a poll).
+    /// budget (the watcher never takes much of it: a page per 25 of my tickets, plus one).
     pub async fn watch_interval(&self) -> Duration {
         let secs = self
             .settings()

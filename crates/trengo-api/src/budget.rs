@@ -328,7 +328,9 @@ impl RequestBudget {
         if st.log.len() >= cap {
             at = at.max(st.log[st.log.len() - cap] + horizon);
         }
-        if lane != Lane::Interactive {
+        // Bulk and sync keep to the grid; the watcher's few requests a poll go as soon as the
+        // window allows (they still move the grid, like the user's calls).
+        if matches!(lane, Lane::Bulk | Lane::Sync) {
             if let Some(b) = st.bg_next {
                 at = at.max(b);
             }

@@ -35,11 +35,21 @@ export const commands = {
 	 *  cache, never from the page, and must be http(s).
 	 */
 	openInTrengo: (ticket: string) => typedError<null, ApiError>(__TAURI_INVOKE("open_in_trengo", { ticket })),
+	/**  The workspace's settings (notifications, poll interval, my teams). */
+	getSettings: () => typedError<WorkspaceSettings_Serialize, ApiError>(__TAURI_INVOKE("get_settings")),
+	saveSettings: (settings: WorkspaceSettings_Deserialize) => typedError<WorkspaceSettings_Serialize, ApiError>(__TAURI_INVOKE("save_settings", { settings })),
+	/**
+	 *  How many tickets were assigned to the user since they last looked: shown in the window title
+	 *  and, where the desktop supports it, as a badge on the app's icon.
+	 */
+	setUnseen: (count: number) => typedError<null, ApiError>(__TAURI_INVOKE("set_unseen", { count })),
 };
 
 /** Events */
 export const events = {
+	assignmentsEvent: makeEvent<AssignmentsEvent_Serialize, AssignmentsEvent_Deserialize>("assignments-event"),
 	cacheChangedEvent: makeEvent<CacheChangedEvent, CacheChangedEvent>("cache-changed-event"),
+	openTicketEvent: makeEvent<OpenTicketEvent, OpenTicketEvent>("open-ticket-event"),
 	statusEvent: makeEvent<StatusEvent_Serialize, StatusEvent_Deserialize>("status-event"),
 	syncFailedEvent: makeEvent<SyncFailedEvent, SyncFailedEvent>("sync-failed-event"),
 	syncProgressEvent: makeEvent<SyncProgressEvent, SyncProgressEvent>("sync-progress-event"),
@@ -55,6 +65,44 @@ export type ApiError = {
 	code: string,
 	message: string,
 };
+
+/**  One new assignment. */
+export type Assignment = Assignment_Serialize | Assignment_Deserialize;
+
+/**  One new assignment. */
+export type Assignment_Deserialize = {
+	ticket_id: string,
+	/**  `me` (assigned to you) or `team` (new in one of your teams). */
+	kind: string,
+	team?: Named | null,
+	contact?: string | null,
+	subject?: string | null,
+	/**  The latest message, plain text, shortened. */
+	preview?: string | null,
+	assigned_at?: string | null,
+};
+
+/**  One new assignment. */
+export type Assignment_Serialize = {
+	ticket_id: string,
+	/**  `me` (assigned to you) or `team` (new in one of your teams). */
+	kind: string,
+	team: Named | null,
+	contact: string | null,
+	subject: string | null,
+	/**  The latest message, plain text, shortened. */
+	preview: string | null,
+	assigned_at: string | null,
+};
+
+/**  Tickets newly assigned to the user or their teams. */
+export type AssignmentsEvent = AssignmentsEvent_Serialize | AssignmentsEvent_Deserialize;
+
+/**  Tickets newly assigned to the user or their teams. */
+export type AssignmentsEvent_Deserialize = Assignment_Deserialize[];
+
+/**  Tickets newly assigned to the user or their teams. */
+export type AssignmentsEvent_Serialize = Assignment_Serialize[];
 
 export type AttachmentView = AttachmentView_Serialize | AttachmentView_Deserialize;
 
@@ -216,6 +264,38 @@ export type MessageView_Serialize = {
 export type Named = {
 	id: string,
 	name: string,
+};
+
+/**  Which desktop notifications, and when. */
+export type NotifySettings = NotifySettings_Serialize | NotifySettings_Deserialize;
+
+/**  Which desktop notifications, and when. */
+export type NotifySettings_Deserialize = {
+	/**  A ticket assigned to me. */
+	me: boolean,
+	/**  A new ticket in one of my teams. */
+	team: boolean,
+	/**  Quiet hours, local time: no notifications from `quiet_from` (hour, 0–23) until `quiet_to`. */
+	quiet_from?: number | null,
+	quiet_to?: number | null,
+	sound: boolean,
+};
+
+/**  Which desktop notifications, and when. */
+export type NotifySettings_Serialize = {
+	/**  A ticket assigned to me. */
+	me: boolean,
+	/**  A new ticket in one of my teams. */
+	team: boolean,
+	/**  Quiet hours, local time: no notifications from `quiet_from` (hour, 0–23) until `quiet_to`. */
+	quiet_from: number | null,
+	quiet_to: number | null,
+	sound: boolean,
+};
+
+/**  A notification was clicked: show this ticket. */
+export type OpenTicketEvent = {
+	id: string,
 };
 
 /**  A ticket opened: fresh from Trengo, or from the cache with the reason it is not fresh. */
@@ -485,6 +565,33 @@ export type UserItem_Serialize = {
 	email: string | null,
 	role: string | null,
 	team_ids: string[],
+};
+
+/**  What is kept per workspace (in its cache file; never the token). */
+export type WorkspaceSettings = WorkspaceSettings_Serialize | WorkspaceSettings_Deserialize;
+
+/**  What is kept per workspace (in its cache file; never the token). */
+export type WorkspaceSettings_Deserialize = {
+	base_url: string,
+	/**  The token's owner, from `/users/me`. */
+	user?: UserItem_Deserialize | null,
+	/**  The teams whose new tickets concern this user; `None`: the teams they belong to. */
+	my_team_ids?: string[] | null,
+	/**  How often the assignment watcher polls, in seconds. */
+	poll_interval_secs: number,
+	notify?: NotifySettings_Deserialize,
+};
+
+/**  What is kept per workspace (in its cache file; never the token). */
+export type WorkspaceSettings_Serialize = {
+	base_url: string,
+	/**  The token's owner, from `/users/me`. */
+	user: UserItem_Serialize | null,
+	/**  The teams whose new tickets concern this user; `None`: the teams they belong to. */
+	my_team_ids: string[] | null,
+	/**  How often the assignment watcher polls, in seconds. */
+	poll_interval_secs: number,
+	notify: NotifySettings_Serialize,
 };
 
 /* Tauri Specta runtime */

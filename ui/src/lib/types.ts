@@ -11,5 +11,7 @@ export type {
   UserItem_Serialize as UserItem,
   MessageView_Serialize as MessageView,
   TicketFilter_Deserialize as TicketFilter,
+  WorkspaceSettings_Serialize as WorkspaceSettings,
+  Assignment_Serialize as Assignment,
   ApiError,
 } from './bindings';
