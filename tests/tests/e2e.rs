@@ -253,6 +253,42 @@ async fn triage_a_ticket_in_the_demo_workspace() {
     let png = c.screenshot().await.unwrap();
     std::fs::write(artifacts().join("xss.png"), png).unwrap();
 
+    // Notification settings open in a dialog and close again.
+    c.find(Locator::XPath(
+        "//nav//button[text()='Notifications & settings']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let dialog = wait_for(c, "[role='dialog']").await;
+    until(c, "the settings", || async {
+        dialog
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Quiet hours")
+    })
+    .await;
+    std::fs::write(
+        artifacts().join("settings.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    c.find(Locator::XPath(
+        "//div[@role='dialog']//button[text()='Cancel']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    until(c, "the dialog to close", || async {
+        c.find(Locator::Css("[role='dialog']")).await.is_err()
+    })
+    .await;
+
     // Ending the session closes the app; the driver's process group goes with `app`.
     let _ = app.client.clone().close().await;
 }
