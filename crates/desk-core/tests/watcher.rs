@@ -38,8 +38,8 @@ async fn admin(sim: &Sim, path: &str, body: serde_json::Value) -> serde_json::Va
         .unwrap()
 }
 
-#[tokio::test]
-async fn each_assignment_is_reported_once_and_never_after_a_restart() {
+/// A small workspace, synced into a fresh cache.
+async fn synced() -> (Sim, tempfile::TempDir, Desk) {
     let sim = Sim::start(SimConfig {
         size: Size::Small,
         rate_limit: 1_000_000,
@@ -50,6 +50,12 @@ async fn each_assignment_is_reported_once_and_never_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let desk = open(&sim, dir.path()).await;
     desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
+    (sim, dir, desk)
+}
+
+#[tokio::test]
+async fn each_assignment_is_reported_once_and_never_after_a_restart() {
+    let (sim, dir, desk) = synced().await;
     assert!(
         desk.poll_assignments().await.unwrap().is_empty(),
         "the first poll only learns what is there"
@@ -143,16 +149,7 @@ async fn each_assignment_is_reported_once_and_never_after_a_restart() {
 
 #[tokio::test]
 async fn a_poll_costs_a_page_per_25_of_my_tickets_plus_one() {
-    let sim = Sim::start(SimConfig {
-        size: Size::Small,
-        rate_limit: 1_000_000,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let desk = open(&sim, dir.path()).await;
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
+    let (sim, _dir, desk) = synced().await;
     desk.poll_assignments().await.unwrap();
     let before = sim.state().stats().requests;
     for _ in 0..5 {
