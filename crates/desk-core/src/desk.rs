@@ -120,6 +120,9 @@ pub struct Desk {
     ticket_ops: tokio::sync::Mutex<()>,
     /// The in-process simulator of the demo workspace.
     demo: Option<trengo_sim::Sim>,
+    /// Jobs this process is running, with the handle that pauses or cancels them.
+    pub(crate) running_jobs:
+        std::sync::Mutex<std::collections::HashMap<i64, Arc<crate::jobs::JobControl>>>,
 }
 
 /// The folder for cache files: the OS data directory's `trengo-desk`.
@@ -177,6 +180,7 @@ impl Desk {
             sync_lock: tokio::sync::Mutex::new(()),
             ticket_ops: tokio::sync::Mutex::new(()),
             demo: None,
+            running_jobs: Default::default(),
         };
         let token = match cfg.token {
             Some(t) => Some(t),
@@ -236,6 +240,7 @@ impl Desk {
             sync_lock: tokio::sync::Mutex::new(()),
             ticket_ops: tokio::sync::Mutex::new(()),
             demo: None,
+            running_jobs: Default::default(),
         };
         let mut desk = desk;
         desk.budget = BudgetConfig {
@@ -268,7 +273,7 @@ impl Desk {
             .clone()
     }
 
-    fn unified(&self) -> Result<Unified> {
+    pub(crate) fn unified(&self) -> Result<Unified> {
         self.unified_opt().ok_or_else(|| Error::NeedsLogin {
             why: self.secret_problem.clone(),
         })

@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod desk;
 pub mod error;
+pub mod jobs;
 pub mod secrets;
 pub mod sync;
 pub mod view;

@@ -52,6 +52,8 @@ impl ClientConfig {
 pub struct Client {
     inner: Arc<Inner>,
     lane: Lane,
+    /// Writes are never repeated once they may have reached Trengo (see [`Client::checked_writes`]).
+    checked_writes: bool,
 }
 
 struct Inner {
@@ -238,6 +240,7 @@ impl Client {
                 timeout: cfg.timeout,
             }),
             lane: Lane::Interactive,
+            checked_writes: false,
         })
     }
 
@@ -246,6 +249,19 @@ impl Client {
         Client {
             inner: self.inner.clone(),
             lane,
+            checked_writes: self.checked_writes,
+        }
+    }
+
+    /// A clone that never repeats a write which may have reached Trengo, even one that is safe to
+    /// repeat in effect: a lost answer or a 5xx comes back as [`Error::UnknownOutcome`] or
+    /// [`Error::Server`], so the caller can read the record and decide. Bulk jobs use it, so that
+    /// each change is applied once and the mutation log shows it once.
+    pub fn checked_writes(&self) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            lane: self.lane,
+            checked_writes: true,
         }
     }
 
@@ -269,6 +285,16 @@ impl Client {
     }
 
     async fn execute_inner(&self, req: &ApiRequest) -> Result<Answer> {
+        let checked;
+        let req = if self.checked_writes && req.idempotent && req.method != Method::GET {
+            checked = ApiRequest {
+                idempotent: false,
+                ..req.clone()
+            };
+            &checked
+        } else {
+            req
+        };
         let url = format!("{}{}", self.inner.base, req.path);
         let mut attempt = 0u32;
         loop {
