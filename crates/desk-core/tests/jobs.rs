@@ -177,13 +177,14 @@ async fn a_thousand_tickets_with_faults_end_right_and_each_change_lands_once() {
 
     // Every ticket is as intended, and each change was applied exactly once.
     let stats = sim.state().stats();
-    let w = sim.state().world();
-    for id in &ids {
-        let t = &w.tickets[id];
-        assert!(t.label_ids.contains(&label), "ticket {id} has the tag");
-        assert_eq!(t.team_id, Some(to_team), "ticket {id} is in the team");
+    {
+        let w = sim.state().world();
+        for id in &ids {
+            let t = &w.tickets[id];
+            assert!(t.label_ids.contains(&label), "ticket {id} has the tag");
+            assert_eq!(t.team_id, Some(to_team), "ticket {id} is in the team");
+        }
     }
-    drop(w);
     let (attaches, moves) = applied(&sim, label, to_team);
     for (i, id) in ids.iter().enumerate() {
         let want_attach = u32::from(i % 10 >= 3);
