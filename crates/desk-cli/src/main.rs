@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+mod jobs;
+
 use clap::{Args, Parser, Subcommand};
 use desk_core::view::{TicketContext, TicketFilter, TicketRow};
 use desk_core::{Desk, DeskConfig, Error, KeyringStore, Token};
@@ -13,7 +15,8 @@ use serde::Serialize;
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 done; 1 failed; 2 bad usage; 3 no token (run login); 4 Trengo unreachable (offline);
-5 not found; 6 refused input; 7 Trengo refused the token; 8 outcome unknown (check before retrying).
+5 not found; 6 refused input; 7 Trengo refused the token; 8 outcome unknown (check before retrying);
+9 a bulk job finished with failed items (see `jobs show ID --failed`).
 
 The token comes from TRENGO_TOKEN when set, else from the OS keyring (stored by `login`).";
 
@@ -97,6 +100,13 @@ enum Cmd {
         /// Seconds between polls (default: the workspace setting, 20).
         #[arg(long)]
         interval: Option<u64>,
+    },
+    /// Change many tickets in one durable job: tag, untag, assign-team, assign-user, close, reopen.
+    Bulk(jobs::BulkArgs),
+    /// Bulk jobs: list, show, resume, retry, undo, cancel.
+    Jobs {
+        #[command(subcommand)]
+        cmd: jobs::JobsCmd,
     },
     /// Any Trengo call, paced and retried like the rest: METHOD PATH [--data JSON] [--query k=v].
     Proxy {
@@ -360,10 +370,27 @@ async fn resolve(desk: &Desk, kind: &str, v: &str) -> Result<String, Error> {
     })
 }
 
-async fn run(cli: Cli) -> Result<(), Error> {
+async fn run(cli: Cli) -> Result<u8, Error> {
     let out = Out { json: cli.json };
     let desk = open(&cli).await?;
+    // A job a killed process left unfinished goes on first; looking at jobs does not wait for it.
+    let inspecting = matches!(
+        cli.cmd,
+        Cmd::Login
+            | Cmd::Logout
+            | Cmd::Jobs {
+                cmd: jobs::JobsCmd::List { .. }
+                    | jobs::JobsCmd::Show { .. }
+                    | jobs::JobsCmd::Cancel { .. }
+                    | jobs::JobsCmd::Resume { .. }
+            }
+    );
+    if !inspecting {
+        jobs::resume_interrupted(&desk).await?;
+    }
     match &cli.cmd {
+        Cmd::Bulk(a) => return jobs::bulk(&desk, &out, a).await,
+        Cmd::Jobs { cmd } => return jobs::jobs(&desk, &out, cmd).await,
         Cmd::Login => {
             let mut token = String::new();
             std::io::stdin().read_to_string(&mut token)?;
@@ -583,7 +610,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 };
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
-                    _ = tokio::signal::ctrl_c() => return Ok(()),
+                    _ = tokio::signal::ctrl_c() => return Ok(0),
                 }
             }
         }
@@ -621,7 +648,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             }
         }
     }
-    Ok(())
+    Ok(0)
 }
 
 fn trengo_unified_params(
@@ -652,7 +679,7 @@ fn main() -> ExitCode {
         .init();
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     match rt.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(exit_code(&e))

@@ -303,3 +303,209 @@ async fn watch_prints_a_line_per_new_assignment() {
     );
     child.kill().await.unwrap();
 }
+
+impl Env {
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_trengo-desk-cli"));
+        cmd.arg("--base-url")
+            .arg(self.sim.base_url())
+            .arg("--data-dir")
+            .arg(self.data.path())
+            .args(args)
+            .env("TRENGO_TOKEN", "demo-token")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd
+    }
+
+    /// Applied attaches of `label` per ticket, from the simulator's mutation log.
+    fn attaches(&self, label: u64) -> std::collections::HashMap<u64, u32> {
+        let mut n = std::collections::HashMap::new();
+        for m in self.sim.state().mutations() {
+            let parts: Vec<&str> = m.path.trim_matches('/').split('/').collect();
+            if m.applied
+                && m.method == "POST"
+                && parts.get(2) == Some(&"labels")
+                && m.body["label_id"] == label
+            {
+                *n.entry(parts[1].parse::<u64>().unwrap()).or_insert(0) += 1;
+            }
+        }
+        n
+    }
+}
+
+#[tokio::test]
+async fn bulk_tag_from_a_file_reports_junk_lines_and_undo_takes_it_back() {
+    let e = env().await;
+    assert_eq!(e.run(&["sync"]).await.code, 0);
+    let (label, ids) = {
+        let w = e.sim.state().world();
+        let label = w.labels.values().find(|l| l.name == "migrated").unwrap().id;
+        let ids: Vec<u64> = w.tickets.keys().copied().take(12).collect();
+        (label, ids)
+    };
+    let before: Vec<bool> = {
+        let w = e.sim.state().world();
+        ids.iter()
+            .map(|i| w.tickets[i].label_ids.contains(&label))
+            .collect()
+    };
+    let file = e.data.path().join("ids.txt");
+    let text = format!(
+        "{}\nhttps://app.trengo.com/tickets/{}\nsee above\n{}",
+        ids[0],
+        ids[1],
+        ids[2..]
+            .iter()
+            .map(|i| format!("#{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+
+    // Without a terminal, it asks for --yes and changes nothing.
+    let r = e
+        .run(&["bulk", "tag", "--tag", "migrated", "--ids", f])
+        .await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--yes") && r.stderr.contains("line 3: \"see\""),
+        "{}",
+        r.stderr
+    );
+    assert!(e.attaches(label).is_empty());
+
+    let r = e
+        .run(&[
+            "--json", "bulk", "tag", "--tag", "migrated", "--ids", f, "--yes",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let job = r.json();
+    assert_eq!(job["state"], "done");
+    assert_eq!(job["total"], 12);
+    let already = before.iter().filter(|b| **b).count() as u64;
+    assert_eq!(job["skipped"], already);
+    assert_eq!(job["done"], 12 - already);
+    assert_eq!(job["problems"][0]["line"], 3);
+    {
+        let w = e.sim.state().world();
+        assert!(ids.iter().all(|i| w.tickets[i].label_ids.contains(&label)));
+    }
+
+    let r = e.run(&["jobs", "list"]).await;
+    assert!(
+        r.stdout.contains("done") && r.stdout.contains("Add tag migrated"),
+        "{}",
+        r.stdout
+    );
+    let id = job["id"].to_string();
+    let r = e.run(&["--json", "jobs", "undo", &id, "--yes"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["state"], "done");
+    let w = e.sim.state().world();
+    let now: Vec<bool> = ids
+        .iter()
+        .map(|i| w.tickets[i].label_ids.contains(&label))
+        .collect();
+    assert_eq!(now, before, "undo puts every ticket back as it was");
+}
+
+/// The CLI is killed (SIGKILL) at random moments ten times during one job and started again each
+/// time: the job ends right, with every attach applied once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_killed_ten_times_ends_right_with_nothing_lost_or_doubled() {
+    let e = env().await;
+    assert_eq!(e.run(&["sync"]).await.code, 0);
+    let (label, ids, had) = {
+        let w = e.sim.state().world();
+        let label = w.labels.values().find(|l| l.name == "refund").unwrap().id;
+        let ids: Vec<u64> = w.tickets.keys().copied().collect();
+        let had: Vec<u64> = ids
+            .iter()
+            .copied()
+            .filter(|i| w.tickets[i].label_ids.contains(&label))
+            .collect();
+        (label, ids, had)
+    };
+    let file = e.data.path().join("all.txt");
+    std::fs::write(
+        &file,
+        ids.iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let f = file.to_str().unwrap().to_string();
+    // Slow enough that a kill lands mid-job: every answer takes 60 ms.
+    e.sim.state().set_faults(trengo_sim::Faults {
+        latency_ms: 60,
+        ..Default::default()
+    });
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mut rand = move |lo: u64, hi: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        lo + (seed >> 33) % (hi - lo)
+    };
+    let mut kills = 0;
+    let mut round = 0;
+    while kills < 10 {
+        round += 1;
+        assert!(round < 40, "the job should not end before ten kills");
+        let created = e
+            .run(&["--json", "jobs", "list"])
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len();
+        // The first start creates the job; later starts resume it, by `jobs resume` or by any
+        // other command.
+        let args: Vec<&str> = match (created, round % 2) {
+            (0, _) => vec!["bulk", "tag", "--tag", "refund", "--ids", &f, "--yes"],
+            (_, 0) => vec!["jobs", "resume", "1"],
+            _ => vec!["tickets", "--limit", "1"],
+        };
+        let mut child = e.command(&args).spawn().unwrap();
+        let wait = rand(200, 900);
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {
+                child.kill().await.unwrap();
+                kills += 1;
+                let j = e.run(&["--json", "jobs", "list"]).await.json();
+                eprintln!("kill {kills} after {wait} ms ({args:?}): {}", j[0]);
+            }
+            s = child.wait() => panic!("the job ended before kill {} ({s:?}); make it slower", kills + 1),
+        }
+    }
+    let r = e.run(&["--json", "jobs", "resume", "1"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let job = r.json();
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["failed"], 0);
+    assert_eq!(job["total"], ids.len());
+    assert_eq!(job["skipped"], had.len());
+    let attaches = e.attaches(label);
+    let w = e.sim.state().world();
+    for i in &ids {
+        assert!(
+            w.tickets[i].label_ids.contains(&label),
+            "ticket {i} has the tag"
+        );
+        let want = u32::from(!had.contains(i));
+        assert_eq!(
+            attaches.get(i).copied().unwrap_or(0),
+            want,
+            "attaches of {i}"
+        );
+    }
+}

@@ -1,0 +1,408 @@
+//! `bulk …` and `jobs …`: durable bulk changes from the terminal.
+
+use std::io::{IsTerminal, Read, Write};
+
+use clap::{Args, Subcommand};
+use desk_core::jobs::{Action, JobPlan, JobProgress, JobView, Selection};
+use desk_core::view::TicketFilter;
+use desk_core::{Desk, Error};
+
+use crate::{resolve, Out};
+
+/// Exit code of a job that ended with failed items.
+pub const EXIT_FAILED_ITEMS: u8 = 9;
+
+#[derive(Args)]
+#[command(after_help = "\
+Choose tickets with --ids FILE (or - for standard input), or with the filter flags, which go \
+before the action:
+  trengo-desk-cli bulk tag --tag migrated --ids ids.txt --yes
+  trengo-desk-cli bulk --team Billing --status open assign-team --team Sales
+The filter is resolved against the local cache when the job is created (every match, not a page).")]
+pub struct BulkArgs {
+    /// Filter: open (default), unassigned, assigned, closed, spam, any.
+    #[arg(long)]
+    status: Option<String>,
+    /// Filter: a team's name.
+    #[arg(long)]
+    team: Option<String>,
+    /// Filter: a tag's name.
+    #[arg(long)]
+    tag: Option<String>,
+    /// Filter: the assignee's email.
+    #[arg(long)]
+    assignee: Option<String>,
+    /// Filter: words in subject, latest message, contact name, email or phone.
+    #[arg(long)]
+    text: Option<String>,
+    /// A file of ticket ids, #ids or Trengo ticket URLs (one per line, or separated by commas or
+    /// spaces); `-` reads standard input.
+    #[arg(long, global = true)]
+    ids: Option<String>,
+    /// Run without asking.
+    #[arg(long, short = 'y', global = true)]
+    yes: bool,
+    #[command(subcommand)]
+    action: BulkAction,
+}
+
+#[derive(Subcommand)]
+enum BulkAction {
+    /// Add a tag.
+    Tag {
+        #[arg(long)]
+        tag: String,
+    },
+    /// Remove a tag.
+    Untag {
+        #[arg(long)]
+        tag: String,
+    },
+    /// Move to a team.
+    AssignTeam {
+        #[arg(long)]
+        team: String,
+    },
+    /// Assign to a user (by email).
+    AssignUser {
+        #[arg(long)]
+        user: String,
+    },
+    /// Close.
+    Close,
+    /// Reopen.
+    Reopen,
+}
+
+#[derive(Subcommand)]
+pub enum JobsCmd {
+    /// The latest jobs.
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// A job with its items (or only the failed ones).
+    Show {
+        id: u32,
+        #[arg(long)]
+        failed: bool,
+    },
+    /// Run what is left of an interrupted or paused job.
+    Resume { id: u32 },
+    /// Try a job's failed items again.
+    Retry { id: u32 },
+    /// Take back what a job changed (a new job from the before-states).
+    Undo {
+        id: u32,
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Cancel a job that is not running: its pending items are recorded as cancelled.
+    Cancel { id: u32 },
+}
+
+fn read_ids(path: &str) -> Result<String, Error> {
+    let mut s = String::new();
+    if path == "-" {
+        std::io::stdin().read_to_string(&mut s)?;
+    } else {
+        s = std::fs::read_to_string(path)
+            .map_err(|e| Error::Invalid(format!("--ids {path}: {e}")))?;
+    }
+    Ok(s)
+}
+
+async fn selection(desk: &Desk, a: &BulkArgs) -> Result<Selection, Error> {
+    let filtered = a.status.is_some()
+        || a.team.is_some()
+        || a.tag.is_some()
+        || a.assignee.is_some()
+        || a.text.is_some();
+    match (&a.ids, filtered) {
+        (Some(_), true) => Err(Error::Invalid(
+            "give --ids or filter flags, not both".into(),
+        )),
+        (Some(p), false) => Ok(Selection::Pasted { text: read_ids(p)? }),
+        (None, false) => Err(Error::Invalid(
+            "choose the tickets: --ids FILE (- for standard input), or filter flags before the action (see --help)".into(),
+        )),
+        (None, true) => Ok(Selection::Filter {
+            filter: TicketFilter {
+                status: a.status.clone(),
+                team_id: match &a.team {
+                    Some(t) => Some(resolve(desk, "team", t).await?),
+                    None => None,
+                },
+                tag_id: match &a.tag {
+                    Some(t) => Some(resolve(desk, "tag", t).await?),
+                    None => None,
+                },
+                assignee_id: match &a.assignee {
+                    Some(t) => Some(resolve(desk, "user", t).await?),
+                    None => None,
+                },
+                text: a.text.clone(),
+                sort: None,
+                offset: 0,
+                limit: 0,
+            },
+        }),
+    }
+}
+
+async fn action(desk: &Desk, a: &BulkAction) -> Result<Action, Error> {
+    Ok(match a {
+        BulkAction::Tag { tag } => Action::AddTag {
+            tag_id: resolve(desk, "tag", tag).await?,
+        },
+        BulkAction::Untag { tag } => Action::RemoveTag {
+            tag_id: resolve(desk, "tag", tag).await?,
+        },
+        BulkAction::AssignTeam { team } => Action::AssignTeam {
+            team_id: resolve(desk, "team", team).await?,
+        },
+        BulkAction::AssignUser { user } => Action::AssignUser {
+            user_id: resolve(desk, "user", user).await?,
+        },
+        BulkAction::Close => Action::Close,
+        BulkAction::Reopen => Action::Reopen,
+    })
+}
+
+fn print_plan(p: &JobPlan) {
+    eprintln!("{} — {}", p.title, p.selection);
+    for c in &p.changes {
+        eprintln!(
+            "  {}: {} to change, {} already so (skipped)",
+            c.label, c.change, c.already
+        );
+    }
+    if p.unknown > 0 {
+        eprintln!(
+            "  {} tickets are not in the cache (or not recently) and are read from Trengo first",
+            p.unknown
+        );
+    }
+    if p.duplicates > 0 {
+        eprintln!("  {} repeated ids are taken once", p.duplicates);
+    }
+    for x in &p.problems {
+        eprintln!(
+            "  line {}: {:?} is {}; it is left out",
+            x.line, x.text, x.reason
+        );
+    }
+    eprintln!(
+        "  about {} requests, {} at the request budget",
+        p.requests,
+        duration(p.eta_secs)
+    );
+}
+
+fn duration(secs: u32) -> String {
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+/// Asks on the terminal; without one, `--yes` is required.
+fn confirm(question: &str, yes: bool, stdin_used: bool) -> Result<bool, Error> {
+    if yes {
+        return Ok(true);
+    }
+    if stdin_used || !std::io::stdin().is_terminal() {
+        return Err(Error::Invalid(
+            "not asking without a terminal: add --yes to run it".into(),
+        ));
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
+
+/// Runs a job to its end with progress on a terminal, prints the result, and returns the exit
+/// code.
+pub async fn run_job(desk: &Desk, out: &Out, id: u32) -> Result<u8, Error> {
+    let tty = std::io::stderr().is_terminal() && !out.json;
+    let progress = move |p: JobProgress| {
+        if tty {
+            eprint!(
+                "\r\x1b[2Kjob {}: {}/{} · {} changed · {} already so · {} failed · {} requests · about {} left",
+                p.job_id, p.finished, p.total, p.done, p.skipped, p.failed, p.requests, duration(p.eta_secs)
+            );
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let r = desk.run_job(id, &progress).await;
+    if tty {
+        eprintln!();
+    }
+    let v = r?;
+    report(out, &v);
+    Ok(exit_of(&v))
+}
+
+fn exit_of(v: &JobView) -> u8 {
+    if v.failed > 0 {
+        EXIT_FAILED_ITEMS
+    } else if v.state == "interrupted" {
+        4
+    } else {
+        0
+    }
+}
+
+fn report(out: &Out, v: &JobView) {
+    if out.json {
+        return out.json(v);
+    }
+    println!(
+        "job {} {}: {} changed, {} already so, {} failed, {} cancelled, {} pending, {} requests",
+        v.id, v.state, v.done, v.skipped, v.failed, v.cancelled, v.pending, v.requests
+    );
+    if let Some(r) = &v.reason {
+        println!("  stopped: {r}");
+    }
+    if v.failed > 0 {
+        println!(
+            "  see the failures: trengo-desk-cli jobs show {} --failed; try them again: trengo-desk-cli jobs retry {}",
+            v.id, v.id
+        );
+    }
+    if v.state == "done" && v.done > 0 && v.undone_by.is_none() {
+        println!("  undo: trengo-desk-cli jobs undo {}", v.id);
+    }
+}
+
+pub async fn bulk(desk: &Desk, out: &Out, a: &BulkArgs) -> Result<u8, Error> {
+    let act = action(desk, &a.action).await?;
+    let sel = selection(desk, a).await?;
+    let plan = desk.plan_job(&sel, std::slice::from_ref(&act)).await?;
+    print_plan(&plan);
+    let stdin_used = a.ids.as_deref() == Some("-");
+    if !confirm(
+        &format!("Run it on {} tickets?", plan.tickets),
+        a.yes,
+        stdin_used,
+    )? {
+        eprintln!("Nothing was changed.");
+        return Ok(0);
+    }
+    let job = desk.create_job(&sel, &[act]).await?;
+    eprintln!(
+        "job {} recorded; if it is interrupted, any later command resumes it",
+        job.id
+    );
+    run_job(desk, out, job.id).await
+}
+
+pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
+    match cmd {
+        JobsCmd::List { limit } => {
+            let list = desk.jobs(*limit).await?;
+            if out.json {
+                out.json(&list);
+            } else {
+                if list.is_empty() {
+                    println!("No jobs yet.");
+                }
+                for v in list {
+                    println!(
+                        "{:>4}  {:<11} {:>5}/{:<5} {:>4} failed  {}  ({})",
+                        v.id,
+                        v.state,
+                        v.done + v.skipped + v.failed + v.cancelled,
+                        v.total,
+                        v.failed,
+                        v.title,
+                        v.selection
+                    );
+                }
+            }
+        }
+        JobsCmd::Show { id, failed } => {
+            let v = desk.job(*id).await?;
+            let items = desk.job_items(*id, failed.then_some("failed")).await?;
+            if out.json {
+                out.json(&serde_json::json!({"job": v, "items": items}));
+            } else {
+                println!("job {} · {} · {}", v.id, v.title, v.selection);
+                report(out, &v);
+                for p in &v.problems {
+                    if p.line > 0 {
+                        println!("  line {}: {:?} was left out: {}", p.line, p.text, p.reason);
+                    } else {
+                        println!("  {}: {}", p.text, p.reason);
+                    }
+                }
+                for i in items {
+                    println!(
+                        "  #{:<10} {:<9} {}{}",
+                        i.ticket_id,
+                        i.state,
+                        i.steps.join("; "),
+                        i.reason
+                            .filter(|_| i.state != "skipped")
+                            .map(|r| format!(" — {r}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        JobsCmd::Resume { id } => return run_job(desk, out, *id).await,
+        JobsCmd::Retry { id } => {
+            let n = desk.retry_failed(*id).await?;
+            eprintln!("job {id}: trying {n} failed items again");
+            return run_job(desk, out, *id).await;
+        }
+        JobsCmd::Undo { id, yes } => {
+            let v = desk.job(*id).await?;
+            if !confirm(
+                &format!("Undo job {id} ({}, {} tickets changed)?", v.title, v.done),
+                *yes,
+                false,
+            )? {
+                eprintln!("Nothing was changed.");
+                return Ok(0);
+            }
+            let u = desk.undo_job(*id).await?;
+            for p in &u.problems {
+                eprintln!("  {}: {}", p.text, p.reason);
+            }
+            eprintln!("job {} recorded: {}", u.id, u.title);
+            return run_job(desk, out, u.id).await;
+        }
+        JobsCmd::Cancel { id } => {
+            let v = desk.cancel_job(*id).await?;
+            report(out, &v);
+        }
+    }
+    Ok(0)
+}
+
+/// Runs every job a dead process left unfinished, before the command itself (reported on
+/// standard error, so the command's output stays its own).
+pub async fn resume_interrupted(desk: &Desk) -> Result<(), Error> {
+    if !desk.has_token() {
+        return Ok(());
+    }
+    for id in desk.resumable_jobs().await? {
+        let v = desk.job(id).await?;
+        eprintln!(
+            "resuming job {id} ({}), which did not finish: {} of {} left",
+            v.title, v.pending, v.total
+        );
+        match desk.run_job(id, &|_| {}).await {
+            Ok(v) => eprintln!(
+                "job {} {}: {} changed, {} already so, {} failed",
+                v.id, v.state, v.done, v.skipped, v.failed
+            ),
+            Err(e) => eprintln!("job {id} could not be resumed now: {e}"),
+        }
+    }
+    Ok(())
+}
