@@ -13,6 +13,10 @@ echo "== sync of the demo workspace at Trengo's real 120/min (about 30 s)"
 cargo run --release --quiet -p desk-core --example cache_bench -- sync
 echo "== the assignment watcher: detection latency at a 5 s poll, requests per poll"
 cargo run --release --quiet -p desk-core --example watch_bench -- 5 12
+echo "== bulk job: 1,000 tickets (30% already tagged) at 1,200/min, 50 ms latency, an interactive call every 2 s"
+cargo run --release --quiet -p desk-core --example bulk_bench -- 1000 200 10 50 0.3 2
+echo "== the same job without interactive calls"
+cargo run --release --quiet -p desk-core --example bulk_bench -- 1000 200 10 50 0.3 0
 echo "== the app under Xvfb: cold start, memory after ten tickets, bundle size"
 bash scripts/ui.sh
 cargo build --quiet -p trengo-desk -p desk-e2e --examples

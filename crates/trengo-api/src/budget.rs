@@ -121,10 +121,14 @@ struct State {
     limit: u32,
     /// When requests were let through (and phantoms for requests seen from elsewhere); sorted.
     log: VecDeque<Instant>,
-    /// The earliest time the next background request may go. Every grant, interactive ones
-    /// included, moves it one background slot on, so background work makes room for the user's
-    /// calls and sends stay evenly spread (which keeps expiries, and so free slots, evenly spread).
+    /// The earliest time the next background request may go. Every background grant moves it one
+    /// background slot on, and so does every foreground grant beyond the reserve in the last
+    /// window: background work makes room for the user's calls, sends stay evenly spread (which
+    /// keeps expiries, and so free slots, evenly spread), and a reserve the user does use is not
+    /// also given up by the background.
     bg_next: Option<Instant>,
+    /// Foreground (interactive and watcher) grants within the last window.
+    fg_log: VecDeque<Instant>,
     blocked_until: Option<Instant>,
     queues: [VecDeque<u64>; 4],
     next_ticket: u64,
@@ -171,6 +175,7 @@ impl RequestBudget {
                     limit,
                     log: VecDeque::new(),
                     bg_next: None,
+                    fg_log: VecDeque::new(),
                     blocked_until: None,
                     queues: Default::default(),
                     next_ticket: 0,
@@ -231,13 +236,31 @@ impl RequestBudget {
                 if let Turn::Go = turn {
                     st.queues[lane as usize].retain(|t| *t != ticket);
                     st.log.push_back(now);
-                    let gap = self.background_gap(st.limit);
-                    // Stay on the grid when a timer fired a little late, so lateness does not add up.
-                    let base = match st.bg_next {
-                        Some(b) if b >= now || now.duration_since(b) < gap => b,
-                        _ => now,
+                    let moves_grid = match lane {
+                        Lane::Interactive | Lane::Watcher => {
+                            let window = self.inner.cfg.window;
+                            while st
+                                .fg_log
+                                .front()
+                                .is_some_and(|t| now.duration_since(*t) >= window)
+                            {
+                                st.fg_log.pop_front();
+                            }
+                            st.fg_log.push_back(now);
+                            st.fg_log.len() as u32 > self.reserve(st.limit)
+                        }
+                        Lane::Bulk | Lane::Sync => true,
                     };
-                    st.bg_next = Some(base + gap);
+                    if moves_grid {
+                        let gap = self.background_gap(st.limit);
+                        // Stay on the grid when a timer fired a little late, so lateness does not
+                        // add up.
+                        let base = match st.bg_next {
+                            Some(b) if b >= now || now.duration_since(b) < gap => b,
+                            _ => now,
+                        };
+                        st.bg_next = Some(base + gap);
+                    }
                     st.granted += 1;
                     let w = &mut st.waits[lane as usize];
                     if w.len() == 1024 {
