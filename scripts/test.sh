@@ -35,7 +35,7 @@ rm -rf "$KR_HOME" "$KR_RUN"
 echo "== end to end: the app under Xvfb over WebDriver"
 cargo build --quiet -p trengo-desk
 timeout 600 xvfb-run -a -s '-screen 0 1440x900x24' dbus-run-session -- \
-  cargo test -p desk-e2e --test e2e -- --ignored < /dev/null 2>&1 | tee -a "$LOG"
+  cargo test -p desk-e2e --test e2e -- --ignored --test-threads=1 < /dev/null 2>&1 | tee -a "$LOG"
 
 # One plain summary line over every runner (cargo's and vitest's).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }

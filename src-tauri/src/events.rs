@@ -108,6 +108,12 @@ pub fn start(app: &AppHandle, st: &AppState, desk: Arc<Desk>) {
             tokio::time::sleep(d.watch_interval().await).await;
         }
     }));
+    // Jobs a previous run left unfinished go on.
+    let (a, d) = (app.clone(), desk.clone());
+    tauri::async_runtime::spawn(async move {
+        let st = a.state::<AppState>();
+        crate::jobs::resume_unfinished(&a, &st, d).await;
+    });
     let (a, d, syncing) = (app.clone(), desk, st.syncing.clone());
     handles.push(tauri::async_runtime::spawn(async move {
         loop {

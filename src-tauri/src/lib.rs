@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod jobs;
 pub mod notify;
 pub mod state;
 
@@ -38,6 +39,16 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::get_settings,
             commands::save_settings,
             commands::set_unseen,
+            jobs::plan_job,
+            jobs::start_job,
+            jobs::list_jobs,
+            jobs::get_job,
+            jobs::job_items,
+            jobs::pause_job,
+            jobs::cancel_job,
+            jobs::resume_job,
+            jobs::retry_failed,
+            jobs::undo_job,
         ])
         .events(collect_events![
             events::SyncProgressEvent,
@@ -45,7 +56,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             events::CacheChangedEvent,
             events::SyncFailedEvent,
             events::AssignmentsEvent,
-            events::OpenTicketEvent
+            events::OpenTicketEvent,
+            jobs::JobProgressEvent,
+            jobs::JobFinishedEvent
         ])
 }
 

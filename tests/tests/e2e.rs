@@ -292,3 +292,185 @@ async fn triage_a_ticket_in_the_demo_workspace() {
     // Ending the session closes the app; the driver's process group goes with `app`.
     let _ = app.client.clone().close().await;
 }
+
+/// Applied writes the simulator logged for a label: (attaches, detaches) by ticket id.
+async fn label_writes(
+    http: &reqwest::Client,
+    sim: &str,
+    label: &Value,
+) -> (Vec<String>, Vec<String>) {
+    let log: Value = http
+        .get(format!("{sim}/__sim/mutations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (mut attached, mut detached) = (vec![], vec![]);
+    for m in log.as_array().unwrap() {
+        if m["applied"] != true {
+            continue;
+        }
+        let path = m["path"].as_str().unwrap_or_default();
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        if parts.len() >= 3 && parts[2] == "labels" {
+            if m["method"] == "POST" && m["body"]["label_id"] == *label {
+                attached.push(parts[1].to_string());
+            } else if m["method"] == "DELETE" && parts.get(3) == Some(&label.to_string().as_str()) {
+                detached.push(parts[1].to_string());
+            }
+        }
+    }
+    (attached, detached)
+}
+
+async fn job_states(c: &Client) -> Vec<String> {
+    let mut out = vec![];
+    for j in c
+        .find_all(Locator::Css("[data-job-state]"))
+        .await
+        .unwrap_or_default()
+    {
+        out.push(
+            j.attr("data-job-state")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+        );
+    }
+    out
+}
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver: run by scripts/test.sh under xvfb-run"]
+async fn tag_every_ticket_matching_a_filter_then_undo() {
+    let app = launch(&["--demo-rate-limit", "6000"]).await;
+    let c = &app.client;
+    let http = reqwest::Client::new();
+    wait_for(c, "[data-ticket-id]").await;
+
+    // The Sales view, once the working set has arrived (the count stops growing).
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::XPath("//nav//button[.//span[text()='Sales']]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(c, "the working set synced", || async {
+        c.find(Locator::XPath("//footer//*[contains(text(), 'Synced')]"))
+            .await
+            .is_ok()
+    })
+    .await;
+    wait_for(c, "[data-ticket-id] input[type=checkbox]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // Tick one, then every ticket matching.
+    let all = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//button[starts-with(text(), 'Select all')]",
+        ))
+        .await
+        .unwrap();
+    let label_text = all.text().await.unwrap();
+    let n: u32 = label_text
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap_or_else(|_| panic!("a count in {label_text:?}"));
+    assert!(n > 25, "more than a page: {n}");
+    all.click().await.unwrap();
+    wait_for(c, "[data-bulk='add_tag']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let migrated = id_by_name(&http, &app.sim, "labels", "migrated").await;
+    wait_for(c, "select[data-bulk-target]").await;
+    c.execute(
+        "const s = document.querySelector('select[data-bulk-target]'); s.value = arguments[0]; s.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![json!(migrated.to_string())],
+    )
+    .await
+    .unwrap();
+    // The confirmation names the count and the change before anything is written.
+    let plan = wait_for(c, "[data-plan]").await;
+    until(c, "the plan", || async {
+        let t = plan.text().await.unwrap_or_default();
+        t.contains(&format!("all {n} matching")) && t.contains("will change")
+    })
+    .await;
+    assert!(label_writes(&http, &app.sim, &migrated).await.0.is_empty());
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts().join("bulk-confirm.png"), png).unwrap();
+    wait_for(c, "[data-bulk-run]").await.click().await.unwrap();
+
+    // Progress and the result in Activity.
+    wait_for(c, "[data-view='activity']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    until(c, "the job done", || async {
+        job_states(c).await.first().map(String::as_str) == Some("done")
+    })
+    .await;
+    let (attached, _) = label_writes(&http, &app.sim, &migrated).await;
+    assert!(!attached.is_empty());
+    let mut unique = attached.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), attached.len(), "each ticket tagged once");
+    for id in &attached {
+        let t: Value = http
+            .get(format!("{}/__sim/tickets/{id}", app.sim))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            t["team_id"],
+            id_by_name(&http, &app.sim, "teams", "Sales").await
+        );
+    }
+    wait_for(c, "[data-job-id]").await.click().await.unwrap();
+    let outcome = wait_for(c, "[data-job-outcome]").await;
+    until(c, "the outcome in the job panel", || async {
+        outcome
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains(&format!("{n}/{n} · {} changed", attached.len()))
+    })
+    .await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts().join("bulk-done.png"), png).unwrap();
+
+    // Undo: every tag the job added is taken off again; nothing else is touched.
+    wait_for(c, "[data-undo]").await.click().await.unwrap();
+    until(c, "the undo job done", || async {
+        let s = job_states(c).await;
+        s.len() == 2 && s.iter().all(|x| x == "done")
+    })
+    .await;
+    let (attached2, detached) = label_writes(&http, &app.sim, &migrated).await;
+    assert_eq!(attached2.len(), attached.len(), "no new attaches");
+    let (mut a, mut d) = (attached.clone(), detached.clone());
+    a.sort();
+    d.sort();
+    assert_eq!(a, d, "exactly the tags the job added were removed");
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts().join("bulk-undone.png"), png).unwrap();
+}

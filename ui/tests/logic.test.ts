@@ -4,6 +4,7 @@ import { pagesFor, scrollToShow, visibleRange } from '../src/lib/virtual';
 import { ago, count, statusWord } from '../src/lib/format';
 import { keyAction } from '../src/lib/keys';
 import { emptyRefine, filterFor } from '../src/lib/views';
+import { actionFor, duration, outcome, percent, planCost, planLines } from '../src/lib/jobs';
 
 describe('label chips keep WCAG AA contrast', () => {
   it('picks black or white text, whichever reads better', () => {
@@ -77,5 +78,46 @@ describe('views become cache filters', () => {
     const f = filterFor({ kind: 'tag', id: '1001', name: 'billing' }, { ...emptyRefine, text: ' refund ', status: 'any' }, null, []);
     expect(f).toMatchObject({ tag_id: '1001', text: 'refund', status: 'any' });
     expect(filterFor({ kind: 'unassigned' }, emptyRefine, null, []).status).toBe('unassigned');
+  });
+});
+
+describe('bulk jobs in words', () => {
+  it('says per change how many change and how many are skipped', () => {
+    const plan = {
+      title: 'Add tag migrated',
+      selection: 'all 908 matching status open',
+      tickets: 908,
+      changes: [{ label: 'Add tag migrated', change: 812, already: 96 }],
+      unknown: 0,
+      requests: 812,
+      eta_secs: 410,
+      problems: [],
+      duplicates: 0,
+    };
+    expect(planLines(plan)).toEqual(['Add tag migrated: 812 tickets will change; 96 already so and will be skipped']);
+    expect(planCost(plan)).toBe("About 812 requests, 6 min 50 s at Trengo's pace.");
+    expect(planCost({ ...plan, unknown: 3 })).toContain('3 tickets not recently synced are read from Trengo first');
+  });
+
+  it('builds an action only when its target is chosen', () => {
+    expect(actionFor('add_tag', '')).toBeNull();
+    expect(actionFor('assign_team', '202')).toEqual({ kind: 'assign_team', team_id: '202' });
+    expect(actionFor('close', '')).toEqual({ kind: 'close' });
+  });
+
+  it('reports progress and outcome', () => {
+    expect(percent({ finished: 212, total: 800 })).toBe(27);
+    expect(percent({ finished: 0, total: 0 })).toBe(100);
+    expect(outcome({ done: 1200, skipped: 3, failed: 0 })).toBe('1,200 changed · 3 already so');
+    expect(outcome({ done: 1, skipped: 0, failed: 2 })).toBe('1 changed · 0 already so · 2 failed');
+    expect(duration(59)).toBe('59 s');
+    expect(duration(3725)).toBe('1 h 2 min');
+  });
+
+  it('x ticks, Shift+j/k extend, and typing keeps its keys', () => {
+    expect(keyAction({ key: 'x' }, false)).toBe('select');
+    expect(keyAction({ key: 'J' }, false)).toBe('extend-down');
+    expect(keyAction({ key: 'K' }, false)).toBe('extend-up');
+    expect(keyAction({ key: 'x' }, true)).toBeNull();
   });
 });

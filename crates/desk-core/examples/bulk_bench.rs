@@ -67,7 +67,11 @@ async fn main() -> anyhow::Result<()> {
             .map(|t| t.id)
             .take(n)
             .collect();
-        anyhow::ensure!(ids.len() == n, "the demo has only {} open tickets", ids.len());
+        anyhow::ensure!(
+            ids.len() == n,
+            "the demo has only {} open tickets",
+            ids.len()
+        );
         for (i, id) in ids.iter().enumerate() {
             let t = w.tickets.get_mut(id).unwrap();
             t.label_ids.retain(|l| *l != label);

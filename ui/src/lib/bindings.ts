@@ -43,12 +43,29 @@ export const commands = {
 	 *  and, where the desktop supports it, as a badge on the app's icon.
 	 */
 	setUnseen: (count: number) => typedError<null, ApiError>(__TAURI_INVOKE("set_unseen", { count })),
+	/**  What a job would do: counts per change, already-so skips, requests and time. */
+	planJob: (selection: Selection_Deserialize, actions: Action[]) => typedError<JobPlan, ApiError>(__TAURI_INVOKE("plan_job", { selection, actions })),
+	/**  Records the job and starts it. */
+	startJob: (selection: Selection_Deserialize, actions: Action[]) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("start_job", { selection, actions })),
+	listJobs: () => typedError<JobView_Serialize[], ApiError>(__TAURI_INVOKE("list_jobs")),
+	getJob: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("get_job", { id })),
+	/**  A job's items; `state` picks one kind (`failed` …). */
+	jobItems: (id: number, state: string | null) => typedError<JobItemView_Serialize[], ApiError>(__TAURI_INVOKE("job_items", { id, state })),
+	pauseJob: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("pause_job", { id })),
+	cancelJob: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("cancel_job", { id })),
+	resumeJob: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("resume_job", { id })),
+	/**  Puts the failed items back and runs them again. */
+	retryFailed: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("retry_failed", { id })),
+	/**  Records the job that takes a job's changes back, and starts it. */
+	undoJob: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("undo_job", { id })),
 };
 
 /** Events */
 export const events = {
 	assignmentsEvent: makeEvent<AssignmentsEvent_Serialize, AssignmentsEvent_Deserialize>("assignments-event"),
 	cacheChangedEvent: makeEvent<CacheChangedEvent, CacheChangedEvent>("cache-changed-event"),
+	jobFinishedEvent: makeEvent<JobFinishedEvent_Serialize, JobFinishedEvent_Deserialize>("job-finished-event"),
+	jobProgressEvent: makeEvent<JobProgressEvent, JobProgressEvent>("job-progress-event"),
 	openTicketEvent: makeEvent<OpenTicketEvent, OpenTicketEvent>("open-ticket-event"),
 	statusEvent: makeEvent<StatusEvent_Serialize, StatusEvent_Deserialize>("status-event"),
 	syncFailedEvent: makeEvent<SyncFailedEvent, SyncFailedEvent>("sync-failed-event"),
@@ -56,6 +73,9 @@ export const events = {
 };
 
 /* Types */
+/**  One change to a ticket. Ids are Trengo's, as text. */
+export type Action = { kind: "add_tag"; tag_id: string } | { kind: "remove_tag"; tag_id: string } | { kind: "assign_team"; team_id: string } | { kind: "assign_user"; user_id: string } | { kind: "close" } | { kind: "reopen" };
+
 export type ApiError = {
 	/**
 	 *  `unauthorized`, `forbidden`, `not_found`, `validation`, `rate_limited`, `trengo_error`,
@@ -237,6 +257,145 @@ export type Freshness_Serialize = {
 	working_set_complete: boolean,
 };
 
+/**  A job stopped: done, paused, cancelled, or interrupted (with the reason). */
+export type JobFinishedEvent = JobFinishedEvent_Serialize | JobFinishedEvent_Deserialize;
+
+/**  A job stopped: done, paused, cancelled, or interrupted (with the reason). */
+export type JobFinishedEvent_Deserialize = JobView_Deserialize;
+
+/**  A job stopped: done, paused, cancelled, or interrupted (with the reason). */
+export type JobFinishedEvent_Serialize = JobView_Serialize;
+
+/**  One ticket of a job. */
+export type JobItemView = JobItemView_Serialize | JobItemView_Deserialize;
+
+/**  One ticket of a job. */
+export type JobItemView_Deserialize = {
+	seq: number,
+	ticket_id: string,
+	subject?: string | null,
+	/**  `pending`, `done`, `skipped`, `failed`, `cancelled`. */
+	state: string,
+	reason?: string | null,
+	/**  Per action, in order: "Add tag migrated: done" … */
+	steps: string[],
+	requests: number,
+};
+
+/**  One ticket of a job. */
+export type JobItemView_Serialize = {
+	seq: number,
+	ticket_id: string,
+	subject: string | null,
+	/**  `pending`, `done`, `skipped`, `failed`, `cancelled`. */
+	state: string,
+	reason: string | null,
+	/**  Per action, in order: "Add tag migrated: done" … */
+	steps: string[],
+	requests: number,
+};
+
+/**  What a job would do, shown before it is created. */
+export type JobPlan = {
+	title: string,
+	selection: string,
+	tickets: number,
+	/**  Per action: how many tickets it changes and how many already are so. */
+	changes: PlannedChange[],
+	/**  Tickets not in the cache (or not recently): read from Trengo before they are changed. */
+	unknown: number,
+	/**  Requests the job is expected to make. */
+	requests: number,
+	/**  At the request budget, with what is queued now. */
+	eta_secs: number,
+	problems: LineProblem[],
+	duplicates: number,
+};
+
+/**  Where a running job is. */
+export type JobProgress = {
+	job_id: number,
+	state: string,
+	total: number,
+	done: number,
+	skipped: number,
+	failed: number,
+	/**  Finished items (done, skipped, failed or cancelled). */
+	finished: number,
+	requests: number,
+	/**  Until the last item, at the request budget. */
+	eta_secs: number,
+	elapsed_secs: number,
+};
+
+/**  A job moved on (at most five times a second). */
+export type JobProgressEvent = JobProgress;
+
+/**  A job as the UI and the CLI show it. */
+export type JobView = JobView_Serialize | JobView_Deserialize;
+
+/**  A job as the UI and the CLI show it. */
+export type JobView_Deserialize = {
+	id: number,
+	/**  `bulk` or `undo`. */
+	kind: string,
+	title: string,
+	selection: string,
+	/**  `pending`, `running`, `paused`, `interrupted`, `cancelled`, `done`. */
+	state: string,
+	reason?: string | null,
+	total: number,
+	done: number,
+	skipped: number,
+	failed: number,
+	cancelled: number,
+	pending: number,
+	requests: number,
+	problems: LineProblem[],
+	created_at: string,
+	started_at?: string | null,
+	finished_at?: string | null,
+	undo_of?: number | null,
+	undone_by?: number | null,
+	/**  Whether a process is running it now. */
+	active: boolean,
+};
+
+/**  A job as the UI and the CLI show it. */
+export type JobView_Serialize = {
+	id: number,
+	/**  `bulk` or `undo`. */
+	kind: string,
+	title: string,
+	selection: string,
+	/**  `pending`, `running`, `paused`, `interrupted`, `cancelled`, `done`. */
+	state: string,
+	reason: string | null,
+	total: number,
+	done: number,
+	skipped: number,
+	failed: number,
+	cancelled: number,
+	pending: number,
+	requests: number,
+	problems: LineProblem[],
+	created_at: string,
+	started_at: string | null,
+	finished_at: string | null,
+	undo_of: number | null,
+	undone_by: number | null,
+	/**  Whether a process is running it now. */
+	active: boolean,
+};
+
+/**  A pasted line that is not a ticket id. */
+export type LineProblem = {
+	/**  1-based. */
+	line: number,
+	text: string,
+	reason: string,
+};
+
 export type MessageView = MessageView_Serialize | MessageView_Deserialize;
 
 export type MessageView_Deserialize = {
@@ -315,6 +474,13 @@ export type OpenedTicket_Serialize = {
 	problem: ApiError | null,
 };
 
+export type PlannedChange = {
+	/**  "Add tag migrated". */
+	label: string,
+	change: number,
+	already: number,
+};
+
 export type SearchResult = SearchResult_Serialize | SearchResult_Deserialize;
 
 export type SearchResult_Deserialize = {
@@ -330,6 +496,27 @@ export type SearchResult_Serialize = {
 	total: number,
 	offset: number,
 };
+
+/**  Which tickets a job is for. */
+export type Selection = Selection_Serialize | Selection_Deserialize;
+
+/**  Which tickets a job is for. */
+export type Selection_Deserialize = 
+/**  Tickets chosen in the list. */
+{ kind: "ids"; ids: string[] } | 
+/**  Pasted text: ids, `#123`, Trengo ticket URLs. */
+{ kind: "pasted"; text: string } | 
+/**  Every cached ticket that matches, resolved to ids when the job is created. */
+{ kind: "filter"; filter: TicketFilter_Deserialize };
+
+/**  Which tickets a job is for. */
+export type Selection_Serialize = 
+/**  Tickets chosen in the list. */
+{ kind: "ids"; ids: string[] } | 
+/**  Pasted text: ids, `#123`, Trengo ticket URLs. */
+{ kind: "pasted"; text: string } | 
+/**  Every cached ticket that matches, resolved to ids when the job is created. */
+{ kind: "filter"; filter: TicketFilter_Serialize };
 
 /**  Where the app is: connected to a workspace, or waiting to be. */
 export type Session = Session_Serialize | Session_Deserialize;

@@ -1,6 +1,6 @@
 // Keyboard first: what a key does in the inbox.
 
-export type KeyAction = 'down' | 'up' | 'open' | 'search' | 'escape' | 'sync' | 'help' | null;
+export type KeyAction = 'down' | 'up' | 'open' | 'search' | 'escape' | 'sync' | 'help' | 'select' | 'extend-down' | 'extend-up' | null;
 
 export function keyAction(e: { key: string; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean }, typing: boolean): KeyAction {
   if (e.key === 'Escape') return 'escape';
@@ -20,6 +20,12 @@ export function keyAction(e: { key: string; ctrlKey?: boolean; metaKey?: boolean
       return 'sync';
     case '?':
       return 'help';
+    case 'x':
+      return 'select';
+    case 'J':
+      return 'extend-down';
+    case 'K':
+      return 'extend-up';
     default:
       return null;
   }

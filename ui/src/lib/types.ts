@@ -13,5 +13,11 @@ export type {
   TicketFilter_Deserialize as TicketFilter,
   WorkspaceSettings_Serialize as WorkspaceSettings,
   Assignment_Serialize as Assignment,
+  JobView_Serialize as JobView,
+  JobPlan,
+  JobItemView_Serialize as JobItemView,
+  JobProgress,
+  Action,
+  Selection_Deserialize as Selection,
   ApiError,
 } from './bindings';

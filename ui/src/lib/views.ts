@@ -8,7 +8,8 @@ export type View =
   | { kind: 'unassigned' }
   | { kind: 'all-open' }
   | { kind: 'team'; id: string; name: string }
-  | { kind: 'tag'; id: string; name: string };
+  | { kind: 'tag'; id: string; name: string }
+  | { kind: 'activity' };
 
 export interface Refine {
   text: string;
@@ -34,6 +35,8 @@ export function viewTitle(v: View): string {
       return v.name;
     case 'tag':
       return v.name;
+    case 'activity':
+      return 'Activity';
   }
 }
 

@@ -248,12 +248,19 @@ impl Desk {
             }
             running.insert(id, control.clone());
         }
-        let result = self.run_registered(id, &control, progress).await;
-        self.running_jobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
-        result
+        // Unregistered however the run ends, a dropped future included.
+        struct Registered<'a>(&'a Desk, i64);
+        impl Drop for Registered<'_> {
+            fn drop(&mut self) {
+                self.0
+                    .running_jobs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&self.1);
+            }
+        }
+        let _registered = Registered(self, id);
+        self.run_registered(id, &control, progress).await
     }
 
     async fn run_registered(

@@ -73,6 +73,14 @@ pub(crate) fn runner_alive(pid: Option<i64>, heartbeat_ms: Option<i64>) -> bool 
     fresh && pid.and_then(pid_alive).unwrap_or(true)
 }
 
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 struct Item {
     seq: i64,
     ticket: u64,
@@ -215,7 +223,8 @@ impl Runner<'_> {
         self.claim(job, &token).await?;
         let pool = self.store.pool.clone();
         let hb_token = token.clone();
-        let heartbeat = tokio::spawn(async move {
+        // Stopped however this run ends, a dropped future included: a dead run must not look alive.
+        let heartbeat = AbortOnDrop(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(HEARTBEAT).await;
                 let _ = sqlx::query(
@@ -227,9 +236,9 @@ impl Runner<'_> {
                 .execute(&pool)
                 .await;
             }
-        });
+        }));
         let result = self.run_claimed(job, control, progress).await;
-        heartbeat.abort();
+        drop(heartbeat);
         let (state, reason) = match &result {
             Ok(s) => s.clone(),
             Err(e) => ("interrupted".to_string(), Some(e.to_string())),

@@ -1,0 +1,90 @@
+// Bulk jobs in words: the confirmation, progress and results.
+
+import type { Action, JobPlan, JobProgress, JobView } from './types';
+
+export type BulkKind = 'add_tag' | 'remove_tag' | 'assign_team' | 'assign_user' | 'close' | 'reopen';
+
+export const bulkLabels: Record<BulkKind, string> = {
+  add_tag: 'Tag',
+  remove_tag: 'Untag',
+  assign_team: 'Move to team',
+  assign_user: 'Assign',
+  close: 'Close',
+  reopen: 'Reopen',
+};
+
+/** The action for a kind and the chosen tag, team or user (null when one is needed and missing). */
+export function actionFor(kind: BulkKind, target: string): Action | null {
+  switch (kind) {
+    case 'add_tag':
+      return target ? { kind, tag_id: target } : null;
+    case 'remove_tag':
+      return target ? { kind, tag_id: target } : null;
+    case 'assign_team':
+      return target ? { kind, team_id: target } : null;
+    case 'assign_user':
+      return target ? { kind, user_id: target } : null;
+    case 'close':
+    case 'reopen':
+      return { kind };
+  }
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+export function duration(secs: number): string {
+  if (secs < 60) return `${Math.max(0, Math.round(secs))} s`;
+  if (secs < 3600) return `${Math.floor(secs / 60)} min ${Math.round(secs % 60)} s`;
+  return `${Math.floor(secs / 3600)} h ${Math.floor((secs % 3600) / 60)} min`;
+}
+
+/** "Add tag migrated to 812 tickets; 96 are already so and will be skipped." per change. */
+export function planLines(p: JobPlan): string[] {
+  return p.changes.map((c) => {
+    const head = `${c.label}: ${plural(c.change, 'ticket')} will change`;
+    return c.already > 0 ? `${head}; ${c.already.toLocaleString('en-US')} already so and will be skipped` : head;
+  });
+}
+
+/** Requests and time at the budget, and what is read first. */
+export function planCost(p: JobPlan): string {
+  const read = p.unknown > 0 ? ` (${plural(p.unknown, 'ticket')} not recently synced are read from Trengo first)` : '';
+  return `About ${plural(p.requests, 'request')}, ${duration(p.eta_secs)} at Trengo's pace${read}.`;
+}
+
+export function percent(p: { finished: number; total: number }): number {
+  return p.total === 0 ? 100 : Math.round((p.finished / p.total) * 100);
+}
+
+export function progressOf(v: JobView): JobProgress {
+  return {
+    job_id: v.id,
+    state: v.state,
+    total: v.total,
+    done: v.done,
+    skipped: v.skipped,
+    failed: v.failed,
+    finished: v.done + v.skipped + v.failed + v.cancelled,
+    requests: v.requests,
+    eta_secs: 0,
+    elapsed_secs: 0,
+  };
+}
+
+/** "812 changed · 96 already so · 3 failed" */
+export function outcome(v: { done: number; skipped: number; failed: number }): string {
+  const parts = [`${v.done.toLocaleString('en-US')} changed`, `${v.skipped.toLocaleString('en-US')} already so`];
+  if (v.failed > 0) parts.push(`${v.failed.toLocaleString('en-US')} failed`);
+  return parts.join(' · ');
+}
+
+export const stateWords: Record<string, string> = {
+  pending: 'Waiting',
+  running: 'Running',
+  paused: 'Paused',
+  interrupted: 'Interrupted',
+  cancelled: 'Cancelled',
+  done: 'Done',
+};
