@@ -414,6 +414,13 @@ async fn tag_every_ticket_matching_a_filter_then_undo() {
     let png = c.screenshot().await.unwrap();
     std::fs::write(artifacts().join("bulk-confirm.png"), png).unwrap();
     wait_for(c, "[data-bulk-run]").await.click().await.unwrap();
+    until(c, "the dialog closed", || async {
+        c.find_all(Locator::Css("[role='dialog']"))
+            .await
+            .map(|d| d.is_empty())
+            .unwrap_or(false)
+    })
+    .await;
 
     // Progress and the result in Activity.
     wait_for(c, "[data-view='activity']")
