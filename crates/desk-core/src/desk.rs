@@ -279,6 +279,10 @@ impl Desk {
         })
     }
 
+    pub(crate) fn secrets_store(&self) -> &dyn SecretStore {
+        self.secrets.as_ref()
+    }
+
     pub fn workspace(&self) -> &str {
         &self.workspace
     }

@@ -8,6 +8,7 @@
 
 pub mod cache;
 pub mod desk;
+pub mod enrich;
 pub mod error;
 pub mod jobs;
 pub mod secrets;

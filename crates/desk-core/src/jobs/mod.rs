@@ -15,7 +15,7 @@
 
 pub mod model;
 mod ops;
-mod run;
+pub(crate) mod run;
 
 use std::collections::HashMap;
 
@@ -139,6 +139,8 @@ pub(crate) struct NewJob {
     pub selection: String,
     pub problems: Vec<LineProblem>,
     pub undo_of: Option<i64>,
+    /// The lookup source of an enrichment job.
+    pub source: Option<String>,
     /// (ticket, plan, before and when it was true)
     pub items: Vec<ItemSeed>,
 }
@@ -176,6 +178,7 @@ impl JobStore {
                             team: team.map(|t| t as u64),
                             user: user.map(|u| u as u64),
                             status,
+                            fields: Default::default(),
                         },
                         synced,
                     ),
@@ -202,8 +205,8 @@ impl JobStore {
         let now = Utc::now().timestamp();
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO jobs (kind, title, actions, selection, problems, state, undo_of, total, created_at)
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) RETURNING id",
+            "INSERT INTO jobs (kind, title, actions, selection, problems, state, undo_of, total, created_at, source)
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING id",
         )
         .bind(j.kind)
         .bind(&j.title)
@@ -213,6 +216,7 @@ impl JobStore {
         .bind(j.undo_of)
         .bind(j.items.len() as i64)
         .bind(now)
+        .bind(&j.source)
         .fetch_one(&mut *tx)
         .await?;
         for (seq, (ticket, plan, before)) in j.items.iter().enumerate() {
@@ -404,6 +408,12 @@ impl JobStore {
         {
             n.users.insert(id as u64, name);
         }
+        for (id, label) in sqlx::query_as::<_, (i64, String)>("SELECT id, label FROM fields")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            n.fields.insert(id as u64, label);
+        }
         Ok(n)
     }
 
@@ -477,6 +487,8 @@ pub struct Names {
     pub tags: HashMap<u64, String>,
     pub teams: HashMap<u64, String>,
     pub users: HashMap<u64, String>,
+    /// Custom fields by id: their labels.
+    pub fields: HashMap<u64, String>,
 }
 
 /// An action in words: "Add tag migrated", "Move to team Billing".
@@ -493,5 +505,17 @@ pub fn describe(a: &Action, n: &Names) -> String {
         Action::AssignUser { .. } => format!("Assign to {}", name(&n.users)),
         Action::Close => "Close".into(),
         Action::Reopen => "Reopen".into(),
+        Action::SetField { field_id, value } => {
+            let label = a
+                .id()
+                .and_then(|i| n.fields.get(&i).cloned())
+                .unwrap_or_else(|| format!("field {field_id}"));
+            if value.is_empty() {
+                format!("Clear {label}")
+            } else {
+                format!("Set {label} to {value}")
+            }
+        }
+        Action::Enrich { customer_id } => format!("Look up {customer_id}"),
     }
 }

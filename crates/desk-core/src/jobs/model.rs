@@ -10,12 +10,30 @@ use trengo_unified::api::model::{Ticket, TicketStatus};
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
-    AddTag { tag_id: String },
-    RemoveTag { tag_id: String },
-    AssignTeam { team_id: String },
-    AssignUser { user_id: String },
+    AddTag {
+        tag_id: String,
+    },
+    RemoveTag {
+        tag_id: String,
+    },
+    AssignTeam {
+        team_id: String,
+    },
+    AssignUser {
+        user_id: String,
+    },
     Close,
     Reopen,
+    /// A contact's custom field (enrichment); an empty value clears it.
+    SetField {
+        field_id: String,
+        value: String,
+    },
+    /// Look the customer up and set the contact's fields that differ (enrichment); replaced by
+    /// `SetField`s when the item runs.
+    Enrich {
+        customer_id: String,
+    },
 }
 
 impl Action {
@@ -24,7 +42,8 @@ impl Action {
             Action::AddTag { tag_id } | Action::RemoveTag { tag_id } => tag_id.parse().ok(),
             Action::AssignTeam { team_id } => team_id.parse().ok(),
             Action::AssignUser { user_id } => user_id.parse().ok(),
-            Action::Close | Action::Reopen => None,
+            Action::SetField { field_id, .. } => field_id.parse().ok(),
+            Action::Close | Action::Reopen | Action::Enrich { .. } => None,
         }
     }
 }
@@ -37,6 +56,9 @@ pub struct TicketState {
     pub user: Option<u64>,
     /// Trengo's: `OPEN`, `ASSIGNED`, `CLOSED`, `INVALID`.
     pub status: String,
+    /// A contact's custom fields by field id (enrichment).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub fields: std::collections::BTreeMap<String, String>,
 }
 
 impl TicketState {
@@ -55,6 +77,38 @@ impl TicketState {
             team: t.team_id,
             user: t.user_id,
             status,
+            fields: Default::default(),
+        }
+    }
+
+    /// A contact's custom fields by id, from `custom_field_data` (by id) and
+    /// `formatted_custom_field_data` (by title, through `titles`: title → id).
+    pub fn from_contact(
+        c: &trengo_unified::api::model::Contact,
+        titles: &std::collections::HashMap<String, String>,
+    ) -> TicketState {
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) if s.is_empty() => None,
+            serde_json::Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        };
+        let mut fields = std::collections::BTreeMap::new();
+        for (title, v) in &c.formatted_custom_field_data {
+            if let (Some(id), Some(t)) = (titles.get(title), text(v)) {
+                fields.insert(id.clone(), t);
+            }
+        }
+        if let Some(m) = &c.custom_field_data {
+            for (id, v) in m {
+                if let Some(t) = text(v) {
+                    fields.insert(id.clone(), t);
+                }
+            }
+        }
+        TicketState {
+            fields,
+            ..TicketState::default()
         }
     }
 
@@ -71,6 +125,10 @@ impl TicketState {
             Action::AssignUser { .. } => a.id().is_some() && self.user == a.id(),
             Action::Close => self.status == "CLOSED",
             Action::Reopen => self.is_open(),
+            Action::SetField { field_id, value } => {
+                self.fields.get(field_id).map(|v| v.trim()).unwrap_or("") == value.trim()
+            }
+            Action::Enrich { .. } => false,
         }
     }
 
@@ -96,6 +154,14 @@ impl TicketState {
                 self.status = "ASSIGNED".into();
             }
             Action::Close => self.status = "CLOSED".into(),
+            Action::SetField { field_id, value } => {
+                if value.is_empty() {
+                    self.fields.remove(field_id);
+                } else {
+                    self.fields.insert(field_id.clone(), value.clone());
+                }
+            }
+            Action::Enrich { .. } => {}
             Action::Reopen => {
                 self.status = if self.user.is_some() {
                     "ASSIGNED"
@@ -124,6 +190,12 @@ pub fn validate_actions(actions: &[Action]) -> Result<(), String> {
         return Err("choose at least one change".into());
     }
     for (i, a) in actions.iter().enumerate() {
+        if matches!(a, Action::SetField { .. } | Action::Enrich { .. }) {
+            return Err(format!(
+                "change {}: contact fields are set by enrichment, not by a bulk job",
+                i + 1
+            ));
+        }
         if !matches!(a, Action::Close | Action::Reopen) && a.id().is_none() {
             return Err(format!("change {}: {a:?} does not name a valid id", i + 1));
         }
@@ -157,6 +229,7 @@ pub fn ordered(actions: &[Action]) -> Vec<Action> {
         Action::AssignTeam { .. } => 1,
         Action::AddTag { .. } | Action::RemoveTag { .. } => 2,
         Action::Close | Action::Reopen => 3,
+        Action::SetField { .. } | Action::Enrich { .. } => 4,
     };
     let mut v = actions.to_vec();
     v.sort_by_key(rank);
@@ -185,6 +258,29 @@ pub fn undo_plan(
     let mut steps = vec![];
     let mut notes = vec![];
     if !any {
+        return (steps, notes);
+    }
+    // Contact fields: each one the job set goes back to its value before (or is cleared).
+    let mut set_fields: Vec<&String> = plan
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, o)| **o == StepOutcome::Done)
+        .filter_map(|(a, _)| match a {
+            Action::SetField { field_id, .. } => Some(field_id),
+            _ => None,
+        })
+        .collect();
+    set_fields.dedup();
+    for f in set_fields {
+        steps.push(Action::SetField {
+            field_id: f.clone(),
+            value: before.fields.get(f).cloned().unwrap_or_default(),
+        });
+    }
+    if plan
+        .iter()
+        .all(|a| matches!(a, Action::SetField { .. } | Action::Enrich { .. }))
+    {
         return (steps, notes);
     }
     if after.user != before.user {
@@ -346,6 +442,7 @@ mod tests {
             team: Some(201),
             user: None,
             status: "CLOSED".into(),
+            ..TicketState::default()
         };
         assert!(s.satisfies(&tag(1)) && !s.satisfies(&tag(2)));
         s.apply(&Action::AssignUser {
@@ -364,6 +461,7 @@ mod tests {
             team: Some(201),
             user: None,
             status: "CLOSED".into(),
+            ..TicketState::default()
         };
         let plan = ordered(&[
             tag(7),

@@ -120,7 +120,10 @@ impl Desk {
                 Action::AssignUser { .. } => {
                     (a.id().is_some_and(|i| names.users.contains_key(&i)), "user")
                 }
-                Action::Close | Action::Reopen => (true, ""),
+                Action::Close
+                | Action::Reopen
+                | Action::SetField { .. }
+                | Action::Enrich { .. } => (true, ""),
             };
             if !known {
                 return Err(Error::NotFound(format!(
@@ -226,6 +229,7 @@ impl Desk {
                 selection: plan.selection,
                 problems: plan.problems,
                 undo_of: None,
+                source: None,
                 items,
             })
             .await?;
@@ -278,6 +282,7 @@ impl Desk {
             dir: self.cache().directory().await?,
             concurrency: CONCURRENCY,
             before_max_age: BEFORE_MAX_AGE_SECS,
+            expand: self.expander_for(id).await?,
         };
         runner.run(id, control, progress).await
     }
@@ -429,7 +434,15 @@ impl Desk {
                 "job {id} changed no ticket, so there is nothing to undo"
             )));
         }
-        let states = store.cached_states(&touched).await?;
+        // Contacts (enrichment) are read back from Trengo; tickets come from the cache if fresh.
+        let contact_job = items
+            .iter()
+            .any(|(_, steps)| steps.iter().any(|a| matches!(a, Action::SetField { .. })));
+        let states = if contact_job {
+            Default::default()
+        } else {
+            store.cached_states(&touched).await?
+        };
         let now = Utc::now().timestamp();
         let items = items
             .into_iter()
@@ -450,6 +463,7 @@ impl Desk {
                 selection: format!("{} changed by job {id}", plural(n, "ticket", "tickets")),
                 problems: notes,
                 undo_of: Some(id as i64),
+                source: None,
                 items,
             })
             .await?;

@@ -126,6 +126,16 @@ fn classify(e: &api::Error) -> Class {
     }
 }
 
+/// Turns an `Enrich` action into the `SetField`s it needs, given the contact as it is now; an
+/// error fails the item with its reason.
+pub trait Expand: Send + Sync {
+    fn expand<'a>(
+        &'a self,
+        action: &'a Action,
+        current: &'a TicketState,
+    ) -> futures::future::BoxFuture<'a, std::result::Result<Vec<Action>, String>>;
+}
+
 pub(crate) struct Runner<'a> {
     pub store: &'a JobStore,
     pub cache: &'a Cache,
@@ -133,6 +143,13 @@ pub(crate) struct Runner<'a> {
     pub dir: Directory,
     pub concurrency: usize,
     pub before_max_age: i64,
+    /// For enrichment jobs.
+    pub expand: Option<std::sync::Arc<dyn Expand>>,
+}
+
+fn on_contact(plan: &[Action]) -> bool {
+    plan.iter()
+        .any(|a| matches!(a, Action::SetField { .. } | Action::Enrich { .. }))
 }
 
 struct Shared<'a> {
@@ -455,8 +472,9 @@ impl Runner<'_> {
     /// Records the item as it stands (`state` pending until it ends).
     async fn save(&self, job: i64, it: &Item, state: &str, reason: Option<&str>) -> Result<()> {
         sqlx::query(
-            "UPDATE job_items SET before = ?, before_at = ?, step = ?, in_flight = ?, outcomes = ?, state = ?, reason = ?, requests = ?, updated_at = ? WHERE job_id = ? AND seq = ?",
+            "UPDATE job_items SET plan = ?, before = ?, before_at = ?, step = ?, in_flight = ?, outcomes = ?, state = ?, reason = ?, requests = ?, updated_at = ? WHERE job_id = ? AND seq = ?",
         )
+        .bind(serde_json::to_string(&it.plan).unwrap_or_default())
         .bind(it.before.as_ref().map(|b| serde_json::to_string(b).unwrap_or_default()))
         .bind(it.before_at)
         .bind(it.step as i64)
@@ -475,6 +493,20 @@ impl Runner<'_> {
 
     async fn read(&self, it: &mut Item) -> std::result::Result<TicketState, Class> {
         it.requests += 1;
+        if on_contact(&it.plan) {
+            let titles: std::collections::HashMap<String, String> = self
+                .dir
+                .fields
+                .iter()
+                .map(|f| (f.label.clone(), f.id.clone()))
+                .collect();
+            return self
+                .client
+                .contact(it.ticket, false)
+                .await
+                .map(|c| TicketState::from_contact(&c, &titles))
+                .map_err(|e| classify(&e));
+        }
         self.client
             .ticket(it.ticket)
             .await
@@ -499,6 +531,14 @@ impl Runner<'_> {
                 .map(drop),
             Action::Close => self.client.close_ticket(ticket, None).await.map(drop),
             Action::Reopen => self.client.reopen_ticket(ticket).await.map(drop),
+            Action::SetField { value, .. } => {
+                self.client
+                    .set_contact_custom_field(ticket, id, value)
+                    .await
+            }
+            Action::Enrich { .. } => Err(api::Error::Invalid(
+                "a lookup is not a Trengo request".into(),
+            )),
         }
     }
 
@@ -536,6 +576,25 @@ impl Runner<'_> {
         };
         while it.step < it.plan.len() {
             let a = it.plan[it.step].clone();
+            if let Action::Enrich { .. } = a {
+                let Some(x) = &self.expand else {
+                    return self
+                        .interrupt(
+                            job,
+                            it,
+                            Class::Definite("no lookup source for this job".into()),
+                        )
+                        .await;
+                };
+                match x.expand(&a, &cur).await {
+                    Ok(sets) => {
+                        it.plan.splice(it.step..=it.step, sets);
+                        self.save(job, it, "pending", None).await?;
+                        continue;
+                    }
+                    Err(why) => return self.interrupt(job, it, Class::Definite(why)).await,
+                }
+            }
             if cur.satisfies(&a) {
                 it.outcomes.push(StepOutcome::Already);
                 it.step += 1;
@@ -592,7 +651,12 @@ impl Runner<'_> {
         let reason = (state == "skipped").then_some("already so");
         self.save(job, it, state, reason).await?;
         if state == "done" {
-            if let Err(e) = self.update_cache(it.ticket, &cur).await {
+            let r = if on_contact(&it.plan) {
+                self.update_contact_cache(it.ticket, &it.plan).await
+            } else {
+                self.update_cache(it.ticket, &cur).await
+            };
+            if let Err(e) = r {
                 tracing::warn!(error = %e, ticket = it.ticket, "the cache could not take the change");
             }
         }
@@ -625,6 +689,32 @@ impl Runner<'_> {
                 Ok(Some(Flow::Stop(why)))
             }
         }
+    }
+
+    /// Shows the fields set in the cached contact, if the cache has it.
+    async fn update_contact_cache(&self, contact: u64, plan: &[Action]) -> Result<()> {
+        let Some(mut c) = self.cache.contact(&contact.to_string()).await? else {
+            return Ok(());
+        };
+        for a in plan {
+            if let Action::SetField { field_id, value } = a {
+                let Some(f) = self.dir.field_by_id(field_id) else {
+                    continue;
+                };
+                if value.is_empty() {
+                    c.custom_fields.remove(&f.name);
+                } else {
+                    c.custom_fields.insert(
+                        f.name.clone(),
+                        trengo_unified::mapping::typed_value(&f.field_type, value),
+                    );
+                }
+            }
+        }
+        let mut tx = self.cache.pool().begin().await?;
+        Cache::put_contact(&mut tx, &c, Utc::now().timestamp()).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Shows the change in the cached ticket, if the cache has it.

@@ -1,0 +1,407 @@
+//! Lookup sources: the company's own customer system over HTTP (JSON), or a CSV file.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::convert::Mapping;
+use crate::error::{Error, Result};
+
+/// How a pasted id finds its Trengo contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum MatchBy {
+    /// A contact field holds the customer id (e.g. "Customer ID"): the cache first, then
+    /// Trengo's search by the email the lookup returns.
+    Field {
+        field_id: String,
+        /// Where the lookup answer has the customer's email, for the fallback search.
+        email_path: Option<String>,
+    },
+    /// The email the lookup returns (a path into its answer).
+    Email { path: String },
+    /// The phone number the lookup returns.
+    Phone { path: String },
+}
+
+/// An HTTP header of a source; a secret value lives in the OS keyring, never in the cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct HeaderSpec {
+    pub name: String,
+    /// The value of a header that is not secret.
+    pub value: Option<String>,
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SourceKind {
+    Http {
+        /// With `{id}`, which is always sent percent-encoded as one path segment or query value.
+        url: String,
+        headers: Vec<HeaderSpec>,
+        timeout_ms: u32,
+        concurrency: u32,
+        /// Lookups per second at most (0: no limit).
+        per_second: u32,
+        /// Answers larger than this are refused.
+        max_bytes: u32,
+    },
+    Csv {
+        path: String,
+        key_column: String,
+    },
+}
+
+/// A lookup source, saved per workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SourceConfig {
+    pub name: String,
+    pub kind: SourceKind,
+    /// A regular expression every pasted id must match, e.g. `^C-[0-9]+$`.
+    pub id_pattern: Option<String>,
+    pub match_by: MatchBy,
+    pub mappings: Vec<Mapping>,
+}
+
+/// Everything but unreserved characters is encoded, so an id is always one segment or value.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~');
+
+/// The URL for an id: `{id}` replaced by the percent-encoded id (dots too, so `..` is never a
+/// path step).
+pub fn url_for(template: &str, id: &str) -> Result<String> {
+    if !template.contains("{id}") {
+        return Err(Error::Invalid(format!(
+            "the URL template {template:?} has no {{id}}"
+        )));
+    }
+    let enc: String = utf8_percent_encode(id, SEGMENT)
+        .to_string()
+        .replace('.', "%2E");
+    Ok(template.replace("{id}", &enc))
+}
+
+/// Why a lookup gave no record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    NotFound,
+    Failed(String),
+}
+
+impl std::fmt::Display for LookupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LookupError::NotFound => write!(f, "not found in the lookup source"),
+            LookupError::Failed(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// A source ready to answer lookups.
+pub enum Lookup {
+    Http(HttpLookup),
+    Csv(HashMap<String, Value>),
+}
+
+pub struct HttpLookup {
+    client: reqwest::Client,
+    template: String,
+    headers: Vec<(String, String)>,
+    max_bytes: usize,
+    slots: Arc<tokio::sync::Semaphore>,
+    pace: Option<tokio::sync::Mutex<(Duration, Instant)>>,
+}
+
+impl Lookup {
+    /// Prepares a source; `secret` gives a secret header's value from the keyring.
+    pub fn open(
+        cfg: &SourceConfig,
+        secret: impl Fn(&str) -> Result<Option<String>>,
+    ) -> Result<Lookup> {
+        match &cfg.kind {
+            SourceKind::Http {
+                url,
+                headers,
+                timeout_ms,
+                concurrency,
+                per_second,
+                max_bytes,
+            } => {
+                url_for(url, "x")?;
+                let parsed = reqwest::Url::parse(&url.replace("{id}", "x"))
+                    .map_err(|e| Error::Invalid(format!("the URL {url:?} is not valid: {e}")))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(Error::Invalid(format!("the URL {url:?} is not http(s)")));
+                }
+                let mut hs = vec![];
+                for h in headers {
+                    let v = if h.secret {
+                        secret(&h.name)?.ok_or_else(|| {
+                            Error::Invalid(format!(
+                                "the secret for header {} of source {} is not in the keyring: add the source again",
+                                h.name, cfg.name
+                            ))
+                        })?
+                    } else {
+                        h.value.clone().unwrap_or_default()
+                    };
+                    hs.push((h.name.clone(), v));
+                }
+                let client = reqwest::Client::builder()
+                    .timeout(Duration::from_millis((*timeout_ms).max(100) as u64))
+                    .connect_timeout(Duration::from_secs(5))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| Error::Invalid(format!("the HTTP client could not start: {e}")))?;
+                Ok(Lookup::Http(HttpLookup {
+                    client,
+                    template: url.clone(),
+                    headers: hs,
+                    max_bytes: (*max_bytes).max(1024) as usize,
+                    slots: Arc::new(tokio::sync::Semaphore::new((*concurrency).max(1) as usize)),
+                    pace: (*per_second > 0).then(|| {
+                        tokio::sync::Mutex::new((
+                            Duration::from_secs_f64(1.0 / *per_second as f64),
+                            Instant::now(),
+                        ))
+                    }),
+                }))
+            }
+            SourceKind::Csv { path, key_column } => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Error::Invalid(format!("the CSV file {path}: {e}")))?;
+                Ok(Lookup::Csv(csv_rows(&text, key_column)?))
+            }
+        }
+    }
+
+    /// The record for an id.
+    pub async fn get(&self, id: &str) -> std::result::Result<Value, LookupError> {
+        match self {
+            Lookup::Csv(rows) => rows.get(id).cloned().ok_or(LookupError::NotFound),
+            Lookup::Http(h) => h.get(id).await,
+        }
+    }
+
+    /// The request's target for an id (for tests and "test with one id").
+    pub fn target(&self, id: &str) -> Option<String> {
+        match self {
+            Lookup::Http(h) => url_for(&h.template, id).ok(),
+            Lookup::Csv(_) => None,
+        }
+    }
+}
+
+impl HttpLookup {
+    async fn get(&self, id: &str) -> std::result::Result<Value, LookupError> {
+        let url = url_for(&self.template, id).map_err(|e| LookupError::Failed(e.to_string()))?;
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| LookupError::Failed("the lookup was stopped".into()))?;
+        if let Some(p) = &self.pace {
+            let mut g = p.lock().await;
+            let now = Instant::now();
+            if g.1 > now {
+                tokio::time::sleep_until(g.1.into()).await;
+            }
+            g.1 = g.1.max(now) + g.0;
+        }
+        let mut req = self.client.get(&url);
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        let mut resp = req.send().await.map_err(|e| {
+            LookupError::Failed(if e.is_timeout() {
+                "the lookup did not answer in time".into()
+            } else {
+                format!("the lookup could not be reached ({})", short_error(e))
+            })
+        })?;
+        let status = resp.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Err(LookupError::NotFound);
+        }
+        if let Some(len) = resp.content_length() {
+            if len as usize > self.max_bytes {
+                return Err(LookupError::Failed(format!(
+                    "the answer is {len} bytes, more than the source's cap of {} bytes",
+                    self.max_bytes
+                )));
+            }
+        }
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(c)) => {
+                    if body.len() + c.len() > self.max_bytes {
+                        return Err(LookupError::Failed(format!(
+                            "the answer is more than the source's cap of {} bytes",
+                            self.max_bytes
+                        )));
+                    }
+                    body.extend_from_slice(&c);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(LookupError::Failed(if e.is_timeout() {
+                        "the lookup did not answer in time".into()
+                    } else {
+                        format!("the answer was cut off ({})", short_error(e))
+                    }))
+                }
+            }
+        }
+        if !status.is_success() {
+            return Err(LookupError::Failed(format!(
+                "the lookup answered {}",
+                status.as_u16()
+            )));
+        }
+        serde_json::from_slice(&body).map_err(|_| {
+            let start: String = String::from_utf8_lossy(&body[..body.len().min(40)])
+                .chars()
+                .filter(|c| !c.is_control())
+                .collect();
+            LookupError::Failed(format!("the answer is not JSON (it began {start:?})"))
+        })
+    }
+}
+
+fn short_error(e: reqwest::Error) -> String {
+    // Never the URL: it may carry a customer id or a key in its query.
+    let mut s = e.without_url().to_string();
+    s.truncate(120);
+    s
+}
+
+/// Rows of a CSV file by their key column; each row is an object of column → text.
+pub fn csv_rows(text: &str, key_column: &str) -> Result<HashMap<String, Value>> {
+    let records = parse_csv(text).map_err(Error::Invalid)?;
+    let mut it = records.into_iter();
+    let header = it
+        .next()
+        .ok_or_else(|| Error::Invalid("the CSV file is empty".into()))?;
+    let key = header
+        .iter()
+        .position(|h| h.trim() == key_column)
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "the CSV file has no column {key_column:?} (it has {})",
+                header.join(", ")
+            ))
+        })?;
+    let mut out = HashMap::new();
+    for (n, rec) in it.enumerate() {
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if rec.len() != header.len() {
+            return Err(Error::Invalid(format!(
+                "CSV line {}: {} columns, the header has {}",
+                n + 2,
+                rec.len(),
+                header.len()
+            )));
+        }
+        let obj: serde_json::Map<String, Value> = header
+            .iter()
+            .zip(&rec)
+            .map(|(h, v)| (h.trim().to_string(), Value::String(v.clone())))
+            .collect();
+        out.insert(rec[key].trim().to_string(), Value::Object(obj));
+    }
+    Ok(out)
+}
+
+/// RFC 4180: commas, quotes doubled inside quoted fields, line breaks inside quotes.
+pub fn parse_csv(text: &str) -> std::result::Result<Vec<Vec<String>>, String> {
+    let mut rows = vec![];
+    let mut row = vec![];
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut line = 1;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => quoted = false,
+                '\n' => {
+                    line += 1;
+                    field.push(c);
+                }
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if field.is_empty() => quoted = true,
+            ',' => row.push(std::mem::take(&mut field)),
+            '\r' => {}
+            '\n' => {
+                line += 1;
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            _ => field.push(c),
+        }
+    }
+    if quoted {
+        return Err(format!("CSV line {line}: a quote is not closed"));
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_is_always_one_segment() {
+        let t = "http://127.0.0.1:1/lookup/customers/{id}";
+        assert_eq!(
+            url_for(t, "../x?y#z").unwrap(),
+            "http://127.0.0.1:1/lookup/customers/%2E%2E%2Fx%3Fy%23z"
+        );
+        assert_eq!(
+            url_for(t, "C-1 2").unwrap(),
+            "http://127.0.0.1:1/lookup/customers/C-1%202"
+        );
+        let u = reqwest::Url::parse(&url_for(t, "../../admin").unwrap()).unwrap();
+        assert_eq!(u.path(), "/lookup/customers/%2E%2E%2F%2E%2E%2Fadmin");
+        assert!(url_for("http://x/none", "1").is_err());
+    }
+
+    #[test]
+    fn csv_with_quotes_and_line_breaks() {
+        let rows = csv_rows(
+            "customer_id,plan,note\nC-1,Pro,\"says \"\"hi\"\"\"\n\"C-2\",Free,\"two\nlines\"\n",
+            "customer_id",
+        )
+        .unwrap();
+        assert_eq!(rows["C-1"]["note"], "says \"hi\"");
+        assert_eq!(rows["C-2"]["note"], "two\nlines");
+        assert!(csv_rows("a,b\n1\n", "a")
+            .unwrap_err()
+            .to_string()
+            .contains("line 2"));
+        assert!(csv_rows("a,b\n", "c").is_err());
+    }
+}
