@@ -28,6 +28,7 @@ chmod 700 "$KR_RUN"
 dbus-run-session -- env HOME="$KR_HOME" XDG_RUNTIME_DIR="$KR_RUN" bash -c '
   printf "test-password" | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null
   cargo test -p desk-core --test keyring -- --ignored
+  cargo test -p desk-cli --test cli -- --ignored
   cargo test -p trengo-desk --test notifications -- --ignored
 ' 2>&1 | tee -a "$LOG"
 rm -rf "$KR_HOME" "$KR_RUN"

@@ -86,6 +86,9 @@ pub enum JobsCmd {
         id: u32,
         #[arg(long)]
         failed: bool,
+        /// Every item as CSV (id, state, changes, reason, requests): the job's report.
+        #[arg(long)]
+        csv: bool,
     },
     /// Run what is left of an interrupted or paused job.
     Resume { id: u32 },
@@ -101,7 +104,7 @@ pub enum JobsCmd {
     Cancel { id: u32 },
 }
 
-fn read_ids(path: &str) -> Result<String, Error> {
+pub(crate) fn read_ids(path: &str) -> Result<String, Error> {
     let mut s = String::new();
     if path == "-" {
         std::io::stdin().read_to_string(&mut s)?;
@@ -208,7 +211,7 @@ fn duration(secs: u32) -> String {
 }
 
 /// Asks on the terminal; without one, `--yes` is required.
-fn confirm(question: &str, yes: bool, stdin_used: bool) -> Result<bool, Error> {
+pub(crate) fn confirm(question: &str, yes: bool, stdin_used: bool) -> Result<bool, Error> {
     if yes {
         return Ok(true);
     }
@@ -324,7 +327,10 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
                 }
             }
         }
-        JobsCmd::Show { id, failed } => {
+        JobsCmd::Show { id, csv: true, .. } => {
+            print!("{}", desk.job_report_csv(*id).await?);
+        }
+        JobsCmd::Show { id, failed, .. } => {
             let v = desk.job(*id).await?;
             let items = desk.job_items(*id, failed.then_some("failed")).await?;
             if out.json {

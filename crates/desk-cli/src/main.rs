@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+mod enrich;
 mod jobs;
 
 use clap::{Args, Parser, Subcommand};
@@ -107,6 +108,28 @@ enum Cmd {
     Jobs {
         #[command(subcommand)]
         cmd: jobs::JobsCmd,
+    },
+    /// Fill contact fields from a lookup source: preview by default, --apply to write.
+    Enrich {
+        #[arg(long)]
+        source: String,
+        /// A file of customer ids (one per line, or separated by commas, semicolons, tabs or
+        /// spaces); `-` reads standard input.
+        #[arg(long)]
+        ids: String,
+        /// Write the changed fields (a durable job, undoable with `jobs undo`).
+        #[arg(long)]
+        apply: bool,
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Write the job's report (CSV) here.
+        #[arg(long)]
+        report: Option<String>,
+    },
+    /// Lookup sources for enrichment: list, add, test.
+    Sources {
+        #[command(subcommand)]
+        cmd: enrich::SourcesCmd,
     },
     /// Any Trengo call, paced and retried like the rest: METHOD PATH [--data JSON] [--query k=v].
     Proxy {
@@ -378,6 +401,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         cli.cmd,
         Cmd::Login
             | Cmd::Logout
+            | Cmd::Sources { .. }
             | Cmd::Jobs {
                 cmd: jobs::JobsCmd::List { .. }
                     | jobs::JobsCmd::Show { .. }
@@ -391,6 +415,16 @@ async fn run(cli: Cli) -> Result<u8, Error> {
     match &cli.cmd {
         Cmd::Bulk(a) => return jobs::bulk(&desk, &out, a).await,
         Cmd::Jobs { cmd } => return jobs::jobs(&desk, &out, cmd).await,
+        Cmd::Enrich {
+            source,
+            ids,
+            apply,
+            yes,
+            report,
+        } => {
+            return enrich::enrich(&desk, &out, source, ids, *apply, *yes, report.as_deref()).await
+        }
+        Cmd::Sources { cmd } => return enrich::sources(&desk, &out, cmd).await,
         Cmd::Login => {
             let mut token = String::new();
             std::io::stdin().read_to_string(&mut token)?;

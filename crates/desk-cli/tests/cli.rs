@@ -509,3 +509,231 @@ async fn a_job_killed_ten_times_ends_right_with_nothing_lost_or_doubled() {
         );
     }
 }
+
+impl Env {
+    async fn run_input(&self, args: &[&str], input: &str) -> Run {
+        use tokio::io::AsyncWriteExt;
+        let mut cmd = self.command(args);
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).await.unwrap();
+        drop(stdin);
+        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .expect("the CLI finishes")
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into(),
+            stderr: String::from_utf8_lossy(&out.stderr).into(),
+        }
+    }
+
+    /// Customer IDs of the contacts the cache holds.
+    async fn cached_customer_ids(&self) -> Vec<String> {
+        let r = self
+            .run(&["--json", "tickets", "--status", "any", "--limit", "500"])
+            .await;
+        let contacts: std::collections::HashSet<u64> = r.json()["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["contact"]["id"].as_str().and_then(|s| s.parse().ok()))
+            .collect();
+        let w = self.sim.state().world();
+        let mut ids: Vec<String> = contacts
+            .iter()
+            .filter_map(|c| w.contacts.get(c).and_then(|x| x.fields.get(&501).cloned()))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    async fn add_crm_source(&self) {
+        let url = format!("{}/lookup/customers/{{id}}", self.sim.root_url());
+        let r = self
+            .run_input(
+                &[
+                    "sources",
+                    "add",
+                    "--name",
+                    "CRM",
+                    "--url",
+                    &url,
+                    "--secret-header",
+                    "X-Api-Key",
+                    "--map",
+                    "customer.plan.name=Plan",
+                    "--map",
+                    "customer.address.country=Country",
+                    "--map",
+                    "customer.billing.mrr=MRR",
+                    "--email-path",
+                    "customer.email",
+                    "--id-pattern",
+                    "^C-[0-9]+$",
+                ],
+                trengo_sim::DEFAULT_LOOKUP_KEY,
+            )
+            .await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+}
+
+#[tokio::test]
+#[ignore = "keeps a secret in the OS keyring: run by scripts/test.sh under dbus-run-session"]
+async fn sources_and_enrich_preview_then_apply_with_a_report() {
+    let e = env().await;
+    assert_eq!(e.run(&["sync"]).await.code, 0);
+    e.add_crm_source().await;
+    let r = e.run(&["sources", "list"]).await;
+    assert!(
+        r.stdout.contains("CRM") && r.stdout.contains("3 mapped fields"),
+        "{}",
+        r.stdout
+    );
+    let r = e.run(&["sources", "test", "CRM", "C-10001"]).await;
+    assert!(
+        r.stdout.contains("/lookup/customers/C-10001"),
+        "{}",
+        r.stdout
+    );
+
+    let ids = e.cached_customer_ids().await;
+    let file = e.data.path().join("customers.txt");
+    std::fs::write(&file, format!("{}\nnot an id\n", ids[..8].join("\n"))).unwrap();
+    let f = file.to_str().unwrap();
+    let r = e.run(&["enrich", "--source", "CRM", "--ids", f]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("line 9: \"not\"") && r.stderr.contains("Nothing was written"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        e.sim.state().mutations().is_empty(),
+        "a preview writes nothing"
+    );
+    let preview = e
+        .run(&["--json", "enrich", "--source", "CRM", "--ids", f])
+        .await
+        .json();
+
+    let report = e.data.path().join("report.csv");
+    let r = e
+        .run(&[
+            "--json",
+            "enrich",
+            "--source",
+            "CRM",
+            "--ids",
+            f,
+            "--apply",
+            "--yes",
+            "--report",
+            report.to_str().unwrap(),
+        ])
+        .await;
+    assert!(r.code == 0 || r.code == 9, "{}", r.stderr);
+    let job = r.json();
+    assert_eq!(job["kind"], "enrich");
+    // What the preview said is what Trengo holds now.
+    let w = e.sim.state().world();
+    for row in preview["rows"].as_array().unwrap() {
+        let c: u64 = row["contact_id"].as_str().unwrap().parse().unwrap();
+        for f in row["fields"].as_array().unwrap() {
+            let fid: u64 = f["field_id"].as_str().unwrap().parse().unwrap();
+            assert_eq!(
+                w.contacts[&c].fields.get(&fid).map(String::as_str),
+                f["new"].as_str()
+            );
+        }
+    }
+    drop(w);
+    let csv = std::fs::read_to_string(&report).unwrap();
+    assert!(csv.starts_with("id,state,changes,reason,requests"));
+    assert!(
+        csv.contains("Set Plan to") || csv.contains("skipped"),
+        "{csv}"
+    );
+}
+
+/// `enrich --apply` killed five times, then resumed: every field is written once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "keeps a secret in the OS keyring: run by scripts/test.sh under dbus-run-session"]
+async fn an_enrichment_killed_five_times_writes_each_field_once() {
+    let e = env().await;
+    assert_eq!(e.run(&["sync"]).await.code, 0);
+    e.add_crm_source().await;
+    let ids = e.cached_customer_ids().await;
+    let file = e.data.path().join("all.txt");
+    std::fs::write(&file, ids.join("\n")).unwrap();
+    let f = file.to_str().unwrap().to_string();
+    e.sim.state().set_faults(trengo_sim::Faults {
+        latency_ms: 80,
+        ..Default::default()
+    });
+    e.sim.state().set_lookup_faults(trengo_sim::LookupFaults {
+        latency_ms: 40,
+        ..Default::default()
+    });
+    let mut kills = 0;
+    let mut round = 0;
+    while kills < 5 {
+        round += 1;
+        assert!(round < 20);
+        let created = e
+            .run(&["--json", "jobs", "list"])
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len();
+        let args: Vec<&str> = if created == 0 {
+            vec!["enrich", "--source", "CRM", "--ids", &f, "--apply", "--yes"]
+        } else {
+            vec!["jobs", "resume", "1"]
+        };
+        let mut child = e.command(&args).spawn().unwrap();
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(300 + 150 * (round % 4))) => {
+                child.kill().await.unwrap();
+                kills += 1;
+            }
+            s = child.wait() => panic!("the job ended before kill {} ({s:?})", kills + 1),
+        }
+    }
+    let r = e.run(&["--json", "jobs", "resume", "1"]).await;
+    assert!(r.code == 0 || r.code == 9, "{}", r.stderr);
+    let job = r.json();
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["pending"], 0);
+    let mut per = std::collections::HashMap::new();
+    for m in e.sim.state().mutations() {
+        if m.applied && m.path.ends_with("/custom_fields") {
+            *per.entry((m.path.clone(), m.body["custom_field_id"].to_string()))
+                .or_insert(0) += 1;
+        }
+    }
+    assert!(!per.is_empty());
+    assert!(
+        per.values().all(|n| *n == 1),
+        "a field was written twice: {per:?}"
+    );
+    // Failed items are lookups the service does not know or values outside the options.
+    let r = e
+        .run(&["--json", "jobs", "show", "1", "--failed"])
+        .await
+        .json();
+    for i in r["items"].as_array().unwrap() {
+        let why = i["reason"].as_str().unwrap();
+        assert!(
+            why.contains("not found") || why.contains("not one of the options"),
+            "{why}"
+        );
+    }
+}
