@@ -11,59 +11,62 @@ use desk_core::{Desk, Error};
 use crate::jobs::{confirm, run_job};
 use crate::Out;
 
+#[derive(clap::Args)]
+pub struct AddSource {
+    #[arg(long)]
+    name: String,
+    /// An HTTP JSON source: the URL with {id}, e.g. https://crm.example.com/api/customers/{id}
+    #[arg(long, conflicts_with = "csv", required_unless_present_any = ["csv", "config_json"])]
+    url: Option<String>,
+    /// A CSV file source.
+    #[arg(long)]
+    csv: Option<String>,
+    /// The CSV file's column with the customer id.
+    #[arg(long, default_value = "customer_id")]
+    key_column: String,
+    /// A header sent as is: "Name: value" (repeatable).
+    #[arg(long = "header")]
+    headers: Vec<String>,
+    /// A header whose value is secret; the value is read from standard input.
+    #[arg(long)]
+    secret_header: Option<String>,
+    /// The contact field (label or id) that holds the customer id.
+    #[arg(long, default_value = "Customer ID")]
+    match_field: String,
+    /// Where the lookup answer has the email, for Trengo's search when the cache has no match.
+    #[arg(long)]
+    email_path: Option<String>,
+    /// PATH=FIELD: a dotted JSON path (or CSV column) onto a contact field label or id
+    /// (repeatable), e.g. customer.plan.name=Plan
+    #[arg(long = "map", required_unless_present = "config_json")]
+    maps: Vec<String>,
+    /// Trim and upper-case every mapped value.
+    #[arg(long)]
+    upper: bool,
+    /// A regular expression every pasted id must match, e.g. ^C-[0-9]+$
+    #[arg(long)]
+    id_pattern: Option<String>,
+    #[arg(long, default_value_t = 10_000)]
+    timeout_ms: u32,
+    #[arg(long, default_value_t = 8)]
+    concurrency: u32,
+    /// Lookups per second at most (0: no limit).
+    #[arg(long, default_value_t = 0)]
+    per_second: u32,
+    #[arg(long, default_value_t = 1_000_000)]
+    max_bytes: u32,
+    /// The whole source as JSON instead (the format `sources list --json` prints).
+    #[arg(long)]
+    config_json: Option<String>,
+}
+
 #[derive(Subcommand)]
 pub enum SourcesCmd {
     /// The lookup sources of this workspace.
     List,
     /// Add (or replace) a source. A secret header's value is read from standard input and kept
     /// in the OS keyring.
-    Add {
-        #[arg(long)]
-        name: String,
-        /// An HTTP JSON source: the URL with {id}, e.g. https://crm.example.com/api/customers/{id}
-        #[arg(long, conflicts_with = "csv", required_unless_present_any = ["csv", "config_json"])]
-        url: Option<String>,
-        /// A CSV file source.
-        #[arg(long)]
-        csv: Option<String>,
-        /// The CSV file's column with the customer id.
-        #[arg(long, default_value = "customer_id")]
-        key_column: String,
-        /// A header sent as is: "Name: value" (repeatable).
-        #[arg(long = "header")]
-        headers: Vec<String>,
-        /// A header whose value is secret; the value is read from standard input.
-        #[arg(long)]
-        secret_header: Option<String>,
-        /// The contact field (label or id) that holds the customer id.
-        #[arg(long, default_value = "Customer ID")]
-        match_field: String,
-        /// Where the lookup answer has the email, for Trengo's search when the cache has no match.
-        #[arg(long)]
-        email_path: Option<String>,
-        /// PATH=FIELD: a dotted JSON path (or CSV column) onto a contact field label or id
-        /// (repeatable), e.g. customer.plan.name=Plan
-        #[arg(long = "map", required_unless_present = "config_json")]
-        maps: Vec<String>,
-        /// Trim and upper-case every mapped value.
-        #[arg(long)]
-        upper: bool,
-        /// A regular expression every pasted id must match, e.g. ^C-[0-9]+$
-        #[arg(long)]
-        id_pattern: Option<String>,
-        #[arg(long, default_value_t = 10_000)]
-        timeout_ms: u32,
-        #[arg(long, default_value_t = 8)]
-        concurrency: u32,
-        /// Lookups per second at most (0: no limit).
-        #[arg(long, default_value_t = 0)]
-        per_second: u32,
-        #[arg(long, default_value_t = 1_000_000)]
-        max_bytes: u32,
-        /// The whole source as JSON instead (the format `sources list --json` prints).
-        #[arg(long)]
-        config_json: Option<String>,
-    },
+    Add(Box<AddSource>),
     /// Look one id up and show what each mapping makes of it.
     Test { name: String, id: String },
 }
@@ -105,24 +108,25 @@ pub async fn sources(desk: &Desk, out: &Out, cmd: &SourcesCmd) -> Result<u8, Err
                 }
             }
         }
-        SourcesCmd::Add {
-            name,
-            url,
-            csv,
-            key_column,
-            headers,
-            secret_header,
-            match_field,
-            email_path,
-            maps,
-            upper,
-            id_pattern,
-            timeout_ms,
-            concurrency,
-            per_second,
-            max_bytes,
-            config_json,
-        } => {
+        SourcesCmd::Add(a) => {
+            let AddSource {
+                name,
+                url,
+                csv,
+                key_column,
+                headers,
+                secret_header,
+                match_field,
+                email_path,
+                maps,
+                upper,
+                id_pattern,
+                timeout_ms,
+                concurrency,
+                per_second,
+                max_bytes,
+                config_json,
+            } = a.as_ref();
             let mut secrets = vec![];
             let cfg = if let Some(j) = config_json {
                 let mut c: SourceConfig = serde_json::from_str(j)
