@@ -17,6 +17,8 @@ echo "== bulk job: 1,000 tickets (30% already tagged) at 1,200/min, 50 ms latenc
 cargo run --release --quiet -p desk-core --example bulk_bench -- 1000 200 10 50 0.3 2
 echo "== the same job without interactive calls"
 cargo run --release --quiet -p desk-core --example bulk_bench -- 1000 200 10 50 0.3 0
+echo "== enrichment: 1,000 pasted ids (800 matched), lookups at 50 ms and concurrency 8, 1,200/min (about 2 min)"
+cargo run --release --quiet -p desk-core --example enrich_bench -- 1000 800 200 10 50
 echo "== the app under Xvfb: cold start, memory after ten tickets, bundle size"
 bash scripts/ui.sh
 cargo build --quiet -p trengo-desk -p desk-e2e --examples

@@ -1,0 +1,162 @@
+//! Enrichment at the rate limit: pasted ids (most matching a cached contact), lookups with
+//! latency and a concurrency of 8, and the contact-field writes they lead to.
+//!
+//! cargo run --release -p desk-core --example enrich_bench -- [IDS MATCHED LIMIT WINDOW_SECS LOOKUP_MS]
+//! (default: 1000 800 200 10 50: L = 1,200 a minute with a 10 s window)
+//!
+//! Prints wall time ÷ the bound set by the writes (writes ÷ L): the lookups overlap the writes
+//! when the ratio stays near 1, and how long the lookups alone take.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use desk_core::enrich::{demo_source, SourceKind};
+use desk_core::{Desk, DeskConfig, MemoryStore, Token};
+use trengo_sim::{Faults, LookupFaults, Sim, SimConfig, Size};
+use trengo_unified::api::BudgetConfig;
+
+async fn open(sim: &Sim, dir: &std::path::Path, budget: BudgetConfig) -> anyhow::Result<Desk> {
+    Ok(Desk::open(DeskConfig {
+        base_url: sim.base_url(),
+        data_dir: Some(dir.to_path_buf()),
+        token: Some(Token::new("demo-token")),
+        secrets: Arc::new(MemoryStore::default()),
+        budget: Some(budget),
+    })
+    .await?)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize, d: f64| -> anyhow::Result<f64> {
+        Ok(a.get(i).map(|s| s.parse()).transpose()?.unwrap_or(d))
+    };
+    let n_ids = arg(0, 1000.0)? as usize;
+    let matched = arg(1, 800.0)? as usize;
+    let limit = arg(2, 200.0)? as u32;
+    let window = Duration::from_secs_f64(arg(3, 10.0)?);
+    let lookup_ms = arg(4, 50.0)? as u64;
+
+    // The large workspace: its working set caches well over 800 contacts with a Customer ID.
+    let sim = Sim::start(SimConfig {
+        size: Size::Large,
+        rate_limit: 1_000_000,
+        ..SimConfig::default()
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    {
+        let setup = open(
+            &sim,
+            dir.path(),
+            BudgetConfig {
+                limit: 1_000_000,
+                ..BudgetConfig::default()
+            },
+        )
+        .await?;
+        setup.sync(&|_| {}, &AtomicBool::new(false)).await?;
+    }
+    let desk = open(
+        &sim,
+        dir.path(),
+        BudgetConfig {
+            limit,
+            window,
+            ..BudgetConfig::default()
+        },
+    )
+    .await?;
+    // Customer ids of cached contacts (each held by one contact), and ids no contact has.
+    let cached: Vec<i64> = sqlx::query_scalar("SELECT id FROM contacts")
+        .fetch_all(desk.cache().pool())
+        .await?;
+    let mut ids: Vec<String> = {
+        let w = sim.state().world();
+        let mut count = std::collections::HashMap::new();
+        for c in w.contacts.values() {
+            if let Some(v) = c.fields.get(&501) {
+                *count.entry(v.clone()).or_insert(0) += 1;
+            }
+        }
+        cached
+            .iter()
+            .filter_map(|c| w.contacts.get(&(*c as u64)))
+            .filter_map(|c| c.fields.get(&501).cloned())
+            .filter(|v| count[v] == 1)
+            .take(matched)
+            .collect()
+    };
+    let real_matched = ids.len();
+    for k in 0..n_ids.saturating_sub(real_matched) {
+        ids.push(format!("C-{}", 90_000_000 + k));
+    }
+    let mut src = demo_source(&sim.root_url());
+    src.mappings
+        .retain(|m| ["502", "503", "504"].contains(&m.field_id.as_str()));
+    if let SourceKind::Http { concurrency, .. } = &mut src.kind {
+        *concurrency = 8;
+    }
+    desk.save_source(
+        &src,
+        &[("X-Api-Key".into(), trengo_sim::DEFAULT_LOOKUP_KEY.into())],
+    )
+    .await?;
+    sim.state().set_rate_limit(limit, window);
+    sim.state().set_faults(Faults {
+        latency_ms: 50,
+        ..Faults::default()
+    });
+    sim.state().set_lookup_faults(LookupFaults {
+        latency_ms: lookup_ms,
+        ..LookupFaults::default()
+    });
+    let before = sim.state().stats();
+    let text = ids.join("\n");
+
+    let started = Instant::now();
+    let job = desk.enrich_job(&src.name, &text).await?;
+    let end = desk.run_job(job.id, &|_| {}).await?;
+    let wall = started.elapsed().as_secs_f64();
+    let after = sim.state().stats();
+    let writes = sim
+        .state()
+        .mutations()
+        .iter()
+        .filter(|m| m.applied && m.path.ends_with("/custom_fields"))
+        .count() as f64;
+    let trengo_requests = (after.requests - before.requests) as f64;
+    let l_per_sec = limit as f64 / window.as_secs_f64();
+    let bound = writes / l_per_sec;
+
+    // The lookups alone, for comparison: a preview now (every value already written).
+    let t = Instant::now();
+    let p = desk.enrich_preview(&src.name, &text).await?;
+    let lookups_alone = t.elapsed().as_secs_f64();
+
+    println!(
+        "enrichment: {n_ids} pasted ids, {real_matched} matching a cached contact, lookups {lookup_ms} ms at concurrency 8, L = {limit} per {:.0} s ({:.0}/min), Trengo latency 50 ms",
+        window.as_secs_f64(),
+        l_per_sec * 60.0
+    );
+    println!(
+        "  job: {} contacts changed, {} already as the lookup says, {} failed (lookup not found or a value outside the options)",
+        end.done, end.skipped, end.failed
+    );
+    println!(
+        "  {writes:.0} field writes, {trengo_requests:.0} Trengo requests ({:.3} per write), {} 429s",
+        trengo_requests / writes.max(1.0),
+        after.rate_limited - before.rate_limited
+    );
+    println!(
+        "  wall {wall:.2} s, bound {bound:.2} s (writes ÷ L): ratio {:.3} (goal ≤ 1.05)",
+        wall / bound
+    );
+    println!(
+        "  the lookups alone (a preview of the same ids): {lookups_alone:.2} s; after the job it finds {} changes left",
+        p.changes
+    );
+    Ok(())
+}
