@@ -5,6 +5,7 @@
 //! ([`state`]). The UI talks to it only through the generated bindings in `ui/src/lib/bindings.ts`.
 
 pub mod commands;
+pub mod enrich;
 pub mod error;
 pub mod events;
 pub mod jobs;
@@ -49,6 +50,13 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             jobs::resume_job,
             jobs::retry_failed,
             jobs::undo_job,
+            enrich::list_sources,
+            enrich::source_presets,
+            enrich::save_source,
+            enrich::test_source,
+            enrich::enrich_preview,
+            enrich::apply_enrichment,
+            enrich::export_job_report,
         ])
         .events(collect_events![
             events::SyncProgressEvent,

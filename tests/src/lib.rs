@@ -152,11 +152,20 @@ pub async fn launch(extra_args: &[&str]) -> App {
 }
 
 pub async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
-    c.wait()
+    let found = c
+        .wait()
         .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+        .await;
+    match found {
+        Ok(e) => e,
+        Err(e) => {
+            if let Ok(png) = c.screenshot().await {
+                let _ = std::fs::write(artifacts().join("failure.png"), png);
+            }
+            panic!("{css} did not appear: {e} (screenshot: target/e2e/failure.png)")
+        }
+    }
 }
 
 /// Polls until `check` holds, or saves a screenshot and panics after 30 s.

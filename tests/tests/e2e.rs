@@ -481,3 +481,152 @@ async fn tag_every_ticket_matching_a_filter_then_undo() {
     let png = c.screenshot().await.unwrap();
     std::fs::write(artifacts().join("bulk-undone.png"), png).unwrap();
 }
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver: run by scripts/test.sh under xvfb-run"]
+async fn enrich_contacts_from_the_demo_customer_system() {
+    let app = launch(&["--demo-rate-limit", "6000"]).await;
+    let c = &app.client;
+    let http = reqwest::Client::new();
+    wait_for(c, "[data-ticket-id]").await;
+    until(c, "the working set synced", || async {
+        c.find(Locator::XPath("//footer//*[contains(text(), 'Synced')]"))
+            .await
+            .is_ok()
+    })
+    .await;
+    // Customer IDs of contacts on open tickets (the cache holds them).
+    let page: Value = http
+        .get(format!("{}/api/v2/tickets?page=1&status=OPEN", app.sim))
+        .bearer_auth("demo-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut ids = vec![];
+    for t in page["data"].as_array().unwrap() {
+        let contact: Value = http
+            .get(format!("{}/__sim/contacts/{}", app.sim, t["contact_id"]))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(cid) = contact["custom_field_data"]["501"].as_str() {
+            if !ids.contains(&cid.to_string()) {
+                ids.push(cid.to_string());
+            }
+        }
+    }
+    assert!(ids.len() >= 5, "customers on open tickets: {ids:?}");
+    ids.truncate(8);
+
+    wait_for(c, "[data-view='enrich']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // The demo's source is there; test it with one id.
+    let test_input = wait_for(c, "[data-test-id]").await;
+    test_input.send_keys(&ids[0]).await.unwrap();
+    wait_for(c, "[data-test-source]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let result = wait_for(c, "[data-test-result]").await;
+    until(c, "the test result", || async {
+        let t = result.text().await.unwrap_or_default();
+        t.contains(&format!("/lookup/customers/{}", ids[0])) && t.contains("Plan")
+    })
+    .await;
+
+    // Pasted as a block (WebDriver's typing drops line breaks in WebKitGTK).
+    wait_for(c, "[data-enrich-ids]").await;
+    c.execute(
+        "const t = document.querySelector('[data-enrich-ids]'); t.value = arguments[0]; t.dispatchEvent(new Event('input', {bubbles: true}));",
+        vec![json!(format!("{}\nnot valid", ids.join("\n")))],
+    )
+    .await
+    .unwrap();
+    wait_for(c, "[data-enrich-preview]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let preview = wait_for(c, "[data-preview]").await;
+    until(c, "the preview", || async {
+        preview
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("contacts to change")
+    })
+    .await;
+    let issues = wait_for(c, "[data-issues]").await.text().await.unwrap();
+    assert!(issues.contains("Line 9: “not” does not match"), "{issues}");
+    assert!(
+        http.get(format!("{}/__sim/mutations", app.sim))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| !m["path"].as_str().unwrap_or("").ends_with("/custom_fields")),
+        "a preview writes nothing"
+    );
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts().join("enrich-preview.png"), png).unwrap();
+    let apply = wait_for(c, "[data-enrich-apply]").await;
+    let label = apply.text().await.unwrap();
+    let changes: usize = label
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a count in {label:?}"));
+    apply.click().await.unwrap();
+    until(c, "the enrichment job done", || async {
+        match c.find(Locator::Css("[data-enrich-job]")).await {
+            Ok(j) => j.attr("data-state").await.ok().flatten().as_deref() == Some("done"),
+            Err(_) => false,
+        }
+    })
+    .await;
+    let log: Value = http
+        .get(format!("{}/__sim/mutations", app.sim))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let writes = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| {
+            m["applied"] == true && m["path"].as_str().unwrap_or("").ends_with("/custom_fields")
+        })
+        .count();
+    assert_eq!(writes, changes, "one write per changed field");
+    wait_for(c, "[data-enrich-report]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    until(c, "the report saved", || async {
+        c.find(Locator::XPath("//*[starts-with(text(), 'Report saved: ')]"))
+            .await
+            .is_ok()
+    })
+    .await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts().join("enrich-done.png"), png).unwrap();
+}

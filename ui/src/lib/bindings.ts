@@ -58,6 +58,19 @@ export const commands = {
 	retryFailed: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("retry_failed", { id })),
 	/**  Records the job that takes a job's changes back, and starts it. */
 	undoJob: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("undo_job", { id })),
+	/**  The saved sources (the demo's is there in the demo workspace). */
+	listSources: () => typedError<SourceConfig_Serialize[], ApiError>(__TAURI_INVOKE("list_sources")),
+	/**  Ready-made sources to start from. */
+	sourcePresets: () => typedError<SourceConfig_Serialize[], ApiError>(__TAURI_INVOKE("source_presets")),
+	saveSource: (source: SourceConfig_Deserialize, secrets: SecretValue[]) => typedError<null, ApiError>(__TAURI_INVOKE("save_source", { source, secrets })),
+	/**  Looks one id up: the request's target and what each mapping makes of the answer. */
+	testSource: (name: string, id: string) => typedError<SourceTest_Serialize, ApiError>(__TAURI_INVOKE("test_source", { name, id })),
+	/**  Looks the pasted ids up and shows what would change; nothing is written. */
+	enrichPreview: (source: string, text: string) => typedError<EnrichPreview_Serialize, ApiError>(__TAURI_INVOKE("enrich_preview", { source, text })),
+	/**  Records the previewed changes as a job and starts it. */
+	applyEnrichment: (preview: EnrichPreview_Deserialize) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("apply_enrichment", { preview })),
+	/**  Writes a job's report (CSV) to the Downloads folder and says where. */
+	exportJobReport: (id: number) => typedError<string, ApiError>(__TAURI_INVOKE("export_job_report", { id })),
 };
 
 /** Events */
@@ -74,7 +87,14 @@ export const events = {
 
 /* Types */
 /**  One change to a ticket. Ids are Trengo's, as text. */
-export type Action = { kind: "add_tag"; tag_id: string } | { kind: "remove_tag"; tag_id: string } | { kind: "assign_team"; team_id: string } | { kind: "assign_user"; user_id: string } | { kind: "close" } | { kind: "reopen" };
+export type Action = { kind: "add_tag"; tag_id: string } | { kind: "remove_tag"; tag_id: string } | { kind: "assign_team"; team_id: string } | { kind: "assign_user"; user_id: string } | { kind: "close" } | { kind: "reopen" } | 
+/**  A contact's custom field (enrichment); an empty value clears it. */
+{ kind: "set_field"; field_id: string; value: string } | 
+/**
+ *  Look the customer up and set the contact's fields that differ (enrichment); replaced by
+ *  `SetField`s when the item runs.
+ */
+{ kind: "enrich"; customer_id: string };
 
 export type ApiError = {
 	/**
@@ -207,6 +227,68 @@ export type DirectoryLists_Serialize = {
 	channels: Named[],
 };
 
+/**  What an enrichment would do, before anything is written. */
+export type EnrichPreview = EnrichPreview_Serialize | EnrichPreview_Deserialize;
+
+/**  What an enrichment would do, before anything is written. */
+export type EnrichPreview_Deserialize = {
+	source: string,
+	/**  Distinct ids pasted. */
+	ids: number,
+	rows: PreviewRow_Deserialize[],
+	issues: IdIssue[],
+	/**  Lines that are not ids of this source. */
+	problems: LineProblem[],
+	duplicates: LineProblem[],
+	/**  Contacts with at least one change. */
+	contacts: number,
+	changes: number,
+	unchanged: number,
+	/**  Trengo requests the apply needs (one per changed field). */
+	requests: number,
+	eta_secs: number,
+};
+
+/**  What an enrichment would do, before anything is written. */
+export type EnrichPreview_Serialize = {
+	source: string,
+	/**  Distinct ids pasted. */
+	ids: number,
+	rows: PreviewRow_Serialize[],
+	issues: IdIssue[],
+	/**  Lines that are not ids of this source. */
+	problems: LineProblem[],
+	duplicates: LineProblem[],
+	/**  Contacts with at least one change. */
+	contacts: number,
+	changes: number,
+	unchanged: number,
+	/**  Trengo requests the apply needs (one per changed field). */
+	requests: number,
+	eta_secs: number,
+};
+
+/**  One mapped field of one contact. */
+export type FieldChange = FieldChange_Serialize | FieldChange_Deserialize;
+
+/**  One mapped field of one contact. */
+export type FieldChange_Deserialize = {
+	field_id: string,
+	label: string,
+	current?: string | null,
+	new: string,
+	changed: boolean,
+};
+
+/**  One mapped field of one contact. */
+export type FieldChange_Serialize = {
+	field_id: string,
+	label: string,
+	current: string | null,
+	new: string,
+	changed: boolean,
+};
+
 export type FieldDef = {
 	id: string,
 	name: string,
@@ -255,6 +337,34 @@ export type Freshness_Serialize = {
 	tickets_cached: number,
 	working_set: number,
 	working_set_complete: boolean,
+};
+
+/**  An HTTP header of a source; a secret value lives in the OS keyring, never in the cache. */
+export type HeaderSpec = HeaderSpec_Serialize | HeaderSpec_Deserialize;
+
+/**  An HTTP header of a source; a secret value lives in the OS keyring, never in the cache. */
+export type HeaderSpec_Deserialize = {
+	name: string,
+	/**  The value of a header that is not secret. */
+	value?: string | null,
+	secret: boolean,
+};
+
+/**  An HTTP header of a source; a secret value lives in the OS keyring, never in the cache. */
+export type HeaderSpec_Serialize = {
+	name: string,
+	/**  The value of a header that is not secret. */
+	value: string | null,
+	secret: boolean,
+};
+
+/**  A pasted id that gives no contact change, and why. */
+export type IdIssue = {
+	line: number,
+	customer_id: string,
+	/**  `unmatched`, `ambiguous`, `lookup`, `invalid`. */
+	kind: string,
+	reason: string,
 };
 
 /**  A job stopped: done, paused, cancelled, or interrupted (with the reason). */
@@ -396,6 +506,63 @@ export type LineProblem = {
 	reason: string,
 };
 
+/**
+ *  A value from the lookup (a dotted JSON path like `customer.plan.name`, or a CSV column) into a
+ *  Trengo contact field.
+ */
+export type Mapping = Mapping_Serialize | Mapping_Deserialize;
+
+/**
+ *  A value from the lookup (a dotted JSON path like `customer.plan.name`, or a CSV column) into a
+ *  Trengo contact field.
+ */
+export type Mapping_Deserialize = {
+	from: string,
+	field_id: string,
+	transform?: Transform_Deserialize,
+};
+
+/**
+ *  A value from the lookup (a dotted JSON path like `customer.plan.name`, or a CSV column) into a
+ *  Trengo contact field.
+ */
+export type Mapping_Serialize = {
+	from: string,
+	field_id: string,
+	transform: Transform_Serialize,
+};
+
+/**  How a pasted id finds its Trengo contact. */
+export type MatchBy = MatchBy_Serialize | MatchBy_Deserialize;
+
+/**  How a pasted id finds its Trengo contact. */
+export type MatchBy_Deserialize = 
+/**
+ *  A contact field holds the customer id (e.g. "Customer ID"): the cache first, then
+ *  Trengo's search by the email the lookup returns.
+ */
+{ by: "field"; field_id: string; 
+/**  Where the lookup answer has the customer's email, for the fallback search. */
+email_path?: string | null } | 
+/**  The email the lookup returns (a path into its answer). */
+{ by: "email"; path: string } | 
+/**  The phone number the lookup returns. */
+{ by: "phone"; path: string };
+
+/**  How a pasted id finds its Trengo contact. */
+export type MatchBy_Serialize = 
+/**
+ *  A contact field holds the customer id (e.g. "Customer ID"): the cache first, then
+ *  Trengo's search by the email the lookup returns.
+ */
+{ by: "field"; field_id: string; 
+/**  Where the lookup answer has the customer's email, for the fallback search. */
+email_path: string | null } | 
+/**  The email the lookup returns (a path into its answer). */
+{ by: "email"; path: string } | 
+/**  The phone number the lookup returns. */
+{ by: "phone"; path: string };
+
 export type MessageView = MessageView_Serialize | MessageView_Deserialize;
 
 export type MessageView_Deserialize = {
@@ -481,6 +648,24 @@ export type PlannedChange = {
 	already: number,
 };
 
+export type PreviewRow = PreviewRow_Serialize | PreviewRow_Deserialize;
+
+export type PreviewRow_Deserialize = {
+	line: number,
+	customer_id: string,
+	contact_id: string,
+	contact_name: string,
+	fields: FieldChange_Deserialize[],
+};
+
+export type PreviewRow_Serialize = {
+	line: number,
+	customer_id: string,
+	contact_id: string,
+	contact_name: string,
+	fields: FieldChange_Serialize[],
+};
+
 export type SearchResult = SearchResult_Serialize | SearchResult_Deserialize;
 
 export type SearchResult_Deserialize = {
@@ -495,6 +680,12 @@ export type SearchResult_Serialize = {
 	/**  All matching, not only this page. */
 	total: number,
 	offset: number,
+};
+
+/**  A secret header's value, on its way to the OS keyring. */
+export type SecretValue = {
+	header: string,
+	value: string,
 };
 
 /**  Which tickets a job is for. */
@@ -530,6 +721,66 @@ export type Session_Deserialize =
 export type Session_Serialize = 
 /**  First run, a revoked token, or signed out: show Connect. */
 { type: "NeedsLogin"; base_url: string; problem: string | null } | { type: "Ready"; workspace: string; base_url: string; demo: boolean; user: UserItem_Serialize | null };
+
+/**  A lookup source, saved per workspace. */
+export type SourceConfig = SourceConfig_Serialize | SourceConfig_Deserialize;
+
+/**  A lookup source, saved per workspace. */
+export type SourceConfig_Deserialize = {
+	name: string,
+	kind: SourceKind_Deserialize,
+	/**  A regular expression every pasted id must match, e.g. `^C-[0-9]+$`. */
+	id_pattern?: string | null,
+	match_by: MatchBy_Deserialize,
+	mappings: Mapping_Deserialize[],
+};
+
+/**  A lookup source, saved per workspace. */
+export type SourceConfig_Serialize = {
+	name: string,
+	kind: SourceKind_Serialize,
+	/**  A regular expression every pasted id must match, e.g. `^C-[0-9]+$`. */
+	id_pattern: string | null,
+	match_by: MatchBy_Serialize,
+	mappings: Mapping_Serialize[],
+};
+
+export type SourceKind = SourceKind_Serialize | SourceKind_Deserialize;
+
+export type SourceKind_Deserialize = { type: "http"; 
+/**  With `{id}`, which is always sent percent-encoded as one path segment or query value. */
+url: string; headers: HeaderSpec_Deserialize[]; timeout_ms: number; concurrency: number; 
+/**  Lookups per second at most (0: no limit). */
+per_second: number; 
+/**  Answers larger than this are refused. */
+max_bytes: number } | { type: "csv"; path: string; key_column: string };
+
+export type SourceKind_Serialize = { type: "http"; 
+/**  With `{id}`, which is always sent percent-encoded as one path segment or query value. */
+url: string; headers: HeaderSpec_Serialize[]; timeout_ms: number; concurrency: number; 
+/**  Lookups per second at most (0: no limit). */
+per_second: number; 
+/**  Answers larger than this are refused. */
+max_bytes: number } | { type: "csv"; path: string; key_column: string };
+
+/**  "Test with one id": the request's target, and each mapping's value or error. */
+export type SourceTest = SourceTest_Serialize | SourceTest_Deserialize;
+
+/**  "Test with one id": the request's target, and each mapping's value or error. */
+export type SourceTest_Deserialize = {
+	target?: string | null,
+	error?: string | null,
+	values: FieldChange_Deserialize[],
+	errors: string[],
+};
+
+/**  "Test with one id": the request's target, and each mapping's value or error. */
+export type SourceTest_Serialize = {
+	target: string | null,
+	error: string | null,
+	values: FieldChange_Serialize[],
+	errors: string[],
+};
 
 export type StatusEvent = StatusEvent_Serialize | StatusEvent_Deserialize;
 
@@ -734,6 +985,25 @@ export type TicketRow_Serialize = {
 	updated_at: string | null,
 	/**  Still open or assigned in Trengo as far as the last sync knows. */
 	in_working_set: boolean,
+};
+
+/**  Simple changes to a value before it is typed. */
+export type Transform = Transform_Serialize | Transform_Deserialize;
+
+/**  Simple changes to a value before it is typed. */
+export type Transform_Deserialize = {
+	trim?: boolean,
+	upper?: boolean,
+	/**  The lookup's date format (chrono's, e.g. `%d-%m-%Y`); dates are written as `YYYY-MM-DD`. */
+	date_format?: string | null,
+};
+
+/**  Simple changes to a value before it is typed. */
+export type Transform_Serialize = {
+	trim: boolean,
+	upper: boolean,
+	/**  The lookup's date format (chrono's, e.g. `%d-%m-%Y`); dates are written as `YYYY-MM-DD`. */
+	date_format: string | null,
 };
 
 export type UserItem = UserItem_Serialize | UserItem_Deserialize;

@@ -88,3 +88,16 @@ export const stateWords: Record<string, string> = {
   cancelled: 'Cancelled',
   done: 'Done',
 };
+
+/** "1,000 ids · 812 contacts to change · 1,950 field changes (400 unchanged) · 12 not usable" */
+export function previewSummary(p: { ids: number; contacts: number; changes: number; unchanged: number; issues: unknown[]; problems: unknown[] }): string {
+  const parts = [plural(p.ids, 'id'), `${plural(p.contacts, 'contact')} to change`, `${plural(p.changes, 'field change')} (${p.unchanged.toLocaleString('en-US')} unchanged)`];
+  const bad = p.issues.length + p.problems.length;
+  if (bad > 0) parts.push(`${bad.toLocaleString('en-US')} not usable`);
+  return parts.join(' · ');
+}
+
+/** Ids in pasted text, counted as the core reads them (for the live counter only). */
+export function countIds(text: string): number {
+  return text.split(/[\n,;\t ]+/).filter((t) => t.trim() !== '').length;
+}

@@ -19,5 +19,9 @@ export type {
   JobProgress,
   Action,
   Selection_Deserialize as Selection,
+  EnrichPreview_Serialize as EnrichPreview,
+  SourceConfig_Serialize as SourceConfig,
+  SourceTest_Serialize as SourceTest,
+  FieldChange_Serialize as FieldChange,
   ApiError,
 } from './bindings';

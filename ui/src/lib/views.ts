@@ -9,7 +9,8 @@ export type View =
   | { kind: 'all-open' }
   | { kind: 'team'; id: string; name: string }
   | { kind: 'tag'; id: string; name: string }
-  | { kind: 'activity' };
+  | { kind: 'activity' }
+  | { kind: 'enrich' };
 
 export interface Refine {
   text: string;
@@ -37,6 +38,8 @@ export function viewTitle(v: View): string {
       return v.name;
     case 'activity':
       return 'Activity';
+    case 'enrich':
+      return 'Enrich';
   }
 }
 

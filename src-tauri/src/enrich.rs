@@ -1,0 +1,90 @@
+//! Enrichment in the app: lookup sources, preview, apply (a job), and the report.
+
+use desk_core::enrich::{EnrichPreview, SourceConfig, SourceTest};
+use desk_core::jobs::JobView;
+use serde::Deserialize;
+use tauri::{AppHandle, State};
+
+use crate::error::{ApiError, Result};
+use crate::state::AppState;
+
+/// A secret header's value, on its way to the OS keyring.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct SecretValue {
+    pub header: String,
+    pub value: String,
+}
+
+/// The saved sources (the demo's is there in the demo workspace).
+#[tauri::command]
+#[specta::specta]
+pub async fn list_sources(st: State<'_, AppState>) -> Result<Vec<SourceConfig>> {
+    Ok(st.desk().await?.sources().await?)
+}
+
+/// Ready-made sources to start from.
+#[tauri::command]
+#[specta::specta]
+pub async fn source_presets(st: State<'_, AppState>) -> Result<Vec<SourceConfig>> {
+    Ok(st.desk().await?.source_presets())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_source(
+    st: State<'_, AppState>,
+    source: SourceConfig,
+    secrets: Vec<SecretValue>,
+) -> Result<()> {
+    let secrets: Vec<(String, String)> = secrets.into_iter().map(|s| (s.header, s.value)).collect();
+    Ok(st.desk().await?.save_source(&source, &secrets).await?)
+}
+
+/// Looks one id up: the request's target and what each mapping makes of the answer.
+#[tauri::command]
+#[specta::specta]
+pub async fn test_source(st: State<'_, AppState>, name: String, id: String) -> Result<SourceTest> {
+    Ok(st.desk().await?.test_source(&name, &id).await?)
+}
+
+/// Looks the pasted ids up and shows what would change; nothing is written.
+#[tauri::command]
+#[specta::specta]
+pub async fn enrich_preview(
+    st: State<'_, AppState>,
+    source: String,
+    text: String,
+) -> Result<EnrichPreview> {
+    Ok(st.desk().await?.enrich_preview(&source, &text).await?)
+}
+
+/// Records the previewed changes as a job and starts it.
+#[tauri::command]
+#[specta::specta]
+pub async fn apply_enrichment(
+    app: AppHandle,
+    st: State<'_, AppState>,
+    preview: EnrichPreview,
+) -> Result<JobView> {
+    let desk = st.desk().await?;
+    let v = desk.apply_enrichment(&preview).await?;
+    crate::jobs::spawn_run(&app, &st, desk, v.id);
+    Ok(v)
+}
+
+/// Writes a job's report (CSV) to the Downloads folder and says where.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_job_report(st: State<'_, AppState>, id: u32) -> Result<String> {
+    let csv = st.desk().await?.job_report_csv(id).await?;
+    let dir = dirs::download_dir()
+        .or_else(dirs::home_dir)
+        .unwrap_or_else(std::env::temp_dir);
+    let path = dir.join(format!(
+        "trengo-desk-job-{id}-{}.csv",
+        chrono::Local::now().format("%Y%m%d-%H%M%S")
+    ));
+    std::fs::write(&path, csv)
+        .map_err(|e| ApiError::new("io", format!("the report could not be written: {e}")))?;
+    Ok(path.display().to_string())
+}
