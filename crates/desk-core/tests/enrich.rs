@@ -369,6 +369,10 @@ async fn a_dropdown_value_outside_the_options_makes_that_row_an_error() {
             secret: false,
         });
     }
+    if let SourceKind::Http { headers, .. } = &mut http.kind {
+        // A value given inside the config for a secret header is not kept there.
+        headers[0].value = Some("leaked-value".into());
+    }
     desk.save_source(&http, &[("X-Api-Key".into(), "s3cret-value".into())])
         .await
         .unwrap();
@@ -376,7 +380,15 @@ async fn a_dropdown_value_outside_the_options_makes_that_row_an_error() {
         .fetch_all(desk.cache().pool())
         .await
         .unwrap();
-    assert!(json.iter().all(|j| !j.contains("s3cret-value")));
+    assert!(json
+        .iter()
+        .all(|j| !j.contains("s3cret-value") && !j.contains("leaked-value")));
+    // Pointing the source elsewhere asks for the secret again.
+    if let SourceKind::Http { url, .. } = &mut http.kind {
+        *url = "https://elsewhere.example.com/c/{id}".into();
+    }
+    let err = desk.save_source(&http, &[]).await.unwrap_err();
+    assert!(err.to_string().contains("another host"), "{err}");
     let t = desk.test_source("No key", "C-10001").await.unwrap();
     assert!(t.error.unwrap().contains("401"), "the wrong key is refused");
 }

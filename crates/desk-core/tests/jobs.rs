@@ -466,4 +466,28 @@ async fn failures_are_recorded_with_reasons_and_can_be_retried_and_cancel_keeps_
         end.total
     );
     assert_eq!(end.pending, 0);
+    // A cancelled job can be undone (what it did); a paused one cannot until it ends.
+    let u = desk.undo_job(id).await.unwrap();
+    assert_eq!(u.undo_of, Some(id));
+    let again = desk
+        .create_job(
+            &Selection::Ids {
+                ids: vec![open[0].to_string()],
+            },
+            &[tag(1007)],
+        )
+        .await
+        .unwrap();
+    let paused = desk.pause_job(again.id).await.unwrap();
+    assert_eq!(paused.state, "paused");
+    let err = desk.undo_job(again.id).await.unwrap_err();
+    assert!(err.to_string().contains("has not finished"), "{err}");
+    assert!(
+        desk.resumable_jobs()
+            .await
+            .unwrap()
+            .iter()
+            .all(|j| *j != again.id),
+        "a paused job waits for the user"
+    );
 }

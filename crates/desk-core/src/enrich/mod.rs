@@ -357,10 +357,25 @@ impl Desk {
                 )));
             }
         }
-        match &cfg.kind {
+        let mut cfg = cfg.clone();
+        let previous = self
+            .sources()
+            .await?
+            .into_iter()
+            .find(|s| s.name == cfg.name);
+        let host = |c: &SourceConfig| match &c.kind {
+            SourceKind::Http { url, .. } => reqwest::Url::parse(&url.replace("{id}", "x"))
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string)),
+            SourceKind::Csv { .. } => None,
+        };
+        let moved = previous.as_ref().is_some_and(|p| host(p) != host(&cfg));
+        match &mut cfg.kind {
             SourceKind::Http { url, headers, .. } => {
                 source::url_for(url, "x")?;
-                for h in headers.iter().filter(|h| h.secret) {
+                for h in headers.iter_mut().filter(|h| h.secret) {
+                    // A secret's value lives in the keyring only.
+                    h.value = None;
                     match secrets
                         .iter()
                         .find(|(n, _)| n.eq_ignore_ascii_case(&h.name))
@@ -370,6 +385,12 @@ impl Desk {
                             &trengo_unified::api::Token::new(v.clone()),
                         )?,
                         _ => {
+                            if moved {
+                                return Err(Error::Invalid(format!(
+                                    "the source now points at another host: give the value of header {} again",
+                                    h.name
+                                )));
+                            }
                             if self.source_secret(&cfg.name, &h.name)?.is_none() {
                                 return Err(Error::Invalid(format!(
                                     "header {} is secret: give its value",
@@ -381,12 +402,12 @@ impl Desk {
                 }
             }
             SourceKind::Csv { .. } => {
-                Lookup::open(cfg, |_| Ok(None))?;
+                Lookup::open(&cfg, |_| Ok(None))?;
             }
         }
         sqlx::query("INSERT INTO enrich_sources (name, json, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at")
             .bind(&cfg.name)
-            .bind(serde_json::to_string(cfg).unwrap_or_default())
+            .bind(serde_json::to_string(&cfg).unwrap_or_default())
             .bind(Utc::now().timestamp())
             .execute(self.cache().pool())
             .await?;
@@ -817,11 +838,12 @@ impl Desk {
                     "no contact in the cache has this id (preview searches Trengo too)".to_string(),
                 ),
                 Some([one]) => {
-                    if let Some(first) = used.insert(*one, id.clone()) {
+                    if let Some(first) = used.get(one) {
                         Some(format!(
                             "contact #{one} is also matched by {first}; used once"
                         ))
                     } else {
+                        used.insert(*one, id.clone());
                         let (_, st, synced) = &ix.contacts[one];
                         let before =
                             (now - synced <= BEFORE_MAX_AGE_SECS).then(|| (st.clone(), *synced));

@@ -75,18 +75,49 @@ pub struct SourceConfig {
 /// Everything but unreserved characters is encoded, so an id is always one segment or value.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~');
 
-/// The URL for an id: `{id}` replaced by the percent-encoded id (dots too, so `..` is never a
-/// path step).
+/// The URL for an id: `{id}` replaced by the percent-encoded id (dots too). The result must keep
+/// the template's scheme, host, port and the path before `{id}`, so no id can change the target;
+/// an id of only dots is refused (a URL parser reads `%2E%2E` as `..`).
 pub fn url_for(template: &str, id: &str) -> Result<String> {
     if !template.contains("{id}") {
         return Err(Error::Invalid(format!(
             "the URL template {template:?} has no {{id}}"
         )));
     }
+    if !id.is_empty() && id.chars().all(|c| c == '.') {
+        return Err(Error::Invalid(format!("{id:?} is not a customer id")));
+    }
+    const MARK: &str = "zzidmarkzz";
+    let base = reqwest::Url::parse(&template.replace("{id}", MARK))
+        .map_err(|e| Error::Invalid(format!("the URL template {template:?} is not valid: {e}")))?;
+    // Where {id} goes, as the parser writes the URL: after the host, in the path or the query.
+    let prefix = base
+        .as_str()
+        .find(MARK)
+        .map(|i| &base.as_str()[..i])
+        .filter(|_| base.host_str().is_some_and(|h| !h.contains(MARK)))
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "{{id}} must be in the path or the query of {template:?}"
+            ))
+        })?
+        .to_string();
     let enc: String = utf8_percent_encode(id, SEGMENT)
         .to_string()
         .replace('.', "%2E");
-    Ok(template.replace("{id}", &enc))
+    let out = template.replace("{id}", &enc);
+    let u = reqwest::Url::parse(&out)
+        .map_err(|e| Error::Invalid(format!("the id {id:?} makes no valid URL: {e}")))?;
+    if !(u.scheme() == base.scheme()
+        && u.host_str() == base.host_str()
+        && u.port_or_known_default() == base.port_or_known_default()
+        && u.as_str().starts_with(&prefix))
+    {
+        return Err(Error::Invalid(format!(
+            "the id {id:?} would change where the lookup goes"
+        )));
+    }
+    Ok(out)
 }
 
 /// Why a lookup gave no record.
@@ -387,6 +418,13 @@ mod tests {
         let u = reqwest::Url::parse(&url_for(t, "../../admin").unwrap()).unwrap();
         assert_eq!(u.path(), "/lookup/customers/%2E%2E%2F%2E%2E%2Fadmin");
         assert!(url_for("http://x/none", "1").is_err());
+        assert!(url_for(t, "..").is_err() && url_for(t, ".").is_err());
+        // {id} in the host would let an id choose the server.
+        assert!(url_for("https://{id}/customers", "evil.com").is_err());
+        assert_eq!(
+            url_for("https://crm.example.com/api?customer={id}&x=1", "a&b=c").unwrap(),
+            "https://crm.example.com/api?customer=a%26b%3Dc&x=1"
+        );
     }
 
     #[test]

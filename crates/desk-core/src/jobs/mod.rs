@@ -234,11 +234,15 @@ impl JobStore {
             .await?;
         }
         if let Some(of) = j.undo_of {
-            sqlx::query("UPDATE jobs SET undone_by = ? WHERE id = ?")
+            let r = sqlx::query("UPDATE jobs SET undone_by = ? WHERE id = ? AND undone_by IS NULL")
                 .bind(id)
                 .bind(of)
                 .execute(&mut *tx)
                 .await?;
+            if r.rows_affected() != 1 {
+                // Another undo got there first; nothing of this one is kept.
+                return Err(Error::Invalid(format!("job {of} was already undone")));
+            }
         }
         tx.commit().await?;
         Ok(id)
@@ -345,8 +349,11 @@ impl JobStore {
             Option<String>,
         );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT i.seq, i.ticket_id, i.plan, i.outcomes, i.state, i.reason, i.requests, t.subject
-             FROM job_items i LEFT JOIN tickets t ON t.id = i.ticket_id
+            "SELECT i.seq, i.ticket_id, i.plan, i.outcomes, i.state, i.reason, i.requests,
+                    CASE WHEN i.plan LIKE '%\"set_field\"%' OR i.plan LIKE '%\"enrich\"%'
+                         THEN (SELECT c.name FROM contacts c WHERE c.id = i.ticket_id)
+                         ELSE (SELECT t.subject FROM tickets t WHERE t.id = i.ticket_id) END
+             FROM job_items i
              WHERE i.job_id = ? AND (? IS NULL OR i.state = ?) ORDER BY i.seq",
         )
         .bind(id)
@@ -434,7 +441,7 @@ impl JobStore {
     /// Failed items go back to pending, so the next run tries them again.
     pub async fn retry_failed(&self, id: i64) -> Result<u32> {
         let r = sqlx::query(
-            "UPDATE job_items SET state = 'pending', reason = NULL WHERE job_id = ? AND state IN ('failed', 'cancelled')",
+            "UPDATE job_items SET state = 'pending', reason = NULL WHERE job_id = ? AND state = 'failed'",
         )
         .bind(id)
         .execute(&self.pool)
@@ -446,10 +453,18 @@ impl JobStore {
         Ok(r.rows_affected() as u32)
     }
 
-    pub async fn set_state(&self, id: i64, state: &str, reason: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE jobs SET state = ?, reason = ? WHERE id = ? AND runner_token IS NULL")
+    /// Sets a job's state when no live process runs it (a dead runner's claim is dropped).
+    pub async fn force_state(&self, id: i64, state: &str, reason: Option<&str>) -> Result<()> {
+        if self.runner_alive(id).await? {
+            return Err(Error::Invalid(format!(
+                "job {id} is being run by another process; stop it there"
+            )));
+        }
+        let finished = matches!(state, "done" | "cancelled").then(|| Utc::now().timestamp());
+        sqlx::query("UPDATE jobs SET state = ?, reason = ?, finished_at = COALESCE(?, finished_at), runner_pid = NULL, runner_token = NULL, heartbeat_at = NULL WHERE id = ?")
             .bind(state)
             .bind(reason)
+            .bind(finished)
             .bind(id)
             .execute(&self.pool)
             .await?;

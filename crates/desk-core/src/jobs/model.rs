@@ -125,9 +125,10 @@ impl TicketState {
             Action::AssignUser { .. } => a.id().is_some() && self.user == a.id(),
             Action::Close => self.status == "CLOSED",
             Action::Reopen => self.is_open(),
-            Action::SetField { field_id, value } => {
-                self.fields.get(field_id).map(|v| v.trim()).unwrap_or("") == value.trim()
-            }
+            Action::SetField { field_id, value } => same_text(
+                self.fields.get(field_id).map(|v| v.trim()).unwrap_or(""),
+                value.trim(),
+            ),
             Action::Enrich { .. } => false,
         }
     }
@@ -172,6 +173,23 @@ impl TicketState {
             }
         }
     }
+}
+
+/// Whether two field values mean the same, however Trengo writes them back: `700` and `700.0`,
+/// `1` and `true`.
+fn same_text(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    if let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>()) {
+        return (x - y).abs() < 1e-9;
+    }
+    let truth = |s: &str| match s.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Some(true),
+        "0" | "false" | "no" => Some(false),
+        _ => None,
+    };
+    matches!((truth(a), truth(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// What happened to one action of an item.

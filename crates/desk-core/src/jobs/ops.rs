@@ -275,6 +275,16 @@ impl Desk {
     ) -> Result<JobView> {
         let u = self.unified()?;
         let store = self.job_store();
+        let expand = match self.expander_for(id).await {
+            Ok(x) => x,
+            Err(e) => {
+                // Say why on the job, so it does not just sit there.
+                store
+                    .force_state(id, "interrupted", Some(&e.to_string()))
+                    .await?;
+                return Err(e);
+            }
+        };
         let runner = Runner {
             store: &store,
             cache: self.cache(),
@@ -282,7 +292,8 @@ impl Desk {
             dir: self.cache().directory().await?,
             concurrency: CONCURRENCY,
             before_max_age: BEFORE_MAX_AGE_SECS,
-            expand: self.expander_for(id).await?,
+            expand,
+            token: format!("{}-{}-{id}", std::process::id(), super::run::now_ms()),
         };
         runner.run(id, control, progress).await
     }
@@ -322,6 +333,9 @@ impl Desk {
                 if matches!(v.state.as_str(), "done" | "cancelled") {
                     return Ok(v);
                 }
+                if v.undone_by.is_some() && cancel {
+                    return Ok(v);
+                }
                 if cancel {
                     sqlx::query("UPDATE job_items SET state = 'cancelled', reason = 'cancelled before it was tried' WHERE job_id = ? AND state = 'pending' AND in_flight = 0")
                         .bind(id)
@@ -336,7 +350,7 @@ impl Desk {
                     if left > 0 {
                         // An item whose outcome is unknown must be checked first: resume finishes it.
                         store
-                            .set_state(
+                            .force_state(
                                 id,
                                 "interrupted",
                                 Some(
@@ -345,10 +359,10 @@ impl Desk {
                             )
                             .await?;
                     } else {
-                        store.set_state(id, "cancelled", None).await?;
+                        store.force_state(id, "cancelled", None).await?;
                     }
                 } else {
-                    store.set_state(id, "paused", None).await?;
+                    store.force_state(id, "paused", None).await?;
                 }
             }
         }
@@ -375,6 +389,11 @@ impl Desk {
         if store.runner_alive(id as i64).await? {
             return Err(Error::Invalid(format!(
                 "job {id} is running; retry its failures when it has finished"
+            )));
+        }
+        if let Some(u) = store.view(id as i64).await?.undone_by {
+            return Err(Error::Invalid(format!(
+                "job {id} was undone by job {u}; start a new job instead"
             )));
         }
         let n = store.retry_failed(id as i64).await?;
@@ -409,6 +428,19 @@ impl Desk {
         if let Some(u) = v.undone_by {
             return Err(Error::Invalid(format!(
                 "job {id} was already undone by job {u}"
+            )));
+        }
+        // Only a job that will not change anything more: done, or cancelled with nothing left.
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state = 'pending'",
+        )
+        .bind(id as i64)
+        .fetch_one(self.cache().pool())
+        .await?;
+        if pending > 0 || !matches!(v.state.as_str(), "done" | "cancelled") {
+            return Err(Error::Invalid(format!(
+                "job {id} has not finished ({}, {pending} pending); let it finish, or cancel it, before undoing it",
+                v.state
             )));
         }
         let mut items = vec![];

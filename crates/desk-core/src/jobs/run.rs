@@ -145,6 +145,8 @@ pub(crate) struct Runner<'a> {
     pub before_max_age: i64,
     /// For enrichment jobs.
     pub expand: Option<std::sync::Arc<dyn Expand>>,
+    /// This run's claim on the job; every record it writes checks it is still the job's runner.
+    pub token: String,
 }
 
 fn on_contact(plan: &[Action]) -> bool {
@@ -169,6 +171,7 @@ struct Shared<'a> {
     started: Instant,
     last_emit: Mutex<Instant>,
     progress: &'a (dyn Fn(JobProgress) + Send + Sync),
+    lost: &'a AtomicBool,
 }
 
 impl Shared<'_> {
@@ -208,6 +211,7 @@ impl Shared<'_> {
     fn halted(&self) -> bool {
         self.control.pause.load(Ordering::Relaxed)
             || self.control.cancel.load(Ordering::Relaxed)
+            || self.lost.load(Ordering::Relaxed)
             || self.stop.lock().map(|s| s.is_some()).unwrap_or(true)
     }
 }
@@ -236,15 +240,17 @@ impl Runner<'_> {
         control: &JobControl,
         progress: &(dyn Fn(JobProgress) + Send + Sync),
     ) -> Result<JobView> {
-        let token = format!("{}-{}", std::process::id(), now_ms());
+        let token = self.token.clone();
         self.claim(job, &token).await?;
         let pool = self.store.pool.clone();
         let hb_token = token.clone();
+        let lost = std::sync::Arc::new(AtomicBool::new(false));
+        let lost2 = lost.clone();
         // Stopped however this run ends, a dropped future included: a dead run must not look alive.
         let heartbeat = AbortOnDrop(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(HEARTBEAT).await;
-                let _ = sqlx::query(
+                let r = sqlx::query(
                     "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND runner_token = ?",
                 )
                 .bind(now_ms())
@@ -252,9 +258,13 @@ impl Runner<'_> {
                 .bind(&hb_token)
                 .execute(&pool)
                 .await;
+                if matches!(r, Ok(r) if r.rows_affected() == 0) {
+                    // Another process took the job over: stop taking items.
+                    lost2.store(true, Ordering::Relaxed);
+                }
             }
         }));
-        let result = self.run_claimed(job, control, progress).await;
+        let result = self.run_claimed(job, control, progress, &lost).await;
         drop(heartbeat);
         let (state, reason) = match &result {
             Ok(s) => s.clone(),
@@ -294,6 +304,15 @@ impl Runner<'_> {
         if state == "done" {
             return Err(Error::Invalid(format!(
                 "job {job} is finished; retry its failed items or undo it instead"
+            )));
+        }
+        let undone: Option<i64> = sqlx::query_scalar("SELECT undone_by FROM jobs WHERE id = ?")
+            .bind(job)
+            .fetch_one(&self.store.pool)
+            .await?;
+        if let Some(u) = undone {
+            return Err(Error::Invalid(format!(
+                "job {job} was undone by job {u}; it does not run again"
             )));
         }
         let r = sqlx::query(
@@ -364,6 +383,7 @@ impl Runner<'_> {
         job: i64,
         control: &JobControl,
         progress: &(dyn Fn(JobProgress) + Send + Sync),
+        lost: &AtomicBool,
     ) -> Result<(String, Option<String>)> {
         let items = self.load_pending(job).await?;
         let view = self.store.view(job).await?;
@@ -384,6 +404,7 @@ impl Runner<'_> {
             started: Instant::now(),
             last_emit: Mutex::new(Instant::now() - Duration::from_secs(1)),
             progress,
+            lost,
         };
         (progress)(sh.snapshot("running"));
         let workers = (0..self.concurrency.max(1)).map(|_| self.worker(&sh));
@@ -392,11 +413,25 @@ impl Runner<'_> {
             r?;
         }
         let stop = sh.stop.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let outcome = if let Some(reason) = stop {
+        let left: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state = 'pending'",
+        )
+        .bind(job)
+        .fetch_one(&self.store.pool)
+        .await?;
+        let outcome = if lost.load(Ordering::Relaxed) {
+            return Err(Error::Invalid(format!(
+                "job {job} was taken over by another process"
+            )));
+        } else if let Some(reason) = stop {
             ("interrupted".to_string(), Some(reason))
+        } else if left == 0 {
+            ("done".to_string(), None)
         } else if control.cancel.load(Ordering::Relaxed) {
+            // An item whose write may have landed is not cancelled: it is checked when the job
+            // resumes.
             let r = sqlx::query(
-                "UPDATE job_items SET state = 'cancelled', reason = 'cancelled before it was tried', updated_at = ? WHERE job_id = ? AND state = 'pending'",
+                "UPDATE job_items SET state = 'cancelled', reason = 'cancelled before it was tried', updated_at = ? WHERE job_id = ? AND state = 'pending' AND in_flight = 0",
             )
             .bind(Utc::now().timestamp())
             .bind(job)
@@ -404,7 +439,14 @@ impl Runner<'_> {
             .await?;
             sh.cancelled
                 .fetch_add(r.rows_affected() as u32, Ordering::Relaxed);
-            ("cancelled".to_string(), None)
+            if left > r.rows_affected() as i64 {
+                (
+                    "interrupted".to_string(),
+                    Some("an item's outcome is unknown; resume to check it, then cancel".into()),
+                )
+            } else {
+                ("cancelled".to_string(), None)
+            }
         } else if control.pause.load(Ordering::Relaxed) {
             ("paused".to_string(), None)
         } else {
@@ -472,7 +514,8 @@ impl Runner<'_> {
     /// Records the item as it stands (`state` pending until it ends).
     async fn save(&self, job: i64, it: &Item, state: &str, reason: Option<&str>) -> Result<()> {
         sqlx::query(
-            "UPDATE job_items SET plan = ?, before = ?, before_at = ?, step = ?, in_flight = ?, outcomes = ?, state = ?, reason = ?, requests = ?, updated_at = ? WHERE job_id = ? AND seq = ?",
+            "UPDATE job_items SET plan = ?, before = ?, before_at = ?, step = ?, in_flight = ?, outcomes = ?, state = ?, reason = ?, requests = ?, updated_at = ?
+             WHERE job_id = ? AND seq = ? AND EXISTS (SELECT 1 FROM jobs WHERE id = ? AND runner_token = ?)",
         )
         .bind(serde_json::to_string(&it.plan).unwrap_or_default())
         .bind(it.before.as_ref().map(|b| serde_json::to_string(b).unwrap_or_default()))
@@ -486,8 +529,19 @@ impl Runner<'_> {
         .bind(Utc::now().timestamp())
         .bind(job)
         .bind(it.seq)
+        .bind(job)
+        .bind(&self.token)
         .execute(&self.store.pool)
-        .await?;
+        .await
+        .and_then(|r| {
+            if r.rows_affected() == 1 {
+                Ok(())
+            } else {
+                Err(sqlx::Error::Protocol(format!(
+                    "job {job} is no longer this process's to run"
+                )))
+            }
+        })?;
         Ok(())
     }
 
