@@ -1,5 +1,7 @@
 //! The cache and sync against the simulator over HTTP, in a real SQLite file.
 
+mod common;
+
 use std::collections::HashSet;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -21,24 +23,11 @@ async fn setup(size: Size) -> (Sim, Desk, tempfile::TempDir) {
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(DeskConfig {
-        base_url: sim.base_url(),
-        data_dir: Some(dir.path().to_path_buf()),
-        token: Some(Token::new("demo-token")),
-        secrets: Arc::new(MemoryStore::default()),
-        budget: Some(BudgetConfig {
-            limit: 1_000_000,
-            ..BudgetConfig::default()
-        }),
-    })
-    .await
-    .unwrap();
+    let desk = common::open(&sim, dir.path()).await;
     (sim, desk, dir)
 }
 
-async fn sync(desk: &Desk) -> desk_core::SyncReport {
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap()
-}
+use common::sync;
 
 fn all(status: &str) -> TicketFilter {
     TicketFilter {

@@ -2,40 +2,19 @@
 //! kept in one path segment, matching that never guesses, the applied values equal to the
 //! preview, a streaming job with faults, and undo.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 use desk_core::enrich::{
     demo_source, HeaderSpec, Mapping, MatchBy, SourceConfig, SourceKind, Transform,
 };
-use desk_core::{Desk, DeskConfig, MemoryStore, Token};
-use trengo_sim::{Faults, LookupFaults, Sim, SimConfig, Size};
-use trengo_unified::api::BudgetConfig;
+use desk_core::Desk;
+use trengo_sim::{Faults, LookupFaults, Sim, Size};
 
 async fn setup() -> (Sim, tempfile::TempDir, Desk) {
-    let sim = Sim::start(SimConfig {
-        size: Size::Small,
-        rate_limit: 1_000_000,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let desk = Desk::open(DeskConfig {
-        base_url: sim.base_url(),
-        data_dir: Some(dir.path().to_path_buf()),
-        token: Some(Token::new("demo-token")),
-        secrets: Arc::new(MemoryStore::default()),
-        budget: Some(BudgetConfig {
-            limit: 1_000_000,
-            ..BudgetConfig::default()
-        }),
-    })
-    .await
-    .unwrap();
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
-    (sim, dir, desk)
+    common::synced(Size::Small).await
 }
 
 /// The demo source pointed at this simulator, its key given as a secret.

@@ -1,45 +1,21 @@
 //! Bulk jobs against the simulator over HTTP, with faults: the final state, the mutation log
 //! (each change applied once), resume after an unknown outcome, cancel, retry, undo.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use desk_core::jobs::{Action, Selection};
-use desk_core::{Desk, DeskConfig, MemoryStore, Token};
+use desk_core::Desk;
 use trengo_sim::world::Status;
 use trengo_sim::Faults;
-use trengo_sim::{Sim, SimConfig, Size};
-use trengo_unified::api::BudgetConfig;
-
-async fn open(sim: &Sim, dir: &std::path::Path, limit: u32) -> Desk {
-    Desk::open(DeskConfig {
-        base_url: sim.base_url(),
-        data_dir: Some(dir.to_path_buf()),
-        token: Some(Token::new("demo-token")),
-        secrets: Arc::new(MemoryStore::default()),
-        budget: Some(BudgetConfig {
-            limit,
-            ..BudgetConfig::default()
-        }),
-    })
-    .await
-    .unwrap()
-}
+use trengo_sim::{Sim, Size};
 
 async fn synced(size: Size) -> (Sim, tempfile::TempDir, Desk) {
-    let sim = Sim::start(SimConfig {
-        size,
-        rate_limit: 1_000_000,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let desk = open(&sim, dir.path(), 1_000_000).await;
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
-    (sim, dir, desk)
+    common::synced(size).await
 }
 
 fn tag(id: u64) -> Action {

@@ -1,30 +1,15 @@
 //! The assignment watcher against the simulator: assignments injected as a colleague would make
 //! them (`/__sim/assign`, `/__sim/inbound`).
 
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+mod common;
+use common::open;
+
 use std::time::Duration;
 
-use desk_core::{Desk, DeskConfig, MemoryStore, Token};
+use desk_core::Desk;
 use serde_json::json;
 use trengo_sim::world::Status;
-use trengo_sim::{Sim, SimConfig, Size};
-use trengo_unified::api::BudgetConfig;
-
-async fn open(sim: &Sim, dir: &std::path::Path) -> Desk {
-    Desk::open(DeskConfig {
-        base_url: sim.base_url(),
-        data_dir: Some(dir.to_path_buf()),
-        token: Some(Token::new("demo-token")),
-        secrets: Arc::new(MemoryStore::default()),
-        budget: Some(BudgetConfig {
-            limit: 1_000_000,
-            ..BudgetConfig::default()
-        }),
-    })
-    .await
-    .unwrap()
-}
+use trengo_sim::{Sim, Size};
 
 async fn admin(sim: &Sim, path: &str, body: serde_json::Value) -> serde_json::Value {
     reqwest::Client::new()
@@ -40,17 +25,7 @@ async fn admin(sim: &Sim, path: &str, body: serde_json::Value) -> serde_json::Va
 
 /// A small workspace, synced into a fresh cache.
 async fn synced() -> (Sim, tempfile::TempDir, Desk) {
-    let sim = Sim::start(SimConfig {
-        size: Size::Small,
-        rate_limit: 1_000_000,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let desk = open(&sim, dir.path()).await;
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
-    (sim, dir, desk)
+    common::synced(Size::Small).await
 }
 
 #[tokio::test]

@@ -1,0 +1,50 @@
+//! What the integration tests share: a simulator, and a Desk on it with a fresh cache file.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use desk_core::{Desk, DeskConfig, MemoryStore, Token};
+use trengo_sim::{Sim, SimConfig, Size};
+use trengo_unified::api::BudgetConfig;
+
+/// A simulator of `size` whose rate limit never binds.
+pub async fn sim(size: Size) -> Sim {
+    Sim::start(SimConfig {
+        size,
+        rate_limit: 1_000_000,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// A Desk on the simulator as the demo lead, its cache in `dir`, secrets in memory.
+pub async fn open(sim: &Sim, dir: &std::path::Path) -> Desk {
+    Desk::open(DeskConfig {
+        base_url: sim.base_url(),
+        data_dir: Some(dir.to_path_buf()),
+        token: Some(Token::new("demo-token")),
+        secrets: Arc::new(MemoryStore::default()),
+        budget: Some(BudgetConfig {
+            limit: 1_000_000,
+            ..BudgetConfig::default()
+        }),
+    })
+    .await
+    .unwrap()
+}
+
+pub async fn sync(desk: &Desk) -> desk_core::SyncReport {
+    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap()
+}
+
+/// A simulator and a Desk on it whose cache has been synced once.
+pub async fn synced(size: Size) -> (Sim, tempfile::TempDir, Desk) {
+    let sim = sim(size).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(&sim, dir.path()).await;
+    sync(&desk).await;
+    (sim, dir, desk)
+}
