@@ -9,12 +9,14 @@
 //! that shared the limit, requests per effective change, and the budget waits of the interactive
 //! calls.
 
+mod common;
+use common::open;
+
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use desk_core::jobs::{Action, Selection};
-use desk_core::{Desk, DeskConfig, MemoryStore, Token};
 use trengo_sim::world::Status;
 use trengo_sim::{Faults, Sim, SimConfig, Size};
 use trengo_unified::api::{BudgetConfig, Lane};
@@ -25,17 +27,6 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
         return 0.0;
     }
     v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
-
-async fn open(sim: &Sim, dir: &std::path::Path, budget: BudgetConfig) -> anyhow::Result<Desk> {
-    Ok(Desk::open(DeskConfig {
-        base_url: sim.base_url(),
-        data_dir: Some(dir.to_path_buf()),
-        token: Some(Token::new("demo-token")),
-        secrets: Arc::new(MemoryStore::default()),
-        budget: Some(budget),
-    })
-    .await?)
 }
 
 #[tokio::main]

@@ -7,25 +7,15 @@
 //! Prints wall time ÷ the bound set by the writes (writes ÷ L): the lookups overlap the writes
 //! when the ratio stays near 1, and how long the lookups alone take.
 
+mod common;
+use common::open;
+
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use desk_core::enrich::{demo_source, SourceKind};
-use desk_core::{Desk, DeskConfig, MemoryStore, Token};
 use trengo_sim::{Faults, LookupFaults, Sim, SimConfig, Size};
 use trengo_unified::api::BudgetConfig;
-
-async fn open(sim: &Sim, dir: &std::path::Path, budget: BudgetConfig) -> anyhow::Result<Desk> {
-    Ok(Desk::open(DeskConfig {
-        base_url: sim.base_url(),
-        data_dir: Some(dir.to_path_buf()),
-        token: Some(Token::new("demo-token")),
-        secrets: Arc::new(MemoryStore::default()),
-        budget: Some(budget),
-    })
-    .await?)
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

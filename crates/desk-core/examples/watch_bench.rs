@@ -3,11 +3,13 @@
 //!
 //! cargo run --release -p desk-core --example watch_bench -- [INTERVAL_SECS SAMPLES]
 
+mod common;
+use common::open;
+
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use desk_core::{Desk, DeskConfig, MemoryStore, Token};
 use trengo_sim::world::{AssignTo, Status};
 use trengo_sim::{Sim, SimConfig, Size};
 use trengo_unified::api::BudgetConfig;
@@ -24,16 +26,7 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     let dir = tempfile::tempdir()?;
-    let desk = Arc::new(
-        Desk::open(DeskConfig {
-            base_url: sim.base_url(),
-            data_dir: Some(dir.path().to_path_buf()),
-            token: Some(Token::new("demo-token")),
-            secrets: Arc::new(MemoryStore::default()),
-            budget: Some(BudgetConfig::default()),
-        })
-        .await?,
-    );
+    let desk = Arc::new(open(&sim, dir.path(), BudgetConfig::default()).await?);
     desk.sync(&|_| {}, &AtomicBool::new(false)).await?;
     desk.poll_assignments().await?;
     let before = sim.state().stats().requests;
