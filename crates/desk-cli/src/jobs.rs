@@ -4,7 +4,6 @@ use std::io::{IsTerminal, Read, Write};
 
 use clap::{Args, Subcommand};
 use desk_core::jobs::{Action, JobPlan, JobProgress, JobView, Selection};
-use desk_core::view::TicketFilter;
 use desk_core::{Desk, Error};
 
 use crate::{resolve, Out};
@@ -20,21 +19,9 @@ before the action:
   trengo-desk-cli bulk --team Billing --status open assign-team --team Sales
 The filter is resolved against the local cache when the job is created (every match, not a page).")]
 pub struct BulkArgs {
-    /// Filter: open (default), unassigned, assigned, closed, spam, any.
-    #[arg(long)]
-    status: Option<String>,
-    /// Filter: a team's name.
-    #[arg(long)]
-    team: Option<String>,
-    /// Filter: a tag's name.
-    #[arg(long)]
-    tag: Option<String>,
-    /// Filter: the assignee's email.
-    #[arg(long)]
-    assignee: Option<String>,
-    /// Filter: words in subject, latest message, contact name, email or phone.
-    #[arg(long)]
-    text: Option<String>,
+    /// The tickets matching these, as `tickets` finds them.
+    #[command(flatten)]
+    filter: crate::FilterArgs,
     /// A file of ticket ids, #ids or Trengo ticket URLs (one per line, or separated by commas or
     /// spaces); `-` reads standard input.
     #[arg(long, global = true)]
@@ -116,12 +103,7 @@ pub(crate) fn read_ids(path: &str) -> Result<String, Error> {
 }
 
 async fn selection(desk: &Desk, a: &BulkArgs) -> Result<Selection, Error> {
-    let filtered = a.status.is_some()
-        || a.team.is_some()
-        || a.tag.is_some()
-        || a.assignee.is_some()
-        || a.text.is_some();
-    match (&a.ids, filtered) {
+    match (&a.ids, a.filter.is_set()) {
         (Some(_), true) => Err(Error::Invalid(
             "give --ids or filter flags, not both".into(),
         )),
@@ -130,25 +112,7 @@ async fn selection(desk: &Desk, a: &BulkArgs) -> Result<Selection, Error> {
             "choose the tickets: --ids FILE (- for standard input), or filter flags before the action (see --help)".into(),
         )),
         (None, true) => Ok(Selection::Filter {
-            filter: TicketFilter {
-                status: a.status.clone(),
-                team_id: match &a.team {
-                    Some(t) => Some(resolve(desk, "team", t).await?),
-                    None => None,
-                },
-                tag_id: match &a.tag {
-                    Some(t) => Some(resolve(desk, "tag", t).await?),
-                    None => None,
-                },
-                assignee_id: match &a.assignee {
-                    Some(t) => Some(resolve(desk, "user", t).await?),
-                    None => None,
-                },
-                text: a.text.clone(),
-                sort: None,
-                offset: 0,
-                limit: 0,
-            },
+            filter: a.filter.filter(desk, 0, 0).await?,
         }),
     }
 }

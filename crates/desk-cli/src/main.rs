@@ -142,8 +142,9 @@ enum Cmd {
     },
 }
 
+/// The `tickets` search flags, also the filter of `bulk`.
 #[derive(Args, Clone)]
-struct TicketArgs {
+struct FilterArgs {
     /// open (default), unassigned, assigned, closed, spam, any.
     #[arg(long)]
     status: Option<String>,
@@ -159,6 +160,45 @@ struct TicketArgs {
     /// Words to find in subject, latest message, contact name, email or phone.
     #[arg(long)]
     text: Option<String>,
+}
+
+impl FilterArgs {
+    fn is_set(&self) -> bool {
+        self.status.is_some()
+            || self.team.is_some()
+            || self.tag.is_some()
+            || self.assignee.is_some()
+            || self.text.is_some()
+    }
+
+    /// The filter over the cache, names resolved to ids.
+    async fn filter(&self, desk: &Desk, offset: u32, limit: u32) -> Result<TicketFilter, Error> {
+        let by = |kind: &'static str, v: &Option<String>| {
+            let v = v.clone();
+            async move {
+                match v {
+                    Some(t) => resolve(desk, kind, &t).await.map(Some),
+                    None => Ok(None),
+                }
+            }
+        };
+        Ok(TicketFilter {
+            status: self.status.clone(),
+            team_id: by("team", &self.team).await?,
+            tag_id: by("tag", &self.tag).await?,
+            assignee_id: by("user", &self.assignee).await?,
+            text: self.text.clone(),
+            sort: None,
+            offset,
+            limit,
+        })
+    }
+}
+
+#[derive(Args, Clone)]
+struct TicketArgs {
+    #[command(flatten)]
+    filter: FilterArgs,
     #[arg(long, default_value_t = 50)]
     limit: u32,
     #[arg(long, default_value_t = 0)]
@@ -461,25 +501,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             }
         }
         Cmd::Tickets(a) => {
-            let f = TicketFilter {
-                status: a.status.clone(),
-                team_id: match &a.team {
-                    Some(t) => Some(resolve(&desk, "team", t).await?),
-                    None => None,
-                },
-                tag_id: match &a.tag {
-                    Some(t) => Some(resolve(&desk, "tag", t).await?),
-                    None => None,
-                },
-                assignee_id: match &a.assignee {
-                    Some(t) => Some(resolve(&desk, "user", t).await?),
-                    None => None,
-                },
-                text: a.text.clone(),
-                sort: None,
-                offset: a.offset,
-                limit: a.limit,
-            };
+            let f = a.filter.filter(&desk, a.offset, a.limit).await?;
             let r = desk.search(&f).await?;
             if out.json {
                 out.json(&r);
