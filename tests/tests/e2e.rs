@@ -41,6 +41,40 @@ async fn id_by_name(http: &reqwest::Client, sim: &str, resource: &str, name: &st
         .clone()
 }
 
+/// Every write the simulator received.
+async fn mutations(http: &reqwest::Client, sim: &str) -> Vec<Value> {
+    let log: Value = http
+        .get(format!("{sim}/__sim/mutations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    log.as_array().unwrap().clone()
+}
+
+/// Contact-field writes the simulator applied.
+async fn field_writes(http: &reqwest::Client, sim: &str) -> usize {
+    mutations(http, sim)
+        .await
+        .iter()
+        .filter(|m| {
+            m["applied"] == true && m["path"].as_str().unwrap_or("").ends_with("/custom_fields")
+        })
+        .count()
+}
+
+/// Until the status bar says the first sync is done.
+async fn wait_synced(c: &Client) {
+    until(c, "the working set synced", || async {
+        c.find(Locator::XPath("//footer//*[contains(text(), 'Synced')]"))
+            .await
+            .is_ok()
+    })
+    .await;
+}
+
 #[tokio::test]
 #[ignore = "needs a display and tauri-driver: run by scripts/test.sh under xvfb-run"]
 async fn triage_a_ticket_in_the_demo_workspace() {
@@ -147,21 +181,12 @@ async fn triage_a_ticket_in_the_demo_workspace() {
 
     // The simulator's mutation log shows the attach, once, applied.
     let urgent = id_by_name(&http, &app.sim, "labels", "urgent").await;
-    let log: Value = http
-        .get(format!("{}/__sim/mutations", app.sim))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = mutations(&http, &app.sim).await;
     let attaches: Vec<&Value> = log
-        .as_array()
-        .unwrap()
         .iter()
         .filter(|m| m["path"] == format!("/tickets/{id}/labels") && m["body"]["label_id"] == urgent)
         .collect();
-    assert_eq!(attaches.len(), 1, "one attach: {log}");
+    assert_eq!(attaches.len(), 1, "one attach: {log:?}");
     assert_eq!(attaches[0]["applied"], true);
     // The list shows the chip.
     let row_css = format!("[data-ticket-id=\"{id}\"]");
@@ -299,16 +324,8 @@ async fn label_writes(
     sim: &str,
     label: &Value,
 ) -> (Vec<String>, Vec<String>) {
-    let log: Value = http
-        .get(format!("{sim}/__sim/mutations"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     let (mut attached, mut detached) = (vec![], vec![]);
-    for m in log.as_array().unwrap() {
+    for m in &mutations(http, sim).await {
         if m["applied"] != true {
             continue;
         }
@@ -360,12 +377,7 @@ async fn tag_every_ticket_matching_a_filter_then_undo() {
         .click()
         .await
         .unwrap();
-    until(c, "the working set synced", || async {
-        c.find(Locator::XPath("//footer//*[contains(text(), 'Synced')]"))
-            .await
-            .is_ok()
-    })
-    .await;
+    wait_synced(c).await;
     wait_for(c, "[data-ticket-id] input[type=checkbox]")
         .await
         .click()
@@ -489,12 +501,7 @@ async fn enrich_contacts_from_the_demo_customer_system() {
     let c = &app.client;
     let http = reqwest::Client::new();
     wait_for(c, "[data-ticket-id]").await;
-    until(c, "the working set synced", || async {
-        c.find(Locator::XPath("//footer//*[contains(text(), 'Synced')]"))
-            .await
-            .is_ok()
-    })
-    .await;
+    wait_synced(c).await;
     // Customer IDs of contacts on open tickets (the cache holds them).
     let page: Value = http
         .get(format!("{}/api/v2/tickets?page=1&status=OPEN", app.sim))
@@ -568,18 +575,9 @@ async fn enrich_contacts_from_the_demo_customer_system() {
     .await;
     let issues = wait_for(c, "[data-issues]").await.text().await.unwrap();
     assert!(issues.contains("Line 9: “not” does not match"), "{issues}");
-    assert!(
-        http.get(format!("{}/__sim/mutations", app.sim))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|m| !m["path"].as_str().unwrap_or("").ends_with("/custom_fields")),
+    assert_eq!(
+        field_writes(&http, &app.sim).await,
+        0,
         "a preview writes nothing"
     );
     let png = c.screenshot().await.unwrap();
@@ -599,22 +597,7 @@ async fn enrich_contacts_from_the_demo_customer_system() {
         }
     })
     .await;
-    let log: Value = http
-        .get(format!("{}/__sim/mutations", app.sim))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let writes = log
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| {
-            m["applied"] == true && m["path"].as_str().unwrap_or("").ends_with("/custom_fields")
-        })
-        .count();
+    let writes = field_writes(&http, &app.sim).await;
     assert_eq!(writes, changes, "one write per changed field");
     wait_for(c, "[data-enrich-report]")
         .await
