@@ -125,7 +125,8 @@ pub fn typed_value(kind: &FieldKind, raw: &str) -> FieldValue {
     }
 }
 
-fn value_text(v: &Value) -> Option<String> {
+/// A custom field's value as text; `None` when it is null or empty.
+pub fn value_text(v: &Value) -> Option<String> {
     match v {
         Value::Null => None,
         Value::String(s) if s.is_empty() => None,

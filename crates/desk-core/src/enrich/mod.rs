@@ -166,6 +166,27 @@ fn changes_for(
     }
 }
 
+/// The pasted ids a source can look up, with every line it cannot named; none at all is an error.
+fn pasted_ids(cfg: &SourceConfig, text: &str) -> Result<convert::PastedCustomerIds> {
+    let pattern = cfg
+        .id_pattern
+        .as_deref()
+        .map(regex::Regex::new)
+        .transpose()
+        .map_err(|e| Error::Invalid(format!("the source's id pattern is not valid: {e}")))?;
+    let parsed = convert::parse_customer_ids(text, pattern.as_ref());
+    if parsed.ids.is_empty() {
+        return Err(Error::Invalid(match parsed.problems.first() {
+            Some(p) => format!(
+                "no customer ids were found: line {} {:?} {}",
+                p.line, p.text, p.reason
+            ),
+            None => "no customer ids were pasted".into(),
+        }));
+    }
+    Ok(parsed)
+}
+
 struct Expander {
     lookup: Lookup,
     cfg: SourceConfig,
@@ -522,22 +543,7 @@ impl Desk {
     /// Nothing is written.
     pub async fn enrich_preview(&self, source_name: &str, text: &str) -> Result<EnrichPreview> {
         let cfg = self.source(source_name).await?;
-        let pattern = cfg
-            .id_pattern
-            .as_deref()
-            .map(regex::Regex::new)
-            .transpose()
-            .map_err(|e| Error::Invalid(format!("the source's id pattern is not valid: {e}")))?;
-        let parsed = convert::parse_customer_ids(text, pattern.as_ref());
-        if parsed.ids.is_empty() {
-            return Err(Error::Invalid(match parsed.problems.first() {
-                Some(p) => format!(
-                    "no customer ids were found: line {} {:?} {}",
-                    p.line, p.text, p.reason
-                ),
-                None => "no customer ids were pasted".into(),
-            }));
-        }
+        let parsed = pasted_ids(&cfg, text)?;
         let lookup = self.open_lookup(&cfg)?;
         let defs_map = self.contact_fields().await?;
         let defs: Vec<FieldDef> = defs_map.values().cloned().collect();
@@ -819,13 +825,7 @@ impl Desk {
                 "this source matches contacts by what the lookup returns: preview first, then apply".into(),
             ));
         }
-        let pattern = cfg
-            .id_pattern
-            .as_deref()
-            .map(regex::Regex::new)
-            .transpose()
-            .map_err(|e| Error::Invalid(format!("the source's id pattern is not valid: {e}")))?;
-        let parsed = convert::parse_customer_ids(text, pattern.as_ref());
+        let parsed = pasted_ids(&cfg, text)?;
         let defs: Vec<FieldDef> = self.contact_fields().await?.into_values().collect();
         let ix = self.contact_index(&cfg, &defs).await?;
         let now = Utc::now().timestamp();

@@ -87,12 +87,7 @@ impl TicketState {
         c: &trengo_unified::api::model::Contact,
         titles: &std::collections::HashMap<String, String>,
     ) -> TicketState {
-        let text = |v: &serde_json::Value| match v {
-            serde_json::Value::Null => None,
-            serde_json::Value::String(s) if s.is_empty() => None,
-            serde_json::Value::String(s) => Some(s.clone()),
-            other => Some(other.to_string()),
-        };
+        let text = trengo_unified::mapping::value_text;
         let mut fields = std::collections::BTreeMap::new();
         for (title, v) in &c.formatted_custom_field_data {
             if let (Some(id), Some(t)) = (titles.get(title), text(v)) {
