@@ -774,6 +774,26 @@ impl Cache {
         Ok(r.and_then(|(j,)| serde_json::from_str(&j).ok()))
     }
 
+    /// Changes a cached ticket in place (after Trengo accepted the change); `false` when the cache
+    /// does not hold it.
+    pub async fn update_ticket(
+        &self,
+        ticket_id: &str,
+        f: impl FnOnce(&mut u::Ticket),
+    ) -> Result<bool> {
+        let Some(mut t) = self.ticket(ticket_id).await? else {
+            return Ok(false);
+        };
+        f(&mut t);
+        let now = chrono::Utc::now();
+        t.updated_at = Some(now);
+        let in_ws = t.status.kind == u::StatusKind::Open;
+        let mut tx = self.pool.begin().await?;
+        Cache::put_ticket(&mut tx, &t, in_ws, now.timestamp()).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     pub async fn contact(&self, contact_id: &str) -> Result<Option<u::Contact>> {
         let r: Option<(String,)> = sqlx::query_as("SELECT json FROM contacts WHERE id = ?")
             .bind(id(contact_id))

@@ -535,17 +535,11 @@ impl Desk {
         id: &str,
         f: impl FnOnce(&mut trengo_unified::Ticket),
     ) -> Result<TicketRow> {
-        let mut t = self
-            .cache
-            .ticket(id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("ticket {id} is not in the local cache")))?;
-        f(&mut t);
-        t.updated_at = Some(Utc::now());
-        let in_ws = t.status.kind == trengo_unified::StatusKind::Open;
-        let mut tx = self.cache.pool().begin().await?;
-        Cache::put_ticket(&mut tx, &t, in_ws, Utc::now().timestamp()).await?;
-        tx.commit().await?;
+        if !self.cache.update_ticket(id, f).await? {
+            return Err(Error::NotFound(format!(
+                "ticket {id} is not in the local cache"
+            )));
+        }
         self.cache
             .ticket_row(id)
             .await?

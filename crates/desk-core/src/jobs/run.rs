@@ -773,31 +773,27 @@ impl Runner<'_> {
 
     /// Shows the change in the cached ticket, if the cache has it.
     async fn update_cache(&self, ticket: u64, s: &TicketState) -> Result<()> {
-        let Some(mut t) = self.cache.ticket(&ticket.to_string()).await? else {
-            return Ok(());
-        };
         let d = &self.dir;
-        t.tags = s
-            .tags
-            .iter()
-            .map(|g| {
-                let (name, color) = d.labels.get(g).cloned().unwrap_or_default();
-                trengo_unified::TagRef {
-                    id: g.to_string(),
-                    name,
-                    color,
-                }
-            })
-            .collect();
-        t.team = s.team.map(|g| d.team_ref(g));
-        t.assignees = s.user.map(|u| vec![d.user_ref(u)]).unwrap_or_default();
         let st: api::model::TicketStatus = s.status.parse().unwrap_or_else(|e| match e {});
-        t.status = trengo_unified::mapping::status(&st);
-        t.updated_at = Some(Utc::now());
-        let in_ws = t.status.kind == trengo_unified::StatusKind::Open;
-        let mut tx = self.cache.pool().begin().await?;
-        Cache::put_ticket(&mut tx, &t, in_ws, Utc::now().timestamp()).await?;
-        tx.commit().await?;
+        self.cache
+            .update_ticket(&ticket.to_string(), |t| {
+                t.tags = s
+                    .tags
+                    .iter()
+                    .map(|g| {
+                        let (name, color) = d.labels.get(g).cloned().unwrap_or_default();
+                        trengo_unified::TagRef {
+                            id: g.to_string(),
+                            name,
+                            color,
+                        }
+                    })
+                    .collect();
+                t.team = s.team.map(|g| d.team_ref(g));
+                t.assignees = s.user.map(|u| vec![d.user_ref(u)]).unwrap_or_default();
+                t.status = trengo_unified::mapping::status(&st);
+            })
+            .await?;
         Ok(())
     }
 }
