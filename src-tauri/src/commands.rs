@@ -1,12 +1,13 @@
 //! The commands the UI calls: each delegates to `Desk`. Expected outcomes (not connected yet,
 //! offline while opening a ticket) are data; failures are `ApiError`.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use desk_core::jobs::ActionDone;
 use desk_core::view::*;
 use desk_core::{
-    DemoOptions, Desk, DeskConfig, KeyringStore, SyncReport, Token, WorkspaceSettings,
+    DemoOptions, Desk, DeskConfig, ErrorCode, KeyringStore, OpenedTicket, StatusView, SyncReport,
+    Token, WorkspaceSettings,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -32,57 +33,6 @@ pub enum Session {
     },
 }
 
-#[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct BudgetView {
-    pub limit: u32,
-    /// Requests in the last window.
-    pub used: u32,
-    pub queued: u32,
-    pub queued_bulk: u32,
-    pub next_slot_ms: u32,
-    pub blocked_ms: Option<u32>,
-}
-
-/// The status bar.
-#[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct StatusView {
-    pub freshness: Freshness,
-    pub budget: Option<BudgetView>,
-    pub online: bool,
-    pub syncing: bool,
-    pub demo: bool,
-}
-
-/// A ticket opened: fresh from Trengo, or from the cache with the reason it is not fresh.
-#[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct OpenedTicket {
-    pub context: TicketContext,
-    pub fresh: bool,
-    pub problem: Option<ApiError>,
-}
-
-fn clamp(v: u64) -> u32 {
-    v.min(u32::MAX as u64) as u32
-}
-
-pub async fn status_of(desk: &Desk, syncing: bool) -> Result<StatusView> {
-    let budget = desk.budget_state().map(|b| BudgetView {
-        limit: b.limit,
-        used: b.used_in_window,
-        queued: b.queued(),
-        queued_bulk: b.queued_bulk,
-        next_slot_ms: clamp(b.next_slot_ms),
-        blocked_ms: b.blocked_ms.map(clamp),
-    });
-    Ok(StatusView {
-        freshness: desk.freshness().await?,
-        budget,
-        online: desk.is_online(),
-        syncing,
-        demo: desk.is_demo(),
-    })
-}
-
 async fn ready(desk: &Desk) -> Session {
     // Asked of Trengo once, then remembered; offline, the views that need it wait.
     let user = desk.me().await.ok();
@@ -96,11 +46,10 @@ async fn ready(desk: &Desk) -> Session {
 
 /// Makes `desk` the open workspace and starts its background work.
 async fn install(app: &AppHandle, st: &AppState, desk: Desk) -> Session {
-    st.stop_background();
+    st.close().await;
     let desk = Arc::new(desk);
-    *st.desk.write().await = Some(desk.clone());
     let s = ready(&desk).await;
-    events::start(app, st, desk);
+    *st.open.write().await = Some(events::start(app, desk));
     s
 }
 
@@ -109,8 +58,8 @@ async fn install(app: &AppHandle, st: &AppState, desk: Desk) -> Session {
 #[specta::specta]
 pub async fn session(app: AppHandle, st: State<'_, AppState>) -> Result<Session> {
     let mut tried = st.opening.lock().await;
-    if let Some(d) = st.desk.read().await.clone() {
-        return Ok(ready(&d).await);
+    if let Some(bg) = st.open.read().await.clone() {
+        return Ok(ready(bg.desk()).await);
     }
     let first = !*tried;
     *tried = true;
@@ -163,7 +112,7 @@ pub async fn connect(
     let token = Token::new(token);
     if token.is_empty() {
         return Err(ApiError::new(
-            "invalid",
+            ErrorCode::Invalid,
             "Paste your personal access token (Trengo: Settings → Apps & Integrations → API).",
         ));
     }
@@ -201,8 +150,7 @@ pub async fn start_demo(app: AppHandle, st: State<'_, AppState>) -> Result<Sessi
 #[specta::specta]
 pub async fn sign_out(st: State<'_, AppState>) -> Result<Session> {
     let _one = st.opening.lock().await;
-    st.stop_background();
-    let desk = st.desk.write().await.take();
+    let desk = st.close().await;
     let base_url = match desk {
         Some(d) if !d.is_demo() => {
             d.logout().await?;
@@ -219,9 +167,8 @@ pub async fn sign_out(st: State<'_, AppState>) -> Result<Session> {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn sync_now(app: AppHandle, st: State<'_, AppState>) -> Result<SyncReport> {
-    let desk = st.desk().await?;
-    events::sync_once(&app, &desk, &st.syncing).await
+pub async fn sync_now(st: State<'_, AppState>) -> Result<SyncReport> {
+    Ok(st.background().await?.sync_now().await?)
 }
 
 #[tauri::command]
@@ -241,38 +188,7 @@ pub async fn ticket(st: State<'_, AppState>, id: String) -> Result<TicketContext
 #[tauri::command]
 #[specta::specta]
 pub async fn open_ticket(st: State<'_, AppState>, id: String) -> Result<OpenedTicket> {
-    let desk = st.desk().await?;
-    // A thread read moments ago is fresh enough: moving back and forth costs no requests.
-    if let Ok(ctx) = desk.ticket_context(&id).await {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        let read_at = ctx
-            .messages_synced_at
-            .as_deref()
-            .and_then(desk_core::cache::parse_unix);
-        if read_at.is_some_and(|t| now - t < 30) {
-            return Ok(OpenedTicket {
-                context: ctx,
-                fresh: true,
-                problem: None,
-            });
-        }
-    }
-    match desk.refresh_ticket(&id).await {
-        Ok(context) => Ok(OpenedTicket {
-            context,
-            fresh: true,
-            problem: None,
-        }),
-        Err(e) if e.is_offline() || e.code() == "rate_limited" => Ok(OpenedTicket {
-            context: desk.ticket_context(&id).await?,
-            fresh: false,
-            problem: Some(e.into()),
-        }),
-        Err(e) => Err(e.into()),
-    }
+    Ok(st.desk().await?.open_ticket(&id).await?)
 }
 
 #[tauri::command]
@@ -284,18 +200,23 @@ pub async fn directory(st: State<'_, AppState>) -> Result<DirectoryLists> {
 #[tauri::command]
 #[specta::specta]
 pub async fn status(st: State<'_, AppState>) -> Result<StatusView> {
-    status_of(&*st.desk().await?, st.syncing.load(Ordering::Relaxed)).await
+    let bg = st.background().await?;
+    Ok(bg.desk().status(bg.is_syncing()).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn add_tag(st: State<'_, AppState>, ticket: String, tag: String) -> Result<TicketRow> {
+pub async fn add_tag(st: State<'_, AppState>, ticket: String, tag: String) -> Result<ActionDone> {
     Ok(st.desk().await?.add_tag(&ticket, &tag).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn remove_tag(st: State<'_, AppState>, ticket: String, tag: String) -> Result<TicketRow> {
+pub async fn remove_tag(
+    st: State<'_, AppState>,
+    ticket: String,
+    tag: String,
+) -> Result<ActionDone> {
     Ok(st.desk().await?.remove_tag(&ticket, &tag).await?)
 }
 
@@ -305,7 +226,7 @@ pub async fn assign_team(
     st: State<'_, AppState>,
     ticket: String,
     team: String,
-) -> Result<TicketRow> {
+) -> Result<ActionDone> {
     Ok(st.desk().await?.assign_team(&ticket, &team).await?)
 }
 
@@ -315,19 +236,19 @@ pub async fn assign_user(
     st: State<'_, AppState>,
     ticket: String,
     user: String,
-) -> Result<TicketRow> {
+) -> Result<ActionDone> {
     Ok(st.desk().await?.assign_user(&ticket, &user).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn close_ticket(st: State<'_, AppState>, ticket: String) -> Result<TicketRow> {
+pub async fn close_ticket(st: State<'_, AppState>, ticket: String) -> Result<ActionDone> {
     Ok(st.desk().await?.close(&ticket).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn reopen_ticket(st: State<'_, AppState>, ticket: String) -> Result<TicketRow> {
+pub async fn reopen_ticket(st: State<'_, AppState>, ticket: String) -> Result<ActionDone> {
     Ok(st.desk().await?.reopen(&ticket).await?)
 }
 
@@ -349,15 +270,19 @@ pub async fn open_in_trengo(st: State<'_, AppState>, ticket: String) -> Result<(
     let ctx = st.desk().await?.ticket_context(&ticket).await?;
     let url = ctx
         .ticket_url
-        .ok_or_else(|| ApiError::new("not_found", "This ticket has no web address."))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "This ticket has no web address."))?;
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(ApiError::new(
-            "invalid",
+            ErrorCode::Invalid,
             "This ticket's web address is not http(s).",
         ));
     }
-    crate::open_url(&url)
-        .map_err(|e| ApiError::new("internal", format!("Could not start the browser: {e}")))
+    crate::open_url(&url).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("Could not start the browser: {e}"),
+        )
+    })
 }
 
 /// The workspace's settings (notifications, poll interval, my teams).

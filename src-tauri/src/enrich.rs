@@ -3,7 +3,7 @@
 use desk_core::enrich::{EnrichPreview, SourceConfig, SourceTest};
 use desk_core::jobs::JobView;
 use serde::Deserialize;
-use tauri::{AppHandle, State};
+use tauri::State;
 
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
@@ -61,14 +61,10 @@ pub async fn enrich_preview(
 /// Records the previewed changes as a job and starts it.
 #[tauri::command]
 #[specta::specta]
-pub async fn apply_enrichment(
-    app: AppHandle,
-    st: State<'_, AppState>,
-    preview: EnrichPreview,
-) -> Result<JobView> {
-    let desk = st.desk().await?;
-    let v = desk.apply_enrichment(&preview).await?;
-    crate::jobs::spawn_run(&app, &st, desk, v.id);
+pub async fn apply_enrichment(st: State<'_, AppState>, preview: EnrichPreview) -> Result<JobView> {
+    let bg = st.background().await?;
+    let v = bg.desk().apply_enrichment(&preview).await?;
+    bg.run_job(v.id);
     Ok(v)
 }
 
@@ -84,7 +80,11 @@ pub async fn export_job_report(st: State<'_, AppState>, id: u32) -> Result<Strin
         "trengo-desk-job-{id}-{}.csv",
         chrono::Local::now().format("%Y%m%d-%H%M%S")
     ));
-    std::fs::write(&path, csv)
-        .map_err(|e| ApiError::new("io", format!("the report could not be written: {e}")))?;
+    std::fs::write(&path, csv).map_err(|e| {
+        ApiError::new(
+            desk_core::ErrorCode::Io,
+            format!("the report could not be written: {e}"),
+        )
+    })?;
     Ok(path.display().to_string())
 }

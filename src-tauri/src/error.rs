@@ -1,49 +1,15 @@
-//! Errors as they cross to the UI: `{code, message}`. The UI branches on `code`; `message` is for
-//! people. Problems on this computer (the cache, files) get a generic message, with the details in
-//! the log, so internals never reach the screen.
+//! Errors as they cross to the UI: desk-core's [`Problem`], `{code, message}`. The UI branches on
+//! `code` (a union in TypeScript); `message` is for people. Problems on this computer (the cache,
+//! files) get a generic message, with the details in the log, so internals never reach the screen.
 
-use serde::Serialize;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
-pub struct ApiError {
-    /// `unauthorized`, `forbidden`, `not_found`, `validation`, `rate_limited`, `trengo_error`,
-    /// `offline`, `unknown_outcome`, `invalid`, `needs_login`, `keyring`, `internal`, `cancelled`,
-    /// `busy` (a sync is already running).
-    pub code: String,
-    pub message: String,
-}
-
-impl ApiError {
-    pub fn new(code: &str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl From<desk_core::Error> for ApiError {
-    fn from(e: desk_core::Error) -> Self {
-        let code = e.code();
-        match code {
-            "cache" | "io" => {
-                tracing::error!(error = %e, "internal error");
-                ApiError::new("internal", "Trengo Desk had a problem with its local data. The details are in the log; restarting the app usually helps.")
-            }
-            "unauthorized" => ApiError::new(
-                code,
-                "Trengo refused the token: connect again with a valid personal access token.",
-            ),
-            _ => ApiError::new(code, e.to_string()),
-        }
-    }
-}
+pub use desk_core::Problem as ApiError;
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use desk_core::ErrorCode;
 
     /// The UI branches on this JSON: its shape is a contract.
     #[test]
@@ -58,18 +24,18 @@ mod tests {
             action: "adding the tag".into(),
         }
         .into();
-        assert_eq!(e.code, "offline");
+        assert_eq!(e.code, ErrorCode::Offline);
         assert!(e
             .message
             .starts_with("Trengo can't be reached right now, so adding the tag was not done."));
         let e: ApiError =
             desk_core::Error::Io(std::io::Error::other("disk full at /secret/path")).into();
-        assert_eq!(e.code, "internal");
+        assert_eq!(e.code, ErrorCode::Internal);
         assert!(
             !e.message.contains("/secret/path"),
             "internals stay in the log"
         );
         let e: ApiError = desk_core::Error::NeedsLogin { why: None }.into();
-        assert_eq!(e.code, "needs_login");
+        assert_eq!(e.code, ErrorCode::NeedsLogin);
     }
 }

@@ -1,18 +1,16 @@
-//! What the app tells the UI without being asked: sync progress, the status bar (budget, cache
-//! freshness, online), and that the cache changed.
+//! What the app tells the UI without being asked: desk-core's [`DeskEvent`]s, forwarded as typed
+//! Tauri events, and the desktop notifications they call for.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use desk_core::{Assignment, Desk, SyncProgress, SyncReport};
+use desk_core::jobs::{JobProgress, JobView};
+use desk_core::{Assignment, Background, Desk, DeskEvent, StatusView, SyncProgress};
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
 use tauri_specta::Event;
 
-use crate::commands::{status_of, StatusView};
-use crate::error::{ApiError, Result};
-use crate::state::AppState;
+use crate::error::ApiError;
 
 #[derive(Debug, Clone, Serialize, specta::Type, Event)]
 pub struct SyncProgressEvent(pub SyncProgress);
@@ -36,122 +34,91 @@ pub struct OpenTicketEvent {
     pub id: String,
 }
 
-/// A sync failed in the background.
+/// A sync failed in the background (`unauthorized`: the token was revoked).
 #[derive(Debug, Clone, Serialize, specta::Type, Event)]
 pub struct SyncFailedEvent(pub ApiError);
 
-/// How often the working set is refreshed in the background.
-const SYNC_EVERY: Duration = Duration::from_secs(120);
+/// A job moved on (at most five times a second).
+#[derive(Debug, Clone, Serialize, specta::Type, Event)]
+pub struct JobProgressEvent(pub JobProgress);
 
-/// Clears the "syncing" flag however the sync ends (an error, or its task aborted).
-struct Syncing<'a>(&'a AtomicBool);
+/// A job stopped: done, paused, cancelled, or interrupted (with the reason).
+#[derive(Debug, Clone, Serialize, specta::Type, Event)]
+pub struct JobFinishedEvent(pub JobView);
 
-impl Drop for Syncing<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Relaxed);
-    }
+/// A job that ran longer than this says so with a desktop notification when it ends.
+const NOTIFY_AFTER: Duration = Duration::from_secs(60);
+
+/// Starts the workspace's background work, its events forwarded to the window.
+pub fn start(app: &AppHandle, desk: Arc<Desk>) -> Background {
+    let a = app.clone();
+    let d = desk.clone();
+    Background::start(desk, Arc::new(move |e: DeskEvent| forward(&a, &d, e)))
 }
 
-pub async fn sync_once(app: &AppHandle, desk: &Desk, syncing: &AtomicBool) -> Result<SyncReport> {
-    if syncing
-        .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
-        .is_err()
-    {
-        return Err(ApiError::new(
-            "busy",
-            "A sync is already running; it shows its progress in the status bar.",
-        ));
-    }
-    let _flag = Syncing(syncing);
-    let app2 = app.clone();
-    let last_page = std::sync::Mutex::new(std::time::Instant::now() - Duration::from_secs(1));
-    let progress = move |p: SyncProgress| {
-        let _ = SyncProgressEvent(p.clone()).emit(&app2);
-        // Lists re-read as pages land, at most a few times a second.
-        let mut last = last_page.lock().unwrap_or_else(|e| e.into_inner());
-        if p.phase == "tickets" && last.elapsed() > Duration::from_millis(400) {
-            *last = std::time::Instant::now();
-            let _ = CacheChangedEvent {
-                reason: "sync".into(),
+fn forward(app: &AppHandle, desk: &Arc<Desk>, e: DeskEvent) {
+    let _ = match e {
+        DeskEvent::SyncProgress(p) => SyncProgressEvent(p).emit(app),
+        DeskEvent::SyncFailed(p) => SyncFailedEvent(p).emit(app),
+        DeskEvent::CacheChanged { reason } => CacheChangedEvent { reason }.emit(app),
+        DeskEvent::Status(s) => StatusEvent(s).emit(app),
+        DeskEvent::JobProgress(p) => JobProgressEvent(p).emit(app),
+        DeskEvent::Assignments(list) => {
+            let r = AssignmentsEvent(list.clone()).emit(app);
+            tauri::async_runtime::spawn(notify_assignments(app.clone(), desk.clone(), list));
+            r
+        }
+        DeskEvent::JobFinished { job, secs } => {
+            let r = JobFinishedEvent(job.clone()).emit(app);
+            if Duration::from_secs(secs.into()) >= NOTIFY_AFTER {
+                tauri::async_runtime::spawn(notify_job(app.clone(), desk.clone(), job));
             }
-            .emit(&app2);
+            r
         }
     };
-    let r = desk.sync(&progress, &AtomicBool::new(false)).await;
-    syncing.store(false, Ordering::Relaxed);
-    let _ = CacheChangedEvent {
-        reason: "sync done".into(),
-    }
-    .emit(app);
-    Ok(r?)
 }
 
-/// Starts the workspace's background work: a sync now and every two minutes, and the status bar
-/// every second.
-pub fn start(app: &AppHandle, st: &AppState, desk: Arc<Desk>) {
-    let mut handles = st.background.lock().unwrap_or_else(|e| e.into_inner());
-    let (a, d, syncing) = (app.clone(), desk.clone(), st.syncing.clone());
-    handles.push(tauri::async_runtime::spawn(async move {
-        loop {
-            if let Err(e) = sync_once(&a, &d, &syncing).await {
-                tracing::warn!(code = %e.code, "background sync did not run or failed");
-            }
-            tokio::time::sleep(SYNC_EVERY).await;
-        }
-    }));
-    let (a, d) = (app.clone(), desk.clone());
-    handles.push(tauri::async_runtime::spawn(async move {
-        // The first sync brings the directory (who I am, my teams) before the first look.
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        loop {
-            watch_once(&a, &d).await;
-            tokio::time::sleep(d.watch_interval().await).await;
-        }
-    }));
-    // Jobs a previous run left unfinished go on.
-    let (a, d) = (app.clone(), desk.clone());
-    tauri::async_runtime::spawn(async move {
-        let st = a.state::<AppState>();
-        crate::jobs::resume_unfinished(&a, &st, d).await;
-    });
-    let (a, d, syncing) = (app.clone(), desk, st.syncing.clone());
-    handles.push(tauri::async_runtime::spawn(async move {
-        loop {
-            if let Ok(s) = status_of(&d, syncing.load(Ordering::Relaxed)).await {
-                let _ = StatusEvent(s).emit(&a);
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    }));
+/// Brings the window forward.
+fn focus(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
 }
 
-/// One look for new assignments: an event for the window, and desktop notifications as the
-/// settings allow.
-async fn watch_once(app: &AppHandle, desk: &Desk) {
-    let list = match desk.poll_assignments().await {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::warn!(code = e.code(), "the assignment watcher could not look");
-            return;
-        }
-    };
-    if list.is_empty() {
-        return;
-    }
-    let _ = AssignmentsEvent(list.clone()).emit(app);
+/// Desktop notifications for new assignments, as the settings allow.
+async fn notify_assignments(app: AppHandle, desk: Arc<Desk>, list: Vec<Assignment>) {
     let settings = desk.settings().await.map(|s| s.notify).unwrap_or_default();
     let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
     for note in crate::notify::notes_for(&list, &settings, hour) {
         let a = app.clone();
         let opened = move |id: String| {
-            if let Some(w) = a.get_webview_window("main") {
-                let _ = w.unminimize();
-                let _ = w.set_focus();
-            }
+            focus(&a);
             let _ = OpenTicketEvent { id }.emit(&a);
         };
         if let Err(e) = crate::notify::show(&note, settings.sound, opened).await {
             tracing::warn!(error = %e, "no desktop notification (is a notification service running?)");
         }
+    }
+}
+
+/// A desktop notification for a long job that ended.
+async fn notify_job(app: AppHandle, desk: Arc<Desk>, end: JobView) {
+    let note = crate::notify::Note {
+        summary: format!("Job {} {}", end.id, end.state),
+        body: format!(
+            "{}: {} changed, {} already so, {} failed",
+            end.title, end.done, end.skipped, end.failed
+        ),
+        ticket_id: None,
+    };
+    let sound = desk
+        .settings()
+        .await
+        .map(|s| s.notify.sound)
+        .unwrap_or(false);
+    let a = app.clone();
+    if let Err(e) = crate::notify::show(&note, sound, move |_| focus(&a)).await {
+        tracing::warn!(error = %e, "no desktop notification for the finished job");
     }
 }

@@ -65,8 +65,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             events::SyncFailedEvent,
             events::AssignmentsEvent,
             events::OpenTicketEvent,
-            jobs::JobProgressEvent,
-            jobs::JobFinishedEvent
+            events::JobProgressEvent,
+            events::JobFinishedEvent
         ])
 }
 
@@ -160,7 +160,7 @@ pub fn run() {
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
                 // The workspace's background work ends with the app.
-                app.state::<state::AppState>().stop_background();
+                app.state::<state::AppState>().stop_now();
             }
         });
 }

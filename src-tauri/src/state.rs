@@ -1,12 +1,11 @@
-//! The app's state: the open workspace (a `Desk`), how the app was launched, and the background
-//! work that belongs to the workspace (sync, status), stopped when the workspace changes or the
-//! app exits.
+//! The app's state: the open workspace (a `Desk`) with its background work (desk-core's
+//! [`Background`], stopped when the workspace changes or the app exits), and how the app was
+//! launched.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use desk_core::Desk;
+use desk_core::{Background, Desk, ErrorCode};
 use serde::{Deserialize, Serialize};
 
 /// From the command line.
@@ -63,11 +62,10 @@ pub struct LastWorkspace {
 pub struct AppState {
     pub launch: Launch,
     pub config_dir: PathBuf,
-    pub desk: tokio::sync::RwLock<Option<Arc<Desk>>>,
+    /// The open workspace's background work; its `desk()` is the workspace.
+    pub open: tokio::sync::RwLock<Option<Background>>,
     /// Serializes opening and switching workspaces.
     pub opening: tokio::sync::Mutex<bool>,
-    pub syncing: Arc<AtomicBool>,
-    pub background: std::sync::Mutex<Vec<tauri::async_runtime::JoinHandle<()>>>,
 }
 
 impl AppState {
@@ -75,21 +73,24 @@ impl AppState {
         AppState {
             launch,
             config_dir,
-            desk: tokio::sync::RwLock::new(None),
+            open: tokio::sync::RwLock::new(None),
             opening: tokio::sync::Mutex::new(false),
-            syncing: Arc::new(AtomicBool::new(false)),
-            background: std::sync::Mutex::new(vec![]),
         }
     }
 
-    pub fn stop_background(&self) {
-        for h in self
-            .background
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain(..)
-        {
-            h.abort();
+    /// Closes the open workspace: its loops and background jobs stop (jobs resume next time).
+    pub async fn close(&self) -> Option<Arc<Desk>> {
+        let bg = self.open.write().await.take()?;
+        bg.stop();
+        Some(bg.desk().clone())
+    }
+
+    /// Stops the background work without waiting (the app is exiting).
+    pub fn stop_now(&self) {
+        if let Ok(open) = self.open.try_read() {
+            if let Some(bg) = open.as_ref() {
+                bg.stop();
+            }
         }
     }
 
@@ -112,13 +113,19 @@ impl AppState {
         let _ = std::fs::remove_file(self.config_dir.join("last-workspace.json"));
     }
 
+    fn not_open() -> crate::error::ApiError {
+        crate::error::ApiError::new(
+            ErrorCode::NeedsLogin,
+            "Connect to a Trengo workspace, or try the demo workspace.",
+        )
+    }
+
     pub async fn desk(&self) -> crate::error::Result<Arc<Desk>> {
-        self.desk.read().await.clone().ok_or_else(|| {
-            crate::error::ApiError::new(
-                "needs_login",
-                "Connect to a Trengo workspace, or try the demo workspace.",
-            )
-        })
+        Ok(self.background().await?.desk().clone())
+    }
+
+    pub async fn background(&self) -> crate::error::Result<Background> {
+        self.open.read().await.clone().ok_or_else(Self::not_open)
     }
 }
 

@@ -4,7 +4,7 @@ import { pagesFor, scrollToShow, visibleRange } from '../src/lib/virtual';
 import { ago, count, statusWord } from '../src/lib/format';
 import { keyAction } from '../src/lib/keys';
 import { emptyRefine, filterFor } from '../src/lib/views';
-import { actionFor, duration, outcome, percent, planCost, planLines } from '../src/lib/jobs';
+import { planBasis, actionFor, duration, outcome, percent, planCost, planLines } from '../src/lib/jobs';
 
 describe('label chips keep WCAG AA contrast', () => {
   it('picks black or white text, whichever reads better', () => {
@@ -89,14 +89,19 @@ describe('bulk jobs in words', () => {
       tickets: 908,
       changes: [{ label: 'Add tag migrated', change: 812, already: 96 }],
       unknown: 0,
-      requests: 812,
+      cache_read_at: null,
+      reads: 34,
+      pages: 33,
+      requests: 846,
       eta_secs: 410,
       problems: [],
       duplicates: 0,
     };
     expect(planLines(plan)).toEqual(['Add tag migrated: 812 tickets will change; 96 already so and will be skipped']);
-    expect(planCost(plan)).toBe("About 812 requests, 6 min 50 s at Trengo's pace.");
-    expect(planCost({ ...plan, unknown: 3 })).toContain('3 tickets not recently synced are read from Trengo first');
+    expect(planCost(plan)).toBe("About 846 requests (33 list pages of 25 and 1 single read), 6 min 50 s at Trengo's pace.");
+    expect(planCost({ ...plan, pages: 0, reads: 908 })).toContain('(908 reads)');
+    expect(planBasis({ ...plan, unknown: 3 })).toContain('3 tickets are not in the cache and counted as changing');
+    expect(planBasis(plan)).toContain('each ticket is read from Trengo right before it changes');
   });
 
   it('builds an action only when its target is chosen', () => {

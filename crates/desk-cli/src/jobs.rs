@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Read, Write};
 
 use clap::{Args, Subcommand};
-use desk_core::jobs::{Action, JobPlan, JobProgress, JobView, Selection};
+use desk_core::jobs::{Action, ItemState, JobPlan, JobProgress, JobState, JobView, Selection};
 use desk_core::{Desk, Error};
 
 use crate::{resolve, Out};
@@ -145,11 +145,22 @@ fn print_plan(p: &JobPlan) {
         );
     }
     if p.unknown > 0 {
-        eprintln!(
-            "  {} tickets are not in the cache (or not recently) and are read from Trengo first",
-            p.unknown
-        );
+        eprintln!("  {} tickets are not in the cache", p.unknown);
     }
+    let when = p
+        .cache_read_at
+        .as_deref()
+        .map(|t| format!(" (as the cache read them at {t})"))
+        .unwrap_or_default();
+    eprintln!(
+        "  the counts are the cache's{when}; each ticket is read from Trengo right before it is changed, and that read decides ({} reads{})",
+        p.reads,
+        if p.pages > 0 {
+            format!(", {} of them list pages of 25", p.pages)
+        } else {
+            String::new()
+        }
+    );
     if p.duplicates > 0 {
         eprintln!("  {} repeated ids are taken once", p.duplicates);
     }
@@ -192,9 +203,38 @@ pub(crate) fn confirm(question: &str, yes: bool, stdin_used: bool) -> Result<boo
 }
 
 /// Runs a job to its end with progress on a terminal, prints the result, and returns the exit
-/// code.
+/// code. Ctrl-C pauses it cleanly (what is in flight finishes and is recorded); a second Ctrl-C
+/// leaves at once (the job's record still says where it was).
 pub async fn run_job(desk: &Desk, out: &Out, id: u32) -> Result<u8, Error> {
     let tty = std::io::stderr().is_terminal() && !out.json;
+    let run = run_with_progress(desk, id, tty);
+    tokio::pin!(run);
+    let r = tokio::select! {
+        r = &mut run => r,
+        _ = tokio::signal::ctrl_c() => {
+            if tty {
+                eprintln!();
+            }
+            eprintln!("pausing job {id}: finishing what is in flight (Ctrl-C again to leave now)…");
+            desk.pause_job(id).await?;
+            tokio::select! {
+                r = &mut run => r,
+                _ = tokio::signal::ctrl_c() => {
+                    eprintln!("left job {id} unfinished; `trengo-desk-cli jobs resume {id}` goes on");
+                    return Ok(130);
+                }
+            }
+        }
+    };
+    let v = r?;
+    report(out, &v);
+    if v.state == JobState::Paused {
+        eprintln!("paused; `trengo-desk-cli jobs resume {id}` goes on");
+    }
+    Ok(exit_of(&v))
+}
+
+async fn run_with_progress(desk: &Desk, id: u32, tty: bool) -> Result<JobView, Error> {
     let progress = move |p: JobProgress| {
         if tty {
             eprint!(
@@ -208,15 +248,13 @@ pub async fn run_job(desk: &Desk, out: &Out, id: u32) -> Result<u8, Error> {
     if tty {
         eprintln!();
     }
-    let v = r?;
-    report(out, &v);
-    Ok(exit_of(&v))
+    r
 }
 
 fn exit_of(v: &JobView) -> u8 {
     if v.failed > 0 {
         EXIT_FAILED_ITEMS
-    } else if v.state == "interrupted" {
+    } else if v.state == JobState::Interrupted {
         4
     } else {
         0
@@ -231,6 +269,12 @@ fn report(out: &Out, v: &JobView) {
         "job {} {}: {} changed, {} already so, {} failed, {} cancelled, {} pending, {} requests",
         v.id, v.state, v.done, v.skipped, v.failed, v.cancelled, v.pending, v.requests
     );
+    if v.conflicts > 0 {
+        println!(
+            "  {} changed since by someone else and left as they are: trengo-desk-cli jobs show {}",
+            v.conflicts, v.id
+        );
+    }
     if let Some(r) = &v.reason {
         println!("  stopped: {r}");
     }
@@ -240,7 +284,7 @@ fn report(out: &Out, v: &JobView) {
             v.id, v.id
         );
     }
-    if v.state == "done" && v.done > 0 && v.undone_by.is_none() {
+    if v.can_undo() {
         println!("  undo: trengo-desk-cli jobs undo {}", v.id);
     }
 }
@@ -296,7 +340,9 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
         }
         JobsCmd::Show { id, failed, .. } => {
             let v = desk.job(*id).await?;
-            let items = desk.job_items(*id, failed.then_some("failed")).await?;
+            let items = desk
+                .job_items(*id, failed.then_some(ItemState::Failed))
+                .await?;
             if out.json {
                 out.json(&serde_json::json!({"job": v, "items": items}));
             } else {
@@ -316,7 +362,7 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
                         i.state,
                         i.steps.join("; "),
                         i.reason
-                            .filter(|_| i.state != "skipped")
+                            .filter(|_| i.state != ItemState::Skipped)
                             .map(|r| format!(" — {r}"))
                             .unwrap_or_default()
                     );
@@ -352,6 +398,15 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
         }
     }
     Ok(0)
+}
+
+/// Says in one line per job which jobs a dead process left unfinished (read-only commands go on
+/// without them).
+pub async fn mention_unfinished(desk: &Desk) -> Result<(), Error> {
+    for id in desk.resumable_jobs().await? {
+        eprintln!("job {id} is unfinished: `trengo-desk-cli jobs resume {id}`");
+    }
+    Ok(())
 }
 
 /// Runs every job a dead process left unfinished, before the command itself (reported on

@@ -235,13 +235,14 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
 }
 
 fn exit_code(e: &Error) -> u8 {
+    use desk_core::ErrorCode as C;
     match e.code() {
-        "needs_login" => 3,
-        "offline" => 4,
-        "not_found" => 5,
-        "validation" | "invalid" => 6,
-        "unauthorized" => 7,
-        "unknown_outcome" => 8,
+        C::NeedsLogin => 3,
+        C::Offline => 4,
+        C::NotFound => 5,
+        C::Validation | C::Invalid => 6,
+        C::Unauthorized => 7,
+        C::UnknownOutcome => 8,
         _ => 1,
     }
 }
@@ -253,6 +254,24 @@ struct Out {
 impl Out {
     fn json<T: Serialize>(&self, v: &T) {
         println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    }
+
+    /// A single action's result: the ticket as it now stands, and the job that can undo it.
+    fn done(&self, d: &desk_core::jobs::ActionDone) {
+        if self.json {
+            return self.json(d);
+        }
+        if let Some(r) = &d.row {
+            self.row(r);
+        }
+        if d.changed {
+            eprintln!(
+                "{} (job {}; `trengo-desk-cli jobs undo {}` takes it back)",
+                d.job.title, d.job.id, d.job.id
+            );
+        } else {
+            eprintln!("{}: already so in Trengo, nothing was sent", d.job.title);
+        }
     }
 
     fn row(&self, r: &TicketRow) {
@@ -422,9 +441,9 @@ async fn sync(desk: &Desk, json: bool) -> Result<desk_core::SyncReport, Error> {
 
 async fn resolve(desk: &Desk, kind: &str, v: &str) -> Result<String, Error> {
     let found = match kind {
-        "team" => desk.cache().find_team(v).await?,
-        "tag" => desk.cache().find_tag(v).await?,
-        _ => desk.cache().find_user(v).await?,
+        "team" => desk.find_team(v).await?,
+        "tag" => desk.find_tag(v).await?,
+        _ => desk.find_user(v).await?,
     };
     found.map(|n| n.id).ok_or_else(|| {
         Error::NotFound(format!(
@@ -436,7 +455,26 @@ async fn resolve(desk: &Desk, kind: &str, v: &str) -> Result<String, Error> {
 async fn run(cli: Cli) -> Result<u8, Error> {
     let out = Out { json: cli.json };
     let desk = open(&cli).await?;
-    // A job a killed process left unfinished goes on first; looking at jobs does not wait for it.
+    // A job a killed process left unfinished goes on before a command that writes; a command
+    // that only reads says so in one line and goes on.
+    let writes = match &cli.cmd {
+        Cmd::Tag { .. }
+        | Cmd::Untag { .. }
+        | Cmd::Assign { .. }
+        | Cmd::Close { .. }
+        | Cmd::Reopen { .. }
+        | Cmd::Note { .. }
+        | Cmd::Bulk(_)
+        | Cmd::Enrich { apply: true, .. }
+        | Cmd::Watch { .. }
+        | Cmd::Sync => true,
+        Cmd::Jobs { cmd } => matches!(
+            cmd,
+            jobs::JobsCmd::Retry { .. } | jobs::JobsCmd::Undo { .. }
+        ),
+        Cmd::Proxy { method, .. } => !method.eq_ignore_ascii_case("GET"),
+        _ => false,
+    };
     let inspecting = matches!(
         cli.cmd,
         Cmd::Login
@@ -449,8 +487,10 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     | jobs::JobsCmd::Resume { .. }
             }
     );
-    if !inspecting {
+    if writes {
         jobs::resume_interrupted(&desk).await?;
+    } else if !inspecting && desk.has_token() {
+        jobs::mention_unfinished(&desk).await?;
     }
     match &cli.cmd {
         Cmd::Bulk(a) => return jobs::bulk(&desk, &out, a).await,
@@ -537,9 +577,9 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             out.context(&ctx);
         }
         Cmd::Tag { id, tag } => {
-            out.row(&desk.add_tag(id, &resolve(&desk, "tag", tag).await?).await?)
+            out.done(&desk.add_tag(id, &resolve(&desk, "tag", tag).await?).await?)
         }
-        Cmd::Untag { id, tag } => out.row(
+        Cmd::Untag { id, tag } => out.done(
             &desk
                 .remove_tag(id, &resolve(&desk, "tag", tag).await?)
                 .await?,
@@ -558,10 +598,10 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     return Err(Error::Invalid("give --team NAME or --user EMAIL".into()))
                 }
             };
-            out.row(&row);
+            out.done(&row);
         }
-        Cmd::Close { id } => out.row(&desk.close(id).await?),
-        Cmd::Reopen { id } => out.row(&desk.reopen(id).await?),
+        Cmd::Close { id } => out.done(&desk.close(id).await?),
+        Cmd::Reopen { id } => out.done(&desk.reopen(id).await?),
         Cmd::Note { id, text } => {
             let m = desk.add_note(id, &text.join(" ")).await?;
             if out.json {
@@ -614,8 +654,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             }
         }
         Cmd::Unified { cmd } => {
-            let u = desk.unified_client()?;
-            let v = match cmd {
+            let v: serde_json::Value = match cmd {
                 UnifiedCmd::List {
                     resource,
                     limit,
@@ -631,12 +670,10 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                         status.clone(),
                         search.clone(),
                     );
-                    let r = desk_core::unified_list(&u, resource, &params).await?;
+                    let r = desk.unified_list(resource, &params).await?;
                     serde_json::to_value(r).unwrap_or_default()
                 }
-                UnifiedCmd::Get { resource, id } => {
-                    desk_core::unified_get(&u, resource, id).await?
-                }
+                UnifiedCmd::Get { resource, id } => desk.unified_get(resource, id).await?,
             };
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
@@ -685,11 +722,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 ),
                 None => None,
             };
-            let r = desk
-                .unified_client()?
-                .proxy(m, path, query.clone(), body)
-                .await
-                .map_err(Error::from)?;
+            let r = desk.proxy(m, path, query.clone(), body).await?;
             if out.json {
                 out.json(&serde_json::json!({"status": r.status, "body": r.body}));
             } else {

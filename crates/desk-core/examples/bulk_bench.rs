@@ -114,7 +114,11 @@ async fn main() -> anyhow::Result<()> {
     let before = sim.state().stats();
 
     // An interactive call every 2 s while the job runs.
-    let client = desk.client()?.lane(Lane::Interactive);
+    // A client of the same token shares the Desk's budget (one per token in a process).
+    let client = trengo_unified::api::Client::new(trengo_unified::api::ClientConfig::new(
+        sim.base_url(),
+        trengo_unified::api::Token::new("demo-token"),
+    ))?;
     let probe_id = ids[0];
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
@@ -134,8 +138,11 @@ async fn main() -> anyhow::Result<()> {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let calls = probe.await?;
     let after = sim.state().stats();
-    let mut waits: Vec<f64> = desk
-        .client()?
+    let mut waits: Vec<f64> =
+        trengo_unified::api::Client::new(trengo_unified::api::ClientConfig::new(
+            sim.base_url(),
+            trengo_unified::api::Token::new("demo-token"),
+        ))?
         .budget()
         .recent_waits(Lane::Interactive)
         .iter()

@@ -61,7 +61,11 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     // Customer ids of cached contacts (each held by one contact), and ids no contact has.
     let cached: Vec<i64> = sqlx::query_scalar("SELECT id FROM contacts")
-        .fetch_all(desk.cache().pool())
+        .fetch_all(
+            desk_core::cache::Cache::open(desk.cache_path())
+                .await?
+                .pool(),
+        )
         .await?;
     let mut ids: Vec<String> = {
         let w = sim.state().world();

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use trengo_unified::api::{Assignee, BudgetConfig, BudgetState, Client, ClientConfig, Lane, Token};
+use trengo_unified::api::{BudgetConfig, BudgetState, Client, ClientConfig, Lane, Token};
 use trengo_unified::{mapping, ErrorKind, Unified};
 
 use crate::cache::Cache;
 use crate::error::{Error, Result};
+use crate::jobs::{Action, ActionDone};
 use crate::secrets::{MemoryStore, SecretStore};
 use crate::sync::{self, Progress, SyncOptions, SyncReport};
 use crate::view::*;
@@ -291,8 +292,13 @@ impl Desk {
         &self.base_url
     }
 
-    pub fn cache(&self) -> &Cache {
+    pub(crate) fn cache(&self) -> &Cache {
         &self.cache
+    }
+
+    /// The workspace's cache file (a plain SQLite file: tests and tools may read it).
+    pub fn cache_path(&self) -> &Path {
+        self.cache.path()
     }
 
     pub fn is_demo(&self) -> bool {
@@ -317,12 +323,65 @@ impl Desk {
     }
 
     /// The client, for work that runs in its own lane (bulk jobs, the watcher).
-    pub fn client(&self) -> Result<Client> {
+    pub(crate) fn client(&self) -> Result<Client> {
         Ok(self.unified()?.client().clone())
     }
 
-    pub fn unified_client(&self) -> Result<Unified> {
-        self.unified()
+    /// A unified list by resource name (`tickets`, `contacts`, `roles` …), straight from Trengo.
+    pub async fn unified_list(
+        &self,
+        resource: &str,
+        params: &trengo_unified::ListParams,
+    ) -> Result<trengo_unified::Page<serde_json::Value>> {
+        let r = trengo_unified::Resource::parse(resource)?;
+        let u = self.unified()?;
+        self.seen("listing", u.list_json(r, params).await)
+    }
+
+    /// A unified record by resource name and id, straight from Trengo.
+    pub async fn unified_get(&self, resource: &str, id: &str) -> Result<serde_json::Value> {
+        let r = trengo_unified::Resource::parse(resource)?;
+        let u = self.unified()?;
+        self.seen("reading", u.get_json(r, id).await)
+    }
+
+    /// Any Trengo call (the proxy), paced and retried like the rest; any status is data.
+    pub async fn proxy(
+        &self,
+        method: http::Method,
+        path: &str,
+        query: Vec<(String, String)>,
+        body: Option<serde_json::Value>,
+    ) -> Result<trengo_unified::api::RawResponse> {
+        let u = self.unified()?;
+        self.seen("the call", u.proxy(method, path, query, body).await)
+    }
+
+    /// One line of the list for a ticket, from the cache.
+    pub async fn ticket_row(&self, id: &str) -> Result<Option<TicketRow>> {
+        self.cache
+            .ticket_row(&Self::ticket_num(id)?.to_string())
+            .await
+    }
+
+    /// Closes the cache file (checkpointing its write-ahead log); the Desk is done after this.
+    pub async fn shut(&self) {
+        self.cache.close().await
+    }
+
+    /// A team by name (case-insensitive) or id, from the cache.
+    pub async fn find_team(&self, name: &str) -> Result<Option<Named>> {
+        self.cache.find_team(name).await
+    }
+
+    /// A tag by name (case-insensitive) or id, from the cache.
+    pub async fn find_tag(&self, name: &str) -> Result<Option<Named>> {
+        self.cache.find_tag(name).await
+    }
+
+    /// A user by email (or id), from the cache.
+    pub async fn find_user(&self, email: &str) -> Result<Option<Named>> {
+        self.cache.find_user(email).await
     }
 
     pub async fn settings(&self) -> Result<WorkspaceSettings> {
@@ -344,6 +403,10 @@ impl Desk {
             ));
         }
         self.cache.set_setting("workspace", s).await
+    }
+
+    pub(crate) fn note_online(&self, online: bool) {
+        self.online.store(online, Ordering::Relaxed);
     }
 
     /// Notes whether Trengo answered, and turns "cannot reach" into a clear offline error.
@@ -461,15 +524,11 @@ impl Desk {
     /// Reads a ticket, its contact and its whole thread from Trengo (Interactive lane) into the
     /// cache, and returns the context. Offline, the cached context with the offline error.
     pub async fn refresh_ticket(&self, id: &str) -> Result<TicketContext> {
-        let id = &Self::ticket_num(id)?.to_string();
+        let tid = Self::ticket_num(id)?;
+        let id = &tid.to_string();
         let u = self.unified()?;
-        let _turn = self.ticket_ops.lock().await;
+        let _turn = self.ticket_turn().await;
         let c = u.client().lane(Lane::Interactive);
-        let tid: u64 = id
-            .trim()
-            .trim_start_matches('#')
-            .parse()
-            .map_err(|_| Error::Invalid(format!("{id:?} is not a ticket id")))?;
         let t = self.seen(
             "opening the ticket",
             c.ticket(tid).await.map_err(trengo_unified::Error::from),
@@ -529,197 +588,85 @@ impl Desk {
         self.ticket_context(id).await
     }
 
-    /// Applies a change to the cached ticket after Trengo accepted it.
-    async fn update_cached(
-        &self,
-        id: &str,
-        f: impl FnOnce(&mut trengo_unified::Ticket),
-    ) -> Result<TicketRow> {
-        if !self.cache.update_ticket(id, f).await? {
-            return Err(Error::NotFound(format!(
-                "ticket {id} is not in the local cache"
-            )));
-        }
-        self.cache
-            .ticket_row(id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("ticket {id}")))
+    pub(crate) fn ticket_num(id: &str) -> Result<u64> {
+        let t = id.trim().trim_start_matches('#');
+        t.parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| Error::Invalid(format!("{id:?} is not a ticket id")))
     }
 
-    fn ticket_num(id: &str) -> Result<u64> {
+    fn num(what: &str, id: &str) -> Result<String> {
         id.trim()
-            .trim_start_matches('#')
-            .parse()
-            .map_err(|_| Error::Invalid(format!("{id:?} is not a ticket id")))
-    }
-
-    fn num(what: &str, id: &str) -> Result<u64> {
-        id.trim()
-            .parse()
+            .parse::<u64>()
+            .map(|n| n.to_string())
             .map_err(|_| Error::Invalid(format!("{what} {id:?} is not an id")))
+    }
+
+    /// Reading a ticket fresh and acting on one take turns (see `ticket_ops`).
+    pub(crate) async fn ticket_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.ticket_ops.lock().await
     }
 
     fn interactive(&self) -> Result<Client> {
         Ok(self.unified()?.client().lane(Lane::Interactive))
     }
 
-    /// A ticket id as Trengo and the cache know it (`#123` → `123`), and this ticket operation's
-    /// turn (see `ticket_ops`).
-    async fn begin(&self, ticket: &str) -> Result<(String, tokio::sync::MutexGuard<'_, ()>)> {
-        let id = Self::ticket_num(ticket)?.to_string();
-        Ok((id, self.ticket_ops.lock().await))
-    }
-
-    pub async fn add_tag(&self, ticket: &str, tag_id: &str) -> Result<TicketRow> {
-        let (ticket, _turn) = self.begin(ticket).await?;
-        let ticket = ticket.as_str();
-        let tag = self
-            .cache
-            .directory()
-            .await?
-            .labels
-            .get(&Self::num("tag", tag_id)?)
-            .cloned()
-            .ok_or_else(|| Error::NotFound(format!("no tag with id {tag_id}")))?;
-        let r = self
-            .interactive()?
-            .attach_label(Self::ticket_num(ticket)?, Self::num("tag", tag_id)?)
-            .await;
-        self.seen("adding the tag", r.map_err(trengo_unified::Error::from))?;
-        self.update_cached(ticket, |t| {
-            if !t.tags.iter().any(|g| g.id == tag_id) {
-                t.tags.push(trengo_unified::TagRef {
-                    id: tag_id.to_string(),
-                    name: tag.0.clone(),
-                    color: tag.1.clone(),
-                });
-            }
-        })
+    pub async fn add_tag(&self, ticket: &str, tag_id: &str) -> Result<ActionDone> {
+        self.act(
+            ticket,
+            Action::AddTag {
+                tag_id: Self::num("tag", tag_id)?,
+            },
+        )
         .await
     }
 
-    pub async fn remove_tag(&self, ticket: &str, tag_id: &str) -> Result<TicketRow> {
-        let (ticket, _turn) = self.begin(ticket).await?;
-        let ticket = ticket.as_str();
-        let r = self
-            .interactive()?
-            .detach_label(Self::ticket_num(ticket)?, Self::num("tag", tag_id)?)
-            .await;
-        self.seen("removing the tag", r.map_err(trengo_unified::Error::from))?;
-        self.update_cached(ticket, |t| t.tags.retain(|g| g.id != tag_id))
-            .await
-    }
-
-    async fn assign(&self, ticket: &str, to: Assignee) -> Result<TicketRow> {
-        let (ticket, _turn) = self.begin(ticket).await?;
-        let ticket = ticket.as_str();
-        // Not news to the one who made it.
-        self.cache
-            .suppress_assignment(Self::ticket_num(ticket)? as i64)
-            .await?;
-        let r = self
-            .interactive()?
-            .assign_ticket(Self::ticket_num(ticket)?, to, None)
-            .await;
-        let answer = self.seen(
-            "assigning the ticket",
-            r.map_err(trengo_unified::Error::from),
-        )?;
-        let dir = self.unified()?.directory();
-        let base = self.base_url.clone();
-        match answer {
-            Some(t) => {
-                // The answer's status, team and assignee; what it leaves out stays as cached.
-                let ut = mapping::ticket(&t, &dir, &base, false);
-                self.update_cached(ticket, |c| {
-                    c.status = ut.status;
-                    c.assignees = ut.assignees;
-                    c.team = ut.team;
-                    c.assigned_at = ut.assigned_at.or(c.assigned_at);
-                    if !ut.tags.is_empty() {
-                        c.tags = ut.tags;
-                    }
-                })
-                .await
-            }
-            None => {
-                self.update_cached(ticket, |t| match to {
-                    Assignee::User(u) => {
-                        t.assignees = vec![dir.user_ref(u)];
-                        t.status = trengo_unified::Status {
-                            kind: trengo_unified::StatusKind::Open,
-                            raw: "ASSIGNED".into(),
-                        };
-                    }
-                    Assignee::Team(g) => t.team = Some(dir.team_ref(g)),
-                })
-                .await
-            }
-        }
-    }
-
-    pub async fn assign_team(&self, ticket: &str, team_id: &str) -> Result<TicketRow> {
-        self.assign(ticket, Assignee::Team(Self::num("team", team_id)?))
-            .await
-    }
-
-    pub async fn assign_user(&self, ticket: &str, user_id: &str) -> Result<TicketRow> {
-        self.assign(ticket, Assignee::User(Self::num("user", user_id)?))
-            .await
-    }
-
-    pub async fn close(&self, ticket: &str) -> Result<TicketRow> {
-        let (ticket, _turn) = self.begin(ticket).await?;
-        let ticket = ticket.as_str();
-        let r = self
-            .interactive()?
-            .close_ticket(Self::ticket_num(ticket)?, None)
-            .await;
-        self.seen("closing the ticket", r.map_err(trengo_unified::Error::from))?;
-        self.update_cached(ticket, |t| {
-            t.status = trengo_unified::Status {
-                kind: trengo_unified::StatusKind::Closed,
-                raw: "CLOSED".into(),
-            };
-            t.completed_at = Some(Utc::now());
-        })
+    pub async fn remove_tag(&self, ticket: &str, tag_id: &str) -> Result<ActionDone> {
+        self.act(
+            ticket,
+            Action::RemoveTag {
+                tag_id: Self::num("tag", tag_id)?,
+            },
+        )
         .await
     }
 
-    pub async fn reopen(&self, ticket: &str) -> Result<TicketRow> {
-        let (ticket, _turn) = self.begin(ticket).await?;
-        let ticket = ticket.as_str();
-        let r = self
-            .interactive()?
-            .reopen_ticket(Self::ticket_num(ticket)?)
-            .await;
-        self.seen(
-            "reopening the ticket",
-            r.map_err(trengo_unified::Error::from),
-        )?;
-        self.update_cached(ticket, |t| {
-            let raw = if t.assignees.is_empty() {
-                "OPEN"
-            } else {
-                "ASSIGNED"
-            };
-            t.status = trengo_unified::Status {
-                kind: trengo_unified::StatusKind::Open,
-                raw: raw.into(),
-            };
-            t.completed_at = None;
-        })
+    pub async fn assign_team(&self, ticket: &str, team_id: &str) -> Result<ActionDone> {
+        self.act(
+            ticket,
+            Action::AssignTeam {
+                team_id: Self::num("team", team_id)?,
+            },
+        )
         .await
+    }
+
+    pub async fn assign_user(&self, ticket: &str, user_id: &str) -> Result<ActionDone> {
+        self.act(
+            ticket,
+            Action::AssignUser {
+                user_id: Self::num("user", user_id)?,
+            },
+        )
+        .await
+    }
+
+    pub async fn close(&self, ticket: &str) -> Result<ActionDone> {
+        self.act(ticket, Action::Close).await
+    }
+
+    pub async fn reopen(&self, ticket: &str) -> Result<ActionDone> {
+        self.act(ticket, Action::Reopen).await
     }
 
     /// Posts an internal note; it is never sent twice (a lost answer says so instead).
     pub async fn add_note(&self, ticket: &str, text: &str) -> Result<MessageView> {
-        let (ticket, _turn) = self.begin(ticket).await?;
-        let ticket = ticket.as_str();
+        let tid = Self::ticket_num(ticket)?;
+        let _turn = self.ticket_turn().await;
         if text.trim().is_empty() {
             return Err(Error::Invalid("the note is empty".into()));
         }
-        let tid = Self::ticket_num(ticket)?;
         let r = self.interactive()?.post_message(tid, text, true, &[]).await;
         let m = self.seen("adding the note", r.map_err(trengo_unified::Error::from))?;
         let dir = self.unified()?.directory();

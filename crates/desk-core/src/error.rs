@@ -2,6 +2,32 @@
 
 use trengo_unified::ErrorKind;
 
+word_enum!(
+    /// What went wrong, for the UI and scripts to branch on (the message is for people).
+    ErrorCode {
+        Unauthorized = "unauthorized",
+        Forbidden = "forbidden",
+        NotFound = "not_found",
+        Validation = "validation",
+        RateLimited = "rate_limited",
+        TrengoError = "trengo_error",
+        Offline = "offline",
+        UnknownOutcome = "unknown_outcome",
+        Invalid = "invalid",
+        NeedsLogin = "needs_login",
+        /// The lookup source of an enrichment.
+        Lookup = "lookup",
+        Keyring = "keyring",
+        Cache = "cache",
+        Io = "io",
+        /// A problem on this computer; the details are in the log.
+        Internal = "internal",
+        Cancelled = "cancelled",
+        /// A sync is already running.
+        Busy = "busy",
+    }
+);
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Trengo (or the way to it) said no.
@@ -34,33 +60,43 @@ pub enum Error {
 
     #[error("cancelled")]
     Cancelled,
+
+    /// The same work is already under way.
+    #[error("{0}")]
+    Busy(String),
+
+    /// A job's write that Trengo refused (the item's recorded reason and code).
+    #[error("{message}")]
+    Refused { code: ErrorCode, message: String },
 }
 
 impl Error {
     /// A stable code the UI and scripts can branch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             Error::Trengo(e) => match e.kind {
-                ErrorKind::Unauthorized => "unauthorized",
-                ErrorKind::Forbidden => "forbidden",
-                ErrorKind::NotFound => "not_found",
-                ErrorKind::Validation => "validation",
-                ErrorKind::RateLimited => "rate_limited",
-                ErrorKind::Server => "trengo_error",
-                ErrorKind::Network | ErrorKind::Timeout => "offline",
-                ErrorKind::UnknownOutcome => "unknown_outcome",
-                ErrorKind::Decode => "trengo_error",
-                ErrorKind::BadCursor | ErrorKind::InvalidInput => "invalid",
-                ErrorKind::Other => "trengo_error",
+                ErrorKind::Unauthorized => ErrorCode::Unauthorized,
+                ErrorKind::Forbidden => ErrorCode::Forbidden,
+                ErrorKind::NotFound => ErrorCode::NotFound,
+                ErrorKind::Validation => ErrorCode::Validation,
+                ErrorKind::RateLimited => ErrorCode::RateLimited,
+                ErrorKind::Network | ErrorKind::Timeout => ErrorCode::Offline,
+                ErrorKind::UnknownOutcome => ErrorCode::UnknownOutcome,
+                ErrorKind::BadCursor | ErrorKind::InvalidInput | ErrorKind::NotSent => {
+                    ErrorCode::Invalid
+                }
+                ErrorKind::Server | ErrorKind::Decode | ErrorKind::Other => ErrorCode::TrengoError,
             },
-            Error::Offline { .. } => "offline",
-            Error::NeedsLogin { .. } => "needs_login",
-            Error::NotFound(_) => "not_found",
-            Error::Invalid(_) => "invalid",
-            Error::Cache(_) | Error::Migrate(_) => "cache",
-            Error::Secret(_) => "keyring",
-            Error::Io(_) => "io",
-            Error::Cancelled => "cancelled",
+            Error::Offline { .. } => ErrorCode::Offline,
+            Error::NeedsLogin { .. } => ErrorCode::NeedsLogin,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::Invalid(_) => ErrorCode::Invalid,
+            Error::Cache(_) | Error::Migrate(_) => ErrorCode::Cache,
+            Error::Secret(_) => ErrorCode::Keyring,
+            Error::Io(_) => ErrorCode::Io,
+            Error::Cancelled => ErrorCode::Cancelled,
+            Error::Busy(_) => ErrorCode::Busy,
+            Error::Refused { code, .. } => *code,
         }
     }
 

@@ -1,11 +1,50 @@
 //! # desk-core: what Trengo Desk does, without a window
 //!
 //! - [`Desk`]: the facade the app and the CLI use: open a workspace (real, or the demo with the
-//!   simulator in-process), sync, search, a ticket's whole context, the directory, and the
-//!   single-ticket actions.
+//!   simulator in-process), sync, search, a ticket's whole context, the directory, actions and
+//!   jobs. It hands out no internals: the cache and the client stay inside.
+//! - [`actions`]: what an action does to a ticket, in one place; [`jobs`]: the engine every write
+//!   goes through (single actions, bulk, undo, enrichment), durable and undoable.
 //! - [`cache`]: the SQLite cache; [`sync`]: directory and working set into it.
+//! - [`enrich`]: contact fields from lookup sources; [`watcher`]: new assignments.
 //! - [`secrets`]: tokens in the OS keyring; [`view`]: the records the UI and CLI show.
 
+/// Declares a fixed set of words stored in SQLite and shown to the UI and the CLI's JSON, as an
+/// enum exported to TypeScript as a union.
+macro_rules! word_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vm])* $v),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s),+ }
+            }
+
+            /// Reads the word as stored; an unknown one is an error that names it.
+            pub fn parse(s: &str) -> crate::error::Result<$name> {
+                match s {
+                    $($s => Ok($name::$v),)+
+                    other => Err(crate::error::Error::Invalid(format!(
+                        "the cache holds an unknown {} {other:?}", stringify!($name)
+                    ))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+pub mod actions;
+pub mod background;
 pub mod cache;
 pub mod desk;
 pub mod enrich;
@@ -16,35 +55,14 @@ pub mod sync;
 pub mod view;
 pub mod watcher;
 
+pub use background::{Background, DeskEvent, EventSink, OpenedTicket, Problem, StatusView};
 pub use desk::{
     default_data_dir, workspace_id, DemoOptions, Desk, DeskConfig, NotifySettings,
     WorkspaceSettings, DEMO_WORKSPACE,
 };
-pub use error::{Error, Result};
+pub use error::{Error, ErrorCode, Result};
 pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};
 pub use sync::{SyncOptions, SyncProgress, SyncReport};
 pub use watcher::Assignment;
 
 pub use trengo_unified::ListParams;
-
-/// A unified list by resource name, for the CLI.
-pub async fn unified_list(
-    u: &trengo_unified::Unified,
-    resource: &str,
-    params: &ListParams,
-) -> Result<trengo_unified::Page<serde_json::Value>> {
-    Ok(
-        u.list_json(trengo_unified::Resource::parse(resource)?, params)
-            .await?,
-    )
-}
-
-/// A unified record by resource name and id, for the CLI.
-pub async fn unified_get(
-    u: &trengo_unified::Unified,
-    resource: &str,
-    id: &str,
-) -> Result<serde_json::Value> {
-    Ok(u.get_json(trengo_unified::Resource::parse(resource)?, id)
-        .await?)
-}

@@ -9,7 +9,7 @@
 //! are newer than what was seen. An older ticket moved into a team is therefore seen by the next
 //! sync, not at once.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -21,7 +21,7 @@ use trengo_unified::mapping;
 use crate::cache::{ts, Cache};
 use crate::error::Result;
 use crate::view::Named;
-use crate::Desk;
+use crate::{Desk, NotifySettings};
 
 /// Pages read per poll at most, per list.
 const MAX_PAGES: u64 = 8;
@@ -263,5 +263,181 @@ impl Desk {
             .budget_state()
             .is_some_and(|b| b.queued_bulk > 0 || b.queued_sync > 0);
         Duration::from_secs(if busy { secs * 2 } else { secs })
+    }
+}
+
+/// One notification to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub summary: String,
+    pub body: String,
+    /// The ticket a click opens; `None` for a group.
+    pub ticket_id: Option<String>,
+}
+
+/// More than this many for one target at once become a single "N new tickets" notification.
+const GROUP_ABOVE: usize = 3;
+
+fn shorten(s: &str, max: usize) -> String {
+    let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() <= max {
+        one
+    } else {
+        format!("{}…", one.chars().take(max - 1).collect::<String>())
+    }
+}
+
+fn line(a: &Assignment) -> String {
+    let what = a
+        .subject
+        .as_deref()
+        .or(a.preview.as_deref())
+        .unwrap_or("(no subject)");
+    match &a.contact {
+        Some(c) => shorten(&format!("{c}: {what}"), 140),
+        None => shorten(what, 140),
+    }
+}
+
+/// The notifications for a batch of assignments, as the settings allow at `hour` (local).
+pub fn notes_for(batch: &[Assignment], settings: &NotifySettings, hour: u8) -> Vec<Note> {
+    if settings.quiet_at(hour) {
+        return vec![];
+    }
+    let mut groups: BTreeMap<(u8, String), Vec<&Assignment>> = BTreeMap::new();
+    for a in batch {
+        let key = if a.kind == "me" {
+            if !settings.me {
+                continue;
+            }
+            (0, String::new())
+        } else {
+            if !settings.team {
+                continue;
+            }
+            (
+                1,
+                a.team
+                    .as_ref()
+                    .map(|t| t.name.clone())
+                    .unwrap_or_else(|| "your team".into()),
+            )
+        };
+        groups.entry(key).or_default().push(a);
+    }
+    let mut out = vec![];
+    for ((kind, team), list) in groups {
+        if list.len() > GROUP_ABOVE {
+            let summary = if kind == 0 {
+                format!("{} new tickets assigned to you", list.len())
+            } else {
+                format!("{} new tickets in {team}", list.len())
+            };
+            let body = list
+                .iter()
+                .take(3)
+                .map(|a| line(a))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out.push(Note {
+                summary,
+                body,
+                ticket_id: None,
+            });
+        } else {
+            for a in list {
+                let summary = if kind == 0 {
+                    "Assigned to you".to_string()
+                } else {
+                    format!("New in {team}")
+                };
+                out.push(Note {
+                    summary,
+                    body: line(a),
+                    ticket_id: Some(a.ticket_id.clone()),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::Named;
+
+    fn a(id: &str, kind: &str, team: Option<&str>) -> Assignment {
+        Assignment {
+            ticket_id: id.into(),
+            kind: kind.into(),
+            team: team.map(|t| Named {
+                id: "201".into(),
+                name: t.into(),
+            }),
+            contact: Some("Mara de Vries".into()),
+            subject: Some(format!("Refund {id}")),
+            preview: None,
+            assigned_at: None,
+        }
+    }
+
+    #[test]
+    fn one_each_or_grouped() {
+        let s = NotifySettings::default();
+        let notes = notes_for(
+            &[a("1", "me", None), a("2", "team", Some("Billing"))],
+            &s,
+            12,
+        );
+        assert_eq!(
+            notes[0],
+            Note {
+                summary: "Assigned to you".into(),
+                body: "Mara de Vries: Refund 1".into(),
+                ticket_id: Some("1".into())
+            }
+        );
+        assert_eq!(notes[1].summary, "New in Billing");
+        let many: Vec<_> = (0..12)
+            .map(|i| a(&i.to_string(), "team", Some("Billing")))
+            .collect();
+        let notes = notes_for(&many, &s, 12);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].summary, "12 new tickets in Billing");
+        assert_eq!(notes[0].body.lines().count(), 3);
+        assert_eq!(notes[0].ticket_id, None);
+    }
+
+    #[test]
+    fn settings_silence_kinds_and_hours() {
+        let off = NotifySettings {
+            team: false,
+            ..NotifySettings::default()
+        };
+        assert_eq!(
+            notes_for(&[a("2", "team", Some("Billing"))], &off, 12),
+            vec![]
+        );
+        let quiet = NotifySettings {
+            quiet_from: Some(22),
+            quiet_to: Some(7),
+            ..NotifySettings::default()
+        };
+        assert_eq!(notes_for(&[a("1", "me", None)], &quiet, 23), vec![]);
+        assert_eq!(notes_for(&[a("1", "me", None)], &quiet, 9).len(), 1);
+    }
+
+    #[test]
+    fn long_text_is_shortened() {
+        let mut x = a("1", "me", None);
+        x.subject = Some("word ".repeat(100));
+        assert!(
+            notes_for(&[x], &NotifySettings::default(), 12)[0]
+                .body
+                .chars()
+                .count()
+                <= 140
+        );
     }
 }

@@ -48,7 +48,7 @@ fn cached_customers(sim: &Sim, desk_contacts: &[u64]) -> Vec<(String, u64)> {
 
 async fn cached_contact_ids(desk: &Desk) -> Vec<u64> {
     sqlx::query_scalar::<_, i64>("SELECT id FROM contacts ORDER BY id")
-        .fetch_all(desk.cache().pool())
+        .fetch_all(&common::db(desk).await)
         .await
         .unwrap()
         .into_iter()
@@ -93,7 +93,7 @@ async fn preview_reports_every_failure_by_line_and_apply_writes_exactly_the_prev
     desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
     let cached_b: bool = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contacts WHERE id = ?")
         .bind(b as i64)
-        .fetch_one(desk.cache().pool())
+        .fetch_one(&common::db(&desk).await)
         .await
         .unwrap()
         == 1;
@@ -231,7 +231,7 @@ async fn preview_reports_every_failure_by_line_and_apply_writes_exactly_the_prev
         })
         .collect();
     let job = desk.apply_enrichment(&p).await.unwrap();
-    assert_eq!(job.kind, "enrich");
+    assert_eq!(job.kind.as_str(), "enrich");
     let end = desk.run_job(job.id, &|_| {}).await.unwrap();
     assert_eq!((end.state.as_str(), end.failed), ("done", 0), "{end:?}");
     // Trengo now holds exactly the previewed values, one write per changed field.
@@ -356,7 +356,7 @@ async fn a_dropdown_value_outside_the_options_makes_that_row_an_error() {
         .await
         .unwrap();
     let json: Vec<String> = sqlx::query_scalar("SELECT json FROM enrich_sources")
-        .fetch_all(desk.cache().pool())
+        .fetch_all(&common::db(&desk).await)
         .await
         .unwrap();
     assert!(json
@@ -408,7 +408,10 @@ async fn a_streaming_job_with_lookup_and_trengo_faults_ends_as_the_lookups_say()
     let mut rounds = 0;
     while end.failed > 0 && rounds < 10 {
         // Lookups that failed (500) are tried again; nothing already written is written again.
-        let failed = desk.job_items(job.id, Some("failed")).await.unwrap();
+        let failed = desk
+            .job_items(job.id, Some(desk_core::jobs::ItemState::Failed))
+            .await
+            .unwrap();
         let why = |i: &desk_core::jobs::JobItemView| i.reason.clone().unwrap_or_default();
         assert!(
             failed.iter().all(|i| why(i).contains("500")

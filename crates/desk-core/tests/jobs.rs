@@ -134,18 +134,19 @@ async fn a_thousand_tickets_with_faults_end_right_and_each_change_lands_once() {
         .create_job(&sel, &[tag(label), team(to_team)])
         .await
         .unwrap();
-    assert_eq!(job.state, "pending");
+    assert_eq!(job.state.as_str(), "pending");
     let seen = std::sync::Mutex::new(vec![]);
     let end = desk
         .run_job(job.id, &|p| seen.lock().unwrap().push(p))
         .await
         .unwrap();
-    assert_eq!(end.state, "done", "{end:?}");
+    assert_eq!(end.state.as_str(), "done", "{end:?}");
     assert_eq!(
         end.failed,
         0,
         "{:?}",
-        desk.job_items(job.id, Some("failed")).await
+        desk.job_items(job.id, Some(desk_core::jobs::ItemState::Failed))
+            .await
     );
     assert_eq!(end.done + end.skipped, 1000);
     let seen = seen.into_inner().unwrap();
@@ -229,12 +230,12 @@ async fn an_item_whose_answer_was_lost_is_checked_before_it_is_sent_again() {
         .push(label);
     sqlx::query("UPDATE jobs SET state = 'running', runner_pid = 999999999, runner_token = 'dead', heartbeat_at = 0 WHERE id = ?")
         .bind(job.id as i64)
-        .execute(desk.cache().pool())
+        .execute(&common::db(&desk).await)
         .await
         .unwrap();
     sqlx::query("UPDATE job_items SET in_flight = 1, requests = 1 WHERE job_id = ? AND seq = 0")
         .bind(job.id as i64)
-        .execute(desk.cache().pool())
+        .execute(&common::db(&desk).await)
         .await
         .unwrap();
     assert_eq!(desk.resumable_jobs().await.unwrap(), vec![job.id]);
@@ -331,7 +332,7 @@ async fn undo_restores_the_before_state_and_leaves_skipped_tickets_alone() {
     let touched_before_undo = sim.state().mutations().len();
 
     let undo = desk.undo_job(job.id).await.unwrap();
-    assert_eq!(undo.kind, "undo");
+    assert_eq!(undo.kind.as_str(), "undo");
     assert_eq!(undo.undo_of, Some(job.id));
     assert!(desk.undo_job(job.id).await.is_err(), "a job is undone once");
     let undone = desk.run_job(undo.id, &|_| {}).await.unwrap();
@@ -343,7 +344,7 @@ async fn undo_restores_the_before_state_and_leaves_skipped_tickets_alone() {
     assert_eq!(snapshot(&sim, &ids), before, "every ticket is as it was");
     // Tickets the job skipped entirely were not written to by the undo.
     let fully_skipped: Vec<u64> = desk
-        .job_items(job.id, Some("skipped"))
+        .job_items(job.id, Some(desk_core::jobs::ItemState::Skipped))
         .await
         .unwrap()
         .iter()
@@ -389,7 +390,10 @@ async fn failures_are_recorded_with_reasons_and_can_be_retried_and_cancel_keeps_
     assert_eq!(job.problems.len(), 1, "the junk line is kept with the job");
     let end = desk.run_job(job.id, &|_| {}).await.unwrap();
     assert_eq!(end.failed, 1);
-    let failed = desk.job_items(job.id, Some("failed")).await.unwrap();
+    let failed = desk
+        .job_items(job.id, Some(desk_core::jobs::ItemState::Failed))
+        .await
+        .unwrap();
     assert_eq!(failed[0].ticket_id, "999999999");
     assert!(
         failed[0].reason.as_deref().unwrap().contains("404"),
@@ -435,7 +439,7 @@ async fn failures_are_recorded_with_reasons_and_can_be_retried_and_cancel_keeps_
     tokio::time::sleep(Duration::from_millis(800)).await;
     desk.cancel_job(id).await.unwrap();
     let end = run.await.unwrap().unwrap();
-    assert_eq!(end.state, "cancelled");
+    assert_eq!(end.state.as_str(), "cancelled");
     assert!(end.cancelled > 0 && end.done + end.skipped > 0, "{end:?}");
     assert_eq!(
         end.done + end.skipped + end.cancelled + end.failed,
@@ -455,7 +459,7 @@ async fn failures_are_recorded_with_reasons_and_can_be_retried_and_cancel_keeps_
         .await
         .unwrap();
     let paused = desk.pause_job(again.id).await.unwrap();
-    assert_eq!(paused.state, "paused");
+    assert_eq!(paused.state.as_str(), "paused");
     let err = desk.undo_job(again.id).await.unwrap_err();
     assert!(err.to_string().contains("has not finished"), "{err}");
     assert!(

@@ -46,6 +46,18 @@ impl ClientConfig {
     }
 }
 
+/// Asked after the budget grants a request its slot and right before the request leaves: `Err`
+/// keeps it from being sent (it comes back as [`Error::NotSent`]). A job runner uses it to prove
+/// it still owns its job at the moment of sending, so a runner that was paused (SIGSTOP, a
+/// suspended laptop) and lost its job meanwhile sends nothing when it wakes.
+pub trait SendGate: Send + Sync {
+    fn check(&self) -> futures::future::BoxFuture<'_, std::result::Result<(), String>>;
+}
+
+/// A gate passed longer ago than this is asked again before the request leaves: the process may
+/// have been paused between the two.
+const GATE_STALE: Duration = Duration::from_millis(500);
+
 /// A Trengo client. Cheap to clone; clones share the connection pool and the token's budget.
 /// [`Client::lane`] gives a clone whose requests queue in another lane.
 #[derive(Clone)]
@@ -54,6 +66,7 @@ pub struct Client {
     lane: Lane,
     /// Writes are never repeated once they may have reached Trengo (see [`Client::checked_writes`]).
     checked_writes: bool,
+    gate: Option<Arc<dyn SendGate>>,
 }
 
 struct Inner {
@@ -241,15 +254,23 @@ impl Client {
             }),
             lane: Lane::Interactive,
             checked_writes: false,
+            gate: None,
         })
     }
 
     /// A clone whose requests queue in `lane`.
     pub fn lane(&self, lane: Lane) -> Client {
         Client {
-            inner: self.inner.clone(),
             lane,
-            checked_writes: self.checked_writes,
+            ..self.clone()
+        }
+    }
+
+    /// A clone whose every request passes `gate` after its slot is granted and before it leaves.
+    pub fn gated(&self, gate: Arc<dyn SendGate>) -> Client {
+        Client {
+            gate: Some(gate),
+            ..self.clone()
         }
     }
 
@@ -259,9 +280,8 @@ impl Client {
     /// each change is applied once and the mutation log shows it once.
     pub fn checked_writes(&self) -> Client {
         Client {
-            inner: self.inner.clone(),
-            lane: self.lane,
             checked_writes: true,
+            ..self.clone()
         }
     }
 
@@ -300,6 +320,19 @@ impl Client {
         loop {
             attempt += 1;
             let permit = self.inner.budget.acquire(self.lane).await;
+            if let Some(g) = &self.gate {
+                // Asked again if this process was paused after passing it.
+                let mut passed = Instant::now();
+                g.check()
+                    .await
+                    .map_err(|reason| Error::NotSent { reason })?;
+                while passed.elapsed() > GATE_STALE {
+                    passed = Instant::now();
+                    g.check()
+                        .await
+                        .map_err(|reason| Error::NotSent { reason })?;
+                }
+            }
             let span = tracing::info_span!(
                 "trengo_request",
                 method = %req.method,

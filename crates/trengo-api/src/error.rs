@@ -81,6 +81,11 @@ pub enum Error {
     /// A local mistake before anything was sent (a bad base URL, say).
     #[error("{0}")]
     Invalid(String),
+
+    /// The client's send gate refused the request after its slot was granted: nothing was sent
+    /// (a job runner that no longer owns its job, say).
+    #[error("not sent: {reason}")]
+    NotSent { reason: String },
 }
 
 impl Error {

@@ -27,7 +27,7 @@ pub mod retry;
 mod secret;
 
 pub use budget::{BudgetConfig, BudgetState, Lane, Permit, RequestBudget};
-pub use client::{ApiRequest, Client, ClientConfig, RawResponse, DEFAULT_BASE_URL};
+pub use client::{ApiRequest, Client, ClientConfig, RawResponse, SendGate, DEFAULT_BASE_URL};
 pub use endpoints::{Assignee, NewTicketContact, TicketQuery, TicketSort};
 pub use error::{Error, Result};
 pub use model::ListPage;

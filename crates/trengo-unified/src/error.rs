@@ -21,6 +21,8 @@ pub enum ErrorKind {
     Decode,
     BadCursor,
     InvalidInput,
+    /// Refused by the client's send gate before anything left (see `trengo_api::SendGate`).
+    NotSent,
     Other,
 }
 
@@ -77,6 +79,7 @@ impl From<trengo_api::Error> for Error {
             E::UnknownOutcome { .. } => ErrorKind::UnknownOutcome,
             E::Decode { .. } => ErrorKind::Decode,
             E::Invalid(_) => ErrorKind::InvalidInput,
+            E::NotSent { .. } => ErrorKind::NotSent,
         };
         let kind = if matches!(&e, E::Http { status, .. } if *status < 500) {
             ErrorKind::Other

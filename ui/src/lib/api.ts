@@ -1,10 +1,10 @@
 // The one way the UI talks to Rust: the generated bindings, with every failure re-thrown as a
 // typed DeskError the UI can branch on (`code`) and show (`message`).
 
-import type { ApiError } from './bindings';
+import type { ErrorCode, Problem as ApiError } from './bindings';
 
 export class DeskError extends Error {
-  code: string;
+  code: ErrorCode;
   constructor(e: ApiError) {
     super(e.message);
     this.code = e.code;

@@ -9,68 +9,68 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	/**  The session, opening the last workspace (or the demo) on the first call. */
-	session: () => typedError<Session_Serialize, ApiError>(__TAURI_INVOKE("session")),
+	session: () => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("session")),
 	/**  Checks the token with Trengo, stores it in the OS keyring, and opens the workspace. */
-	connect: (baseUrl: string, token: string) => typedError<Session_Serialize, ApiError>(__TAURI_INVOKE("connect", { baseUrl, token })),
-	startDemo: () => typedError<Session_Serialize, ApiError>(__TAURI_INVOKE("start_demo")),
+	connect: (baseUrl: string, token: string) => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("connect", { baseUrl, token })),
+	startDemo: () => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("start_demo")),
 	/**  Forgets the token (the demo simply closes) and shows Connect. */
-	signOut: () => typedError<Session_Serialize, ApiError>(__TAURI_INVOKE("sign_out")),
-	syncNow: () => typedError<SyncReport, ApiError>(__TAURI_INVOKE("sync_now")),
-	search: (filter: TicketFilter_Deserialize) => typedError<SearchResult_Serialize, ApiError>(__TAURI_INVOKE("search", { filter })),
+	signOut: () => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("sign_out")),
+	syncNow: () => typedError<SyncReport, Problem>(__TAURI_INVOKE("sync_now")),
+	search: (filter: TicketFilter_Deserialize) => typedError<SearchResult_Serialize, Problem>(__TAURI_INVOKE("search", { filter })),
 	/**  A ticket from the cache alone. */
-	ticket: (id: string) => typedError<TicketContext_Serialize, ApiError>(__TAURI_INVOKE("ticket", { id })),
+	ticket: (id: string) => typedError<TicketContext_Serialize, Problem>(__TAURI_INVOKE("ticket", { id })),
 	/**  A ticket read fresh from Trengo (its whole thread); offline, the cached one and why. */
-	openTicket: (id: string) => typedError<OpenedTicket_Serialize, ApiError>(__TAURI_INVOKE("open_ticket", { id })),
-	directory: () => typedError<DirectoryLists_Serialize, ApiError>(__TAURI_INVOKE("directory")),
-	status: () => typedError<StatusView_Serialize, ApiError>(__TAURI_INVOKE("status")),
-	addTag: (ticket: string, tag: string) => typedError<TicketRow_Serialize, ApiError>(__TAURI_INVOKE("add_tag", { ticket, tag })),
-	removeTag: (ticket: string, tag: string) => typedError<TicketRow_Serialize, ApiError>(__TAURI_INVOKE("remove_tag", { ticket, tag })),
-	assignTeam: (ticket: string, team: string) => typedError<TicketRow_Serialize, ApiError>(__TAURI_INVOKE("assign_team", { ticket, team })),
-	assignUser: (ticket: string, user: string) => typedError<TicketRow_Serialize, ApiError>(__TAURI_INVOKE("assign_user", { ticket, user })),
-	closeTicket: (ticket: string) => typedError<TicketRow_Serialize, ApiError>(__TAURI_INVOKE("close_ticket", { ticket })),
-	reopenTicket: (ticket: string) => typedError<TicketRow_Serialize, ApiError>(__TAURI_INVOKE("reopen_ticket", { ticket })),
-	addNote: (ticket: string, text: string) => typedError<MessageView_Serialize, ApiError>(__TAURI_INVOKE("add_note", { ticket, text })),
+	openTicket: (id: string) => typedError<OpenedTicket_Serialize, Problem>(__TAURI_INVOKE("open_ticket", { id })),
+	directory: () => typedError<DirectoryLists_Serialize, Problem>(__TAURI_INVOKE("directory")),
+	status: () => typedError<StatusView_Serialize, Problem>(__TAURI_INVOKE("status")),
+	addTag: (ticket: string, tag: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("add_tag", { ticket, tag })),
+	removeTag: (ticket: string, tag: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("remove_tag", { ticket, tag })),
+	assignTeam: (ticket: string, team: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("assign_team", { ticket, team })),
+	assignUser: (ticket: string, user: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("assign_user", { ticket, user })),
+	closeTicket: (ticket: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("close_ticket", { ticket })),
+	reopenTicket: (ticket: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("reopen_ticket", { ticket })),
+	addNote: (ticket: string, text: string) => typedError<MessageView_Serialize, Problem>(__TAURI_INVOKE("add_note", { ticket, text })),
 	/**
 	 *  Opens the ticket in Trengo's web app, in the default browser. The address comes from the
 	 *  cache, never from the page, and must be http(s).
 	 */
-	openInTrengo: (ticket: string) => typedError<null, ApiError>(__TAURI_INVOKE("open_in_trengo", { ticket })),
+	openInTrengo: (ticket: string) => typedError<null, Problem>(__TAURI_INVOKE("open_in_trengo", { ticket })),
 	/**  The workspace's settings (notifications, poll interval, my teams). */
-	getSettings: () => typedError<WorkspaceSettings_Serialize, ApiError>(__TAURI_INVOKE("get_settings")),
-	saveSettings: (settings: WorkspaceSettings_Deserialize) => typedError<WorkspaceSettings_Serialize, ApiError>(__TAURI_INVOKE("save_settings", { settings })),
+	getSettings: () => typedError<WorkspaceSettings_Serialize, Problem>(__TAURI_INVOKE("get_settings")),
+	saveSettings: (settings: WorkspaceSettings_Deserialize) => typedError<WorkspaceSettings_Serialize, Problem>(__TAURI_INVOKE("save_settings", { settings })),
 	/**
 	 *  How many tickets were assigned to the user since they last looked: shown in the window title
 	 *  and, where the desktop supports it, as a badge on the app's icon.
 	 */
-	setUnseen: (count: number) => typedError<null, ApiError>(__TAURI_INVOKE("set_unseen", { count })),
+	setUnseen: (count: number) => typedError<null, Problem>(__TAURI_INVOKE("set_unseen", { count })),
 	/**  What a job would do: counts per change, already-so skips, requests and time. */
-	planJob: (selection: Selection_Deserialize, actions: Action[]) => typedError<JobPlan, ApiError>(__TAURI_INVOKE("plan_job", { selection, actions })),
+	planJob: (selection: Selection_Deserialize, actions: Action[]) => typedError<JobPlan_Serialize, Problem>(__TAURI_INVOKE("plan_job", { selection, actions })),
 	/**  Records the job and starts it. */
-	startJob: (selection: Selection_Deserialize, actions: Action[]) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("start_job", { selection, actions })),
-	listJobs: () => typedError<JobView_Serialize[], ApiError>(__TAURI_INVOKE("list_jobs")),
-	getJob: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("get_job", { id })),
+	startJob: (selection: Selection_Deserialize, actions: Action[]) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("start_job", { selection, actions })),
+	listJobs: () => typedError<JobView_Serialize[], Problem>(__TAURI_INVOKE("list_jobs")),
+	getJob: (id: number) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("get_job", { id })),
 	/**  A job's items; `state` picks one kind (`failed` …). */
-	jobItems: (id: number, state: string | null) => typedError<JobItemView_Serialize[], ApiError>(__TAURI_INVOKE("job_items", { id, state })),
-	pauseJob: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("pause_job", { id })),
-	cancelJob: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("cancel_job", { id })),
-	resumeJob: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("resume_job", { id })),
+	jobItems: (id: number, state: ItemState | null) => typedError<JobItemView_Serialize[], Problem>(__TAURI_INVOKE("job_items", { id, state })),
+	pauseJob: (id: number) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("pause_job", { id })),
+	cancelJob: (id: number) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("cancel_job", { id })),
+	resumeJob: (id: number) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("resume_job", { id })),
 	/**  Puts the failed items back and runs them again. */
-	retryFailed: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("retry_failed", { id })),
+	retryFailed: (id: number) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("retry_failed", { id })),
 	/**  Records the job that takes a job's changes back, and starts it. */
-	undoJob: (id: number) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("undo_job", { id })),
+	undoJob: (id: number) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("undo_job", { id })),
 	/**  The saved sources (the demo's is there in the demo workspace). */
-	listSources: () => typedError<SourceConfig_Serialize[], ApiError>(__TAURI_INVOKE("list_sources")),
+	listSources: () => typedError<SourceConfig_Serialize[], Problem>(__TAURI_INVOKE("list_sources")),
 	/**  Ready-made sources to start from. */
-	sourcePresets: () => typedError<SourceConfig_Serialize[], ApiError>(__TAURI_INVOKE("source_presets")),
-	saveSource: (source: SourceConfig_Deserialize, secrets: SecretValue[]) => typedError<null, ApiError>(__TAURI_INVOKE("save_source", { source, secrets })),
+	sourcePresets: () => typedError<SourceConfig_Serialize[], Problem>(__TAURI_INVOKE("source_presets")),
+	saveSource: (source: SourceConfig_Deserialize, secrets: SecretValue[]) => typedError<null, Problem>(__TAURI_INVOKE("save_source", { source, secrets })),
 	/**  Looks one id up: the request's target and what each mapping makes of the answer. */
-	testSource: (name: string, id: string) => typedError<SourceTest_Serialize, ApiError>(__TAURI_INVOKE("test_source", { name, id })),
+	testSource: (name: string, id: string) => typedError<SourceTest_Serialize, Problem>(__TAURI_INVOKE("test_source", { name, id })),
 	/**  Looks the pasted ids up and shows what would change; nothing is written. */
-	enrichPreview: (source: string, text: string) => typedError<EnrichPreview_Serialize, ApiError>(__TAURI_INVOKE("enrich_preview", { source, text })),
+	enrichPreview: (source: string, text: string) => typedError<EnrichPreview_Serialize, Problem>(__TAURI_INVOKE("enrich_preview", { source, text })),
 	/**  Records the previewed changes as a job and starts it. */
-	applyEnrichment: (preview: EnrichPreview_Deserialize) => typedError<JobView_Serialize, ApiError>(__TAURI_INVOKE("apply_enrichment", { preview })),
+	applyEnrichment: (preview: EnrichPreview_Deserialize) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("apply_enrichment", { preview })),
 	/**  Writes a job's report (CSV) to the Downloads folder and says where. */
-	exportJobReport: (id: number) => typedError<string, ApiError>(__TAURI_INVOKE("export_job_report", { id })),
+	exportJobReport: (id: number) => typedError<string, Problem>(__TAURI_INVOKE("export_job_report", { id })),
 };
 
 /** Events */
@@ -86,7 +86,7 @@ export const events = {
 };
 
 /* Types */
-/**  One change to a ticket. Ids are Trengo's, as text. */
+/**  One change to a ticket (or, for `SetField`, a contact). Ids are Trengo's, as text. */
 export type Action = { kind: "add_tag"; tag_id: string } | { kind: "remove_tag"; tag_id: string } | { kind: "assign_team"; team_id: string } | { kind: "assign_user"; user_id: string } | { kind: "close" } | { kind: "reopen" } | 
 /**  A contact's custom field (enrichment); an empty value clears it. */
 { kind: "set_field"; field_id: string; value: string } | 
@@ -96,14 +96,34 @@ export type Action = { kind: "add_tag"; tag_id: string } | { kind: "remove_tag";
  */
 { kind: "enrich"; customer_id: string };
 
-export type ApiError = {
-	/**
-	 *  `unauthorized`, `forbidden`, `not_found`, `validation`, `rate_limited`, `trengo_error`,
-	 *  `offline`, `unknown_outcome`, `invalid`, `needs_login`, `keyring`, `internal`, `cancelled`,
-	 *  `busy` (a sync is already running).
-	 */
-	code: string,
-	message: string,
+/**
+ *  A single action, done: the ticket as it now stands, and the job that recorded it (undo it
+ *  with [`Desk::undo_job`]).
+ */
+export type ActionDone = ActionDone_Serialize | ActionDone_Deserialize;
+
+/**
+ *  A single action, done: the ticket as it now stands, and the job that recorded it (undo it
+ *  with [`Desk::undo_job`]).
+ */
+export type ActionDone_Deserialize = {
+	job: JobView_Deserialize,
+	/**  `None` when the cache does not hold the ticket. */
+	row?: TicketRow_Deserialize | null,
+	/**  False when Trengo already showed it so: nothing was sent, nothing to undo. */
+	changed: boolean,
+};
+
+/**
+ *  A single action, done: the ticket as it now stands, and the job that recorded it (undo it
+ *  with [`Desk::undo_job`]).
+ */
+export type ActionDone_Serialize = {
+	job: JobView_Serialize,
+	/**  `None` when the cache does not hold the ticket. */
+	row: TicketRow_Serialize | null,
+	/**  False when Trengo already showed it so: nothing was sent, nothing to undo. */
+	changed: boolean,
 };
 
 /**  One new assignment. */
@@ -160,8 +180,10 @@ export type AttachmentView_Serialize = {
 	size: number | null,
 };
 
+/**  The request budget, for the status bar. */
 export type BudgetView = BudgetView_Serialize | BudgetView_Deserialize;
 
+/**  The request budget, for the status bar. */
 export type BudgetView_Deserialize = {
 	limit: number,
 	/**  Requests in the last window. */
@@ -172,6 +194,7 @@ export type BudgetView_Deserialize = {
 	blocked_ms?: number | null,
 };
 
+/**  The request budget, for the status bar. */
 export type BudgetView_Serialize = {
 	limit: number,
 	/**  Requests in the last window. */
@@ -267,6 +290,15 @@ export type EnrichPreview_Serialize = {
 	requests: number,
 	eta_secs: number,
 };
+
+/**  What went wrong, for the UI and scripts to branch on (the message is for people). */
+export type ErrorCode = "unauthorized" | "forbidden" | "not_found" | "validation" | "rate_limited" | "trengo_error" | "offline" | "unknown_outcome" | "invalid" | "needs_login" | 
+/**  The lookup source of an enrichment. */
+"lookup" | "keyring" | "cache" | "io" | 
+/**  A problem on this computer; the details are in the log. */
+"internal" | "cancelled" | 
+/**  A sync is already running. */
+"busy";
 
 /**  One mapped field of one contact. */
 export type FieldChange = FieldChange_Serialize | FieldChange_Deserialize;
@@ -367,6 +399,13 @@ export type IdIssue = {
 	reason: string,
 };
 
+/**  Where one item (one ticket or contact) of a job is. */
+export type ItemState = "pending" | "done" | 
+/**  Already as the job would leave it: nothing was sent. */
+"skipped" | "failed" | "cancelled" | 
+/**  Undo found it changed since (by anyone) in a part the job touched, and left that part. */
+"conflict";
+
 /**  A job stopped: done, paused, cancelled, or interrupted (with the reason). */
 export type JobFinishedEvent = JobFinishedEvent_Serialize | JobFinishedEvent_Deserialize;
 
@@ -376,45 +415,94 @@ export type JobFinishedEvent_Deserialize = JobView_Deserialize;
 /**  A job stopped: done, paused, cancelled, or interrupted (with the reason). */
 export type JobFinishedEvent_Serialize = JobView_Serialize;
 
-/**  One ticket of a job. */
+/**  One ticket (or contact) of a job. */
 export type JobItemView = JobItemView_Serialize | JobItemView_Deserialize;
 
-/**  One ticket of a job. */
+/**  One ticket (or contact) of a job. */
 export type JobItemView_Deserialize = {
 	seq: number,
 	ticket_id: string,
 	subject?: string | null,
-	/**  `pending`, `done`, `skipped`, `failed`, `cancelled`. */
-	state: string,
+	state: ItemState,
 	reason?: string | null,
+	code?: ErrorCode | null,
 	/**  Per action, in order: "Add tag migrated: done" … */
 	steps: string[],
 	requests: number,
 };
 
-/**  One ticket of a job. */
+/**  One ticket (or contact) of a job. */
 export type JobItemView_Serialize = {
 	seq: number,
 	ticket_id: string,
 	subject: string | null,
-	/**  `pending`, `done`, `skipped`, `failed`, `cancelled`. */
-	state: string,
+	state: ItemState,
 	reason: string | null,
+	code: ErrorCode | null,
 	/**  Per action, in order: "Add tag migrated: done" … */
 	steps: string[],
 	requests: number,
 };
 
+/**  What made a job. */
+export type JobKind = 
+/**  One action on one ticket, from the ticket panel or the CLI. */
+"action" | 
+/**  Many tickets at once. */
+"bulk" | 
+/**  The job that takes another one back. */
+"undo" | 
+/**  Contact fields from a lookup source. */
+"enrich";
+
 /**  What a job would do, shown before it is created. */
-export type JobPlan = {
+export type JobPlan = JobPlan_Serialize | JobPlan_Deserialize;
+
+/**  What a job would do, shown before it is created. */
+export type JobPlan_Deserialize = {
 	title: string,
 	selection: string,
 	tickets: number,
-	/**  Per action: how many tickets it changes and how many already are so. */
+	/**
+	 *  Per action: how many tickets it changes and how many already are so, by the cache; each
+	 *  ticket is read from Trengo right before it is changed, and that read decides.
+	 */
 	changes: PlannedChange[],
-	/**  Tickets not in the cache (or not recently): read from Trengo before they are changed. */
+	/**  Tickets the cache does not hold: counted as changing. */
 	unknown: number,
-	/**  Requests the job is expected to make. */
+	/**  When the cache last read these tickets (the oldest), RFC 3339. */
+	cache_read_at?: string | null,
+	/**  Requests to read the tickets fresh: list pages, and single reads for the rest. */
+	reads: number,
+	/**  Of `reads`, list pages (25 tickets each). */
+	pages: number,
+	/**  Requests the job is expected to make, reads included. */
+	requests: number,
+	/**  At the request budget, with what is queued now. */
+	eta_secs: number,
+	problems: LineProblem[],
+	duplicates: number,
+};
+
+/**  What a job would do, shown before it is created. */
+export type JobPlan_Serialize = {
+	title: string,
+	selection: string,
+	tickets: number,
+	/**
+	 *  Per action: how many tickets it changes and how many already are so, by the cache; each
+	 *  ticket is read from Trengo right before it is changed, and that read decides.
+	 */
+	changes: PlannedChange[],
+	/**  Tickets the cache does not hold: counted as changing. */
+	unknown: number,
+	/**  When the cache last read these tickets (the oldest), RFC 3339. */
+	cache_read_at: string | null,
+	/**  Requests to read the tickets fresh: list pages, and single reads for the rest. */
+	reads: number,
+	/**  Of `reads`, list pages (25 tickets each). */
+	pages: number,
+	/**  Requests the job is expected to make, reads included. */
 	requests: number,
 	/**  At the request budget, with what is queued now. */
 	eta_secs: number,
@@ -425,12 +513,12 @@ export type JobPlan = {
 /**  Where a running job is. */
 export type JobProgress = {
 	job_id: number,
-	state: string,
+	state: JobState,
 	total: number,
 	done: number,
 	skipped: number,
 	failed: number,
-	/**  Finished items (done, skipped, failed or cancelled). */
+	/**  Finished items (done, skipped, failed, cancelled or in conflict). */
 	finished: number,
 	requests: number,
 	/**  Until the last item, at the request budget. */
@@ -441,24 +529,29 @@ export type JobProgress = {
 /**  A job moved on (at most five times a second). */
 export type JobProgressEvent = JobProgress;
 
+/**  Where a job is. */
+export type JobState = "pending" | "running" | "paused" | 
+/**  Stopped before its end for a reason (offline, token refused, taken over). */
+"interrupted" | "cancelled" | "done";
+
 /**  A job as the UI and the CLI show it. */
 export type JobView = JobView_Serialize | JobView_Deserialize;
 
 /**  A job as the UI and the CLI show it. */
 export type JobView_Deserialize = {
 	id: number,
-	/**  `bulk` or `undo`. */
-	kind: string,
+	kind: JobKind,
 	title: string,
 	selection: string,
-	/**  `pending`, `running`, `paused`, `interrupted`, `cancelled`, `done`. */
-	state: string,
+	state: JobState,
 	reason?: string | null,
 	total: number,
 	done: number,
 	skipped: number,
 	failed: number,
 	cancelled: number,
+	/**  Undo: tickets changed since in a part the job touched, left as they are. */
+	conflicts: number,
 	pending: number,
 	requests: number,
 	problems: LineProblem[],
@@ -474,18 +567,18 @@ export type JobView_Deserialize = {
 /**  A job as the UI and the CLI show it. */
 export type JobView_Serialize = {
 	id: number,
-	/**  `bulk` or `undo`. */
-	kind: string,
+	kind: JobKind,
 	title: string,
 	selection: string,
-	/**  `pending`, `running`, `paused`, `interrupted`, `cancelled`, `done`. */
-	state: string,
+	state: JobState,
 	reason: string | null,
 	total: number,
 	done: number,
 	skipped: number,
 	failed: number,
 	cancelled: number,
+	/**  Undo: tickets changed since in a part the job touched, left as they are. */
+	conflicts: number,
 	pending: number,
 	requests: number,
 	problems: LineProblem[],
@@ -631,14 +724,14 @@ export type OpenedTicket = OpenedTicket_Serialize | OpenedTicket_Deserialize;
 export type OpenedTicket_Deserialize = {
 	context: TicketContext_Deserialize,
 	fresh: boolean,
-	problem?: ApiError | null,
+	problem?: Problem | null,
 };
 
 /**  A ticket opened: fresh from Trengo, or from the cache with the reason it is not fresh. */
 export type OpenedTicket_Serialize = {
 	context: TicketContext_Serialize,
 	fresh: boolean,
-	problem: ApiError | null,
+	problem: Problem | null,
 };
 
 export type PlannedChange = {
@@ -664,6 +757,16 @@ export type PreviewRow_Serialize = {
 	contact_id: string,
 	contact_name: string,
 	fields: FieldChange_Serialize[],
+};
+
+/**
+ *  An error as a window shows it: a code to branch on and words for people. Problems on this
+ *  computer (the cache, files) get a generic message, with the details in the log, so internals
+ *  never reach the screen.
+ */
+export type Problem = {
+	code: ErrorCode,
+	message: string,
 };
 
 export type SearchResult = SearchResult_Serialize | SearchResult_Deserialize;
@@ -697,7 +800,10 @@ export type Selection_Deserialize =
 { kind: "ids"; ids: string[] } | 
 /**  Pasted text: ids, `#123`, Trengo ticket URLs. */
 { kind: "pasted"; text: string } | 
-/**  Every cached ticket that matches, resolved to ids when the job is created. */
+/**
+ *  Every cached ticket that matches, resolved to ids when the job is created; the job reads
+ *  them fresh from Trengo's ticket list.
+ */
 { kind: "filter"; filter: TicketFilter_Deserialize };
 
 /**  Which tickets a job is for. */
@@ -706,7 +812,10 @@ export type Selection_Serialize =
 { kind: "ids"; ids: string[] } | 
 /**  Pasted text: ids, `#123`, Trengo ticket URLs. */
 { kind: "pasted"; text: string } | 
-/**  Every cached ticket that matches, resolved to ids when the job is created. */
+/**
+ *  Every cached ticket that matches, resolved to ids when the job is created; the job reads
+ *  them fresh from Trengo's ticket list.
+ */
 { kind: "filter"; filter: TicketFilter_Serialize };
 
 /**  Where the app is: connected to a workspace, or waiting to be. */
@@ -809,8 +918,8 @@ export type StatusView_Serialize = {
 	demo: boolean,
 };
 
-/**  A sync failed in the background. */
-export type SyncFailedEvent = ApiError;
+/**  A sync failed in the background (`unauthorized`: the token was revoked). */
+export type SyncFailedEvent = Problem;
 
 /**  Where a sync is, after each page. */
 export type SyncProgress = {

@@ -1,6 +1,6 @@
 // Bulk jobs in words: the confirmation, progress and results.
 
-import type { Action, JobPlan, JobProgress, JobView } from './types';
+import type { Action, JobPlan, JobProgress, JobState, JobView } from './types';
 
 export type BulkKind = 'add_tag' | 'remove_tag' | 'assign_team' | 'assign_user' | 'close' | 'reopen';
 
@@ -48,10 +48,17 @@ export function planLines(p: JobPlan): string[] {
   });
 }
 
-/** Requests and time at the budget, and what is read first. */
+/** Requests and time at the budget, reads included. */
 export function planCost(p: JobPlan): string {
-  const read = p.unknown > 0 ? ` (${plural(p.unknown, 'ticket')} not recently synced are read from Trengo first)` : '';
-  return `About ${plural(p.requests, 'request')}, ${duration(p.eta_secs)} at Trengo's pace${read}.`;
+  const how = p.pages > 0 ? `${plural(p.pages, 'list page')} of 25 and ${plural(p.reads - p.pages, 'single read')}` : plural(p.reads, 'read');
+  return `About ${plural(p.requests, 'request')} (${how}), ${duration(p.eta_secs)} at Trengo's pace.`;
+}
+
+/** Where the counts come from, and what decides. */
+export function planBasis(p: JobPlan): string {
+  const when = p.cache_read_at ? ` as of ${new Date(p.cache_read_at).toLocaleTimeString()}` : '';
+  const unknown = p.unknown > 0 ? ` ${plural(p.unknown, 'ticket')} are not in the cache and counted as changing.` : '';
+  return `Counted from the cache${when}; each ticket is read from Trengo right before it changes, and that read decides.${unknown}`;
 }
 
 export function percent(p: { finished: number; total: number }): number {
@@ -66,7 +73,7 @@ export function progressOf(v: JobView): JobProgress {
     done: v.done,
     skipped: v.skipped,
     failed: v.failed,
-    finished: v.done + v.skipped + v.failed + v.cancelled,
+    finished: v.done + v.skipped + v.failed + v.cancelled + v.conflicts,
     requests: v.requests,
     eta_secs: 0,
     elapsed_secs: 0,
@@ -74,13 +81,14 @@ export function progressOf(v: JobView): JobProgress {
 }
 
 /** "812 changed · 96 already so · 3 failed" */
-export function outcome(v: { done: number; skipped: number; failed: number }): string {
+export function outcome(v: { done: number; skipped: number; failed: number; conflicts?: number }): string {
   const parts = [`${v.done.toLocaleString('en-US')} changed`, `${v.skipped.toLocaleString('en-US')} already so`];
   if (v.failed > 0) parts.push(`${v.failed.toLocaleString('en-US')} failed`);
+  if (v.conflicts) parts.push(`${v.conflicts.toLocaleString('en-US')} changed since by someone else, left as they are`);
   return parts.join(' · ');
 }
 
-export const stateWords: Record<string, string> = {
+export const stateWords: Record<JobState, string> = {
   pending: 'Waiting',
   running: 'Running',
   paused: 'Paused',

@@ -23,5 +23,10 @@ export type {
   SourceConfig_Serialize as SourceConfig,
   SourceTest_Serialize as SourceTest,
   FieldChange_Serialize as FieldChange,
-  ApiError,
+  Problem as ApiError,
+  ActionDone_Serialize as ActionDone,
+  ErrorCode,
+  JobState,
+  JobKind,
+  ItemState,
 } from './bindings';

@@ -27,7 +27,7 @@ pub use source::{HeaderSpec, Lookup, LookupError, MatchBy, SourceConfig, SourceK
 use crate::desk::Desk;
 use crate::error::{Error, Result};
 use crate::jobs::run::Expand;
-use crate::jobs::{Action, JobView, LineProblem, NewJob, TicketState, BEFORE_MAX_AGE_SECS};
+use crate::jobs::{Action, ItemSeed, JobKind, JobView, LineProblem, NewJob, TicketState};
 use crate::view::FieldDef;
 
 /// The demo's lookup service key (the simulator's; not a secret anywhere else).
@@ -740,17 +740,9 @@ impl Desk {
         })
     }
 
-    /// Records the previewed changes as a job (only changed values; before-states from the
-    /// preview). Run it with [`Desk::run_job`].
+    /// Records the previewed changes as a job (only changed values; each contact is read fresh
+    /// before it is written). Run it with [`Desk::run_job`].
     pub async fn apply_enrichment(&self, p: &EnrichPreview) -> Result<JobView> {
-        let now = Utc::now().timestamp();
-        let synced: HashMap<u64, i64> =
-            sqlx::query_as::<_, (i64, i64)>("SELECT id, synced_at FROM contacts")
-                .fetch_all(self.cache().pool())
-                .await?
-                .into_iter()
-                .map(|(i, s)| (i as u64, s))
-                .collect();
         let mut items = vec![];
         for r in &p.rows {
             let plan: Vec<Action> = r
@@ -769,19 +761,11 @@ impl Desk {
                 .contact_id
                 .parse()
                 .map_err(|_| Error::Invalid(format!("{:?} is not a contact id", r.contact_id)))?;
-            let before = synced
-                .get(&id)
-                .filter(|s| now - **s <= BEFORE_MAX_AGE_SECS)
-                .map(|s| {
-                    let mut st = TicketState::default();
-                    for f in &r.fields {
-                        if let Some(c) = &f.current {
-                            st.fields.insert(f.field_id.clone(), c.clone());
-                        }
-                    }
-                    (st, *s)
-                });
-            items.push((id, plan, before));
+            items.push(ItemSeed {
+                target: id,
+                plan,
+                expect: None,
+            });
         }
         if items.is_empty() {
             return Err(Error::Invalid(
@@ -802,13 +786,14 @@ impl Desk {
         let id = self
             .job_store()
             .create(NewJob {
-                kind: "enrich",
+                kind: JobKind::Enrich,
                 title: format!("Enrich contacts from {}", p.source),
                 actions: vec![],
                 selection: format!("{n} contacts from {} pasted ids", p.ids),
                 problems,
                 undo_of: None,
                 source: None,
+                page_plan: None,
                 items,
             })
             .await?;
@@ -828,7 +813,6 @@ impl Desk {
         let parsed = pasted_ids(&cfg, text)?;
         let defs: Vec<FieldDef> = self.contact_fields().await?.into_values().collect();
         let ix = self.contact_index(&cfg, &defs).await?;
-        let now = Utc::now().timestamp();
         let mut items = vec![];
         let mut problems = parsed.problems.clone();
         let mut used = HashMap::new();
@@ -844,16 +828,13 @@ impl Desk {
                         ))
                     } else {
                         used.insert(*one, id.clone());
-                        let (_, st, synced) = &ix.contacts[one];
-                        let before =
-                            (now - synced <= BEFORE_MAX_AGE_SECS).then(|| (st.clone(), *synced));
-                        items.push((
-                            *one,
-                            vec![Action::Enrich {
+                        items.push(ItemSeed {
+                            target: *one,
+                            plan: vec![Action::Enrich {
                                 customer_id: id.clone(),
                             }],
-                            before,
-                        ));
+                            expect: None,
+                        });
                         None
                     }
                 }
@@ -880,13 +861,14 @@ impl Desk {
         let id = self
             .job_store()
             .create(NewJob {
-                kind: "enrich",
+                kind: JobKind::Enrich,
                 title: format!("Enrich contacts from {}", cfg.name),
                 actions: vec![],
                 selection: format!("{n} contacts from {} pasted ids", parsed.ids.len()),
                 problems,
                 undo_of: None,
                 source: Some(cfg.name.clone()),
+                page_plan: None,
                 items,
             })
             .await?;
@@ -927,7 +909,7 @@ impl Desk {
             out.push_str(&format!(
                 "{},{},{},{},{}\n",
                 esc(&i.ticket_id),
-                esc(&i.state),
+                esc(i.state.as_str()),
                 esc(&i.steps.join("; ")),
                 esc(i.reason.as_deref().unwrap_or("")),
                 i.requests

@@ -1,20 +1,25 @@
-//! Bulk jobs: durable, resumable, undoable.
+//! Jobs: every write to Trengo, durable, resumable, undoable.
 //!
-//! A job is written to SQLite before its first request: the job, one item per ticket with its
-//! actions and the ticket's state before the job, and then each outcome as it lands. Workers run
-//! the items through the `Bulk` lane with a client that never repeats a write blindly:
+//! A single action from the ticket panel, a bulk change, an undo and an enrichment are all jobs.
+//! A job is written to SQLite before its first request: the job, one item per ticket (or
+//! contact) with its actions, and then each fresh before-state and outcome as it lands. Workers
+//! run the items through the request budget with a client that never repeats a write blindly:
 //!
-//! - an action the ticket already satisfies is recorded as "already so" and costs no request;
+//! - before an item changes its ticket, the job reads the ticket from Trengo: a filter selection
+//!   from the ticket list's pages (25 a request, shortly before their items' writes), anything
+//!   else one by one. An action the fresh read shows already so is recorded as "already so" and
+//!   costs no request; the cache never decides;
 //! - before a write is sent, the item is marked in flight (committed); after the answer, the
 //!   outcome is recorded. An item found in flight (a kill, a crash, a lost answer, a 5xx) is read
-//!   back from Trengo, and its action is tried again only if the ticket does not show it. So a
-//!   change is applied once, and nothing is lost;
-//! - a job belongs to one runner at a time (process id, token and heartbeat), and a job whose
-//!   runner died is taken over by the next process that opens the workspace;
-//! - undo is a new job built from the before-states, for the actions that were applied.
+//!   back from Trengo, and its action is tried again only if the ticket does not show it;
+//! - a job belongs to one runner at a time (process id, token and heartbeat), which proves it
+//!   still owns the job at the moment each request leaves; a job whose runner died is taken over;
+//! - undo is a new job built from the fresh before-states, for the actions that were applied,
+//!   and it reverts a part only while it still stands as the job left it (compare-and-set).
 
 pub mod model;
 mod ops;
+pub(crate) mod pages;
 pub(crate) mod run;
 
 use std::collections::HashMap;
@@ -23,17 +28,23 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
-pub use model::{parse_ticket_ids, Action, LineProblem, PastedIds, StepOutcome, TicketState};
+pub use crate::actions::{Action, TicketState};
+pub use model::{
+    parse_ticket_ids, ErrorCode, ItemState, JobKind, JobState, LineProblem, PastedIds, StepOutcome,
+};
+pub use ops::ActionDone;
 pub use run::{JobControl, JobProgress};
 
 use crate::error::{Error, Result};
 use crate::view::TicketFilter;
+use pages::PagePlan;
 
 /// How many tickets one job may hold.
 pub const MAX_ITEMS: usize = 20_000;
 
-/// A cached ticket older than this is read from Trengo before the job changes it.
-pub const BEFORE_MAX_AGE_SECS: i64 = 10 * 60;
+/// A before-state read by the job's own list page is used if it is younger than this; older
+/// ones are read again, one by one.
+pub const FRESH_SECS: u64 = 60;
 
 /// Which tickets a job is for.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,7 +55,8 @@ pub enum Selection {
     Ids { ids: Vec<String> },
     /// Pasted text: ids, `#123`, Trengo ticket URLs.
     Pasted { text: String },
-    /// Every cached ticket that matches, resolved to ids when the job is created.
+    /// Every cached ticket that matches, resolved to ids when the job is created; the job reads
+    /// them fresh from Trengo's ticket list.
     Filter { filter: TicketFilter },
 }
 
@@ -55,11 +67,18 @@ pub struct JobPlan {
     pub title: String,
     pub selection: String,
     pub tickets: u32,
-    /// Per action: how many tickets it changes and how many already are so.
+    /// Per action: how many tickets it changes and how many already are so, by the cache; each
+    /// ticket is read from Trengo right before it is changed, and that read decides.
     pub changes: Vec<PlannedChange>,
-    /// Tickets not in the cache (or not recently): read from Trengo before they are changed.
+    /// Tickets the cache does not hold: counted as changing.
     pub unknown: u32,
-    /// Requests the job is expected to make.
+    /// When the cache last read these tickets (the oldest), RFC 3339.
+    pub cache_read_at: Option<String>,
+    /// Requests to read the tickets fresh: list pages, and single reads for the rest.
+    pub reads: u32,
+    /// Of `reads`, list pages (25 tickets each).
+    pub pages: u32,
+    /// Requests the job is expected to make, reads included.
     pub requests: u32,
     /// At the request budget, with what is queued now.
     pub eta_secs: u32,
@@ -81,18 +100,18 @@ pub struct PlannedChange {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct JobView {
     pub id: u32,
-    /// `bulk` or `undo`.
-    pub kind: String,
+    pub kind: JobKind,
     pub title: String,
     pub selection: String,
-    /// `pending`, `running`, `paused`, `interrupted`, `cancelled`, `done`.
-    pub state: String,
+    pub state: JobState,
     pub reason: Option<String>,
     pub total: u32,
     pub done: u32,
     pub skipped: u32,
     pub failed: u32,
     pub cancelled: u32,
+    /// Undo: tickets changed since in a part the job touched, left as they are.
+    pub conflicts: u32,
     pub pending: u32,
     pub requests: u32,
     pub problems: Vec<LineProblem>,
@@ -107,33 +126,50 @@ pub struct JobView {
 
 impl JobView {
     pub fn can_undo(&self) -> bool {
-        self.undone_by.is_none() && self.done > 0 && !self.active
+        self.undone_by.is_none() && self.done > 0 && !self.active && self.state.is_final()
+    }
+
+    /// Seconds from its first start to its end (or to now).
+    pub fn elapsed_secs(&self) -> u32 {
+        let at = |s: &Option<String>| s.as_deref().and_then(crate::cache::parse_unix);
+        match at(&self.started_at) {
+            Some(a) => {
+                let b = at(&self.finished_at).unwrap_or_else(|| Utc::now().timestamp());
+                (b - a).max(0) as u32
+            }
+            None => 0,
+        }
     }
 }
 
-/// One ticket of a job.
+/// One ticket (or contact) of a job.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct JobItemView {
     pub seq: u32,
     pub ticket_id: String,
     pub subject: Option<String>,
-    /// `pending`, `done`, `skipped`, `failed`, `cancelled`.
-    pub state: String,
+    pub state: ItemState,
     pub reason: Option<String>,
+    pub code: Option<ErrorCode>,
     /// Per action, in order: "Add tag migrated: done" …
     pub steps: Vec<String>,
     pub requests: u32,
 }
 
-/// A new item: the ticket, its actions, and its state before (with when that was true) if known.
-pub(crate) type ItemSeed = (u64, Vec<Action>, Option<(TicketState, i64)>);
+/// A new item: the ticket (or contact), its actions, and for undo the state the undone job left.
+#[derive(Debug, Clone)]
+pub(crate) struct ItemSeed {
+    pub target: u64,
+    pub plan: Vec<Action>,
+    pub expect: Option<TicketState>,
+}
 
 /// A job's id or state, then who runs it: process id, run token, last heartbeat (unix ms).
 pub(crate) type RunnerRow<K> = (K, Option<i64>, Option<String>, Option<i64>);
 
 pub(crate) struct NewJob {
-    pub kind: &'static str,
+    pub kind: JobKind,
     pub title: String,
     pub actions: Vec<Action>,
     pub selection: String,
@@ -141,8 +177,16 @@ pub(crate) struct NewJob {
     pub undo_of: Option<i64>,
     /// The lookup source of an enrichment job.
     pub source: Option<String>,
-    /// (ticket, plan, before and when it was true)
+    pub page_plan: Option<PagePlan>,
     pub items: Vec<ItemSeed>,
+}
+
+/// One finished item, for undo.
+pub(crate) struct FinishedItem {
+    pub target: u64,
+    pub plan: Vec<Action>,
+    pub before: Option<TicketState>,
+    pub outcomes: Vec<StepOutcome>,
 }
 
 /// The job tables.
@@ -156,8 +200,22 @@ fn ts(unix: Option<i64>) -> Option<String> {
         .map(|d| d.to_rfc3339())
 }
 
+/// Reads a JSON column of job `job`; an unreadable one is an error that names the job.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    job: i64,
+    what: &str,
+    text: &str,
+) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::Invalid(format!(
+            "job {job}'s {what} in the local cache cannot be read ({e}); it was left as it is"
+        ))
+    })
+}
+
 impl JobStore {
-    /// The cached state of these tickets, with when it was synced.
+    /// The cached state of these tickets, with when it was synced: a hint for
+    /// the confirmation's counts, never what a job decides by.
     pub async fn cached_states(&self, ids: &[u64]) -> Result<HashMap<u64, (TicketState, i64)>> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(500) {
@@ -205,30 +263,30 @@ impl JobStore {
         let now = Utc::now().timestamp();
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO jobs (kind, title, actions, selection, problems, state, undo_of, total, created_at, source)
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO jobs (kind, title, actions, selection, problems, state, undo_of, total, created_at, source, page_plan)
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING id",
         )
-        .bind(j.kind)
+        .bind(j.kind.as_str())
         .bind(&j.title)
-        .bind(serde_json::to_string(&j.actions).unwrap_or_default())
+        .bind(json(&j.actions))
         .bind(&j.selection)
-        .bind(serde_json::to_string(&j.problems).unwrap_or_default())
+        .bind(json(&j.problems))
         .bind(j.undo_of)
         .bind(j.items.len() as i64)
         .bind(now)
         .bind(&j.source)
+        .bind(j.page_plan.as_ref().map(json))
         .fetch_one(&mut *tx)
         .await?;
-        for (seq, (ticket, plan, before)) in j.items.iter().enumerate() {
+        for (seq, it) in j.items.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO job_items (job_id, seq, ticket_id, plan, before, before_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO job_items (job_id, seq, ticket_id, plan, expect, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
             )
             .bind(id)
             .bind(seq as i64)
-            .bind(*ticket as i64)
-            .bind(serde_json::to_string(plan).unwrap_or_default())
-            .bind(before.as_ref().map(|(b, _)| serde_json::to_string(b).unwrap_or_default()))
-            .bind(before.as_ref().map(|(_, at)| *at))
+            .bind(it.target as i64)
+            .bind(json(&it.plan))
+            .bind(it.expect.as_ref().map(json))
             .bind(now)
             .execute(&mut *tx)
             .await?;
@@ -260,6 +318,7 @@ impl JobStore {
         Ok(out)
     }
 
+    #[tracing::instrument(skip(self))]
     pub async fn view(&self, id: i64) -> Result<JobView> {
         type Row = (
             i64,
@@ -291,31 +350,32 @@ impl JobStore {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        let n = |s: &str| {
+        let n = |s: ItemState| {
             counts
                 .iter()
-                .find(|c| c.0 == s)
+                .find(|c| c.0 == s.as_str())
                 .map(|c| c.1 as u32)
                 .unwrap_or(0)
         };
-        let state = r.5.clone();
+        let state = JobState::parse(&r.5)?;
         Ok(JobView {
             id: r.0 as u32,
-            kind: r.1,
+            kind: JobKind::parse(&r.1)?,
             title: r.2,
             selection: r.3,
-            problems: serde_json::from_str(&r.4).unwrap_or_default(),
-            active: state == "running" && self.runner_alive(id).await?,
+            problems: decode(id, "problems", &r.4)?,
+            active: state == JobState::Running && self.runner_alive(id).await?,
             state,
             reason: r.6,
             undo_of: r.7.map(|x| x as u32),
             undone_by: r.8.map(|x| x as u32),
             total: r.9 as u32,
-            done: n("done"),
-            skipped: n("skipped"),
-            failed: n("failed"),
-            cancelled: n("cancelled"),
-            pending: n("pending"),
+            done: n(ItemState::Done),
+            skipped: n(ItemState::Skipped),
+            failed: n(ItemState::Failed),
+            cancelled: n(ItemState::Cancelled),
+            conflicts: n(ItemState::Conflict),
+            pending: n(ItemState::Pending),
             requests: counts.iter().map(|c| c.2 as u32).sum(),
             created_at: ts(Some(r.10)).unwrap_or_default(),
             started_at: ts(r.11),
@@ -336,8 +396,12 @@ impl JobStore {
         })
     }
 
-    pub async fn items(&self, id: i64, state: Option<&str>) -> Result<Vec<JobItemView>> {
-        let dir_labels = self.label_names().await?;
+    pub async fn items(
+        &self,
+        id: i64,
+        state: Option<ItemState>,
+        dir: &trengo_unified::Directory,
+    ) -> Result<Vec<JobItemView>> {
         type Row = (
             i64,
             i64,
@@ -345,11 +409,13 @@ impl JobStore {
             String,
             String,
             Option<String>,
+            Option<String>,
             i64,
             Option<String>,
         );
+        let state = state.map(ItemState::as_str);
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT i.seq, i.ticket_id, i.plan, i.outcomes, i.state, i.reason, i.requests,
+            "SELECT i.seq, i.ticket_id, i.plan, i.outcomes, i.state, i.reason, i.code, i.requests,
                     CASE WHEN i.plan LIKE '%\"set_field\"%' OR i.plan LIKE '%\"enrich\"%'
                          THEN (SELECT c.name FROM contacts c WHERE c.id = i.ticket_id)
                          ELSE (SELECT t.subject FROM tickets t WHERE t.id = i.ticket_id) END
@@ -361,67 +427,35 @@ impl JobStore {
         .bind(state)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(seq, ticket, plan, outcomes, state, reason, requests, subject)| {
-                    let plan: Vec<Action> = serde_json::from_str(&plan).unwrap_or_default();
-                    let outs: Vec<StepOutcome> =
-                        serde_json::from_str(&outcomes).unwrap_or_default();
-                    let steps = plan
-                        .iter()
-                        .enumerate()
-                        .map(|(k, a)| {
-                            let what = describe(a, &dir_labels);
-                            match outs.get(k) {
-                                Some(StepOutcome::Done) => format!("{what}: done"),
-                                Some(StepOutcome::Already) => format!("{what}: already so"),
-                                None => format!("{what}: not done"),
-                            }
-                        })
-                        .collect();
-                    JobItemView {
-                        seq: seq as u32,
-                        ticket_id: ticket.to_string(),
-                        subject,
-                        state,
-                        reason,
-                        steps,
-                        requests: requests as u32,
+        let mut out = Vec::with_capacity(rows.len());
+        for (seq, ticket, plan, outcomes, state, reason, code, requests, subject) in rows {
+            let plan: Vec<Action> = decode(id, "plan", &plan)?;
+            let outs: Vec<StepOutcome> = decode(id, "outcomes", &outcomes)?;
+            let steps = plan
+                .iter()
+                .enumerate()
+                .map(|(k, a)| {
+                    let what = crate::actions::describe(a, dir);
+                    match outs.get(k) {
+                        Some(StepOutcome::Done) => format!("{what}: done"),
+                        Some(StepOutcome::Already) => format!("{what}: already so"),
+                        Some(StepOutcome::Conflict) => format!("{what}: changed since, left"),
+                        None => format!("{what}: not done"),
                     }
-                },
-            )
-            .collect())
-    }
-
-    /// Names of tags, teams and users, for describing actions.
-    pub async fn label_names(&self) -> Result<Names> {
-        let mut n = Names::default();
-        for (id, name) in sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM tags")
-            .fetch_all(&self.pool)
-            .await?
-        {
-            n.tags.insert(id as u64, name);
+                })
+                .collect();
+            out.push(JobItemView {
+                seq: seq as u32,
+                ticket_id: ticket.to_string(),
+                subject,
+                state: ItemState::parse(&state)?,
+                reason,
+                code: code.as_deref().map(ErrorCode::parse).transpose()?,
+                steps,
+                requests: requests as u32,
+            });
         }
-        for (id, name) in sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM teams")
-            .fetch_all(&self.pool)
-            .await?
-        {
-            n.teams.insert(id as u64, name);
-        }
-        for (id, name) in sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM users")
-            .fetch_all(&self.pool)
-            .await?
-        {
-            n.users.insert(id as u64, name);
-        }
-        for (id, label) in sqlx::query_as::<_, (i64, String)>("SELECT id, label FROM fields")
-            .fetch_all(&self.pool)
-            .await?
-        {
-            n.fields.insert(id as u64, label);
-        }
-        Ok(n)
+        Ok(out)
     }
 
     /// Jobs a dead or silent runner left unfinished, and jobs created but never started.
@@ -441,7 +475,7 @@ impl JobStore {
     /// Failed items go back to pending, so the next run tries them again.
     pub async fn retry_failed(&self, id: i64) -> Result<u32> {
         let r = sqlx::query(
-            "UPDATE job_items SET state = 'pending', reason = NULL WHERE job_id = ? AND state = 'failed'",
+            "UPDATE job_items SET state = 'pending', reason = NULL, code = NULL WHERE job_id = ? AND state = 'failed'",
         )
         .bind(id)
         .execute(&self.pool)
@@ -454,15 +488,15 @@ impl JobStore {
     }
 
     /// Sets a job's state when no live process runs it (a dead runner's claim is dropped).
-    pub async fn force_state(&self, id: i64, state: &str, reason: Option<&str>) -> Result<()> {
+    pub async fn force_state(&self, id: i64, state: JobState, reason: Option<&str>) -> Result<()> {
         if self.runner_alive(id).await? {
             return Err(Error::Invalid(format!(
                 "job {id} is being run by another process; stop it there"
             )));
         }
-        let finished = matches!(state, "done" | "cancelled").then(|| Utc::now().timestamp());
+        let finished = state.is_final().then(|| Utc::now().timestamp());
         sqlx::query("UPDATE jobs SET state = ?, reason = ?, finished_at = COALESCE(?, finished_at), runner_pid = NULL, runner_token = NULL, heartbeat_at = NULL WHERE id = ?")
-            .bind(state)
+            .bind(state.as_str())
             .bind(reason)
             .bind(finished)
             .bind(id)
@@ -471,66 +505,59 @@ impl JobStore {
         Ok(())
     }
 
-    /// For undo: each item with its plan, before-state and outcomes.
-    pub async fn finished_items(
-        &self,
-        id: i64,
-    ) -> Result<Vec<(u64, Vec<Action>, Option<TicketState>, Vec<StepOutcome>)>> {
+    /// Pending items that were never tried (not in flight) are recorded as cancelled.
+    pub async fn cancel_untried(&self, id: i64) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE job_items SET state = 'cancelled', reason = 'cancelled before it was tried', updated_at = ? WHERE job_id = ? AND state = 'pending' AND in_flight = 0",
+        )
+        .bind(Utc::now().timestamp())
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    pub async fn pending_count(&self, id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state = 'pending'",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// For undo: each item with its plan, fresh before-state and outcomes.
+    pub async fn finished_items(&self, id: i64) -> Result<Vec<FinishedItem>> {
         let rows: Vec<(i64, String, Option<String>, String)> = sqlx::query_as(
             "SELECT ticket_id, plan, before, outcomes FROM job_items WHERE job_id = ? ORDER BY seq",
         )
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|(t, p, b, o)| {
-                (
-                    t as u64,
-                    serde_json::from_str(&p).unwrap_or_default(),
-                    b.and_then(|b| serde_json::from_str(&b).ok()),
-                    serde_json::from_str(&o).unwrap_or_default(),
-                )
+                Ok(FinishedItem {
+                    target: t as u64,
+                    plan: decode(id, "plan", &p)?,
+                    before: b.map(|b| decode(id, "before-state", &b)).transpose()?,
+                    outcomes: decode(id, "outcomes", &o)?,
+                })
             })
-            .collect())
+            .collect()
+    }
+
+    /// The page plan of a filter job.
+    pub async fn page_plan(&self, id: i64) -> Result<Option<PagePlan>> {
+        let p: Option<String> = sqlx::query_scalar("SELECT page_plan FROM jobs WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .flatten();
+        p.map(|p| decode(id, "page plan", &p)).transpose()
     }
 }
 
-/// Names of tags, teams and users by id.
-#[derive(Default, Clone)]
-pub struct Names {
-    pub tags: HashMap<u64, String>,
-    pub teams: HashMap<u64, String>,
-    pub users: HashMap<u64, String>,
-    /// Custom fields by id: their labels.
-    pub fields: HashMap<u64, String>,
-}
-
-/// An action in words: "Add tag migrated", "Move to team Billing".
-pub fn describe(a: &Action, n: &Names) -> String {
-    let name = |m: &HashMap<u64, String>| {
-        a.id()
-            .and_then(|i| m.get(&i).cloned())
-            .unwrap_or_else(|| format!("#{}", a.id().unwrap_or(0)))
-    };
-    match a {
-        Action::AddTag { .. } => format!("Add tag {}", name(&n.tags)),
-        Action::RemoveTag { .. } => format!("Remove tag {}", name(&n.tags)),
-        Action::AssignTeam { .. } => format!("Move to team {}", name(&n.teams)),
-        Action::AssignUser { .. } => format!("Assign to {}", name(&n.users)),
-        Action::Close => "Close".into(),
-        Action::Reopen => "Reopen".into(),
-        Action::SetField { field_id, value } => {
-            let label = a
-                .id()
-                .and_then(|i| n.fields.get(&i).cloned())
-                .unwrap_or_else(|| format!("field {field_id}"));
-            if value.is_empty() {
-                format!("Clear {label}")
-            } else {
-                format!("Set {label} to {value}")
-            }
-        }
-        Action::Enrich { customer_id } => format!("Look up {customer_id}"),
-    }
+/// A value as the JSON text stored in a column (these types always serialize).
+pub(crate) fn json<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }

@@ -1,190 +1,58 @@
-//! What a bulk job does, without any I/O: actions, a ticket's state as far as they touch it, pasted
-//! ids, and the plan that undoes a job.
+//! What a job is, without any I/O: its kinds and states, what happened to each step, pasted
+//! ids, and the plan that undoes a job. What an action itself does lives in [`crate::actions`].
 
 use serde::{Deserialize, Serialize};
 
-use trengo_unified::api::model::{Ticket, TicketStatus};
+pub use crate::error::ErrorCode;
 
-/// One change to a ticket. Ids are Trengo's, as text.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Action {
-    AddTag {
-        tag_id: String,
-    },
-    RemoveTag {
-        tag_id: String,
-    },
-    AssignTeam {
-        team_id: String,
-    },
-    AssignUser {
-        user_id: String,
-    },
-    Close,
-    Reopen,
-    /// A contact's custom field (enrichment); an empty value clears it.
-    SetField {
-        field_id: String,
-        value: String,
-    },
-    /// Look the customer up and set the contact's fields that differ (enrichment); replaced by
-    /// `SetField`s when the item runs.
-    Enrich {
-        customer_id: String,
-    },
-}
+pub use crate::actions::{ordered, validate_actions, Action, TicketState};
 
-impl Action {
-    pub(crate) fn id(&self) -> Option<u64> {
-        match self {
-            Action::AddTag { tag_id } | Action::RemoveTag { tag_id } => tag_id.parse().ok(),
-            Action::AssignTeam { team_id } => team_id.parse().ok(),
-            Action::AssignUser { user_id } => user_id.parse().ok(),
-            Action::SetField { field_id, .. } => field_id.parse().ok(),
-            Action::Close | Action::Reopen | Action::Enrich { .. } => None,
-        }
+word_enum!(
+    /// Where a job is.
+    JobState {
+        Pending = "pending",
+        Running = "running",
+        Paused = "paused",
+        /// Stopped before its end for a reason (offline, token refused, taken over).
+        Interrupted = "interrupted",
+        Cancelled = "cancelled",
+        Done = "done",
     }
-}
+);
 
-/// A ticket as far as bulk actions touch it.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct TicketState {
-    pub tags: Vec<u64>,
-    pub team: Option<u64>,
-    pub user: Option<u64>,
-    /// Trengo's: `OPEN`, `ASSIGNED`, `CLOSED`, `INVALID`.
-    pub status: String,
-    /// A contact's custom fields by field id (enrichment).
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub fields: std::collections::BTreeMap<String, String>,
-}
+word_enum!(
+    /// What made a job.
+    JobKind {
+        /// One action on one ticket, from the ticket panel or the CLI.
+        Action = "action",
+        /// Many tickets at once.
+        Bulk = "bulk",
+        /// The job that takes another one back.
+        Undo = "undo",
+        /// Contact fields from a lookup source.
+        Enrich = "enrich",
+    }
+);
 
-impl TicketState {
-    pub fn from_api(t: &Ticket) -> TicketState {
-        let status = match &t.status {
-            TicketStatus::Open => "OPEN".to_string(),
-            TicketStatus::Assigned => "ASSIGNED".to_string(),
-            TicketStatus::Closed => "CLOSED".to_string(),
-            TicketStatus::Invalid => "INVALID".to_string(),
-            TicketStatus::Other(s) => s.clone(),
-        };
-        let mut tags: Vec<u64> = t.labels.iter().map(|l| l.id).collect();
-        tags.sort_unstable();
-        TicketState {
-            tags,
-            team: t.team_id,
-            user: t.user_id,
-            status,
-            fields: Default::default(),
-        }
+word_enum!(
+    /// Where one item (one ticket or contact) of a job is.
+    ItemState {
+        Pending = "pending",
+        Done = "done",
+        /// Already as the job would leave it: nothing was sent.
+        Skipped = "skipped",
+        Failed = "failed",
+        Cancelled = "cancelled",
+        /// Undo found it changed since (by anyone) in a part the job touched, and left that part.
+        Conflict = "conflict",
     }
+);
 
-    /// A contact's custom fields by id, from `custom_field_data` (by id) and
-    /// `formatted_custom_field_data` (by title, through `titles`: title → id).
-    pub fn from_contact(
-        c: &trengo_unified::api::model::Contact,
-        titles: &std::collections::HashMap<String, String>,
-    ) -> TicketState {
-        let text = trengo_unified::mapping::value_text;
-        let mut fields = std::collections::BTreeMap::new();
-        for (title, v) in &c.formatted_custom_field_data {
-            if let (Some(id), Some(t)) = (titles.get(title), text(v)) {
-                fields.insert(id.clone(), t);
-            }
-        }
-        if let Some(m) = &c.custom_field_data {
-            for (id, v) in m {
-                if let Some(t) = text(v) {
-                    fields.insert(id.clone(), t);
-                }
-            }
-        }
-        TicketState {
-            fields,
-            ..TicketState::default()
-        }
+impl JobState {
+    /// Whether the job will change nothing more unless someone resumes or retries it.
+    pub fn is_final(self) -> bool {
+        matches!(self, JobState::Done | JobState::Cancelled)
     }
-
-    fn is_open(&self) -> bool {
-        self.status == "OPEN" || self.status == "ASSIGNED"
-    }
-
-    /// Whether the ticket is already as `a` would leave it.
-    pub fn satisfies(&self, a: &Action) -> bool {
-        match a {
-            Action::AddTag { .. } => a.id().is_some_and(|t| self.tags.contains(&t)),
-            Action::RemoveTag { .. } => a.id().is_some_and(|t| !self.tags.contains(&t)),
-            Action::AssignTeam { .. } => a.id().is_some() && self.team == a.id(),
-            Action::AssignUser { .. } => a.id().is_some() && self.user == a.id(),
-            Action::Close => self.status == "CLOSED",
-            Action::Reopen => self.is_open(),
-            Action::SetField { field_id, value } => same_text(
-                self.fields.get(field_id).map(|v| v.trim()).unwrap_or(""),
-                value.trim(),
-            ),
-            Action::Enrich { .. } => false,
-        }
-    }
-
-    /// The state after Trengo applied `a` (trengo-api.md, "Effects").
-    pub fn apply(&mut self, a: &Action) {
-        match a {
-            Action::AddTag { .. } => {
-                if let Some(t) = a.id() {
-                    if !self.tags.contains(&t) {
-                        self.tags.push(t);
-                        self.tags.sort_unstable();
-                    }
-                }
-            }
-            Action::RemoveTag { .. } => {
-                if let Some(t) = a.id() {
-                    self.tags.retain(|x| *x != t);
-                }
-            }
-            Action::AssignTeam { .. } => self.team = a.id(),
-            Action::AssignUser { .. } => {
-                self.user = a.id();
-                self.status = "ASSIGNED".into();
-            }
-            Action::Close => self.status = "CLOSED".into(),
-            Action::SetField { field_id, value } => {
-                if value.is_empty() {
-                    self.fields.remove(field_id);
-                } else {
-                    self.fields.insert(field_id.clone(), value.clone());
-                }
-            }
-            Action::Enrich { .. } => {}
-            Action::Reopen => {
-                self.status = if self.user.is_some() {
-                    "ASSIGNED"
-                } else {
-                    "OPEN"
-                }
-                .into()
-            }
-        }
-    }
-}
-
-/// Whether two field values mean the same, however Trengo writes them back: `700` and `700.0`,
-/// `1` and `true`.
-fn same_text(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    if let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>()) {
-        return (x - y).abs() < 1e-9;
-    }
-    let truth = |s: &str| match s.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" => Some(true),
-        "0" | "false" | "no" => Some(false),
-        _ => None,
-    };
-    matches!((truth(a), truth(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// What happened to one action of an item.
@@ -193,69 +61,25 @@ fn same_text(a: &str, b: &str) -> bool {
 pub enum StepOutcome {
     /// Sent and applied (or found applied after an unknown outcome).
     Done,
-    /// The ticket was already so; nothing was sent.
+    /// The record was already so; nothing was sent.
     Already,
+    /// Undo only: the part was changed since by someone else; left as it is.
+    Conflict,
 }
 
-/// Checks a job's actions against each other.
-pub fn validate_actions(actions: &[Action]) -> Result<(), String> {
-    if actions.is_empty() {
-        return Err("choose at least one change".into());
-    }
-    for (i, a) in actions.iter().enumerate() {
-        if matches!(a, Action::SetField { .. } | Action::Enrich { .. }) {
-            return Err(format!(
-                "change {}: contact fields are set by enrichment, not by a bulk job",
-                i + 1
-            ));
-        }
-        if !matches!(a, Action::Close | Action::Reopen) && a.id().is_none() {
-            return Err(format!("change {}: {a:?} does not name a valid id", i + 1));
-        }
-        for b in &actions[..i] {
-            let clash = a == b
-                || match (a, b) {
-                    (Action::AddTag { tag_id: x }, Action::RemoveTag { tag_id: y })
-                    | (Action::RemoveTag { tag_id: x }, Action::AddTag { tag_id: y }) => x == y,
-                    (Action::AssignTeam { .. }, Action::AssignTeam { .. })
-                    | (Action::AssignUser { .. }, Action::AssignUser { .. }) => true,
-                    (Action::Close, Action::Reopen) | (Action::Reopen, Action::Close) => true,
-                    _ => false,
-                };
-            if clash {
-                return Err(format!(
-                    "changes {} and {} contradict or repeat each other",
-                    actions.iter().position(|x| x == b).unwrap_or(0) + 1,
-                    i + 1
-                ));
-            }
-        }
-    }
-    Ok(())
+/// What undoing one item takes: the steps back, what the record must still show for each step to
+/// be sent (the state the job left), and what cannot be taken back.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UndoPlan {
+    pub steps: Vec<Action>,
+    pub expect: TicketState,
+    pub notes: Vec<String>,
 }
 
-/// The order a job applies its actions in: assignee first (it reopens a closed ticket), then team,
-/// tags, and close or reopen last.
-pub fn ordered(actions: &[Action]) -> Vec<Action> {
-    let rank = |a: &Action| match a {
-        Action::AssignUser { .. } => 0,
-        Action::AssignTeam { .. } => 1,
-        Action::AddTag { .. } | Action::RemoveTag { .. } => 2,
-        Action::Close | Action::Reopen => 3,
-        Action::SetField { .. } | Action::Enrich { .. } => 4,
-    };
-    let mut v = actions.to_vec();
-    v.sort_by_key(rank);
-    v
-}
-
-/// The actions that take a ticket back from what a job did to what it was, and what cannot be
-/// taken back (Trengo's API cannot clear a ticket's user or team).
-pub fn undo_plan(
-    before: &TicketState,
-    plan: &[Action],
-    outcomes: &[StepOutcome],
-) -> (Vec<Action>, Vec<String>) {
+/// The steps that take a record back from what a job did to what it was, the state the job left
+/// (undo reverts a part only while it still stands so), and what cannot be taken back (Trengo's
+/// API cannot clear a ticket's user or team).
+pub fn undo_plan(before: &TicketState, plan: &[Action], outcomes: &[StepOutcome]) -> UndoPlan {
     let mut after = before.clone();
     let mut touched_tags = vec![];
     let mut any = false;
@@ -271,7 +95,7 @@ pub fn undo_plan(
     let mut steps = vec![];
     let mut notes = vec![];
     if !any {
-        return (steps, notes);
+        return UndoPlan::default();
     }
     // Contact fields: each one the job set goes back to its value before (or is cleared).
     let mut set_fields: Vec<&String> = plan
@@ -290,11 +114,12 @@ pub fn undo_plan(
             value: before.fields.get(f).cloned().unwrap_or_default(),
         });
     }
-    if plan
-        .iter()
-        .all(|a| matches!(a, Action::SetField { .. } | Action::Enrich { .. }))
-    {
-        return (steps, notes);
+    if plan.iter().all(Action::on_contact) {
+        return UndoPlan {
+            steps,
+            expect: after,
+            notes,
+        };
     }
     if after.user != before.user {
         match before.user {
@@ -338,7 +163,11 @@ pub fn undo_plan(
             Action::Close
         });
     }
-    (steps, notes)
+    UndoPlan {
+        steps,
+        expect: after,
+        notes,
+    }
 }
 
 /// A pasted line that is not a ticket id.
@@ -449,25 +278,6 @@ mod tests {
     }
 
     #[test]
-    fn already_so_and_effects_follow_trengo() {
-        let mut s = TicketState {
-            tags: vec![1],
-            team: Some(201),
-            user: None,
-            status: "CLOSED".into(),
-            ..TicketState::default()
-        };
-        assert!(s.satisfies(&tag(1)) && !s.satisfies(&tag(2)));
-        s.apply(&Action::AssignUser {
-            user_id: "3601".into(),
-        });
-        assert_eq!(s.status, "ASSIGNED", "assigning a user reopens");
-        s.apply(&Action::Close);
-        s.apply(&Action::Reopen);
-        assert_eq!(s.status, "ASSIGNED");
-    }
-
-    #[test]
     fn undo_restores_only_what_the_job_changed() {
         let before = TicketState {
             tags: vec![5],
@@ -487,7 +297,12 @@ mod tests {
             },
         ]);
         let outcomes = vec![StepOutcome::Done; 4];
-        let (steps, notes) = undo_plan(&before, &plan, &outcomes);
+        let UndoPlan {
+            steps,
+            notes,
+            expect,
+        } = undo_plan(&before, &plan, &outcomes);
+        assert_eq!(expect.team, Some(202), "the state the job left");
         assert_eq!(
             steps,
             vec![
@@ -501,28 +316,7 @@ mod tests {
         );
         assert_eq!(notes.len(), 1, "the user cannot be removed: {notes:?}");
         // A skipped item has nothing to undo.
-        let (none, _) = undo_plan(&before, &[tag(5)], &[StepOutcome::Already]);
-        assert!(none.is_empty());
-    }
-
-    #[test]
-    fn contradicting_actions_are_refused() {
-        assert!(validate_actions(&[]).is_err());
-        assert!(validate_actions(&[tag(1), Action::RemoveTag { tag_id: "1".into() }]).is_err());
-        assert!(validate_actions(&[Action::Close, Action::Reopen]).is_err());
-        assert!(validate_actions(&[
-            tag(1),
-            Action::AssignTeam {
-                team_id: "x".into()
-            }
-        ])
-        .is_err());
-        assert!(validate_actions(&[
-            tag(1),
-            Action::AssignTeam {
-                team_id: "201".into()
-            }
-        ])
-        .is_ok());
+        let none = undo_plan(&before, &[tag(5)], &[StepOutcome::Already]);
+        assert!(none.steps.is_empty());
     }
 }

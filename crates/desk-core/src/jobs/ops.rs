@@ -1,32 +1,66 @@
-//! The job half of the `Desk` facade.
+//! The job half of the `Desk` facade: plan, create, run, control and undo jobs, and single
+//! actions as one-item jobs.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::Utc;
+use serde::{Deserialize, Serialize};
 use trengo_unified::api::Lane;
+use trengo_unified::Directory;
 
-use super::model::{ordered, parse_ticket_ids, undo_plan, validate_actions, Action, LineProblem};
+use super::model::{
+    ordered, parse_ticket_ids, undo_plan, validate_actions, Action, ErrorCode, ItemState, JobKind,
+    JobState, LineProblem, UndoPlan,
+};
+use super::pages::{self, PagePlan};
 use super::run::Runner;
 use super::{
-    describe, ItemSeed, JobControl, JobItemView, JobPlan, JobProgress, JobStore, JobView, Names,
-    NewJob, PlannedChange, Selection, BEFORE_MAX_AGE_SECS, MAX_ITEMS,
+    ItemSeed, JobControl, JobItemView, JobPlan, JobProgress, JobStore, JobView, NewJob,
+    PlannedChange, Selection, MAX_ITEMS,
 };
+use crate::actions::{self, describe};
 use crate::desk::Desk;
 use crate::error::{Error, Result};
-use crate::view::TicketFilter;
+use crate::view::{TicketFilter, TicketRow};
 
 /// How many items a job works on at once (the budget decides how fast they go).
 const CONCURRENCY: usize = 8;
+
+/// A single action, done: the ticket as it now stands, and the job that recorded it (undo it
+/// with [`Desk::undo_job`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ActionDone {
+    pub job: JobView,
+    /// `None` when the cache does not hold the ticket.
+    pub row: Option<TicketRow>,
+    /// False when Trengo already showed it so: nothing was sent, nothing to undo.
+    pub changed: bool,
+}
 
 struct Resolved {
     ids: Vec<u64>,
     selection: String,
     problems: Vec<LineProblem>,
     duplicates: u32,
+    filter: Option<TicketFilter>,
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Pasted lines that are not ids, named one by one up to a limit, then counted.
+pub(crate) fn list_problems(problems: &[LineProblem], limit: usize) -> String {
+    let mut out: Vec<String> = problems
+        .iter()
+        .take(limit)
+        .map(|p| format!("line {} {:?}: {}", p.line, p.text, p.reason))
+        .collect();
+    if problems.len() > limit {
+        out.push(format!("and {} more", problems.len() - limit));
+    }
+    out.join("; ")
 }
 
 impl Desk {
@@ -36,16 +70,12 @@ impl Desk {
         }
     }
 
-    async fn resolve(&self, sel: &Selection, names: &Names) -> Result<Resolved> {
+    async fn resolve(&self, sel: &Selection, dir: &Directory) -> Result<Resolved> {
         let r = match sel {
             Selection::Ids { ids } => {
                 let mut out = vec![];
                 for i in ids {
-                    let n: u64 = i
-                        .trim()
-                        .trim_start_matches('#')
-                        .parse()
-                        .map_err(|_| Error::Invalid(format!("{i:?} is not a ticket id")))?;
+                    let n = Self::ticket_num(i)?;
                     if !out.contains(&n) {
                         out.push(n);
                     }
@@ -55,25 +85,27 @@ impl Desk {
                     ids: out,
                     problems: vec![],
                     duplicates: 0,
+                    filter: None,
                 }
             }
             Selection::Pasted { text } => {
                 let p = parse_ticket_ids(text);
                 if p.ids.is_empty() {
-                    let first = p
-                        .problems
-                        .first()
-                        .map(|x| format!(": line {} {:?} is {}", x.line, x.text, x.reason))
-                        .unwrap_or_default();
-                    return Err(Error::Invalid(format!(
-                        "no ticket ids were found in the pasted text{first}"
-                    )));
+                    return Err(Error::Invalid(if p.problems.is_empty() {
+                        "no ticket ids were found in the pasted text".into()
+                    } else {
+                        format!(
+                            "no ticket ids were found in the pasted text: {}",
+                            list_problems(&p.problems, 10)
+                        )
+                    }));
                 }
                 Resolved {
                     selection: plural(p.ids.len(), "pasted ticket id", "pasted ticket ids"),
                     ids: p.ids,
                     problems: p.problems,
                     duplicates: p.duplicates,
+                    filter: None,
                 }
             }
             Selection::Filter { filter } => {
@@ -88,11 +120,12 @@ impl Desk {
                     selection: format!(
                         "all {} matching {}",
                         ids.len(),
-                        describe_filter(filter, names)
+                        describe_filter(filter, dir)
                     ),
                     ids,
                     problems: vec![],
                     duplicates: 0,
+                    filter: Some(filter.clone()),
                 }
             }
         };
@@ -108,35 +141,9 @@ impl Desk {
         Ok(r)
     }
 
-    fn check_ids_known(actions: &[Action], names: &Names) -> Result<()> {
-        for a in actions {
-            let (known, what) = match a {
-                Action::AddTag { .. } | Action::RemoveTag { .. } => {
-                    (a.id().is_some_and(|i| names.tags.contains_key(&i)), "tag")
-                }
-                Action::AssignTeam { .. } => {
-                    (a.id().is_some_and(|i| names.teams.contains_key(&i)), "team")
-                }
-                Action::AssignUser { .. } => {
-                    (a.id().is_some_and(|i| names.users.contains_key(&i)), "user")
-                }
-                Action::Close
-                | Action::Reopen
-                | Action::SetField { .. }
-                | Action::Enrich { .. } => (true, ""),
-            };
-            if !known {
-                return Err(Error::NotFound(format!(
-                    "there is no {what} with id {} in this workspace (sync if it is new)",
-                    a.id().map(|i| i.to_string()).unwrap_or_default()
-                )));
-            }
-        }
-        Ok(())
-    }
-
     /// What a job would do: per action how many tickets change and how many already are so, the
-    /// requests it needs and how long that takes at the request budget. Nothing is written.
+    /// requests it needs (reads included) and how long that takes at the request budget.
+    /// Nothing is written.
     pub async fn plan_job(&self, sel: &Selection, actions: &[Action]) -> Result<JobPlan> {
         Ok(self.prepare(sel, actions).await?.0)
     }
@@ -145,95 +152,187 @@ impl Desk {
         &self,
         sel: &Selection,
         actions: &[Action],
-    ) -> Result<(JobPlan, Vec<ItemSeed>)> {
-        validate_actions(actions).map_err(Error::Invalid)?;
-        let store = self.job_store();
-        let names = store.label_names().await?;
-        Self::check_ids_known(actions, &names)?;
-        let r = self.resolve(sel, &names).await?;
+    ) -> Result<(JobPlan, Vec<ItemSeed>, Option<PagePlan>)> {
+        let dir = self.cache().directory().await?;
+        validate_actions(actions, &dir)?;
+        let r = self.resolve(sel, &dir).await?;
         let plan = ordered(actions);
+        let store = self.job_store();
         let states = store.cached_states(&r.ids).await?;
-        let now = Utc::now().timestamp();
         let mut changes: Vec<PlannedChange> = plan
             .iter()
             .map(|a| PlannedChange {
-                label: describe(a, &names),
+                label: describe(a, &dir),
                 change: 0,
                 already: 0,
             })
             .collect();
-        let (mut unknown, mut requests) = (0u32, 0u32);
+        let (mut unknown, mut writes) = (0u32, 0u32);
+        let mut oldest: Option<i64> = None;
         let mut items = Vec::with_capacity(r.ids.len());
         for id in &r.ids {
-            let before = states
-                .get(id)
-                .filter(|(_, at)| now - at <= BEFORE_MAX_AGE_SECS)
-                .cloned();
-            match &before {
-                Some((b, _)) => {
+            match states.get(id) {
+                Some((b, at)) => {
+                    oldest = Some(oldest.map_or(*at, |o| o.min(*at)));
                     let mut s = b.clone();
                     for (k, a) in plan.iter().enumerate() {
                         if s.satisfies(a) {
                             changes[k].already += 1;
                         } else {
                             changes[k].change += 1;
-                            requests += 1;
+                            writes += 1;
                         }
                         s.apply(a);
                     }
                 }
                 None => {
                     unknown += 1;
-                    requests += 1 + plan.len() as u32;
+                    writes += plan.len() as u32;
                     for c in &mut changes {
                         c.change += 1;
                     }
                 }
             }
-            items.push((*id, plan.clone(), before));
+            items.push(ItemSeed {
+                target: *id,
+                plan: plan.clone(),
+                expect: None,
+            });
         }
-        let eta = match self.client() {
-            Ok(c) => c.budget().eta(requests).as_secs_f64().ceil() as u32,
-            Err(_) => requests / 2,
+        let page_plan = match &r.filter {
+            Some(f) => {
+                let set: HashSet<u64> = r.ids.iter().copied().collect();
+                pages::plan(self.cache(), f, &set).await?
+            }
+            None => None,
         };
+        let (pages, covered) = page_plan
+            .as_ref()
+            .map(|(p, c)| (p.pages(), *c))
+            .unwrap_or((0, 0));
+        let reads = pages + (r.ids.len() as u32 - covered.min(r.ids.len() as u32));
+        let requests = writes + reads;
+        let eta = self.eta_secs(requests);
         Ok((
             JobPlan {
                 title: plan
                     .iter()
-                    .map(|a| describe(a, &names))
+                    .map(|a| describe(a, &dir))
                     .collect::<Vec<_>>()
                     .join(" · "),
                 selection: r.selection,
                 tickets: r.ids.len() as u32,
                 changes,
                 unknown,
+                cache_read_at: crate::cache::iso(oldest),
+                reads,
+                pages,
                 requests,
                 eta_secs: eta,
                 problems: r.problems,
                 duplicates: r.duplicates,
             },
             items,
+            page_plan.map(|(p, _)| p),
         ))
     }
 
-    /// Writes a job and its items (with each ticket's state before) to the cache. Run it with
-    /// [`Desk::run_job`].
+    pub(crate) fn eta_secs(&self, requests: u32) -> u32 {
+        match self.client() {
+            Ok(c) => c.budget().eta(requests).as_secs_f64().ceil() as u32,
+            Err(_) => requests / 2,
+        }
+    }
+
+    /// Writes a job and its items to the cache. Run it with [`Desk::run_job`].
     pub async fn create_job(&self, sel: &Selection, actions: &[Action]) -> Result<JobView> {
-        let (plan, items) = self.prepare(sel, actions).await?;
+        let (plan, items, page_plan) = self.prepare(sel, actions).await?;
         let id = self
             .job_store()
             .create(NewJob {
-                kind: "bulk",
+                kind: JobKind::Bulk,
                 title: plan.title,
                 actions: ordered(actions),
                 selection: plan.selection,
                 problems: plan.problems,
                 undo_of: None,
                 source: None,
+                page_plan,
                 items,
             })
             .await?;
         self.job_store().view(id).await
+    }
+
+    /// One action on one ticket, as a one-item job in the interactive lane: the ticket is read
+    /// from Trengo, the action sent only if the read shows it is needed, and the job recorded
+    /// (shown in Activity, undoable). A failure comes back as the error Trengo gave.
+    pub async fn act(&self, ticket: &str, action: Action) -> Result<ActionDone> {
+        let id = Self::ticket_num(ticket)?;
+        let _turn = self.ticket_turn().await;
+        let dir = self.cache().directory().await?;
+        validate_actions(std::slice::from_ref(&action), &dir)?;
+        self.unified()?;
+        let store = self.job_store();
+        let title = describe(&action, &dir);
+        let job = store
+            .create(NewJob {
+                kind: JobKind::Action,
+                title: title.clone(),
+                actions: vec![action.clone()],
+                selection: format!("#{id}"),
+                problems: vec![],
+                undo_of: None,
+                source: None,
+                page_plan: None,
+                items: vec![ItemSeed {
+                    target: id,
+                    plan: vec![action],
+                    expect: None,
+                }],
+            })
+            .await?;
+        let view = self
+            .run_job_in(job as u32, Lane::Interactive, 1, &|_| {})
+            .await?;
+        let item = store
+            .items(job, None, &dir)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NotFound(format!("job {job} has no item")))?;
+        self.note_online(item.code != Some(ErrorCode::Offline));
+        match item.state {
+            ItemState::Done | ItemState::Skipped | ItemState::Conflict => Ok(ActionDone {
+                changed: item.state == ItemState::Done,
+                row: self.cache().ticket_row(&id.to_string()).await?,
+                job: view,
+            }),
+            ItemState::Failed => Err(Error::Refused {
+                code: item.code.unwrap_or(ErrorCode::TrengoError),
+                message: item.reason.unwrap_or_else(|| format!("{title} failed")),
+            }),
+            ItemState::Pending | ItemState::Cancelled => {
+                // Not sent (offline, token refused): a click is not replayed later by surprise,
+                // unless its write may have landed (then the job checks it when it resumes).
+                if store.cancel_untried(job).await? == 1 {
+                    store
+                        .force_state(job, JobState::Cancelled, view.reason.as_deref())
+                        .await?;
+                }
+                Err(match item.code {
+                    Some(ErrorCode::Offline) | None => Error::Offline {
+                        action: title.to_lowercase(),
+                    },
+                    Some(code) => Error::Refused {
+                        code,
+                        message: view
+                            .reason
+                            .unwrap_or_else(|| format!("{title} was not done")),
+                    },
+                })
+            }
+        }
     }
 
     /// Runs a job's pending items until they are all done, or it is paused, cancelled or stopped
@@ -241,6 +340,16 @@ impl Desk {
     pub async fn run_job(
         &self,
         id: u32,
+        progress: &(dyn Fn(JobProgress) + Send + Sync),
+    ) -> Result<JobView> {
+        self.run_job_in(id, Lane::Bulk, CONCURRENCY, progress).await
+    }
+
+    async fn run_job_in(
+        &self,
+        id: u32,
+        lane: Lane,
+        concurrency: usize,
         progress: &(dyn Fn(JobProgress) + Send + Sync),
     ) -> Result<JobView> {
         let id = id as i64;
@@ -264,15 +373,6 @@ impl Desk {
             }
         }
         let _registered = Registered(self, id);
-        self.run_registered(id, &control, progress).await
-    }
-
-    async fn run_registered(
-        &self,
-        id: i64,
-        control: &JobControl,
-        progress: &(dyn Fn(JobProgress) + Send + Sync),
-    ) -> Result<JobView> {
         let u = self.unified()?;
         let store = self.job_store();
         let expand = match self.expander_for(id).await {
@@ -280,7 +380,7 @@ impl Desk {
             Err(e) => {
                 // Say why on the job, so it does not just sit there.
                 store
-                    .force_state(id, "interrupted", Some(&e.to_string()))
+                    .force_state(id, JobState::Interrupted, Some(&e.to_string()))
                     .await?;
                 return Err(e);
             }
@@ -288,14 +388,13 @@ impl Desk {
         let runner = Runner {
             store: &store,
             cache: self.cache(),
-            client: u.client().lane(Lane::Bulk).checked_writes(),
+            client: u.client().lane(lane).checked_writes(),
             dir: self.cache().directory().await?,
-            concurrency: CONCURRENCY,
-            before_max_age: BEFORE_MAX_AGE_SECS,
+            concurrency,
             expand,
             token: format!("{}-{}-{id}", std::process::id(), super::run::now_ms()),
         };
-        runner.run(id, control, progress).await
+        runner.run(id, &control, progress).await
     }
 
     /// Pauses a job: what is in flight finishes and is recorded, the rest waits for resume.
@@ -330,39 +429,27 @@ impl Desk {
                     )));
                 }
                 let v = store.view(id).await?;
-                if matches!(v.state.as_str(), "done" | "cancelled") {
-                    return Ok(v);
-                }
-                if v.undone_by.is_some() && cancel {
+                if v.state.is_final() || (v.undone_by.is_some() && cancel) {
                     return Ok(v);
                 }
                 if cancel {
-                    sqlx::query("UPDATE job_items SET state = 'cancelled', reason = 'cancelled before it was tried' WHERE job_id = ? AND state = 'pending' AND in_flight = 0")
-                        .bind(id)
-                        .execute(self.cache().pool())
-                        .await?;
-                    let left: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state = 'pending'",
-                    )
-                    .bind(id)
-                    .fetch_one(self.cache().pool())
-                    .await?;
-                    if left > 0 {
+                    store.cancel_untried(id).await?;
+                    if store.pending_count(id).await? > 0 {
                         // An item whose outcome is unknown must be checked first: resume finishes it.
                         store
                             .force_state(
                                 id,
-                                "interrupted",
+                                JobState::Interrupted,
                                 Some(
                                     "an item's outcome is unknown; resume to check it, then cancel",
                                 ),
                             )
                             .await?;
                     } else {
-                        store.force_state(id, "cancelled", None).await?;
+                        store.force_state(id, JobState::Cancelled, None).await?;
                     }
                 } else {
-                    store.force_state(id, "paused", None).await?;
+                    store.force_state(id, JobState::Paused, None).await?;
                 }
             }
         }
@@ -377,10 +464,11 @@ impl Desk {
         self.job_store().view(id as i64).await
     }
 
-    /// A job's items; `state` picks one kind (`failed`, `done` …).
-    pub async fn job_items(&self, id: u32, state: Option<&str>) -> Result<Vec<JobItemView>> {
+    /// A job's items; `state` picks one kind (failed, done …).
+    pub async fn job_items(&self, id: u32, state: Option<ItemState>) -> Result<Vec<JobItemView>> {
         self.job_store().view(id as i64).await?;
-        self.job_store().items(id as i64, state).await
+        let dir = self.cache().directory().await?;
+        self.job_store().items(id as i64, state, &dir).await
     }
 
     /// Puts the failed (and cancelled) items back to pending; run the job again to try them.
@@ -415,8 +503,10 @@ impl Desk {
             .collect())
     }
 
-    /// Creates the job that takes every ticket a job changed back to its state before (only
-    /// what the job changed; skipped tickets stay untouched). Run it with [`Desk::run_job`].
+    /// Creates the job that takes back what a job changed: each ticket is read fresh when the undo
+    /// runs, and a part is reverted only while it still stands as the job left it; a part
+    /// changed since by anyone is listed as a conflict, never overwritten. Tickets the job found
+    /// already so are not touched. Run it with [`Desk::run_job`].
     pub async fn undo_job(&self, id: u32) -> Result<JobView> {
         let store = self.job_store();
         let v = store.view(id as i64).await?;
@@ -431,13 +521,8 @@ impl Desk {
             )));
         }
         // Only a job that will not change anything more: done, or cancelled with nothing left.
-        let pending: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state = 'pending'",
-        )
-        .bind(id as i64)
-        .fetch_one(self.cache().pool())
-        .await?;
-        if pending > 0 || !matches!(v.state.as_str(), "done" | "cancelled") {
+        let pending = store.pending_count(id as i64).await?;
+        if pending > 0 || !v.state.is_final() {
             return Err(Error::Invalid(format!(
                 "job {id} has not finished ({}, {pending} pending); let it finish, or cancel it, before undoing it",
                 v.state
@@ -445,20 +530,26 @@ impl Desk {
         }
         let mut items = vec![];
         let mut notes = vec![];
-        let mut touched = vec![];
-        for (ticket, plan, before, outcomes) in store.finished_items(id as i64).await? {
-            let Some(before) = before else { continue };
-            let (steps, why) = undo_plan(&before, &plan, &outcomes);
+        for f in store.finished_items(id as i64).await? {
+            let Some(before) = &f.before else { continue };
+            let UndoPlan {
+                steps,
+                expect,
+                notes: why,
+            } = undo_plan(before, &f.plan, &f.outcomes);
             for w in why {
                 notes.push(LineProblem {
                     line: 0,
-                    text: format!("#{ticket}"),
+                    text: format!("#{}", f.target),
                     reason: w,
                 });
             }
             if !steps.is_empty() {
-                touched.push(ticket);
-                items.push((ticket, steps));
+                items.push(ItemSeed {
+                    target: f.target,
+                    plan: steps,
+                    expect: Some(expect),
+                });
             }
         }
         if items.is_empty() {
@@ -466,36 +557,22 @@ impl Desk {
                 "job {id} changed no ticket, so there is nothing to undo"
             )));
         }
-        // Contacts (enrichment) are read back from Trengo; tickets come from the cache if fresh.
-        let contact_job = items
-            .iter()
-            .any(|(_, steps)| steps.iter().any(|a| matches!(a, Action::SetField { .. })));
-        let states = if contact_job {
-            Default::default()
-        } else {
-            store.cached_states(&touched).await?
-        };
-        let now = Utc::now().timestamp();
-        let items = items
-            .into_iter()
-            .map(|(t, steps)| {
-                let b = states
-                    .get(&t)
-                    .filter(|(_, at)| now - at <= BEFORE_MAX_AGE_SECS)
-                    .cloned();
-                (t, steps, b)
-            })
-            .collect::<Vec<_>>();
         let n = items.len();
+        let on_contacts = items.iter().all(|i| i.plan.iter().all(Action::on_contact));
         let nid = store
             .create(NewJob {
-                kind: "undo",
+                kind: JobKind::Undo,
                 title: format!("Undo: {}", v.title),
                 actions: vec![],
-                selection: format!("{} changed by job {id}", plural(n, "ticket", "tickets")),
+                selection: if on_contacts {
+                    format!("{} changed by job {id}", plural(n, "contact", "contacts"))
+                } else {
+                    format!("{} changed by job {id}", plural(n, "ticket", "tickets"))
+                },
                 problems: notes,
                 undo_of: Some(id as i64),
                 source: None,
+                page_plan: None,
                 items,
             })
             .await?;
@@ -504,23 +581,21 @@ impl Desk {
 }
 
 /// A filter in words: "status open, team Billing, tag vip, text \"refund\"".
-fn describe_filter(f: &TicketFilter, n: &Names) -> String {
+fn describe_filter(f: &TicketFilter, dir: &Directory) -> String {
     let mut parts = vec![format!("status {}", f.status.as_deref().unwrap_or("open"))];
-    let name = |m: &std::collections::HashMap<u64, String>, id: &str| {
-        id.parse::<u64>()
-            .ok()
-            .and_then(|i| m.get(&i).cloned())
-            .unwrap_or_else(|| id.to_string())
-    };
+    let num = |id: &str| id.trim().parse::<u64>().unwrap_or(0);
     if let Some(t) = &f.team_id {
-        let names: Vec<String> = t.split(',').map(|x| name(&n.teams, x.trim())).collect();
+        let names: Vec<String> = t
+            .split(',')
+            .map(|x| actions::team_name(dir, num(x)))
+            .collect();
         parts.push(format!("team {}", names.join(" or ")));
     }
     if let Some(t) = &f.tag_id {
-        parts.push(format!("tag {}", name(&n.tags, t)));
+        parts.push(format!("tag {}", actions::tag_name(dir, num(t))));
     }
     if let Some(a) = &f.assignee_id {
-        parts.push(format!("assignee {}", name(&n.users, a)));
+        parts.push(format!("assignee {}", actions::user_name(dir, num(a))));
     }
     if let Some(t) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
         parts.push(format!("text {t:?}"));

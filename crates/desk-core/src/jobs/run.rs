@@ -1,17 +1,21 @@
-//! The worker: runs a job's pending items through the `Bulk` lane and records each outcome.
+//! The worker: takes a job, reads each ticket fresh, sends what the fresh read shows is needed
+//! through the budget, and records each outcome.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use trengo_unified::api::{self, Assignee, Client};
-use trengo_unified::mapping::Directory;
+use tracing::Instrument;
+use trengo_unified::api::{self, Client, SendGate};
+use trengo_unified::mapping::{self, Directory};
 
-use super::model::{Action, StepOutcome, TicketState};
-use super::{JobStore, JobView};
+use super::model::{Action, ErrorCode, ItemState, JobState, StepOutcome, TicketState};
+use super::pages::PagePlan;
+use super::{decode, json, JobStore, JobView, FRESH_SECS};
+use crate::actions;
 use crate::cache::Cache;
 use crate::error::{Error, Result};
 
@@ -34,12 +38,12 @@ pub struct JobControl {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct JobProgress {
     pub job_id: u32,
-    pub state: String,
+    pub state: JobState,
     pub total: u32,
     pub done: u32,
     pub skipped: u32,
     pub failed: u32,
-    /// Finished items (done, skipped, failed or cancelled).
+    /// Finished items (done, skipped, failed, cancelled or in conflict).
     pub finished: u32,
     pub requests: u32,
     /// Until the last item, at the request budget.
@@ -68,6 +72,8 @@ fn pid_alive(pid: i64) -> Option<bool> {
     }
 }
 
+/// Whether a runner still holds its job: it said so within the lease, and its process lives. A
+/// paused (stopped) process that outlives its lease loses the job.
 pub(crate) fn runner_alive(pid: Option<i64>, heartbeat_ms: Option<i64>) -> bool {
     let fresh = heartbeat_ms.is_some_and(|h| now_ms() - h < LEASE_MS);
     fresh && pid.and_then(pid_alive).unwrap_or(true)
@@ -81,16 +87,67 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// The runner's claim, proved again at the moment each request leaves: a compare-and-set on the
+/// job's run token, which also renews the lease.
+struct Lease {
+    pool: sqlx::SqlitePool,
+    job: i64,
+    token: String,
+    lost: Arc<AtomicBool>,
+}
+
+impl SendGate for Lease {
+    fn check(&self) -> futures::future::BoxFuture<'_, std::result::Result<(), String>> {
+        Box::pin(async move {
+            if self.lost.load(Ordering::Relaxed) {
+                return Err(format!("job {} belongs to another process now", self.job));
+            }
+            let r =
+                sqlx::query("UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND runner_token = ?")
+                    .bind(now_ms())
+                    .bind(self.job)
+                    .bind(&self.token)
+                    .execute(&self.pool)
+                    .await;
+            match r {
+                Ok(r) if r.rows_affected() == 1 => Ok(()),
+                Ok(_) => {
+                    self.lost.store(true, Ordering::Relaxed);
+                    Err(format!("job {} belongs to another process now", self.job))
+                }
+                Err(e) => Err(format!(
+                    "job {}'s claim could not be checked: {e}",
+                    self.job
+                )),
+            }
+        })
+    }
+}
+
 struct Item {
     seq: i64,
-    ticket: u64,
+    /// The ticket, or the contact (enrichment).
+    target: u64,
     plan: Vec<Action>,
     before: Option<TicketState>,
-    before_at: Option<i64>,
+    /// Undo: the state the undone job left; a step is sent only while its part still shows it.
+    expect: Option<TicketState>,
     step: usize,
     in_flight: bool,
     outcomes: Vec<StepOutcome>,
+    conflicts: Vec<String>,
     requests: u32,
+}
+
+impl Item {
+    fn on_contact(&self) -> bool {
+        self.plan.iter().any(Action::on_contact)
+    }
+
+    /// Whether a list page's state may stand in for reading it alone.
+    fn page_eligible(&self) -> bool {
+        self.step == 0 && !self.in_flight && self.expect.is_none() && !self.on_contact()
+    }
 }
 
 /// Why an item stopped before its end.
@@ -99,30 +156,39 @@ enum Flow {
     Failed,
     /// Not applied, try later (a 429 that outlasted the client's retries).
     Requeue,
-    /// The whole job must stop (offline, token refused); the item stays pending.
+    /// The whole job must stop (offline, token refused, the job was taken over); the item stays
+    /// pending.
     Stop(String),
 }
 
 enum Class {
-    Definite(String),
+    Definite(ErrorCode, String),
     Unknown(String),
     Requeue,
-    Stop(String),
+    Stop(ErrorCode, String),
+    /// The job belongs to another runner now: record nothing more.
+    Lost(String),
 }
 
 fn classify(e: &api::Error) -> Class {
     use api::Error as E;
+    let why = e.to_string();
     match e {
-        E::Unauthorized { .. } => Class::Stop(e.to_string()),
-        E::Network { .. } => {
-            Class::Stop(format!("{e}; the job continues when Trengo is reachable"))
-        }
+        E::Unauthorized { .. } => Class::Stop(ErrorCode::Unauthorized, why),
+        E::Network { .. } => Class::Stop(
+            ErrorCode::Offline,
+            format!("{e}; the job continues when Trengo is reachable"),
+        ),
+        E::NotSent { .. } => Class::Lost(why),
         E::RateLimited { .. } => Class::Requeue,
-        E::Forbidden { .. } | E::NotFound { .. } | E::Validation { .. } | E::Invalid(_) => {
-            Class::Definite(e.to_string())
+        E::NotFound { .. } => Class::Definite(ErrorCode::NotFound, why),
+        E::Forbidden { .. } => Class::Definite(ErrorCode::Forbidden, why),
+        E::Validation { .. } => Class::Definite(ErrorCode::Validation, why),
+        E::Invalid(_) => Class::Definite(ErrorCode::Invalid, why),
+        E::Http { status, .. } if (400..500).contains(status) => {
+            Class::Definite(ErrorCode::TrengoError, why)
         }
-        E::Http { status, .. } if (400..500).contains(status) => Class::Definite(e.to_string()),
-        _ => Class::Unknown(e.to_string()),
+        _ => Class::Unknown(why),
     }
 }
 
@@ -139,31 +205,76 @@ pub trait Expand: Send + Sync {
 pub(crate) struct Runner<'a> {
     pub store: &'a JobStore,
     pub cache: &'a Cache,
+    /// Its lane decides the job's priority; writes are checked (never repeated blindly).
     pub client: Client,
     pub dir: Directory,
     pub concurrency: usize,
-    pub before_max_age: i64,
     /// For enrichment jobs.
-    pub expand: Option<std::sync::Arc<dyn Expand>>,
-    /// This run's claim on the job; every record it writes checks it is still the job's runner.
+    pub expand: Option<Arc<dyn Expand>>,
+    /// This run's claim on the job; every record it writes, and every request it sends, checks it
+    /// is still the job's runner.
     pub token: String,
 }
 
-fn on_contact(plan: &[Action]) -> bool {
-    plan.iter()
-        .any(|a| matches!(a, Action::SetField { .. } | Action::Enrich { .. }))
+/// Which item goes next: ones whose ticket a list page just read (in page order), ones that
+/// must be read alone anyway (in flight, part done, undo), and, once the pages are read, the rest.
+struct Sched {
+    waiting: HashMap<i64, Item>,
+    /// Seqs in job order, not yet handed out.
+    order: VecDeque<i64>,
+    by_target: HashMap<u64, i64>,
+    /// From the job's own list pages: seq → the ticket as read, and when.
+    ready: VecDeque<(i64, TicketState, Instant)>,
+    urgent: VecDeque<i64>,
+    requeued: VecDeque<Item>,
+    pages_done: bool,
+}
+
+enum Next {
+    Go(Box<Item>, Option<(TicketState, Instant)>),
+    Wait,
+    Done,
+}
+
+impl Sched {
+    fn next(&mut self) -> Next {
+        if let Some(it) = self.requeued.pop_front() {
+            return Next::Go(Box::new(it), None);
+        }
+        while let Some(seq) = self.urgent.pop_front() {
+            if let Some(it) = self.waiting.remove(&seq) {
+                return Next::Go(Box::new(it), None);
+            }
+        }
+        while let Some((seq, s, at)) = self.ready.pop_front() {
+            if let Some(it) = self.waiting.remove(&seq) {
+                return Next::Go(Box::new(it), Some((s, at)));
+            }
+        }
+        if !self.pages_done {
+            return Next::Wait;
+        }
+        while let Some(seq) = self.order.pop_front() {
+            if let Some(it) = self.waiting.remove(&seq) {
+                return Next::Go(Box::new(it), None);
+            }
+        }
+        Next::Done
+    }
 }
 
 struct Shared<'a> {
     r: &'a Runner<'a>,
     job: i64,
-    queue: Mutex<VecDeque<Item>>,
+    sched: Mutex<Sched>,
+    wake: tokio::sync::Notify,
     control: &'a JobControl,
     stop: Mutex<Option<String>>,
     done: AtomicU32,
     skipped: AtomicU32,
     failed: AtomicU32,
     cancelled: AtomicU32,
+    conflicts: AtomicU32,
     requests: AtomicU32,
     /// Requests the pending items are expected to need.
     to_go: AtomicU32,
@@ -175,20 +286,21 @@ struct Shared<'a> {
 }
 
 impl Shared<'_> {
-    fn snapshot(&self, state: &str) -> JobProgress {
+    fn snapshot(&self, state: JobState) -> JobProgress {
         let done = self.done.load(Ordering::Relaxed);
         let skipped = self.skipped.load(Ordering::Relaxed);
         let failed = self.failed.load(Ordering::Relaxed);
         let cancelled = self.cancelled.load(Ordering::Relaxed);
+        let conflicts = self.conflicts.load(Ordering::Relaxed);
         let to_go = self.to_go.load(Ordering::Relaxed);
         JobProgress {
             job_id: self.job as u32,
-            state: state.into(),
+            state,
             total: self.total,
             done,
             skipped,
             failed,
-            finished: done + skipped + failed + cancelled,
+            finished: done + skipped + failed + cancelled + conflicts,
             requests: self.requests.load(Ordering::Relaxed),
             eta_secs: if to_go == 0 {
                 0
@@ -204,7 +316,7 @@ impl Shared<'_> {
         if last.elapsed() >= Duration::from_millis(200) {
             *last = Instant::now();
             drop(last);
-            (self.progress)(self.snapshot("running"));
+            (self.progress)(self.snapshot(JobState::Running));
         }
     }
 
@@ -214,27 +326,49 @@ impl Shared<'_> {
             || self.lost.load(Ordering::Relaxed)
             || self.stop.lock().map(|s| s.is_some()).unwrap_or(true)
     }
+
+    fn stop_with(&self, reason: String) {
+        let mut s = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+        if s.is_none() {
+            *s = Some(reason);
+        }
+        drop(s);
+        self.wake.notify_waiters();
+    }
 }
 
 fn expected_requests(it: &Item) -> u32 {
+    let remaining = (it.plan.len() - it.step.min(it.plan.len())) as u32;
     let Some(b) = &it.before else {
-        return 1 + (it.plan.len() - it.step.min(it.plan.len())) as u32;
+        return 1 + remaining;
     };
     let mut s = b.clone();
-    let mut n = 0;
+    let mut n = 1;
     for (k, a) in it.plan.iter().enumerate() {
         if k >= it.step && !s.satisfies(a) {
             n += 1;
         }
         s.apply(a);
     }
-    n + u32::from(it.in_flight)
+    n
 }
 
 impl Runner<'_> {
     /// Takes the job (unless a live process holds it), runs its pending items, and records where
-    /// it ended: `done`, `paused`, `cancelled`, or `interrupted` with the reason.
+    /// it ended: done, paused, cancelled, or interrupted with the reason.
     pub async fn run(
+        &self,
+        job: i64,
+        control: &JobControl,
+        progress: &(dyn Fn(JobProgress) + Send + Sync),
+    ) -> Result<JobView> {
+        let span = tracing::info_span!("job", job, runner = %self.token);
+        self.run_in_span(job, control, progress)
+            .instrument(span)
+            .await
+    }
+
+    async fn run_in_span(
         &self,
         job: i64,
         control: &JobControl,
@@ -244,7 +378,7 @@ impl Runner<'_> {
         self.claim(job, &token).await?;
         let pool = self.store.pool.clone();
         let hb_token = token.clone();
-        let lost = std::sync::Arc::new(AtomicBool::new(false));
+        let lost = Arc::new(AtomicBool::new(false));
         let lost2 = lost.clone();
         // Stopped however this run ends, a dropped future included: a dead run must not look alive.
         let heartbeat = AbortOnDrop(tokio::spawn(async move {
@@ -264,17 +398,24 @@ impl Runner<'_> {
                 }
             }
         }));
-        let result = self.run_claimed(job, control, progress, &lost).await;
+        let gate = Arc::new(Lease {
+            pool: self.store.pool.clone(),
+            job,
+            token: token.clone(),
+            lost: lost.clone(),
+        });
+        let result = self.run_claimed(job, control, progress, &lost, gate).await;
         drop(heartbeat);
         let (state, reason) = match &result {
             Ok(s) => s.clone(),
-            Err(e) => ("interrupted".to_string(), Some(e.to_string())),
+            Err(e) => (JobState::Interrupted, Some(e.to_string())),
         };
-        let finished = (state == "done" || state == "cancelled").then(|| Utc::now().timestamp());
+        tracing::info!(state = %state, reason = reason.as_deref().unwrap_or(""), "job run ended");
+        let finished = state.is_final().then(|| Utc::now().timestamp());
         sqlx::query(
             "UPDATE jobs SET state = ?, reason = ?, finished_at = ?, runner_pid = NULL, runner_token = NULL, heartbeat_at = NULL WHERE id = ? AND runner_token = ?",
         )
-        .bind(&state)
+        .bind(state.as_str())
         .bind(&reason)
         .bind(finished)
         .bind(job)
@@ -295,13 +436,14 @@ impl Runner<'_> {
         let Some((state, pid, old, hb)) = row else {
             return Err(Error::NotFound(format!("there is no job {job}")));
         };
+        let state = JobState::parse(&state)?;
         if old.is_some() && runner_alive(pid, hb) {
             return Err(Error::Invalid(format!(
                 "job {job} is being run by another process (pid {}); wait for it or stop that process",
                 pid.unwrap_or(0)
             )));
         }
-        if state == "done" {
+        if state == JobState::Done {
             return Err(Error::Invalid(format!(
                 "job {job} is finished; retry its failed items or undo it instead"
             )));
@@ -332,7 +474,7 @@ impl Runner<'_> {
                 "job {job} was taken by another process just now"
             )));
         }
-        if state == "cancelled" {
+        if state == JobState::Cancelled {
             // Resuming a cancelled job: what was cancelled is pending again.
             sqlx::query("UPDATE job_items SET state = 'pending', reason = NULL WHERE job_id = ? AND state = 'cancelled'")
                 .bind(job)
@@ -348,34 +490,44 @@ impl Runner<'_> {
             i64,
             String,
             Option<String>,
-            Option<i64>,
+            Option<String>,
             i64,
             i64,
             String,
             i64,
         );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT seq, ticket_id, plan, before, before_at, step, in_flight, outcomes, requests FROM job_items WHERE job_id = ? AND state = 'pending' ORDER BY seq",
+            "SELECT seq, ticket_id, plan, before, expect, step, in_flight, outcomes, requests FROM job_items WHERE job_id = ? AND state = 'pending' ORDER BY seq",
         )
         .bind(job)
         .fetch_all(&self.store.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(seq, t, plan, before, before_at, step, in_flight, outcomes, requests)| Item {
-                    seq,
-                    ticket: t as u64,
-                    plan: serde_json::from_str(&plan).unwrap_or_default(),
-                    before: before.and_then(|b| serde_json::from_str(&b).ok()),
-                    before_at,
-                    step: step as usize,
-                    in_flight: in_flight != 0,
-                    outcomes: serde_json::from_str(&outcomes).unwrap_or_default(),
-                    requests: requests as u32,
-                },
-            )
-            .collect())
+        let mut out = Vec::with_capacity(rows.len());
+        for (seq, t, plan, before, expect, step, in_flight, outcomes, requests) in rows {
+            let plan: Vec<Action> = decode(job, "plan", &plan)?;
+            let step = step as usize;
+            if step > plan.len() {
+                return Err(Error::Invalid(format!(
+                    "job {job}'s item {seq} is at step {step} of a plan of {}; it was left as it is",
+                    plan.len()
+                )));
+            }
+            out.push(Item {
+                seq,
+                target: t as u64,
+                plan,
+                before: before
+                    .map(|b| decode(job, "before-state", &b))
+                    .transpose()?,
+                expect: expect.map(|e| decode(job, "undo state", &e)).transpose()?,
+                step,
+                in_flight: in_flight != 0,
+                outcomes: decode(job, "outcomes", &outcomes)?,
+                conflicts: vec![],
+                requests: requests as u32,
+            });
+        }
+        Ok(out)
     }
 
     async fn run_claimed(
@@ -384,20 +536,43 @@ impl Runner<'_> {
         control: &JobControl,
         progress: &(dyn Fn(JobProgress) + Send + Sync),
         lost: &AtomicBool,
-    ) -> Result<(String, Option<String>)> {
+        gate: Arc<Lease>,
+    ) -> Result<(JobState, Option<String>)> {
         let items = self.load_pending(job).await?;
+        let pages = self.store.page_plan(job).await?;
         let view = self.store.view(job).await?;
         let to_go: u32 = items.iter().map(expected_requests).sum();
+        let client = self.client.gated(gate);
+        let mut sched = Sched {
+            waiting: HashMap::new(),
+            order: VecDeque::new(),
+            by_target: HashMap::new(),
+            ready: VecDeque::new(),
+            urgent: VecDeque::new(),
+            requeued: VecDeque::new(),
+            pages_done: pages.is_none(),
+        };
+        for it in items {
+            sched.order.push_back(it.seq);
+            if it.page_eligible() {
+                sched.by_target.insert(it.target, it.seq);
+            } else {
+                sched.urgent.push_back(it.seq);
+            }
+            sched.waiting.insert(it.seq, it);
+        }
         let sh = Shared {
             r: self,
             job,
-            queue: Mutex::new(items.into()),
+            sched: Mutex::new(sched),
+            wake: tokio::sync::Notify::new(),
             control,
             stop: Mutex::new(None),
             done: AtomicU32::new(view.done),
             skipped: AtomicU32::new(view.skipped),
             failed: AtomicU32::new(view.failed),
             cancelled: AtomicU32::new(0),
+            conflicts: AtomicU32::new(view.conflicts),
             requests: AtomicU32::new(view.requests),
             to_go: AtomicU32::new(to_go),
             total: view.total,
@@ -406,99 +581,168 @@ impl Runner<'_> {
             progress,
             lost,
         };
-        (progress)(sh.snapshot("running"));
-        let workers = (0..self.concurrency.max(1)).map(|_| self.worker(&sh));
-        let results = futures::future::join_all(workers).await;
+        (progress)(sh.snapshot(JobState::Running));
+        let workers = (0..self.concurrency.max(1)).map(|_| self.worker(&sh, &client));
+        let reader = async {
+            if let Some(p) = &pages {
+                self.read_pages(&sh, &client, p).await;
+            }
+        };
+        let (results, ()) = futures::future::join(futures::future::join_all(workers), reader).await;
         for r in results {
             r?;
         }
         let stop = sh.stop.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let left: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM job_items WHERE job_id = ? AND state = 'pending'",
-        )
-        .bind(job)
-        .fetch_one(&self.store.pool)
-        .await?;
+        let left = self.store.pending_count(job).await?;
         let outcome = if lost.load(Ordering::Relaxed) {
             return Err(Error::Invalid(format!(
                 "job {job} was taken over by another process"
             )));
         } else if let Some(reason) = stop {
-            ("interrupted".to_string(), Some(reason))
+            (JobState::Interrupted, Some(reason))
         } else if left == 0 {
-            ("done".to_string(), None)
+            (JobState::Done, None)
         } else if control.cancel.load(Ordering::Relaxed) {
             // An item whose write may have landed is not cancelled: it is checked when the job
             // resumes.
-            let r = sqlx::query(
-                "UPDATE job_items SET state = 'cancelled', reason = 'cancelled before it was tried', updated_at = ? WHERE job_id = ? AND state = 'pending' AND in_flight = 0",
-            )
-            .bind(Utc::now().timestamp())
-            .bind(job)
-            .execute(&self.store.pool)
-            .await?;
-            sh.cancelled
-                .fetch_add(r.rows_affected() as u32, Ordering::Relaxed);
-            if left > r.rows_affected() as i64 {
+            let n = self.store.cancel_untried(job).await?;
+            sh.cancelled.fetch_add(n as u32, Ordering::Relaxed);
+            if left > n as i64 {
                 (
-                    "interrupted".to_string(),
+                    JobState::Interrupted,
                     Some("an item's outcome is unknown; resume to check it, then cancel".into()),
                 )
             } else {
-                ("cancelled".to_string(), None)
+                (JobState::Cancelled, None)
             }
         } else if control.pause.load(Ordering::Relaxed) {
-            ("paused".to_string(), None)
+            (JobState::Paused, None)
         } else {
-            ("done".to_string(), None)
+            (JobState::Done, None)
         };
         sh.to_go.store(0, Ordering::Relaxed);
-        (progress)(sh.snapshot(&outcome.0));
+        (progress)(sh.snapshot(outcome.0));
         Ok(outcome)
     }
 
-    async fn worker(&self, sh: &Shared<'_>) -> Result<()> {
+    /// Reads the job's list pages a little ahead of the workers (at most a page's worth waits),
+    /// so each before-state is seconds old when its write goes; the cache learns every ticket read.
+    async fn read_pages(&self, sh: &Shared<'_>, client: &Client, plan: &PagePlan) {
+        'queries: for q in &plan.queries {
+            let query = q.to_api();
+            for page in 1..=u64::from(q.pages) {
+                loop {
+                    let notified = sh.wake.notified();
+                    {
+                        let s = sh.sched.lock().unwrap_or_else(|p| p.into_inner());
+                        if s.ready.len() < super::pages::PER_PAGE || sh.halted() {
+                            break;
+                        }
+                    }
+                    notified.await;
+                }
+                if sh.halted() {
+                    break 'queries;
+                }
+                let pg = match client.tickets(&query, page).await {
+                    Ok(pg) => pg,
+                    Err(e) => {
+                        sh.requests.fetch_add(1, Ordering::Relaxed);
+                        match classify(&e) {
+                            Class::Stop(_, why) | Class::Lost(why) => sh.stop_with(why),
+                            // The items of this page are read one by one instead.
+                            _ => tracing::warn!(error = %e, page, "a list page could not be read"),
+                        }
+                        break 'queries;
+                    }
+                };
+                sh.requests.fetch_add(1, Ordering::Relaxed);
+                let now = Instant::now();
+                if let Err(e) = self
+                    .cache
+                    .put_api_tickets(&pg.data, &self.dir, client.base_url())
+                    .await
+                {
+                    tracing::warn!(error = %e, "the cache could not take a page the job read");
+                }
+                {
+                    let mut s = sh.sched.lock().unwrap_or_else(|p| p.into_inner());
+                    for t in &pg.data {
+                        if let Some(seq) = s.by_target.remove(&t.id) {
+                            s.ready.push_back((seq, TicketState::from_api(t), now));
+                        }
+                    }
+                }
+                sh.wake.notify_waiters();
+                if pg.next_page(page).is_none() {
+                    break;
+                }
+            }
+        }
+        sh.sched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pages_done = true;
+        sh.wake.notify_waiters();
+    }
+
+    async fn worker(&self, sh: &Shared<'_>, client: &Client) -> Result<()> {
         loop {
             if sh.halted() {
+                // The page reader may be waiting for room.
+                sh.wake.notify_waiters();
                 return Ok(());
             }
-            let next = sh
-                .queue
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .pop_front();
-            let Some(mut it) = next else {
-                return Ok(());
+            let notified = sh.wake.notified();
+            let next = sh.sched.lock().unwrap_or_else(|p| p.into_inner()).next();
+            let (mut it, fresh) = match next {
+                Next::Go(it, fresh) => {
+                    if fresh.is_some() {
+                        // Room for the page reader.
+                        sh.wake.notify_waiters();
+                    }
+                    (it, fresh)
+                }
+                Next::Done => return Ok(()),
+                Next::Wait => {
+                    notified.await;
+                    continue;
+                }
             };
             let expected = expected_requests(&it);
             let before_requests = it.requests;
-            let flow = self.run_item(sh, &mut it).await;
+            let span = tracing::info_span!("item", seq = it.seq, target = it.target);
+            let flow = self
+                .run_item(sh, client, &mut it, fresh)
+                .instrument(span)
+                .await;
             sh.requests
                 .fetch_add(it.requests - before_requests, Ordering::Relaxed);
             match flow {
                 Ok(Some(Flow::Requeue)) => {
-                    sh.queue
+                    sh.sched
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .push_back(it);
+                        .requeued
+                        .push_back(*it);
                     continue;
                 }
-                Ok(Some(Flow::Stop(reason))) => {
-                    *sh.stop.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
-                }
+                Ok(Some(Flow::Stop(reason))) => sh.stop_with(reason),
                 Ok(Some(Flow::Failed)) => {
                     sh.failed.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(None) => {
-                    if it.outcomes.contains(&StepOutcome::Done) {
-                        sh.done.fetch_add(1, Ordering::Relaxed);
+                    let c = if !it.conflicts.is_empty() {
+                        &sh.conflicts
+                    } else if it.outcomes.contains(&StepOutcome::Done) {
+                        &sh.done
                     } else {
-                        sh.skipped.fetch_add(1, Ordering::Relaxed);
-                    }
+                        &sh.skipped
+                    };
+                    c.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(e) => {
-                    *sh.stop.lock().unwrap_or_else(|p| p.into_inner()) =
-                        Some(format!("the job's record could not be written: {e}"));
+                    sh.stop_with(format!("the job's record could not be written: {e}"));
                     return Err(e);
                 }
             }
@@ -512,19 +756,27 @@ impl Runner<'_> {
     }
 
     /// Records the item as it stands (`state` pending until it ends).
-    async fn save(&self, job: i64, it: &Item, state: &str, reason: Option<&str>) -> Result<()> {
+    async fn save(
+        &self,
+        job: i64,
+        it: &Item,
+        state: ItemState,
+        reason: Option<&str>,
+        code: Option<ErrorCode>,
+    ) -> Result<()> {
         sqlx::query(
-            "UPDATE job_items SET plan = ?, before = ?, before_at = ?, step = ?, in_flight = ?, outcomes = ?, state = ?, reason = ?, requests = ?, updated_at = ?
+            "UPDATE job_items SET plan = ?, before = ?, before_at = ?, step = ?, in_flight = ?, outcomes = ?, state = ?, reason = ?, code = ?, requests = ?, updated_at = ?
              WHERE job_id = ? AND seq = ? AND EXISTS (SELECT 1 FROM jobs WHERE id = ? AND runner_token = ?)",
         )
-        .bind(serde_json::to_string(&it.plan).unwrap_or_default())
-        .bind(it.before.as_ref().map(|b| serde_json::to_string(b).unwrap_or_default()))
-        .bind(it.before_at)
+        .bind(json(&it.plan))
+        .bind(it.before.as_ref().map(json))
+        .bind(it.before.as_ref().map(|_| Utc::now().timestamp()))
         .bind(it.step as i64)
         .bind(it.in_flight as i64)
-        .bind(serde_json::to_string(&it.outcomes).unwrap_or_default())
-        .bind(state)
+        .bind(json(&it.outcomes))
+        .bind(state.as_str())
         .bind(reason)
+        .bind(code.map(ErrorCode::as_str))
         .bind(it.requests as i64)
         .bind(Utc::now().timestamp())
         .bind(job)
@@ -545,89 +797,50 @@ impl Runner<'_> {
         Ok(())
     }
 
-    async fn read(&self, it: &mut Item) -> std::result::Result<TicketState, Class> {
+    async fn read(
+        &self,
+        client: &Client,
+        it: &mut Item,
+    ) -> std::result::Result<TicketState, Class> {
         it.requests += 1;
-        if on_contact(&it.plan) {
-            let titles: std::collections::HashMap<String, String> = self
-                .dir
-                .fields
-                .iter()
-                .map(|f| (f.label.clone(), f.id.clone()))
-                .collect();
-            return self
-                .client
-                .contact(it.ticket, false)
-                .await
-                .map(|c| TicketState::from_contact(&c, &titles))
-                .map_err(|e| classify(&e));
-        }
-        self.client
-            .ticket(it.ticket)
+        actions::read(client, it.target, it.on_contact(), &self.dir)
             .await
-            .map(|t| TicketState::from_api(&t))
             .map_err(|e| classify(&e))
     }
 
-    async fn send(&self, ticket: u64, a: &Action) -> std::result::Result<(), api::Error> {
-        let id = a.id().unwrap_or(0);
-        match a {
-            Action::AddTag { .. } => self.client.attach_label(ticket, id).await,
-            Action::RemoveTag { .. } => self.client.detach_label(ticket, id).await,
-            Action::AssignTeam { .. } => self
-                .client
-                .assign_ticket(ticket, Assignee::Team(id), None)
-                .await
-                .map(drop),
-            Action::AssignUser { .. } => self
-                .client
-                .assign_ticket(ticket, Assignee::User(id), None)
-                .await
-                .map(drop),
-            Action::Close => self.client.close_ticket(ticket, None).await.map(drop),
-            Action::Reopen => self.client.reopen_ticket(ticket).await.map(drop),
-            Action::SetField { value, .. } => {
-                self.client
-                    .set_contact_custom_field(ticket, id, value)
-                    .await
-            }
-            Action::Enrich { .. } => Err(api::Error::Invalid(
-                "a lookup is not a Trengo request".into(),
-            )),
-        }
-    }
-
-    /// Runs one item to its end, or to a pause in its flow. `Ok(None)`: it ended done or skipped.
-    async fn run_item(&self, sh: &Shared<'_>, it: &mut Item) -> Result<Option<Flow>> {
+    /// Runs one item to its end, or to a pause in its flow. `Ok(None)`: it ended (done, skipped,
+    /// or with conflicts).
+    async fn run_item(
+        &self,
+        sh: &Shared<'_>,
+        client: &Client,
+        it: &mut Item,
+        fresh: Option<(TicketState, Instant)>,
+    ) -> Result<Option<Flow>> {
         let job = sh.job;
-        let now = Utc::now().timestamp();
-        let stale = it.before_at.is_none_or(|at| now - at > self.before_max_age);
-        // The ticket as it is now: read when the outcome of a write is unknown, when the cache did
-        // not know it, or when what the cache knew is old; else the before-state replayed.
-        let mut cur = if it.in_flight || it.before.is_none() || (stale && it.step == 0) {
-            let s = match self.read(it).await {
+        let page_state = fresh
+            .filter(|(_, at)| at.elapsed() < Duration::from_secs(FRESH_SECS))
+            .filter(|_| it.page_eligible())
+            .map(|(s, _)| s);
+        // The record as it is in Trengo now: from this job's own list page moments ago, or read.
+        let mut cur = match page_state {
+            Some(s) => s,
+            None => match self.read(client, it).await {
                 Ok(s) => s,
                 Err(c) => return self.interrupt(job, it, c).await,
-            };
-            if it.before.is_none() || it.step == 0 && !it.in_flight {
-                it.before = Some(s.clone());
-                it.before_at = Some(now);
-            }
-            if it.in_flight {
-                it.in_flight = false;
-                if s.satisfies(&it.plan[it.step]) {
-                    it.outcomes.push(StepOutcome::Done);
-                    it.step += 1;
-                }
-            }
-            self.save(job, it, "pending", None).await?;
-            s
-        } else {
-            let mut s = it.before.clone().unwrap_or_default();
-            for a in &it.plan[..it.step] {
-                s.apply(a);
-            }
-            s
+            },
         };
+        if it.step == 0 && !it.in_flight {
+            it.before = Some(cur.clone());
+        }
+        if it.in_flight {
+            it.in_flight = false;
+            if cur.satisfies(&it.plan[it.step]) {
+                it.outcomes.push(StepOutcome::Done);
+                it.step += 1;
+            }
+        }
+        self.save(job, it, ItemState::Pending, None, None).await?;
         while it.step < it.plan.len() {
             let a = it.plan[it.step].clone();
             if let Action::Enrich { .. } = a {
@@ -636,17 +849,24 @@ impl Runner<'_> {
                         .interrupt(
                             job,
                             it,
-                            Class::Definite("no lookup source for this job".into()),
+                            Class::Definite(
+                                ErrorCode::Lookup,
+                                "no lookup source for this job".into(),
+                            ),
                         )
                         .await;
                 };
                 match x.expand(&a, &cur).await {
                     Ok(sets) => {
                         it.plan.splice(it.step..=it.step, sets);
-                        self.save(job, it, "pending", None).await?;
+                        self.save(job, it, ItemState::Pending, None, None).await?;
                         continue;
                     }
-                    Err(why) => return self.interrupt(job, it, Class::Definite(why)).await,
+                    Err(why) => {
+                        return self
+                            .interrupt(job, it, Class::Definite(ErrorCode::Lookup, why))
+                            .await
+                    }
                 }
             }
             if cur.satisfies(&a) {
@@ -654,13 +874,32 @@ impl Runner<'_> {
                 it.step += 1;
                 continue;
             }
+            if let Some(exp) = &it.expect {
+                if !cur.same_part(exp, &a) {
+                    // Changed since by someone: undo leaves it.
+                    it.conflicts.push(format!(
+                        "{} now (the job left {})",
+                        cur.describe_part(&a, &self.dir),
+                        exp.describe_part(&a, &self.dir)
+                    ));
+                    it.outcomes.push(StepOutcome::Conflict);
+                    it.step += 1;
+                    continue;
+                }
+            }
+            if a.is_assignment() {
+                // Not news to the one who made it.
+                if let Err(e) = self.cache.suppress_assignment(it.target as i64).await {
+                    tracing::warn!(error = %e, "the watcher could not be told of an assignment");
+                }
+            }
             let mut tries = 0;
             loop {
                 tries += 1;
                 it.in_flight = true;
                 it.requests += 1;
-                self.save(job, it, "pending", None).await?;
-                let err = match self.send(it.ticket, &a).await {
+                self.save(job, it, ItemState::Pending, None, None).await?;
+                let err = match actions::send(client, it.target, &a).await {
                     Ok(()) => None,
                     Err(e) => Some(classify(&e)),
                 };
@@ -670,15 +909,21 @@ impl Runner<'_> {
                         break;
                     }
                     Some(Class::Unknown(why)) => {
-                        // Read the ticket back: applied or not?
-                        match self.read(it).await {
+                        // Read the record back: applied or not?
+                        match self.read(client, it).await {
                             Ok(s) => {
                                 cur = s;
                                 if cur.satisfies(&a) {
                                     break;
                                 }
                                 if tries >= MAX_TRIES {
-                                    return self.interrupt(job, it, Class::Definite(why)).await;
+                                    return self
+                                        .interrupt(
+                                            job,
+                                            it,
+                                            Class::Definite(ErrorCode::TrengoError, why),
+                                        )
+                                        .await;
                                 }
                                 let backoff = Duration::from_millis(200 * (1 << tries.min(5)));
                                 tokio::time::sleep(backoff).await;
@@ -697,22 +942,26 @@ impl Runner<'_> {
             it.outcomes.push(StepOutcome::Done);
             it.step += 1;
         }
-        let state = if it.outcomes.contains(&StepOutcome::Done) {
-            "done"
+        let (state, reason) = if !it.conflicts.is_empty() {
+            (ItemState::Conflict, Some(it.conflicts.join("; ")))
+        } else if it.outcomes.contains(&StepOutcome::Done) {
+            (ItemState::Done, None)
         } else {
-            "skipped"
+            (ItemState::Skipped, Some("already so".to_string()))
         };
-        let reason = (state == "skipped").then_some("already so");
-        self.save(job, it, state, reason).await?;
-        if state == "done" {
-            let r = if on_contact(&it.plan) {
-                self.update_contact_cache(it.ticket, &it.plan).await
+        self.save(job, it, state, reason.as_deref(), None).await?;
+        // The cache shows the record as Trengo has it now (as read, with what was applied).
+        let r = if it.on_contact() {
+            if state == ItemState::Done {
+                actions::show_contact(self.cache, &self.dir, it.target, &it.plan).await
             } else {
-                self.update_cache(it.ticket, &cur).await
-            };
-            if let Err(e) = r {
-                tracing::warn!(error = %e, ticket = it.ticket, "the cache could not take the change");
+                Ok(())
             }
+        } else {
+            actions::show_ticket(self.cache, &self.dir, it.target, &cur).await
+        };
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "the cache could not take the change");
         }
         Ok(None)
     }
@@ -721,79 +970,53 @@ impl Runner<'_> {
     /// is, so an unknown outcome is checked next time).
     async fn interrupt(&self, job: i64, it: &mut Item, c: Class) -> Result<Option<Flow>> {
         match c {
-            Class::Definite(why) => {
+            Class::Definite(code, why) => {
                 it.in_flight = false;
-                self.save(job, it, "failed", Some(&why)).await?;
+                self.save(job, it, ItemState::Failed, Some(&why), Some(code))
+                    .await?;
                 Ok(Some(Flow::Failed))
             }
             Class::Unknown(why) => {
                 // The read-back itself failed in an unknown way: keep it for the next run.
-                self.save(job, it, "pending", None).await?;
+                self.save(job, it, ItemState::Pending, None, None).await?;
                 Ok(Some(Flow::Stop(format!(
-                    "ticket {} could not be checked: {why}",
-                    it.ticket
+                    "#{} could not be checked: {why}",
+                    it.target
                 ))))
             }
             Class::Requeue => {
-                self.save(job, it, "pending", None).await?;
+                self.save(job, it, ItemState::Pending, None, None).await?;
                 Ok(Some(Flow::Requeue))
             }
-            Class::Stop(why) => {
-                self.save(job, it, "pending", None).await?;
+            Class::Stop(code, why) => {
+                self.save(job, it, ItemState::Pending, None, Some(code))
+                    .await?;
                 Ok(Some(Flow::Stop(why)))
             }
+            Class::Lost(why) => Ok(Some(Flow::Stop(why))),
         }
     }
+}
 
-    /// Shows the fields set in the cached contact, if the cache has it.
-    async fn update_contact_cache(&self, contact: u64, plan: &[Action]) -> Result<()> {
-        let Some(mut c) = self.cache.contact(&contact.to_string()).await? else {
-            return Ok(());
-        };
-        for a in plan {
-            if let Action::SetField { field_id, value } = a {
-                let Some(f) = self.dir.field_by_id(field_id) else {
-                    continue;
-                };
-                if value.is_empty() {
-                    c.custom_fields.remove(&f.name);
-                } else {
-                    c.custom_fields.insert(
-                        f.name.clone(),
-                        trengo_unified::mapping::typed_value(&f.field_type, value),
-                    );
-                }
+impl Cache {
+    /// Tickets read from a list (a job's pages), with their contacts, in one transaction.
+    pub(crate) async fn put_api_tickets(
+        &self,
+        tickets: &[api::model::Ticket],
+        dir: &Directory,
+        base_url: &str,
+    ) -> Result<()> {
+        let now = Utc::now().timestamp();
+        let mut tx = self.pool().begin().await?;
+        for t in tickets {
+            if let Some(c) = &t.contact {
+                Cache::put_contact(&mut tx, &mapping::contact(c, dir, false), now).await?;
             }
+            let ut = mapping::ticket(t, dir, base_url, false);
+            let open = ut.status.kind == trengo_unified::StatusKind::Open;
+            Cache::put_ticket(&mut tx, &ut, open, now).await?;
         }
-        let mut tx = self.cache.pool().begin().await?;
-        Cache::put_contact(&mut tx, &c, Utc::now().timestamp()).await?;
         tx.commit().await?;
-        Ok(())
-    }
-
-    /// Shows the change in the cached ticket, if the cache has it.
-    async fn update_cache(&self, ticket: u64, s: &TicketState) -> Result<()> {
-        let d = &self.dir;
-        let st: api::model::TicketStatus = s.status.parse().unwrap_or_else(|e| match e {});
-        self.cache
-            .update_ticket(&ticket.to_string(), |t| {
-                t.tags = s
-                    .tags
-                    .iter()
-                    .map(|g| {
-                        let (name, color) = d.labels.get(g).cloned().unwrap_or_default();
-                        trengo_unified::TagRef {
-                            id: g.to_string(),
-                            name,
-                            color,
-                        }
-                    })
-                    .collect();
-                t.team = s.team.map(|g| d.team_ref(g));
-                t.assignees = s.user.map(|u| vec![d.user_ref(u)]).unwrap_or_default();
-                t.status = trengo_unified::mapping::status(&st);
-            })
-            .await?;
         Ok(())
     }
 }

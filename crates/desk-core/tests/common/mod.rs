@@ -48,3 +48,11 @@ pub async fn synced(size: Size) -> (Sim, tempfile::TempDir, Desk) {
     sync(&desk).await;
     (sim, dir, desk)
 }
+
+/// The Desk's cache file, opened on its own (a test looks into the real SQLite file).
+pub async fn db(desk: &Desk) -> sqlx::SqlitePool {
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(desk.cache_path())
+        .busy_timeout(std::time::Duration::from_secs(10));
+    sqlx::SqlitePool::connect_with(opts).await.unwrap()
+}

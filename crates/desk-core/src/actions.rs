@@ -1,0 +1,600 @@
+//! What an action does to a ticket (or a contact), in one place: whether a record already is as
+//! the action would leave it, the state after Trengo applied it, the request that sends it, how
+//! the cache shows it, and which desktop notification it makes moot. Single actions, bulk jobs,
+//! undo and enrichment all go through the job engine ([`crate::jobs`]), which uses only this.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use trengo_unified::api::model::{Ticket, TicketStatus};
+use trengo_unified::api::{self, Assignee, Client};
+use trengo_unified::mapping::Directory;
+
+use crate::cache::Cache;
+use crate::error::Result;
+
+/// One change to a ticket (or, for `SetField`, a contact). Ids are Trengo's, as text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    AddTag {
+        tag_id: String,
+    },
+    RemoveTag {
+        tag_id: String,
+    },
+    AssignTeam {
+        team_id: String,
+    },
+    AssignUser {
+        user_id: String,
+    },
+    Close,
+    Reopen,
+    /// A contact's custom field (enrichment); an empty value clears it.
+    SetField {
+        field_id: String,
+        value: String,
+    },
+    /// Look the customer up and set the contact's fields that differ (enrichment); replaced by
+    /// `SetField`s when the item runs.
+    Enrich {
+        customer_id: String,
+    },
+}
+
+impl Action {
+    pub(crate) fn id(&self) -> Option<u64> {
+        match self {
+            Action::AddTag { tag_id } | Action::RemoveTag { tag_id } => tag_id.parse().ok(),
+            Action::AssignTeam { team_id } => team_id.parse().ok(),
+            Action::AssignUser { user_id } => user_id.parse().ok(),
+            Action::SetField { field_id, .. } => field_id.parse().ok(),
+            Action::Close | Action::Reopen | Action::Enrich { .. } => None,
+        }
+    }
+
+    /// Whether it changes a contact rather than a ticket.
+    pub fn on_contact(&self) -> bool {
+        matches!(self, Action::SetField { .. } | Action::Enrich { .. })
+    }
+
+    /// Whether Trengo's assignment (to me or my team) it makes is news to nobody here: the
+    /// assignment watcher keeps quiet about it.
+    pub fn is_assignment(&self) -> bool {
+        matches!(self, Action::AssignUser { .. } | Action::AssignTeam { .. })
+    }
+}
+
+/// A ticket (or a contact's fields) as far as actions touch it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TicketState {
+    pub tags: Vec<u64>,
+    pub team: Option<u64>,
+    pub user: Option<u64>,
+    /// Trengo's: `OPEN`, `ASSIGNED`, `CLOSED`, `INVALID`.
+    pub status: String,
+    /// A contact's custom fields by field id (enrichment).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// The part of a record one action touches, as it stands: what undo compares before it reverts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Tag(u64, bool),
+    Team(Option<u64>),
+    User(Option<u64>),
+    Open(bool),
+    Field(String, String),
+    Nothing,
+}
+
+impl TicketState {
+    pub fn from_api(t: &Ticket) -> TicketState {
+        let status = match &t.status {
+            TicketStatus::Open => "OPEN".to_string(),
+            TicketStatus::Assigned => "ASSIGNED".to_string(),
+            TicketStatus::Closed => "CLOSED".to_string(),
+            TicketStatus::Invalid => "INVALID".to_string(),
+            TicketStatus::Other(s) => s.clone(),
+        };
+        let mut tags: Vec<u64> = t.labels.iter().map(|l| l.id).collect();
+        tags.sort_unstable();
+        TicketState {
+            tags,
+            team: t.team_id,
+            user: t.user_id,
+            status,
+            fields: Default::default(),
+        }
+    }
+
+    /// A contact's custom fields by id, from `custom_field_data` (by id) and
+    /// `formatted_custom_field_data` (by title, through `titles`: title → id).
+    pub fn from_contact(
+        c: &api::model::Contact,
+        titles: &std::collections::HashMap<String, String>,
+    ) -> TicketState {
+        let text = trengo_unified::mapping::value_text;
+        let mut fields = BTreeMap::new();
+        for (title, v) in &c.formatted_custom_field_data {
+            if let (Some(id), Some(t)) = (titles.get(title), text(v)) {
+                fields.insert(id.clone(), t);
+            }
+        }
+        if let Some(m) = &c.custom_field_data {
+            for (id, v) in m {
+                if let Some(t) = text(v) {
+                    fields.insert(id.clone(), t);
+                }
+            }
+        }
+        TicketState {
+            fields,
+            ..TicketState::default()
+        }
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.status == "OPEN" || self.status == "ASSIGNED"
+    }
+
+    /// Whether the record is already as `a` would leave it.
+    pub fn satisfies(&self, a: &Action) -> bool {
+        match a {
+            Action::AddTag { .. } => a.id().is_some_and(|t| self.tags.contains(&t)),
+            Action::RemoveTag { .. } => a.id().is_some_and(|t| !self.tags.contains(&t)),
+            Action::AssignTeam { .. } => a.id().is_some() && self.team == a.id(),
+            Action::AssignUser { .. } => a.id().is_some() && self.user == a.id(),
+            Action::Close => self.status == "CLOSED",
+            Action::Reopen => self.is_open(),
+            Action::SetField { field_id, value } => same_text(
+                self.fields.get(field_id).map(|v| v.trim()).unwrap_or(""),
+                value.trim(),
+            ),
+            Action::Enrich { .. } => false,
+        }
+    }
+
+    /// The part of the record `a` touches, as it stands.
+    pub fn part(&self, a: &Action) -> Part {
+        match a {
+            Action::AddTag { .. } | Action::RemoveTag { .. } => match a.id() {
+                Some(t) => Part::Tag(t, self.tags.contains(&t)),
+                None => Part::Nothing,
+            },
+            Action::AssignTeam { .. } => Part::Team(self.team),
+            Action::AssignUser { .. } => Part::User(self.user),
+            Action::Close | Action::Reopen => Part::Open(self.is_open()),
+            Action::SetField { field_id, .. } => Part::Field(
+                field_id.clone(),
+                self.fields
+                    .get(field_id)
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default(),
+            ),
+            Action::Enrich { .. } => Part::Nothing,
+        }
+    }
+
+    /// Whether the part `a` touches is the same in both, however Trengo writes field values back.
+    pub fn same_part(&self, other: &TicketState, a: &Action) -> bool {
+        match (self.part(a), other.part(a)) {
+            (Part::Field(_, x), Part::Field(_, y)) => same_text(&x, &y),
+            (x, y) => x == y,
+        }
+    }
+
+    /// The state after Trengo applied `a` (trengo-api.md §8).
+    pub fn apply(&mut self, a: &Action) {
+        match a {
+            Action::AddTag { .. } => {
+                if let Some(t) = a.id() {
+                    if !self.tags.contains(&t) {
+                        self.tags.push(t);
+                        self.tags.sort_unstable();
+                    }
+                }
+            }
+            Action::RemoveTag { .. } => {
+                if let Some(t) = a.id() {
+                    self.tags.retain(|x| *x != t);
+                }
+            }
+            Action::AssignTeam { .. } => self.team = a.id(),
+            Action::AssignUser { .. } => {
+                self.user = a.id();
+                self.status = "ASSIGNED".into();
+            }
+            Action::Close => self.status = "CLOSED".into(),
+            Action::SetField { field_id, value } => {
+                if value.is_empty() {
+                    self.fields.remove(field_id);
+                } else {
+                    self.fields.insert(field_id.clone(), value.clone());
+                }
+            }
+            Action::Enrich { .. } => {}
+            Action::Reopen => {
+                self.status = if self.user.is_some() {
+                    "ASSIGNED"
+                } else {
+                    "OPEN"
+                }
+                .into()
+            }
+        }
+    }
+
+    /// The part `a` touches, in words, for a conflict: "team Sales", "no user", "tag vip present".
+    pub fn describe_part(&self, a: &Action, dir: &Directory) -> String {
+        match self.part(a) {
+            Part::Tag(t, on) => format!(
+                "tag {} {}",
+                tag_name(dir, t),
+                if on { "present" } else { "absent" }
+            ),
+            Part::Team(Some(t)) => format!("team {}", team_name(dir, t)),
+            Part::Team(None) => "no team".into(),
+            Part::User(Some(u)) => format!("assigned to {}", user_name(dir, u)),
+            Part::User(None) => "no user".into(),
+            Part::Open(true) => "open".into(),
+            Part::Open(false) => "closed".into(),
+            Part::Field(f, v) => format!(
+                "{} = {:?}",
+                dir.field_by_id(&f)
+                    .map(|x| x.label.clone())
+                    .unwrap_or_else(|| format!("field {f}")),
+                v
+            ),
+            Part::Nothing => String::new(),
+        }
+    }
+}
+
+/// Whether two field values mean the same, however Trengo writes them back: `700` and `700.0`,
+/// `1` and `true`.
+pub(crate) fn same_text(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    if let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>()) {
+        return (x - y).abs() < 1e-9;
+    }
+    let truth = |s: &str| match s.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Some(true),
+        "0" | "false" | "no" => Some(false),
+        _ => None,
+    };
+    matches!((truth(a), truth(b)), (Some(x), Some(y)) if x == y)
+}
+
+pub(crate) fn team_name(dir: &Directory, id: u64) -> String {
+    dir.teams
+        .get(&id)
+        .cloned()
+        .unwrap_or_else(|| format!("#{id}"))
+}
+
+pub(crate) fn user_name(dir: &Directory, id: u64) -> String {
+    dir.users
+        .get(&id)
+        .map(|u| u.0.clone())
+        .unwrap_or_else(|| format!("#{id}"))
+}
+
+pub(crate) fn tag_name(dir: &Directory, id: u64) -> String {
+    dir.labels
+        .get(&id)
+        .map(|l| l.0.clone())
+        .unwrap_or_else(|| format!("#{id}"))
+}
+
+/// An action in words: "Add tag migrated", "Move to team Billing".
+pub fn describe(a: &Action, dir: &Directory) -> String {
+    let id = a.id().unwrap_or(0);
+    match a {
+        Action::AddTag { .. } | Action::RemoveTag { .. } => {
+            let name = tag_name(dir, id);
+            if matches!(a, Action::AddTag { .. }) {
+                format!("Add tag {name}")
+            } else {
+                format!("Remove tag {name}")
+            }
+        }
+        Action::AssignTeam { .. } => format!("Move to team {}", team_name(dir, id)),
+        Action::AssignUser { .. } => format!("Assign to {}", user_name(dir, id)),
+        Action::Close => "Close".into(),
+        Action::Reopen => "Reopen".into(),
+        Action::SetField { field_id, value } => {
+            let label = dir
+                .field_by_id(field_id)
+                .map(|f| f.label.clone())
+                .unwrap_or_else(|| format!("field {field_id}"));
+            if value.is_empty() {
+                format!("Clear {label}")
+            } else {
+                format!("Set {label} to {value}")
+            }
+        }
+        Action::Enrich { customer_id } => format!("Look up {customer_id}"),
+    }
+}
+
+/// Checks a job's actions against each other and against the directory: an id the workspace
+/// does not have is "not found", anything else "invalid".
+pub fn validate_actions(actions: &[Action], dir: &Directory) -> Result<(), crate::Error> {
+    use crate::Error;
+    if actions.is_empty() {
+        return Err(Error::Invalid("choose at least one change".into()));
+    }
+    for (i, a) in actions.iter().enumerate() {
+        if a.on_contact() {
+            return Err(Error::Invalid(format!(
+                "change {}: contact fields are set by enrichment, not by a ticket job",
+                i + 1
+            )));
+        }
+        if !matches!(a, Action::Close | Action::Reopen) && a.id().is_none() {
+            return Err(Error::Invalid(format!(
+                "change {}: {a:?} does not name a valid id",
+                i + 1
+            )));
+        }
+        let known = match a {
+            Action::AddTag { .. } | Action::RemoveTag { .. } => a
+                .id()
+                .map(|t| dir.labels.contains_key(&t))
+                .map(|k| (k, "tag")),
+            Action::AssignTeam { .. } => a.id().map(|t| (dir.teams.contains_key(&t), "team")),
+            Action::AssignUser { .. } => a.id().map(|u| (dir.users.contains_key(&u), "user")),
+            _ => None,
+        };
+        if let Some((false, what)) = known {
+            return Err(Error::NotFound(format!(
+                "there is no {what} with id {} in this workspace (sync if it is new)",
+                a.id().unwrap_or(0)
+            )));
+        }
+        for b in &actions[..i] {
+            let clash = a == b
+                || match (a, b) {
+                    (Action::AddTag { tag_id: x }, Action::RemoveTag { tag_id: y })
+                    | (Action::RemoveTag { tag_id: x }, Action::AddTag { tag_id: y }) => x == y,
+                    (Action::AssignTeam { .. }, Action::AssignTeam { .. })
+                    | (Action::AssignUser { .. }, Action::AssignUser { .. }) => true,
+                    (Action::Close, Action::Reopen) | (Action::Reopen, Action::Close) => true,
+                    _ => false,
+                };
+            if clash {
+                return Err(Error::Invalid(format!(
+                    "changes {} and {} contradict or repeat each other",
+                    actions.iter().position(|x| x == b).unwrap_or(0) + 1,
+                    i + 1
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The order a job applies its actions in: assignee first (it reopens a closed ticket), then team,
+/// tags, and close or reopen last.
+pub fn ordered(actions: &[Action]) -> Vec<Action> {
+    let rank = |a: &Action| match a {
+        Action::AssignUser { .. } => 0,
+        Action::AssignTeam { .. } => 1,
+        Action::AddTag { .. } | Action::RemoveTag { .. } => 2,
+        Action::Close | Action::Reopen => 3,
+        Action::SetField { .. } | Action::Enrich { .. } => 4,
+    };
+    let mut v = actions.to_vec();
+    v.sort_by_key(rank);
+    v
+}
+
+/// Sends `a` for the ticket (or contact) `target`.
+pub(crate) async fn send(client: &Client, target: u64, a: &Action) -> Result<(), api::Error> {
+    let id = a.id().unwrap_or(0);
+    match a {
+        Action::AddTag { .. } => client.attach_label(target, id).await,
+        Action::RemoveTag { .. } => client.detach_label(target, id).await,
+        Action::AssignTeam { .. } => client
+            .assign_ticket(target, Assignee::Team(id), None)
+            .await
+            .map(drop),
+        Action::AssignUser { .. } => client
+            .assign_ticket(target, Assignee::User(id), None)
+            .await
+            .map(drop),
+        Action::Close => client.close_ticket(target, None).await.map(drop),
+        Action::Reopen => client.reopen_ticket(target).await.map(drop),
+        Action::SetField { value, .. } => client.set_contact_custom_field(target, id, value).await,
+        Action::Enrich { .. } => Err(api::Error::Invalid(
+            "a lookup is not a Trengo request".into(),
+        )),
+    }
+}
+
+/// Reads the record an item changes, as it is in Trengo now.
+pub(crate) async fn read(
+    client: &Client,
+    target: u64,
+    on_contact: bool,
+    dir: &Directory,
+) -> Result<TicketState, api::Error> {
+    if on_contact {
+        let titles: std::collections::HashMap<String, String> = dir
+            .fields
+            .iter()
+            .map(|f| (f.label.clone(), f.id.clone()))
+            .collect();
+        return client
+            .contact(target, false)
+            .await
+            .map(|c| TicketState::from_contact(&c, &titles));
+    }
+    let t = client.ticket(target).await?;
+    Ok(TicketState::from_api(&t))
+}
+
+/// Shows a ticket's state as Trengo now has it in the cached ticket, if the cache holds it.
+pub(crate) async fn show_ticket(
+    cache: &Cache,
+    dir: &Directory,
+    ticket: u64,
+    s: &TicketState,
+) -> Result<()> {
+    let st: api::model::TicketStatus = s.status.parse().unwrap_or_else(|e| match e {});
+    cache
+        .update_ticket(&ticket.to_string(), |t| {
+            t.tags = s
+                .tags
+                .iter()
+                .map(|g| {
+                    let (name, color) = dir.labels.get(g).cloned().unwrap_or_default();
+                    trengo_unified::TagRef {
+                        id: g.to_string(),
+                        name,
+                        color,
+                    }
+                })
+                .collect();
+            t.team = s.team.map(|g| dir.team_ref(g));
+            t.assignees = s.user.map(|u| vec![dir.user_ref(u)]).unwrap_or_default();
+            t.status = trengo_unified::mapping::status(&st);
+            if !t.status.kind.eq(&trengo_unified::StatusKind::Closed) {
+                t.completed_at = None;
+            } else if t.completed_at.is_none() {
+                t.completed_at = Some(chrono::Utc::now());
+            }
+        })
+        .await?;
+    Ok(())
+}
+
+/// Shows the fields an item set in the cached contact, if the cache holds it.
+pub(crate) async fn show_contact(
+    cache: &Cache,
+    dir: &Directory,
+    contact: u64,
+    plan: &[Action],
+) -> Result<()> {
+    let Some(mut c) = cache.contact(&contact.to_string()).await? else {
+        return Ok(());
+    };
+    for a in plan {
+        if let Action::SetField { field_id, value } = a {
+            let Some(f) = dir.field_by_id(field_id) else {
+                continue;
+            };
+            if value.is_empty() {
+                c.custom_fields.remove(&f.name);
+            } else {
+                c.custom_fields.insert(
+                    f.name.clone(),
+                    trengo_unified::mapping::typed_value(&f.field_type, value),
+                );
+            }
+        }
+    }
+    let mut tx = cache.pool().begin().await?;
+    Cache::put_contact(&mut tx, &c, chrono::Utc::now().timestamp()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(id: u64) -> Action {
+        Action::AddTag {
+            tag_id: id.to_string(),
+        }
+    }
+
+    #[test]
+    fn already_so_and_effects_follow_trengo() {
+        let mut s = TicketState {
+            tags: vec![1],
+            team: Some(201),
+            user: None,
+            status: "CLOSED".into(),
+            ..TicketState::default()
+        };
+        assert!(s.satisfies(&tag(1)) && !s.satisfies(&tag(2)));
+        s.apply(&Action::AssignUser {
+            user_id: "3601".into(),
+        });
+        assert_eq!(s.status, "ASSIGNED", "assigning a user reopens");
+        s.apply(&Action::Close);
+        s.apply(&Action::Reopen);
+        assert_eq!(s.status, "ASSIGNED");
+    }
+
+    #[test]
+    fn parts_compare_what_an_action_touches() {
+        let a = TicketState {
+            tags: vec![1, 2],
+            team: Some(201),
+            status: "OPEN".into(),
+            ..TicketState::default()
+        };
+        let mut b = a.clone();
+        b.tags = vec![2];
+        assert!(!a.same_part(&b, &tag(1)));
+        assert!(a.same_part(&b, &tag(2)));
+        b.status = "ASSIGNED".into();
+        assert!(a.same_part(&b, &Action::Close), "open is open");
+        let mut f = TicketState::default();
+        f.fields.insert("9".into(), "700".into());
+        let mut g = TicketState::default();
+        g.fields.insert("9".into(), "700.0".into());
+        let set = Action::SetField {
+            field_id: "9".into(),
+            value: "1".into(),
+        };
+        assert!(f.same_part(&g, &set));
+    }
+
+    #[test]
+    fn contradicting_or_unknown_actions_are_refused() {
+        let mut dir = Directory::default();
+        dir.labels.insert(1, ("a".into(), None));
+        dir.teams.insert(201, "Billing".into());
+        assert!(validate_actions(&[], &dir).is_err());
+        assert!(
+            validate_actions(&[tag(1), Action::RemoveTag { tag_id: "1".into() }], &dir).is_err()
+        );
+        assert!(validate_actions(&[Action::Close, Action::Reopen], &dir).is_err());
+        let unknown = validate_actions(&[tag(7)], &dir).unwrap_err();
+        assert!(
+            unknown.to_string().contains("no tag with id 7"),
+            "{unknown}"
+        );
+        assert_eq!(unknown.code(), crate::ErrorCode::NotFound);
+        assert!(validate_actions(
+            &[
+                tag(1),
+                Action::AssignTeam {
+                    team_id: "x".into()
+                }
+            ],
+            &dir
+        )
+        .is_err());
+        assert!(validate_actions(
+            &[
+                tag(1),
+                Action::AssignTeam {
+                    team_id: "201".into()
+                }
+            ],
+            &dir
+        )
+        .is_ok());
+    }
+}

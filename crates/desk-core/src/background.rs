@@ -1,0 +1,408 @@
+//! The workspace's background work, without a window: a sync now and every two minutes, the
+//! assignment watcher, the status line every second, jobs run in the background (and the ones a
+//! previous run left unfinished), each telling a [`EventSink`] what happened. The app forwards
+//! these events to its window; a test collects them.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::desk::Desk;
+use crate::error::{Error, ErrorCode, Result};
+use crate::jobs::{JobProgress, JobView};
+use crate::sync::{SyncProgress, SyncReport};
+use crate::view::{Freshness, TicketContext};
+use crate::watcher::Assignment;
+
+/// How often the working set is refreshed in the background.
+pub const SYNC_EVERY: Duration = Duration::from_secs(120);
+/// A thread read this recently is shown as it is: moving back and forth costs no requests.
+pub const THREAD_FRESH_SECS: i64 = 30;
+
+/// An error as a window shows it: a code to branch on and words for people. Problems on this
+/// computer (the cache, files) get a generic message, with the details in the log, so internals
+/// never reach the screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Problem {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Problem {
+        Problem {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for Problem {
+    fn from(e: Error) -> Self {
+        let code = e.code();
+        match code {
+            ErrorCode::Cache | ErrorCode::Io => {
+                tracing::error!(error = %e, "internal error");
+                Problem::new(ErrorCode::Internal, "Trengo Desk had a problem with its local data. The details are in the log; restarting the app usually helps.")
+            }
+            ErrorCode::Unauthorized => Problem::new(
+                code,
+                "Trengo refused the token: connect again with a valid personal access token.",
+            ),
+            _ => Problem::new(code, e.to_string()),
+        }
+    }
+}
+
+/// The request budget, for the status bar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct BudgetView {
+    pub limit: u32,
+    /// Requests in the last window.
+    pub used: u32,
+    pub queued: u32,
+    pub queued_bulk: u32,
+    pub next_slot_ms: u32,
+    pub blocked_ms: Option<u32>,
+}
+
+/// The status bar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct StatusView {
+    pub freshness: Freshness,
+    pub budget: Option<BudgetView>,
+    pub online: bool,
+    pub syncing: bool,
+    pub demo: bool,
+}
+
+/// A ticket opened: fresh from Trengo, or from the cache with the reason it is not fresh.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct OpenedTicket {
+    pub context: TicketContext,
+    pub fresh: bool,
+    pub problem: Option<Problem>,
+}
+
+/// What the desk says without being asked.
+#[derive(Debug, Clone)]
+pub enum DeskEvent {
+    SyncProgress(SyncProgress),
+    /// A background sync failed; `unauthorized` means the token was revoked: connect again.
+    SyncFailed(Problem),
+    /// The cache has new data: lists should re-read.
+    CacheChanged {
+        reason: String,
+    },
+    Status(StatusView),
+    /// Tickets newly assigned to the user or their teams.
+    Assignments(Vec<Assignment>),
+    JobProgress(JobProgress),
+    /// A job stopped (done, paused, cancelled, interrupted), after `secs` of running.
+    JobFinished {
+        job: JobView,
+        secs: u32,
+    },
+}
+
+/// Where events go.
+pub trait EventSink: Send + Sync + 'static {
+    fn emit(&self, e: DeskEvent);
+}
+
+impl<F: Fn(DeskEvent) + Send + Sync + 'static> EventSink for F {
+    fn emit(&self, e: DeskEvent) {
+        self(e)
+    }
+}
+
+fn clamp(v: u64) -> u32 {
+    v.min(u32::MAX as u64) as u32
+}
+
+impl Desk {
+    /// The status bar as it is now.
+    pub async fn status(&self, syncing: bool) -> Result<StatusView> {
+        let budget = self.budget_state().map(|b| BudgetView {
+            limit: b.limit,
+            used: b.used_in_window,
+            queued: b.queued(),
+            queued_bulk: b.queued_bulk,
+            next_slot_ms: clamp(b.next_slot_ms),
+            blocked_ms: b.blocked_ms.map(clamp),
+        });
+        Ok(StatusView {
+            freshness: self.freshness().await?,
+            budget,
+            online: self.is_online(),
+            syncing,
+            demo: self.is_demo(),
+        })
+    }
+
+    /// A ticket for the panel: its thread as read moments ago, else read fresh from Trengo;
+    /// offline (or rate limited), the cached one with the reason.
+    pub async fn open_ticket(&self, id: &str) -> Result<OpenedTicket> {
+        if let Ok(ctx) = self.ticket_context(id).await {
+            let read_at = ctx
+                .messages_synced_at
+                .as_deref()
+                .and_then(crate::cache::parse_unix);
+            let now = chrono::Utc::now().timestamp();
+            if read_at.is_some_and(|t| now - t < THREAD_FRESH_SECS) {
+                return Ok(OpenedTicket {
+                    context: ctx,
+                    fresh: true,
+                    problem: None,
+                });
+            }
+        }
+        match self.refresh_ticket(id).await {
+            Ok(context) => Ok(OpenedTicket {
+                context,
+                fresh: true,
+                problem: None,
+            }),
+            Err(e) if e.is_offline() || e.code() == ErrorCode::RateLimited => Ok(OpenedTicket {
+                context: self.ticket_context(id).await?,
+                fresh: false,
+                problem: Some(e.into()),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Aborts its tasks when dropped.
+struct Tasks(Mutex<Vec<tokio::task::JoinHandle<()>>>);
+
+impl Tasks {
+    fn push(&self, h: tokio::task::JoinHandle<()>) {
+        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        t.retain(|h| !h.is_finished());
+        t.push(h);
+    }
+
+    fn abort_all(&self) {
+        for h in self.0.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            h.abort();
+        }
+    }
+}
+
+struct Inner {
+    desk: Arc<Desk>,
+    sink: Arc<dyn EventSink>,
+    tasks: Tasks,
+    syncing: AtomicBool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.tasks.abort_all();
+    }
+}
+
+/// The background work of one open workspace; stopped with [`Background::stop`] (or when the
+/// last clone is dropped). Cheap to clone.
+#[derive(Clone)]
+pub struct Background {
+    inner: Arc<Inner>,
+}
+
+/// Clears the "syncing" flag however the sync ends (an error, or its task aborted).
+struct Syncing<'a>(&'a AtomicBool);
+
+impl Drop for Syncing<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
+impl Background {
+    /// Starts the loops: a sync now and every two minutes, the watcher, the status every second,
+    /// and the jobs a previous run left unfinished.
+    pub fn start(desk: Arc<Desk>, sink: Arc<dyn EventSink>) -> Background {
+        let bg = Background {
+            inner: Arc::new(Inner {
+                desk,
+                sink,
+                tasks: Tasks(Mutex::new(vec![])),
+                syncing: AtomicBool::new(false),
+            }),
+        };
+        let weak = Arc::downgrade(&bg.inner);
+        bg.spawn(async move {
+            loop {
+                let Some(b) = weak.upgrade().map(|inner| Background { inner }) else {
+                    return;
+                };
+                if let Err(e) = b.sync_now().await {
+                    if e.code() != ErrorCode::Busy {
+                        tracing::warn!(code = %e.code(), error = %e, "background sync failed");
+                        b.inner.sink.emit(DeskEvent::SyncFailed(e.into()));
+                    }
+                }
+                drop(b);
+                tokio::time::sleep(SYNC_EVERY).await;
+            }
+        });
+        let weak = Arc::downgrade(&bg.inner);
+        bg.spawn(async move {
+            // The first sync brings the directory (who I am, my teams) before the first look.
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            loop {
+                let Some(inner) = weak.upgrade() else { return };
+                match inner.desk.poll_assignments().await {
+                    Ok(list) if !list.is_empty() => inner.sink.emit(DeskEvent::Assignments(list)),
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(code = %e.code(), "the assignment watcher could not look")
+                    }
+                }
+                let wait = inner.desk.watch_interval().await;
+                drop(inner);
+                tokio::time::sleep(wait).await;
+            }
+        });
+        let weak = Arc::downgrade(&bg.inner);
+        bg.spawn(async move {
+            loop {
+                let Some(inner) = weak.upgrade() else { return };
+                if let Ok(s) = inner
+                    .desk
+                    .status(inner.syncing.load(Ordering::Relaxed))
+                    .await
+                {
+                    inner.sink.emit(DeskEvent::Status(s));
+                }
+                drop(inner);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        let b = bg.clone();
+        tokio::spawn(async move { b.resume_unfinished().await });
+        bg
+    }
+
+    fn spawn(&self, f: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.inner.tasks.push(tokio::spawn(f));
+    }
+
+    pub fn desk(&self) -> &Arc<Desk> {
+        &self.inner.desk
+    }
+
+    pub fn is_syncing(&self) -> bool {
+        self.inner.syncing.load(Ordering::Relaxed)
+    }
+
+    /// Stops every loop and background job (jobs resume on the next start: all they did is
+    /// recorded).
+    pub fn stop(&self) {
+        self.inner.tasks.abort_all();
+    }
+
+    /// Syncs now, one sync at a time, telling the sink its progress and when the cache changed.
+    pub async fn sync_now(&self) -> Result<SyncReport> {
+        let syncing = &self.inner.syncing;
+        if syncing
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(Error::Busy(
+                "A sync is already running; it shows its progress in the status bar.".into(),
+            ));
+        }
+        let _flag = Syncing(syncing);
+        let sink = self.inner.sink.clone();
+        let last_page = Mutex::new(Instant::now() - Duration::from_secs(1));
+        let progress = move |p: SyncProgress| {
+            // Lists re-read as pages land, at most a few times a second.
+            let page = p.phase == "tickets";
+            sink.emit(DeskEvent::SyncProgress(p));
+            let mut last = last_page.lock().unwrap_or_else(|e| e.into_inner());
+            if page && last.elapsed() > Duration::from_millis(400) {
+                *last = Instant::now();
+                sink.emit(DeskEvent::CacheChanged {
+                    reason: "sync".into(),
+                });
+            }
+        };
+        let r = self
+            .inner
+            .desk
+            .sync(&progress, &AtomicBool::new(false))
+            .await;
+        syncing.store(false, Ordering::Relaxed);
+        self.inner.sink.emit(DeskEvent::CacheChanged {
+            reason: "sync done".into(),
+        });
+        r
+    }
+
+    /// Runs a job in the background of the workspace, telling the sink its progress and its end.
+    pub fn run_job(&self, id: u32) {
+        let inner = self.inner.clone();
+        self.spawn(async move {
+            let started = Instant::now();
+            let sink = inner.sink.clone();
+            let last_refresh = Mutex::new(Instant::now());
+            let progress = move |p: JobProgress| {
+                sink.emit(DeskEvent::JobProgress(p));
+                // Lists show the changes as they land, about once a second.
+                let mut last = last_refresh.lock().unwrap_or_else(|e| e.into_inner());
+                if last.elapsed() > Duration::from_secs(1) {
+                    *last = Instant::now();
+                    sink.emit(DeskEvent::CacheChanged {
+                        reason: "job".into(),
+                    });
+                }
+            };
+            let end = match inner.desk.run_job(id, &progress).await {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(job = id, code = %e.code(), error = %e, "a job could not run");
+                    match inner.desk.job(id).await {
+                        Ok(mut v) => {
+                            if v.reason.is_none() {
+                                v.reason = Some(e.to_string());
+                            }
+                            v
+                        }
+                        Err(_) => return,
+                    }
+                }
+            };
+            inner.sink.emit(DeskEvent::CacheChanged {
+                reason: "job done".into(),
+            });
+            inner.sink.emit(DeskEvent::JobFinished {
+                job: end,
+                secs: started.elapsed().as_secs() as u32,
+            });
+        });
+    }
+
+    /// Runs the jobs a previous run of the app (or a killed CLI) left unfinished.
+    async fn resume_unfinished(&self) {
+        if !self.inner.desk.has_token() {
+            return;
+        }
+        match self.inner.desk.resumable_jobs().await {
+            Ok(ids) => {
+                for id in ids {
+                    tracing::info!(job = id, "resuming an unfinished job");
+                    self.run_job(id);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "unfinished jobs could not be listed"),
+        }
+    }
+}
