@@ -737,3 +737,143 @@ async fn an_enrichment_killed_five_times_writes_each_field_once() {
         );
     }
 }
+
+/// A runner paused with SIGSTOP loses its job to a second process; after the second one finished
+/// the job and undid it, the first wakes (SIGCONT) and sends nothing: its queued writes are
+/// refused at the moment they would leave, because it no longer owns the job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_runner_that_wakes_after_a_takeover_and_undo_sends_nothing() {
+    let e = env().await;
+    assert_eq!(e.run(&["sync"]).await.code, 0);
+    let (label, ids, had) = {
+        let w = e.sim.state().world();
+        let label = w.labels.values().find(|l| l.name == "bug").unwrap().id;
+        let ids: Vec<u64> = w.tickets.keys().copied().collect();
+        let had: Vec<u64> = ids
+            .iter()
+            .copied()
+            .filter(|i| w.tickets[i].label_ids.contains(&label))
+            .collect();
+        (label, ids, had)
+    };
+    let file = e.data.path().join("all.txt");
+    let text: Vec<String> = ids.iter().map(u64::to_string).collect();
+    std::fs::write(&file, text.join("\n")).unwrap();
+    let f = file.to_str().unwrap().to_string();
+    // Slow answers: the job is mid-way when the first runner is paused.
+    e.sim.state().set_faults(trengo_sim::Faults {
+        latency_ms: 150,
+        ..Default::default()
+    });
+    let mut a = e
+        .command(&["bulk", "tag", "--tag", "bug", "--ids", &f, "--yes"])
+        .spawn()
+        .unwrap();
+    let pid = a.id().unwrap().to_string();
+    while e.attaches(label).len() < 5 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stop = std::process::Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .unwrap();
+    assert!(stop.success());
+    // The runner's lease runs out (20 s); a second process takes the job, finishes it, undoes it.
+    tokio::time::sleep(Duration::from_secs(21)).await;
+    e.sim.state().set_faults(trengo_sim::Faults::default());
+    let r = e.run(&["--json", "jobs", "resume", "1"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["state"], "done");
+    let r = e.run(&["--json", "jobs", "undo", "1", "--yes"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["state"], "done");
+    let undone = e.sim.state().mutations().len();
+    // The first runner wakes.
+    std::process::Command::new("kill")
+        .args(["-CONT", &pid])
+        .status()
+        .unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(30), a.wait())
+        .await
+        .expect("the woken runner ends")
+        .unwrap();
+    assert!(!end.success(), "it says it lost the job");
+    let late: Vec<String> = e.sim.state().mutations()[undone..]
+        .iter()
+        .map(|m| format!("{} {}", m.method, m.path))
+        .collect();
+    assert!(late.is_empty(), "written after the undo: {late:?}");
+    let w = e.sim.state().world();
+    for i in &ids {
+        assert_eq!(
+            w.tickets[i].label_ids.contains(&label),
+            had.contains(i),
+            "ticket {i} is as before the job"
+        );
+    }
+    assert!(
+        e.attaches(label).values().all(|n| *n == 1),
+        "each attach once"
+    );
+}
+
+/// Read-only commands never wait for someone else's unfinished job: one line, and on.
+#[tokio::test]
+async fn read_only_commands_mention_an_unfinished_job_and_go_on() {
+    let e = env().await;
+    assert_eq!(e.run(&["sync"]).await.code, 0);
+    let id = e
+        .sim
+        .state()
+        .world()
+        .tickets
+        .keys()
+        .next()
+        .copied()
+        .unwrap();
+    let file = e.data.path().join("one.txt");
+    std::fs::write(&file, id.to_string()).unwrap();
+    // Trengo fails every request: the job is recorded and stops unfinished.
+    e.sim.state().set_faults(trengo_sim::Faults {
+        error_rate: 1.0,
+        ..Default::default()
+    });
+    let r = e
+        .run(&[
+            "bulk",
+            "tag",
+            "--tag",
+            "bug",
+            "--ids",
+            file.to_str().unwrap(),
+            "--yes",
+        ])
+        .await;
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    e.sim.state().set_faults(trengo_sim::Faults::default());
+    let jobs = e.run(&["--json", "jobs", "list"]).await.json();
+    assert_eq!(jobs[0]["state"], "interrupted", "{jobs}");
+    let job = jobs[0]["id"].as_u64().unwrap();
+    let writes = e.sim.state().mutations().len();
+    for args in [
+        vec!["tickets", "--limit", "1"],
+        vec!["ticket", &id.to_string()],
+        vec!["directory"],
+        vec!["proxy", "GET", "/users/me"],
+    ] {
+        let r = e.run(&args).await;
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!(
+                "job {job} is unfinished: `trengo-desk-cli jobs resume {job}`"
+            )),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(
+        e.sim.state().mutations().len(),
+        writes,
+        "no job ran behind a read-only command"
+    );
+}

@@ -22,15 +22,26 @@ pub async fn sim(size: Size) -> Sim {
 
 /// A Desk on the simulator as the demo lead, its cache in `dir`, secrets in memory.
 pub async fn open(sim: &Sim, dir: &std::path::Path) -> Desk {
+    open_with(
+        sim,
+        dir,
+        BudgetConfig {
+            limit: 1_000_000,
+            ..BudgetConfig::default()
+        },
+    )
+    .await
+}
+
+/// The same, with its own request budget (the token's budget is shared in a process: open this
+/// one when no other Desk of the token is alive).
+pub async fn open_with(sim: &Sim, dir: &std::path::Path, budget: BudgetConfig) -> Desk {
     Desk::open(DeskConfig {
         base_url: sim.base_url(),
         data_dir: Some(dir.to_path_buf()),
         token: Some(Token::new("demo-token")),
         secrets: Arc::new(MemoryStore::default()),
-        budget: Some(BudgetConfig {
-            limit: 1_000_000,
-            ..BudgetConfig::default()
-        }),
+        budget: Some(budget),
     })
     .await
     .unwrap()
