@@ -11,7 +11,7 @@ use desk_core::jobs::{Action, ItemState, JobKind, JobState, Selection};
 use desk_core::view::TicketFilter;
 use desk_core::Desk;
 use trengo_sim::world::Status;
-use trengo_sim::{Faults, Sim, SimConfig, Size};
+use trengo_sim::{Sim, SimConfig, Size};
 use trengo_unified::api::{Assignee, Client, ClientConfig, Token};
 
 const COLLEAGUE: &str = "colleague-token";
