@@ -19,7 +19,8 @@ Exit codes: 0 done; 1 failed; 2 bad usage; 3 no token (run login); 4 Trengo unre
 5 not found; 6 refused input; 7 Trengo refused the token; 8 outcome unknown (check before retrying);
 9 a bulk job finished with failed items (see `jobs show ID --failed`).
 
-The token comes from TRENGO_TOKEN when set, else from the OS keyring (stored by `login`).";
+The token comes from TRENGO_TOKEN when set, else from the OS keyring (stored by `login`).
+TRENGO_RATE_WINDOW_SECS tells the request budget a simulator's rate-limit window (Trengo's: 60).";
 
 #[derive(Parser)]
 #[command(name = "trengo-desk-cli", version, about = "Trengo Desk from the terminal: sync, search, look at and act on tickets", after_help = AFTER_HELP)]
@@ -409,9 +410,31 @@ async fn open(cli: &Cli) -> Result<Desk, Error> {
         data_dir: cli.data_dir.clone(),
         token,
         secrets: Arc::new(KeyringStore::new()),
-        budget: None,
+        budget: budget_from_env()?,
     })
     .await
+}
+
+/// Trengo counts requests in one-minute windows; a simulator may count in shorter ones
+/// (`TRENGO_RATE_WINDOW_SECS`), and the budget must know.
+fn budget_from_env() -> Result<Option<desk_core::BudgetConfig>, Error> {
+    let Ok(v) = std::env::var("TRENGO_RATE_WINDOW_SECS") else {
+        return Ok(None);
+    };
+    let secs: f64 = v
+        .trim()
+        .parse()
+        .ok()
+        .filter(|s: &f64| *s >= 1.0)
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "TRENGO_RATE_WINDOW_SECS={v:?} is not a number of seconds (at least 1)"
+            ))
+        })?;
+    Ok(Some(desk_core::BudgetConfig {
+        window: std::time::Duration::from_secs_f64(secs),
+        ..Default::default()
+    }))
 }
 
 async fn sync(desk: &Desk, json: bool) -> Result<desk_core::SyncReport, Error> {

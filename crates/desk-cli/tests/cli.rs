@@ -738,9 +738,10 @@ async fn an_enrichment_killed_five_times_writes_each_field_once() {
     }
 }
 
-/// A runner paused with SIGSTOP loses its job to a second process; after the second one finished
-/// the job and undid it, the first wakes (SIGCONT) and sends nothing: its queued writes are
-/// refused at the moment they would leave, because it no longer owns the job.
+/// A runner paused with SIGSTOP while its writes wait for slots in the request budget loses its
+/// job to a second process; after the second one finished the job and undid it, the first wakes
+/// (SIGCONT) and sends nothing: its queued writes are refused at the moment they would leave,
+/// because it no longer owns the job.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_runner_that_wakes_after_a_takeover_and_undo_sends_nothing() {
     let e = env().await;
@@ -748,7 +749,7 @@ async fn a_paused_runner_that_wakes_after_a_takeover_and_undo_sends_nothing() {
     let (label, ids, had) = {
         let w = e.sim.state().world();
         let label = w.labels.values().find(|l| l.name == "bug").unwrap().id;
-        let ids: Vec<u64> = w.tickets.keys().copied().collect();
+        let ids: Vec<u64> = w.tickets.keys().copied().take(16).collect();
         let had: Vec<u64> = ids
             .iter()
             .copied()
@@ -756,23 +757,23 @@ async fn a_paused_runner_that_wakes_after_a_takeover_and_undo_sends_nothing() {
             .collect();
         (label, ids, had)
     };
-    let file = e.data.path().join("all.txt");
+    let file = e.data.path().join("some.txt");
     let text: Vec<String> = ids.iter().map(u64::to_string).collect();
     std::fs::write(&file, text.join("\n")).unwrap();
     let f = file.to_str().unwrap().to_string();
-    // Slow answers: the job is mid-way when the first runner is paused.
-    e.sim.state().set_faults(trengo_sim::Faults {
-        latency_ms: 150,
-        ..Default::default()
-    });
+    // Trengo's limit binds: 12 requests per 4 s window, so the job waits for slots.
+    e.sim.state().set_rate_limit(12, Duration::from_secs(4));
     let mut a = e
         .command(&["bulk", "tag", "--tag", "bug", "--ids", &f, "--yes"])
+        .env("TRENGO_RATE_WINDOW_SECS", "4")
         .spawn()
         .unwrap();
     let pid = a.id().unwrap().to_string();
-    while e.attaches(label).len() < 5 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    // Its first window is used; the rest of its requests wait for the next one.
+    while e.sim.state().stats().requests < 8 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let stop = std::process::Command::new("kill")
         .args(["-STOP", &pid])
         .status()
@@ -780,15 +781,35 @@ async fn a_paused_runner_that_wakes_after_a_takeover_and_undo_sends_nothing() {
     assert!(stop.success());
     // The runner's lease runs out (20 s); a second process takes the job, finishes it, undoes it.
     tokio::time::sleep(Duration::from_secs(21)).await;
-    e.sim.state().set_faults(trengo_sim::Faults::default());
-    let r = e.run(&["--json", "jobs", "resume", "1"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.json()["state"], "done");
-    let r = e.run(&["--json", "jobs", "undo", "1", "--yes"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.json()["state"], "done");
+    let second = |args: &[&str]| {
+        let mut c = e.command(args);
+        c.env("TRENGO_RATE_WINDOW_SECS", "4")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c
+    };
+    let out = second(&["--json", "jobs", "resume", "1"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = second(&["--json", "jobs", "undo", "1", "--yes"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let undo: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(undo["state"], "done", "{undo}");
     let undone = e.sim.state().mutations().len();
-    // The first runner wakes.
+    // The first runner wakes, and its writes queued in the budget get their slots.
     std::process::Command::new("kill")
         .args(["-CONT", &pid])
         .status()

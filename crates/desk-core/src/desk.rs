@@ -169,12 +169,18 @@ impl Desk {
         let workspace = workspace_id(&base_url);
         let dir = cfg.data_dir.unwrap_or_else(default_data_dir);
         let cache = Cache::open(&db_path(&dir, &workspace)).await?;
+        // The app and every CLI on this workspace's token share one window (a file each process
+        // locks while it takes a slot).
+        let mut budget = cfg.budget.unwrap_or_default();
+        budget
+            .shared
+            .get_or_insert_with(|| dir.join("workspaces").join(format!("{workspace}.budget")));
         let mut desk = Desk {
             cache,
             workspace,
             base_url,
             secrets: cfg.secrets,
-            budget: cfg.budget.unwrap_or_default(),
+            budget,
             unified: std::sync::RwLock::new(None),
             secret_problem: None,
             online: AtomicBool::new(true),

@@ -65,4 +65,5 @@ pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};
 pub use sync::{SyncOptions, SyncProgress, SyncReport};
 pub use watcher::Assignment;
 
+pub use trengo_unified::api::BudgetConfig;
 pub use trengo_unified::ListParams;

@@ -1,23 +1,32 @@
-//! The request budget: one per token, shared by every clone of every client that uses it.
+//! The request budget: one per token, shared by every clone of every client that uses it, and by
+//! every process on this machine that names the same shared file.
 //!
-//! Trengo allows `limit` requests per `window` per token (120 per minute), counted by Laravel in
-//! fixed windows that start at a window's first request. The budget keeps a log of the requests it
-//! let through and lets a new one go only while fewer than `cap` of them lie within the last
-//! `window + margin`. Every fixed window of the server is an interval of that length, so a steady
-//! load never provokes a 429; the margin absorbs the spread of network latency between our clock
-//! and the server's.
+//! Trengo allows `limit` requests per `window` per token (120 a minute), counted by Laravel in
+//! fixed windows that start at the window's first request: within a window any `limit` requests
+//! are fine, at any speed. So the budget follows the server's window instead of pacing:
 //!
-//! Lanes are served in strict priority: Interactive > Watcher > Bulk > Sync. Background lanes are
-//! spaced evenly (window ÷ (limit − reserve)), every call the user makes pushes them back one slot,
-//! and they may fill the window only up to `limit − reserve`; so a call the user is waiting on finds
-//! a free slot at once, or at the next slot, even behind a thousand queued bulk requests. Answers re-sync the budget (`X-RateLimit-Limit`, `X-RateLimit-Remaining`: requests
-//! from elsewhere on the same token are counted) and a 429 stops every lane until `Retry-After`.
+//! - a window opens with one request (the probe); its answer says how much of the window is used
+//!   (`X-RateLimit-Remaining`, which counts requests from elsewhere too) and bounds when the
+//!   server's window ends (no later than the answer's arrival + `window` + a margin);
+//! - then requests go as fast as the server answers, until the window's allowance is used, keeping
+//!   a reserve for interactive calls sized by how many the user made lately; toward the end of
+//!   the window the unused reserve goes to the background too;
+//! - a full window waits for its end. A 429 stops every lane until `Retry-After`.
+//!
+//! Since every request counted in a server window was counted by us in ours (we open ours only
+//! after the server's must have ended), a steady load never provokes a 429.
+//!
+//! Lanes are served in strict priority: Interactive > Watcher > Bulk > Sync, FIFO within a lane.
+//! Across processes (the app and a CLI on one token) the window lives in a small file, locked
+//! while it is read and written; each process keeps its own queues.
 
 use std::collections::{HashMap, VecDeque};
+use std::io::{Read, Seek, Write};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -37,6 +46,11 @@ pub enum Lane {
 
 impl Lane {
     pub const ALL: [Lane; 4] = [Lane::Interactive, Lane::Watcher, Lane::Bulk, Lane::Sync];
+
+    /// Whether it may use the reserve kept for the user.
+    fn foreground(self) -> bool {
+        matches!(self, Lane::Interactive | Lane::Watcher)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -45,10 +59,16 @@ pub struct BudgetConfig {
     pub limit: u32,
     /// The server's window (Trengo: one minute).
     pub window: Duration,
-    /// Slots per window that only interactive calls may use; `None`: 1 per 100 of the limit, at least 1.
+    /// Slots of a window kept for interactive calls, released to the background as the window
+    /// runs out (kept in proportion to the time left); `None`: a quarter of the limit (a click
+    /// every two seconds at Trengo's 120 a minute). More is kept when the user made more lately.
     pub reserve: Option<u32>,
-    /// The least added to the window for latency spread; more is added when answers vary more.
-    pub margin: Duration,
+    /// Added to the end of the server's window as the budget bounds it; `None`: 1/60 of the
+    /// window (1 s at Trengo's minute: Laravel counts whole seconds), at least 10 ms.
+    pub margin: Option<Duration>,
+    /// A file through which processes on this machine share the token's window; `None`: this
+    /// process alone.
+    pub shared: Option<PathBuf>,
 }
 
 impl Default for BudgetConfig {
@@ -57,7 +77,8 @@ impl Default for BudgetConfig {
             limit: 120,
             window: Duration::from_secs(60),
             reserve: None,
-            margin: Duration::from_millis(50),
+            margin: None,
+            shared: None,
         }
     }
 }
@@ -67,9 +88,9 @@ impl Default for BudgetConfig {
 pub struct BudgetState {
     pub limit: u32,
     pub window_ms: u64,
-    /// Requests let through within the last window (including those seen from elsewhere).
+    /// Requests counted in the current window (including those seen from elsewhere).
     pub used_in_window: u32,
-    /// Waiting requests per lane.
+    /// Waiting requests per lane (this process).
     pub queued_interactive: u32,
     pub queued_watcher: u32,
     pub queued_bulk: u32,
@@ -90,13 +111,60 @@ impl BudgetState {
     }
 }
 
-/// Proof that a request may go now.
+/// Proof that a request may go now. Report its answer with [`RequestBudget::observe`]; dropped
+/// without an answer, a window's first request lets the next one try.
 #[derive(Debug)]
 pub struct Permit {
     pub lane: Lane,
     /// How long the request waited for its slot.
     pub waited: Duration,
+    /// The window it was counted in.
+    generation: u64,
+    probe: bool,
+    budget: Weak<Inner>,
 }
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if !self.probe {
+            return;
+        }
+        if let Some(inner) = self.budget.upgrade() {
+            let b = RequestBudget { inner };
+            let generation = self.generation;
+            b.with_window(|w, _| {
+                if w.generation == generation && w.ends.is_none() {
+                    w.probe = None;
+                }
+            });
+            b.inner.wake.notify_waiters();
+        }
+    }
+}
+
+/// The token's window as this machine knows it (the shared file's contents). Times are unix ms.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Window {
+    limit: u32,
+    generation: u64,
+    /// Requests counted in this window: granted here, or seen in an answer's `Remaining`.
+    used: u32,
+    /// Of them, interactive and watcher requests.
+    fg_used: u32,
+    /// Interactive and watcher requests of the previous window: the reserve follows them.
+    fg_last: u32,
+    /// The server's window ends no later than this; `None` until the window's first answer.
+    ends: Option<i64>,
+    /// When the window's first request was granted, while its answer is awaited.
+    probe: Option<i64>,
+    blocked_until: Option<i64>,
+    remaining_reported: Option<u32>,
+}
+
+/// A probe with no answer for this long is given up (its process may have died).
+const PROBE_TIMEOUT_MS: i64 = 30_000;
+/// While another process's probe is out, this process looks again this often.
+const PROBE_POLL: Duration = Duration::from_millis(20);
 
 #[derive(Clone)]
 pub struct RequestBudget {
@@ -115,25 +183,17 @@ struct Inner {
     cfg: BudgetConfig,
     state: Mutex<State>,
     wake: Notify,
+    /// The clock: unix ms at creation, advanced by tokio's (pausable) monotonic time.
+    epoch_ms: i64,
+    epoch: Instant,
 }
 
 struct State {
-    limit: u32,
-    /// When requests were let through (and phantoms for requests seen from elsewhere); sorted.
-    log: VecDeque<Instant>,
-    /// The earliest time the next background request may go. Every background grant moves it one
-    /// background slot on, and so does every foreground grant beyond the reserve in the last
-    /// window: background work makes room for the user's calls, sends stay evenly spread (which
-    /// keeps expiries, and so free slots, evenly spread), and a reserve the user does use is not
-    /// also given up by the background.
-    bg_next: Option<Instant>,
-    /// Foreground (interactive and watcher) grants within the last window.
-    fg_log: VecDeque<Instant>,
-    blocked_until: Option<Instant>,
+    /// This process's view of the window (the shared file's, when there is one).
+    window: Window,
     queues: [VecDeque<u64>; 4],
     next_ticket: u64,
     latencies: VecDeque<Duration>,
-    remaining_reported: Option<u32>,
     granted: u64,
     throttled: u64,
     /// Recent waits for a slot, per lane (the last 1,024).
@@ -144,10 +204,29 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+#[derive(Debug, PartialEq, Eq)]
 enum Turn {
-    Go,
-    WaitUntil(Instant),
+    Go {
+        generation: u64,
+        probe: bool,
+    },
+    WaitUntil(i64),
+    /// The window's first answer is awaited (here, or in another process).
+    WaitForProbe,
     WaitForOthers,
+}
+
+/// Takes the shared file's lock, waiting a moment at most: a process paused (SIGSTOP) while it held
+/// the lock must not stall every other one.
+fn lock_file(f: &std::fs::File) -> bool {
+    for _ in 0..50 {
+        match f.try_lock() {
+            Ok(()) => return true,
+            Err(std::fs::TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(1)),
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 /// The budgets alive in this process, by base URL and token, so two clients of one token share one.
@@ -164,30 +243,151 @@ fn key(base_url: &str, token: &str) -> u64 {
     h.finish()
 }
 
+/// The rules, without I/O: whether a request of `lane` may go at `now`, counting it if so.
+fn decide(w: &mut Window, lane: Lane, now: i64, cfg: &BudgetConfig) -> Turn {
+    if let Some(b) = w.blocked_until {
+        if now < b {
+            return Turn::WaitUntil(b);
+        }
+        w.blocked_until = None;
+    }
+    if w.ends.is_some_and(|e| now >= e) {
+        // The server's window is over for sure: the next one opens with a probe.
+        w.fg_last = w.fg_used;
+        w.generation += 1;
+        w.used = 0;
+        w.fg_used = 0;
+        w.ends = None;
+        w.probe = None;
+    }
+    if w.ends.is_none() {
+        let probing = w.probe.is_some_and(|p| now - p < PROBE_TIMEOUT_MS);
+        if probing {
+            return Turn::WaitForProbe;
+        }
+        // The window's first request: its answer tells where the server's window stands.
+        if w.used >= w.limit {
+            // A window we never saw an answer for is full: wait out a whole window.
+            let until = w.probe.unwrap_or(now) + window_ms(cfg) + margin_ms(cfg);
+            w.ends = Some(until);
+            return Turn::WaitUntil(until);
+        }
+        w.probe = Some(now);
+        count(w, lane);
+        return Turn::Go {
+            generation: w.generation,
+            probe: true,
+        };
+    }
+    let ends = w.ends.unwrap_or(now);
+    let room = w.limit.saturating_sub(w.used);
+    let held = if lane.foreground() {
+        0
+    } else {
+        reserve_kept(w, now, cfg)
+    };
+    if room > held {
+        count(w, lane);
+        return Turn::Go {
+            generation: w.generation,
+            probe: false,
+        };
+    }
+    if room == 0 || lane.foreground() {
+        return Turn::WaitUntil(ends);
+    }
+    // The reserve shrinks as the window runs out: the background goes once it is below `room`.
+    let window = window_ms(cfg) as f64;
+    let nothing_held = ends - (window * 0.02) as i64;
+    let share = interactive_share(w, cfg);
+    let at = if room > floor_of(w.limit, cfg) && share > 0.0 {
+        ends - ((room - 1) as f64 / share * window) as i64
+    } else {
+        nothing_held
+    };
+    Turn::WaitUntil(at.min(nothing_held).max(now + 1))
+}
+
+fn count(w: &mut Window, lane: Lane) {
+    w.used += 1;
+    if lane.foreground() {
+        w.fg_used += 1;
+    }
+}
+
+fn window_ms(cfg: &BudgetConfig) -> i64 {
+    cfg.window.as_millis() as i64
+}
+
+fn margin_ms(cfg: &BudgetConfig) -> i64 {
+    cfg.margin
+        .unwrap_or_else(|| {
+            (cfg.window / 60).clamp(Duration::from_millis(10), Duration::from_secs(1))
+        })
+        .as_millis() as i64
+}
+
+/// One slot is always kept for a click (but in a window's last moments).
+fn floor_of(limit: u32, _cfg: &BudgetConfig) -> u32 {
+    1.min(limit.saturating_sub(1))
+}
+
+/// Interactive calls a window is expected to hold: the configured share, or half again as many
+/// as the user made in a window lately if that is more.
+fn interactive_share(w: &Window, cfg: &BudgetConfig) -> f64 {
+    let share = cfg.reserve.unwrap_or(w.limit / 4) as f64;
+    share.max(1.5 * w.fg_last.max(w.fg_used) as f64)
+}
+
+/// What the background leaves for interactive calls in what is left of the window: the share
+/// for the time that is left (so a click finds a slot at once, and what nobody clicked goes to the
+/// background as the window runs out), at least one slot, and nothing in the window's last 2% (a
+/// click then waits for the next window: a second at most at Trengo's minute).
+fn reserve_kept(w: &Window, now: i64, cfg: &BudgetConfig) -> u32 {
+    let floor = floor_of(w.limit, cfg);
+    let Some(ends) = w.ends else {
+        return (interactive_share(w, cfg).ceil() as u32).min(w.limit.saturating_sub(1));
+    };
+    let left = ((ends - now) as f64 / window_ms(cfg).max(1) as f64).clamp(0.0, 1.0);
+    if left < 0.02 {
+        return 0;
+    }
+    let want = (interactive_share(w, cfg) * left).ceil() as u32;
+    floor.max(want).min(w.limit.saturating_sub(1))
+}
+
 impl RequestBudget {
     /// A budget of its own (tests, benchmarks).
     pub fn new(cfg: BudgetConfig) -> RequestBudget {
         let limit = cfg.limit.max(1);
-        RequestBudget {
+        let epoch_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let b = RequestBudget {
             inner: Arc::new(Inner {
                 cfg,
                 state: Mutex::new(State {
-                    limit,
-                    log: VecDeque::new(),
-                    bg_next: None,
-                    fg_log: VecDeque::new(),
-                    blocked_until: None,
+                    window: Window {
+                        limit,
+                        ..Window::default()
+                    },
                     queues: Default::default(),
                     next_ticket: 0,
                     latencies: VecDeque::new(),
-                    remaining_reported: None,
                     granted: 0,
                     throttled: 0,
                     waits: Default::default(),
                 }),
                 wake: Notify::new(),
+                epoch_ms,
+                epoch: Instant::now(),
             }),
+        };
+        if let Some(dir) = b.inner.cfg.shared.as_ref().and_then(|p| p.parent()) {
+            let _ = std::fs::create_dir_all(dir);
         }
+        b
     }
 
     /// The budget of this token at this base URL: the same one for every client in the process.
@@ -205,6 +405,60 @@ impl RequestBudget {
 
     pub fn config(&self) -> &BudgetConfig {
         &self.inner.cfg
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.inner.epoch_ms + self.inner.epoch.elapsed().as_millis() as i64
+    }
+
+    fn instant_at(&self, ms: i64) -> Instant {
+        self.inner.epoch + Duration::from_millis((ms - self.inner.epoch_ms).max(0) as u64)
+    }
+
+    /// Runs `f` on the window: this process's, or the shared file's under an exclusive lock (read,
+    /// changed, written back). A file that cannot be used falls back to this process's window.
+    fn with_window<T>(&self, f: impl FnOnce(&mut Window, &mut State) -> T) -> T {
+        let mut st = lock(&self.inner.state);
+        let Some(path) = &self.inner.cfg.shared else {
+            let mut w = std::mem::take(&mut st.window);
+            let r = f(&mut w, &mut st);
+            st.window = w;
+            return r;
+        };
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path);
+        let mut file = match file.map(|f| (lock_file(&f), f)) {
+            Ok((true, f)) => f,
+            _ => {
+                tracing::warn!(path = %path.display(), "the shared request budget file cannot be used now; this process counts alone");
+                let mut w = std::mem::take(&mut st.window);
+                let r = f(&mut w, &mut st);
+                st.window = w;
+                return r;
+            }
+        };
+        let mut text = String::new();
+        let _ = file.read_to_string(&mut text);
+        let mut w: Window = serde_json::from_str(&text).unwrap_or_else(|_| Window {
+            limit: st.window.limit,
+            ..Window::default()
+        });
+        if w.limit == 0 {
+            w.limit = st.window.limit;
+        }
+        let r = f(&mut w, &mut st);
+        let out = serde_json::to_string(&w).unwrap_or_default();
+        let _ = file
+            .set_len(0)
+            .and_then(|_| file.rewind())
+            .and_then(|_| file.write_all(out.as_bytes()));
+        let _ = file.unlock();
+        st.window = w;
+        r
     }
 
     /// Waits for a slot in `lane`. Cancel-safe: a dropped wait gives up its place.
@@ -229,60 +483,30 @@ impl RequestBudget {
             let notified = self.inner.wake.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let turn = {
-                let mut st = lock(&self.inner.state);
-                let now = Instant::now();
-                let turn = self.turn(&mut st, lane, ticket, now);
-                if let Turn::Go = turn {
-                    st.queues[lane as usize].retain(|t| *t != ticket);
-                    st.log.push_back(now);
-                    let moves_grid = match lane {
-                        Lane::Interactive | Lane::Watcher => {
-                            let window = self.inner.cfg.window;
-                            while st
-                                .fg_log
-                                .front()
-                                .is_some_and(|t| now.duration_since(*t) >= window)
-                            {
-                                st.fg_log.pop_front();
-                            }
-                            st.fg_log.push_back(now);
-                            st.fg_log.len() as u32 > self.reserve(st.limit)
-                        }
-                        Lane::Bulk | Lane::Sync => true,
-                    };
-                    if moves_grid {
-                        let gap = self.background_gap(st.limit);
-                        // Stay on the grid when a timer fired a little late, so lateness does not
-                        // add up.
-                        let base = match st.bg_next {
-                            Some(b) if b >= now || now.duration_since(b) < gap => b,
-                            _ => now,
-                        };
-                        st.bg_next = Some(base + gap);
-                    }
-                    st.granted += 1;
-                    let w = &mut st.waits[lane as usize];
-                    if w.len() == 1024 {
-                        w.pop_front();
-                    }
-                    w.push_back(now - enqueued);
-                }
-                turn
-            };
+            let turn = self.turn(lane, ticket, enqueued);
             match turn {
-                Turn::Go => {
+                Turn::Go { generation, probe } => {
                     place.done = true;
                     // The next in line re-evaluates.
                     self.inner.wake.notify_waiters();
                     return Permit {
                         lane,
                         waited: enqueued.elapsed(),
+                        generation,
+                        probe,
+                        budget: Arc::downgrade(&self.inner),
                     };
                 }
                 Turn::WaitUntil(t) => {
                     tokio::select! {
-                        _ = tokio::time::sleep_until(t) => {}
+                        _ = tokio::time::sleep_until(self.instant_at(t)) => {}
+                        _ = &mut notified => {}
+                    }
+                }
+                Turn::WaitForProbe => {
+                    // Another process's probe is not announced here: look again soon.
+                    tokio::select! {
+                        _ = tokio::time::sleep(PROBE_POLL) => {}
                         _ = &mut notified => {}
                     }
                 }
@@ -291,151 +515,115 @@ impl RequestBudget {
         }
     }
 
-    fn turn(&self, st: &mut State, lane: Lane, ticket: u64, now: Instant) -> Turn {
-        // Strict priority, FIFO within a lane: only the head of the highest waiting lane may go.
-        let head_lane = st.queues.iter().position(|q| !q.is_empty());
-        if head_lane != Some(lane as usize) || st.queues[lane as usize].front() != Some(&ticket) {
-            return Turn::WaitForOthers;
-        }
-        let at = self.next_slot(st, lane, now);
-        if at <= now {
-            Turn::Go
-        } else {
-            Turn::WaitUntil(at)
-        }
-    }
-
-    fn margin(&self, st: &State) -> Duration {
-        let spread = match (st.latencies.iter().min(), st.latencies.iter().max()) {
-            (Some(lo), Some(hi)) => *hi - *lo,
-            _ => Duration::ZERO,
-        };
-        spread.clamp(
-            self.inner.cfg.margin,
-            Duration::from_secs(2).max(self.inner.cfg.margin),
-        )
-    }
-
-    fn reserve(&self, limit: u32) -> u32 {
-        self.inner
-            .cfg
-            .reserve
-            .unwrap_or((limit / 100).max(1))
-            .min(limit.saturating_sub(1))
-    }
-
-    /// When a request of `lane` may go next.
-    fn next_slot(&self, st: &mut State, lane: Lane, now: Instant) -> Instant {
-        let window = self.inner.cfg.window;
-        let horizon = window + self.margin(st);
-        while st
-            .log
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= horizon)
+    fn turn(&self, lane: Lane, ticket: u64, enqueued: Instant) -> Turn {
         {
-            st.log.pop_front();
-        }
-        let cap = if lane == Lane::Interactive {
-            st.limit
-        } else {
-            st.limit - self.reserve(st.limit)
-        } as usize;
-        let mut at = now;
-        if let Some(b) = st.blocked_until {
-            if b > now {
-                at = at.max(b);
-            } else {
-                st.blocked_until = None;
+            // Strict priority, FIFO within a lane: only the head of the highest waiting lane may go.
+            let st = lock(&self.inner.state);
+            let head_lane = st.queues.iter().position(|q| !q.is_empty());
+            if head_lane != Some(lane as usize) || st.queues[lane as usize].front() != Some(&ticket)
+            {
+                return Turn::WaitForOthers;
             }
         }
-        if st.log.len() >= cap {
-            at = at.max(st.log[st.log.len() - cap] + horizon);
-        }
-        // Bulk and sync keep to the grid; the watcher's few requests a poll go as soon as the
-        // window allows (they still move the grid, like the user's calls).
-        if matches!(lane, Lane::Bulk | Lane::Sync) {
-            if let Some(b) = st.bg_next {
-                at = at.max(b);
+        let now = self.now_ms();
+        let cfg = &self.inner.cfg;
+        self.with_window(|w, st| {
+            let t = decide(w, lane, now, cfg);
+            if let Turn::Go { .. } = t {
+                st.queues[lane as usize].retain(|t| *t != ticket);
+                st.granted += 1;
+                let waits = &mut st.waits[lane as usize];
+                if waits.len() == 1024 {
+                    waits.pop_front();
+                }
+                waits.push_back(enqueued.elapsed());
             }
-        }
-        at
+            t
+        })
     }
 
-    /// Background requests are spaced so that they, with the user's calls, fill `limit − reserve`.
-    fn background_gap(&self, limit: u32) -> Duration {
-        self.inner.cfg.window / (limit - self.reserve(limit)).max(1)
-    }
-
-    /// Feeds back what an answer said: the limit and what is left in Trengo's window, the time the
-    /// request took, and (for a 429) how long to hold every lane.
+    /// Feeds back what an answer to `permit`'s request said: the limit and what is left in
+    /// Trengo's window, the time the request took, and (for a 429) how long to hold every lane.
     pub fn observe(
         &self,
+        permit: &Permit,
         limit: Option<u32>,
         remaining: Option<u32>,
         latency: Option<Duration>,
         retry_after: Option<Duration>,
     ) {
-        let mut st = lock(&self.inner.state);
-        let now = Instant::now();
-        if let Some(l) = limit.filter(|l| *l > 0) {
-            st.limit = l;
-        }
-        if let Some(d) = latency {
-            st.latencies.push_back(d);
-            if st.latencies.len() > 64 {
-                st.latencies.pop_front();
+        let now = self.now_ms();
+        let cfg = &self.inner.cfg;
+        self.with_window(|w, st| {
+            if let Some(d) = latency {
+                st.latencies.push_back(d);
+                if st.latencies.len() > 64 {
+                    st.latencies.pop_front();
+                }
             }
-        }
-        // A 429's `remaining: 0` is covered by its Retry-After; only other answers re-sync the count.
-        if let Some(r) = remaining.filter(|_| retry_after.is_none()) {
-            st.remaining_reported = Some(r);
-            // Requests Trengo counted that we did not let through came from elsewhere on this token.
-            let window = self.inner.cfg.window;
-            let ours = st
-                .log
-                .iter()
-                .filter(|t| now.duration_since(**t) < window)
-                .count() as u32;
-            let theirs = st.limit.saturating_sub(r);
-            for _ in ours..theirs {
-                st.log.push_back(now);
+            if let Some(l) = limit.filter(|l| *l > 0) {
+                w.limit = l;
             }
-        }
-        if let Some(ra) = retry_after {
-            st.throttled += 1;
-            let until = now + ra;
-            st.blocked_until = Some(st.blocked_until.map_or(until, |b| b.max(until)));
-        }
-        drop(st);
+            if let Some(ra) = retry_after {
+                st.throttled += 1;
+                let until = now + ra.as_millis() as i64;
+                w.blocked_until = Some(w.blocked_until.map_or(until, |b| b.max(until)));
+                // The server's window is full, and ends then (its own word): a new one opens after.
+                w.used = w.used.max(w.limit);
+                w.ends = Some(until);
+                w.probe = None;
+                return;
+            }
+            if w.generation != permit.generation {
+                // An answer from a window that is over says nothing of this one.
+                return;
+            }
+            if w.ends.is_none() {
+                // The server's window holds this request, so it ends no later than a window
+                // from now.
+                w.ends = Some(now + window_ms(cfg) + margin_ms(cfg));
+                w.probe = None;
+            }
+            if let Some(r) = remaining {
+                w.remaining_reported = Some(r);
+                // Requests Trengo counted that we did not let through came from elsewhere.
+                w.used = w.used.max(w.limit.saturating_sub(r));
+            }
+        });
         self.inner.wake.notify_waiters();
     }
 
     pub fn state(&self) -> BudgetState {
-        let mut st = lock(&self.inner.state);
-        let now = Instant::now();
-        let next = self.next_slot(&mut st, Lane::Bulk, now);
-        let window = self.inner.cfg.window;
-        BudgetState {
-            limit: st.limit,
-            window_ms: window.as_millis() as u64,
-            used_in_window: st
-                .log
-                .iter()
-                .filter(|t| now.duration_since(**t) < window)
-                .count() as u32,
-            queued_interactive: st.queues[0].len() as u32,
-            queued_watcher: st.queues[1].len() as u32,
-            queued_bulk: st.queues[2].len() as u32,
-            queued_sync: st.queues[3].len() as u32,
-            next_slot_ms: next.saturating_duration_since(now).as_millis() as u64,
-            blocked_ms: st
-                .blocked_until
-                .filter(|b| *b > now)
-                .map(|b| (b - now).as_millis() as u64),
-            remaining_reported: st.remaining_reported,
-            granted_total: st.granted,
-            throttled_total: st.throttled,
-        }
+        let now = self.now_ms();
+        let cfg = &self.inner.cfg;
+        self.with_window(|w, st| {
+            let mut probe = w.clone();
+            let next = match decide(&mut probe, Lane::Bulk, now, cfg) {
+                Turn::Go { .. } | Turn::WaitForOthers | Turn::WaitForProbe => 0,
+                Turn::WaitUntil(t) => (t - now).max(0) as u64,
+            };
+            BudgetState {
+                limit: w.limit,
+                window_ms: cfg.window.as_millis() as u64,
+                used_in_window: if w.ends.is_some_and(|e| now >= e) {
+                    0
+                } else {
+                    w.used
+                },
+                queued_interactive: st.queues[0].len() as u32,
+                queued_watcher: st.queues[1].len() as u32,
+                queued_bulk: st.queues[2].len() as u32,
+                queued_sync: st.queues[3].len() as u32,
+                next_slot_ms: next,
+                blocked_ms: w
+                    .blocked_until
+                    .filter(|b| *b > now)
+                    .map(|b| (b - now) as u64),
+                remaining_reported: w.remaining_reported,
+                granted_total: st.granted,
+                throttled_total: st.throttled,
+            }
+        })
     }
 
     /// How long the recent requests of `lane` waited for their slot (the last 1,024).
@@ -446,15 +634,39 @@ impl RequestBudget {
             .collect()
     }
 
-    /// The time `n` more background requests need at the budget's pace, beyond what is queued.
-    pub fn eta(&self, n: u32) -> Duration {
-        let st = lock(&self.inner.state);
-        let cap = (st.limit - self.reserve(st.limit)).max(1);
-        let queued: u32 = st.queues.iter().map(|q| q.len() as u32).sum();
-        self.inner
-            .cfg
-            .window
-            .mul_f64((n + queued) as f64 / cap as f64)
+    /// The time `n` more background requests need, beyond what is queued: what the current
+    /// window still allows goes at the server's pace (`workers` at a time), the rest a window
+    /// per allowance.
+    pub fn eta(&self, n: u32, workers: u32) -> Duration {
+        let now = self.now_ms();
+        let cfg = &self.inner.cfg;
+        self.with_window(|w, st| {
+            let queued: u32 = st.queues.iter().map(|q| q.len() as u32).sum();
+            let n = n + queued;
+            let mut lat: Vec<Duration> = st.latencies.iter().copied().collect();
+            lat.sort();
+            let latency = lat
+                .get(lat.len() / 2)
+                .copied()
+                .unwrap_or(Duration::from_millis(150));
+            let per_window = w.limit.saturating_sub(w.fg_last).max(1);
+            let (now_left, to_end) = match w.ends {
+                Some(e) if now < e => (
+                    w.limit
+                        .saturating_sub(reserve_kept(w, now, cfg))
+                        .saturating_sub(w.used),
+                    Duration::from_millis((e - now) as u64),
+                ),
+                _ => (per_window, Duration::ZERO),
+            };
+            let at_pace = |k: u32| latency.mul_f64(k as f64 / workers.max(1) as f64);
+            if n <= now_left {
+                return at_pace(n);
+            }
+            let rest = n - now_left;
+            let windows = (rest - 1) / per_window;
+            to_end + cfg.window * windows + at_pace(rest - windows * per_window)
+        })
     }
 }
 
@@ -479,91 +691,163 @@ impl Drop for Place<'_> {
 mod tests {
     use super::*;
 
-    fn budget(limit: u32, window_s: u64) -> RequestBudget {
-        RequestBudget::new(BudgetConfig {
+    fn cfg(limit: u32, window_s: u64) -> BudgetConfig {
+        BudgetConfig {
             limit,
             window: Duration::from_secs(window_s),
             reserve: Some(1),
-            margin: Duration::from_millis(100),
-        })
+            margin: Some(Duration::from_millis(100)),
+            shared: None,
+        }
+    }
+
+    /// A request's round trip: granted, answered `latency` later with what the server counts.
+    async fn answered(b: &RequestBudget, lane: Lane, server: &mut Server, latency: Duration) {
+        let p = b.acquire(lane).await;
+        tokio::time::sleep(latency).await;
+        let remaining = server.hit();
+        b.observe(&p, Some(server.limit), remaining, Some(latency), None);
+    }
+
+    /// Laravel's fixed window, in virtual time: opened by the first hit.
+    struct Server {
+        limit: u32,
+        window: Duration,
+        start: Option<Instant>,
+        hits: u32,
+        rejected: u32,
+    }
+
+    impl Server {
+        fn new(limit: u32, window_s: u64) -> Server {
+            Server {
+                limit,
+                window: Duration::from_secs(window_s),
+                start: None,
+                hits: 0,
+                rejected: 0,
+            }
+        }
+
+        fn hit(&mut self) -> Option<u32> {
+            let now = Instant::now();
+            if self
+                .start
+                .is_none_or(|s| now.duration_since(s) >= self.window)
+            {
+                self.start = Some(now);
+                self.hits = 0;
+            }
+            if self.hits >= self.limit {
+                self.rejected += 1;
+                return Some(0);
+            }
+            self.hits += 1;
+            Some(self.limit - self.hits)
+        }
     }
 
     #[tokio::test(start_paused = true)]
-    async fn background_lanes_are_paced_evenly_and_never_exceed_the_window() {
-        let b = budget(10, 10);
+    async fn a_window_is_used_at_the_servers_speed_and_never_overrun() {
+        let b = RequestBudget::new(cfg(10, 10));
+        let mut server = Server::new(10, 10);
         let start = Instant::now();
         let mut at = vec![];
         for _ in 0..30 {
-            b.acquire(Lane::Bulk).await;
+            answered(&b, Lane::Bulk, &mut server, Duration::from_millis(50)).await;
             at.push(start.elapsed());
         }
-        // Spaced at window/limit = 1 s.
-        assert!(
-            at.windows(2).all(|w| w[1] - w[0] >= Duration::from_secs(1)),
-            "{at:?}"
-        );
-        // In any 10 s interval, at most limit − reserve = 9.
-        for (i, t) in at.iter().enumerate() {
-            let n = at[i..]
-                .iter()
-                .take_while(|u| **u - *t < Duration::from_secs(10))
-                .count();
-            assert!(n <= 9, "{n} within a window from {t:?}");
-        }
-        // And it keeps to the rate: 30 requests in about 30 × 10/9 s.
-        let total = at.last().unwrap().as_secs_f64();
-        assert!(total < 35.0, "{total}");
+        assert_eq!(server.rejected, 0, "no 429");
+        // The first window's nine (limit − reserve) go at once, one answer after another.
+        assert!(at[8] < Duration::from_millis(500), "{:?}", at[8]);
+        // Then each window gives nine more: 30 requests need three windows and a bit.
+        assert!(at[29] >= Duration::from_secs(30), "{at:?}");
+        assert!(at[29] < Duration::from_secs(31), "{at:?}");
     }
 
     #[tokio::test(start_paused = true)]
-    async fn interactive_goes_first_and_uses_the_reserve() {
-        let b = budget(10, 10);
-        // Fill the background share.
+    async fn the_reserve_keeps_a_slot_for_a_click_while_the_background_fills_the_window() {
+        let b = RequestBudget::new(cfg(10, 10));
+        let mut server = Server::new(10, 10);
         for _ in 0..9 {
-            b.acquire(Lane::Bulk).await;
+            answered(&b, Lane::Bulk, &mut server, Duration::from_millis(10)).await;
         }
+        // The background is held now; a click goes at once.
         let b2 = b.clone();
-        let bulk = tokio::spawn(async move {
-            for _ in 0..20 {
-                b2.acquire(Lane::Bulk).await;
-            }
-        });
+        let bulk = tokio::spawn(async move { b2.acquire(Lane::Bulk).await });
         tokio::task::yield_now().await;
         let p = b.acquire(Lane::Interactive).await;
-        assert_eq!(p.waited, Duration::ZERO, "the reserve slot is free");
+        assert_eq!(p.waited, Duration::ZERO);
+        assert!(!bulk.is_finished());
         bulk.abort();
     }
 
     #[tokio::test(start_paused = true)]
-    async fn frequent_interactive_calls_among_saturating_bulk_wait_at_most_a_slot() {
-        // Trengo's real 120 per minute; a call every 2 s is a quarter of the budget.
-        let b = budget(120, 60);
+    async fn the_reserve_follows_the_clicks_and_goes_to_the_background_at_the_windows_end() {
+        let c = BudgetConfig {
+            reserve: None,
+            ..cfg(120, 60)
+        };
+        let mut w = Window {
+            limit: 120,
+            ends: Some(60_000),
+            fg_last: 30,
+            ..Window::default()
+        };
+        // At the window's start: room for 45 clicks (30 lately, and half again).
+        assert_eq!(reserve_kept(&w, 0, &c), 45);
+        // Half way: half of that.
+        assert_eq!(reserve_kept(&w, 30_000, &c), 23);
+        // No clicks lately: a quarter of the window (a click every 2 s), released as it runs out.
+        w.fg_last = 0;
+        assert_eq!(reserve_kept(&w, 0, &c), 30);
+        assert_eq!(reserve_kept(&w, 45_000, &c), 8);
+        // In the last moments of the window, nothing is held back.
+        assert_eq!(reserve_kept(&w, 59_000, &c), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_click_every_two_seconds_during_a_saturating_job_waits_at_most_a_moment() {
+        // Trengo's real 120 a minute; a click every 2 s.
+        let b = RequestBudget::new(BudgetConfig {
+            reserve: None,
+            margin: Some(Duration::from_millis(100)),
+            ..cfg(120, 60)
+        });
+        let server = Arc::new(Mutex::new(Server::new(120, 60)));
         let bulk = {
-            let b = b.clone();
+            let (b, server) = (b.clone(), server.clone());
             tokio::spawn(async move {
                 loop {
-                    b.acquire(Lane::Bulk).await;
+                    let p = b.acquire(Lane::Bulk).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    let r = server.lock().unwrap().hit();
+                    b.observe(&p, Some(120), r, None, None);
                 }
             })
         };
-        let mut worst = Duration::ZERO;
-        for _ in 0..90 {
+        let mut waits = vec![];
+        for _ in 0..150 {
             tokio::time::sleep(Duration::from_secs(2)).await;
-            worst = worst.max(b.acquire(Lane::Interactive).await.waited);
+            let p = b.acquire(Lane::Interactive).await;
+            waits.push(p.waited);
+            let r = server.lock().unwrap().hit();
+            b.observe(&p, Some(120), r, None, None);
         }
         bulk.abort();
-        assert!(
-            worst <= Duration::from_millis(500),
-            "an interactive call waited {worst:?}"
-        );
-        assert!(b.state().used_in_window <= 120);
+        waits.sort();
+        let p95 = waits[waits.len() * 95 / 100];
+        assert!(p95 <= Duration::from_millis(500), "p95 {p95:?}: {waits:?}");
+        assert_eq!(server.lock().unwrap().rejected, 0, "no 429");
+        // And the background used most of what the clicks left.
+        assert!(b.state().granted_total > 150 + 4 * 80, "{:?}", b.state());
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_429_holds_every_lane() {
-        let b = budget(100, 60);
-        b.acquire(Lane::Interactive).await;
-        b.observe(None, Some(0), None, Some(Duration::from_secs(5)));
+        let b = RequestBudget::new(cfg(100, 60));
+        let p = b.acquire(Lane::Interactive).await;
+        b.observe(&p, None, Some(0), None, Some(Duration::from_secs(5)));
         let t = Instant::now();
         b.acquire(Lane::Interactive).await;
         assert!(t.elapsed() >= Duration::from_secs(5));
@@ -572,10 +856,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn requests_from_elsewhere_slow_us_down() {
-        let b = budget(10, 10);
-        b.acquire(Lane::Interactive).await;
+        let b = RequestBudget::new(cfg(10, 10));
+        let p = b.acquire(Lane::Interactive).await;
         // Trengo says only 1 is left: 8 others were used elsewhere.
-        b.observe(Some(10), Some(1), None, None);
+        b.observe(&p, Some(10), Some(1), None, None);
         assert_eq!(b.state().used_in_window, 9);
         let t = Instant::now();
         b.acquire(Lane::Bulk).await;
@@ -587,12 +871,54 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_window_opens_with_one_request_and_a_lost_one_lets_the_next_try() {
+        let b = RequestBudget::new(cfg(10, 10));
+        let first = b.acquire(Lane::Bulk).await;
+        // Until the first answer, nobody else goes.
+        let waiting = tokio::time::timeout(Duration::from_millis(100), b.acquire(Lane::Bulk)).await;
+        assert!(waiting.is_err());
+        // Its request got no answer (the connection broke): the next one probes.
+        drop(first);
+        let second = tokio::time::timeout(Duration::from_millis(100), b.acquire(Lane::Bulk)).await;
+        assert!(second.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_cancelled_wait_leaves_the_queue() {
-        let b = budget(1, 10);
-        b.acquire(Lane::Interactive).await;
+        let b = RequestBudget::new(cfg(1, 10));
+        let p = b.acquire(Lane::Interactive).await;
+        b.observe(&p, None, Some(0), None, None);
         let waiting = tokio::time::timeout(Duration::from_millis(10), b.acquire(Lane::Bulk)).await;
         assert!(waiting.is_err());
         assert_eq!(b.state().queued(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_processes_on_one_file_share_the_window() {
+        let dir = std::env::temp_dir().join(format!("budget-test-{}", std::process::id()));
+        let file = dir.join("token.budget");
+        let _ = std::fs::remove_file(&file);
+        let shared = BudgetConfig {
+            shared: Some(file.clone()),
+            ..cfg(10, 10)
+        };
+        // Two budgets on one file stand for two processes.
+        let a = RequestBudget::new(shared.clone());
+        let b = RequestBudget::new(shared);
+        let mut server = Server::new(10, 10);
+        for _ in 0..5 {
+            answered(&a, Lane::Bulk, &mut server, Duration::from_millis(10)).await;
+        }
+        for _ in 0..4 {
+            answered(&b, Lane::Bulk, &mut server, Duration::from_millis(10)).await;
+        }
+        assert_eq!(a.state().used_in_window, 9);
+        // Both are now held back: the window's background share is used.
+        let t = Instant::now();
+        answered(&a, Lane::Bulk, &mut server, Duration::from_millis(10)).await;
+        assert!(t.elapsed() >= Duration::from_secs(9), "{:?}", t.elapsed());
+        assert_eq!(server.rejected, 0);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -607,5 +933,47 @@ mod tests {
         );
         assert!(Arc::ptr_eq(&a.inner, &b.inner));
         assert!(!Arc::ptr_eq(&a.inner, &c.inner));
+    }
+
+    #[test]
+    fn the_rules_in_one_place() {
+        let c = cfg(10, 10);
+        let mut w = Window {
+            limit: 10,
+            ..Window::default()
+        };
+        // A new window: one probe, then wait for its answer.
+        assert!(matches!(
+            decide(&mut w, Lane::Bulk, 0, &c),
+            Turn::Go { probe: true, .. }
+        ));
+        assert_eq!(decide(&mut w, Lane::Bulk, 1, &c), Turn::WaitForProbe);
+        // Answered: the window ends at most a window (and the margin) after the answer.
+        w.ends = Some(50 + 10_000 + 100);
+        w.probe = None;
+        for _ in 0..8 {
+            assert!(matches!(
+                decide(&mut w, Lane::Bulk, 60, &c),
+                Turn::Go { .. }
+            ));
+        }
+        // 9 used: the background waits for the window's last 2% (then the reserve is its too), a
+        // click does not wait.
+        assert_eq!(decide(&mut w, Lane::Bulk, 60, &c), Turn::WaitUntil(9_950));
+        assert!(matches!(
+            decide(&mut w, Lane::Interactive, 60, &c),
+            Turn::Go { .. }
+        ));
+        assert_eq!(
+            decide(&mut w, Lane::Interactive, 60, &c),
+            Turn::WaitUntil(10_150)
+        );
+        // After the end: a new window, opened by a probe.
+        assert!(matches!(
+            decide(&mut w, Lane::Bulk, 10_150, &c),
+            Turn::Go { probe: true, .. }
+        ));
+        assert_eq!(w.generation, 1);
+        assert_eq!(w.fg_last, 1);
     }
 }

@@ -359,6 +359,7 @@ impl Client {
                 let ra = (a.status == 429)
                     .then(|| retry_after(&a.headers, now_unix).unwrap_or(Duration::from_secs(1)));
                 self.inner.budget.observe(
+                    &permit,
                     h("x-ratelimit-limit"),
                     h("x-ratelimit-remaining"),
                     Some(elapsed),

@@ -229,7 +229,7 @@ async fn timeouts_say_so() {
 
 #[tokio::test]
 async fn interactive_call_behind_200_bulk_calls_starts_within_a_slot() {
-    // 60 per 6 s: one slot is 100 ms.
+    // 60 per 6 s.
     let sim = sim_with(SimConfig {
         size: Size::Small,
         rate_limit: 60,
@@ -248,12 +248,17 @@ async fn interactive_call_behind_200_bulk_calls_starts_within_a_slot() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let queued = c.budget().state().queued_bulk;
-    assert!(queued > 150, "the bulk calls are queued: {queued}");
+    // The window's background share went at the server's speed; the rest waits for the next.
+    let st = c.budget().state();
+    assert!(st.granted_total >= 50, "{st:?}");
+    assert!(
+        st.queued_bulk > 100,
+        "the rest of the bulk calls are queued: {st:?}"
+    );
     let t = Instant::now();
     c.me().await.unwrap();
     let waited = t.elapsed();
-    // One slot (100 ms) plus the request itself; behind the queue it would be about 20 s.
+    // The reserve kept for the user: the request itself; behind the queue it would be about 20 s.
     assert!(
         waited < Duration::from_millis(400),
         "interactive waited {waited:?}"

@@ -720,10 +720,7 @@ impl Desk {
             .iter()
             .filter(|r| r.fields.iter().any(|f| f.changed))
             .count() as u32;
-        let eta = match self.client() {
-            Ok(c) => c.budget().eta(changes).as_secs_f64().ceil() as u32,
-            Err(_) => changes / 2,
-        };
+        let eta = self.eta_secs(changes + contacts);
         issues.sort_by_key(|i| i.line);
         Ok(EnrichPreview {
             source: cfg.name,

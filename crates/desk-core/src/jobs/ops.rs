@@ -23,8 +23,11 @@ use crate::desk::Desk;
 use crate::error::{Error, Result};
 use crate::view::{TicketFilter, TicketRow};
 
-/// How many items a job works on at once (the budget decides how fast they go).
-const CONCURRENCY: usize = 8;
+/// How many items a job works on at once: more as the window allows more (the budget decides
+/// how fast they go; the server's latency how many a worker does).
+fn workers(limit: u32) -> usize {
+    (limit / 15).clamp(4, 16) as usize
+}
 
 /// A single action, done: the ticket as it now stands, and the job that recorded it (undo it
 /// with [`Desk::undo_job`]).
@@ -239,7 +242,10 @@ impl Desk {
 
     pub(crate) fn eta_secs(&self, requests: u32) -> u32 {
         match self.client() {
-            Ok(c) => c.budget().eta(requests).as_secs_f64().ceil() as u32,
+            Ok(c) => {
+                let w = workers(c.budget().state().limit) as u32;
+                c.budget().eta(requests, w).as_secs_f64().ceil() as u32
+            }
             Err(_) => requests / 2,
         }
     }
@@ -342,7 +348,9 @@ impl Desk {
         id: u32,
         progress: &(dyn Fn(JobProgress) + Send + Sync),
     ) -> Result<JobView> {
-        self.run_job_in(id, Lane::Bulk, CONCURRENCY, progress).await
+        let limit = self.budget_state().map(|b| b.limit).unwrap_or(120);
+        self.run_job_in(id, Lane::Bulk, workers(limit), progress)
+            .await
     }
 
     async fn run_job_in(

@@ -305,7 +305,12 @@ impl Shared<'_> {
             eta_secs: if to_go == 0 {
                 0
             } else {
-                self.r.client.budget().eta(to_go).as_secs_f64().ceil() as u32
+                self.r
+                    .client
+                    .budget()
+                    .eta(to_go, self.r.concurrency as u32)
+                    .as_secs_f64()
+                    .ceil() as u32
             },
             elapsed_secs: self.started.elapsed().as_secs() as u32,
         }
