@@ -13,10 +13,10 @@ echo "== sync of the demo workspace at Trengo's real 120/min (about 30 s)"
 cargo run --release --quiet -p desk-core --example cache_bench -- sync
 echo "== the assignment watcher: detection latency at a 5 s poll, requests per poll"
 cargo run --release --quiet -p desk-core --example watch_bench -- 5 12
-echo "== bulk job: 1,000 tickets (30% already tagged) at 1,200/min, 50 ms latency, an interactive call every 2 s"
-cargo run --release --quiet -p desk-core --example bulk_bench -- 1000 200 10 50 0.3 2
-echo "== the same job without interactive calls"
-cargo run --release --quiet -p desk-core --example bulk_bench -- 1000 200 10 50 0.3 0
+echo "== bulk job: 1,000 tickets (30% already tagged, a colleague changing 5% meanwhile) at 1,200/min, 50 ms latency, a click every 2 s (about 2 min)"
+cargo run --release --quiet -p desk-core --example bulk_bench -- 1000 200 10 50 0.3 0.05 2
+echo "== bursts: small and large jobs against a plain loop at 120/min (15 s windows), clicks from this and from a second process (about 3 min)"
+cargo run --release --quiet -p desk-core --example burst_bench -- 30 15 50
 echo "== enrichment: 1,000 pasted ids (800 matched), lookups at 50 ms and concurrency 8, 1,200/min (about 2 min)"
 cargo run --release --quiet -p desk-core --example enrich_bench -- 1000 800 200 10 50
 echo "== the app under Xvfb: cold start, memory after ten tickets, bundle size"

@@ -1,25 +1,32 @@
-//! A bulk job at the rate limit: N tickets, a share already in the target state, answers with
-//! latency, and an interactive call every 2 s during the job.
+//! A bulk job at the rate limit, with a colleague changing some of its tickets meanwhile: what it
+//! costs to read every ticket fresh before changing it.
 //!
-//! cargo run --release -p desk-core --example bulk_bench -- [N LIMIT WINDOW_SECS LATENCY_MS ALREADY PROBE_SECS]
-//! (default: 1000 200 10 50 0.3 2, i.e. L = 1,200 a minute with a 10 s window so that N >= 3 L,
-//! and an interactive call every 2 s; PROBE_SECS 0 makes none)
+//! cargo run --release -p desk-core --example bulk_bench -- [N LIMIT WINDOW_SECS LATENCY_MS ALREADY COLLEAGUE PROBE_SECS]
+//! (default: 1000 200 10 50 0.3 0.05 2, i.e. L = 1,200 a minute in 10 s windows so that N >= 3 L,
+//! 30% already tagged, a colleague changing 5% of the tickets during the job, a click every 2 s)
 //!
-//! Prints wall time ÷ the bound (effective requests ÷ L), also counting the interactive calls
-//! that shared the limit, requests per effective change, and the budget waits of the interactive
-//! calls.
+//! The same job runs twice, on two simulators with the same seed: once on a filter selection
+//! (the job reads its tickets from Trengo's list pages, 25 a request) and once on the same
+//! tickets as pasted ids (read one by one). For each it prints the requests per effective change
+//! (reads included), the wall time against the bound (requests ÷ L), 429s, and the waits of the
+//! clicks made during the job.
 
 mod common;
 use common::open;
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use desk_core::jobs::{Action, Selection};
+use desk_core::view::TicketFilter;
 use trengo_sim::world::Status;
 use trengo_sim::{Faults, Sim, SimConfig, Size};
-use trengo_unified::api::{BudgetConfig, Lane};
+use trengo_unified::api::{BudgetConfig, Client, ClientConfig, Lane, Token};
+
+const A: u64 = 1050;
+const B: u64 = 1051;
+const COLLEAGUE: &str = "colleague-token";
 
 fn pct(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -29,52 +36,56 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let a: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |i: usize, d: f64| -> anyhow::Result<f64> {
-        Ok(a.get(i).map(|s| s.parse()).transpose()?.unwrap_or(d))
-    };
-    let n = arg(0, 1000.0)? as usize;
-    let limit = arg(1, 200.0)? as u32;
-    let window = Duration::from_secs_f64(arg(2, 10.0)?);
-    let latency = arg(3, 50.0)? as u64;
-    let already = arg(4, 0.3)?;
-    let probe_every = arg(5, 2.0)?;
+struct Args {
+    n: usize,
+    limit: u32,
+    window: Duration,
+    latency: u64,
+    already: f64,
+    colleague: f64,
+    probe_every: f64,
+}
 
+/// A simulator where `n` open tickets carry tag A, a share of them B already.
+async fn world(a: &Args) -> anyhow::Result<(Sim, Vec<u64>)> {
     let sim = Sim::start(SimConfig {
         size: Size::Demo,
         rate_limit: 1_000_000,
+        tokens: vec!["demo-token".into(), COLLEAGUE.into()],
         ..SimConfig::default()
     })
     .await?;
-    let label = 1007u64;
-    let ids: Vec<u64> = {
+    let ids = {
         let mut w = sim.state().world();
+        for t in w.tickets.values_mut() {
+            t.label_ids.retain(|l| *l != A && *l != B);
+        }
         let ids: Vec<u64> = w
             .tickets
             .values()
+            .rev()
             .filter(|t| matches!(t.status, Status::Open | Status::Assigned))
             .map(|t| t.id)
-            .take(n)
+            .take(a.n)
             .collect();
-        anyhow::ensure!(
-            ids.len() == n,
-            "the demo has only {} open tickets",
-            ids.len()
-        );
+        anyhow::ensure!(ids.len() == a.n, "only {} open tickets", ids.len());
         for (i, id) in ids.iter().enumerate() {
             let t = w.tickets.get_mut(id).unwrap();
-            t.label_ids.retain(|l| *l != label);
-            if (i as f64) < already * n as f64 {
-                t.label_ids.push(label);
+            t.label_ids.push(A);
+            if (i as f64) < a.already * a.n as f64 {
+                t.label_ids.push(B);
             }
         }
         ids
     };
-    // The cache is synced first (not measured), so the job knows which tickets are already so.
+    Ok((sim, ids))
+}
+
+async fn run(a: &Args, pasted: bool) -> anyhow::Result<()> {
+    let (sim, ids) = world(a).await?;
     let dir = tempfile::tempdir()?;
     {
+        // The cache is synced first (not measured).
         let setup = open(
             &sim,
             dir.path(),
@@ -86,112 +97,195 @@ async fn main() -> anyhow::Result<()> {
         .await?;
         setup.sync(&|_| {}, &AtomicBool::new(false)).await?;
     }
-    sim.state().set_rate_limit(limit, window);
+    for f in std::fs::read_dir(dir.path().join("workspaces"))? {
+        let p = f?.path();
+        if p.extension().is_some_and(|e| e == "budget") {
+            std::fs::remove_file(p)?;
+        }
+    }
+    sim.state().set_rate_limit(a.limit, a.window);
     sim.state().set_faults(Faults {
-        latency_ms: latency,
+        latency_ms: a.latency,
         ..Faults::default()
     });
-    let desk = Arc::new(
-        open(
-            &sim,
-            dir.path(),
-            BudgetConfig {
-                limit,
-                window,
-                ..BudgetConfig::default()
+    let desk = open(
+        &sim,
+        dir.path(),
+        BudgetConfig {
+            limit: a.limit,
+            window: a.window,
+            ..BudgetConfig::default()
+        },
+    )
+    .await?;
+    let sel = if pasted {
+        Selection::Pasted {
+            text: ids
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    } else {
+        Selection::Filter {
+            filter: TicketFilter {
+                status: Some("open".into()),
+                tag_id: Some(A.to_string()),
+                ..TicketFilter::default()
             },
-        )
-        .await?,
-    );
-    let sel = Selection::Ids {
-        ids: ids.iter().map(|i| i.to_string()).collect(),
+        }
     };
     let actions = [Action::AddTag {
-        tag_id: label.to_string(),
+        tag_id: B.to_string(),
     }];
     let plan = desk.plan_job(&sel, &actions).await?;
     let job = desk.create_job(&sel, &actions).await?;
     let before = sim.state().stats();
-
-    // An interactive call every 2 s while the job runs.
-    // A client of the same token shares the Desk's budget (one per token in a process).
-    let client = trengo_unified::api::Client::new(trengo_unified::api::ClientConfig::new(
-        sim.base_url(),
-        trengo_unified::api::Token::new("demo-token"),
-    ))?;
-    let probe_id = ids[0];
     let stop = Arc::new(AtomicBool::new(false));
-    let stop2 = stop.clone();
-    let probe = tokio::spawn(async move {
-        let mut calls = 0;
-        while probe_every > 0.0 && !stop2.load(std::sync::atomic::Ordering::Relaxed) {
-            tokio::time::sleep(Duration::from_secs_f64(probe_every)).await;
-            let _ = client.ticket(probe_id).await;
-            calls += 1;
-        }
-        calls
-    });
+
+    // A click every 2 s while the job runs (a client of the same token shares the Desk's budget).
+    let clicks = {
+        let stop = stop.clone();
+        let client = Client::new(ClientConfig::new(sim.base_url(), Token::new("demo-token")))?;
+        let (id, every) = (ids[0], a.probe_every);
+        tokio::spawn(async move {
+            let mut calls = 0u64;
+            while every > 0.0 && !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_secs_f64(every)).await;
+                let _ = client.ticket(id).await;
+                calls += 1;
+            }
+            (calls, client.budget().recent_waits(Lane::Interactive))
+        })
+    };
+    // A colleague changes a share of the job's tickets while it runs: tags some, untags others.
+    let expected =
+        Duration::from_secs_f64(plan.requests as f64 / (a.limit as f64 / a.window.as_secs_f64()));
+    let colleague = {
+        let stop = stop.clone();
+        let client = Client::new(ClientConfig::new(sim.base_url(), Token::new(COLLEAGUE)))?;
+        let k = (a.colleague * a.n as f64).round() as usize;
+        let picks: Vec<(u64, bool)> = (0..k)
+            .map(|i| {
+                let id = ids[(i * 7919 + 13) % ids.len()];
+                (id, i % 2 == 0)
+            })
+            .collect();
+        tokio::spawn(async move {
+            let gap = expected / (k as u32 + 1);
+            let mut untagged = vec![];
+            let mut done = 0u64;
+            for (id, add) in picks {
+                tokio::time::sleep(gap).await;
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let r = if add {
+                    client.attach_label(id, B).await
+                } else {
+                    untagged.push(id);
+                    client.detach_label(id, B).await
+                };
+                done += u64::from(r.is_ok());
+            }
+            (done, untagged)
+        })
+    };
 
     let started = Instant::now();
     let end = desk.run_job(job.id, &|_| {}).await?;
     let wall = started.elapsed().as_secs_f64();
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let calls = probe.await?;
+    stop.store(true, Ordering::Relaxed);
+    let (calls, waits) = clicks.await?;
+    let (changed_by_colleague, untagged) = colleague.await?;
     let after = sim.state().stats();
-    let mut waits: Vec<f64> =
-        trengo_unified::api::Client::new(trengo_unified::api::ClientConfig::new(
-            sim.base_url(),
-            trengo_unified::api::Token::new("demo-token"),
-        ))?
-        .budget()
-        .recent_waits(Lane::Interactive)
-        .iter()
-        .map(|d| d.as_secs_f64() * 1000.0)
-        .collect();
+    let ours = |s: &trengo_sim::Stats| {
+        s.by_token
+            .get("demo-token")
+            .map(|t| t.requests)
+            .unwrap_or(0)
+    };
+    let server_requests = (ours(&after) - ours(&before)) as f64 - calls as f64;
+    let all = (after.requests - before.requests) as f64;
+    let mut waits: Vec<f64> = waits.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    // Every ticket ends tagged, but those the colleague untagged (before or after our write).
+    let right = {
+        let w = sim.state().world();
+        ids.iter()
+            .filter(|i| !untagged.contains(i))
+            .all(|i| w.tickets[i].label_ids.contains(&B))
+    };
 
     let changes = end.done as f64;
-    let job_requests = end.requests as f64;
-    let server_requests = (after.requests - before.requests) as f64 - calls as f64;
-    let l_per_sec = limit as f64 / window.as_secs_f64();
-    let bound = job_requests / l_per_sec;
-    let slot_ms = window.as_secs_f64() * 1000.0 / limit as f64;
+    // No client sends more than L a window: all the token's requests need this many windows
+    // after the first.
+    let bound = ((all / a.limit as f64).ceil() - 1.0).max(0.0) * a.window.as_secs_f64();
     println!(
-        "bulk job: N = {n}, {:.0}% already tagged, L = {limit} per {:.0} s ({:.0}/min), latency {latency} ms",
-        already * 100.0,
-        window.as_secs_f64(),
-        l_per_sec * 60.0
+        "  {}: {} tickets, plan {} to change, {} reads ({} list pages), {} requests, ETA {} s",
+        if pasted {
+            "pasted ids"
+        } else {
+            "filter selection"
+        },
+        plan.tickets,
+        plan.changes[0].change,
+        plan.reads,
+        plan.pages,
+        plan.requests,
+        plan.eta_secs
     );
     println!(
-        "  plan: {} to change, {} already so, {} requests, ETA {} s",
-        plan.changes[0].change, plan.changes[0].already, plan.requests, plan.eta_secs
+        "    result: {} changed, {} already so, {} failed; every ticket tagged (but those the colleague untagged): {right}; the colleague changed {changed_by_colleague} meanwhile",
+        end.done, end.skipped, end.failed
     );
     println!(
-        "  result: {} done, {} skipped, {} failed, state {}",
-        end.done, end.skipped, end.failed, end.state
-    );
-    println!(
-        "  wall {wall:.2} s, bound {bound:.2} s (effective requests {job_requests:.0} ÷ L): ratio {:.3} (goal ≤ 1.03)",
-        wall / bound
-    );
-    let bound_all = (job_requests + calls as f64) / l_per_sec;
-    println!(
-        "  counting the {calls} interactive calls that shared the limit: bound {bound_all:.2} s, ratio {:.3}",
-        wall / bound_all
-    );
-    println!(
-        "  requests per effective change: {:.3} (job's own count), {:.3} (server's count) (goal 1.00)",
-        job_requests / changes,
+        "    requests per effective change: {:.3} (job's count {}), {:.3} (server's count {server_requests:.0}) (goal ≤ 1.05 for a filter selection)",
+        end.requests as f64 / changes,
+        end.requests,
         server_requests / changes
     );
     println!(
-        "  429s answered: {}",
+        "    wall {wall:.2} s against the bound {bound:.2} s (all {all:.0} requests on the token need {:.0} windows after the first): ratio {:.3}; {} × 429",
+        bound / a.window.as_secs_f64(),
+        wall / bound,
         after.rate_limited - before.rate_limited
     );
     println!(
-        "  interactive calls during the job: {calls}, budget wait p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms (one slot = {slot_ms:.1} ms)",
+        "    {calls} clicks during the job: budget wait p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
         pct(&mut waits, 0.5),
         pct(&mut waits, 0.95),
         pct(&mut waits, 1.0)
     );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let v: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize, d: f64| -> anyhow::Result<f64> {
+        Ok(v.get(i).map(|s| s.parse()).transpose()?.unwrap_or(d))
+    };
+    let a = Args {
+        n: arg(0, 1000.0)? as usize,
+        limit: arg(1, 200.0)? as u32,
+        window: Duration::from_secs_f64(arg(2, 10.0)?),
+        latency: arg(3, 50.0)? as u64,
+        already: arg(4, 0.3)?,
+        colleague: arg(5, 0.05)?,
+        probe_every: arg(6, 2.0)?,
+    };
+    println!(
+        "bulk job: N = {}, {:.0}% already tagged, a colleague changing {:.0}% meanwhile, L = {} per {:.0} s ({:.0}/min), latency {} ms, a click every {} s",
+        a.n,
+        a.already * 100.0,
+        a.colleague * 100.0,
+        a.limit,
+        a.window.as_secs_f64(),
+        a.limit as f64 * 60.0 / a.window.as_secs_f64(),
+        a.latency,
+        a.probe_every
+    );
+    run(&a, false).await?;
+    run(&a, true).await?;
     Ok(())
 }

@@ -151,8 +151,10 @@ struct Window {
     used: u32,
     /// Of them, interactive and watcher requests.
     fg_used: u32,
-    /// Interactive and watcher requests of the previous window: the reserve follows them.
-    fg_last: u32,
+    /// Interactive and watcher requests a window lately (a running average that falls by half a
+    /// window when the user stops, and rises at once when they click more); `None` before the
+    /// first window ended. The reserve follows it.
+    fg_rate: Option<f64>,
     /// The server's window ends no later than this; `None` until the window's first answer.
     ends: Option<i64>,
     /// When the window's first request was granted, while its answer is awaited.
@@ -253,7 +255,8 @@ fn decide(w: &mut Window, lane: Lane, now: i64, cfg: &BudgetConfig) -> Turn {
     }
     if w.ends.is_some_and(|e| now >= e) {
         // The server's window is over for sure: the next one opens with a probe.
-        w.fg_last = w.fg_used;
+        let used = w.fg_used as f64;
+        w.fg_rate = Some(w.fg_rate.map_or(used, |r| used.max((r + used) / 2.0)));
         w.generation += 1;
         w.used = 0;
         w.fg_used = 0;
@@ -332,11 +335,16 @@ fn floor_of(limit: u32, _cfg: &BudgetConfig) -> u32 {
     1.min(limit.saturating_sub(1))
 }
 
-/// Interactive calls a window is expected to hold: the configured share, or half again as many
-/// as the user made in a window lately if that is more.
+/// Interactive calls a window is expected to hold: half again as many as the user made in a
+/// window lately (at least a tenth of the limit), or before anything is known the configured
+/// share (a quarter of the limit: a click every two seconds at Trengo's 120 a minute).
 fn interactive_share(w: &Window, cfg: &BudgetConfig) -> f64 {
-    let share = cfg.reserve.unwrap_or(w.limit / 4) as f64;
-    share.max(1.5 * w.fg_last.max(w.fg_used) as f64)
+    let now = w.fg_used as f64;
+    match (cfg.reserve, w.fg_rate) {
+        (Some(r), _) => (r as f64).max(1.5 * now),
+        (None, None) => (w.limit as f64 / 4.0).max(1.5 * now),
+        (None, Some(rate)) => (w.limit as f64 / 10.0).max(1.5 * rate.max(now)),
+    }
 }
 
 /// What the background leaves for interactive calls in what is left of the window: the share
@@ -649,7 +657,10 @@ impl RequestBudget {
                 .get(lat.len() / 2)
                 .copied()
                 .unwrap_or(Duration::from_millis(150));
-            let per_window = w.limit.saturating_sub(w.fg_last).max(1);
+            let per_window = w
+                .limit
+                .saturating_sub(w.fg_rate.unwrap_or(0.0).ceil() as u32)
+                .max(1);
             let (now_left, to_end) = match w.ends {
                 Some(e) if now < e => (
                     w.limit
@@ -657,7 +668,8 @@ impl RequestBudget {
                         .saturating_sub(w.used),
                     Duration::from_millis((e - now) as u64),
                 ),
-                _ => (per_window, Duration::ZERO),
+                // A window opens with the first request and lasts its whole length.
+                _ => (per_window, cfg.window),
             };
             let at_pace = |k: u32| latency.mul_f64(k as f64 / workers.max(1) as f64);
             if n <= now_left {
@@ -791,17 +803,20 @@ mod tests {
         let mut w = Window {
             limit: 120,
             ends: Some(60_000),
-            fg_last: 30,
+            fg_rate: Some(30.0),
             ..Window::default()
         };
         // At the window's start: room for 45 clicks (30 lately, and half again).
         assert_eq!(reserve_kept(&w, 0, &c), 45);
         // Half way: half of that.
         assert_eq!(reserve_kept(&w, 30_000, &c), 23);
-        // No clicks lately: a quarter of the window (a click every 2 s), released as it runs out.
-        w.fg_last = 0;
+        // Nothing known yet: a quarter of the window (a click every 2 s), released as it runs out.
+        w.fg_rate = None;
         assert_eq!(reserve_kept(&w, 0, &c), 30);
         assert_eq!(reserve_kept(&w, 45_000, &c), 8);
+        // No clicks lately: a tenth.
+        w.fg_rate = Some(0.0);
+        assert_eq!(reserve_kept(&w, 0, &c), 12);
         // In the last moments of the window, nothing is held back.
         assert_eq!(reserve_kept(&w, 59_000, &c), 0);
     }
@@ -921,6 +936,19 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_small_job_is_a_matter_of_seconds_and_a_large_one_of_windows() {
+        let b = RequestBudget::new(BudgetConfig::default());
+        // 47 requests fit Trengo's window: at the server's pace, 8 at a time.
+        assert!(b.eta(47, 8) < Duration::from_secs(2), "{:?}", b.eta(47, 8));
+        // 741 requests at 120 a minute: six more windows after the first.
+        let big = b.eta(741, 8);
+        assert!(
+            big >= Duration::from_secs(360) && big < Duration::from_secs(420),
+            "{big:?}"
+        );
+    }
+
     #[test]
     fn same_token_same_budget() {
         let t = crate::Token::new("tok");
@@ -974,6 +1002,6 @@ mod tests {
             Turn::Go { probe: true, .. }
         ));
         assert_eq!(w.generation, 1);
-        assert_eq!(w.fg_last, 1);
+        assert_eq!(w.fg_rate, Some(1.0));
     }
 }

@@ -334,9 +334,10 @@ impl JobStore {
             i64,
             Option<i64>,
             Option<i64>,
+            i64,
         );
         let r: Option<Row> = sqlx::query_as(
-            "SELECT id, kind, title, selection, problems, state, reason, undo_of, undone_by, total, created_at, started_at, finished_at FROM jobs WHERE id = ?",
+            "SELECT id, kind, title, selection, problems, state, reason, undo_of, undone_by, total, created_at, started_at, finished_at, page_requests FROM jobs WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -376,7 +377,7 @@ impl JobStore {
             cancelled: n(ItemState::Cancelled),
             conflicts: n(ItemState::Conflict),
             pending: n(ItemState::Pending),
-            requests: counts.iter().map(|c| c.2 as u32).sum(),
+            requests: counts.iter().map(|c| c.2 as u32).sum::<u32>() + r.13 as u32,
             created_at: ts(Some(r.10)).unwrap_or_default(),
             started_at: ts(r.11),
             finished_at: ts(r.12),
@@ -544,6 +545,15 @@ impl JobStore {
                 })
             })
             .collect()
+    }
+
+    /// Counts a list page the job read.
+    pub async fn page_read(&self, id: i64) -> Result<()> {
+        sqlx::query("UPDATE jobs SET page_requests = page_requests + 1 WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// The page plan of a filter job.

@@ -649,7 +649,13 @@ impl Runner<'_> {
                 if sh.halted() {
                     break 'queries;
                 }
-                let pg = match client.tickets(&query, page).await {
+                let read = client.tickets(&query, page).await;
+                if !matches!(&read, Err(api::Error::NotSent { .. })) {
+                    if let Err(e) = self.store.page_read(sh.job).await {
+                        tracing::warn!(error = %e, "a page read could not be counted");
+                    }
+                }
+                let pg = match read {
                     Ok(pg) => pg,
                     Err(e) => {
                         sh.requests.fetch_add(1, Ordering::Relaxed);
