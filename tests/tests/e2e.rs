@@ -216,6 +216,44 @@ async fn triage_a_ticket_in_the_demo_workspace() {
     let png = c.screenshot().await.unwrap();
     std::fs::write(artifacts().join("inbox.png"), png).unwrap();
 
+    // The toast offers Undo: the tag comes off again in Trengo (the action was a job; its undo
+    // reads the ticket first and removes only what the action added).
+    c.find(Locator::XPath(
+        "//div[contains(@class,'toast')][.//*[contains(text(),'urgent')]]//button[text()='Undo']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    until(c, "the undo's detach in Trengo", || async {
+        let (_, detached) = label_writes(&http, &app.sim, &urgent).await;
+        detached == vec![id.clone()]
+    })
+    .await;
+    // Activity lists the action and its undo.
+    c.find(Locator::XPath("//nav//button[.//span[text()='Activity']]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(c, "the action and its undo in Activity", || async {
+        job_states(c).await.len() >= 2
+            && c.find(Locator::XPath(
+                "//*[contains(text(), 'Undo: Add tag urgent')]",
+            ))
+            .await
+            .is_ok()
+    })
+    .await;
+    c.find(Locator::XPath("//nav//button[text()='All open']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
     // A contact whose name is HTML shows as text and runs nothing.
     let evil = "<img src=x onerror=alert(1)>";
     let r = http

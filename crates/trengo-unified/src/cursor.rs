@@ -59,15 +59,17 @@ pub fn encode(resource: &str, params: &ListParams, pos: Position) -> String {
 pub fn decode(resource: &str, params: &ListParams, cursor: &str) -> Result<Position, Error> {
     let bad =
         || Error::bad_cursor("this cursor is not one we handed out; start again without a cursor");
-    let hex = cursor.strip_prefix("c1").ok_or_else(bad)?;
-    if hex.len() % 2 != 0 {
+    let hex = cursor.strip_prefix("c1").ok_or_else(bad)?.as_bytes();
+    if hex.len() % 2 != 0 || hex.len() > 4_096 {
         return Err(bad());
     }
-    let bytes: Vec<u8> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
-        .collect::<Result<_, _>>()
-        .map_err(|_| bad())?;
+    // Pairs of bytes, not of characters: text that is not ASCII hex is refused, never sliced.
+    let digit = |b: u8| (b as char).to_digit(16);
+    let bytes: Vec<u8> = hex
+        .chunks(2)
+        .map(|p| Some((digit(p[0])? * 16 + digit(p[1])?) as u8))
+        .collect::<Option<_>>()
+        .ok_or_else(bad)?;
     let w: Wire = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     if w.r != resource {
         return Err(Error::bad_cursor(format!(
@@ -133,5 +135,9 @@ mod tests {
             .contains("list of tickets"));
         assert!(decode("tickets", &p, "garbage").is_err());
         assert!(decode("tickets", &p, "c1zz").is_err());
+        // Not ASCII: refused with the cursor error, never a panic (the CLI exited 101 on this).
+        let e = decode("tickets", &p, "c1€a").unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::BadCursor);
+        assert!(decode("tickets", &p, "c1é").is_err());
     }
 }
