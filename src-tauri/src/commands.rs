@@ -266,7 +266,7 @@ pub async fn add_note(
 /// cache, never from the page, and must be http(s).
 #[tauri::command]
 #[specta::specta]
-pub async fn open_in_trengo(st: State<'_, AppState>, ticket: String) -> Result<()> {
+pub async fn open_in_trengo(app: AppHandle, st: State<'_, AppState>, ticket: String) -> Result<()> {
     let ctx = st.desk().await?.ticket_context(&ticket).await?;
     let url = ctx
         .ticket_url
@@ -277,7 +277,8 @@ pub async fn open_in_trengo(st: State<'_, AppState>, ticket: String) -> Result<(
             "This ticket's web address is not http(s).",
         ));
     }
-    crate::open_url(&url).map_err(|e| {
+    use tauri_plugin_opener::OpenerExt;
+    app.opener().open_url(&url, None::<&str>).map_err(|e| {
         ApiError::new(
             ErrorCode::Internal,
             format!("Could not start the browser: {e}"),

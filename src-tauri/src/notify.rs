@@ -17,6 +17,29 @@ fn icon_path() -> Option<String> {
 }
 
 /// Shows a notification; a click on one about a ticket calls `on_open` with its id.
+/// A body as notification daemons read it: GNOME, KDE and dunst render the Freedesktop markup
+/// subset (`<b>`, `<a href>`, `<img>`), so a customer's name or subject is escaped, never markup.
+pub fn body_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A summary is plain text by the specification (GNOME shows it as is), but some daemons parse
+/// it: without angle brackets no tag can be made, and "Shipping & Returns" still reads right.
+pub fn summary_text(s: &str) -> String {
+    s.chars().filter(|c| *c != '<' && *c != '>').collect()
+}
+
 pub async fn show(
     note: &Note,
     sound: bool,
@@ -24,8 +47,8 @@ pub async fn show(
 ) -> Result<(), String> {
     let mut n = notify_rust::Notification::new();
     n.appname("Trengo Desk")
-        .summary(&note.summary)
-        .body(&note.body)
+        .summary(&summary_text(&note.summary))
+        .body(&body_text(&note.body))
         .icon(&icon_path().unwrap_or_else(|| "mail-unread".into()));
     if sound {
         n.sound_name("message-new-instant");

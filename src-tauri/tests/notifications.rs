@@ -106,4 +106,29 @@ async fn a_notification_reaches_the_daemon() {
     );
     assert_eq!(got[1].1, "12 new tickets in Billing");
     assert!(got[1].3.is_empty(), "a group opens nothing");
+
+    // A customer's name and subject are text, never markup the daemon would render (a message
+    // whose HTML was turned into text may hold `<` again: `&lt;b&gt;` decodes to `<b>`).
+    let hostile = Note {
+        summary: "New in <b>Shipping & Returns</b>".into(),
+        body: "<a href=\"https://evil.example\">Mara</a>: <img src=x> & <b>refund</b>".into(),
+        ticket_id: Some("318550002".into()),
+    };
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        show(&hostile, false, |_| {}),
+    )
+    .await
+    .expect("the daemon answers")
+    .unwrap();
+    let got = daemon.got.lock().unwrap().clone();
+    assert_eq!(
+        got[2].1, "New in bShipping & Returns/b",
+        "no tag in the summary"
+    );
+    assert_eq!(
+        got[2].2,
+        "&lt;a href=&quot;https://evil.example&quot;&gt;Mara&lt;/a&gt;: &lt;img src=x&gt; &amp; &lt;b&gt;refund&lt;/b&gt;"
+    );
+    assert!(!got[2].2.contains('<'));
 }

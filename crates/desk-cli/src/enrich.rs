@@ -69,6 +69,8 @@ pub enum SourcesCmd {
     Add(Box<AddSource>),
     /// Look one id up and show what each mapping makes of it.
     Test { name: String, id: String },
+    /// Remove a source, and its secret header values from the OS keyring.
+    Remove { name: String },
 }
 
 async fn field_id(desk: &Desk, label: &str) -> Result<String, Error> {
@@ -107,6 +109,10 @@ pub async fn sources(desk: &Desk, out: &Out, cmd: &SourcesCmd) -> Result<u8, Err
                     );
                 }
             }
+        }
+        SourcesCmd::Remove { name } => {
+            desk.remove_source(name).await?;
+            println!("Source {name:?} removed, with its secrets in the OS keyring.");
         }
         SourcesCmd::Add(a) => {
             let AddSource {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+mod args;
 mod enrich;
 mod jobs;
 
@@ -146,14 +147,15 @@ enum Cmd {
 /// The `tickets` search flags, also the filter of `bulk`.
 #[derive(Args, Clone)]
 struct FilterArgs {
-    /// open (default), unassigned, assigned, closed, spam, any.
+    /// open (default), unassigned, assigned, closed, spam, any (Trengo's OPEN, ASSIGNED, CLOSED
+    /// and INVALID work too, in any case).
     #[arg(long)]
     status: Option<String>,
-    /// A team's name.
-    #[arg(long)]
+    /// A team's name (after `bulk assign-team`: --in-team).
+    #[arg(long, alias = "in-team")]
     team: Option<String>,
-    /// A tag's name.
-    #[arg(long)]
+    /// A tag's name (after `bulk tag` or `bulk untag`: --has-tag).
+    #[arg(long, alias = "has-tag")]
     tag: Option<String>,
     /// The assignee's email.
     #[arg(long)]
@@ -462,17 +464,34 @@ async fn sync(desk: &Desk, json: bool) -> Result<desk_core::SyncReport, Error> {
     r
 }
 
-async fn resolve(desk: &Desk, kind: &str, v: &str) -> Result<String, Error> {
-    let found = match kind {
+async fn find(desk: &Desk, kind: &str, v: &str) -> Result<Option<String>, Error> {
+    let n = match kind {
         "team" => desk.find_team(v).await?,
         "tag" => desk.find_tag(v).await?,
         _ => desk.find_user(v).await?,
     };
-    found.map(|n| n.id).ok_or_else(|| {
-        Error::NotFound(format!(
-            "no {kind} {v:?} in the local cache (names come from the last sync; run `sync`)"
-        ))
-    })
+    Ok(n.map(|n| n.id))
+}
+
+async fn resolve(desk: &Desk, kind: &str, v: &str) -> Result<String, Error> {
+    if let Some(id) = find(desk, kind, v).await? {
+        return Ok(id);
+    }
+    // New in Trengo, or a fresh cache: the directory is a few requests away.
+    if desk.has_token() {
+        desk.sync_directory().await?;
+        if let Some(id) = find(desk, kind, v).await? {
+            return Ok(id);
+        }
+    }
+    Err(Error::NotFound(format!(
+        "there is no {kind} {v:?} in this workspace{}",
+        if kind == "user" {
+            " (give the user's email)"
+        } else {
+            ""
+        }
+    )))
 }
 
 async fn run(cli: Cli) -> Result<u8, Error> {
@@ -781,7 +800,7 @@ fn trengo_unified_params(
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(args::filters_before_action(std::env::args().collect()));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TRENGO_DESK_LOG")

@@ -898,3 +898,87 @@ async fn read_only_commands_mention_an_unfinished_job_and_go_on() {
         "no job ran behind a read-only command"
     );
 }
+
+/// Bad input from the terminal gets a clear error (never a panic), and the things a user types
+/// the way Trengo writes them work.
+#[tokio::test]
+async fn bad_input_gets_clear_errors_and_trengos_words_work() {
+    let e = env().await;
+    // A fresh data directory: a command that needs names fetches the directory itself.
+    let file = e.data.path().join("ids.txt");
+    let id = *e.sim.state().world().tickets.keys().next().unwrap();
+    std::fs::write(&file, format!("{id}\n")).unwrap();
+    let r = e
+        .run(&[
+            "--json",
+            "bulk",
+            "tag",
+            "--tag",
+            "urgent",
+            "--ids",
+            file.to_str().unwrap(),
+            "--yes",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("run sync"), "{}", r.stderr);
+    // Filters on either side of the action, in Trengo's words.
+    assert_eq!(e.run(&["sync"]).await.code, 0);
+    let r = e
+        .run(&[
+            "--json", "bulk", "tag", "--tag", "bug", "--status", "ASSIGNED", "--yes",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let assigned = e
+        .run(&[
+            "--json", "tickets", "--status", "assigned", "--limit", "500",
+        ])
+        .await;
+    let n = assigned.json()["total"].as_u64().unwrap();
+    assert_eq!(r.json()["total"].as_u64(), Some(n));
+    let r = e
+        .run(&["--json", "tickets", "--status", "OPEN", "--limit", "1"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // A cursor that is not one of ours: exit 6 with the reason, not a panic (exit 101).
+    let r = e
+        .run(&["unified", "list", "roles", "--cursor", "c1€a"])
+        .await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("cursor"), "{}", r.stderr);
+    // Every line junk: each one named (up to ten), then how many more.
+    let junk: Vec<String> = (1..=14).map(|i| format!("nope-{i}")).collect();
+    std::fs::write(&file, junk.join("\n")).unwrap();
+    let r = e
+        .run(&["bulk", "close", "--ids", file.to_str().unwrap(), "--yes"])
+        .await;
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    for i in 1..=10 {
+        assert!(
+            r.stderr.contains(&format!("line {i} \"nope-{i}\"")),
+            "{}",
+            r.stderr
+        );
+    }
+    assert!(r.stderr.contains("and 4 more"), "{}", r.stderr);
+}
+
+/// The proxy cannot be steered out of the API by characters a URL parser drops.
+#[tokio::test]
+async fn the_proxy_stays_below_the_api_base() {
+    let e = env().await;
+    // Before the fix, the first two answered 200 with the admin API's info (the token attached).
+    for path in [
+        "/.\t./.\t./__sim/info",
+        "/.\n./.\n./__sim/info",
+        "/../__sim/info",
+    ] {
+        let r = e.run(&["proxy", "GET", path]).await;
+        assert_eq!(r.code, 6, "{path:?}: {}", r.stderr);
+        assert!(!r.stdout.contains("seed"), "{path:?}: {}", r.stdout);
+    }
+    assert_eq!(e.sim.state().stats().requests, 0, "nothing was sent at all");
+    let r = e.run(&["--json", "proxy", "GET", "/users/me"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

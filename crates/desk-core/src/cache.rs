@@ -456,6 +456,22 @@ impl Cache {
     }
 
     /// A ticket re-read (or gone from Trengo) needs no more checking.
+    /// A ticket deleted in Trengo leaves the cache with its thread, tags and search entry.
+    pub async fn delete_ticket(&self, id: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM messages WHERE ticket_id = ?",
+            "DELETE FROM ticket_tags WHERE ticket_id = ?",
+            "DELETE FROM ticket_json WHERE id = ?",
+            "DELETE FROM ticket_fts WHERE rowid = ?",
+            "DELETE FROM tickets WHERE id = ?",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn checked(&self, id: i64) -> Result<()> {
         sqlx::query("UPDATE tickets SET needs_check = 0 WHERE id = ?")
             .bind(id)
@@ -599,18 +615,13 @@ impl Cache {
     fn filter_sql(f: &TicketFilter) -> Result<(String, Vec<FilterArg>)> {
         let mut w = vec![];
         let mut args = vec![];
-        match f.status.as_deref().unwrap_or("open") {
+        match status_word(f.status.as_deref().unwrap_or("open"))? {
             "open" => w.push("t.in_working_set = 1 AND t.status_kind = 'open'".to_string()),
             "unassigned" => w.push("t.in_working_set = 1 AND t.status = 'OPEN'".to_string()),
             "assigned" => w.push("t.in_working_set = 1 AND t.status = 'ASSIGNED'".to_string()),
             "closed" => w.push("t.status_kind = 'closed'".to_string()),
             "spam" => w.push("t.status_kind = 'spam'".to_string()),
-            "any" | "all" => {}
-            other => {
-                return Err(Error::Invalid(format!(
-                    "unknown status {other:?}: open, unassigned, assigned, closed, spam or any"
-                )))
-            }
+            _ => {}
         }
         let num = |v: &str, what: &str| {
             v.trim()

@@ -487,13 +487,41 @@ impl Desk {
 
     /// Syncs the directory and the working set (one sync at a time).
     pub async fn sync(&self, progress: Progress<'_>, cancel: &AtomicBool) -> Result<SyncReport> {
+        let first = self.cache.freshness().await?.last_sync_at.is_none();
+        self.sync_with(
+            SyncOptions {
+                interactive_first: first,
+                ..SyncOptions::default()
+            },
+            progress,
+            cancel,
+        )
+        .await
+    }
+
+    /// Reads only the directory (users, teams, tags, fields, channels: a few requests), in the
+    /// interactive lane: a command that needs a name the cache does not know yet.
+    pub async fn sync_directory(&self) -> Result<SyncReport> {
+        self.sync_with(
+            SyncOptions {
+                interactive_first: true,
+                directory_only: true,
+                ..SyncOptions::default()
+            },
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .await
+    }
+
+    async fn sync_with(
+        &self,
+        opts: SyncOptions,
+        progress: Progress<'_>,
+        cancel: &AtomicBool,
+    ) -> Result<SyncReport> {
         let u = self.unified()?;
         let _one = self.sync_lock.lock().await;
-        let first = self.cache.freshness().await?.last_sync_at.is_none();
-        let opts = SyncOptions {
-            interactive_first: first,
-            ..SyncOptions::default()
-        };
         let r = sync::sync(&self.cache, &u, &opts, progress, cancel).await;
         match r {
             Err(Error::Trengo(e)) => self.seen("the sync", Err(e)),

@@ -13,7 +13,7 @@ use std::time::Instant;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use trengo_unified::api::model as api;
-use trengo_unified::api::{Client, Lane, ListPage, TicketQuery};
+use trengo_unified::api::{Client, Error as ApiError, Lane, ListPage, TicketQuery};
 use trengo_unified::{mapping, Directory, Unified};
 
 use crate::cache::{ts, Cache};
@@ -28,6 +28,8 @@ pub struct SyncOptions {
     /// Read the directory and the first page of the open view in the Interactive lane (the user
     /// is waiting on an empty cache), the rest in the Sync lane.
     pub interactive_first: bool,
+    /// Only users, teams, tags, fields, channels and ticket results (a few requests).
+    pub directory_only: bool,
 }
 
 impl Default for SyncOptions {
@@ -36,6 +38,7 @@ impl Default for SyncOptions {
             recent_pages: 2,
             max_leaver_checks: 50,
             interactive_first: false,
+            directory_only: false,
         }
     }
 }
@@ -65,6 +68,10 @@ pub struct SyncReport {
     pub left_working_set: u32,
     /// Directory records deleted in Trengo.
     pub removed: u32,
+    /// Tickets deleted in Trengo since, dropped from the cache.
+    pub deleted: u32,
+    /// Tickets that could not be re-read, and why (the sync went on without them).
+    pub skipped: Vec<String>,
     pub seconds: f64,
 }
 
@@ -306,6 +313,11 @@ pub async fn sync(
     let dir = cache.directory().await?;
     unified.set_directory(dir.clone());
     let base = unified.client().base_url().to_string();
+    if opts.directory_only {
+        run.report.seconds = t0.elapsed().as_secs_f64();
+        run.tell("done", "", run.report.pages, 0);
+        return Ok(run.report);
+    }
 
     // 2. The working set: every open and assigned ticket, newest first.
     let before: HashSet<i64> = cache.working_set_ids().await?.into_iter().collect();
@@ -403,9 +415,28 @@ pub async fn sync(
                 .await?;
                 tx.commit().await?;
             }
-            // Deleted in Trengo: nothing more to learn.
-            Err(trengo_unified::api::Error::NotFound { .. }) => cache.checked(*id).await?,
-            Err(e) => return Err(trengo_unified::Error::from(e).into()),
+            // Deleted in Trengo: it leaves the cache.
+            Err(trengo_unified::api::Error::NotFound { .. }) => {
+                cache.delete_ticket(*id).await?;
+                run.report.deleted += 1;
+            }
+            // Trengo can't be reached, refuses the token or holds every lane: the sync stops, as
+            // for any page.
+            Err(
+                e @ (ApiError::Network { .. }
+                | ApiError::Timeout { .. }
+                | ApiError::RateLimited { .. }
+                | ApiError::Unauthorized { .. }),
+            ) => return Err(trengo_unified::Error::from(e).into()),
+            // This ticket alone (403, a server error, an unreadable answer …): reported, and the
+            // sync goes on; a server error is asked again next time, the rest is not.
+            Err(e) => {
+                tracing::warn!(ticket = id, error = %e, "a ticket that left the working set could not be re-read");
+                run.report.skipped.push(format!("#{id}: {e}"));
+                if !matches!(e, ApiError::Server { .. }) {
+                    cache.checked(*id).await?;
+                }
+            }
         }
         run.tell(
             "leavers",

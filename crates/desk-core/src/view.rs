@@ -42,11 +42,31 @@ pub struct TicketRow {
     pub in_working_set: bool,
 }
 
+/// A status as a filter takes it, in our words or Trengo's, in any case: `open` (open and
+/// assigned), `unassigned` (Trengo's OPEN: no user), `assigned` (ASSIGNED), `closed` (CLOSED),
+/// `spam` (INVALID), `any`. `OPEN` reads as `open`: what a lead means by it.
+pub fn status_word(s: &str) -> crate::Result<&'static str> {
+    Ok(match s.trim().to_ascii_lowercase().as_str() {
+        "" | "open" => "open",
+        "unassigned" => "unassigned",
+        "assigned" => "assigned",
+        "closed" => "closed",
+        "spam" | "invalid" => "spam",
+        "any" | "all" => "any",
+        other => {
+            return Err(crate::Error::Invalid(format!(
+                "unknown status {other:?}: open, unassigned, assigned, closed, spam or any (Trengo's OPEN, ASSIGNED, CLOSED and INVALID work too)"
+            )))
+        }
+    })
+}
+
 /// Which tickets, for lists and bulk selections.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TicketFilter {
-    /// `open` (open and assigned), `unassigned`, `assigned`, `closed`, `spam`, or `any` (default: open).
+    /// `open` (open and assigned), `unassigned`, `assigned`, `closed`, `spam`, or `any` (default:
+    /// open); Trengo's words and any case work too ([`status_word`]).
     pub status: Option<String>,
     /// A team, or several separated by commas.
     pub team_id: Option<String>,

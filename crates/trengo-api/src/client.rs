@@ -174,12 +174,14 @@ fn jitter() -> f64 {
 pub fn normalize_base_url(raw: &str) -> Result<String> {
     let url = url::Url::parse(raw.trim())
         .map_err(|e| Error::Invalid(format!("the base URL {raw:?} is not a URL: {e}")))?;
-    let host = url.host_str().unwrap_or_default().to_string();
-    if host.is_empty() {
-        return Err(Error::Invalid(format!("the base URL {raw:?} has no host")));
-    }
-    let local = matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]" | "::1")
-        || host.starts_with("127.");
+    // Only this machine may be spoken to in clear text: a loopback address, or exactly
+    // `localhost` (not `127.attacker.example`).
+    let local = match url.host() {
+        None => return Err(Error::Invalid(format!("the base URL {raw:?} has no host"))),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+    };
     match url.scheme() {
         "https" => {}
         "http" if local => {}
@@ -202,8 +204,38 @@ pub fn normalize_base_url(raw: &str) -> Result<String> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
-/// A path for the proxy: relative to the base URL, no way out of it.
-fn check_path(path: &str) -> Result<String> {
+/// A path for the proxy: relative to the base URL, no way out of it. Control characters are
+/// refused first (a URL parser drops TAB, CR and LF, so `.\t.` would become `..` after the check),
+/// and the joined URL must still lie below the base.
+fn check_path(base: &str, path: &str) -> Result<String> {
+    if let Some(c) = path.chars().find(|c| c.is_control()) {
+        return Err(Error::Invalid(format!(
+            "the path {path:?} has a control character ({:?}); give a plain path below the base URL",
+            c
+        )));
+    }
+    let p = check_segments(path)?;
+    let (Ok(b), Ok(joined)) = (
+        url::Url::parse(&format!("{}/", base.trim_end_matches('/'))),
+        url::Url::parse(&format!("{}{p}", base.trim_end_matches('/'))),
+    ) else {
+        return Err(Error::Invalid(format!(
+            "the path {path:?} is not a URL path"
+        )));
+    };
+    let same_place = joined.scheme() == b.scheme()
+        && joined.host() == b.host()
+        && joined.port_or_known_default() == b.port_or_known_default()
+        && joined.path().starts_with(b.path());
+    if !same_place || joined.query().is_some() || joined.fragment().is_some() {
+        return Err(Error::Invalid(format!(
+            "the path {path:?} leads outside {base}; give a plain path below it"
+        )));
+    }
+    Ok(p)
+}
+
+fn check_segments(path: &str) -> Result<String> {
     let p = if path.starts_with('/') {
         path.to_string()
     } else {
@@ -622,7 +654,7 @@ impl Client {
         query: Vec<(String, String)>,
         body: Option<Value>,
     ) -> Result<RawResponse> {
-        let path = check_path(path)?;
+        let path = check_path(&self.inner.base, path)?;
         let idempotent = method != Method::POST && method != Method::PATCH;
         let req = ApiRequest {
             method,
@@ -703,8 +735,42 @@ mod tests {
     }
 
     #[test]
+    fn only_this_machine_may_use_plain_http() {
+        for ok in [
+            "http://localhost:8088/api/v2",
+            "http://127.0.0.1/api/v2",
+            "http://127.3.4.5:9/api/v2",
+            "http://[::1]:8088/api/v2",
+            "http://LOCALHOST/api/v2",
+        ] {
+            assert!(normalize_base_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://127.attacker.example/api/v2",
+            "http://localhost.attacker.example/api/v2",
+            "http://10.0.0.1/api/v2",
+            "http://[::2]/api/v2",
+        ] {
+            let e = normalize_base_url(bad).unwrap_err().to_string();
+            assert!(e.contains("https"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn proxy_paths_cannot_leave_the_base() {
+        let base = "http://127.0.0.1:8088/api/v2";
+        let check_path = |p: &str| super::check_path(base, p);
         assert_eq!(check_path("tickets/1").unwrap(), "/tickets/1");
+        // The URL parser drops TAB, CR and LF: these would reach /__sim/info.
+        for bad in [
+            "/.\t./.\t./__sim/info",
+            "/.\n./.\n./__sim/info",
+            "/.\r./x",
+            "/a\u{0}b",
+        ] {
+            let e = check_path(bad).unwrap_err().to_string();
+            assert!(e.contains("control character"), "{bad:?}: {e}");
+        }
         for bad in [
             "//evil.example/x",
             "/../x",
@@ -717,6 +783,26 @@ mod tests {
             "/a#b",
         ] {
             assert!(check_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+        /// Any proxy path: refused with a reason, or one whose joined URL lies below the base.
+        #[test]
+        fn any_proxy_path(path in "\\PC{0,50}", ctl in "[./\t\n\r%2eEfF_a-z]{0,20}") {
+            let base = "http://127.0.0.1:8088/api/v2";
+            for p in [path.clone(), ctl.clone(), format!("/{ctl}/x")] {
+                match check_path(base, &p) {
+                    Ok(ok) => {
+                        let u = url::Url::parse(&format!("{base}{ok}")).unwrap();
+                        proptest::prop_assert!(u.path().starts_with("/api/v2/"), "{p:?} -> {u}");
+                        proptest::prop_assert_eq!(u.host_str(), Some("127.0.0.1"));
+                    }
+                    Err(e) => proptest::prop_assert!(!e.to_string().is_empty()),
+                }
+            }
         }
     }
 }

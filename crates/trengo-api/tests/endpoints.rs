@@ -447,3 +447,34 @@ async fn proxy() {
     let m = sim.state().mutations();
     assert_eq!(m.len(), 1, "the proxy's write went through once");
 }
+
+/// Label attach and detach, close and reopen: Trengo answers them with JSON (PyTrengo parses it);
+/// an empty 200 is the other reading of the API page. The client takes either.
+#[tokio::test]
+async fn writes_take_a_json_answer_or_an_empty_one() {
+    let sim = fast_sim().await;
+    let c = fast_client(&sim);
+    let id = *sim.state().world().tickets.keys().next().unwrap();
+    for empty in [false, true] {
+        sim.state().set_faults(trengo_sim::Faults {
+            empty_write_answers: empty,
+            ..Default::default()
+        });
+        c.attach_label(id, 1002).await.unwrap();
+        assert!(sim.state().world().tickets[&id].label_ids.contains(&1002));
+        c.detach_label(id, 1002).await.unwrap();
+        assert!(!sim.state().world().tickets[&id].label_ids.contains(&1002));
+        let closed = c.close_ticket(id, None).await.unwrap();
+        assert_eq!(
+            closed.map(|t| t.status),
+            (!empty).then_some(TicketStatus::Closed),
+            "the ticket when Trengo sends it (empty: {empty})"
+        );
+        let reopened = c.reopen_ticket(id).await.unwrap();
+        assert_eq!(reopened.is_some(), !empty);
+        assert_ne!(
+            sim.state().world().tickets[&id].status,
+            trengo_sim::world::Status::Closed
+        );
+    }
+}

@@ -3,8 +3,11 @@
 //! Where the API page leaves a choice open, the simulator picks one reading (the client must accept
 //! both): `GET /users/me` and `GET /users/{id}` answer wrapped in `{"data": …}`, other single objects
 //! bare; `assign`, `POST /tickets`, messages, contacts and labels answer with the object (ISO
-//! timestamps); close, reopen, label attach/detach, custom fields, spam, merge and delete answer 200
-//! with an empty body. List links carry only `page`, as Laravel's do by default.
+//! timestamps); close, reopen and label attach/detach answer with the ticket as it now is (ISO
+//! timestamps, like `assign`: PyTrengo 0.1.4, written against the real API, parses a JSON answer
+//! after each of them; `Faults::empty_write_answers` gives the other reading, an empty 200);
+//! custom fields, spam, merge and delete answer 200 with an empty body. List links carry only
+//! `page`, as Laravel's do by default.
 
 use std::sync::Arc;
 
@@ -66,6 +69,8 @@ pub(crate) fn routes(state: Arc<SimState>) -> Router {
 pub(crate) enum ApiError {
     Sim(SimError),
     RouteNotFound,
+    /// 403: `This action is unauthorized.`
+    Forbidden,
 }
 
 impl From<SimError> for ApiError {
@@ -78,6 +83,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             ApiError::RouteNotFound => (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))).into_response(),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, Json(json!({"message": "This action is unauthorized."}))).into_response(),
             ApiError::Sim(SimError::NotFound { model, id }) => (
                 StatusCode::NOT_FOUND,
                 Json(json!({"message": format!("No query results for model [App\\Models\\{model}] {id}")})),
@@ -518,6 +524,13 @@ async fn tickets(State(st): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Ap
 }
 
 async fn ticket(State(st): St, Path(id): Path<String>) -> ApiResult {
+    if st
+        .faults()
+        .forbidden_tickets
+        .contains(&id_of("Ticket", &id)?)
+    {
+        return Err(ApiError::Forbidden);
+    }
     let w = st.world();
     ok_json(json::ticket(
         &w,
@@ -584,19 +597,28 @@ async fn assign(
     ok_json(json::ticket(&w, &w.tickets[&id], TsStyle::Iso, false))
 }
 
+/// The answer to a write on a ticket: the ticket as it now is, or (the other reading) nothing.
+fn ticket_answer(st: &SimState, id: u64) -> ApiResult {
+    if st.faults().empty_write_answers {
+        return ok_empty();
+    }
+    let w = st.world();
+    ok_json(json::ticket(&w, w.ticket(id)?, TsStyle::Iso, false))
+}
+
 async fn close(State(st): St, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let id = id_of("Ticket", &id)?;
     let result = Body::parse(&body).opt_int("ticket_result_id")?;
     let now = st.now();
     st.world().close(id, result, now)?;
-    ok_empty()
+    ticket_answer(&st, id)
 }
 
 async fn reopen(State(st): St, Path(id): Path<String>) -> ApiResult {
     let id = id_of("Ticket", &id)?;
     let now = st.now();
     st.world().reopen(id, now)?;
-    ok_empty()
+    ticket_answer(&st, id)
 }
 
 async fn merge(State(st): St, Path(id): Path<String>, body: Bytes) -> ApiResult {
@@ -626,7 +648,7 @@ async fn attach_label(State(st): St, Path(id): Path<String>, body: Bytes) -> Api
     let label_id = Body::parse(&body).int("label_id")?;
     let now = st.now();
     st.world().attach_label(id, label_id, now)?;
-    ok_empty()
+    ticket_answer(&st, id)
 }
 
 async fn detach_label(State(st): St, Path((id, label_id)): Path<(String, String)>) -> ApiResult {
@@ -634,7 +656,7 @@ async fn detach_label(State(st): St, Path((id, label_id)): Path<(String, String)
     let label_id = id_of("Label", &label_id)?;
     let now = st.now();
     st.world().detach_label(id, label_id, now)?;
-    ok_empty()
+    ticket_answer(&st, id)
 }
 
 async fn messages(

@@ -39,6 +39,11 @@ pub struct Faults {
     pub burst_429: u32,
     /// The random faults above touch only writes (POST, PUT, DELETE).
     pub writes_only: bool,
+    /// The other reading of the API page: label attach and detach, close and reopen answer 200
+    /// with an empty body instead of the ticket (a client must accept both).
+    pub empty_write_answers: bool,
+    /// Tickets this token may not see (a private channel): `GET /tickets/{id}` answers 403.
+    pub forbidden_tickets: Vec<u64>,
     pub seed: u64,
 }
 

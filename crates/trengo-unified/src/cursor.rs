@@ -141,3 +141,25 @@ mod tests {
         assert!(decode("tickets", &p, "c1é").is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// Any text as a cursor: refused with the cursor error, or a position; never a panic.
+        #[test]
+        fn any_cursor(text in "\\PC{0,60}", tail in "[0-9a-f€é]{0,20}") {
+            let p = ListParams::default();
+            for c in [text.clone(), format!("c1{tail}"), format!("c1{text}")] {
+                if let Err(e) = decode("tickets", &p, &c) {
+                    prop_assert_eq!(e.kind, crate::ErrorKind::BadCursor);
+                    prop_assert!(!e.message.is_empty());
+                }
+            }
+        }
+    }
+}

@@ -944,6 +944,10 @@ export type SyncReport = {
 	left_working_set: number,
 	/**  Directory records deleted in Trengo. */
 	removed: number,
+	/**  Tickets deleted in Trengo since, dropped from the cache. */
+	deleted: number,
+	/**  Tickets that could not be re-read, and why (the sync went on without them). */
+	skipped: string[],
 	seconds: number | null,
 };
 
@@ -1019,7 +1023,10 @@ export type TicketFilter = TicketFilter_Serialize | TicketFilter_Deserialize;
 
 /**  Which tickets, for lists and bulk selections. */
 export type TicketFilter_Deserialize = {
-	/**  `open` (open and assigned), `unassigned`, `assigned`, `closed`, `spam`, or `any` (default: open). */
+	/**
+	 *  `open` (open and assigned), `unassigned`, `assigned`, `closed`, `spam`, or `any` (default:
+	 *  open); Trengo's words and any case work too ([`status_word`]).
+	 */
 	status?: string | null,
 	/**  A team, or several separated by commas. */
 	team_id?: string | null,
@@ -1036,7 +1043,10 @@ export type TicketFilter_Deserialize = {
 
 /**  Which tickets, for lists and bulk selections. */
 export type TicketFilter_Serialize = {
-	/**  `open` (open and assigned), `unassigned`, `assigned`, `closed`, `spam`, or `any` (default: open). */
+	/**
+	 *  `open` (open and assigned), `unassigned`, `assigned`, `closed`, `spam`, or `any` (default:
+	 *  open); Trengo's words and any case work too ([`status_word`]).
+	 */
 	status: string | null,
 	/**  A team, or several separated by commas. */
 	team_id: string | null,

@@ -384,35 +384,67 @@ impl Desk {
             .await?
             .into_iter()
             .find(|s| s.name == cfg.name);
-        let host = |c: &SourceConfig| match &c.kind {
+        // Where requests go: scheme, host and port (a secret must not follow a source elsewhere).
+        let origin = |c: &SourceConfig| match &c.kind {
             SourceKind::Http { url, .. } => reqwest::Url::parse(&url.replace("{id}", "x"))
                 .ok()
-                .and_then(|u| u.host_str().map(str::to_string)),
+                .map(|u| u.origin().ascii_serialization()),
             SourceKind::Csv { .. } => None,
         };
-        let moved = previous.as_ref().is_some_and(|p| host(p) != host(&cfg));
+        let new_origin = origin(&cfg).unwrap_or_default();
+        let moved = previous.as_ref().is_some_and(|p| origin(p) != origin(&cfg));
+        let mut secrets: Vec<(String, String)> = secrets.to_vec();
+        let name = cfg.name.clone();
         match &mut cfg.kind {
             SourceKind::Http { url, headers, .. } => {
                 source::url_for(url, "x")?;
+                let local = source::is_this_machine(url);
+                let plain = url.trim_start().to_ascii_lowercase().starts_with("http://");
+                for h in headers.iter_mut() {
+                    // A header that carries a credential is secret, whatever it was marked.
+                    if !h.secret && source::is_credential(&h.name) {
+                        h.secret = true;
+                        if let Some(v) = h.value.take() {
+                            secrets.push((h.name.clone(), v));
+                        }
+                    }
+                }
                 for h in headers.iter_mut().filter(|h| h.secret) {
+                    if plain && !local {
+                        return Err(Error::Invalid(format!(
+                            "header {} is secret: it goes over https only (or to this machine), not in clear text to {url}",
+                            h.name
+                        )));
+                    }
                     // A secret's value lives in the keyring only.
-                    h.value = None;
+                    if let Some(v) = h.value.take() {
+                        secrets.push((h.name.clone(), v));
+                    }
                     match secrets
                         .iter()
+                        .rev()
                         .find(|(n, _)| n.eq_ignore_ascii_case(&h.name))
                     {
                         Some((_, v)) if !v.is_empty() => self.secrets_store().set(
-                            &secret_key(self.workspace(), &cfg.name, &h.name),
+                            &secret_key(self.workspace(), &name, &h.name),
                             &trengo_unified::api::Token::new(v.clone()),
                         )?,
                         _ => {
                             if moved {
                                 return Err(Error::Invalid(format!(
-                                    "the source now points at another host: give the value of header {} again",
+                                    "the source now points elsewhere ({new_origin}): give the value of header {} again",
                                     h.name
                                 )));
                             }
-                            if self.source_secret(&cfg.name, &h.name)?.is_none() {
+                            // Only this source's own secret counts: one left in the keyring by
+                            // a removed source of the same name is not inherited.
+                            let own = previous.as_ref().is_some_and(|p| match &p.kind {
+                                SourceKind::Http { headers, .. } => headers
+                                    .iter()
+                                    .any(|x| x.secret && x.name.eq_ignore_ascii_case(&h.name)),
+                                SourceKind::Csv { .. } => false,
+                            });
+                            if !own || self.source_secret(&name, &h.name)?.is_none() {
                                 return Err(Error::Invalid(format!(
                                     "header {} is secret: give its value",
                                     h.name
@@ -430,6 +462,22 @@ impl Desk {
             .bind(&cfg.name)
             .bind(serde_json::to_string(&cfg).unwrap_or_default())
             .bind(Utc::now().timestamp())
+            .execute(self.cache().pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Removes a source and its secret header values from the keyring.
+    pub async fn remove_source(&self, name: &str) -> Result<()> {
+        let cfg = self.source(name).await?;
+        if let SourceKind::Http { headers, .. } = &cfg.kind {
+            for h in headers.iter().filter(|h| h.secret) {
+                self.secrets_store()
+                    .delete(&secret_key(self.workspace(), &cfg.name, &h.name))?;
+            }
+        }
+        sqlx::query("DELETE FROM enrich_sources WHERE name = ?")
+            .bind(&cfg.name)
             .execute(self.cache().pool())
             .await?;
         Ok(())

@@ -72,6 +72,32 @@ pub struct SourceConfig {
     pub mappings: Vec<Mapping>,
 }
 
+/// Whether a header carries a credential (and so is kept as a secret, whatever it was marked).
+pub fn is_credential(name: &str) -> bool {
+    let n = name.trim().to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "x-api-key" | "apikey" | "api-key"
+    ) || [
+        "token", "secret", "password", "passwd", "api-key", "apikey", "auth",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// Whether a URL (template) points at this machine: a loopback address or exactly `localhost`.
+pub fn is_this_machine(url: &str) -> bool {
+    match reqwest::Url::parse(&url.replace("{id}", "x")) {
+        Ok(u) => match u.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(a)) => a.is_loopback(),
+            Some(url::Host::Ipv6(a)) => a.is_loopback(),
+            None => false,
+        },
+        Err(_) => false,
+    }
+}
+
 /// Everything but unreserved characters is encoded, so an id is always one segment or value.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~');
 

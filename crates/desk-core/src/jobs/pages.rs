@@ -60,12 +60,13 @@ pub async fn plan(
     f: &TicketFilter,
     items: &HashSet<u64>,
 ) -> Result<Option<(PagePlan, u32)>> {
-    let statuses: &[TicketStatus] = match f.status.as_deref().unwrap_or("open") {
-        "open" => &[TicketStatus::Open, TicketStatus::Assigned],
-        "unassigned" => &[TicketStatus::Open],
-        "assigned" => &[TicketStatus::Assigned],
-        _ => return Ok(None),
-    };
+    let statuses: &[TicketStatus] =
+        match crate::view::status_word(f.status.as_deref().unwrap_or("open"))? {
+            "open" => &[TicketStatus::Open, TicketStatus::Assigned],
+            "unassigned" => &[TicketStatus::Open],
+            "assigned" => &[TicketStatus::Assigned],
+            _ => return Ok(None),
+        };
     if !cache.freshness().await?.working_set_complete {
         return Ok(None);
     }

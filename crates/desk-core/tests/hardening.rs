@@ -1,0 +1,279 @@
+//! Bad input and hostile data against the simulator: each gets a clear error naming what was
+//! wrong, nothing is lost or overwritten, and secrets stay where they belong.
+
+mod common;
+
+use std::sync::Arc;
+
+use desk_core::enrich::{demo_source, HeaderSpec, SourceKind};
+use desk_core::jobs::{Action, Selection};
+use desk_core::view::TicketFilter;
+use desk_core::{Desk, DeskConfig, ErrorCode, MemoryStore, SecretStore, Token};
+use trengo_sim::{Faults, Size};
+use trengo_unified::api::BudgetConfig;
+
+fn all(status: &str) -> TicketFilter {
+    TicketFilter {
+        status: Some(status.into()),
+        limit: 500,
+        ..TicketFilter::default()
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_job_plan_is_an_error_that_names_the_job_and_is_left_as_it_is() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let id = *sim.state().world().tickets.keys().next().unwrap();
+    let job = desk
+        .create_job(
+            &Selection::Ids {
+                ids: vec![id.to_string()],
+            },
+            &[Action::AddTag {
+                tag_id: "1002".into(),
+            }],
+        )
+        .await
+        .unwrap();
+    let db = common::db(&desk).await;
+    sqlx::query("UPDATE job_items SET plan = '[{\"kind\": \"add_t' WHERE job_id = ?")
+        .bind(job.id as i64)
+        .execute(&db)
+        .await
+        .unwrap();
+    let before = sim.state().mutations().len();
+    let err = desk.run_job(job.id, &|_| {}).await.unwrap_err().to_string();
+    assert!(
+        err.contains(&format!("job {}'s plan", job.id)) && err.contains("left as it is"),
+        "{err}"
+    );
+    let err = desk.job_items(job.id, None).await.unwrap_err().to_string();
+    assert!(err.contains(&format!("job {}'s plan", job.id)), "{err}");
+    let plan: String = sqlx::query_scalar("SELECT plan FROM job_items WHERE job_id = ?")
+        .bind(job.id as i64)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(plan, "[{\"kind\": \"add_t", "nothing was overwritten");
+    assert_eq!(sim.state().mutations().len(), before, "nothing was sent");
+    assert_eq!(
+        desk.job(job.id).await.unwrap().state.as_str(),
+        "interrupted"
+    );
+}
+
+#[tokio::test]
+async fn trengos_status_words_work_in_any_case() {
+    let (_sim, _dir, desk) = common::synced(Size::Small).await;
+    let open = desk.search(&all("open")).await.unwrap().total;
+    assert!(open > 0);
+    assert_eq!(desk.search(&all("OPEN")).await.unwrap().total, open);
+    assert_eq!(
+        desk.search(&all("ASSIGNED")).await.unwrap().total,
+        desk.search(&all("assigned")).await.unwrap().total
+    );
+    assert_eq!(
+        desk.search(&all("Invalid")).await.unwrap().total,
+        desk.search(&all("spam")).await.unwrap().total
+    );
+    let e = desk.search(&all("pending")).await.unwrap_err();
+    assert!(
+        e.to_string().contains("OPEN, ASSIGNED, CLOSED and INVALID"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_data_dir_with_url_characters_is_a_plain_folder() {
+    let sim = common::sim(Size::Small).await;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("a%20b?mode=ro#x");
+    let desk = common::open(&sim, &dir).await;
+    common::sync(&desk).await;
+    assert!(
+        desk.cache_path().starts_with(&dir),
+        "{:?}",
+        desk.cache_path()
+    );
+    assert!(desk.cache_path().exists());
+    assert!(desk.search(&all("open")).await.unwrap().total > 0);
+}
+
+#[tokio::test]
+async fn a_ticket_deleted_in_trengo_leaves_the_cache_and_one_refused_ticket_does_not_stop_sync() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let open: Vec<u64> = desk
+        .search(&all("open"))
+        .await
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r.id.parse().unwrap())
+        .collect();
+    // The oldest ones: not on the newest pages a sync reads, so only a re-read finds them.
+    let mut open = open;
+    open.sort_unstable();
+    let (gone, hidden) = (open[0], open[1]);
+    // In Trengo: one ticket deleted, another moved out of sight (closed, in a channel this
+    // token may not read).
+    sim.state().world().tickets.remove(&gone);
+    {
+        let mut w = sim.state().world();
+        w.tickets.get_mut(&hidden).unwrap().status = trengo_sim::world::Status::Closed;
+    }
+    sim.state().set_faults(Faults {
+        forbidden_tickets: vec![hidden],
+        ..Faults::default()
+    });
+    let r = desk
+        .sync(&|_| {}, &std::sync::atomic::AtomicBool::new(false))
+        .await
+        .unwrap();
+    assert_eq!(r.deleted, 1, "{r:?}");
+    assert!(desk.ticket_row(&gone.to_string()).await.unwrap().is_none());
+    assert!(desk.ticket_context(&gone.to_string()).await.is_err());
+    assert_eq!(r.skipped.len(), 1, "{r:?}");
+    assert!(
+        r.skipped[0].contains(&hidden.to_string()) && r.skipped[0].contains("403"),
+        "{r:?}"
+    );
+    // The next sync is not stopped by it either, and does not ask again.
+    let before = sim.state().stats().requests;
+    let r = desk
+        .sync(&|_| {}, &std::sync::atomic::AtomicBool::new(false))
+        .await
+        .unwrap();
+    assert!(r.skipped.is_empty());
+    assert!(sim.state().stats().requests > before);
+}
+
+/// A Desk whose secrets the test can look into.
+async fn desk_with_store(
+    sim: &trengo_sim::Sim,
+    dir: &std::path::Path,
+    store: Arc<MemoryStore>,
+) -> Desk {
+    let desk = Desk::open(DeskConfig {
+        base_url: sim.base_url(),
+        data_dir: Some(dir.to_path_buf()),
+        token: Some(Token::new("demo-token")),
+        secrets: store,
+        budget: Some(BudgetConfig {
+            limit: 1_000_000,
+            ..BudgetConfig::default()
+        }),
+    })
+    .await
+    .unwrap();
+    common::sync(&desk).await;
+    desk
+}
+
+fn http_source(name: &str, url: &str, headers: Vec<HeaderSpec>) -> desk_core::enrich::SourceConfig {
+    let mut s = demo_source("http://127.0.0.1:1");
+    s.name = name.into();
+    if let SourceKind::Http {
+        url: u, headers: h, ..
+    } = &mut s.kind
+    {
+        *u = url.into();
+        *h = headers;
+    }
+    s
+}
+
+fn secret(name: &str) -> HeaderSpec {
+    HeaderSpec {
+        name: name.into(),
+        value: None,
+        secret: true,
+    }
+}
+
+#[tokio::test]
+async fn lookup_source_secrets_stay_secret_and_go_only_where_they_belong() {
+    let sim = common::sim(Size::Small).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(MemoryStore::default());
+    let desk = desk_with_store(&sim, dir.path(), store.clone()).await;
+    let key = |src: &str, h: &str| format!("lookup:{}:{src}:{h}", desk.workspace());
+
+    // A secret header never travels in clear text off this machine.
+    let e = desk
+        .save_source(
+            &http_source(
+                "CRM",
+                "http://crm.example.com/c/{id}",
+                vec![secret("X-Api-Key")],
+            ),
+            &[("X-Api-Key".into(), "k1".into())],
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("https only"), "{e}");
+    assert!(store.get(&key("CRM", "X-Api-Key")).unwrap().is_none());
+
+    // A header that carries a credential is a secret, however it was given: never in SQLite.
+    let plain_auth = HeaderSpec {
+        name: "Authorization".into(),
+        value: Some("Bearer sk-live-123".into()),
+        secret: false,
+    };
+    desk.save_source(
+        &http_source("CRM", "https://crm.example.com/c/{id}", vec![plain_auth]),
+        &[],
+    )
+    .await
+    .unwrap();
+    let saved = desk.source("CRM").await.unwrap();
+    let json = serde_json::to_string(&saved).unwrap();
+    assert!(!json.contains("sk-live-123"), "{json}");
+    assert_eq!(
+        store
+            .get(&key("CRM", "Authorization"))
+            .unwrap()
+            .unwrap()
+            .expose(),
+        "Bearer sk-live-123"
+    );
+    let db = common::db(&desk).await;
+    let rows: Vec<String> = sqlx::query_scalar("SELECT json FROM enrich_sources")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert!(rows.iter().all(|r| !r.contains("sk-live-123")));
+
+    // The same host on another port is elsewhere: the secret must be given again.
+    let moved = http_source(
+        "CRM",
+        "https://crm.example.com:8443/c/{id}",
+        vec![secret("Authorization")],
+    );
+    let e = desk.save_source(&moved, &[]).await.unwrap_err();
+    assert!(e.to_string().contains("points elsewhere"), "{e}");
+
+    // Removed: its keyring entries go too; a new source of the same name inherits nothing.
+    store
+        .set(&key("CRM", "X-Api-Key"), &Token::new("left over"))
+        .unwrap();
+    desk.remove_source("CRM").await.unwrap();
+    assert!(desk.source("CRM").await.is_err());
+    assert!(store.get(&key("CRM", "Authorization")).unwrap().is_none());
+    let e = desk
+        .save_source(
+            &http_source(
+                "CRM",
+                "https://crm.example.com/c/{id}",
+                vec![secret("X-Api-Key")],
+            ),
+            &[],
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("give its value"), "{e}");
+    assert_eq!(
+        e.code(),
+        ErrorCode::Invalid,
+        "a leftover keyring value is not reused"
+    );
+}
