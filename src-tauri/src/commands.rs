@@ -7,7 +7,7 @@ use desk_core::jobs::ActionDone;
 use desk_core::view::*;
 use desk_core::{
     DemoOptions, Desk, DeskConfig, ErrorCode, KeyringStore, OpenedTicket, StatusView, SyncReport,
-    Token, WorkspaceSettings,
+    Token, WorkspaceEntry, WorkspaceSettings,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -75,24 +75,30 @@ pub async fn session(app: AppHandle, st: State<'_, AppState>) -> Result<Session>
         .await?;
         return Ok(install(&app, &st, desk).await);
     }
-    let Some(last) = st.last_workspace() else {
-        return Ok(Session::NeedsLogin {
-            base_url: desk_core::DeskConfig::default_base_url().into(),
-            problem: None,
-        });
-    };
-    let desk = Desk::open(DeskConfig {
-        base_url: last.base_url.clone(),
+    // The workspace used last (each Trengo account has its own).
+    let opened = Desk::open(DeskConfig {
+        base_url: DeskConfig::default_base_url().into(),
+        workspace: st.current_workspace(),
         data_dir: st.launch.data_dir.clone(),
         token: None,
         secrets: Arc::new(KeyringStore::new()),
         budget: None,
     })
-    .await?;
+    .await;
+    let desk = match opened {
+        Ok(d) => d,
+        Err(desk_core::Error::NeedsLogin { .. }) => {
+            return Ok(Session::NeedsLogin {
+                base_url: DeskConfig::default_base_url().into(),
+                problem: None,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
     if !desk.has_token() {
         let problem = Some(ApiError::from(desk_core::Error::NeedsLogin { why: None }).message);
         return Ok(Session::NeedsLogin {
-            base_url: last.base_url,
+            base_url: desk.base_url().to_string(),
             problem,
         });
     }
@@ -116,16 +122,57 @@ pub async fn connect(
             "Paste your personal access token (Trengo: Settings → Apps & Integrations → API).",
         ));
     }
+    let (desk, _me) = Desk::sign_in(
+        DeskConfig {
+            base_url: base_url.clone(),
+            workspace: None,
+            data_dir: st.launch.data_dir.clone(),
+            token: None,
+            secrets: Arc::new(KeyringStore::new()),
+            budget: None,
+        },
+        token,
+    )
+    .await?;
+    Ok(install(&app, &st, desk).await)
+}
+
+/// The Trengo accounts this machine has connected to, the current one first.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_workspaces(st: State<'_, AppState>) -> Result<Vec<WorkspaceEntry>> {
+    Ok(Desk::workspaces(st.launch.data_dir.as_deref()))
+}
+
+/// Opens another account's workspace (its token from the keyring; without one, Connect asks).
+#[tauri::command]
+#[specta::specta]
+pub async fn switch_workspace(
+    app: AppHandle,
+    st: State<'_, AppState>,
+    id: String,
+) -> Result<Session> {
+    let _one = st.opening.lock().await;
     let desk = Desk::open(DeskConfig {
-        base_url: base_url.clone(),
+        base_url: DeskConfig::default_base_url().into(),
+        workspace: Some(id),
         data_dir: st.launch.data_dir.clone(),
         token: None,
         secrets: Arc::new(KeyringStore::new()),
         budget: None,
     })
     .await?;
-    desk.login(token).await?;
-    st.remember_workspace(desk.base_url());
+    desk.make_current()?;
+    if !desk.has_token() {
+        st.close().await;
+        return Ok(Session::NeedsLogin {
+            base_url: desk.base_url().to_string(),
+            problem: Some(format!(
+                "Connect again to {}: its token is no longer in the keyring.",
+                desk.workspace()
+            )),
+        });
+    }
     Ok(install(&app, &st, desk).await)
 }
 
@@ -145,6 +192,19 @@ pub async fn start_demo(app: AppHandle, st: State<'_, AppState>) -> Result<Sessi
     Ok(install(&app, &st, desk).await)
 }
 
+/// Closes the open workspace (its token stays in the keyring) and shows Connect, to add another
+/// account.
+#[tauri::command]
+#[specta::specta]
+pub async fn close_workspace(st: State<'_, AppState>) -> Result<Session> {
+    let _one = st.opening.lock().await;
+    st.close().await;
+    Ok(Session::NeedsLogin {
+        base_url: DeskConfig::default_base_url().into(),
+        problem: None,
+    })
+}
+
 /// Forgets the token (the demo simply closes) and shows Connect.
 #[tauri::command]
 #[specta::specta]
@@ -154,7 +214,6 @@ pub async fn sign_out(st: State<'_, AppState>) -> Result<Session> {
     let base_url = match desk {
         Some(d) if !d.is_demo() => {
             d.logout().await?;
-            st.forget_workspace();
             d.base_url().to_string()
         }
         _ => DeskConfig::default_base_url().to_string(),

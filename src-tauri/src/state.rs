@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use desk_core::{Background, Desk, ErrorCode};
-use serde::{Deserialize, Serialize};
 
 /// From the command line.
 #[derive(Debug, Clone, Default)]
@@ -53,12 +52,6 @@ impl Launch {
     }
 }
 
-/// The workspace last connected to (not secret: the token is in the keyring).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LastWorkspace {
-    pub base_url: String,
-}
-
 pub struct AppState {
     pub launch: Launch,
     pub config_dir: PathBuf,
@@ -94,23 +87,11 @@ impl AppState {
         }
     }
 
-    pub fn last_workspace(&self) -> Option<LastWorkspace> {
-        let text = std::fs::read_to_string(self.config_dir.join("last-workspace.json")).ok()?;
-        serde_json::from_str(&text).ok()
-    }
-
-    pub fn remember_workspace(&self, base_url: &str) {
-        let _ = std::fs::create_dir_all(&self.config_dir);
-        let v = LastWorkspace {
-            base_url: base_url.to_string(),
-        };
-        if let Ok(text) = serde_json::to_string_pretty(&v) {
-            let _ = std::fs::write(self.config_dir.join("last-workspace.json"), text);
-        }
-    }
-
-    pub fn forget_workspace(&self) {
-        let _ = std::fs::remove_file(self.config_dir.join("last-workspace.json"));
+    /// The workspace used last on this machine (desk-core's registry), if any.
+    pub fn current_workspace(&self) -> Option<String> {
+        desk_core::Desk::workspaces(self.launch.data_dir.as_deref())
+            .first()
+            .map(|w| w.id.clone())
     }
 
     fn not_open() -> crate::error::ApiError {

@@ -40,6 +40,10 @@ struct Cli {
     /// Where the local cache lives (default: the OS data directory).
     #[arg(long, global = true, env = "TRENGO_DESK_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Which connected account (see `workspaces`): its id, its user's email or name. Default: the
+    /// one used last on the base URL's host (or TRENGO_TOKEN's own).
+    #[arg(long, global = true, env = "TRENGO_DESK_WORKSPACE")]
+    workspace: Option<String>,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -49,8 +53,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Store a token (read from standard input) in the OS keyring, after checking it with Trengo.
+    /// Store a token (read from standard input) in the OS keyring, after checking it with Trengo;
+    /// its account becomes a workspace of its own (and the current one).
     Login,
+    /// The Trengo accounts connected on this machine; the current one is marked.
+    Workspaces,
     /// Forget the stored token (the cache stays).
     Logout,
     /// Sync users, teams, tags, fields and the open tickets into the local cache.
@@ -407,14 +414,18 @@ async fn open(cli: &Cli) -> Result<Desk, Error> {
         .ok()
         .filter(|t| !t.trim().is_empty())
         .map(Token::new);
-    Desk::open(DeskConfig {
+    Desk::open(config(cli, token)?).await
+}
+
+fn config(cli: &Cli, token: Option<Token>) -> Result<DeskConfig, Error> {
+    Ok(DeskConfig {
         base_url: cli.base_url.clone(),
+        workspace: cli.workspace.clone(),
         data_dir: cli.data_dir.clone(),
         token,
         secrets: Arc::new(KeyringStore::new()),
         budget: budget_from_env()?,
     })
-    .await
 }
 
 /// Trengo counts requests in one-minute windows; a simulator may count in shorter ones
@@ -496,6 +507,51 @@ async fn resolve(desk: &Desk, kind: &str, v: &str) -> Result<String, Error> {
 
 async fn run(cli: Cli) -> Result<u8, Error> {
     let out = Out { json: cli.json };
+    // These need no open workspace: login opens (or makes) the token's own.
+    match &cli.cmd {
+        Cmd::Login if !cli.demo => {
+            let mut token = String::new();
+            std::io::stdin().read_to_string(&mut token)?;
+            let token = Token::new(token.trim());
+            if token.is_empty() {
+                return Err(Error::Invalid(
+                    "no token on standard input: echo \"$TOKEN\" | trengo-desk-cli login".into(),
+                ));
+            }
+            let (desk, me) = Desk::sign_in(config(&cli, None)?, token).await?;
+            if out.json {
+                out.json(&me);
+            } else {
+                println!(
+                    "Connected as {} ({}) in workspace {}; the token is in the OS keyring.",
+                    me.name,
+                    me.email.as_deref().unwrap_or("no email"),
+                    desk.workspace()
+                );
+            }
+            return Ok(0);
+        }
+        Cmd::Workspaces => {
+            let list = Desk::workspaces(cli.data_dir.as_deref());
+            if out.json {
+                out.json(&list);
+            } else if list.is_empty() {
+                println!("No workspace yet: echo \"$TOKEN\" | trengo-desk-cli login");
+            } else {
+                for (i, w) in list.iter().enumerate() {
+                    println!(
+                        "{} {:<32} {:<28} {}",
+                        if i == 0 { "*" } else { " " },
+                        w.id,
+                        w.email.as_deref().unwrap_or(&w.user_name),
+                        w.base_url
+                    );
+                }
+            }
+            return Ok(0);
+        }
+        _ => {}
+    }
     let desk = open(&cli).await?;
     // A job a killed process left unfinished goes on before a command that writes; a command
     // that only reads says so in one line and goes on.
@@ -547,25 +603,8 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             return enrich::enrich(&desk, &out, source, ids, *apply, *yes, report.as_deref()).await
         }
         Cmd::Sources { cmd } => return enrich::sources(&desk, &out, cmd).await,
-        Cmd::Login => {
-            let mut token = String::new();
-            std::io::stdin().read_to_string(&mut token)?;
-            let token = Token::new(token.trim());
-            if token.is_empty() {
-                return Err(Error::Invalid(
-                    "no token on standard input: echo \"$TOKEN\" | trengo-desk-cli login".into(),
-                ));
-            }
-            let me = desk.login(token).await?;
-            if out.json {
-                out.json(&me);
-            } else {
-                println!(
-                    "Connected as {} ({}); the token is in the OS keyring.",
-                    me.name,
-                    me.email.as_deref().unwrap_or("no email")
-                );
-            }
+        Cmd::Login | Cmd::Workspaces => {
+            return Err(Error::Invalid("the demo workspace needs no login".into()))
         }
         Cmd::Logout => {
             desk.logout().await?;

@@ -306,16 +306,23 @@ async fn watch_prints_a_line_per_new_assignment() {
 
 impl Env {
     fn command(&self, args: &[&str]) -> tokio::process::Command {
+        self.command_with(Some("demo-token"), args)
+    }
+
+    fn command_with(&self, token: Option<&str>, args: &[&str]) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_trengo-desk-cli"));
         cmd.arg("--base-url")
             .arg(self.sim.base_url())
             .arg("--data-dir")
             .arg(self.data.path())
             .args(args)
-            .env("TRENGO_TOKEN", "demo-token")
+            .env_remove("TRENGO_TOKEN")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
+        if let Some(t) = token {
+            cmd.env("TRENGO_TOKEN", t);
+        }
         cmd
     }
 
@@ -441,9 +448,10 @@ async fn a_job_killed_ten_times_ends_right_with_nothing_lost_or_doubled() {
     )
     .unwrap();
     let f = file.to_str().unwrap().to_string();
-    // Slow enough that a kill lands mid-job: every answer takes 60 ms.
+    // Slow enough that a kill lands mid-job: every answer takes 250 ms (a job's workers go as
+    // fast as the server answers).
     e.sim.state().set_faults(trengo_sim::Faults {
-        latency_ms: 60,
+        latency_ms: 250,
         ..Default::default()
     });
     let mut seed = std::time::SystemTime::now()
@@ -512,8 +520,12 @@ async fn a_job_killed_ten_times_ends_right_with_nothing_lost_or_doubled() {
 
 impl Env {
     async fn run_input(&self, args: &[&str], input: &str) -> Run {
+        self.run_with_input(Some("demo-token"), args, input).await
+    }
+
+    async fn run_with_input(&self, token: Option<&str>, args: &[&str], input: &str) -> Run {
         use tokio::io::AsyncWriteExt;
-        let mut cmd = self.command(args);
+        let mut cmd = self.command_with(token, args);
         cmd.stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
@@ -673,12 +685,13 @@ async fn an_enrichment_killed_five_times_writes_each_field_once() {
     let file = e.data.path().join("all.txt");
     std::fs::write(&file, ids.join("\n")).unwrap();
     let f = file.to_str().unwrap().to_string();
+    // Slow enough that a kill lands mid-job (its workers go as fast as the answers come).
     e.sim.state().set_faults(trengo_sim::Faults {
-        latency_ms: 80,
+        latency_ms: 400,
         ..Default::default()
     });
     e.sim.state().set_lookup_faults(trengo_sim::LookupFaults {
-        latency_ms: 40,
+        latency_ms: 200,
         ..Default::default()
     });
     let mut kills = 0;
@@ -968,6 +981,12 @@ async fn bad_input_gets_clear_errors_and_trengos_words_work() {
 #[tokio::test]
 async fn the_proxy_stays_below_the_api_base() {
     let e = env().await;
+    // The token's workspace is known here after one command.
+    assert_eq!(
+        e.run(&["--json", "proxy", "GET", "/users/me"]).await.code,
+        0
+    );
+    let before = e.sim.state().stats().requests;
     // Before the fix, the first two answered 200 with the admin API's info (the token attached).
     for path in [
         "/.\t./.\t./__sim/info",
@@ -978,7 +997,79 @@ async fn the_proxy_stays_below_the_api_base() {
         assert_eq!(r.code, 6, "{path:?}: {}", r.stderr);
         assert!(!r.stdout.contains("seed"), "{path:?}: {}", r.stdout);
     }
-    assert_eq!(e.sim.state().stats().requests, 0, "nothing was sent at all");
-    let r = e.run(&["--json", "proxy", "GET", "/users/me"]).await;
+    assert_eq!(
+        e.sim.state().stats().requests,
+        before,
+        "nothing was sent at all"
+    );
+}
+
+/// Two accounts on one host from the terminal: `login` makes a workspace per account, each with
+/// its own token in the OS keyring and its own jobs; `workspaces` lists them; `--workspace`
+/// picks one.
+#[tokio::test]
+#[ignore = "keeps a secret in the OS keyring: run by scripts/test.sh under dbus-run-session"]
+async fn two_accounts_log_in_and_are_picked_by_workspace() {
+    let sim = Sim::start(SimConfig {
+        size: Size::Small,
+        rate_limit: 1_000_000,
+        anchor: Some(1_764_000_000),
+        tokens: vec!["token-robin".into(), "token-sam".into()],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let e = Env {
+        sim,
+        data: tempfile::tempdir().unwrap(),
+    };
+    for t in ["token-robin", "token-sam"] {
+        let r = e.run_with_input(None, &["login"], t).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let r = e.run_with(None, &["--json", "workspaces"]).await;
+    let list = r.json();
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    assert!(
+        list[0]["id"].as_str().unwrap().ends_with("~3602"),
+        "Sam's is current: {list}"
+    );
+    let r = e.run_with(None, &["workspaces"]).await;
+    assert!(
+        r.stdout.lines().next().unwrap().starts_with('*'),
+        "{}",
+        r.stdout
+    );
+    // Robin's by email; a job made there is not Sam's.
+    let robin = e.sim.state().world().users[&3601].email.clone();
+    let id = *e.sim.state().world().tickets.keys().next().unwrap();
+    let r = e
+        .run_with_input(
+            None,
+            &[
+                "--workspace",
+                &robin,
+                "bulk",
+                "close",
+                "--ids",
+                "-",
+                "--yes",
+            ],
+            &id.to_string(),
+        )
+        .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
+    let sams = e.run_with(None, &["--json", "jobs", "list"]).await.json();
+    assert!(sams.as_array().unwrap().is_empty(), "{sams}");
+    let robins = e
+        .run_with(None, &["--json", "--workspace", &robin, "jobs", "list"])
+        .await
+        .json();
+    assert_eq!(robins.as_array().unwrap().len(), 1, "{robins}");
+    for w in list.as_array().unwrap() {
+        let r = e
+            .run_with(None, &["--workspace", w["id"].as_str().unwrap(), "logout"])
+            .await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
 }

@@ -252,6 +252,7 @@ async fn with_clicks(n: usize, s: &Setup, other_process: bool) -> anyhow::Result
             .arg(sim.base_url())
             .arg(dir.path())
             .arg(ids[0].to_string())
+            .arg(desk.workspace())
             .stdout(std::process::Stdio::piped())
             .spawn()?;
         Some(child)
@@ -303,9 +304,8 @@ async fn with_clicks(n: usize, s: &Setup, other_process: bool) -> anyhow::Result
 
 /// The second process: a click every 2 s on the same token, sharing the window through the
 /// workspace's budget file; prints each budget wait (ms) as it goes.
-async fn clicker(base_url: &str, data_dir: &str, ticket: u64) -> anyhow::Result<()> {
+async fn clicker(base_url: &str, data_dir: &str, ticket: u64, ws: &str) -> anyhow::Result<()> {
     use std::io::Write;
-    let ws = desk_core::workspace_id(base_url);
     let mut cfg = ClientConfig::new(base_url, Token::new("demo-token"));
     cfg.budget = BudgetConfig {
         shared: Some(
@@ -335,7 +335,7 @@ async fn clicker(base_url: &str, data_dir: &str, ticket: u64) -> anyhow::Result<
 async fn main() -> anyhow::Result<()> {
     let a: Vec<String> = std::env::args().skip(1).collect();
     if a.first().map(String::as_str) == Some("clicker") {
-        return clicker(&a[1], &a[2], a[3].parse()?).await;
+        return clicker(&a[1], &a[2], a[3].parse()?, &a[4]).await;
     }
     let arg = |i: usize, d: f64| -> anyhow::Result<f64> {
         Ok(a.get(i).map(|s| s.parse()).transpose()?.unwrap_or(d))

@@ -39,6 +39,7 @@ async fn search_bench() -> anyhow::Result<()> {
     .await?;
     let mut cfg = DeskConfig {
         base_url: sim.base_url(),
+        workspace: None,
         data_dir: Some(dir_path),
         token: Some(Token::new("demo-token")),
         secrets: Arc::new(MemoryStore::default()),
@@ -269,6 +270,7 @@ async fn sync_bench() -> anyhow::Result<()> {
     };
     let desk = Desk::open(DeskConfig {
         base_url: sim.base_url(),
+        workspace: None,
         data_dir: Some(dir.path().to_path_buf()),
         token: Some(Token::new("demo-token")),
         secrets: Arc::new(MemoryStore::default()),

@@ -15,6 +15,7 @@ use crate::jobs::{Action, ActionDone};
 use crate::secrets::{MemoryStore, SecretStore};
 use crate::sync::{self, Progress, SyncOptions, SyncReport};
 use crate::view::*;
+use crate::workspaces::Registry;
 
 /// The demo workspace's id and token.
 pub const DEMO_WORKSPACE: &str = "demo";
@@ -96,11 +97,15 @@ impl Default for DemoOptions {
 
 /// How to open a workspace.
 pub struct DeskConfig {
+    /// Trengo's API base URL (a named workspace brings its own).
     pub base_url: String,
     /// Where the cache files live; default: the OS data directory.
     pub data_dir: Option<PathBuf>,
-    /// The token from the environment (scripts); otherwise the secret store is asked.
+    /// The token from the environment (scripts): its user decides the workspace. Otherwise the
+    /// workspace's token is read from the secret store.
     pub token: Option<Token>,
+    /// A workspace by id, email or user name; `None`: the one used last on the base URL's host.
+    pub workspace: Option<String>,
     pub secrets: Arc<dyn SecretStore>,
     pub budget: Option<BudgetConfig>,
 }
@@ -133,20 +138,7 @@ pub fn default_data_dir() -> PathBuf {
         .join("trengo-desk")
 }
 
-/// A file-name-safe id for the workspace at a base URL: its host and port.
-pub fn workspace_id(base_url: &str) -> String {
-    let rest = base_url.split("://").nth(1).unwrap_or(base_url);
-    let host = rest.split('/').next().unwrap_or(rest);
-    host.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
+pub use crate::workspaces::{account_id, host_id, WorkspaceEntry};
 
 fn db_path(data_dir: &Path, workspace: &str) -> PathBuf {
     data_dir
@@ -162,24 +154,124 @@ impl DeskConfig {
 }
 
 impl Desk {
-    /// Opens a workspace's cache; Trengo is reached only once a token is known.
+    /// Opens a workspace: the one named, the account of the token given, or the one used last on
+    /// the base URL's host. Its cache is read at once; Trengo is reached once a token is known.
     pub async fn open(cfg: DeskConfig) -> Result<Desk> {
-        let base_url = trengo_unified::api::client::normalize_base_url(&cfg.base_url)
-            .map_err(|e| Error::Invalid(e.to_string()))?;
-        let workspace = workspace_id(&base_url);
-        let dir = cfg.data_dir.unwrap_or_else(default_data_dir);
-        let cache = Cache::open(&db_path(&dir, &workspace)).await?;
-        // The app and every CLI on this workspace's token share one window (a file each process
+        let base = normalize(&cfg.base_url)?;
+        let dir = cfg.data_dir.clone().unwrap_or_else(default_data_dir);
+        migrate_host_keyed(&dir, &base, cfg.secrets.as_ref()).await;
+        let mut reg = Registry::load(&dir);
+        let named = cfg
+            .workspace
+            .as_deref()
+            .map(|w| reg.find(w).cloned())
+            .transpose()?;
+        let entry = match (&cfg.token, named) {
+            // A token's own account: the one it was last used with here, else asked of Trengo
+            // (one request); offline, the one named or used last, for reading.
+            (Some(t), named) => {
+                let at = named
+                    .as_ref()
+                    .map(|n| n.base_url.clone())
+                    .unwrap_or(base.clone());
+                let hint = reg.hint(t.expose());
+                let known = reg.by_hint(&host_id(&at), &hint).cloned();
+                let me = match known {
+                    Some(k) => Ok(k),
+                    None => whoami(&at, t, &cfg.budget).await.map(|me| {
+                        let mut e = entry_for(&at, &me);
+                        e.token_hint = Some(hint.clone());
+                        e
+                    }),
+                };
+                match me {
+                    Ok(e) => {
+                        if let Some(n) = named.filter(|n| n.id != e.id) {
+                            return Err(Error::Invalid(format!(
+                                "the token belongs to {} ({}), not to workspace {}",
+                                e.user_name, e.id, n.id
+                            )));
+                        }
+                        e
+                    }
+                    Err(e) if e.is_offline() => named
+                        .or_else(|| reg.for_host(&host_id(&at)).cloned())
+                        .ok_or(e)?,
+                    Err(e) => return Err(e),
+                }
+            }
+            (None, Some(n)) => n,
+            (None, None) => reg
+                .for_host(&host_id(&base))
+                .cloned()
+                .ok_or(Error::NeedsLogin { why: None })?,
+        };
+        let desk = Self::open_entry(&dir, &entry, cfg.token, cfg.secrets, cfg.budget).await?;
+        // Named for one command, or a script's token: the current workspace stays as it was.
+        reg.remember(entry);
+        reg.save(&dir)?;
+        Ok(desk)
+    }
+
+    /// Makes this the workspace opened when none is named (the app's workspace menu).
+    pub fn make_current(&self) -> Result<()> {
+        if let Some(dir) = self.cache.path().parent().and_then(Path::parent) {
+            let mut reg = Registry::load(dir);
+            reg.current = Some(self.workspace.clone());
+            reg.save(dir)?;
+        }
+        Ok(())
+    }
+
+    /// Checks a token with `/users/me` and opens its account's workspace (a new one on first
+    /// use), the token kept in the keyring under it; it becomes the current workspace.
+    pub async fn sign_in(cfg: DeskConfig, token: Token) -> Result<(Desk, UserItem)> {
+        let base = normalize(&cfg.base_url)?;
+        let dir = cfg.data_dir.clone().unwrap_or_else(default_data_dir);
+        migrate_host_keyed(&dir, &base, cfg.secrets.as_ref()).await;
+        let me = whoami(&base, &token, &cfg.budget).await?;
+        let mut reg = Registry::load(&dir);
+        let mut entry = entry_for(&base, &me);
+        entry.token_hint = Some(reg.hint(token.expose()));
+        let desk =
+            Self::open_entry(&dir, &entry, Some(token.clone()), cfg.secrets, cfg.budget).await?;
+        desk.secrets.set(&entry.id, &token)?;
+        let user = desk.remember_user(&me).await?;
+        reg.touch(entry);
+        reg.save(&dir)?;
+        Ok((desk, user))
+    }
+
+    /// The workspaces this machine knows (the current one first), for a workspace menu.
+    pub fn workspaces(data_dir: Option<&Path>) -> Vec<WorkspaceEntry> {
+        let dir = data_dir
+            .map(Path::to_path_buf)
+            .unwrap_or_else(default_data_dir);
+        let reg = Registry::load(&dir);
+        let mut list = reg.workspaces.clone();
+        list.sort_by_key(|w| Some(&w.id) != reg.current.as_ref());
+        list
+    }
+
+    async fn open_entry(
+        dir: &Path,
+        entry: &WorkspaceEntry,
+        token: Option<Token>,
+        secrets: Arc<dyn SecretStore>,
+        budget: Option<BudgetConfig>,
+    ) -> Result<Desk> {
+        let cache = Cache::open(&db_path(dir, &entry.id)).await?;
+        // The app and every CLI on this account's token share one window (a file each process
         // locks while it takes a slot).
-        let mut budget = cfg.budget.unwrap_or_default();
+        let mut budget = budget.unwrap_or_default();
         budget
             .shared
-            .get_or_insert_with(|| dir.join("workspaces").join(format!("{workspace}.budget")));
+            .get_or_insert_with(|| dir.join("workspaces").join(format!("{}.budget", entry.id)));
         let mut desk = Desk {
             cache,
-            workspace,
-            base_url,
-            secrets: cfg.secrets,
+            workspace: entry.id.clone(),
+            base_url: entry.base_url.clone(),
+            secrets,
             budget,
             unified: std::sync::RwLock::new(None),
             secret_problem: None,
@@ -189,7 +281,20 @@ impl Desk {
             demo: None,
             running_jobs: Default::default(),
         };
-        let token = match cfg.token {
+        let mut s = desk.settings().await?;
+        // A cache file of another account (copied or renamed by hand) is not used for this one:
+        // its jobs must never run with this account's token.
+        if let Some(u) = s.user.as_ref().filter(|u| u.id != entry.user_id) {
+            return Err(Error::Invalid(format!(
+                "the cache of workspace {} holds {}'s data (user {}), not user {}'s; remove {} to start it again",
+                entry.id,
+                u.name,
+                u.id,
+                entry.user_id,
+                desk.cache.path().display()
+            )));
+        }
+        let token = match token {
             Some(t) => Some(t),
             None => match desk.secrets.get(&desk.workspace) {
                 Ok(t) => t,
@@ -204,7 +309,6 @@ impl Desk {
         if let Some(t) = token {
             desk.connect(t)?;
         }
-        let mut s = desk.settings().await?;
         if s.base_url != desk.base_url {
             s.base_url = desk.base_url.clone();
             desk.cache.set_setting("workspace", &s).await?;
@@ -435,20 +539,6 @@ impl Desk {
         }
     }
 
-    /// Checks a token with `/users/me`, stores it in the keyring, and remembers its user.
-    pub async fn login(&self, token: Token) -> Result<UserItem> {
-        let mut cfg = ClientConfig::new(&self.base_url, token.clone());
-        cfg.budget = self.budget.clone();
-        let client = Client::new(cfg).map_err(|e| Error::Invalid(e.to_string()))?;
-        let me = self.seen(
-            "checking the token",
-            client.me().await.map_err(trengo_unified::Error::from),
-        )?;
-        self.secrets.set(&self.workspace, &token)?;
-        self.connect(token)?;
-        self.remember_user(&me).await
-    }
-
     /// Keeps the token's user in the workspace settings.
     async fn remember_user(&self, me: &trengo_unified::api::model::User) -> Result<UserItem> {
         let user = UserItem {
@@ -464,10 +554,18 @@ impl Desk {
         Ok(user)
     }
 
-    /// Forgets the token (the cache stays, for reading).
+    /// Forgets the token (the cache stays, for reading; the workspace is no longer the current
+    /// one).
     pub async fn logout(&self) -> Result<()> {
         self.secrets.delete(&self.workspace)?;
         *self.unified.write().unwrap_or_else(|e| e.into_inner()) = None;
+        if let Some(dir) = self.cache.path().parent().and_then(Path::parent) {
+            let mut reg = Registry::load(dir);
+            if reg.current.as_deref() == Some(self.workspace.as_str()) {
+                reg.current = None;
+                reg.save(dir)?;
+            }
+        }
         Ok(())
     }
 
@@ -716,6 +814,96 @@ impl Desk {
             .await?;
         Ok(crate::cache::message_view(&c))
     }
+}
+
+fn normalize(base_url: &str) -> Result<String> {
+    trengo_unified::api::client::normalize_base_url(base_url)
+        .map_err(|e| Error::Invalid(e.to_string()))
+}
+
+/// The token's user, from `/users/me` (a client of its own: the workspace's is made once the
+/// account is known).
+async fn whoami(
+    base_url: &str,
+    token: &Token,
+    budget: &Option<BudgetConfig>,
+) -> Result<trengo_unified::api::model::User> {
+    let mut cfg = ClientConfig::new(base_url, token.clone());
+    cfg.budget = budget.clone().unwrap_or_default();
+    cfg.budget.shared = None;
+    let client = Client::new(cfg).map_err(|e| Error::Invalid(e.to_string()))?;
+    let r = client.me().await;
+    r.map_err(|e| match e {
+        trengo_unified::api::Error::Network { .. } | trengo_unified::api::Error::Timeout { .. } => {
+            Error::Offline {
+                action: "checking the token".into(),
+            }
+        }
+        e => trengo_unified::Error::from(e).into(),
+    })
+}
+
+fn entry_for(base_url: &str, me: &trengo_unified::api::model::User) -> WorkspaceEntry {
+    WorkspaceEntry {
+        id: account_id(base_url, me.id),
+        base_url: base_url.to_string(),
+        user_id: me.id.to_string(),
+        user_name: me.display_name(),
+        email: me.email.clone(),
+        last_used: String::new(),
+        token_hint: None,
+    }
+}
+
+/// Caches, tokens and budgets were once keyed by host alone. A host's cache whose user is known
+/// becomes that account's workspace (file and keyring entry moved); one whose user is unknown
+/// stays where it is, unused.
+async fn migrate_host_keyed(dir: &Path, base_url: &str, secrets: &dyn SecretStore) {
+    let host = host_id(base_url);
+    let old = db_path(dir, &host);
+    if !old.exists() {
+        return;
+    }
+    let user = match Cache::open(&old).await {
+        Ok(c) => {
+            let s: Option<WorkspaceSettings> = c.setting("workspace").await.ok().flatten();
+            c.close().await;
+            s.and_then(|s| s.user)
+        }
+        Err(_) => None,
+    };
+    let Some(u) = user else { return };
+    let Ok(uid) = u.id.parse::<u64>() else { return };
+    let id = account_id(base_url, uid);
+    let new = db_path(dir, &id);
+    if new.exists() {
+        return;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let from = PathBuf::from(format!("{}{suffix}", old.display()));
+        if from.exists() {
+            if let Err(e) = std::fs::rename(&from, format!("{}{suffix}", new.display())) {
+                tracing::warn!(error = %e, "a host's cache could not become its account's");
+                return;
+            }
+        }
+    }
+    if let Ok(Some(t)) = secrets.get(&host) {
+        if secrets.set(&id, &t).is_ok() {
+            let _ = secrets.delete(&host);
+        }
+    }
+    let mut reg = Registry::load(dir);
+    reg.touch(WorkspaceEntry {
+        id,
+        base_url: base_url.to_string(),
+        user_id: u.id.clone(),
+        user_name: u.name.clone(),
+        email: u.email.clone(),
+        last_used: String::new(),
+        token_hint: None,
+    });
+    let _ = reg.save(dir);
 }
 
 #[cfg(test)]

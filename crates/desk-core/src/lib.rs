@@ -54,16 +54,18 @@ pub mod secrets;
 pub mod sync;
 pub mod view;
 pub mod watcher;
+pub mod workspaces;
 
 pub use background::{Background, DeskEvent, EventSink, OpenedTicket, Problem, StatusView};
 pub use desk::{
-    default_data_dir, workspace_id, DemoOptions, Desk, DeskConfig, NotifySettings,
+    account_id, default_data_dir, host_id, DemoOptions, Desk, DeskConfig, NotifySettings,
     WorkspaceSettings, DEMO_WORKSPACE,
 };
 pub use error::{Error, ErrorCode, Result};
 pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};
 pub use sync::{SyncOptions, SyncProgress, SyncReport};
 pub use watcher::Assignment;
+pub use workspaces::WorkspaceEntry;
 
 pub use trengo_unified::api::BudgetConfig;
 pub use trengo_unified::ListParams;

@@ -363,8 +363,9 @@ async fn the_token_is_nowhere_in_the_database_file() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let secrets = Arc::new(MemoryStore::default());
-    let desk = Desk::open(DeskConfig {
+    let cfg = || DeskConfig {
         base_url: sim.base_url(),
+        workspace: None,
         data_dir: Some(dir.path().to_path_buf()),
         token: None,
         secrets: secrets.clone(),
@@ -372,21 +373,16 @@ async fn the_token_is_nowhere_in_the_database_file() {
             limit: 1_000_000,
             ..BudgetConfig::default()
         }),
-    })
-    .await
-    .unwrap();
-    assert_eq!(desk.search(&all("open")).await.unwrap().total, 0);
-    assert_eq!(
-        desk.sync(&|_| {}, &AtomicBool::new(false))
-            .await
-            .unwrap_err()
-            .code()
-            .as_str(),
-        "needs_login"
-    );
-    let bad = desk.login(Token::new("wrong")).await.unwrap_err();
+    };
+    // Nothing connected yet: connect first.
+    let none = Desk::open(cfg()).await.err().unwrap();
+    assert_eq!(none.code().as_str(), "needs_login");
+    let bad = Desk::sign_in(cfg(), Token::new("wrong"))
+        .await
+        .err()
+        .unwrap();
     assert_eq!(bad.code().as_str(), "unauthorized");
-    let me = desk.login(Token::new(SECRET)).await.unwrap();
+    let (desk, me) = Desk::sign_in(cfg(), Token::new(SECRET)).await.unwrap();
     assert_eq!(me.name, "Robin Jansen");
     sync(&desk).await;
     let first = desk.search(&all("open")).await.unwrap().rows[0].id.clone();

@@ -155,6 +155,7 @@ async fn desk_with_store(
 ) -> Desk {
     let desk = Desk::open(DeskConfig {
         base_url: sim.base_url(),
+        workspace: None,
         data_dir: Some(dir.to_path_buf()),
         token: Some(Token::new("demo-token")),
         secrets: store,
@@ -250,7 +251,7 @@ async fn lookup_source_secrets_stay_secret_and_go_only_where_they_belong() {
         vec![secret("Authorization")],
     );
     let e = desk.save_source(&moved, &[]).await.unwrap_err();
-    assert!(e.to_string().contains("points elsewhere"), "{e}");
+    assert!(e.to_string().contains("another host"), "{e}");
 
     // Removed: its keyring entries go too; a new source of the same name inherits nothing.
     store
@@ -275,5 +276,146 @@ async fn lookup_source_secrets_stay_secret_and_go_only_where_they_belong() {
         e.code(),
         ErrorCode::Invalid,
         "a leftover keyring value is not reused"
+    );
+}
+
+/// Two Trengo accounts on one host: each has its own cache, token, sources and jobs, and a
+/// workspace is chosen by its account, never by the host alone.
+#[tokio::test]
+async fn two_accounts_on_one_host_share_nothing() {
+    let sim = trengo_sim::Sim::start(trengo_sim::SimConfig {
+        size: Size::Small,
+        rate_limit: 1_000_000,
+        tokens: vec!["token-robin".into(), "token-sam".into()],
+        ..trengo_sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(MemoryStore::default());
+    let cfg = |workspace: Option<&str>, token: Option<&str>| DeskConfig {
+        base_url: sim.base_url(),
+        workspace: workspace.map(str::to_string),
+        data_dir: Some(dir.path().to_path_buf()),
+        token: token.map(Token::new),
+        secrets: store.clone(),
+        budget: Some(BudgetConfig {
+            limit: 1_000_000,
+            ..BudgetConfig::default()
+        }),
+    };
+    let (robin, me) = Desk::sign_in(cfg(None, None), Token::new("token-robin"))
+        .await
+        .unwrap();
+    assert_eq!(me.id, "3601");
+    common::sync(&robin).await;
+    let id = *sim.state().world().tickets.keys().next().unwrap();
+    // Robin leaves a job unfinished.
+    let job = robin
+        .create_job(
+            &Selection::Ids {
+                ids: vec![id.to_string()],
+            },
+            &[Action::Close],
+        )
+        .await
+        .unwrap();
+    let robin_ws = robin.workspace().to_string();
+    let robin_cache = robin.cache_path().to_path_buf();
+    drop(robin);
+
+    let (sam, me) = Desk::sign_in(cfg(None, None), Token::new("token-sam"))
+        .await
+        .unwrap();
+    assert_eq!(me.id, "3602");
+    assert_ne!(sam.workspace(), robin_ws);
+    assert_ne!(sam.cache_path(), robin_cache, "a cache file each");
+    assert!(
+        sam.jobs(10).await.unwrap().is_empty(),
+        "Robin's job is not Sam's"
+    );
+    assert!(sam.resumable_jobs().await.unwrap().is_empty());
+    assert!(
+        sam.run_job(job.id, &|_| {}).await.is_err(),
+        "nor can Sam run it"
+    );
+    assert_eq!(
+        store.get(sam.workspace()).unwrap().unwrap().expose(),
+        "token-sam"
+    );
+    assert_eq!(
+        store.get(&robin_ws).unwrap().unwrap().expose(),
+        "token-robin"
+    );
+    // Sam is now the current workspace; Robin's is one name away.
+    assert_eq!(
+        Desk::open(cfg(None, None)).await.unwrap().workspace(),
+        sam.workspace()
+    );
+    drop(sam);
+    let robin = Desk::open(cfg(Some("robin jansen"), None)).await.unwrap();
+    assert_eq!(robin.workspace(), robin_ws);
+    assert_eq!(robin.jobs(10).await.unwrap()[0].id, job.id);
+    // A token from the environment opens its own account's workspace, and no other.
+    drop(robin);
+    let by_token = Desk::open(cfg(None, Some("token-robin"))).await.unwrap();
+    assert_eq!(by_token.workspace(), robin_ws);
+    drop(by_token);
+    let e = Desk::open(cfg(Some(&robin_ws), Some("token-sam")))
+        .await
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("not to workspace"), "{e}");
+    assert_eq!(Desk::workspaces(Some(dir.path())).len(), 2);
+    // Nothing Trengo did on the sim's side came from Sam for Robin's job.
+    assert!(sim
+        .state()
+        .mutations()
+        .iter()
+        .all(|m| !m.path.contains(&format!("/tickets/{id}/close"))));
+}
+
+/// A cache from before workspaces were keyed by account becomes its user's workspace.
+#[tokio::test]
+async fn a_host_keyed_cache_becomes_its_accounts_workspace() {
+    let sim = common::sim(Size::Small).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(MemoryStore::default());
+    let cfg = || DeskConfig {
+        base_url: sim.base_url(),
+        workspace: None,
+        data_dir: Some(dir.path().to_path_buf()),
+        token: None,
+        secrets: store.clone(),
+        budget: Some(BudgetConfig {
+            limit: 1_000_000,
+            ..BudgetConfig::default()
+        }),
+    };
+    let (desk, _) = Desk::sign_in(cfg(), Token::new("demo-token"))
+        .await
+        .unwrap();
+    common::sync(&desk).await;
+    let id = desk.workspace().to_string();
+    let path = desk.cache_path().to_path_buf();
+    desk.shut().await;
+    drop(desk);
+    // The old layout: the file and the token under the host's name, no registry.
+    let host = desk_core::host_id(&sim.base_url());
+    let old = path.with_file_name(format!("{host}.sqlite3"));
+    std::fs::rename(&path, &old).unwrap();
+    std::fs::remove_file(dir.path().join("workspaces.json")).unwrap();
+    let token = store.get(&id).unwrap().unwrap();
+    store.delete(&id).unwrap();
+    store.set(&host, &token).unwrap();
+
+    let desk = Desk::open(cfg()).await.unwrap();
+    assert_eq!(desk.workspace(), id);
+    assert!(desk.has_token());
+    assert!(!old.exists());
+    assert!(store.get(&host).unwrap().is_none());
+    assert!(
+        desk.search(&all("open")).await.unwrap().total > 0,
+        "its data came along"
     );
 }

@@ -40,21 +40,23 @@ async fn a_login_survives_a_restart_through_the_keyring() {
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let open = || async {
-        Desk::open(DeskConfig {
-            base_url: sim.base_url(),
-            data_dir: Some(dir.path().to_path_buf()),
-            token: None,
-            secrets: Arc::new(KeyringStore::new()),
-            budget: None,
-        })
-        .await
-        .unwrap()
+    let cfg = || DeskConfig {
+        base_url: sim.base_url(),
+        workspace: None,
+        data_dir: Some(dir.path().to_path_buf()),
+        token: None,
+        secrets: Arc::new(KeyringStore::new()),
+        budget: None,
     };
-    let desk = open().await;
+    let open = || async { Desk::open(cfg()).await.unwrap() };
+    let (desk, _) = Desk::sign_in(cfg(), Token::new("demo-token"))
+        .await
+        .unwrap();
     desk.logout().await.unwrap();
     assert!(!desk.has_token());
-    desk.login(Token::new("demo-token")).await.unwrap();
+    let (desk, _) = Desk::sign_in(cfg(), Token::new("demo-token"))
+        .await
+        .unwrap();
     drop(desk);
     // A new process would find the token in the keyring.
     let again = open().await;

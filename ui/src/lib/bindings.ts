@@ -15,6 +15,15 @@ export const commands = {
 	startDemo: () => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("start_demo")),
 	/**  Forgets the token (the demo simply closes) and shows Connect. */
 	signOut: () => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("sign_out")),
+	/**  The Trengo accounts this machine has connected to, the current one first. */
+	listWorkspaces: () => typedError<WorkspaceEntry_Serialize[], Problem>(__TAURI_INVOKE("list_workspaces")),
+	/**  Opens another account's workspace (its token from the keyring; without one, Connect asks). */
+	switchWorkspace: (id: string) => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("switch_workspace", { id })),
+	/**
+	 *  Closes the open workspace (its token stays in the keyring) and shows Connect, to add another
+	 *  account.
+	 */
+	closeWorkspace: () => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("close_workspace")),
 	syncNow: () => typedError<SyncReport, Problem>(__TAURI_INVOKE("sync_now")),
 	search: (filter: TicketFilter_Deserialize) => typedError<SearchResult_Serialize, Problem>(__TAURI_INVOKE("search", { filter })),
 	/**  A ticket from the cache alone. */
@@ -1141,6 +1150,33 @@ export type UserItem_Serialize = {
 	email: string | null,
 	role: string | null,
 	team_ids: string[],
+};
+
+/**  One account this machine has connected to (no secret in it: the token is in the keyring). */
+export type WorkspaceEntry = WorkspaceEntry_Serialize | WorkspaceEntry_Deserialize;
+
+/**  One account this machine has connected to (no secret in it: the token is in the keyring). */
+export type WorkspaceEntry_Deserialize = {
+	/**  `app.trengo.com~3601`: the host, and the token's user. */
+	id: string,
+	base_url: string,
+	user_id: string,
+	user_name: string,
+	email?: string | null,
+	/**  RFC 3339. */
+	last_used: string,
+};
+
+/**  One account this machine has connected to (no secret in it: the token is in the keyring). */
+export type WorkspaceEntry_Serialize = {
+	/**  `app.trengo.com~3601`: the host, and the token's user. */
+	id: string,
+	base_url: string,
+	user_id: string,
+	user_name: string,
+	email: string | null,
+	/**  RFC 3339. */
+	last_used: string,
 };
 
 /**  What is kept per workspace (in its cache file; never the token). */

@@ -27,6 +27,7 @@ export type {
   ActionDone_Serialize as ActionDone,
   ErrorCode,
   JobState,
+  WorkspaceEntry_Serialize as WorkspaceEntry,
   JobKind,
   ItemState,
 } from './bindings';

@@ -10,6 +10,7 @@ use trengo_unified::api::BudgetConfig;
 pub async fn open(sim: &Sim, dir: &std::path::Path, budget: BudgetConfig) -> anyhow::Result<Desk> {
     Ok(Desk::open(DeskConfig {
         base_url: sim.base_url(),
+        workspace: None,
         data_dir: Some(dir.to_path_buf()),
         token: Some(Token::new("demo-token")),
         secrets: Arc::new(MemoryStore::default()),

@@ -416,10 +416,9 @@ impl Desk {
                             h.name
                         )));
                     }
-                    // A secret's value lives in the keyring only.
-                    if let Some(v) = h.value.take() {
-                        secrets.push((h.name.clone(), v));
-                    }
+                    // A secret's value lives in the keyring only: one left inside the config
+                    // is not kept, and not used either.
+                    h.value = None;
                     match secrets
                         .iter()
                         .rev()
@@ -432,7 +431,7 @@ impl Desk {
                         _ => {
                             if moved {
                                 return Err(Error::Invalid(format!(
-                                    "the source now points elsewhere ({new_origin}): give the value of header {} again",
+                                    "the source now points at another host ({new_origin}): give the value of header {} again",
                                     h.name
                                 )));
                             }

@@ -38,6 +38,7 @@ pub async fn open(sim: &Sim, dir: &std::path::Path) -> Desk {
 pub async fn open_with(sim: &Sim, dir: &std::path::Path, budget: BudgetConfig) -> Desk {
     Desk::open(DeskConfig {
         base_url: sim.base_url(),
+        workspace: None,
         data_dir: Some(dir.to_path_buf()),
         token: Some(Token::new("demo-token")),
         secrets: Arc::new(MemoryStore::default()),
