@@ -248,9 +248,10 @@ async fn interactive_call_behind_200_bulk_calls_starts_within_a_slot() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    // The window's background share went at the server's speed; the rest waits for the next.
+    // The window's background share (three quarters, while nothing is known of the user's
+    // clicks) went at the server's speed; the rest waits.
     let st = c.budget().state();
-    assert!(st.granted_total >= 50, "{st:?}");
+    assert!(st.granted_total >= 40, "{st:?}");
     assert!(
         st.queued_bulk > 100,
         "the rest of the bulk calls are queued: {st:?}"
