@@ -17,13 +17,20 @@ echo "== bulk job: 1,000 tickets (30% already tagged, a colleague changing 5% me
 cargo run --release --quiet -p desk-core --example bulk_bench -- 1000 200 10 50 0.3 0.05 2
 echo "== bursts: small and large jobs against a plain loop at 120/min (15 s windows), clicks from this and from a second process (about 3 min)"
 cargo run --release --quiet -p desk-core --example burst_bench -- 30 15 50
-echo "== enrichment: 1,000 pasted ids (800 matched), lookups at 50 ms and concurrency 8, 1,200/min (about 2 min)"
+echo "== the contact index: 50,000 contacts at 1,200/min (about 2 min), then lookups by a field"
+cargo run --release --quiet -p desk-core --example contacts_bench -- 200 10 20
+echo "== enrichment: 1,000 pasted ids (800 matched), preview (lookups at 50 ms, concurrency 8), then apply at 1,200/min (about 3 min)"
 cargo run --release --quiet -p desk-core --example enrich_bench -- 1000 800 200 10 50
 echo "== the app under Xvfb: cold start, memory after ten tickets, bundle size"
 bash scripts/ui.sh
 cargo build --quiet -p trengo-desk -p desk-e2e --examples
 timeout 300 xvfb-run -a -s '-screen 0 1440x900x24' dbus-run-session -- \
   cargo run --quiet -p desk-e2e --example app_bench < /dev/null 2>&1 | grep -E '^(app|ui bundle):'
+if [ -x target/release/trengo-desk ]; then
+  echo "== the same, the release build (scripts/package.sh)"
+  TRENGO_DESK_APP=target/release/trengo-desk timeout 300 xvfb-run -a -s '-screen 0 1440x900x24' dbus-run-session -- \
+    cargo run --quiet -p desk-e2e --example app_bench < /dev/null 2>&1 | grep -E '^(app|ui bundle):'
+fi
 if [ "${BENCH_REAL_PACE:-0}" = 1 ]; then
   echo "== request budget at Trengo's real 120/min, one minute"
   cargo run --release --quiet -p trengo-api --example budget_bench -- 120 60 120

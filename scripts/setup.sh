@@ -44,4 +44,10 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "setup: cargo install tauri-driver 2.1.0"
   cargo install tauri-driver --version 2.1.0 --locked --quiet
 fi
+# The Tauri bundler makes the .deb (scripts/package.sh); installed once per machine (about 8 min),
+# then kept in ~/.cargo/bin.
+if ! cargo tauri --version 2>/dev/null | grep -q "2.12.4"; then
+  echo "setup: cargo install tauri-cli 2.12.4 (once per machine, several minutes)"
+  cargo install tauri-cli --version 2.12.4 --locked --quiet
+fi
 echo "setup: done"

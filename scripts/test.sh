@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: formatting, lints and type checks; the UI's unit tests; the whole Rust workspace
-# against the simulator over HTTP; the OS keyring under a private D-Bus session; and the real app
-# under Xvfb driven over WebDriver.
+# against the simulator over HTTP; the OS keyring under a private D-Bus session; the real app
+# under Xvfb driven over WebDriver; and the .deb, built, installed, started and removed (as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -37,6 +37,11 @@ echo "== end to end: the app under Xvfb over WebDriver"
 cargo build --quiet -p trengo-desk
 timeout 600 xvfb-run -a -s '-screen 0 1440x900x24' dbus-run-session -- \
   cargo test -p desk-e2e --test e2e -- --ignored --test-threads=1 < /dev/null 2>&1 | tee -a "$LOG"
+
+echo "== the package: build the .deb, install it, start it on the demo under Xvfb, remove it"
+bash scripts/package.sh
+timeout 300 xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- \
+  cargo test -p desk-e2e --test package -- --ignored < /dev/null 2>&1 | tee -a "$LOG"
 
 # One plain summary line over every runner (cargo's and vitest's).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }

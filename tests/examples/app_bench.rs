@@ -5,6 +5,8 @@
 //!   bash scripts/ui.sh && cargo build -p trengo-desk
 //!   WEBKIT_DISABLE_COMPOSITING_MODE=1 xvfb-run -a -s '-screen 0 1440x900x24' dbus-run-session -- \
 //!     cargo run -p desk-e2e --example app_bench
+//!
+//! `TRENGO_DESK_APP=target/release/trengo-desk` measures the release build (scripts/package.sh).
 
 use std::time::{Duration, Instant};
 

@@ -18,7 +18,16 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The app under test: the debug build, or `TRENGO_DESK_APP` (the release build, the installed
+/// package's `/usr/bin/trengo-desk`).
 pub fn app_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("TRENGO_DESK_APP")
+        .map(|p| p.trim().to_string())
+        .map_err(drop)
+        .and_then(|p| if p.is_empty() { Err(()) } else { Ok(p) })
+    {
+        return PathBuf::from(p);
+    }
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
