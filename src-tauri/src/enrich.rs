@@ -58,6 +58,30 @@ pub async fn enrich_preview(
     Ok(st.desk().await?.enrich_preview(&source, &text).await?)
 }
 
+/// One contact's customer id looked up in a source: each mapped field now and after.
+#[tauri::command]
+#[specta::specta]
+pub async fn enrich_contact(
+    st: State<'_, AppState>,
+    source: String,
+    contact_id: String,
+) -> Result<EnrichPreview> {
+    Ok(st
+        .desk()
+        .await?
+        .enrich_contact(&source, &contact_id)
+        .await?)
+}
+
+/// Reads the rest of the contact list into the index (a lead waits on it).
+#[tauri::command]
+#[specta::specta]
+pub async fn finish_contact_index(
+    st: State<'_, AppState>,
+) -> Result<desk_core::sync::ContactIndex> {
+    Ok(st.desk().await?.finish_contact_index(&|_| {}).await?)
+}
+
 /// Records the previewed changes as a job and starts it.
 #[tauri::command]
 #[specta::specta]

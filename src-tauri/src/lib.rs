@@ -58,6 +58,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             enrich::save_source,
             enrich::test_source,
             enrich::enrich_preview,
+            enrich::enrich_contact,
+            enrich::finish_contact_index,
             enrich::apply_enrichment,
             enrich::export_job_report,
         ])

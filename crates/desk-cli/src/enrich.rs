@@ -291,8 +291,24 @@ pub async fn enrich(
     report: Option<&str>,
 ) -> Result<u8, Error> {
     let text = crate::jobs::read_ids(ids)?;
+    // The preview and the apply are one matching: what is written is what was shown.
+    let mut p = desk.enrich_preview(source, &text).await?;
+    let unsure = p.issues.iter().filter(|i| i.kind == "not_indexed").count();
+    if unsure > 0 && !apply && !out.json {
+        eprintln!(
+            "{unsure} ids are not among the {} contacts indexed so far: `trengo-desk-cli sync --contacts` reads the rest (--apply does it first)",
+            p.index.indexed
+        );
+    }
+    if unsure > 0 && apply {
+        eprintln!(
+            "the contact index is not complete ({} contacts so far): reading the rest first…",
+            p.index.indexed
+        );
+        desk.finish_contact_index(&|_| {}).await?;
+        p = desk.enrich_preview(source, &text).await?;
+    }
     if !apply {
-        let p = desk.enrich_preview(source, &text).await?;
         if out.json {
             out.json(&p);
         } else {
@@ -301,21 +317,25 @@ pub async fn enrich(
         }
         return Ok(0);
     }
+    if !out.json {
+        print_preview(&p);
+    }
+    if p.changes == 0 {
+        eprintln!("Nothing to write: every mapped value is already as the lookup says.");
+        return Ok(0);
+    }
     if !confirm(
-        &format!("Look up every id in {source} and write the changed fields to Trengo?"),
+        &format!(
+            "Write {} field changes to {} contacts in Trengo?",
+            p.changes, p.contacts
+        ),
         yes,
         ids == "-",
     )? {
         eprintln!("Nothing was changed.");
         return Ok(0);
     }
-    let cfg = desk.source(source).await?;
-    let job = if matches!(cfg.match_by, MatchBy::Field { .. }) {
-        desk.enrich_job(source, &text).await?
-    } else {
-        let p = desk.enrich_preview(source, &text).await?;
-        desk.apply_enrichment(&p).await?
-    };
+    let job = desk.apply_enrichment(&p).await?;
     for x in &job.problems {
         eprintln!("line {}: {:?} {}", x.line, x.text, x.reason);
     }

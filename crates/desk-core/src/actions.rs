@@ -37,11 +37,6 @@ pub enum Action {
         field_id: String,
         value: String,
     },
-    /// Look the customer up and set the contact's fields that differ (enrichment); replaced by
-    /// `SetField`s when the item runs.
-    Enrich {
-        customer_id: String,
-    },
 }
 
 impl Action {
@@ -51,13 +46,13 @@ impl Action {
             Action::AssignTeam { team_id } => team_id.parse().ok(),
             Action::AssignUser { user_id } => user_id.parse().ok(),
             Action::SetField { field_id, .. } => field_id.parse().ok(),
-            Action::Close | Action::Reopen | Action::Enrich { .. } => None,
+            Action::Close | Action::Reopen => None,
         }
     }
 
     /// Whether it changes a contact rather than a ticket.
     pub fn on_contact(&self) -> bool {
-        matches!(self, Action::SetField { .. } | Action::Enrich { .. })
+        matches!(self, Action::SetField { .. })
     }
 
     /// Whether Trengo's assignment (to me or my team) it makes is news to nobody here: the
@@ -154,7 +149,6 @@ impl TicketState {
                 self.fields.get(field_id).map(|v| v.trim()).unwrap_or(""),
                 value.trim(),
             ),
-            Action::Enrich { .. } => false,
         }
     }
 
@@ -175,7 +169,6 @@ impl TicketState {
                     .map(|v| v.trim().to_string())
                     .unwrap_or_default(),
             ),
-            Action::Enrich { .. } => Part::Nothing,
         }
     }
 
@@ -216,7 +209,6 @@ impl TicketState {
                     self.fields.insert(field_id.clone(), value.clone());
                 }
             }
-            Action::Enrich { .. } => {}
             Action::Reopen => {
                 self.status = if self.user.is_some() {
                     "ASSIGNED"
@@ -319,7 +311,6 @@ pub fn describe(a: &Action, dir: &Directory) -> String {
                 format!("Set {label} to {value}")
             }
         }
-        Action::Enrich { customer_id } => format!("Look up {customer_id}"),
     }
 }
 
@@ -388,7 +379,7 @@ pub fn ordered(actions: &[Action]) -> Vec<Action> {
         Action::AssignTeam { .. } => 1,
         Action::AddTag { .. } | Action::RemoveTag { .. } => 2,
         Action::Close | Action::Reopen => 3,
-        Action::SetField { .. } | Action::Enrich { .. } => 4,
+        Action::SetField { .. } => 4,
     };
     let mut v = actions.to_vec();
     v.sort_by_key(rank);
@@ -412,9 +403,6 @@ pub(crate) async fn send(client: &Client, target: u64, a: &Action) -> Result<(),
         Action::Close => client.close_ticket(target, None).await.map(drop),
         Action::Reopen => client.reopen_ticket(target).await.map(drop),
         Action::SetField { value, .. } => client.set_contact_custom_field(target, id, value).await,
-        Action::Enrich { .. } => Err(api::Error::Invalid(
-            "a lookup is not a Trengo request".into(),
-        )),
     }
 }
 

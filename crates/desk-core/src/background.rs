@@ -20,6 +20,9 @@ use crate::watcher::Assignment;
 pub const SYNC_EVERY: Duration = Duration::from_secs(120);
 /// A thread read this recently is shown as it is: moving back and forth costs no requests.
 pub const THREAD_FRESH_SECS: i64 = 30;
+/// A complete contact index is read again this often (Trengo's contact list has no
+/// updated-since filter; contacts the app reads or writes are refreshed as they go).
+pub const CONTACTS_EVERY: Duration = Duration::from_secs(3600);
 
 /// An error as a window shows it: a code to branch on and words for people. Problems on this
 /// computer (the cache, files) get a generic message, with the details in the log, so internals
@@ -75,6 +78,7 @@ pub struct BudgetView {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StatusView {
     pub freshness: Freshness,
+    pub contacts: crate::sync::ContactIndex,
     pub budget: Option<BudgetView>,
     pub online: bool,
     pub syncing: bool,
@@ -139,6 +143,7 @@ impl Desk {
         });
         Ok(StatusView {
             freshness: self.freshness().await?,
+            contacts: self.contact_index().await?,
             budget,
             online: self.is_online(),
             syncing,
@@ -177,6 +182,14 @@ impl Desk {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Whether a complete contact index is due to be read again.
+fn due(ix: &crate::sync::ContactIndex) -> bool {
+    ix.complete_at
+        .as_deref()
+        .and_then(crate::cache::parse_unix)
+        .is_none_or(|t| chrono::Utc::now().timestamp() - t >= CONTACTS_EVERY.as_secs() as i64)
 }
 
 /// Aborts its tasks when dropped.
@@ -284,6 +297,38 @@ impl Background {
                 }
                 drop(inner);
                 tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        let weak = Arc::downgrade(&bg.inner);
+        bg.spawn(async move {
+            // The contact index, a few pages at a time in the sync lane, after the first sync began.
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            loop {
+                let Some(inner) = weak.upgrade() else { return };
+                let wait = match inner.desk.contact_index().await {
+                    Ok(ix) if ix.complete && ix.pass_seen == 0 && !due(&ix) => {
+                        Duration::from_secs(60)
+                    }
+                    Ok(_) => match inner
+                        .desk
+                        .index_contacts(10, trengo_unified::api::Lane::Sync, &|_| {})
+                        .await
+                    {
+                        Ok(_) => {
+                            inner.sink.emit(DeskEvent::CacheChanged {
+                                reason: "contacts".into(),
+                            });
+                            Duration::from_millis(100)
+                        }
+                        Err(e) => {
+                            tracing::warn!(code = %e.code(), error = %e, "the contact index could not be read on");
+                            Duration::from_secs(60)
+                        }
+                    },
+                    Err(_) => Duration::from_secs(60),
+                };
+                drop(inner);
+                tokio::time::sleep(wait).await;
             }
         });
         let b = bg.clone();

@@ -269,7 +269,70 @@ impl Cache {
         .bind(now)
         .execute(&mut *c)
         .await?;
+        // The contact index: its field values, for lookups by any field.
+        sqlx::query("DELETE FROM contact_fields WHERE contact_id = ?")
+            .bind(id(&x.id))
+            .execute(&mut *c)
+            .await?;
+        for (field, v) in &x.custom_fields {
+            let value = v.as_text();
+            if value.trim().is_empty() {
+                continue;
+            }
+            sqlx::query(
+                "INSERT OR REPLACE INTO contact_fields (contact_id, field, value, norm) VALUES (?, ?, ?, ?)",
+            )
+            .bind(id(&x.id))
+            .bind(field)
+            .bind(&value)
+            .bind(value.trim().to_lowercase())
+            .execute(&mut *c)
+            .await?;
+        }
         Ok(())
+    }
+
+    /// Contacts whose field `field` (its name) holds `value` (any case, trimmed).
+    pub async fn contacts_by_field(&self, field: &str, value: &str) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT contact_id FROM contact_fields WHERE field = ? AND norm = ? ORDER BY contact_id",
+        )
+        .bind(field)
+        .bind(value.trim().to_lowercase())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Contacts with this email or phone (as the index holds them).
+    pub async fn contacts_by_address(
+        &self,
+        email: Option<&str>,
+        phone_digits: Option<&str>,
+    ) -> Result<Vec<i64>> {
+        let mut out: Vec<i64> = vec![];
+        if let Some(e) = email.map(str::trim).filter(|e| !e.is_empty()) {
+            out.extend(
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT id FROM contacts WHERE email = ? COLLATE NOCASE",
+                )
+                .bind(e)
+                .fetch_all(&self.pool)
+                .await?,
+            );
+        }
+        if let Some(d) = phone_digits.filter(|d| d.len() >= 6) {
+            let rows: Vec<(i64, Option<String>)> =
+                sqlx::query_as("SELECT id, phone FROM contacts WHERE phone IS NOT NULL")
+                    .fetch_all(&self.pool)
+                    .await?;
+            out.extend(rows.into_iter().filter_map(|(i, p)| {
+                let pd: String = p?.chars().filter(char::is_ascii_digit).collect();
+                (pd.ends_with(d) || d.ends_with(&pd) && pd.len() >= 6).then_some(i)
+            }));
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
     }
 
     /// Writes a ticket, its tags and its search entry. `contact` is the full contact when the
@@ -975,6 +1038,19 @@ fn row_of(r: &sqlx::sqlite::SqliteRow) -> TicketRow {
     }
 }
 
+/// A field's value as a person reads it: a checkbox says Yes or No, not 1 or 0.
+pub(crate) fn shown(v: &u::FieldValue, f: &u::Field) -> String {
+    let t = v.as_text();
+    if f.field_type.as_str() == "checkbox" {
+        return match t.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" => "Yes".into(),
+            "0" | "false" | "no" | "" => "No".into(),
+            _ => t,
+        };
+    }
+    t
+}
+
 fn card(c: &u::Contact, fields: &[u::Field]) -> ContactCard {
     ContactCard {
         id: c.id.clone(),
@@ -990,7 +1066,7 @@ fn card(c: &u::Contact, fields: &[u::Field]) -> ContactCard {
             .map(|f| FieldLine {
                 field_id: f.id.clone(),
                 label: f.label.clone(),
-                value: c.custom_fields.get(&f.name).map(|v| v.as_text()),
+                value: c.custom_fields.get(&f.name).map(|v| shown(v, f)),
             })
             .collect(),
     }

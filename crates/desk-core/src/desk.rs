@@ -632,6 +632,61 @@ impl Desk {
         }
     }
 
+    /// How far the contact index is.
+    pub async fn contact_index(&self) -> Result<crate::sync::ContactIndex> {
+        self.cache.contact_index().await
+    }
+
+    /// Reads up to `max_pages` more pages of Trengo's contact list into the index (the sync
+    /// lane; `lane` to go ahead of other background work when a lead waits on it). Returns the
+    /// pages read.
+    pub async fn index_contacts(
+        &self,
+        max_pages: u32,
+        lane: Lane,
+        progress: &(dyn Fn(&crate::sync::ContactIndex) + Send + Sync),
+    ) -> Result<u32> {
+        let u = self.unified()?;
+        let dir = self.cache.directory().await?;
+        let base = self.cache.contact_index().await?;
+        let tell = |p: &sync::ContactPass| {
+            progress(&crate::sync::ContactIndex {
+                indexed: base.indexed.max(p.seen),
+                complete: p.complete_at.is_some(),
+                total: p.total,
+                pass_seen: p.seen,
+                complete_at: crate::cache::iso(p.complete_at),
+            })
+        };
+        let r = sync::contacts_pass(
+            &self.cache,
+            &u.client().lane(lane),
+            &dir,
+            max_pages,
+            &AtomicBool::new(false),
+            &tell,
+        )
+        .await;
+        match r {
+            Err(Error::Trengo(e)) => self.seen("reading the contacts", Err(e)),
+            other => other,
+        }
+    }
+
+    /// Reads the rest of the contact list (a lead waits on it: ahead of other background work).
+    pub async fn finish_contact_index(
+        &self,
+        progress: &(dyn Fn(&crate::sync::ContactIndex) + Send + Sync),
+    ) -> Result<crate::sync::ContactIndex> {
+        loop {
+            let ix = self.contact_index().await?;
+            if ix.complete {
+                return Ok(ix);
+            }
+            self.index_contacts(20, Lane::Bulk, progress).await?;
+        }
+    }
+
     pub async fn search(&self, f: &TicketFilter) -> Result<SearchResult> {
         self.cache.search(f).await
     }

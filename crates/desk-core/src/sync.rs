@@ -465,3 +465,144 @@ pub async fn sync(
     run.tell("done", "", run.report.pages, seen.len() as u32);
     Ok(run.report)
 }
+
+/// Where the contact index is: a pass over Trengo's contact list, page by page, resumed where it
+/// stopped (in the cache's settings).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ContactPass {
+    /// Passes so far; contacts carry the pass that last saw them.
+    pub pass: i64,
+    /// The next page to read (1 when a pass starts).
+    pub next_page: u64,
+    pub started_at: Option<i64>,
+    /// Contacts the running pass has read.
+    pub seen: u32,
+    /// When a pass last read the whole list.
+    pub complete_at: Option<i64>,
+    /// Contacts that pass saw.
+    pub total: Option<u32>,
+}
+
+/// The contact index as the status bar, `directory` and enrichment show it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ContactIndex {
+    /// Contacts in the cache with their fields.
+    pub indexed: u32,
+    /// A pass has read Trengo's whole contact list: a contact not in the index does not exist
+    /// (or was made after that pass; new tickets bring theirs).
+    pub complete: bool,
+    /// Contacts the last complete pass saw.
+    pub total: Option<u32>,
+    /// The running pass: contacts read so far.
+    pub pass_seen: u32,
+    /// RFC 3339.
+    pub complete_at: Option<String>,
+}
+
+impl ContactPass {
+    pub(crate) async fn load(cache: &Cache) -> Result<ContactPass> {
+        Ok(cache
+            .setting("contact_index")
+            .await?
+            .unwrap_or(ContactPass {
+                pass: 1,
+                next_page: 1,
+                ..ContactPass::default()
+            }))
+    }
+}
+
+impl Cache {
+    pub async fn contact_index(&self) -> Result<ContactIndex> {
+        let p = ContactPass::load(self).await?;
+        let indexed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(ContactIndex {
+            indexed: indexed as u32,
+            complete: p.complete_at.is_some(),
+            total: p.total,
+            pass_seen: p.seen,
+            complete_at: crate::cache::iso(p.complete_at),
+        })
+    }
+}
+
+/// Reads up to `max_pages` pages of Trengo's contact list into the index, from where the last call
+/// stopped; a pass that reaches the end marks the index complete and drops the contacts no pass
+/// has seen since (deleted in Trengo). Returns the pages read.
+#[tracing::instrument(skip_all)]
+pub(crate) async fn contacts_pass(
+    cache: &Cache,
+    client: &Client,
+    dir: &Directory,
+    max_pages: u32,
+    cancel: &AtomicBool,
+    progress: &(dyn Fn(&ContactPass) + Send + Sync),
+) -> Result<u32> {
+    let mut p = ContactPass::load(cache).await?;
+    let mut pages = 0;
+    while pages < max_pages {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        let now = Utc::now().timestamp();
+        let started = *p.started_at.get_or_insert(now);
+        let pg = client
+            .contacts(None, p.next_page)
+            .await
+            .map_err(trengo_unified::Error::from)?;
+        pages += 1;
+        let mut tx = cache.pool().begin().await?;
+        for c in &pg.data {
+            Cache::put_contact(&mut tx, &mapping::contact(c, dir, false), now).await?;
+            sqlx::query("UPDATE contacts SET seen_pass = ? WHERE id = ?")
+                .bind(p.pass)
+                .bind(c.id as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        p.seen += pg.data.len() as u32;
+        match pg.next_page(p.next_page) {
+            Some(n) => p.next_page = n,
+            None => {
+                // The whole list is read: what no pass saw, and nothing else refreshed since the
+                // pass began, is gone from Trengo.
+                let gone: Vec<i64> = sqlx::query_scalar(
+                    "SELECT id FROM contacts WHERE seen_pass < ? AND synced_at <= ?",
+                )
+                .bind(p.pass)
+                .bind(started)
+                .fetch_all(&mut *tx)
+                .await?;
+                for id in gone {
+                    sqlx::query("DELETE FROM contact_fields WHERE contact_id = ?")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM contacts WHERE id = ?")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                p.complete_at = Some(now);
+                p.total = Some(p.seen);
+                p.pass += 1;
+                p.next_page = 1;
+                p.seen = 0;
+                p.started_at = None;
+            }
+        }
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('contact_index', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(serde_json::to_string(&p).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        progress(&p);
+        if p.next_page == 1 {
+            break;
+        }
+    }
+    Ok(pages)
+}

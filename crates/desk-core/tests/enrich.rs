@@ -1,6 +1,6 @@
 //! Enrichment against the simulator and its demo lookup service: the lookup's failures, the id
 //! kept in one path segment, matching that never guesses, the applied values equal to the
-//! preview, a streaming job with faults, and undo.
+//! preview, apply equal to the preview under faults, and undo.
 
 mod common;
 
@@ -11,7 +11,7 @@ use desk_core::enrich::{
     demo_source, HeaderSpec, Mapping, MatchBy, SourceConfig, SourceKind, Transform,
 };
 use desk_core::Desk;
-use trengo_sim::{Faults, LookupFaults, Sim, Size};
+use trengo_sim::{Faults, Sim, Size};
 
 async fn setup() -> (Sim, tempfile::TempDir, Desk) {
     common::synced(Size::Small).await
@@ -151,16 +151,18 @@ async fn preview_reports_every_failure_by_line_and_apply_writes_exactly_the_prev
             .join(" ")
     );
     let p = desk.enrich_preview(&src.name, &text).await.unwrap();
-    // A few customers are on a plan Trengo's dropdown does not offer: those rows are errors.
-    // (and about one in twenty is unknown to the company's system).
+    // A few customers are on a plan Trengo's dropdown does not offer: that field alone is refused
+    // (their other fields still go); about one in twenty is unknown to the company's system.
     let of_good: Vec<_> = p
         .issues
         .iter()
         .filter(|i| good.contains(&i.customer_id))
         .collect();
     assert!(of_good.iter().all(|i| (i.kind == "invalid"
+        && i.field.as_deref() == Some("Plan")
         && i.reason.contains("is not one of the options of Plan"))
         || (i.kind == "lookup" && i.reason.contains("not found"))));
+    let unknown_to_lookup = of_good.iter().filter(|i| i.kind == "lookup").count();
     let found_by_search = p
         .rows
         .iter()
@@ -172,7 +174,7 @@ async fn preview_reports_every_failure_by_line_and_apply_writes_exactly_the_prev
         p.issues
     );
     assert_eq!(
-        p.rows.len() - found_by_search + of_good.len(),
+        p.rows.len() - found_by_search + unknown_to_lookup,
         10,
         "{:#?}",
         p.issues
@@ -208,7 +210,9 @@ async fn preview_reports_every_failure_by_line_and_apply_writes_exactly_the_prev
         issue(&dup_id).reason.contains(&format!("#{a}"))
             && issue(&dup_id).reason.contains(&format!("#{b}"))
     );
-    assert_eq!(issue(&stranger).kind, "unmatched");
+    // The contact index is not complete yet: "not found" is not said.
+    assert_eq!(issue(&stranger).kind, "not_indexed");
+    assert!(issue(&stranger).reason.contains("indexed so far"));
     assert_eq!(p.duplicates.len(), 1);
     assert_eq!(p.duplicates[0].line, 9);
     // The odd id reached the lookup service as one encoded segment.
@@ -219,7 +223,8 @@ async fn preview_reports_every_failure_by_line_and_apply_writes_exactly_the_prev
         "{:?}",
         sim.state().lookups()
     );
-    assert_eq!(p.requests, p.changes);
+    // One write per changed field, and a fresh read per contact before it is written.
+    assert_eq!(p.requests, p.changes + p.contacts);
     assert!(p.changes > 0 && p.unchanged + p.changes > 0);
 
     let before: BTreeMap<u64, BTreeMap<u64, String>> = p
@@ -239,6 +244,16 @@ async fn preview_reports_every_failure_by_line_and_apply_writes_exactly_the_prev
         let c: u64 = r.contact_id.parse().unwrap();
         let now = fields_of(&sim, c);
         for f in &r.fields {
+            if f.error.is_some() {
+                // Refused on its own: left as it was, while the contact's other fields went.
+                assert_eq!(
+                    now.get(&f.field_id.parse().unwrap()),
+                    before[&c].get(&f.field_id.parse().unwrap()),
+                    "contact {c} field {}",
+                    f.label
+                );
+                continue;
+            }
             assert_eq!(
                 now.get(&f.field_id.parse().unwrap()),
                 Some(&f.new),
@@ -247,6 +262,13 @@ async fn preview_reports_every_failure_by_line_and_apply_writes_exactly_the_prev
             );
         }
     }
+    assert!(
+        p.rows
+            .iter()
+            .any(|r| r.fields.iter().any(|f| f.error.is_some())
+                && r.fields.iter().any(|f| f.changed)),
+        "a row with a refused field still wrote its others"
+    );
     let writes = sim
         .state()
         .mutations()
@@ -268,15 +290,17 @@ async fn preview_reports_every_failure_by_line_and_apply_writes_exactly_the_prev
 }
 
 #[tokio::test]
-async fn a_dropdown_value_outside_the_options_makes_that_row_an_error() {
+async fn a_value_a_field_refuses_is_reported_alone_and_the_csv_is_read_as_excel_writes_it() {
     let (sim, dir, desk) = setup().await;
     let contacts = cached_contact_ids(&desk).await;
     let known = cached_customers(&sim, &contacts);
     let csv = dir.path().join("crm.csv");
+    // Excel's "CSV UTF-8" in a language with decimal commas: a byte-order mark, `;` between
+    // fields, a quoted field holding the separator and a line break.
     std::fs::write(
         &csv,
         format!(
-            "customer_id,plan,country\n{},Platinum,NL\n{},pro,\" be \"\n",
+            "\u{feff}customer_id;plan;country;note\r\n{};Platinum;NL;\"a; b\r\nc\"\r\n{};pro;\" be \";x\r\n",
             known[0].0, known[1].0
         ),
     )
@@ -320,21 +344,53 @@ async fn a_dropdown_value_outside_the_options_makes_that_row_an_error() {
     assert_eq!(p.problems.len(), 1);
     assert_eq!(p.problems[0].line, 3);
     let bad = &p.issues[0];
-    assert_eq!((bad.line, bad.kind.as_str()), (1, "invalid"));
+    assert_eq!(
+        (bad.line, bad.kind.as_str(), bad.field.as_deref()),
+        (1, "invalid", Some("Plan"))
+    );
     assert!(
         bad.reason
             .contains("\"Platinum\" is not one of the options of Plan"),
         "{bad:?}"
     );
-    assert_eq!(p.rows.len(), 1);
-    let plan = p.rows[0].fields.iter().find(|f| f.label == "Plan").unwrap();
+    // Both rows: the first still writes its country.
+    assert_eq!(p.rows.len(), 2);
+    let first = &p.rows[0];
+    assert!(first
+        .fields
+        .iter()
+        .any(|f| f.label == "Plan" && f.error.is_some() && !f.changed));
+    assert!(first
+        .fields
+        .iter()
+        .any(|f| f.label == "Country" && f.error.is_none() && f.new == "NL"));
+    let plan = p.rows[1].fields.iter().find(|f| f.label == "Plan").unwrap();
     assert_eq!(plan.new, "Pro", "options match regardless of case");
-    let country = p.rows[0]
+    let country = p.rows[1]
         .fields
         .iter()
         .find(|f| f.label == "Country")
         .unwrap();
     assert_eq!(country.new, "BE");
+    // A relative path is kept absolute; a file over the cap is refused with its size.
+    // (Tests run in the crate's folder: a file under the workspace's target/ is reachable.)
+    let name = format!("rel-{}.csv", std::process::id());
+    let target = std::path::Path::new("../../target").join(&name);
+    std::fs::copy(&csv, &target).unwrap();
+    let mut rel = src.clone();
+    rel.name = "Relative".into();
+    rel.kind = SourceKind::Csv {
+        path: format!("../../target/{name}"),
+        key_column: "customer_id".into(),
+    };
+    desk.save_source(&rel, &[]).await.unwrap();
+    let _ = std::fs::remove_file(&target);
+    match desk.source("Relative").await.unwrap().kind {
+        SourceKind::Csv { path, .. } => {
+            assert!(std::path::Path::new(&path).is_absolute(), "{path}")
+        }
+        k => panic!("{k:?}"),
+    }
 
     // A secret header is required, and lives in the secret store only.
     let mut http = demo_source(&sim.root_url());
@@ -372,19 +428,61 @@ async fn a_dropdown_value_outside_the_options_makes_that_row_an_error() {
     assert!(t.error.unwrap().contains("401"), "the wrong key is refused");
 }
 
+/// Contacts outside the ticket working set are found once the contact index is complete; the
+/// apply writes exactly the preview's changes, each once, under Trengo's faults; a second apply
+/// has nothing to write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_streaming_job_with_lookup_and_trengo_faults_ends_as_the_lookups_say() {
+async fn with_a_complete_index_apply_equals_the_preview_and_a_second_has_nothing_to_write() {
     let (sim, _dir, desk) = setup().await;
     let src = add_demo_source(&sim, &desk, 5_000).await;
-    let contacts = cached_contact_ids(&desk).await;
-    let known = cached_customers(&sim, &contacts);
-    let mut seen = std::collections::HashSet::new();
-    let ids: Vec<String> = known
+    let cached = cached_contact_ids(&desk).await;
+    // Customers whose contact is on no synced ticket (not in the cache before the index).
+    let outside: Vec<(String, u64)> = {
+        let w = sim.state().world();
+        let mut n = std::collections::HashMap::new();
+        for c in w.contacts.values() {
+            if let Some(v) = c.fields.get(&501) {
+                *n.entry(v.clone()).or_insert(0) += 1;
+            }
+        }
+        w.contacts
+            .values()
+            .filter(|c| !cached.contains(&c.id))
+            .filter_map(|c| c.fields.get(&501).map(|v| (v.clone(), c.id)))
+            .filter(|(v, _)| n[v] == 1)
+            .collect()
+    };
+    assert!(outside.len() >= 5, "{}", outside.len());
+    let ix = desk.finish_contact_index(&|_| {}).await.unwrap();
+    assert!(ix.complete);
+    assert_eq!(ix.indexed as usize, sim.state().world().contacts.len());
+    let ids: Vec<String> = outside.iter().map(|(c, _)| c.clone()).collect();
+    let p = desk
+        .enrich_preview(&src.name, &ids.join("\n"))
+        .await
+        .unwrap();
+    assert!(
+        p.issues
+            .iter()
+            .all(|i| i.kind != "not_indexed" && i.kind != "unmatched"),
+        "{:#?}",
+        p.issues
+    );
+    for r in &p.rows {
+        let want = outside.iter().find(|(c, _)| *c == r.customer_id).unwrap().1;
+        assert_eq!(r.contact_id, want.to_string(), "matched by the index");
+    }
+    let changes: std::collections::BTreeSet<(String, String)> = p
+        .rows
         .iter()
-        .map(|(c, _)| c.clone())
-        .filter(|c| seen.insert(c.clone()))
+        .flat_map(|r| {
+            r.fields
+                .iter()
+                .filter(|f| f.changed)
+                .map(|f| (r.contact_id.clone(), f.field_id.clone()))
+        })
         .collect();
-    let http = reqwest::Client::new();
+    assert_eq!(changes.len() as u32, p.changes);
     sim.state().set_faults(Faults {
         error_rate: 0.05,
         drop_after_rate: 0.03,
@@ -392,61 +490,11 @@ async fn a_streaming_job_with_lookup_and_trengo_faults_ends_as_the_lookups_say()
         seed: 11,
         ..Faults::default()
     });
-    reqwest::Client::new()
-        .post(format!("{}/__sim/lookup_faults", sim.root_url()))
-        .json(&LookupFaults {
-            latency_ms: 20,
-            jitter_ms: 20,
-            fail_rate: 0.1,
-            seed: 3,
-        })
-        .send()
-        .await
-        .unwrap();
-    let job = desk.enrich_job(&src.name, &ids.join("\n")).await.unwrap();
-    let mut end = desk.run_job(job.id, &|_| {}).await.unwrap();
-    let mut rounds = 0;
-    while end.failed > 0 && rounds < 10 {
-        // Lookups that failed (500) are tried again; nothing already written is written again.
-        let failed = desk
-            .job_items(job.id, Some(desk_core::jobs::ItemState::Failed))
-            .await
-            .unwrap();
-        let why = |i: &desk_core::jobs::JobItemView| i.reason.clone().unwrap_or_default();
-        assert!(
-            failed.iter().all(|i| why(i).contains("500")
-                || why(i).contains("not found")
-                || why(i).contains("is not one of the options")),
-            "{failed:?}"
-        );
-        if !failed.iter().any(|i| why(i).contains("500")) {
-            break;
-        }
-        desk.retry_failed(job.id).await.unwrap();
-        end = desk.run_job(job.id, &|_| {}).await.unwrap();
-        rounds += 1;
-    }
-    reqwest::Client::new()
-        .post(format!("{}/__sim/lookup_faults", sim.root_url()))
-        .json(&LookupFaults::default())
-        .send()
-        .await
-        .unwrap();
-    // Every contact holds what the lookup says now.
-    let p = desk
-        .enrich_preview(&src.name, &ids.join("\n"))
-        .await
-        .unwrap();
-    assert_eq!(
-        p.changes,
-        0,
-        "nothing left to change: {:#?}",
-        p.rows
-            .iter()
-            .filter(|r| r.fields.iter().any(|f| f.changed))
-            .collect::<Vec<_>>()
-    );
-    // Each field write landed once.
+    let job = desk.apply_enrichment(&p).await.unwrap();
+    let end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    assert_eq!((end.state.as_str(), end.failed), ("done", 0), "{end:?}");
+    sim.state().set_faults(Faults::default());
+    // The writes are the preview's changes, one to one, each once.
     let mut per: BTreeMap<(String, String), u32> = BTreeMap::new();
     for m in sim
         .state()
@@ -454,12 +502,21 @@ async fn a_streaming_job_with_lookup_and_trengo_faults_ends_as_the_lookups_say()
         .iter()
         .filter(|m| m.applied && m.path.ends_with("/custom_fields"))
     {
-        *per.entry((m.path.clone(), m.body["custom_field_id"].to_string()))
+        let contact = m.path.split('/').nth(2).unwrap().to_string();
+        *per.entry((contact, m.body["custom_field_id"].to_string()))
             .or_insert(0) += 1;
     }
     assert!(
         per.values().all(|n| *n == 1),
         "a field written twice: {per:?}"
     );
-    let _ = http;
+    let written: std::collections::BTreeSet<(String, String)> = per.into_keys().collect();
+    assert_eq!(written, changes);
+    // Again: nothing left to write.
+    let again = desk
+        .enrich_preview(&src.name, &ids.join("\n"))
+        .await
+        .unwrap();
+    assert_eq!(again.changes, 0, "{:#?}", again.rows);
+    assert!(desk.apply_enrichment(&again).await.is_err());
 }

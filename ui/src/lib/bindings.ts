@@ -76,6 +76,10 @@ export const commands = {
 	testSource: (name: string, id: string) => typedError<SourceTest_Serialize, Problem>(__TAURI_INVOKE("test_source", { name, id })),
 	/**  Looks the pasted ids up and shows what would change; nothing is written. */
 	enrichPreview: (source: string, text: string) => typedError<EnrichPreview_Serialize, Problem>(__TAURI_INVOKE("enrich_preview", { source, text })),
+	/**  One contact's customer id looked up in a source: each mapped field now and after. */
+	enrichContact: (source: string, contactId: string) => typedError<EnrichPreview_Serialize, Problem>(__TAURI_INVOKE("enrich_contact", { source, contactId })),
+	/**  Reads the rest of the contact list into the index (a lead waits on it). */
+	finishContactIndex: () => typedError<ContactIndex_Serialize, Problem>(__TAURI_INVOKE("finish_contact_index")),
 	/**  Records the previewed changes as a job and starts it. */
 	applyEnrichment: (preview: EnrichPreview_Deserialize) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("apply_enrichment", { preview })),
 	/**  Writes a job's report (CSV) to the Downloads folder and says where. */
@@ -98,12 +102,7 @@ export const events = {
 /**  One change to a ticket (or, for `SetField`, a contact). Ids are Trengo's, as text. */
 export type Action = { kind: "add_tag"; tag_id: string } | { kind: "remove_tag"; tag_id: string } | { kind: "assign_team"; team_id: string } | { kind: "assign_user"; user_id: string } | { kind: "close" } | { kind: "reopen" } | 
 /**  A contact's custom field (enrichment); an empty value clears it. */
-{ kind: "set_field"; field_id: string; value: string } | 
-/**
- *  Look the customer up and set the contact's fields that differ (enrichment); replaced by
- *  `SetField`s when the item runs.
- */
-{ kind: "enrich"; customer_id: string };
+{ kind: "set_field"; field_id: string; value: string };
 
 /**
  *  A single action, done: the ticket as it now stands, and the job that recorded it (undo it
@@ -241,6 +240,43 @@ export type ContactCard_Serialize = {
 	fields: FieldLine_Serialize[],
 };
 
+/**  The contact index as the status bar, `directory` and enrichment show it. */
+export type ContactIndex = ContactIndex_Serialize | ContactIndex_Deserialize;
+
+/**  The contact index as the status bar, `directory` and enrichment show it. */
+export type ContactIndex_Deserialize = {
+	/**  Contacts in the cache with their fields. */
+	indexed: number,
+	/**
+	 *  A pass has read Trengo's whole contact list: a contact not in the index does not exist
+	 *  (or was made after that pass; new tickets bring theirs).
+	 */
+	complete: boolean,
+	/**  Contacts the last complete pass saw. */
+	total?: number | null,
+	/**  The running pass: contacts read so far. */
+	pass_seen: number,
+	/**  RFC 3339. */
+	complete_at?: string | null,
+};
+
+/**  The contact index as the status bar, `directory` and enrichment show it. */
+export type ContactIndex_Serialize = {
+	/**  Contacts in the cache with their fields. */
+	indexed: number,
+	/**
+	 *  A pass has read Trengo's whole contact list: a contact not in the index does not exist
+	 *  (or was made after that pass; new tickets bring theirs).
+	 */
+	complete: boolean,
+	/**  Contacts the last complete pass saw. */
+	total: number | null,
+	/**  The running pass: contacts read so far. */
+	pass_seen: number,
+	/**  RFC 3339. */
+	complete_at: string | null,
+};
+
 export type DirectoryLists = DirectoryLists_Serialize | DirectoryLists_Deserialize;
 
 export type DirectoryLists_Deserialize = {
@@ -268,7 +304,7 @@ export type EnrichPreview_Deserialize = {
 	/**  Distinct ids pasted. */
 	ids: number,
 	rows: PreviewRow_Deserialize[],
-	issues: IdIssue[],
+	issues: IdIssue_Deserialize[],
 	/**  Lines that are not ids of this source. */
 	problems: LineProblem[],
 	duplicates: LineProblem[],
@@ -276,9 +312,11 @@ export type EnrichPreview_Deserialize = {
 	contacts: number,
 	changes: number,
 	unchanged: number,
-	/**  Trengo requests the apply needs (one per changed field). */
+	/**  Trengo requests the apply needs (one per changed field, and a fresh read per contact). */
 	requests: number,
 	eta_secs: number,
+	/**  How complete the contact index was for this preview. */
+	index: ContactIndex_Deserialize,
 };
 
 /**  What an enrichment would do, before anything is written. */
@@ -287,7 +325,7 @@ export type EnrichPreview_Serialize = {
 	/**  Distinct ids pasted. */
 	ids: number,
 	rows: PreviewRow_Serialize[],
-	issues: IdIssue[],
+	issues: IdIssue_Serialize[],
 	/**  Lines that are not ids of this source. */
 	problems: LineProblem[],
 	duplicates: LineProblem[],
@@ -295,9 +333,11 @@ export type EnrichPreview_Serialize = {
 	contacts: number,
 	changes: number,
 	unchanged: number,
-	/**  Trengo requests the apply needs (one per changed field). */
+	/**  Trengo requests the apply needs (one per changed field, and a fresh read per contact). */
 	requests: number,
 	eta_secs: number,
+	/**  How complete the contact index was for this preview. */
+	index: ContactIndex_Serialize,
 };
 
 /**  What went wrong, for the UI and scripts to branch on (the message is for people). */
@@ -319,6 +359,8 @@ export type FieldChange_Deserialize = {
 	current?: string | null,
 	new: string,
 	changed: boolean,
+	/**  Why the field refuses the looked-up value (then nothing is written to it). */
+	error?: string | null,
 };
 
 /**  One mapped field of one contact. */
@@ -328,6 +370,8 @@ export type FieldChange_Serialize = {
 	current: string | null,
 	new: string,
 	changed: boolean,
+	/**  Why the field refuses the looked-up value (then nothing is written to it). */
+	error: string | null,
 };
 
 export type FieldDef = {
@@ -399,12 +443,34 @@ export type HeaderSpec_Serialize = {
 	secret: boolean,
 };
 
-/**  A pasted id that gives no contact change, and why. */
-export type IdIssue = {
+/**  A pasted id (or one field of it) that gives no contact change, and why. */
+export type IdIssue = IdIssue_Serialize | IdIssue_Deserialize;
+
+/**  A pasted id (or one field of it) that gives no contact change, and why. */
+export type IdIssue_Deserialize = {
 	line: number,
 	customer_id: string,
-	/**  `unmatched`, `ambiguous`, `lookup`, `invalid`. */
+	/**
+	 *  `unmatched` (no contact has it: the index is complete), `not_indexed` (not among the
+	 *  contacts indexed so far), `ambiguous`, `lookup`, `invalid` (a value a field refuses).
+	 */
 	kind: string,
+	/**  The field, for a value it refuses. */
+	field?: string | null,
+	reason: string,
+};
+
+/**  A pasted id (or one field of it) that gives no contact change, and why. */
+export type IdIssue_Serialize = {
+	line: number,
+	customer_id: string,
+	/**
+	 *  `unmatched` (no contact has it: the index is complete), `not_indexed` (not among the
+	 *  contacts indexed so far), `ambiguous`, `lookup`, `invalid` (a value a field refuses).
+	 */
+	kind: string,
+	/**  The field, for a value it refuses. */
+	field: string | null,
 	reason: string,
 };
 
@@ -912,6 +978,7 @@ export type StatusView = StatusView_Serialize | StatusView_Deserialize;
 /**  The status bar. */
 export type StatusView_Deserialize = {
 	freshness: Freshness_Deserialize,
+	contacts: ContactIndex_Deserialize,
 	budget?: BudgetView_Deserialize | null,
 	online: boolean,
 	syncing: boolean,
@@ -921,6 +988,7 @@ export type StatusView_Deserialize = {
 /**  The status bar. */
 export type StatusView_Serialize = {
 	freshness: Freshness_Serialize,
+	contacts: ContactIndex_Serialize,
 	budget: BudgetView_Serialize | null,
 	online: boolean,
 	syncing: boolean,

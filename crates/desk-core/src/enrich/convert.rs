@@ -80,11 +80,23 @@ pub fn convert(raw: Option<&Value>, m: &Mapping, f: &FieldDef) -> Result<Option<
     }
     let out = match f.field_type.as_str() {
         "number" => {
+            // "1,234" is a thousands separator in one country and a decimal comma in another:
+            // never guessed.
+            if s.contains(',') {
+                return Err(format!(
+                    "{s:?} has a comma: it could mean {} or {}; give the number without a thousands separator, with a point for decimals ({})",
+                    s.trim().replace(',', ""),
+                    s.trim().replace(',', "."),
+                    f.label
+                ));
+            }
             let n: f64 = s
                 .trim()
-                .replace(',', ".")
                 .parse()
                 .map_err(|_| format!("{s:?} is not a number ({})", f.label))?;
+            if !n.is_finite() {
+                return Err(format!("{s:?} is not a number ({})", f.label));
+            }
             if n.fract() == 0.0 && n.abs() < 1e15 {
                 format!("{}", n as i64)
             } else {
@@ -306,5 +318,40 @@ mod tests {
         assert_eq!(lines, vec![5, 5, 6]);
         let many: String = (0..10_000).map(|i| format!("C-{}\n", 10_000 + i)).collect();
         assert_eq!(parse_customer_ids(&many, Some(&re)).ids.len(), 10_000);
+    }
+
+    #[test]
+    fn a_comma_in_a_number_is_never_guessed() {
+        let f = FieldDef {
+            id: "503".into(),
+            name: "mrr".into(),
+            label: "MRR".into(),
+            entity_type: "contact".into(),
+            field_type: "number".into(),
+            options: vec![],
+        };
+        let m = Mapping {
+            from: "mrr".into(),
+            field_id: "503".into(),
+            transform: Transform::default(),
+        };
+        let e = convert(Some(&serde_json::json!("1,234")), &m, &f).unwrap_err();
+        assert!(
+            e.contains("has a comma") && e.contains("1234") && e.contains("1.234"),
+            "{e}"
+        );
+        assert_eq!(
+            convert(Some(&serde_json::json!("1234.5")), &m, &f)
+                .unwrap()
+                .as_deref(),
+            Some("1234.5")
+        );
+        assert_eq!(
+            convert(Some(&serde_json::json!(240)), &m, &f)
+                .unwrap()
+                .as_deref(),
+            Some("240")
+        );
+        assert!(convert(Some(&serde_json::json!("NaN")), &m, &f).is_err());
     }
 }

@@ -3,17 +3,18 @@
 //! - [`source`]: lookup sources (HTTP JSON with its own concurrency, pace, timeout and size cap;
 //!   or a CSV file), saved per workspace, secret header values in the OS keyring.
 //! - [`convert`]: mapping a lookup value onto a contact field, typed by the field's definition.
-//! - Preview: per contact, each mapped field's current and new value, with every pasted id that
-//!   could not be used and why. Apply: a durable job (the bulk engine) that writes only changed
-//!   values, one request per field per contact, and can be undone.
-//! - Streaming apply (`enrich_job`): the job is recorded with one item per matched contact; each
-//!   item looks its customer up when its turn comes, so lookups overlap Trengo's writes.
+//! - Matching: in the contact index (every contact of the workspace with its field values, read
+//!   page by page by the sync); a contact the index lacks is searched in Trengo by the email the
+//!   lookup gives; "not found" is said only once the index is complete.
+//! - Preview: per contact, each mapped field's current and new value, a value a field refuses
+//!   reported on its own (the contact's other fields still go), and every pasted id that could
+//!   not be used and why. Apply: the preview's own matches as a durable job (the action engine)
+//!   that writes only changed values, one request per field per contact, and can be undone.
 
 pub mod convert;
 pub mod source;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use chrono::Utc;
 use futures::StreamExt;
@@ -26,21 +27,23 @@ pub use source::{HeaderSpec, Lookup, LookupError, MatchBy, SourceConfig, SourceK
 
 use crate::desk::Desk;
 use crate::error::{Error, Result};
-use crate::jobs::run::Expand;
 use crate::jobs::{Action, ItemSeed, JobKind, JobView, LineProblem, NewJob, TicketState};
 use crate::view::FieldDef;
 
 /// The demo's lookup service key (the simulator's; not a secret anywhere else).
 const DEMO_SOURCE: &str = "Demo customer system";
 
-/// A pasted id that gives no contact change, and why.
+/// A pasted id (or one field of it) that gives no contact change, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct IdIssue {
     pub line: u32,
     pub customer_id: String,
-    /// `unmatched`, `ambiguous`, `lookup`, `invalid`.
+    /// `unmatched` (no contact has it: the index is complete), `not_indexed` (not among the
+    /// contacts indexed so far), `ambiguous`, `lookup`, `invalid` (a value a field refuses).
     pub kind: String,
+    /// The field, for a value it refuses.
+    pub field: Option<String>,
     pub reason: String,
 }
 
@@ -53,6 +56,8 @@ pub struct FieldChange {
     pub current: Option<String>,
     pub new: String,
     pub changed: bool,
+    /// Why the field refuses the looked-up value (then nothing is written to it).
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,9 +86,11 @@ pub struct EnrichPreview {
     pub contacts: u32,
     pub changes: u32,
     pub unchanged: u32,
-    /// Trengo requests the apply needs (one per changed field).
+    /// Trengo requests the apply needs (one per changed field, and a fresh read per contact).
     pub requests: u32,
     pub eta_secs: u32,
+    /// How complete the contact index was for this preview.
+    pub index: crate::sync::ContactIndex,
 }
 
 /// "Test with one id": the request's target, and each mapping's value or error.
@@ -98,15 +105,6 @@ pub struct SourceTest {
 
 fn secret_key(workspace: &str, source: &str, header: &str) -> String {
     format!("lookup:{workspace}:{source}:{header}")
-}
-
-/// Contacts of the cache, indexed for matching.
-struct ContactIndex {
-    by_field: HashMap<String, Vec<u64>>,
-    by_email: HashMap<String, Vec<u64>>,
-    by_phone: HashMap<String, Vec<u64>>,
-    /// id → (name, state (fields by id), synced_at)
-    contacts: HashMap<u64, (String, TicketState, i64)>,
 }
 
 fn digits(s: &str) -> String {
@@ -129,23 +127,30 @@ fn cached_state(c: &trengo_unified::Contact, fields: &[FieldDef]) -> TicketState
     }
 }
 
-/// Per contact: the field changes a lookup answer asks for, or the row's error.
+/// Per contact: each mapped field's change; a value a field refuses is reported on that field
+/// alone (its `error`), and the others still go.
 fn changes_for(
     answer: &Value,
     cfg: &SourceConfig,
     defs: &HashMap<String, FieldDef>,
     current: &TicketState,
-) -> std::result::Result<Vec<FieldChange>, String> {
+) -> Vec<FieldChange> {
     let mut out = vec![];
-    let mut errors = vec![];
     for m in &cfg.mappings {
         let Some(f) = defs.get(&m.field_id) else {
-            errors.push(format!("field {} is not a contact field here", m.field_id));
+            out.push(FieldChange {
+                field_id: m.field_id.clone(),
+                label: format!("field {}", m.field_id),
+                current: None,
+                new: String::new(),
+                changed: false,
+                error: Some(format!("field {} is not a contact field here", m.field_id)),
+            });
             continue;
         };
+        let cur = current.fields.get(&f.id).cloned();
         match convert::convert(convert::at_path(answer, &m.from), m, f) {
             Ok(Some(new)) => {
-                let cur = current.fields.get(&f.id).cloned();
                 let changed = !convert::same_value(cur.as_deref(), &new, f);
                 out.push(FieldChange {
                     field_id: f.id.clone(),
@@ -153,17 +158,27 @@ fn changes_for(
                     current: cur,
                     new,
                     changed,
+                    error: None,
                 });
             }
             Ok(None) => {}
-            Err(e) => errors.push(e),
+            Err(e) => out.push(FieldChange {
+                field_id: f.id.clone(),
+                label: f.label.clone(),
+                current: cur,
+                new: convert::at_path(answer, &m.from)
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    })
+                    .unwrap_or_default(),
+                changed: false,
+                error: Some(e),
+            }),
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors.join("; "))
-    }
+    out
 }
 
 /// The pasted ids a source can look up, with every line it cannot named; none at all is an error.
@@ -187,38 +202,18 @@ fn pasted_ids(cfg: &SourceConfig, text: &str) -> Result<convert::PastedCustomerI
     Ok(parsed)
 }
 
-struct Expander {
-    lookup: Lookup,
-    cfg: SourceConfig,
-    defs: HashMap<String, FieldDef>,
-}
-
-impl Expand for Expander {
-    fn expand<'a>(
-        &'a self,
-        action: &'a Action,
-        current: &'a TicketState,
-    ) -> futures::future::BoxFuture<'a, std::result::Result<Vec<Action>, String>> {
-        Box::pin(async move {
-            let Action::Enrich { customer_id } = action else {
-                return Ok(vec![action.clone()]);
-            };
-            let answer = self
-                .lookup
-                .get(customer_id)
-                .await
-                .map_err(|e| format!("{customer_id}: {e}"))?;
-            let changes = changes_for(&answer, &self.cfg, &self.defs, current)
-                .map_err(|e| format!("{customer_id}: {e}"))?;
-            Ok(changes
-                .into_iter()
-                .filter(|c| c.changed)
-                .map(|c| Action::SetField {
-                    field_id: c.field_id,
-                    value: c.new,
-                })
-                .collect())
-        })
+/// Why an id is not among the contacts indexed so far (never "not found" before the index is
+/// complete).
+fn not_indexed(ix: &crate::sync::ContactIndex) -> String {
+    match ix.total {
+        Some(t) => format!(
+            "not among the {} of {t} contacts indexed so far; finish the contact index to be sure",
+            ix.indexed.min(t)
+        ),
+        None => format!(
+            "not among the {} contacts indexed so far (the index is still being read); finish it to be sure",
+            ix.indexed
+        ),
     }
 }
 
@@ -379,6 +374,16 @@ impl Desk {
             }
         }
         let mut cfg = cfg.clone();
+        if let SourceKind::Csv { path, .. } = &mut cfg.kind {
+            // Kept absolute: the app and a CLI started elsewhere read the same file.
+            let p = std::path::Path::new(path.trim());
+            if p.is_relative() {
+                *path = std::env::current_dir()?
+                    .join(p)
+                    .to_string_lossy()
+                    .into_owned();
+            }
+        }
         let previous = self
             .sources()
             .await?
@@ -516,6 +521,7 @@ impl Desk {
                     current: None,
                     new: v,
                     changed: true,
+                    error: None,
                 }),
                 Ok(None) => errors.push(format!("{}: no value at {}", f.label, m.from)),
                 Err(e) => errors.push(e),
@@ -529,50 +535,6 @@ impl Desk {
         })
     }
 
-    async fn contact_index(&self, cfg: &SourceConfig, defs: &[FieldDef]) -> Result<ContactIndex> {
-        let rows: Vec<(i64, String, i64)> =
-            sqlx::query_as("SELECT id, json, synced_at FROM contacts")
-                .fetch_all(self.cache().pool())
-                .await?;
-        let key_field = match &cfg.match_by {
-            MatchBy::Field { field_id, .. } => defs.iter().find(|f| &f.id == field_id),
-            _ => None,
-        };
-        let mut ix = ContactIndex {
-            by_field: HashMap::new(),
-            by_email: HashMap::new(),
-            by_phone: HashMap::new(),
-            contacts: HashMap::new(),
-        };
-        for (id, json, synced) in rows {
-            let Ok(c) = serde_json::from_str::<trengo_unified::Contact>(&json) else {
-                continue;
-            };
-            let id = id as u64;
-            if let Some(f) = key_field {
-                if let Some(v) = c.custom_fields.get(&f.name) {
-                    ix.by_field
-                        .entry(v.as_text().trim().to_string())
-                        .or_default()
-                        .push(id);
-                }
-            }
-            for e in &c.emails {
-                ix.by_email
-                    .entry(e.email.trim().to_lowercase())
-                    .or_default()
-                    .push(id);
-            }
-            for p in &c.phones {
-                ix.by_phone.entry(digits(&p.number)).or_default().push(id);
-            }
-            let name = c.name.clone().unwrap_or_default();
-            ix.contacts
-                .insert(id, (name, cached_state(&c, defs), synced));
-        }
-        Ok(ix)
-    }
-
     /// Contacts Trengo finds for a search term (for the fallback), checked by `keep`.
     async fn search_contacts(
         &self,
@@ -583,7 +545,100 @@ impl Desk {
             .contacts(Some(term), 1)
             .await
             .map_err(trengo_unified::Error::from)?;
+        // What Trengo showed goes into the index too.
+        let dir = self.cache().directory().await?;
+        let now = Utc::now().timestamp();
+        let mut tx = self.cache().pool().begin().await?;
+        for x in &page.data {
+            crate::cache::Cache::put_contact(
+                &mut tx,
+                &trengo_unified::mapping::contact(x, &dir, false),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(page.data)
+    }
+
+    /// The contacts a looked-up customer is: by the source's contact field (or the email or
+    /// phone the lookup gives) in the contact index; a contact the index lacks is searched in
+    /// Trengo by the email the lookup gives (its search does not look into custom fields), kept
+    /// only if it carries the id, and added to the index. `Err` says why there is nothing to look
+    /// for.
+    async fn match_contact(
+        &self,
+        cfg: &SourceConfig,
+        id: &str,
+        answer: &Value,
+        defs: &HashMap<String, FieldDef>,
+        titles: &HashMap<String, String>,
+    ) -> Result<std::result::Result<Vec<u64>, String>> {
+        let as_ids = |v: Vec<i64>| v.into_iter().map(|c| c as u64).collect::<Vec<u64>>();
+        match &cfg.match_by {
+            MatchBy::Field {
+                field_id,
+                email_path,
+            } => {
+                let Some(f) = defs.get(field_id) else {
+                    return Ok(Err(format!("field {field_id} is not a contact field here")));
+                };
+                let found = as_ids(self.cache().contacts_by_field(&f.name, id).await?);
+                if !found.is_empty() {
+                    return Ok(Ok(found));
+                }
+                let email = email_path
+                    .as_deref()
+                    .and_then(|p| convert::at_path(answer, p))
+                    .and_then(Value::as_str);
+                let mut found = vec![];
+                if let Some(e) = email {
+                    for c in self.search_contacts(e).await? {
+                        let st = TicketState::from_contact(&c, titles);
+                        if st.fields.get(field_id).map(|v| v.trim().to_lowercase())
+                            == Some(id.trim().to_lowercase())
+                        {
+                            found.push(c.id);
+                        }
+                    }
+                }
+                Ok(Ok(found))
+            }
+            MatchBy::Email { path } | MatchBy::Phone { path } => {
+                let by_email = matches!(cfg.match_by, MatchBy::Email { .. });
+                let Some(v) = convert::at_path(answer, path).and_then(Value::as_str) else {
+                    return Ok(Err(format!(
+                        "the lookup gives no {} at {path}",
+                        if by_email { "email" } else { "phone" }
+                    )));
+                };
+                let key = if by_email {
+                    v.trim().to_lowercase()
+                } else {
+                    digits(v)
+                };
+                let found = if by_email {
+                    self.cache().contacts_by_address(Some(&key), None).await?
+                } else {
+                    self.cache().contacts_by_address(None, Some(&key)).await?
+                };
+                if !found.is_empty() {
+                    return Ok(Ok(as_ids(found)));
+                }
+                let mut found = vec![];
+                for c in self.search_contacts(v.trim()).await? {
+                    let same = if by_email {
+                        c.email.as_deref().map(|e| e.trim().to_lowercase()) == Some(key.clone())
+                    } else {
+                        c.phone.as_deref().map(digits) == Some(key.clone())
+                    };
+                    if same {
+                        found.push(c.id);
+                    }
+                }
+                Ok(Ok(found))
+            }
+        }
     }
 
     /// Looks every pasted id up and shows, per contact, each mapped field's current and new value.
@@ -594,7 +649,7 @@ impl Desk {
         let lookup = self.open_lookup(&cfg)?;
         let defs_map = self.contact_fields().await?;
         let defs: Vec<FieldDef> = defs_map.values().cloned().collect();
-        let ix = self.contact_index(&cfg, &defs).await?;
+        let index = self.contact_index().await?;
         let titles: HashMap<String, String> = defs
             .iter()
             .map(|f| (f.label.clone(), f.id.clone()))
@@ -618,108 +673,53 @@ impl Desk {
         let mut rows = vec![];
         let mut issues = vec![];
         let mut seen_contacts: HashMap<u64, String> = HashMap::new();
-        // Contacts found by Trengo's search (not in the cache): their name and fields.
-        let mut fetched: HashMap<u64, (String, TicketState)> = HashMap::new();
         for (line, id, answer) in answers {
-            let issue = |kind: &str, reason: String| IdIssue {
+            let issue = |kind: &str, field: Option<String>, reason: String| IdIssue {
                 line,
                 customer_id: id.clone(),
                 kind: kind.into(),
+                field,
                 reason,
             };
             let answer = match answer {
                 Ok(a) => a,
                 Err(e) => {
-                    issues.push(issue("lookup", e.to_string()));
+                    issues.push(issue("lookup", None, e.to_string()));
                     continue;
                 }
             };
             // Which contact: never a guess.
-            let candidates: Vec<u64> = match &cfg.match_by {
-                MatchBy::Field { email_path, .. } => {
-                    match ix.by_field.get(id.trim()) {
-                        Some(c) => c.clone(),
-                        None => {
-                            // Trengo's search does not look into custom fields: search by the
-                            // email the lookup gives, and keep contacts that carry this id.
-                            let email = email_path
-                                .as_deref()
-                                .and_then(|p| convert::at_path(&answer, p))
-                                .and_then(Value::as_str)
-                                .map(str::to_string);
-                            let mut found = vec![];
-                            if let Some(e) = email {
-                                for c in self.search_contacts(&e).await? {
-                                    let st = TicketState::from_contact(&c, &titles);
-                                    if let MatchBy::Field { field_id, .. } = &cfg.match_by {
-                                        if st.fields.get(field_id).map(|v| v.trim())
-                                            == Some(id.trim())
-                                        {
-                                            found.push(c.id);
-                                            let name = c.name.clone().unwrap_or_default();
-                                            fetched.insert(c.id, (name, st.clone()));
-                                        }
-                                    }
-                                }
-                            }
-                            found
-                        }
-                    }
-                }
-                MatchBy::Email { path } | MatchBy::Phone { path } => {
-                    let by_email = matches!(cfg.match_by, MatchBy::Email { .. });
-                    match convert::at_path(&answer, path).and_then(Value::as_str) {
-                        None => {
-                            issues.push(issue(
-                                "unmatched",
-                                format!(
-                                    "the lookup gives no {} at {path}",
-                                    if by_email { "email" } else { "phone" }
-                                ),
-                            ));
-                            continue;
-                        }
-                        Some(v) => {
-                            let key = if by_email {
-                                v.trim().to_lowercase()
-                            } else {
-                                digits(v)
-                            };
-                            let map = if by_email { &ix.by_email } else { &ix.by_phone };
-                            match map.get(&key) {
-                                Some(c) => c.clone(),
-                                None => {
-                                    let mut found = vec![];
-                                    for c in self.search_contacts(v.trim()).await? {
-                                        let same = if by_email {
-                                            c.email.as_deref().map(|e| e.trim().to_lowercase())
-                                                == Some(key.clone())
-                                        } else {
-                                            c.phone.as_deref().map(digits) == Some(key.clone())
-                                        };
-                                        if same {
-                                            found.push(c.id);
-                                            let st = TicketState::from_contact(&c, &titles);
-                                            let name = c.name.clone().unwrap_or_default();
-                                            fetched.insert(c.id, (name, st));
-                                        }
-                                    }
-                                    found
-                                }
-                            }
-                        }
-                    }
+            let candidates = match self
+                .match_contact(&cfg, &id, &answer, &defs_map, &titles)
+                .await?
+            {
+                Ok(c) => c,
+                Err(why) => {
+                    issues.push(issue("unmatched", None, why));
+                    continue;
                 }
             };
             let contact = match candidates.as_slice() {
+                [] if index.complete => {
+                    issues.push(issue(
+                        "unmatched",
+                        None,
+                        format!(
+                            "no Trengo contact has this id (all {} contacts are indexed)",
+                            index.total.unwrap_or(index.indexed)
+                        ),
+                    ));
+                    continue;
+                }
                 [] => {
-                    issues.push(issue("unmatched", "no Trengo contact has this id".into()));
+                    issues.push(issue("not_indexed", None, not_indexed(&index)));
                     continue;
                 }
                 [one] => *one,
                 many => {
                     issues.push(issue(
                         "ambiguous",
+                        None,
                         format!(
                             "{} contacts match ({}); fix the duplicates in Trengo",
                             many.len(),
@@ -735,25 +735,35 @@ impl Desk {
             if let Some(first) = seen_contacts.get(&contact) {
                 issues.push(issue(
                     "ambiguous",
+                    None,
                     format!("contact #{contact} is also matched by {first}; used once"),
                 ));
                 continue;
             }
             seen_contacts.insert(contact, id.clone());
-            let (name, current) = match (ix.contacts.get(&contact), fetched.get(&contact)) {
-                (Some((n, s, _)), _) | (None, Some((n, s))) => (n.clone(), s.clone()),
-                (None, None) => (String::new(), TicketState::default()),
+            let (name, current) = match self.cache().contact(&contact.to_string()).await? {
+                Some(c) => (c.name.clone().unwrap_or_default(), cached_state(&c, &defs)),
+                None => (String::new(), TicketState::default()),
             };
-            match changes_for(&answer, &cfg, &defs_map, &current) {
-                Ok(fields) => rows.push(PreviewRow {
-                    line,
-                    customer_id: id.clone(),
-                    contact_id: contact.to_string(),
-                    contact_name: name,
-                    fields,
-                }),
-                Err(e) => issues.push(issue("invalid", e)),
+            let fields = changes_for(&answer, &cfg, &defs_map, &current);
+            for f in fields.iter().filter(|f| f.error.is_some()) {
+                issues.push(issue(
+                    "invalid",
+                    Some(f.label.clone()),
+                    format!(
+                        "{}: {}; the contact's other fields are still written",
+                        f.label,
+                        f.error.clone().unwrap_or_default()
+                    ),
+                ));
             }
+            rows.push(PreviewRow {
+                line,
+                customer_id: id.clone(),
+                contact_id: contact.to_string(),
+                contact_name: name,
+                fields,
+            });
         }
         let changes: u32 = rows
             .iter()
@@ -767,7 +777,8 @@ impl Desk {
             .iter()
             .filter(|r| r.fields.iter().any(|f| f.changed))
             .count() as u32;
-        let eta = self.eta_secs(changes + contacts);
+        let requests = changes + contacts;
+        let eta = self.eta_secs(requests);
         issues.sort_by_key(|i| i.line);
         Ok(EnrichPreview {
             source: cfg.name,
@@ -779,9 +790,51 @@ impl Desk {
             contacts,
             changes,
             unchanged,
-            requests: changes,
+            requests,
             eta_secs: eta,
+            index,
         })
+    }
+
+    /// One contact, from the ticket panel: its customer id (the source's match field) looked up,
+    /// and each mapped field's current and new value. Apply it with [`Desk::apply_enrichment`].
+    pub async fn enrich_contact(
+        &self,
+        source_name: &str,
+        contact_id: &str,
+    ) -> Result<EnrichPreview> {
+        let cfg = self.source(source_name).await?;
+        let MatchBy::Field { field_id, .. } = &cfg.match_by else {
+            return Err(Error::Invalid(format!(
+                "{source_name} finds contacts by the email or phone its lookup gives: paste customer ids in Enrich instead"
+            )));
+        };
+        let defs = self.contact_fields().await?;
+        let f = defs.get(field_id).ok_or_else(|| {
+            Error::Invalid(format!("field {field_id} is not a contact field here"))
+        })?;
+        let c = self.cache().contact(contact_id).await?.ok_or_else(|| {
+            Error::NotFound(format!("contact {contact_id} is not in the local cache"))
+        })?;
+        let id = c
+            .custom_fields
+            .get(&f.name)
+            .map(|v| v.as_text())
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "{} has no {} to look up",
+                    c.name
+                        .clone()
+                        .unwrap_or_else(|| format!("contact {contact_id}")),
+                    f.label
+                ))
+            })?;
+        let p = self.enrich_preview(source_name, &id).await?;
+        if let Some(i) = p.issues.iter().find(|i| i.field.is_none()) {
+            return Err(Error::NotFound(format!("{}: {}", i.customer_id, i.reason)));
+        }
+        Ok(p)
     }
 
     /// Records the previewed changes as a job (only changed values; each contact is read fresh
@@ -844,121 +897,25 @@ impl Desk {
         self.job_store().view(id).await
     }
 
-    /// Records an enrichment job straight from pasted ids: one item per contact the cache
-    /// matches by the source's id field; each looks its customer up when it runs, so lookups
-    /// overlap Trengo's writes. Ids the cache cannot match are listed with the job.
-    pub async fn enrich_job(&self, source_name: &str, text: &str) -> Result<JobView> {
-        let cfg = self.source(source_name).await?;
-        if !matches!(cfg.match_by, MatchBy::Field { .. }) {
-            return Err(Error::Invalid(
-                "this source matches contacts by what the lookup returns: preview first, then apply".into(),
-            ));
-        }
-        let parsed = pasted_ids(&cfg, text)?;
-        let defs: Vec<FieldDef> = self.contact_fields().await?.into_values().collect();
-        let ix = self.contact_index(&cfg, &defs).await?;
-        let mut items = vec![];
-        let mut problems = parsed.problems.clone();
-        let mut used = HashMap::new();
-        for (line, id) in &parsed.ids {
-            let why = match ix.by_field.get(id.trim()).map(Vec::as_slice) {
-                None | Some([]) => Some(
-                    "no contact in the cache has this id (preview searches Trengo too)".to_string(),
-                ),
-                Some([one]) => {
-                    if let Some(first) = used.get(one) {
-                        Some(format!(
-                            "contact #{one} is also matched by {first}; used once"
-                        ))
-                    } else {
-                        used.insert(*one, id.clone());
-                        items.push(ItemSeed {
-                            target: *one,
-                            plan: vec![Action::Enrich {
-                                customer_id: id.clone(),
-                            }],
-                            expect: None,
-                        });
-                        None
-                    }
-                }
-                Some(many) => Some(format!(
-                    "{} contacts have this id; fix the duplicates in Trengo",
-                    many.len()
-                )),
-            };
-            if let Some(reason) = why {
-                problems.push(LineProblem {
-                    line: *line,
-                    text: id.clone(),
-                    reason,
-                });
-            }
-        }
-        if items.is_empty() {
-            return Err(Error::Invalid(
-                "no pasted id matches a contact in the cache".into(),
-            ));
-        }
-        problems.sort_by_key(|p| p.line);
-        let n = items.len();
-        let id = self
-            .job_store()
-            .create(NewJob {
-                kind: JobKind::Enrich,
-                title: format!("Enrich contacts from {}", cfg.name),
-                actions: vec![],
-                selection: format!("{n} contacts from {} pasted ids", parsed.ids.len()),
-                problems,
-                undo_of: None,
-                source: Some(cfg.name.clone()),
-                page_plan: None,
-                items,
-            })
-            .await?;
-        self.job_store().view(id).await
-    }
-
-    /// The lookup an enrichment job's items need, if it is one.
-    pub(crate) async fn expander_for(&self, job: i64) -> Result<Option<Arc<dyn Expand>>> {
-        let source: Option<String> = sqlx::query_scalar("SELECT source FROM jobs WHERE id = ?")
-            .bind(job)
-            .fetch_optional(self.cache().pool())
-            .await?
-            .flatten();
-        let Some(name) = source else {
-            return Ok(None);
-        };
-        let cfg = self.source(&name).await?;
-        let lookup = self.open_lookup(&cfg)?;
-        Ok(Some(Arc::new(Expander {
-            lookup,
-            cfg,
-            defs: self.contact_fields().await?,
-        })))
-    }
-
-    /// A job's items as CSV: ticket or contact, state, what was done, and why not.
+    /// A job's items as CSV (through the `csv` crate; no cell a spreadsheet would run).
     pub async fn job_report_csv(&self, id: u32) -> Result<String> {
         let items = self.job_items(id, None).await?;
-        let esc = |s: &str| {
-            if s.contains([',', '"', '\n']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_string()
-            }
-        };
-        let mut out = String::from("id,state,changes,reason,requests\n");
+        let mut rows = vec![vec![
+            "id".to_string(),
+            "state".into(),
+            "changes".into(),
+            "reason".into(),
+            "requests".into(),
+        ]];
         for i in items {
-            out.push_str(&format!(
-                "{},{},{},{},{}\n",
-                esc(&i.ticket_id),
-                esc(i.state.as_str()),
-                esc(&i.steps.join("; ")),
-                esc(i.reason.as_deref().unwrap_or("")),
-                i.requests
-            ));
+            rows.push(vec![
+                i.ticket_id,
+                i.state.as_str().into(),
+                i.steps.join("; "),
+                i.reason.unwrap_or_default(),
+                i.requests.to_string(),
+            ]);
         }
-        Ok(out)
+        Ok(source::write_csv(&rows))
     }
 }

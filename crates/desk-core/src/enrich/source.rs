@@ -233,9 +233,7 @@ impl Lookup {
                 }))
             }
             SourceKind::Csv { path, key_column } => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| Error::Invalid(format!("the CSV file {path}: {e}")))?;
-                Ok(Lookup::Csv(csv_rows(&text, key_column)?))
+                Ok(Lookup::Csv(csv_rows(&read_csv_file(path)?, key_column)?))
             }
         }
     }
@@ -341,11 +339,82 @@ fn short_error(e: reqwest::Error) -> String {
     s
 }
 
+/// The largest CSV file a source may be: a customer export, not a database dump.
+pub const CSV_MAX_BYTES: u64 = 50 * 1024 * 1024;
+
+/// Reads a source's CSV file (at most [`CSV_MAX_BYTES`]).
+pub fn read_csv_file(path: &str) -> Result<String> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| Error::Invalid(format!("the CSV file {path}: {e}")))?;
+    if meta.len() > CSV_MAX_BYTES {
+        return Err(Error::Invalid(format!(
+            "the CSV file {path} is {} MB; a source may be at most {} MB",
+            meta.len() / (1024 * 1024),
+            CSV_MAX_BYTES / (1024 * 1024)
+        )));
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::Invalid(format!("the CSV file {path}: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::Invalid(format!(
+            "the CSV file {path} is not UTF-8 (byte {}): save it as \"CSV UTF-8\"",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// The delimiter of a CSV text: `;` when the header has more of them than commas (a spreadsheet
+/// set to a language that writes decimal commas), else `,`.
+fn delimiter(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or("");
+    let (mut commas, mut semis, mut quoted) = (0, 0, false);
+    for c in header.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => commas += 1,
+            ';' if !quoted => semis += 1,
+            _ => {}
+        }
+    }
+    if semis > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// Every record of a CSV text (RFC 4180 through the `csv` crate): a UTF-8 byte-order mark
+/// (Excel's "CSV UTF-8") is dropped, quoted fields may hold the delimiter, quotes and line breaks,
+/// and `;` separated files are read as such. An error names its line.
+pub fn parse_csv(text: &str) -> std::result::Result<Vec<Vec<String>>, String> {
+    Ok(records(text)?.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The records with the line each begins on.
+fn records(text: &str) -> std::result::Result<Vec<(u64, Vec<String>)>, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter(text))
+        .from_reader(text.as_bytes());
+    let mut rows = vec![];
+    for rec in r.records() {
+        let rec = rec.map_err(|e| match e.position() {
+            Some(p) => format!("CSV line {}: {e}", p.line()),
+            None => format!("CSV: {e}"),
+        })?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        rows.push((line, rec.iter().map(str::to_string).collect()));
+    }
+    Ok(rows)
+}
+
 /// Rows of a CSV file by their key column; each row is an object of column → text.
 pub fn csv_rows(text: &str, key_column: &str) -> Result<HashMap<String, Value>> {
-    let records = parse_csv(text).map_err(Error::Invalid)?;
+    let records = records(text).map_err(Error::Invalid)?;
     let mut it = records.into_iter();
-    let header = it
+    let (_, header) = it
         .next()
         .ok_or_else(|| Error::Invalid("the CSV file is empty".into()))?;
     let key = header
@@ -358,14 +427,13 @@ pub fn csv_rows(text: &str, key_column: &str) -> Result<HashMap<String, Value>> 
             ))
         })?;
     let mut out = HashMap::new();
-    for (n, rec) in it.enumerate() {
+    for (line, rec) in it {
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
         if rec.len() != header.len() {
             return Err(Error::Invalid(format!(
-                "CSV line {}: {} columns, the header has {}",
-                n + 2,
+                "CSV line {line}: {} columns, the header has {}",
                 rec.len(),
                 header.len()
             )));
@@ -380,50 +448,23 @@ pub fn csv_rows(text: &str, key_column: &str) -> Result<HashMap<String, Value>> 
     Ok(out)
 }
 
-/// RFC 4180: commas, quotes doubled inside quoted fields, line breaks inside quotes.
-pub fn parse_csv(text: &str) -> std::result::Result<Vec<Vec<String>>, String> {
-    let mut rows = vec![];
-    let mut row = vec![];
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut line = 1;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => quoted = false,
-                '\n' => {
-                    line += 1;
-                    field.push(c);
-                }
-                _ => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            '"' if field.is_empty() => quoted = true,
-            ',' => row.push(std::mem::take(&mut field)),
-            '\r' => {}
-            '\n' => {
-                line += 1;
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            _ => field.push(c),
-        }
+/// A report cell a spreadsheet will not run: one that begins with `=`, `+`, `-`, `@` (or a tab
+/// or carriage return) is prefixed with `'`.
+pub fn safe_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
     }
-    if quoted {
-        return Err(format!("CSV line {line}: a quote is not closed"));
+}
+
+/// A CSV text from rows, through the `csv` crate, every cell made safe for spreadsheets.
+pub fn write_csv(rows: &[Vec<String>]) -> String {
+    let mut w = csv::Writer::from_writer(vec![]);
+    for r in rows {
+        let _ = w.write_record(r.iter().map(|c| safe_cell(c)));
     }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    Ok(rows)
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -467,5 +508,46 @@ mod tests {
             .to_string()
             .contains("line 2"));
         assert!(csv_rows("a,b\n", "c").is_err());
+    }
+
+    #[test]
+    fn csv_as_spreadsheets_write_it_and_reports_no_spreadsheet_runs() {
+        // Byte-order mark, `;` separated, quoted separators and line breaks.
+        let rows = parse_csv("\u{feff}id;name\r\n1;\"a; b\r\nc\"\r\n2;x\r\n").unwrap();
+        assert_eq!(rows[0], vec!["id", "name"]);
+        assert_eq!(rows[1], vec!["1", "a; b\r\nc"]);
+        assert_eq!(rows.len(), 3);
+        let e = parse_csv("a,b\n\"unclosed,1\n").map(|r| r.len());
+        assert!(e.is_err() || e == Ok(2), "{e:?}");
+        let out = write_csv(&[
+            vec![
+                "=HYPERLINK(\"x\")".into(),
+                "+1".into(),
+                "-2".into(),
+                "@a".into(),
+            ],
+            vec![
+                "plain, with comma".into(),
+                "line\nbreak".into(),
+                "ok".into(),
+                "".into(),
+            ],
+        ]);
+        let back = parse_csv(&out).unwrap();
+        assert_eq!(back[0], vec!["'=HYPERLINK(\"x\")", "'+1", "'-2", "'@a"]);
+        assert_eq!(back[1][0], "plain, with comma");
+        assert_eq!(back[1][1], "line\nbreak");
+    }
+
+    #[test]
+    fn a_csv_file_over_the_cap_is_refused_with_its_size() {
+        let dir = std::env::temp_dir().join(format!("csv-cap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("big.csv");
+        let f = std::fs::File::create(&p).unwrap();
+        f.set_len(CSV_MAX_BYTES + 1).unwrap();
+        let e = read_csv_file(p.to_str().unwrap()).unwrap_err().to_string();
+        assert!(e.contains("at most 50 MB"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -383,23 +383,12 @@ impl Desk {
         let _registered = Registered(self, id);
         let u = self.unified()?;
         let store = self.job_store();
-        let expand = match self.expander_for(id).await {
-            Ok(x) => x,
-            Err(e) => {
-                // Say why on the job, so it does not just sit there.
-                store
-                    .force_state(id, JobState::Interrupted, Some(&e.to_string()))
-                    .await?;
-                return Err(e);
-            }
-        };
         let runner = Runner {
             store: &store,
             cache: self.cache(),
             client: u.client().lane(lane).checked_writes(),
             dir: self.cache().directory().await?,
             concurrency,
-            expand,
             token: format!("{}-{}-{id}", std::process::id(), super::run::now_ms()),
         };
         runner.run(id, &control, progress).await

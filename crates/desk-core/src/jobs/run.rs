@@ -192,16 +192,6 @@ fn classify(e: &api::Error) -> Class {
     }
 }
 
-/// Turns an `Enrich` action into the `SetField`s it needs, given the contact as it is now; an
-/// error fails the item with its reason.
-pub trait Expand: Send + Sync {
-    fn expand<'a>(
-        &'a self,
-        action: &'a Action,
-        current: &'a TicketState,
-    ) -> futures::future::BoxFuture<'a, std::result::Result<Vec<Action>, String>>;
-}
-
 pub(crate) struct Runner<'a> {
     pub store: &'a JobStore,
     pub cache: &'a Cache,
@@ -209,8 +199,6 @@ pub(crate) struct Runner<'a> {
     pub client: Client,
     pub dir: Directory,
     pub concurrency: usize,
-    /// For enrichment jobs.
-    pub expand: Option<Arc<dyn Expand>>,
     /// This run's claim on the job; every record it writes, and every request it sends, checks it
     /// is still the job's runner.
     pub token: String,
@@ -854,32 +842,6 @@ impl Runner<'_> {
         self.save(job, it, ItemState::Pending, None, None).await?;
         while it.step < it.plan.len() {
             let a = it.plan[it.step].clone();
-            if let Action::Enrich { .. } = a {
-                let Some(x) = &self.expand else {
-                    return self
-                        .interrupt(
-                            job,
-                            it,
-                            Class::Definite(
-                                ErrorCode::Lookup,
-                                "no lookup source for this job".into(),
-                            ),
-                        )
-                        .await;
-                };
-                match x.expand(&a, &cur).await {
-                    Ok(sets) => {
-                        it.plan.splice(it.step..=it.step, sets);
-                        self.save(job, it, ItemState::Pending, None, None).await?;
-                        continue;
-                    }
-                    Err(why) => {
-                        return self
-                            .interrupt(job, it, Class::Definite(ErrorCode::Lookup, why))
-                            .await
-                    }
-                }
-            }
             if cur.satisfies(&a) {
                 it.outcomes.push(StepOutcome::Already);
                 it.step += 1;
