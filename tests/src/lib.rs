@@ -161,20 +161,30 @@ pub async fn launch(extra_args: &[&str]) -> App {
 }
 
 pub async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
-    let found = c
+    find(c, Locator::Css(css)).await
+}
+
+/// Waits up to 30 s for the element `at` finds, or saves a screenshot and panics.
+pub async fn find(c: &Client, at: Locator<'_>) -> fantoccini::elements::Element {
+    match c
         .wait()
         .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css(css))
-        .await;
-    match found {
+        .for_element(at)
+        .await
+    {
         Ok(e) => e,
         Err(e) => {
             if let Ok(png) = c.screenshot().await {
                 let _ = std::fs::write(artifacts().join("failure.png"), png);
             }
-            panic!("{css} did not appear: {e} (screenshot: target/e2e/failure.png)")
+            panic!("{at:?} did not appear: {e} (screenshot: target/e2e/failure.png)")
         }
     }
+}
+
+/// Waits for the element `at` finds, then clicks it.
+pub async fn click(c: &Client, at: Locator<'_>) {
+    find(c, at).await.click().await.unwrap();
 }
 
 /// Polls until `check` holds, or saves a screenshot and panics after 30 s.

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use desk_e2e::{artifacts, launch, until, wait_for};
+use desk_e2e::{artifacts, click, launch, until, wait_for};
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
@@ -23,15 +23,7 @@ async fn rows_text(c: &Client) -> Vec<String> {
 
 /// A record's id by name, asked of the simulator as a client would (first page).
 async fn id_by_name(http: &reqwest::Client, sim: &str, resource: &str, name: &str) -> Value {
-    let page: Value = http
-        .get(format!("{sim}/api/v2/{resource}?page=1"))
-        .bearer_auth("demo-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = get_json(http, format!("{sim}/api/v2/{resource}?page=1")).await;
     page["data"]
         .as_array()
         .unwrap()
@@ -41,16 +33,15 @@ async fn id_by_name(http: &reqwest::Client, sim: &str, resource: &str, name: &st
         .clone()
 }
 
+/// The JSON at `url` on the simulator, asked as the demo lead.
+async fn get_json(http: &reqwest::Client, url: String) -> Value {
+    let r = http.get(&url).bearer_auth("demo-token").send().await;
+    r.unwrap().json().await.unwrap()
+}
+
 /// Every write the simulator received.
 async fn mutations(http: &reqwest::Client, sim: &str) -> Vec<Value> {
-    let log: Value = http
-        .get(format!("{sim}/__sim/mutations"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: Value = get_json(http, format!("{sim}/__sim/mutations")).await;
     log.as_array().unwrap().clone()
 }
 
@@ -87,13 +78,11 @@ async fn triage_a_ticket_in_the_demo_workspace() {
     assert!(!rows_text(c).await.is_empty());
 
     // Filter by a team from the sidebar.
-    let billing = c
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::XPath("//nav//button[.//span[text()='Billing']]"))
-        .await
-        .unwrap();
-    billing.click().await.unwrap();
+    click(
+        c,
+        Locator::XPath("//nav//button[.//span[text()='Billing']]"),
+    )
+    .await;
     // Every listed ticket is Billing's, as the simulator knows it.
     let billing_id = id_by_name(&http, &app.sim, "teams", "Billing").await;
     until(c, "only Billing tickets", || async {
@@ -161,12 +150,7 @@ async fn triage_a_ticket_in_the_demo_workspace() {
     );
 
     // Add a tag by typing its name.
-    c.find(Locator::Css("button[aria-label='Add a tag']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("button[aria-label='Add a tag']")).await;
     let input = wait_for(c, "input[aria-label='Add a tag']").await;
     input.send_keys("urgent").await.unwrap();
     input.send_keys("\u{E007}").await.unwrap(); // Enter
@@ -218,26 +202,24 @@ async fn triage_a_ticket_in_the_demo_workspace() {
 
     // The toast offers Undo: the tag comes off again in Trengo (the action was a job; its undo
     // reads the ticket first and removes only what the action added).
-    c.find(Locator::XPath(
-        "//div[contains(@class,'toast')][.//*[contains(text(),'urgent')]]//button[text()='Undo']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click(
+        c,
+        Locator::XPath(
+            "//div[contains(@class,'toast')][.//*[contains(text(),'urgent')]]//button[text()='Undo']",
+        ),
+    )
+    .await;
     until(c, "the undo's detach in Trengo", || async {
         let (_, detached) = label_writes(&http, &app.sim, &urgent).await;
         detached == vec![id.clone()]
     })
     .await;
     // Activity lists the action and its undo.
-    c.find(Locator::XPath("//nav//button[.//span[text()='Activity']]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        c,
+        Locator::XPath("//nav//button[.//span[text()='Activity']]"),
+    )
+    .await;
     until(c, "the action and its undo in Activity", || async {
         job_states(c).await.len() >= 2
             && c.find(Locator::XPath(
@@ -247,12 +229,7 @@ async fn triage_a_ticket_in_the_demo_workspace() {
             .is_ok()
     })
     .await;
-    c.find(Locator::XPath("//nav//button[text()='All open']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::XPath("//nav//button[text()='All open']")).await;
 
     // A contact whose name is HTML shows as text and runs nothing.
     let evil = "<img src=x onerror=alert(1)>";
@@ -263,18 +240,8 @@ async fn triage_a_ticket_in_the_demo_workspace() {
         .await
         .unwrap();
     assert!(r.status().is_success());
-    c.find(Locator::XPath("//nav//button[text()='All open']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("footer button.sync"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::XPath("//nav//button[text()='All open']")).await;
+    click(c, Locator::Css("footer button.sync")).await;
     let search = c
         .find(Locator::Css("input[aria-label='Search tickets']"))
         .await
@@ -286,7 +253,7 @@ async fn triage_a_ticket_in_the_demo_workspace() {
         rows_text(c).await.iter().any(|r| r.contains("XSS check"))
     })
     .await;
-    wait_for(c, "[data-ticket-id]").await.click().await.unwrap();
+    click(c, Locator::Css("[data-ticket-id]")).await;
     let name = wait_for(c, "[data-testid='contact-name']").await;
     until(c, "the contact's name as text", || async {
         name.text().await.unwrap_or_default() == evil
@@ -317,14 +284,11 @@ async fn triage_a_ticket_in_the_demo_workspace() {
     std::fs::write(artifacts().join("xss.png"), png).unwrap();
 
     // Notification settings open in a dialog and close again.
-    c.find(Locator::XPath(
-        "//nav//button[text()='Notifications & settings']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click(
+        c,
+        Locator::XPath("//nav//button[text()='Notifications & settings']"),
+    )
+    .await;
     let dialog = wait_for(c, "[role='dialog']").await;
     until(c, "the settings", || async {
         dialog
@@ -339,14 +303,11 @@ async fn triage_a_ticket_in_the_demo_workspace() {
         c.screenshot().await.unwrap(),
     )
     .unwrap();
-    c.find(Locator::XPath(
-        "//div[@role='dialog']//button[text()='Cancel']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click(
+        c,
+        Locator::XPath("//div[@role='dialog']//button[text()='Cancel']"),
+    )
+    .await;
     until(c, "the dialog to close", || async {
         c.find(Locator::Css("[role='dialog']")).await.is_err()
     })
@@ -407,20 +368,9 @@ async fn tag_every_ticket_matching_a_filter_then_undo() {
     wait_for(c, "[data-ticket-id]").await;
 
     // The Sales view, once the working set has arrived (the count stops growing).
-    c.wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::XPath("//nav//button[.//span[text()='Sales']]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::XPath("//nav//button[.//span[text()='Sales']]")).await;
     wait_synced(c).await;
-    wait_for(c, "[data-ticket-id] input[type=checkbox]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("[data-ticket-id] input[type=checkbox]")).await;
     // Tick one, then every ticket matching.
     let all = c
         .wait()
@@ -440,11 +390,7 @@ async fn tag_every_ticket_matching_a_filter_then_undo() {
         .unwrap_or_else(|_| panic!("a count in {label_text:?}"));
     assert!(n > 25, "more than a page: {n}");
     all.click().await.unwrap();
-    wait_for(c, "[data-bulk='add_tag']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("[data-bulk='add_tag']")).await;
     let migrated = id_by_name(&http, &app.sim, "labels", "migrated").await;
     wait_for(c, "select[data-bulk-target]").await;
     c.execute(
@@ -463,7 +409,7 @@ async fn tag_every_ticket_matching_a_filter_then_undo() {
     assert!(label_writes(&http, &app.sim, &migrated).await.0.is_empty());
     let png = c.screenshot().await.unwrap();
     std::fs::write(artifacts().join("bulk-confirm.png"), png).unwrap();
-    wait_for(c, "[data-bulk-run]").await.click().await.unwrap();
+    click(c, Locator::Css("[data-bulk-run]")).await;
     until(c, "the dialog closed", || async {
         c.find_all(Locator::Css("[role='dialog']"))
             .await
@@ -473,11 +419,7 @@ async fn tag_every_ticket_matching_a_filter_then_undo() {
     .await;
 
     // Progress and the result in Activity.
-    wait_for(c, "[data-view='activity']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("[data-view='activity']")).await;
     until(c, "the job done", || async {
         job_states(c).await.first().map(String::as_str) == Some("done")
     })
@@ -489,20 +431,13 @@ async fn tag_every_ticket_matching_a_filter_then_undo() {
     unique.dedup();
     assert_eq!(unique.len(), attached.len(), "each ticket tagged once");
     for id in &attached {
-        let t: Value = http
-            .get(format!("{}/__sim/tickets/{id}", app.sim))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let t: Value = get_json(&http, format!("{}/__sim/tickets/{id}", app.sim)).await;
         assert_eq!(
             t["team_id"],
             id_by_name(&http, &app.sim, "teams", "Sales").await
         );
     }
-    wait_for(c, "[data-job-id]").await.click().await.unwrap();
+    click(c, Locator::Css("[data-job-id]")).await;
     let outcome = wait_for(c, "[data-job-outcome]").await;
     until(c, "the outcome in the job panel", || async {
         outcome
@@ -516,7 +451,7 @@ async fn tag_every_ticket_matching_a_filter_then_undo() {
     std::fs::write(artifacts().join("bulk-done.png"), png).unwrap();
 
     // Undo: every tag the job added is taken off again; nothing else is touched.
-    wait_for(c, "[data-undo]").await.click().await.unwrap();
+    click(c, Locator::Css("[data-undo]")).await;
     until(c, "the undo job done", || async {
         let s = job_states(c).await;
         s.len() == 2 && s.iter().all(|x| x == "done")
@@ -541,25 +476,18 @@ async fn enrich_contacts_from_the_demo_customer_system() {
     wait_for(c, "[data-ticket-id]").await;
     wait_synced(c).await;
     // Customer IDs of contacts on open tickets (the cache holds them).
-    let page: Value = http
-        .get(format!("{}/api/v2/tickets?page=1&status=OPEN", app.sim))
-        .bearer_auth("demo-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = get_json(
+        &http,
+        format!("{}/api/v2/tickets?page=1&status=OPEN", app.sim),
+    )
+    .await;
     let mut ids = vec![];
     for t in page["data"].as_array().unwrap() {
-        let contact: Value = http
-            .get(format!("{}/__sim/contacts/{}", app.sim, t["contact_id"]))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let contact: Value = get_json(
+            &http,
+            format!("{}/__sim/contacts/{}", app.sim, t["contact_id"]),
+        )
+        .await;
         if let Some(cid) = contact["custom_field_data"]["501"].as_str() {
             if !ids.contains(&cid.to_string()) {
                 ids.push(cid.to_string());
@@ -571,33 +499,21 @@ async fn enrich_contacts_from_the_demo_customer_system() {
     // And one whose contact is on no open ticket: only the contact index knows it.
     let mut outsider = None;
     'pages: for p in (1..=80).rev() {
-        let page: Value = http
-            .get(format!("{}/api/v2/contacts?page={p}", app.sim))
-            .bearer_auth("demo-token")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = get_json(&http, format!("{}/api/v2/contacts?page={p}", app.sim)).await;
         for ct in page["data"].as_array().cloned().unwrap_or_default() {
             let Some(cid) = ct["custom_field_data"]["501"].as_str() else {
                 continue;
             };
             let mut open = false;
             for st in ["OPEN", "ASSIGNED"] {
-                let t: Value = http
-                    .get(format!(
+                let t: Value = get_json(
+                    &http,
+                    format!(
                         "{}/api/v2/tickets?contact_id={}&status={st}",
                         app.sim, ct["id"]
-                    ))
-                    .bearer_auth("demo-token")
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                    ),
+                )
+                .await;
                 open |= !t["data"].as_array().map(Vec::is_empty).unwrap_or(true);
             }
             // The customer system knows it (about one in twenty it does not).
@@ -617,19 +533,11 @@ async fn enrich_contacts_from_the_demo_customer_system() {
     let (outsider_id, outsider_contact) = outsider.expect("a contact on no open ticket");
     ids.push(outsider_id.clone());
 
-    wait_for(c, "[data-view='enrich']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("[data-view='enrich']")).await;
     // The demo's source is there; test it with one id.
     let test_input = wait_for(c, "[data-test-id]").await;
     test_input.send_keys(&ids[0]).await.unwrap();
-    wait_for(c, "[data-test-source]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("[data-test-source]")).await;
     let result = wait_for(c, "[data-test-result]").await;
     until(c, "the test result", || async {
         let t = result.text().await.unwrap_or_default();
@@ -645,11 +553,7 @@ async fn enrich_contacts_from_the_demo_customer_system() {
     )
     .await
     .unwrap();
-    wait_for(c, "[data-enrich-preview]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("[data-enrich-preview]")).await;
     let preview = wait_for(c, "[data-preview]").await;
     until(c, "the preview", || async {
         preview
@@ -710,11 +614,7 @@ async fn enrich_contacts_from_the_demo_customer_system() {
                 && m["path"] == format!("/contacts/{outsider_contact}/custom_fields")),
         "the contact on no open ticket was written"
     );
-    wait_for(c, "[data-enrich-report]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("[data-enrich-report]")).await;
     until(c, "the report saved", || async {
         c.find(Locator::XPath("//*[starts-with(text(), 'Report saved: ')]"))
             .await

@@ -40,16 +40,9 @@ async fn env() -> Env {
 
 impl Env {
     async fn run_with(&self, token: Option<&str>, args: &[&str]) -> Run {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_trengo-desk-cli"));
-        cmd.arg("--base-url")
-            .arg(self.sim.base_url())
-            .arg("--data-dir")
-            .arg(self.data.path())
-            .args(args);
-        cmd.env_remove("TRENGO_TOKEN");
-        if let Some(t) = token {
-            cmd.env("TRENGO_TOKEN", t);
-        }
+        let mut cmd = self.command_with(token, args);
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
             .await
             .expect("the CLI finishes")
@@ -427,27 +420,8 @@ async fn bulk_tag_from_a_file_reports_junk_lines_and_undo_takes_it_back() {
 async fn a_job_killed_ten_times_ends_right_with_nothing_lost_or_doubled() {
     let e = env().await;
     assert_eq!(e.run(&["sync"]).await.code, 0);
-    let (label, ids, had) = {
-        let w = e.sim.state().world();
-        let label = w.labels.values().find(|l| l.name == "refund").unwrap().id;
-        let ids: Vec<u64> = w.tickets.keys().copied().collect();
-        let had: Vec<u64> = ids
-            .iter()
-            .copied()
-            .filter(|i| w.tickets[i].label_ids.contains(&label))
-            .collect();
-        (label, ids, had)
-    };
-    let file = e.data.path().join("all.txt");
-    std::fs::write(
-        &file,
-        ids.iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
-    .unwrap();
-    let f = file.to_str().unwrap().to_string();
+    let (label, ids, had) = e.tickets_and_label("refund", usize::MAX);
+    let f = e.write_ids("all.txt", &ids);
     // Slow enough that a kill lands mid-job: every answer takes 250 ms (a job's workers go as
     // fast as the server answers).
     e.sim.state().set_faults(trengo_sim::Faults {
@@ -545,6 +519,27 @@ impl Env {
     }
 
     /// Customer IDs of the contacts the cache holds.
+    /// The label called `name`, the first `n` tickets, and those of them that carry it now.
+    fn tickets_and_label(&self, name: &str, n: usize) -> (u64, Vec<u64>, Vec<u64>) {
+        let w = self.sim.state().world();
+        let label = w.labels.values().find(|l| l.name == name).unwrap().id;
+        let ids: Vec<u64> = w.tickets.keys().copied().take(n).collect();
+        let had = ids
+            .iter()
+            .copied()
+            .filter(|i| w.tickets[i].label_ids.contains(&label))
+            .collect();
+        (label, ids, had)
+    }
+
+    /// Writes `ids` one a line to `file` in the data directory; its path.
+    fn write_ids(&self, file: &str, ids: &[u64]) -> String {
+        let path = self.data.path().join(file);
+        let text: Vec<String> = ids.iter().map(u64::to_string).collect();
+        std::fs::write(&path, text.join("\n")).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
     async fn cached_customer_ids(&self) -> Vec<String> {
         let r = self
             .run(&["--json", "tickets", "--status", "any", "--limit", "500"])
@@ -768,21 +763,8 @@ async fn an_enrichment_killed_five_times_writes_each_field_once() {
 async fn a_paused_runner_that_wakes_after_a_takeover_and_undo_sends_nothing() {
     let e = env().await;
     assert_eq!(e.run(&["sync"]).await.code, 0);
-    let (label, ids, had) = {
-        let w = e.sim.state().world();
-        let label = w.labels.values().find(|l| l.name == "bug").unwrap().id;
-        let ids: Vec<u64> = w.tickets.keys().copied().take(16).collect();
-        let had: Vec<u64> = ids
-            .iter()
-            .copied()
-            .filter(|i| w.tickets[i].label_ids.contains(&label))
-            .collect();
-        (label, ids, had)
-    };
-    let file = e.data.path().join("some.txt");
-    let text: Vec<String> = ids.iter().map(u64::to_string).collect();
-    std::fs::write(&file, text.join("\n")).unwrap();
-    let f = file.to_str().unwrap().to_string();
+    let (label, ids, had) = e.tickets_and_label("bug", 16);
+    let f = e.write_ids("some.txt", &ids);
     // Trengo's limit binds: 12 requests per 4 s window, so the job waits for slots.
     e.sim.state().set_rate_limit(12, Duration::from_secs(4));
     let mut a = e

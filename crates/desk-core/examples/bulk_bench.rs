@@ -12,7 +12,7 @@
 //! clicks made during the job.
 
 mod common;
-use common::open;
+use common::{open, pct};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -27,14 +27,6 @@ use trengo_unified::api::{BudgetConfig, Client, ClientConfig, Lane, Token};
 const A: u64 = 1050;
 const B: u64 = 1051;
 const COLLEAGUE: &str = "colleague-token";
-
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    if v.is_empty() {
-        return 0.0;
-    }
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
 
 struct Args {
     n: usize,

@@ -8,17 +8,12 @@
 //! contacts that hold a Customer ID among the 50,000 (goal p95 ≤ 5 ms).
 
 mod common;
-use common::open;
+use common::{open, pct};
 
 use std::time::{Duration, Instant};
 
 use trengo_sim::{Faults, Sim, SimConfig, Size};
 use trengo_unified::api::{BudgetConfig, Lane};
-
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

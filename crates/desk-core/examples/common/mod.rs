@@ -18,3 +18,13 @@ pub async fn open(sim: &Sim, dir: &std::path::Path, budget: BudgetConfig) -> any
     })
     .await?)
 }
+
+/// The `p` quantile (0..=1) of `v`, sorting it; 0 for no samples.
+#[allow(dead_code)] // not every benchmark reports quantiles
+pub fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() {
+        return 0.0;
+    }
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
