@@ -6,8 +6,8 @@ use std::sync::Arc;
 use desk_core::jobs::ActionDone;
 use desk_core::view::*;
 use desk_core::{
-    DemoOptions, Desk, DeskConfig, ErrorCode, KeyringStore, OpenedTicket, StatusView, SyncReport,
-    Token, WorkspaceEntry, WorkspaceSettings,
+    DemoOptions, Desk, DeskConfig, ErrorCode, KeyringStore, OpenedTicket, SavedView, StatusView,
+    SyncReport, Token, WorkspaceEntry, WorkspaceSettings,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -248,6 +248,41 @@ pub async fn ticket(st: State<'_, AppState>, id: String) -> Result<TicketContext
 #[specta::specta]
 pub async fn open_ticket(st: State<'_, AppState>, id: String) -> Result<OpenedTicket> {
     Ok(st.desk().await?.open_ticket(&id).await?)
+}
+
+/// The saved views in the sidebar's order, each with its live count.
+#[tauri::command]
+#[specta::specta]
+pub async fn saved_views(st: State<'_, AppState>) -> Result<Vec<SavedView>> {
+    Ok(st.desk().await?.saved_views().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_view(
+    st: State<'_, AppState>,
+    name: String,
+    filter: TicketFilter,
+) -> Result<SavedView> {
+    Ok(st.desk().await?.save_view(&name, &filter).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn rename_view(st: State<'_, AppState>, id: u32, name: String) -> Result<()> {
+    Ok(st.desk().await?.rename_view(id, &name).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_view(st: State<'_, AppState>, id: u32) -> Result<()> {
+    Ok(st.desk().await?.delete_view(id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn reorder_views(st: State<'_, AppState>, ids: Vec<u32>) -> Result<()> {
+    Ok(st.desk().await?.reorder_views(&ids).await?)
 }
 
 #[tauri::command]

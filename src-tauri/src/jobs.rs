@@ -1,11 +1,35 @@
 //! Jobs in the app: thin commands over `Desk`; a job runs in the workspace's background
 //! (desk-core's `Background`), which reports its progress and its end as events.
 
-use desk_core::jobs::{Action, ItemState, JobItemView, JobPlan, JobView, Selection};
+use desk_core::jobs::{
+    parse_ticket_ids, Action, ItemState, JobItemView, JobPlan, JobView, LineProblem, Selection,
+};
+use serde::Serialize;
 use tauri::State;
 
 use crate::error::Result;
 use crate::state::AppState;
+
+/// Pasted ticket ids read for a selection in the list, every line that is not one named.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct PastedTickets {
+    pub ids: Vec<String>,
+    pub problems: Vec<LineProblem>,
+    /// Ids pasted more than once (kept once).
+    pub duplicates: u32,
+}
+
+/// Reads pasted ids, `#ids` and Trengo ticket URLs (the same reading as a bulk job's).
+#[tauri::command]
+#[specta::specta]
+pub fn read_ticket_ids(text: String) -> PastedTickets {
+    let p = parse_ticket_ids(&text);
+    PastedTickets {
+        ids: p.ids.iter().map(u64::to_string).collect(),
+        problems: p.problems,
+        duplicates: p.duplicates,
+    }
+}
 
 /// What a job would do: counts per change, already-so skips, requests and time.
 #[tauri::command]

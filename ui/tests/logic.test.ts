@@ -4,6 +4,7 @@ import { pagesFor, scrollToShow, visibleRange } from '../src/lib/virtual';
 import { ago, count, statusWord } from '../src/lib/format';
 import { keyAction } from '../src/lib/keys';
 import { emptyRefine, filterFor } from '../src/lib/views';
+import { fuzzyFilter, fuzzyScore } from '../src/lib/fuzzy';
 import { planBasis, actionFor, duration, outcome, percent, planCost, planLines } from '../src/lib/jobs';
 
 describe('label chips keep WCAG AA contrast', () => {
@@ -124,5 +125,27 @@ describe('bulk jobs in words', () => {
     expect(keyAction({ key: 'J' }, false)).toBe('extend-down');
     expect(keyAction({ key: 'K' }, false)).toBe('extend-up');
     expect(keyAction({ key: 'x' }, true)).toBeNull();
+  });
+});
+
+describe('action keys and the palette', () => {
+  it('maps the triage keys, and Ctrl+K even while typing', () => {
+    const k = (key: string, typing = false, mods = {}) => keyAction({ key, ...mods }, typing);
+    expect([k('t'), k('u'), k('m'), k('a'), k('i'), k('e'), k('o'), k('n'), k('z'), k('Z'), k('p')]).toEqual([
+      'tag', 'untag', 'move', 'assign', 'assign-me', 'close', 'reopen', 'note', 'undo', 'redo', 'paste',
+    ]);
+    expect(k('k', true, { ctrlKey: true })).toBe('palette');
+    expect(k('k', false, { metaKey: true })).toBe('palette');
+    expect(k('t', true)).toBe(null);
+    expect(k('e', false, { ctrlKey: true })).toBe(null);
+  });
+  it('finds "Move to Billing" from a few letters, whole words first', () => {
+    const items = ['Action: Add tag billing', 'Action: Move to Billing', 'Action: Move to Support', 'View: Team Billing', 'Action: Close'];
+    expect(fuzzyFilter(items, 'move bill', (s) => s)[0]).toBe('Action: Move to Billing');
+    expect(fuzzyFilter(items, 'mtb', (s) => s)[0]).toBe('Action: Move to Billing');
+    expect(fuzzyFilter(items, 'close', (s) => s)).toEqual(['Action: Close']);
+    expect(fuzzyFilter(items, 'zzz', (s) => s)).toEqual([]);
+    expect(fuzzyFilter(items, '', (s) => s)).toEqual(items);
+    expect(fuzzyScore('bill', 'Team Billing')).toBeGreaterThan(fuzzyScore('bill', 'rebilling'));
   });
 });

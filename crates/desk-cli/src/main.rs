@@ -67,8 +67,13 @@ enum Cmd {
         #[arg(long)]
         contacts: bool,
     },
-    /// Search the cached tickets.
+    /// Search the cached tickets (`--view NAME` starts from a saved view).
     Tickets(TicketArgs),
+    /// Saved views: list them with their counts, save a filter as one, or delete one.
+    Views {
+        #[command(subcommand)]
+        cmd: Option<ViewsCmd>,
+    },
     /// A ticket with its contact and thread (read from Trengo when online).
     Ticket {
         id: String,
@@ -212,12 +217,29 @@ impl FilterArgs {
 
 #[derive(Args, Clone)]
 struct TicketArgs {
+    /// A saved view's name (any case); the other filters narrow it.
+    #[arg(long)]
+    view: Option<String>,
     #[command(flatten)]
     filter: FilterArgs,
     #[arg(long, default_value_t = 50)]
     limit: u32,
     #[arg(long, default_value_t = 0)]
     offset: u32,
+}
+
+#[derive(Subcommand)]
+enum ViewsCmd {
+    /// Every saved view with how many cached tickets it holds (the default).
+    List,
+    /// Save the filter as a view named NAME (the app's sidebar shows it too).
+    Save {
+        name: String,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Delete the view named NAME.
+    Delete { name: String },
 }
 
 #[derive(Subcommand)]
@@ -650,7 +672,22 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             }
         }
         Cmd::Tickets(a) => {
-            let f = a.filter.filter(&desk, a.offset, a.limit).await?;
+            let mut f = a.filter.filter(&desk, a.offset, a.limit).await?;
+            if let Some(name) = &a.view {
+                let v = desk.find_view(name).await?.filter;
+                f = TicketFilter {
+                    status: f.status.or(v.status),
+                    team_id: f.team_id.or(v.team_id),
+                    tag_id: f.tag_id.or(v.tag_id),
+                    assignee_id: f.assignee_id.or(v.assignee_id),
+                    text: match (f.text, v.text) {
+                        (Some(a), Some(b)) => Some(format!("{b} {a}")),
+                        (a, b) => a.or(b),
+                    },
+                    sort: v.sort,
+                    ..f
+                };
+            }
             let r = desk.search(&f).await?;
             if out.json {
                 out.json(&r);
@@ -719,6 +756,41 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 println!("Note added to #{id}.");
             }
         }
+        Cmd::Views { cmd } => match cmd.as_ref().unwrap_or(&ViewsCmd::List) {
+            ViewsCmd::List => {
+                let views = desk.saved_views().await?;
+                if out.json {
+                    out.json(&views);
+                } else if views.is_empty() {
+                    eprintln!("no saved views yet: `views save NAME --status … --team …`");
+                } else {
+                    for v in &views {
+                        println!("{:>6}  {}", v.count, v.name);
+                    }
+                }
+            }
+            ViewsCmd::Save { name, filter } => {
+                if !filter.is_set() {
+                    return Err(Error::Invalid(
+                        "a saved view needs at least one filter (--status, --team, --tag, --assignee or --text)".into(),
+                    ));
+                }
+                let f = filter.filter(&desk, 0, 0).await?;
+                let v = desk.save_view(name, &f).await?;
+                if out.json {
+                    out.json(&v);
+                } else {
+                    println!("saved view {:?}: {} tickets now", v.name, v.count);
+                }
+            }
+            ViewsCmd::Delete { name } => {
+                let v = desk.find_view(name).await?;
+                desk.delete_view(v.id).await?;
+                if !out.json {
+                    println!("deleted view {:?}", v.name);
+                }
+            }
+        },
         Cmd::Directory => {
             let d = desk.directory().await?;
             if out.json {

@@ -1064,3 +1064,67 @@ async fn two_accounts_log_in_and_are_picked_by_workspace() {
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
 }
+
+/// `views save`, `views`, `tickets --view NAME` (narrowed by other flags) and `views delete`.
+#[tokio::test]
+async fn saved_views_from_the_command_line() {
+    let e = env().await;
+    assert_eq!(e.run(&["sync"]).await.code, 0);
+    let r = e.run(&["views"]).await;
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("no saved views yet"), "{}", r.stderr);
+    let r = e.run(&["views", "save", "Empty"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("at least one filter"), "{}", r.stderr);
+
+    let r = e
+        .run(&["views", "save", "Billing open", "--team", "Billing"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let direct = e
+        .run(&["--json", "tickets", "--team", "Billing", "--limit", "500"])
+        .await
+        .json();
+    let via = e
+        .run(&[
+            "--json",
+            "tickets",
+            "--view",
+            "billing OPEN",
+            "--limit",
+            "500",
+        ])
+        .await
+        .json();
+    assert_eq!(via["total"], direct["total"]);
+    assert!(via["total"].as_u64().unwrap() > 0);
+    // Another flag narrows the view.
+    let narrowed = e
+        .run(&[
+            "--json",
+            "tickets",
+            "--view",
+            "Billing open",
+            "--status",
+            "unassigned",
+        ])
+        .await
+        .json();
+    assert!(narrowed["total"].as_u64().unwrap() < via["total"].as_u64().unwrap());
+    let r = e.run(&["views"]).await;
+    assert!(
+        r.stdout
+            .contains(&format!("{}  Billing open", direct["total"])),
+        "{}",
+        r.stdout
+    );
+    let r = e.run(&["tickets", "--view", "Nope"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("saved: Billing open"), "{}", r.stderr);
+    assert_eq!(e.run(&["views", "delete", "Billing open"]).await.code, 0);
+    assert!(e
+        .run(&["views"])
+        .await
+        .stderr
+        .contains("no saved views yet"));
+}

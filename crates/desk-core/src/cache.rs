@@ -764,17 +764,23 @@ impl Cache {
             .await?;
         let mut out: Vec<TicketRow> = rows.iter().map(row_of).collect();
         self.attach_tags(&mut out).await?;
-        let count_sql = format!("SELECT COUNT(*) FROM tickets t {clause}");
-        let mut cq = sqlx::query_scalar::<_, i64>(&count_sql);
-        for a in &args {
-            cq = a.bind_scalar(cq);
-        }
-        let total = cq.fetch_one(&self.pool).await? as u32;
+        let total = self.count(f).await?;
         Ok(SearchResult {
             rows: out,
             total,
             offset: f.offset,
         })
+    }
+
+    /// How many tickets match a filter.
+    pub async fn count(&self, f: &TicketFilter) -> Result<u32> {
+        let (clause, args) = Self::filter_sql(f)?;
+        let count_sql = format!("SELECT COUNT(*) FROM tickets t {clause}");
+        let mut cq = sqlx::query_scalar::<_, i64>(&count_sql);
+        for a in &args {
+            cq = a.bind_scalar(cq);
+        }
+        Ok(cq.fetch_one(&self.pool).await? as u32)
     }
 
     /// Every ticket id matching a filter (for a bulk selection of "all N matching").

@@ -12,6 +12,7 @@ use trengo_unified::{mapping, ErrorKind, Unified};
 use crate::cache::Cache;
 use crate::error::{Error, Result};
 use crate::jobs::{Action, ActionDone};
+use crate::saved_views::{self, SavedView};
 use crate::secrets::{MemoryStore, SecretStore};
 use crate::sync::{self, Progress, SyncOptions, SyncReport};
 use crate::view::*;
@@ -333,12 +334,22 @@ impl Desk {
         let fresh = opts.fresh;
         let dir = data_dir.unwrap_or_else(default_data_dir);
         let path = db_path(&dir, DEMO_WORKSPACE);
+        // A fresh demo starts from an empty cache (its simulator is new), but the lead's saved
+        // views stay: the simulator's seed gives the same teams, tags and users again.
+        let mut keep = vec![];
         if fresh {
+            if path.exists() {
+                if let Ok(old) = Cache::open(&path).await {
+                    keep = saved_views::export(&old).await.unwrap_or_default();
+                    old.close().await;
+                }
+            }
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
         }
         let cache = Cache::open(&path).await?;
+        saved_views::import(&cache, &keep).await?;
         let desk = Desk {
             cache,
             workspace: DEMO_WORKSPACE.into(),
@@ -689,6 +700,34 @@ impl Desk {
 
     pub async fn search(&self, f: &TicketFilter) -> Result<SearchResult> {
         self.cache.search(f).await
+    }
+
+    /// The saved views in the sidebar's order, each with its count in the cache.
+    pub async fn saved_views(&self) -> Result<Vec<SavedView>> {
+        saved_views::list(&self.cache).await
+    }
+
+    /// Saves a filter as a named view (a name taken already, in any case, is refused).
+    pub async fn save_view(&self, name: &str, filter: &TicketFilter) -> Result<SavedView> {
+        saved_views::save(&self.cache, name, filter).await
+    }
+
+    pub async fn rename_view(&self, id: u32, name: &str) -> Result<()> {
+        saved_views::rename(&self.cache, id, name).await
+    }
+
+    pub async fn delete_view(&self, id: u32) -> Result<()> {
+        saved_views::delete(&self.cache, id).await
+    }
+
+    /// Puts the saved views in the order of `ids` (the rest after them).
+    pub async fn reorder_views(&self, ids: &[u32]) -> Result<()> {
+        saved_views::reorder(&self.cache, ids).await
+    }
+
+    /// The saved view called `name`, in any case.
+    pub async fn find_view(&self, name: &str) -> Result<SavedView> {
+        saved_views::find(&self.cache, name).await
     }
 
     pub async fn directory(&self) -> Result<DirectoryLists> {

@@ -50,6 +50,7 @@ pub mod desk;
 pub mod enrich;
 pub mod error;
 pub mod jobs;
+pub mod saved_views;
 pub mod secrets;
 pub mod sync;
 pub mod view;
@@ -62,6 +63,7 @@ pub use desk::{
     WorkspaceSettings, DEMO_WORKSPACE,
 };
 pub use error::{Error, ErrorCode, Result};
+pub use saved_views::SavedView;
 pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};
 pub use sync::{SyncOptions, SyncProgress, SyncReport};
 pub use watcher::Assignment;

@@ -31,6 +31,12 @@ export const commands = {
 	/**  A ticket read fresh from Trengo (its whole thread); offline, the cached one and why. */
 	openTicket: (id: string) => typedError<OpenedTicket_Serialize, Problem>(__TAURI_INVOKE("open_ticket", { id })),
 	directory: () => typedError<DirectoryLists_Serialize, Problem>(__TAURI_INVOKE("directory")),
+	/**  The saved views in the sidebar's order, each with its live count. */
+	savedViews: () => typedError<SavedView_Serialize[], Problem>(__TAURI_INVOKE("saved_views")),
+	saveView: (name: string, filter: TicketFilter_Deserialize) => typedError<SavedView_Serialize, Problem>(__TAURI_INVOKE("save_view", { name, filter })),
+	renameView: (id: number, name: string) => typedError<null, Problem>(__TAURI_INVOKE("rename_view", { id, name })),
+	deleteView: (id: number) => typedError<null, Problem>(__TAURI_INVOKE("delete_view", { id })),
+	reorderViews: (ids: number[]) => typedError<null, Problem>(__TAURI_INVOKE("reorder_views", { ids })),
 	status: () => typedError<StatusView_Serialize, Problem>(__TAURI_INVOKE("status")),
 	addTag: (ticket: string, tag: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("add_tag", { ticket, tag })),
 	removeTag: (ticket: string, tag: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("remove_tag", { ticket, tag })),
@@ -52,6 +58,8 @@ export const commands = {
 	 *  and, where the desktop supports it, as a badge on the app's icon.
 	 */
 	setUnseen: (count: number) => typedError<null, Problem>(__TAURI_INVOKE("set_unseen", { count })),
+	/**  Reads pasted ids, `#ids` and Trengo ticket URLs (the same reading as a bulk job's). */
+	readTicketIds: (text: string) => __TAURI_INVOKE<PastedTickets>("read_ticket_ids", { text }),
 	/**  What a job would do: counts per change, already-so skips, requests and time. */
 	planJob: (selection: Selection_Deserialize, actions: Action[]) => typedError<JobPlan_Serialize, Problem>(__TAURI_INVOKE("plan_job", { selection, actions })),
 	/**  Records the job and starts it. */
@@ -809,6 +817,14 @@ export type OpenedTicket_Serialize = {
 	problem: Problem | null,
 };
 
+/**  Pasted ticket ids read for a selection in the list, every line that is not one named. */
+export type PastedTickets = {
+	ids: string[],
+	problems: LineProblem[],
+	/**  Ids pasted more than once (kept once). */
+	duplicates: number,
+};
+
 export type PlannedChange = {
 	/**  "Add tag migrated". */
 	label: string,
@@ -842,6 +858,27 @@ export type PreviewRow_Serialize = {
 export type Problem = {
 	code: ErrorCode,
 	message: string,
+};
+
+/**  A saved view with how many cached tickets match it now. */
+export type SavedView = SavedView_Serialize | SavedView_Deserialize;
+
+/**  A saved view with how many cached tickets match it now. */
+export type SavedView_Deserialize = {
+	id: number,
+	name: string,
+	/**  The filter, without paging. */
+	filter: TicketFilter_Deserialize,
+	count: number,
+};
+
+/**  A saved view with how many cached tickets match it now. */
+export type SavedView_Serialize = {
+	id: number,
+	name: string,
+	/**  The filter, without paging. */
+	filter: TicketFilter_Serialize,
+	count: number,
 };
 
 export type SearchResult = SearchResult_Serialize | SearchResult_Deserialize;

@@ -1,9 +1,34 @@
 // Keyboard first: what a key does in the inbox.
 
-export type KeyAction = 'down' | 'up' | 'open' | 'search' | 'escape' | 'sync' | 'help' | 'select' | 'extend-down' | 'extend-up' | null;
+export type KeyAction =
+  | 'down'
+  | 'up'
+  | 'open'
+  | 'search'
+  | 'escape'
+  | 'sync'
+  | 'help'
+  | 'select'
+  | 'extend-down'
+  | 'extend-up'
+  | 'palette'
+  | 'tag'
+  | 'untag'
+  | 'move'
+  | 'assign'
+  | 'assign-me'
+  | 'close'
+  | 'reopen'
+  | 'note'
+  | 'undo'
+  | 'redo'
+  | 'paste'
+  | null;
 
-export function keyAction(e: { key: string; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean }, typing: boolean): KeyAction {
+export function keyAction(e: { key: string; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean; shiftKey?: boolean }, typing: boolean): KeyAction {
   if (e.key === 'Escape') return 'escape';
+  // The palette opens from anywhere, even from a text field.
+  if ((e.ctrlKey || e.metaKey) && !e.altKey && (e.key === 'k' || e.key === 'K')) return 'palette';
   if (typing || e.ctrlKey || e.metaKey || e.altKey) return null;
   switch (e.key) {
     case 'j':
@@ -26,6 +51,28 @@ export function keyAction(e: { key: string; ctrlKey?: boolean; metaKey?: boolean
       return 'extend-down';
     case 'K':
       return 'extend-up';
+    case 't':
+      return 'tag';
+    case 'u':
+      return 'untag';
+    case 'm':
+      return 'move';
+    case 'a':
+      return 'assign';
+    case 'i':
+      return 'assign-me';
+    case 'e':
+      return 'close';
+    case 'o':
+      return 'reopen';
+    case 'n':
+      return 'note';
+    case 'z':
+      return 'undo';
+    case 'Z':
+      return 'redo';
+    case 'p':
+      return 'paste';
     default:
       return null;
   }
@@ -37,3 +84,29 @@ export function isTyping(el: Element | null): boolean {
   const tag = el.tagName.toLowerCase();
   return tag === 'input' || tag === 'textarea' || tag === 'select' || (el as HTMLElement).isContentEditable === true;
 }
+
+/** Every key, for the `?` sheet and the palette's hints. */
+export const keySheet: [string, string][] = [
+  ['j / ↓', 'next ticket'],
+  ['k / ↑', 'previous ticket'],
+  ['Enter', 'open the ticket'],
+  ['x', 'tick the ticket for a bulk action'],
+  ['Shift+j / Shift+k', 'tick and extend down or up'],
+  ['Ctrl+click, Shift+click', 'tick one, tick a range'],
+  ['t', 'add a tag (type to find it)'],
+  ['u', 'remove a tag'],
+  ['m', 'move to a team'],
+  ['a', 'assign to a user'],
+  ['i', 'assign to me'],
+  ['e', 'close'],
+  ['o', 'reopen'],
+  ['n', 'write an internal note'],
+  ['z', 'undo the last action (again: the one before)'],
+  ['Shift+z', 'redo what z took back'],
+  ['p', 'paste ticket ids to select them'],
+  ['Ctrl+K', 'command palette: every action, view, tag, team, job and setting'],
+  ['/', 'search'],
+  ['r', 'sync now'],
+  ['Esc', 'leave a field, close this, clear the ticks'],
+  ['?', 'these keys'],
+];

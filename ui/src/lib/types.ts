@@ -30,4 +30,7 @@ export type {
   WorkspaceEntry_Serialize as WorkspaceEntry,
   JobKind,
   ItemState,
+  SavedView_Serialize as SavedView,
+  PastedTickets,
+  LineProblem,
 } from './bindings';

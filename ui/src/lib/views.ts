@@ -9,6 +9,7 @@ export type View =
   | { kind: 'all-open' }
   | { kind: 'team'; id: string; name: string }
   | { kind: 'tag'; id: string; name: string }
+  | { kind: 'saved'; id: number; name: string; filter: TicketFilter }
   | { kind: 'activity' }
   | { kind: 'enrich' };
 
@@ -35,6 +36,8 @@ export function viewTitle(v: View): string {
     case 'team':
       return v.name;
     case 'tag':
+      return v.name;
+    case 'saved':
       return v.name;
     case 'activity':
       return 'Activity';
@@ -66,11 +69,24 @@ export function filterFor(v: View, r: Refine, me: string | null, myTeams: string
     case 'tag':
       f.tag_id = v.id;
       break;
+    case 'saved':
+      f.status = v.filter.status ?? 'open';
+      f.team_id = v.filter.team_id;
+      f.tag_id = v.filter.tag_id;
+      f.assignee_id = v.filter.assignee_id;
+      f.text = v.filter.text;
+      f.sort = v.filter.sort;
+      break;
   }
   if (r.status) f.status = r.status;
   if (r.teamId) f.team_id = r.teamId;
   if (r.tagId) f.tag_id = r.tagId;
   if (r.assigneeId) f.assignee_id = r.assigneeId;
-  if (r.text.trim()) f.text = r.text.trim();
+  if (r.text.trim()) f.text = f.text ? `${f.text} ${r.text.trim()}` : r.text.trim();
   return f;
+}
+
+/** What the current view and filter bar show, as a filter to save under a name. */
+export function savable(v: View, r: Refine, me: string | null, myTeams: string[]): TicketFilter {
+  return { ...filterFor(v, r, me, myTeams), offset: 0, limit: 0 };
 }

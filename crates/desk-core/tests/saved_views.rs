@@ -1,0 +1,162 @@
+//! Saved views: named filters with live counts from the cache, in the lead's order, kept across
+//! restarts (also of the demo, whose cache starts afresh).
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+
+use desk_core::view::TicketFilter;
+use desk_core::{DemoOptions, Desk};
+use trengo_sim::Size;
+
+fn billing_unassigned(team: &str) -> TicketFilter {
+    TicketFilter {
+        status: Some("unassigned".into()),
+        team_id: Some(team.into()),
+        offset: 40,
+        limit: 10,
+        ..TicketFilter::default()
+    }
+}
+
+#[tokio::test]
+async fn a_saved_view_counts_what_the_list_shows_and_keeps_its_place() {
+    let sim = common::sim(Size::Small).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = common::open(&sim, dir.path()).await;
+    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
+    let billing = desk.find_team("Billing").await.unwrap().unwrap().id;
+
+    let v = desk
+        .save_view("  Billing, unassigned ", &billing_unassigned(&billing))
+        .await
+        .unwrap();
+    assert_eq!(v.name, "Billing, unassigned");
+    // Paging is not part of a view; the count is the list's total.
+    assert_eq!((v.filter.offset, v.filter.limit), (0, 0));
+    let total = desk
+        .search(&TicketFilter {
+            limit: 1,
+            ..v.filter.clone()
+        })
+        .await
+        .unwrap()
+        .total;
+    assert!(total > 0, "the seed has unassigned Billing tickets");
+    assert_eq!(v.count, total);
+
+    // A name taken in any case is refused, saying so; so are empty and multi-line names.
+    let e = desk
+        .save_view("billing, UNASSIGNED", &TicketFilter::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("exists already"), "{e}");
+    for bad in ["", "   ", "a\nb"] {
+        assert!(desk.save_view(bad, &TicketFilter::default()).await.is_err());
+    }
+    // A status word the cache does not know is refused when saving, not later in the sidebar.
+    let e = desk
+        .save_view(
+            "Odd",
+            &TicketFilter {
+                status: Some("pending".into()),
+                ..TicketFilter::default()
+            },
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("pending"), "{e}");
+
+    let all = desk
+        .save_view(
+            "Everything",
+            &TicketFilter {
+                status: Some("any".into()),
+                ..TicketFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    let names = |vs: &[desk_core::SavedView]| vs.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        names(&desk.saved_views().await.unwrap()),
+        ["Billing, unassigned", "Everything"]
+    );
+    desk.reorder_views(&[all.id]).await.unwrap();
+    desk.rename_view(v.id, "Billing queue").await.unwrap();
+    assert_eq!(
+        names(&desk.saved_views().await.unwrap()),
+        ["Everything", "Billing queue"]
+    );
+    assert!(desk.rename_view(v.id, "everything").await.is_err());
+    assert!(desk.find_view("BILLING QUEUE").await.is_ok());
+    let e = desk.find_view("Nope").await.unwrap_err().to_string();
+    assert!(
+        e.contains("Everything") && e.contains("Billing queue"),
+        "{e}"
+    );
+
+    // The count follows the cache: a ticket closed in Trengo and synced leaves the view.
+    let first = desk
+        .search(&TicketFilter {
+            limit: 1,
+            ..v.filter.clone()
+        })
+        .await
+        .unwrap()
+        .rows[0]
+        .id
+        .clone();
+    desk.close(&first).await.unwrap();
+    let now = desk.find_view("Billing queue").await.unwrap();
+    assert_eq!(now.count, total - 1);
+
+    // Kept in the workspace's cache file: a restart finds them in the same order.
+    drop(desk);
+    let desk = common::open(&sim, dir.path()).await;
+    assert_eq!(
+        names(&desk.saved_views().await.unwrap()),
+        ["Everything", "Billing queue"]
+    );
+    desk.delete_view(all.id).await.unwrap();
+    assert!(desk.delete_view(all.id).await.is_err());
+    assert_eq!(names(&desk.saved_views().await.unwrap()), ["Billing queue"]);
+}
+
+#[tokio::test]
+async fn the_demo_starts_afresh_but_keeps_the_saved_views() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = || DemoOptions {
+        rate_limit: 1_000_000,
+        fresh: true,
+        ..DemoOptions::default()
+    };
+    let desk = Desk::open_demo(Some(dir.path().to_path_buf()), opts())
+        .await
+        .unwrap();
+    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
+    let sales = desk.find_team("Sales").await.unwrap().unwrap().id;
+    let filter = TicketFilter {
+        team_id: Some(sales),
+        ..TicketFilter::default()
+    };
+    let saved = desk.save_view("Sales queue", &filter).await.unwrap();
+    assert!(saved.count > 0);
+    drop(desk);
+
+    let desk = Desk::open_demo(Some(dir.path().to_path_buf()), opts())
+        .await
+        .unwrap();
+    let views = desk.saved_views().await.unwrap();
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].name, "Sales queue");
+    // The cache is empty again until the first sync; then the same view counts the same.
+    assert_eq!(views[0].count, 0);
+    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
+    assert_eq!(
+        desk.find_view("sales queue").await.unwrap().count,
+        saved.count
+    );
+}
