@@ -108,6 +108,34 @@ impl Cache {
         self.pool.close().await;
     }
 
+    /// Empties every table but the named ones (and the schema's own bookkeeping), in one
+    /// transaction. Works while another connection, even another process, still has the file
+    /// open, which deleting the file does not.
+    pub async fn clear_except(&self, keep: &[&str]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let tables: Vec<(String,)> = sqlx::query_as(
+            r"SELECT t.name FROM sqlite_master t
+              WHERE t.type = 'table'
+                AND t.name NOT LIKE 'sqlite\_%' ESCAPE '\'
+                AND t.name NOT LIKE '\_sqlx%' ESCAPE '\'
+                AND NOT EXISTS (
+                  SELECT 1 FROM sqlite_master v
+                  WHERE v.type = 'table' AND v.sql LIKE 'CREATE VIRTUAL TABLE%'
+                    AND t.name LIKE v.name || '\_%' ESCAPE '\')",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (name,) in tables {
+            if !keep.contains(&name.as_str()) {
+                sqlx::query(&format!("DELETE FROM \"{}\"", name.replace('"', "\"\"")))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     // ---- settings ----
 
     pub async fn setting<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {

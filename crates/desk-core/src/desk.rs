@@ -335,21 +335,23 @@ impl Desk {
         let dir = data_dir.unwrap_or_else(default_data_dir);
         let path = db_path(&dir, DEMO_WORKSPACE);
         // A fresh demo starts from an empty cache (its simulator is new), but the lead's saved
-        // views stay: the simulator's seed gives the same teams, tags and users again.
-        let mut keep = vec![];
-        if fresh {
-            if path.exists() {
-                if let Ok(old) = Cache::open(&path).await {
-                    keep = saved_views::export(&old).await.unwrap_or_default();
-                    old.close().await;
+        // views stay: the simulator's seed gives the same teams, tags and users again. The
+        // tables are emptied rather than the file deleted: an earlier demo in this process (or
+        // a closing one) may still hold the file open.
+        let cache = match Cache::open(&path).await {
+            Ok(cache) => cache,
+            Err(e) if fresh => {
+                tracing::warn!(error = %e, "the demo cache could not be opened; starting a new one");
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
+                Cache::open(&path).await?
             }
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
+            Err(e) => return Err(e),
+        };
+        if fresh {
+            cache.clear_except(&["saved_views"]).await?;
         }
-        let cache = Cache::open(&path).await?;
-        saved_views::import(&cache, &keep).await?;
         let desk = Desk {
             cache,
             workspace: DEMO_WORKSPACE.into(),

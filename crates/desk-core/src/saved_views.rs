@@ -197,25 +197,3 @@ pub async fn find(cache: &Cache, name: &str) -> Result<SavedView> {
             })
         })
 }
-
-/// The stored rows (name, position, filter), to carry over a cache that starts afresh (the demo).
-pub async fn export(cache: &Cache) -> Result<Vec<(String, i64, String)>> {
-    Ok(
-        sqlx::query_as("SELECT name, position, filter FROM saved_views ORDER BY position, id")
-            .fetch_all(cache.pool())
-            .await?,
-    )
-}
-
-/// Puts back rows from [`export`].
-pub async fn import(cache: &Cache, rows: &[(String, i64, String)]) -> Result<()> {
-    for (name, position, filter) in rows {
-        sqlx::query("INSERT OR IGNORE INTO saved_views (name, position, filter) VALUES (?, ?, ?)")
-            .bind(name)
-            .bind(position)
-            .bind(filter)
-            .execute(cache.pool())
-            .await?;
-    }
-    Ok(())
-}

@@ -403,7 +403,13 @@ async fn a_host_keyed_cache_becomes_its_accounts_workspace() {
     // The old layout: the file and the token under the host's name, no registry.
     let host = desk_core::host_id(&sim.base_url());
     let old = path.with_file_name(format!("{host}.sqlite3"));
-    std::fs::rename(&path, &old).unwrap();
+    // With its write-ahead log, if the last connection left one.
+    for suffix in ["", "-wal", "-shm"] {
+        let from = format!("{}{suffix}", path.display());
+        if std::path::Path::new(&from).exists() {
+            std::fs::rename(&from, format!("{}{suffix}", old.display())).unwrap();
+        }
+    }
     std::fs::remove_file(dir.path().join("workspaces.json")).unwrap();
     let token = store.get(&id).unwrap().unwrap();
     store.delete(&id).unwrap();
