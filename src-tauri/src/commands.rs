@@ -398,8 +398,8 @@ pub async fn save_settings(
     Ok(desk.settings().await?)
 }
 
-/// How many tickets were assigned to the user since they last looked: shown in the window title
-/// and, where the desktop supports it, as a badge on the app's icon.
+/// How many tickets were assigned to the user since they last looked: shown in the window title,
+/// next to the tray icon, and where the desktop supports it as a badge on the app's icon.
 #[tauri::command]
 #[specta::specta]
 pub async fn set_unseen(app: AppHandle, count: u32) -> Result<()> {
@@ -413,5 +413,6 @@ pub async fn set_unseen(app: AppHandle, count: u32) -> Result<()> {
         let _ = w.set_title(&title);
         let _ = w.set_badge_count(if count == 0 { None } else { Some(count as i64) });
     }
+    crate::tray::set_unseen(&app, count);
     Ok(())
 }

@@ -78,9 +78,10 @@ fn forward(app: &AppHandle, desk: &Arc<Desk>, e: DeskEvent) {
     };
 }
 
-/// Brings the window forward.
-fn focus(app: &AppHandle) {
+/// Brings the window forward (a second start, a notification's click, the tray's "Open").
+pub fn focus<R: tauri::Runtime>(app: &AppHandle<R>) {
     if let Some(w) = app.get_webview_window("main") {
+        let _ = w.show();
         let _ = w.unminimize();
         let _ = w.set_focus();
     }
@@ -88,6 +89,9 @@ fn focus(app: &AppHandle) {
 
 /// Desktop notifications for new assignments, as the settings allow.
 async fn notify_assignments(app: AppHandle, desk: Arc<Desk>, list: Vec<Assignment>) {
+    if crate::tray::notifications_paused(&app) {
+        return;
+    }
     let settings = desk.settings().await.map(|s| s.notify).unwrap_or_default();
     let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
     for note in crate::notify::notes_for(&list, &settings, hour) {
@@ -104,6 +108,9 @@ async fn notify_assignments(app: AppHandle, desk: Arc<Desk>, list: Vec<Assignmen
 
 /// A desktop notification for a long job that ended.
 async fn notify_job(app: AppHandle, desk: Arc<Desk>, end: JobView) {
+    if crate::tray::notifications_paused(&app) {
+        return;
+    }
     let note = crate::notify::Note {
         summary: format!("Job {} {}", end.id, end.state),
         body: format!(

@@ -11,6 +11,7 @@ pub mod events;
 pub mod jobs;
 pub mod notify;
 pub mod state;
+pub mod tray;
 
 use tauri::Manager;
 use tauri_specta::{collect_commands, collect_events};
@@ -133,10 +134,7 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             // A second start brings the running window forward instead.
-            if let Some(w) = app.get_webview_window("main") {
-                let _ = w.unminimize();
-                let _ = w.set_focus();
-            }
+            events::focus(app);
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         // Addresses open through the OS's opener API, never a shell (`&` in a URL runs nothing).
@@ -151,6 +149,7 @@ pub fn run() {
                 .app_config_dir()
                 .unwrap_or_else(|_| std::env::temp_dir().join("trengo-desk"));
             app.manage(state::AppState::new(launch.clone(), config_dir));
+            tray::install(app.handle())?;
             Ok(())
         })
         .build(tauri::generate_context!())

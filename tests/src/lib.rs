@@ -100,6 +100,13 @@ pub struct App {
 }
 
 pub async fn launch(extra_args: &[&str]) -> App {
+    let data = std::env::temp_dir().join(format!("trengo-desk-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    launch_in(data, extra_args).await
+}
+
+/// Starts the app on the demo with its data in `data`, as it was left (a restart).
+pub async fn launch_in(data: PathBuf, extra_args: &[&str]) -> App {
     // Two TLS back ends are linked; WebDriver here is plain HTTP, but rustls wants one chosen.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (port, native, sim_port) = (free_port(), free_port(), free_port());
@@ -115,8 +122,6 @@ pub async fn launch(extra_args: &[&str]) -> App {
         .spawn()
         .expect("tauri-driver on PATH (cargo install tauri-driver --version 2.1.0 --locked)");
     let driver = Driver(driver);
-    let data = std::env::temp_dir().join(format!("trengo-desk-e2e-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
     let mut args: Vec<String> = [
         "--demo",
         "--demo-port",
@@ -138,17 +143,18 @@ pub async fn launch(extra_args: &[&str]) -> App {
     let caps: serde_json::Map<String, Value> = caps.as_object().unwrap().clone();
     let mut client = None;
     for _ in 0..50 {
-        match ClientBuilder::rustls()
-            .expect("tls")
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
+        // A session that never answers (an app stuck before its window) fails, not hangs.
+        let mut builder = ClientBuilder::rustls().expect("tls");
+        builder.capabilities(caps.clone());
+        let url = format!("http://127.0.0.1:{port}");
+        let connect = builder.connect(&url);
+        match tokio::time::timeout(Duration::from_secs(60), connect).await {
+            Ok(Ok(c)) => {
                 client = Some(c);
                 break;
             }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(200)).await,
+            Err(_) => panic!("the app gave no WebDriver session within 60 s"),
         }
     }
     let client = client.expect("a WebDriver session with the app");
@@ -188,12 +194,21 @@ pub async fn click(c: &Client, at: Locator<'_>) {
 }
 
 /// Polls until `check` holds, or saves a screenshot and panics after 30 s.
-pub async fn until<F, Fut>(c: &Client, what: &str, mut check: F)
+pub async fn until<F, Fut>(c: &Client, what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let end = std::time::Instant::now() + Duration::from_secs(30);
+    until_within(c, what, Duration::from_secs(30), check).await
+}
+
+/// [`until`] with its own limit (for what waits on a poll interval).
+pub async fn until_within<F, Fut>(c: &Client, what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let end = std::time::Instant::now() + limit;
     while std::time::Instant::now() < end {
         if check().await {
             return;
@@ -204,4 +219,25 @@ where
         let _ = std::fs::write(artifacts().join("failure.png"), png);
     }
     panic!("timed out waiting for {what} (screenshot: target/e2e/failure.png)");
+}
+
+/// Presses keys together (a chord such as Ctrl+K: `&[Key::Control.into(), 'k']`) through
+/// WebDriver's keyboard, into whatever has the focus.
+pub async fn chord(c: &Client, keys: &[char]) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut a = KeyActions::new("keyboard".into());
+    for k in keys {
+        a = a.then(KeyAction::Down { value: *k });
+    }
+    for k in keys.iter().rev() {
+        a = a.then(KeyAction::Up { value: *k });
+    }
+    c.perform_actions(a).await.expect("keys pressed");
+}
+
+/// Types `text` key by key, as a person would (`\u{E007}` is Enter).
+pub async fn type_keys(c: &Client, text: &str) {
+    for k in text.chars() {
+        chord(c, &[k]).await;
+    }
 }

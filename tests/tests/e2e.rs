@@ -3,11 +3,16 @@
 //!   xvfb-run -a dbus-run-session -- cargo test -p desk-e2e -- --ignored
 //! It needs the app built (`cargo build -p trengo-desk`) and `tauri-driver` on PATH.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use desk_e2e::{artifacts, click, launch, until, wait_for};
+use desk_e2e::{
+    artifacts, chord, click, launch, launch_in, type_keys, until, until_within, wait_for,
+};
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
+use zbus::zvariant::{OwnedObjectPath, OwnedValue};
 
 async fn rows_text(c: &Client) -> Vec<String> {
     let mut out = vec![];
@@ -623,4 +628,594 @@ async fn enrich_contacts_from_the_demo_customer_system() {
     .await;
     let png = c.screenshot().await.unwrap();
     std::fs::write(artifacts().join("enrich-done.png"), png).unwrap();
+}
+
+/// The sim's ticket as it is now.
+async fn sim_ticket(http: &reqwest::Client, sim: &str, id: &str) -> Value {
+    get_json(http, format!("{sim}/__sim/tickets/{id}")).await
+}
+
+/// Waits until the open ticket's panel is idle (no action in flight).
+async fn panel_idle(c: &Client) {
+    until(c, "the ticket panel idle", || async {
+        c.find(Locator::Css(
+            "section[aria-label='Actions'] [role='status']",
+        ))
+        .await
+        .is_err()
+    })
+    .await;
+}
+
+/// Picks in the open chooser or palette by typing, then Enter.
+async fn choose(c: &Client, text: &str) {
+    wait_for(c, "[data-palette-input]").await;
+    type_keys(c, text).await;
+    until(c, "the palette's first line matching", || async {
+        let first = c
+            .execute(
+                "return document.querySelector('#palette-list [aria-selected=\"true\"]')?.textContent ?? ''",
+                vec![],
+            )
+            .await
+            .unwrap_or_default();
+        first
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase()
+            .contains(&text.to_lowercase())
+    })
+    .await;
+    type_keys(c, "\u{E007}").await;
+    until(c, "the palette closed", || async {
+        c.find(Locator::Css("[data-palette-input]")).await.is_err()
+    })
+    .await;
+}
+
+/// Pixels of the first row's subject, and of 40 characters in its font; filter bar lines.
+async fn layout(c: &Client) -> (f64, f64, u64) {
+    let v = c
+        .execute(
+            "const s = document.querySelector('[data-ticket-id] .subject');
+             const num = s.querySelector('.num');
+             const cs = getComputedStyle(s);
+             const ctx = document.createElement('canvas').getContext('2d');
+             ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+             const forty = ctx.measureText('Refund request for order 4821 charged tw').width;
+             const bar = document.querySelector('section.center .bar');
+             const tops = new Set([...bar.children].filter((e) => e.offsetParent)
+               .map((e) => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2)));
+             return [s.clientWidth - num.offsetWidth - 4, forty, tops.size];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (
+        v[0].as_f64().unwrap(),
+        v[1].as_f64().unwrap(),
+        v[2].as_u64().unwrap(),
+    )
+}
+
+/// Screenshots of the inbox for the repository (`tests/screenshots/`), looked at by a person.
+async fn shot(c: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), c.screenshot().await.unwrap()).unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver: run by scripts/test.sh under xvfb-run"]
+async fn triage_by_keyboard_palette_saved_views_and_pasted_ids() {
+    let app = launch(&["--demo-rate-limit", "6000"]).await;
+    let c = &app.client;
+    let http = reqwest::Client::new();
+    c.set_window_size(1280, 800).await.unwrap();
+    wait_for(c, "[data-ticket-id]").await;
+    wait_synced(c).await;
+
+    // The layout at 1280 px, no ticket open: subjects readable, the filter bar on one line.
+    let (subject, forty, lines) = layout(c).await;
+    assert!(
+        subject >= forty,
+        "subject {subject} px < 40 characters ({forty} px)"
+    );
+    assert_eq!(lines, 1, "the filter bar is on one line");
+    shot(c, "inbox-1280x800.png").await;
+
+    // Five tickets triaged with keys alone: Enter, t (tag), m (move), e (close); then z.
+    let billing = id_by_name(&http, &app.sim, "teams", "Billing").await;
+    let mut labels = vec![];
+    for name in ["urgent", "vip", "billing"] {
+        labels.push((name, id_by_name(&http, &app.sim, "labels", name).await));
+    }
+    let mut expected: Vec<(String, String)> = vec![];
+    let mut done: Vec<String> = vec![];
+    for n in 0..5 {
+        // The top row is the next ticket: a closed one leaves "All open".
+        let end = std::time::Instant::now() + Duration::from_secs(30);
+        let id = loop {
+            if let Some(top) = rows_ids(c).await.first() {
+                if !done.contains(top) {
+                    break top.clone();
+                }
+            }
+            assert!(std::time::Instant::now() < end, "the next ticket on top");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        type_keys(c, "\u{E007}").await;
+        wait_for(c, &format!("article[aria-label='Ticket {id}']")).await;
+        if n == 0 {
+            let (subject, forty, lines) = layout(c).await;
+            assert!(
+                subject >= forty,
+                "with a ticket open: {subject} px < {forty} px"
+            );
+            assert_eq!(lines, 1, "the filter bar is on one line with a ticket open");
+            shot(c, "ticket-1280x800.png").await;
+        }
+        let t = sim_ticket(&http, &app.sim, &id).await;
+        let has = |l: &Value| {
+            t["labels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["id"] == *l)
+        };
+        let (tag, tag_id) = labels.iter().find(|(_, l)| !has(l)).unwrap().clone();
+        type_keys(c, "t").await;
+        choose(c, tag).await;
+        panel_idle(c).await;
+        expected.push(("POST".into(), format!("/tickets/{id}/labels")));
+        let _ = tag_id;
+        type_keys(c, "m").await;
+        choose(c, "Billing").await;
+        panel_idle(c).await;
+        if t["team_id"] != billing {
+            expected.push(("POST".into(), format!("/tickets/{id}/assign")));
+        }
+        type_keys(c, "e").await;
+        panel_idle(c).await;
+        expected.push(("POST".into(), format!("/tickets/{id}/close")));
+        until(c, "the ticket closed in Trengo", || async {
+            sim_ticket(&http, &app.sim, &id).await["status"] == "CLOSED"
+        })
+        .await;
+        done.push(id);
+    }
+    // z takes back the last action: the fifth ticket's close.
+    let last = done.last().unwrap().clone();
+    type_keys(c, "z").await;
+    until(c, "the undo reopened the last ticket", || async {
+        sim_ticket(&http, &app.sim, &last).await["status"] != "CLOSED"
+    })
+    .await;
+    expected.push(("POST".into(), format!("/tickets/{last}/reopen")));
+    let writes: Vec<(String, String)> = mutations(&http, &app.sim)
+        .await
+        .iter()
+        .filter(|m| m["applied"] == true)
+        .map(|m| {
+            (
+                m["method"].as_str().unwrap().to_string(),
+                m["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .filter(|(_, p)| {
+            done.iter()
+                .any(|id| p.starts_with(&format!("/tickets/{id}/")))
+        })
+        .collect();
+    assert_eq!(
+        writes, expected,
+        "exactly the keyed writes and the undo, in order"
+    );
+
+    // The palette runs "Move to Billing" on three ticked tickets of the Sales view.
+    chord(c, &['\u{E009}', 'k']).await;
+    choose(c, "Team Sales").await;
+    until(c, "the Sales view", || async {
+        c.find(Locator::XPath("//section//h1[text()='Sales']"))
+            .await
+            .is_ok()
+    })
+    .await;
+    wait_for(c, "[data-ticket-id]").await;
+    type_keys(c, "xJJ").await;
+    let ticked: Vec<String> = {
+        let mut v = vec![];
+        for r in c
+            .find_all(Locator::Css("[data-ticket-id].checked"))
+            .await
+            .unwrap()
+        {
+            v.push(r.attr("data-ticket-id").await.unwrap().unwrap());
+        }
+        v
+    };
+    assert_eq!(ticked.len(), 3, "x, Shift+j, Shift+j tick three");
+    chord(c, &['\u{E009}', 'k']).await;
+    choose(c, "Move to Billing").await;
+    for id in &ticked {
+        until(c, "the ticked ticket in Billing", || async {
+            sim_ticket(&http, &app.sim, id).await["team_id"] == billing
+        })
+        .await;
+    }
+
+    // Save the Sales view under a name; it shows in the sidebar with its count.
+    chord(c, &['\u{E009}', 'k']).await;
+    choose(c, "Save these filters").await;
+    wait_for(c, "[data-view-name]").await;
+    type_keys(c, "Sales queue\u{E007}").await;
+    let saved = wait_for(c, "[data-saved-view='Sales queue']").await;
+    until(c, "the saved view's count", || async {
+        saved
+            .text()
+            .await
+            .unwrap_or_default()
+            .chars()
+            .any(|ch| ch.is_ascii_digit())
+    })
+    .await;
+
+    // Pasted ids with a junk line: the rest are selected and the junk line is named.
+    let rows = rows_ids(c).await;
+    type_keys(c, "p").await;
+    wait_for(c, "[data-paste-ids]").await;
+    type_keys(
+        c,
+        &format!(
+            "{}\u{E007}#{}\u{E007}not-a-ticket\u{E007}{}",
+            rows[0], rows[1], rows[2]
+        ),
+    )
+    .await;
+    until(c, "the pasted ids read", || async {
+        let Ok(s) = c.find(Locator::Css("[data-paste-summary]")).await else {
+            return false;
+        };
+        s.text()
+            .await
+            .unwrap_or_default()
+            .contains("3 tickets to select")
+    })
+    .await;
+    let junk = wait_for(c, "[data-paste-problems]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        junk.contains("Line 3") && junk.contains("not-a-ticket"),
+        "{junk}"
+    );
+    click(c, Locator::Css("[data-paste-select]")).await;
+    until(c, "three selected", || async {
+        c.find(Locator::XPath("//*[text()='3 tickets selected']"))
+            .await
+            .is_ok()
+    })
+    .await;
+    type_keys(c, "\u{E00C}").await;
+
+    // 1024 px: with and without a ticket open, columns readable.
+    c.set_window_size(1024, 768).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    shot(c, "inbox-1024x768.png").await;
+    type_keys(c, "\u{E007}").await;
+    wait_for(c, "article.ticket").await;
+    let (subject, forty, _) = layout(c).await;
+    assert!(
+        subject >= forty * 0.75,
+        "1024 px with a ticket open: {subject} px, 30 characters are {} px",
+        forty * 0.75
+    );
+    shot(c, "ticket-1024x768.png").await;
+
+    // The saved view survives a restart, with its live count.
+    let data = app.data.clone();
+    drop(app);
+    let app = launch_in(data, &["--demo-rate-limit", "6000"]).await;
+    let c = &app.client;
+    wait_for(c, "[data-ticket-id]").await;
+    wait_synced(c).await;
+    click(c, Locator::Css("[data-saved-view='Sales queue']")).await;
+    let sidebar = wait_for(c, "[data-saved-view='Sales queue'] .count").await;
+    until(c, "the count and the list agree", || async {
+        let count = sidebar.text().await.unwrap_or_default();
+        let foot = c.find(Locator::Css(".list .foot")).await.ok();
+        let Some(foot) = foot else { return false };
+        let foot = foot.text().await.unwrap_or_default();
+        !count.is_empty() && count != "0" && foot.starts_with(&format!("{count} "))
+    })
+    .await;
+}
+
+/// The ticket ids of the list's rows, top first.
+async fn rows_ids(c: &Client) -> Vec<String> {
+    let mut out = vec![];
+    for r in c.find_all(Locator::Css("[data-ticket-id]")).await.unwrap() {
+        out.push(r.attr("data-ticket-id").await.unwrap().unwrap());
+    }
+    out
+}
+
+/// The panel's side of the tray: a StatusNotifierWatcher that records the items registering
+/// with it, as a desktop with an appindicator host has.
+#[derive(Clone, Default)]
+struct TrayHost {
+    /// (bus name, object path) of each item.
+    items: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+impl TrayHost {
+    fn register_status_notifier_item(
+        &self,
+        service: String,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+    ) {
+        let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        let item = if service.starts_with('/') {
+            (sender, service)
+        } else {
+            (service, "/StatusNotifierItem".to_string())
+        };
+        self.items.lock().unwrap().push(item);
+    }
+
+    fn register_status_notifier_host(&self, _service: String) {}
+
+    #[zbus(property)]
+    fn registered_status_notifier_items(&self) -> Vec<String> {
+        let items = self.items.lock().unwrap();
+        items.iter().map(|(b, p)| format!("{b}{p}")).collect()
+    }
+
+    #[zbus(property)]
+    fn is_status_notifier_host_registered(&self) -> bool {
+        true
+    }
+
+    #[zbus(property)]
+    fn protocol_version(&self) -> i32 {
+        0
+    }
+}
+
+/// A notification service that only counts what it is asked to show.
+#[derive(Clone, Default)]
+struct Notifications {
+    shown: Arc<Mutex<Vec<String>>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl Notifications {
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &self,
+        _app_name: String,
+        _replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        _body: String,
+        _actions: Vec<String>,
+        _hints: HashMap<String, zbus::zvariant::OwnedValue>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let mut shown = self.shown.lock().unwrap();
+        shown.push(summary);
+        shown.len() as u32
+    }
+
+    fn get_capabilities(&self) -> Vec<String> {
+        vec!["body".into(), "actions".into()]
+    }
+
+    fn get_server_information(&self) -> (String, String, String, String) {
+        ("e2e".into(), "trengo-desk".into(), "1".into(), "1.2".into())
+    }
+
+    fn close_notification(&self, _id: u32) {}
+}
+
+/// One entry of a dbusmenu layout: id, label, toggle state.
+type MenuEntry = (i32, String, i32);
+
+/// A dbusmenu layout node as it comes over D-Bus: id, properties, children.
+type MenuNode = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
+
+fn menu_entries(node: MenuNode, out: &mut Vec<MenuEntry>) {
+    let (id, props, children) = node;
+    let label = props
+        .get("label")
+        .and_then(|v| String::try_from(v.try_clone().ok()?).ok())
+        .unwrap_or_default();
+    let toggle = props
+        .get("toggle-state")
+        .and_then(|v| i32::try_from(v).ok())
+        .unwrap_or(-1);
+    if id != 0 {
+        out.push((id, label.replace('_', ""), toggle));
+    }
+    for child in children {
+        let child: zbus::zvariant::Structure = child.try_into().expect("a menu entry");
+        let child = MenuNode::try_from(child).expect("a menu entry's fields");
+        menu_entries(child, out);
+    }
+}
+
+/// The tray's menu as the panel reads it over D-Bus.
+async fn tray_menu(bus: &zbus::Connection, item: &(String, String)) -> Vec<MenuEntry> {
+    let menu_path: OwnedObjectPath = tray_property(bus, item, "Menu").await;
+    let reply = bus
+        .call_method(
+            Some(item.0.as_str()),
+            menu_path.as_str(),
+            Some("com.canonical.dbusmenu"),
+            "GetLayout",
+            &(0i32, -1i32, Vec::<String>::new()),
+        )
+        .await
+        .expect("the tray's menu layout");
+    let (_revision, root): (u32, MenuNode) = reply.body().deserialize().unwrap();
+    let mut out = vec![];
+    menu_entries(root, &mut out);
+    out
+}
+
+/// Clicks the tray menu entry labelled `label`, as the panel does.
+async fn tray_click(bus: &zbus::Connection, item: &(String, String), label: &str) {
+    let menu = tray_menu(bus, item).await;
+    let id = menu
+        .iter()
+        .find(|e| e.1 == label)
+        .unwrap_or_else(|| panic!("no {label:?} in the tray menu {menu:?}"))
+        .0;
+    let menu_path: OwnedObjectPath = tray_property(bus, item, "Menu").await;
+    bus.call_method(
+        Some(item.0.as_str()),
+        menu_path.as_str(),
+        Some("com.canonical.dbusmenu"),
+        "Event",
+        &(id, "clicked", zbus::zvariant::Value::I32(0), 0u32),
+    )
+    .await
+    .expect("the click reaches the tray");
+}
+
+async fn tray_property<T>(bus: &zbus::Connection, item: &(String, String), name: &str) -> T
+where
+    T: TryFrom<OwnedValue>,
+    <T as TryFrom<OwnedValue>>::Error: std::fmt::Debug,
+{
+    let proxy = zbus::Proxy::new(
+        bus,
+        item.0.as_str(),
+        item.1.as_str(),
+        "org.kde.StatusNotifierItem",
+    )
+    .await
+    .unwrap();
+    let v: OwnedValue = proxy.get_property(name).await.expect(name);
+    T::try_from(v).unwrap()
+}
+
+/// The unseen count the sidebar shows next to "Mine" (0 without a badge).
+async fn sidebar_unseen(c: &Client) -> u32 {
+    match c.find(Locator::Css("nav.sidebar .badge")).await {
+        Ok(b) => b
+            .text()
+            .await
+            .unwrap_or_default()
+            .trim()
+            .parse()
+            .unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+/// Assigns an open ticket that is not the lead's to the lead, as a colleague would in Trengo.
+async fn assign_to_lead(http: &reqwest::Client, sim: &str, c: &Client) {
+    for id in rows_ids(c).await {
+        let t = sim_ticket(http, sim, &id).await;
+        if t["user_id"] != 3601 && t["status"] == "OPEN" {
+            let r = http
+                .post(format!("{sim}/__sim/assign"))
+                .json(&json!({"ticket_id": id.parse::<u64>().unwrap(), "user_id": 3601}))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success());
+            return;
+        }
+    }
+    panic!("no open ticket to assign");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, a session bus and tauri-driver: run by scripts/test.sh"]
+async fn the_tray_counts_new_assignments_pauses_notifications_and_quits() {
+    // The desktop's side first: a tray host and a notification service on the session bus.
+    let host = TrayHost::default();
+    let notes = Notifications::default();
+    let bus = zbus::connection::Builder::session()
+        .unwrap()
+        .name("org.kde.StatusNotifierWatcher")
+        .unwrap()
+        .serve_at("/StatusNotifierWatcher", host.clone())
+        .unwrap()
+        .name("org.freedesktop.Notifications")
+        .unwrap()
+        .serve_at("/org/freedesktop/Notifications", notes.clone())
+        .unwrap()
+        .build()
+        .await
+        .expect("a session bus (run under dbus-run-session)");
+
+    let app = launch(&["--demo-rate-limit", "6000"]).await;
+    let started = tokio::time::Instant::now();
+    let c = &app.client;
+    let http = reqwest::Client::new();
+    wait_for(c, "[data-ticket-id]").await;
+    wait_synced(c).await;
+    until(c, "the tray icon registers with the panel", || async {
+        !host.items.lock().unwrap().is_empty()
+    })
+    .await;
+    let item = host.items.lock().unwrap()[0].clone();
+    let menu = tray_menu(&bus, &item).await;
+    let labels: Vec<&str> = menu
+        .iter()
+        .map(|e| e.1.as_str())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(labels, ["Open Trengo Desk", "Pause notifications", "Quit"]);
+
+    // Paused: a new assignment counts (tray label, sidebar) but shows no notification.
+    tray_click(&bus, &item, "Pause notifications").await;
+    until(c, "the pause is ticked", || async {
+        tray_menu(&bus, &item)
+            .await
+            .iter()
+            .any(|e| e.1 == "Pause notifications" && e.2 == 1)
+    })
+    .await;
+    // The watcher's first look (5 s after the start) only learns what is already assigned.
+    tokio::time::sleep_until(started + Duration::from_secs(8)).await;
+    assign_to_lead(&http, &app.sim, c).await;
+    // The watcher looks every 20 s, every 40 s while the contact index reads in the background.
+    let poll = Duration::from_secs(90);
+    until_within(c, "the tray shows the unseen count", poll, || async {
+        let label: String = tray_property(&bus, &item, "XAyatanaLabel").await;
+        let unseen = sidebar_unseen(c).await;
+        unseen > 0 && label == unseen.to_string()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        notes.shown.lock().unwrap().is_empty(),
+        "paused, yet notified: {:?}",
+        notes.shown.lock().unwrap()
+    );
+
+    // Unpaused: the next assignment notifies again.
+    tray_click(&bus, &item, "Pause notifications").await;
+    let before = sidebar_unseen(c).await;
+    assign_to_lead(&http, &app.sim, c).await;
+    until_within(c, "a notification once unpaused", poll, || async {
+        !notes.shown.lock().unwrap().is_empty() && sidebar_unseen(c).await > before
+    })
+    .await;
+
+    // Quit from the tray ends the app: its item leaves the bus.
+    tray_click(&bus, &item, "Quit").await;
+    let dbus = zbus::fdo::DBusProxy::new(&bus).await.unwrap();
+    let name = zbus::names::BusName::try_from(item.0.as_str()).unwrap();
+    until(c, "the app quits", || async {
+        !dbus.name_has_owner(name.clone()).await.unwrap_or(true)
+    })
+    .await;
 }

@@ -113,6 +113,10 @@ impl Cache {
     /// open, which deleting the file does not.
     pub async fn clear_except(&self, keep: &[&str]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        // Every table empties, so the references hold again by the commit.
+        sqlx::query("PRAGMA defer_foreign_keys = ON")
+            .execute(&mut *tx)
+            .await?;
         let tables: Vec<(String,)> = sqlx::query_as(
             r"SELECT t.name FROM sqlite_master t
               WHERE t.type = 'table'

@@ -12,12 +12,14 @@ export interface Toast {
   action?: ToastAction;
 }
 
+const MAX_SHOWN = 3;
 let next = 1;
 export const toasts = $state<{ list: Toast[] }>({ list: [] });
 
 export function toast(text: string, kind: 'ok' | 'error' = 'ok', ms = kind === 'error' ? 6000 : 3000, action?: ToastAction): void {
   const id = next++;
-  toasts.list.push({ id, text, kind, action });
+  // The newest few only: a fast run of keys must not bury the list (older undos stay on z and in Activity).
+  toasts.list = [...toasts.list, { id, text, kind, action }].slice(-MAX_SHOWN);
   setTimeout(() => dismiss(id), action ? Math.max(ms, 10000) : ms);
 }
 
