@@ -91,13 +91,8 @@ async fn triage_a_ticket_in_the_demo_workspace() {
     // Every listed ticket is Billing's, as the simulator knows it.
     let billing_id = id_by_name(&http, &app.sim, "teams", "Billing").await;
     until(c, "only Billing tickets", || async {
-        let Ok(h) = c
-            .find(Locator::Css("section[aria-label='Tickets'] h1"))
-            .await
-        else {
-            return false;
-        };
-        if h.text().await.unwrap_or_default() != "Billing" {
+        let title = "//section[@aria-label='Tickets']//h1[text()='Billing']";
+        if c.find(Locator::XPath(title)).await.is_err() {
             return false;
         }
         let mut ids = vec![];
@@ -811,6 +806,18 @@ async fn triage_by_keyboard_palette_saved_views_and_pasted_ids() {
         writes, expected,
         "exactly the keyed writes and the undo, in order"
     );
+    // Shift+z takes the undo back: the ticket is closed again, once.
+    chord(c, &['\u{E008}', 'Z']).await;
+    until(c, "the redo closed the last ticket again", || async {
+        sim_ticket(&http, &app.sim, &last).await["status"] == "CLOSED"
+    })
+    .await;
+    let closes = mutations(&http, &app.sim)
+        .await
+        .iter()
+        .filter(|m| m["applied"] == true && m["path"] == format!("/tickets/{last}/close"))
+        .count();
+    assert_eq!(closes, 2, "the close, then the redo's close");
 
     // The palette runs "Move to Billing" on three ticked tickets of the Sales view.
     chord(c, &['\u{E009}', 'k']).await;

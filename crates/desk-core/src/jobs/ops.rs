@@ -559,7 +559,7 @@ impl Desk {
         let nid = store
             .create(NewJob {
                 kind: JobKind::Undo,
-                title: format!("Undo: {}", v.title),
+                title: undo_title(&v.title),
                 actions: vec![],
                 selection: if on_contacts {
                     format!("{} changed by job {id}", plural(n, "contact", "contacts"))
@@ -602,4 +602,25 @@ fn describe_filter(f: &TicketFilter, dir: &Directory) -> String {
         parts.push(format!("text {t:?}"));
     }
     parts.join(", ")
+}
+
+/// An undo's title: "Undo: Close", and taking an undo back reads "Redo: Close", not "Undo: Undo:".
+fn undo_title(title: &str) -> String {
+    if let Some(done) = title.strip_prefix("Undo: ") {
+        format!("Redo: {done}")
+    } else if let Some(done) = title.strip_prefix("Redo: ") {
+        format!("Undo: {done}")
+    } else {
+        format!("Undo: {title}")
+    }
+}
+
+#[cfg(test)]
+mod titles {
+    #[test]
+    fn undo_and_redo_read_as_such() {
+        assert_eq!(super::undo_title("Close"), "Undo: Close");
+        assert_eq!(super::undo_title("Undo: Close"), "Redo: Close");
+        assert_eq!(super::undo_title("Redo: Close"), "Undo: Close");
+    }
 }
