@@ -180,6 +180,8 @@ pub async fn switch_workspace(
 #[specta::specta]
 pub async fn start_demo(app: AppHandle, st: State<'_, AppState>) -> Result<Session> {
     let _one = st.opening.lock().await;
+    // The demo starts afresh on its own cache file: whatever is open stops writing to it first.
+    st.close().await;
     let desk = Desk::open_demo(
         st.launch.data_dir.clone(),
         DemoOptions {

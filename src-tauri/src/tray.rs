@@ -38,7 +38,11 @@ pub fn available() -> bool {
 /// Puts the tray up (where [`available`]) and manages its state either way.
 pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let icon = if available() {
-        Some(build(app)?)
+        // A tray that cannot be made (its icon file cannot be written, say) is no reason not
+        // to start: the title and badge still show the count.
+        build(app)
+            .map_err(|e| tracing::warn!(error = %e, "no tray icon"))
+            .ok()
     } else {
         tracing::info!("no appindicator library: no tray icon, the window title shows the count");
         None
@@ -88,7 +92,8 @@ pub fn notifications_paused<R: Runtime>(app: &AppHandle<R>) -> bool {
         .is_some_and(|t| t.paused.load(Ordering::Relaxed))
 }
 
-/// Shows the unseen count next to the tray icon (nothing when it is zero).
+/// Shows the unseen count next to the tray icon (nothing when it is zero); the tooltip is for
+/// desktops that show one (an appindicator has none).
 pub fn set_unseen<R: Runtime>(app: &AppHandle<R>, count: u32) {
     let Some(tray) = app.try_state::<Tray<R>>() else {
         return;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chipColors, contrastRatio, parseHex, textOn } from '../src/lib/contrast';
 import { pagesFor, scrollToShow, visibleRange } from '../src/lib/virtual';
 import { ago, count, statusWord } from '../src/lib/format';
-import { keyAction } from '../src/lib/keys';
+import { enterIsOwn, isTyping, keyAction } from '../src/lib/keys';
 import { emptyRefine, filterFor } from '../src/lib/views';
 import { fuzzyFilter, fuzzyScore } from '../src/lib/fuzzy';
 import { planBasis, actionFor, duration, outcome, percent, planCost, planLines } from '../src/lib/jobs';
@@ -138,6 +138,19 @@ describe('action keys and the palette', () => {
     expect(k('k', false, { metaKey: true })).toBe('palette');
     expect(k('t', true)).toBe(null);
     expect(k('e', false, { ctrlKey: true })).toBe(null);
+    // Caps Lock gives capitals without Shift: they are still the plain keys.
+    expect([k('Z', false, { shiftKey: false }), k('J', false, { shiftKey: false }), k('z', false, { shiftKey: true })]).toEqual(['undo', 'down', 'redo']);
+  });
+  it('keeps keys for the inbox on a ticked checkbox, not in a text field', () => {
+    // The node environment has no DOM: what the checks read, no more.
+    const el = (tag: string, type = '', tabbed = true) =>
+      ({ tagName: tag.toUpperCase(), type, isContentEditable: false, getAttribute: () => null, matches: () => tabbed }) as unknown as Element;
+    expect(isTyping(el('input', 'checkbox'))).toBe(false);
+    expect(isTyping(el('input', 'text'))).toBe(true);
+    expect(isTyping(el('textarea'))).toBe(true);
+    expect(enterIsOwn(el('button'))).toBe(true);
+    expect(enterIsOwn(el('button', '', false))).toBe(false);
+    expect(enterIsOwn(el('div'))).toBe(false);
   });
   it('finds "Move to Billing" from a few letters, whole words first', () => {
     const items = ['Action: Add tag billing', 'Action: Move to Billing', 'Action: Move to Support', 'View: Team Billing', 'Action: Close'];

@@ -112,7 +112,9 @@ impl Cache {
     /// transaction. Works while another connection, even another process, still has the file
     /// open, which deleting the file does not.
     pub async fn clear_except(&self, keep: &[&str]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: the write lock first, so no other writer commits between the list and the
+        // deletes (a plain BEGIN would fail with a busy snapshot instead of waiting).
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         // Every table empties, so the references hold again by the commit.
         sqlx::query("PRAGMA defer_foreign_keys = ON")
             .execute(&mut *tx)
@@ -136,6 +138,17 @@ impl Cache {
                     .await?;
             }
         }
+        // Ids start again too (jobs from 1), but the kept tables' own.
+        let placeholders = vec!["?"; keep.len()].join(", ");
+        let mut reset = String::from("DELETE FROM sqlite_sequence");
+        if !keep.is_empty() {
+            reset.push_str(&format!(" WHERE name NOT IN ({placeholders})"));
+        }
+        let mut q = sqlx::query(&reset);
+        for name in keep {
+            q = q.bind(*name);
+        }
+        q.execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }

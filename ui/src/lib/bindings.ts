@@ -54,8 +54,8 @@ export const commands = {
 	getSettings: () => typedError<WorkspaceSettings_Serialize, Problem>(__TAURI_INVOKE("get_settings")),
 	saveSettings: (settings: WorkspaceSettings_Deserialize) => typedError<WorkspaceSettings_Serialize, Problem>(__TAURI_INVOKE("save_settings", { settings })),
 	/**
-	 *  How many tickets were assigned to the user since they last looked: shown in the window title
-	 *  and, where the desktop supports it, as a badge on the app's icon.
+	 *  How many tickets were assigned to the user since they last looked: shown in the window title,
+	 *  next to the tray icon, and where the desktop supports it as a badge on the app's icon.
 	 */
 	setUnseen: (count: number) => typedError<null, Problem>(__TAURI_INVOKE("set_unseen", { count })),
 	/**  Reads pasted ids, `#ids` and Trengo ticket URLs (the same reading as a bulk job's). */

@@ -30,7 +30,9 @@ export function keyAction(e: { key: string; ctrlKey?: boolean; metaKey?: boolean
   // The palette opens from anywhere, even from a text field.
   if ((e.ctrlKey || e.metaKey) && !e.altKey && (e.key === 'k' || e.key === 'K')) return 'palette';
   if (typing || e.ctrlKey || e.metaKey || e.altKey) return null;
-  switch (e.key) {
+  // A letter's case comes from Shift, not Caps Lock: with Caps Lock on, z still undoes.
+  const key = e.shiftKey === undefined || !/^[a-zA-Z]$/.test(e.key) ? e.key : e.shiftKey ? e.key.toUpperCase() : e.key.toLowerCase();
+  switch (key) {
     case 'j':
     case 'ArrowDown':
       return 'down';
@@ -82,7 +84,18 @@ export function keyAction(e: { key: string; ctrlKey?: boolean; metaKey?: boolean
 export function isTyping(el: Element | null): boolean {
   if (!el) return false;
   const tag = el.tagName.toLowerCase();
-  return tag === 'input' || tag === 'textarea' || tag === 'select' || (el as HTMLElement).isContentEditable === true;
+  // A ticked checkbox keeps the focus, but takes no text: the keys stay the inbox's.
+  if (tag === 'input') return !['checkbox', 'radio', 'button', 'submit', 'reset'].includes((el as HTMLInputElement).type);
+  return tag === 'textarea' || tag === 'select' || (el as HTMLElement).isContentEditable === true;
+}
+
+/** Whether Enter on the focused element is its own: a button or link reached with Tab. One
+ * that was clicked keeps the focus too, but then Enter still opens the active ticket. */
+export function enterIsOwn(el: Element | null): boolean {
+  if (!el) return false;
+  const tag = el.tagName.toLowerCase();
+  const pressable = tag === 'button' || tag === 'a' || el.getAttribute('role') === 'button';
+  return pressable && el.matches(':focus-visible');
 }
 
 /** Every key, for the `?` sheet and the palette's hints. */
