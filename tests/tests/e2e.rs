@@ -686,6 +686,15 @@ async fn layout(c: &Client) -> (f64, f64, u64) {
         )
         .await
         .unwrap();
+    let size = c
+        .get_window_rect()
+        .await
+        .map(|r| (r.2, r.3))
+        .unwrap_or_default();
+    eprintln!(
+        "layout at {size:?}: subject {} px, 40 characters {} px, filter bar lines {}",
+        v[0], v[1], v[2]
+    );
     (
         v[0].as_f64().unwrap(),
         v[1].as_f64().unwrap(),
@@ -829,7 +838,10 @@ async fn triage_by_keyboard_palette_saved_views_and_pasted_ids() {
     })
     .await;
     wait_for(c, "[data-ticket-id]").await;
-    type_keys(c, "xJJ").await;
+    type_keys(c, "x").await;
+    // Shift+j as a keyboard sends it: J with Shift held (a J alone is Caps Lock's j).
+    chord(c, &['\u{E008}', 'J']).await;
+    chord(c, &['\u{E008}', 'J']).await;
     let ticked: Vec<String> = {
         let mut v = vec![];
         for r in c

@@ -93,6 +93,11 @@ fn the_package_installs_starts_on_the_demo_and_removes() {
     for dep in ["libwebkit2gtk-4.1-0", "libgtk-3-0"] {
         assert!(depends.contains(dep), "Depends: {depends}");
     }
+    // The tray's library is wanted, not required: the app probes for it and runs without it.
+    assert!(
+        field(&control, "Recommends").contains("libayatana-appindicator3-1"),
+        "{control}"
+    );
     assert!(!field(&control, "Maintainer").is_empty(), "{control}");
     assert!(
         field(&control, "Description").contains("support leads"),
