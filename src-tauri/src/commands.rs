@@ -300,6 +300,17 @@ pub async fn status(st: State<'_, AppState>) -> Result<StatusView> {
     Ok(bg.desk().status(bg.is_syncing()).await?)
 }
 
+/// Makes a tag in Trengo by name (the tag pickers' "Create tag"), or takes Trengo's of that name.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_tag(
+    st: State<'_, AppState>,
+    name: String,
+    color: Option<String>,
+) -> Result<desk_core::TagCreated> {
+    Ok(st.desk().await?.create_tag(&name, color.as_deref()).await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn add_tag(st: State<'_, AppState>, ticket: String, tag: String) -> Result<ActionDone> {

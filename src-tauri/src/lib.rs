@@ -38,6 +38,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::delete_view,
             commands::reorder_views,
             commands::status,
+            commands::create_tag,
             commands::add_tag,
             commands::remove_tag,
             commands::assign_team,

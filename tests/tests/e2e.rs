@@ -214,6 +214,23 @@ async fn triage_a_ticket_in_the_demo_workspace() {
         detached == vec![id.clone()]
     })
     .await;
+
+    // A tag no one has made yet: the picker offers to create it, and the ticket gets it.
+    click(c, Locator::Css("button[aria-label='Add a tag']")).await;
+    let input = wait_for(c, "input[aria-label='Add a tag']").await;
+    input.send_keys("Needs callback").await.unwrap();
+    click(c, Locator::Css("[data-create-tag]")).await;
+    until(
+        c,
+        "the new tag made in Trengo and on the ticket",
+        || async {
+            let labels = sim_ticket(&http, &app.sim, &id).await["labels"].clone();
+            labels
+                .as_array()
+                .is_some_and(|l| l.iter().any(|x| x["name"] == "Needs callback"))
+        },
+    )
+    .await;
     // Activity lists the action and its undo.
     click(
         c,

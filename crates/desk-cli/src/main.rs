@@ -87,6 +87,13 @@ enum Cmd {
         #[arg(long)]
         tag: String,
     },
+    /// Create a tag in Trengo (if Trengo has one of that name, in any case, it is used).
+    NewTag {
+        name: Vec<String>,
+        /// `#rrggbb`; one is picked from the name if left out.
+        #[arg(long)]
+        color: Option<String>,
+    },
     /// Remove a tag from a ticket.
     Untag {
         id: String,
@@ -721,6 +728,16 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 }
             };
             out.context(&ctx);
+        }
+        Cmd::NewTag { name, color } => {
+            let r = desk.create_tag(&name.join(" "), color.as_deref()).await?;
+            if out.json {
+                out.json(&r);
+            } else if r.created {
+                println!("tag {} {:?} created", r.tag.id, r.tag.name);
+            } else {
+                println!("tag {} {:?} was already in Trengo", r.tag.id, r.tag.name);
+            }
         }
         Cmd::Tag { id, tag } => {
             out.done(&desk.add_tag(id, &resolve(&desk, "tag", tag).await?).await?)

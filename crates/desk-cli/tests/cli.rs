@@ -1128,3 +1128,33 @@ async fn saved_views_from_the_command_line() {
         .stderr
         .contains("no saved views yet"));
 }
+
+/// `new-tag`: made in Trengo once; the same name again (any case) is Trengo's tag, not a second;
+/// a bad colour is refused before anything is sent.
+#[tokio::test]
+async fn new_tag_from_the_command_line() {
+    let e = env().await;
+    let r = e
+        .run(&["new-tag", "Refund", "pending", "--color", "#ED5565"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("\"Refund pending\" created"),
+        "{}",
+        r.stdout
+    );
+    let r = e.run(&["new-tag", "refund PENDING"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("was already in Trengo"), "{}", r.stdout);
+    let r = e.run(&["new-tag", "Other", "--color", "red"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("#rrggbb"), "{}", r.stderr);
+    // The tag is usable at once: a ticket takes it by name, and Trengo shows it there.
+    let (label, ids, _) = e.tickets_and_label("Refund pending", 1);
+    let r = e
+        .run(&["tag", &ids[0].to_string(), "--tag", "refund pending"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let w = e.sim.state().world();
+    assert!(w.tickets[&ids[0]].label_ids.contains(&label));
+}

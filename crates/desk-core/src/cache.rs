@@ -231,6 +231,12 @@ impl Cache {
         Ok(())
     }
 
+    /// One tag into the directory (a tag just made), outside a sync.
+    pub async fn put_tag_now(&self, x: &u::Tag) -> Result<()> {
+        let mut c = self.pool.acquire().await?;
+        Cache::put_tag(&mut c, x, chrono::Utc::now().timestamp()).await
+    }
+
     pub async fn put_field(c: &mut SqliteConnection, x: &u::Field, now: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO fields (id, name, label, entity_type, field_type, json, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -60,7 +60,7 @@ pub mod workspaces;
 pub use background::{Background, DeskEvent, EventSink, OpenedTicket, Problem, StatusView};
 pub use desk::{
     account_id, default_data_dir, host_id, DemoOptions, Desk, DeskConfig, NotifySettings,
-    WorkspaceSettings, DEMO_WORKSPACE,
+    TagCreated, WorkspaceSettings, DEMO_WORKSPACE,
 };
 pub use error::{Error, ErrorCode, Result};
 pub use saved_views::SavedView;

@@ -38,6 +38,8 @@ export const commands = {
 	deleteView: (id: number) => typedError<null, Problem>(__TAURI_INVOKE("delete_view", { id })),
 	reorderViews: (ids: number[]) => typedError<null, Problem>(__TAURI_INVOKE("reorder_views", { ids })),
 	status: () => typedError<StatusView_Serialize, Problem>(__TAURI_INVOKE("status")),
+	/**  Makes a tag in Trengo by name (the tag pickers' "Create tag"), or takes Trengo's of that name. */
+	createTag: (name: string, color: string | null) => typedError<TagCreated, Problem>(__TAURI_INVOKE("create_tag", { name, color })),
 	addTag: (ticket: string, tag: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("add_tag", { ticket, tag })),
 	removeTag: (ticket: string, tag: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("remove_tag", { ticket, tag })),
 	assignTeam: (ticket: string, team: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("assign_team", { ticket, team })),
@@ -1079,6 +1081,13 @@ export type TagChip_Serialize = {
 	name: string,
 	/**  `#rrggbb`, Trengo's colour for the label. */
 	color: string | null,
+};
+
+/**  A tag made (or found under that name) in Trengo. */
+export type TagCreated = {
+	tag: Named,
+	/**  False when Trengo already had a tag of that name (in any case). */
+	created: boolean,
 };
 
 export type TagItem = TagItem_Serialize | TagItem_Deserialize;

@@ -1,0 +1,108 @@
+//! Creating a tag from the app or the CLI: Trengo's list decides whether the name exists (a
+//! colleague may have made it since the last sync), bad names and colours are refused before
+//! anything is sent, and the new tag is in the cache at once.
+
+mod common;
+
+use desk_core::Desk;
+use trengo_sim::{Sim, SimConfig, Size};
+use trengo_unified::api::{Client, ClientConfig, Token};
+
+const COLLEAGUE: &str = "colleague-token";
+
+async fn setup() -> (Sim, tempfile::TempDir, Desk, Client) {
+    let sim = Sim::start(SimConfig {
+        size: Size::Small,
+        rate_limit: 1_000_000,
+        tokens: vec!["demo-token".into(), COLLEAGUE.into()],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let desk = common::open(&sim, dir.path()).await;
+    common::sync(&desk).await;
+    let colleague = Client::new(ClientConfig::new(sim.base_url(), Token::new(COLLEAGUE))).unwrap();
+    (sim, dir, desk, colleague)
+}
+
+/// Label creations the simulator applied, by token.
+fn creates(sim: &Sim, token: &str) -> usize {
+    sim.state()
+        .mutations()
+        .iter()
+        .filter(|m| m.method == "POST" && m.path == "/labels" && m.token == token)
+        .count()
+}
+
+#[tokio::test]
+async fn a_new_tag_is_made_in_trengo_and_is_in_the_cache_at_once() {
+    let (sim, _dir, desk, _colleague) = setup().await;
+    let r = desk
+        .create_tag("  Escalated to finance ", Some("#5D9CEC"))
+        .await
+        .unwrap();
+    assert!(r.created);
+    assert_eq!(r.tag.name, "Escalated to finance");
+    let id: u64 = r.tag.id.parse().unwrap();
+    {
+        let w = sim.state().world();
+        let l = &w.labels[&id];
+        assert_eq!(l.name, "Escalated to finance");
+        assert_eq!(l.color, "#5d9cec");
+    }
+    // The pickers find it without a sync, and a ticket can carry it.
+    let found = desk
+        .find_tag("escalated to finance")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, r.tag.id);
+    let dir = desk.directory().await.unwrap();
+    assert!(dir.tags.iter().any(|t| t.id == r.tag.id && t.active));
+    // Asked again (any case): Trengo has it, nothing more is made.
+    let again = desk.create_tag("ESCALATED TO FINANCE", None).await.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.tag.id, r.tag.id);
+    assert_eq!(creates(&sim, "demo-token"), 1);
+}
+
+#[tokio::test]
+async fn a_tag_a_colleague_made_since_the_sync_is_used_not_doubled() {
+    let (sim, _dir, desk, colleague) = setup().await;
+    let theirs = colleague
+        .create_label("Refund pending", Some("#ed5565"))
+        .await
+        .unwrap();
+    // Our cache has never seen it; Trengo's list decides.
+    assert!(desk.find_tag("Refund pending").await.unwrap().is_none());
+    let r = desk.create_tag("refund PENDING", None).await.unwrap();
+    assert!(!r.created, "Trengo already had it");
+    assert_eq!(r.tag.id, theirs.id.to_string());
+    assert_eq!(r.tag.name, "Refund pending");
+    assert_eq!(creates(&sim, "demo-token"), 0);
+    let w = sim.state().world();
+    let same = w
+        .labels
+        .values()
+        .filter(|l| l.name.eq_ignore_ascii_case("refund pending"))
+        .count();
+    assert_eq!(same, 1);
+}
+
+#[tokio::test]
+async fn bad_names_and_colours_are_refused_before_anything_is_sent() {
+    let (sim, _dir, desk, _colleague) = setup().await;
+    let before = sim.state().mutations().len();
+    for (name, color, says) in [
+        ("   ", None, "needs a name"),
+        ("two\nlines", None, "line break"),
+        (&*"x".repeat(51), None, "longer than 50"),
+        ("Fine name", Some("red"), "#rrggbb"),
+        ("Fine name", Some("#12345g"), "#rrggbb"),
+    ] {
+        let e = desk.create_tag(name, color).await.unwrap_err().to_string();
+        assert!(e.contains(says), "{name:?} {color:?}: {e}");
+    }
+    assert_eq!(sim.state().mutations().len(), before, "nothing was written");
+}
