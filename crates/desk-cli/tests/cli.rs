@@ -683,7 +683,8 @@ async fn sources_and_enrich_preview_then_apply_with_a_report() {
 #[ignore = "keeps a secret in the OS keyring: run by scripts/test.sh under dbus-run-session"]
 async fn an_enrichment_killed_five_times_writes_each_field_once() {
     let e = env().await;
-    assert_eq!(e.run(&["sync"]).await.code, 0);
+    // The contact index complete first: the kills are to land in the job, not in the index.
+    assert_eq!(e.run(&["sync", "--contacts"]).await.code, 0);
     e.add_crm_source().await;
     let ids = e.cached_customer_ids().await;
     let file = e.data.path().join("all.txt");
@@ -716,8 +717,23 @@ async fn an_enrichment_killed_five_times_writes_each_field_once() {
             vec!["jobs", "resume", "1"]
         };
         let mut child = e.command(&args).spawn().unwrap();
+        // The first run previews (lookups, reads) before it records the job: the kills are to
+        // land in the job, so the first waits for it to be recorded.
+        let in_job = async {
+            while created == 0
+                && e.run(&["--json", "jobs", "list"])
+                    .await
+                    .json()
+                    .as_array()
+                    .unwrap()
+                    .is_empty()
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(300 + 150 * (round % 4))).await;
+        };
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(300 + 150 * (round % 4))) => {
+            _ = in_job => {
                 child.kill().await.unwrap();
                 kills += 1;
             }
