@@ -1075,21 +1075,7 @@ pub struct TagCreated {
 
 /// A new tag's name: trimmed, one line, 1 to 50 characters.
 fn tag_name_of(name: &str) -> Result<String> {
-    let n = name.trim();
-    if n.is_empty() {
-        return Err(Error::Invalid("a tag needs a name".into()));
-    }
-    if n.chars().any(char::is_control) {
-        return Err(Error::Invalid(format!(
-            "the tag name {n:?} holds a line break or control character"
-        )));
-    }
-    if n.chars().count() > 50 {
-        return Err(Error::Invalid(format!(
-            "the tag name {n:?} is longer than 50 characters"
-        )));
-    }
-    Ok(n.to_string())
+    one_line_name(name, "a tag", "tag", 50)
 }
 
 /// A colour as Trengo takes it: `#rrggbb`.

@@ -22,21 +22,7 @@ pub struct SavedView {
 
 /// A view's name: trimmed, not empty, at most 60 characters, one line.
 fn clean_name(name: &str) -> Result<String> {
-    let n = name.trim();
-    if n.is_empty() {
-        return Err(Error::Invalid("a saved view needs a name".into()));
-    }
-    if n.chars().any(char::is_control) {
-        return Err(Error::Invalid(format!(
-            "the view name {n:?} holds a line break or control character"
-        )));
-    }
-    if n.chars().count() > 60 {
-        return Err(Error::Invalid(format!(
-            "the view name {n:?} is longer than 60 characters"
-        )));
-    }
-    Ok(n.to_string())
+    crate::view::one_line_name(name, "a saved view", "view", 60)
 }
 
 /// The filter as stored: no paging, and nothing that would not apply (checked by a count).

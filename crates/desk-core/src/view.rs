@@ -210,3 +210,29 @@ pub struct Freshness {
     pub working_set: u32,
     pub working_set_complete: bool,
 }
+
+/// A name a lead types (a saved view's, a new tag's): trimmed, not empty, one line, at most `max`
+/// characters. `a_thing` and `thing` word the refusal: "a tag needs a name", "the tag name …".
+pub(crate) fn one_line_name(
+    name: &str,
+    a_thing: &str,
+    thing: &str,
+    max: usize,
+) -> crate::error::Result<String> {
+    use crate::error::Error;
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(Error::Invalid(format!("{a_thing} needs a name")));
+    }
+    if n.chars().any(char::is_control) {
+        return Err(Error::Invalid(format!(
+            "the {thing} name {n:?} holds a line break or control character"
+        )));
+    }
+    if n.chars().count() > max {
+        return Err(Error::Invalid(format!(
+            "the {thing} name {n:?} is longer than {max} characters"
+        )));
+    }
+    Ok(n.to_string())
+}

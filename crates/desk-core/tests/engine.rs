@@ -11,30 +11,15 @@ use desk_core::jobs::{Action, ItemState, JobKind, JobState, Selection};
 use desk_core::view::TicketFilter;
 use desk_core::Desk;
 use trengo_sim::world::Status;
-use trengo_sim::{Sim, SimConfig, Size};
-use trengo_unified::api::{Assignee, Client, ClientConfig, Token};
-
-const COLLEAGUE: &str = "colleague-token";
+use trengo_sim::{Sim, Size};
+use trengo_unified::api::{Assignee, Client};
 
 async fn setup() -> (Sim, tempfile::TempDir, Desk, Client) {
     setup_of(Size::Small).await
 }
 
 async fn setup_of(size: Size) -> (Sim, tempfile::TempDir, Desk, Client) {
-    let sim = Sim::start(SimConfig {
-        size,
-        rate_limit: 1_000_000,
-        tokens: vec!["demo-token".into(), COLLEAGUE.into()],
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let desk = common::open(&sim, dir.path()).await;
-    common::sync(&desk).await;
-    // A colleague: another agent of the workspace, with their own token.
-    let colleague = Client::new(ClientConfig::new(sim.base_url(), Token::new(COLLEAGUE))).unwrap();
-    (sim, dir, desk, colleague)
+    common::with_colleague(size).await
 }
 
 fn ids(v: &[u64]) -> Selection {

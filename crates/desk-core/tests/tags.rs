@@ -5,25 +5,11 @@
 mod common;
 
 use desk_core::Desk;
-use trengo_sim::{Sim, SimConfig, Size};
-use trengo_unified::api::{Client, ClientConfig, Token};
-
-const COLLEAGUE: &str = "colleague-token";
+use trengo_sim::{Sim, Size};
+use trengo_unified::api::Client;
 
 async fn setup() -> (Sim, tempfile::TempDir, Desk, Client) {
-    let sim = Sim::start(SimConfig {
-        size: Size::Small,
-        rate_limit: 1_000_000,
-        tokens: vec!["demo-token".into(), COLLEAGUE.into()],
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let desk = common::open(&sim, dir.path()).await;
-    common::sync(&desk).await;
-    let colleague = Client::new(ClientConfig::new(sim.base_url(), Token::new(COLLEAGUE))).unwrap();
-    (sim, dir, desk, colleague)
+    common::with_colleague(Size::Small).await
 }
 
 /// Label creations the simulator applied, by token.

@@ -68,3 +68,30 @@ pub async fn db(desk: &Desk) -> sqlx::SqlitePool {
         .busy_timeout(std::time::Duration::from_secs(10));
     sqlx::SqlitePool::connect_with(opts).await.unwrap()
 }
+
+/// Another agent of the workspace: their own token on the same simulator.
+pub const COLLEAGUE: &str = "colleague-token";
+
+/// A simulator of `size` that also knows a colleague's token, a synced Desk on it as the lead, and
+/// the colleague's own client (who changes Trengo behind our cache's back).
+pub async fn with_colleague(
+    size: Size,
+) -> (Sim, tempfile::TempDir, Desk, trengo_unified::api::Client) {
+    let sim = Sim::start(SimConfig {
+        size,
+        rate_limit: 1_000_000,
+        tokens: vec!["demo-token".into(), COLLEAGUE.into()],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(&sim, dir.path()).await;
+    sync(&desk).await;
+    let colleague = trengo_unified::api::Client::new(trengo_unified::api::ClientConfig::new(
+        sim.base_url(),
+        trengo_unified::api::Token::new(COLLEAGUE),
+    ))
+    .unwrap();
+    (sim, dir, desk, colleague)
+}
