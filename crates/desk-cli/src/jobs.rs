@@ -59,6 +59,17 @@ enum BulkAction {
     Close,
     /// Reopen.
     Reopen,
+    /// Post an internal note on each ticket (undo deletes the notes this job posted).
+    Note {
+        /// The note; `-` reads it from standard input.
+        #[arg(long)]
+        text: String,
+    },
+    /// Set a ticket field: NAME=VALUE (the field by label, slug or id; an empty value clears it).
+    SetField {
+        /// NAME=VALUE
+        assignment: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -133,6 +144,23 @@ async fn action(desk: &Desk, a: &BulkAction) -> Result<Action, Error> {
         },
         BulkAction::Close => Action::Close,
         BulkAction::Reopen => Action::Reopen,
+        BulkAction::Note { text } => Action::AddNote {
+            text: if text == "-" {
+                std::io::read_to_string(std::io::stdin()).map_err(|e| {
+                    Error::Invalid(format!(
+                        "the note could not be read from standard input: {e}"
+                    ))
+                })?
+            } else {
+                text.clone()
+            },
+            note_id: None,
+        },
+        BulkAction::SetField { assignment } => {
+            let (name, value) = crate::split_assignment(assignment)?;
+            desk.field_change(name, value, desk_core::EntityType::Ticket)
+                .await?
+        }
     })
 }
 
@@ -161,6 +189,9 @@ fn print_plan(p: &JobPlan) {
             String::new()
         }
     );
+    if let Some(n) = &p.undo_notice {
+        eprintln!("  {n}");
+    }
     if p.duplicates > 0 {
         eprintln!("  {} repeated ids are taken once", p.duplicates);
     }

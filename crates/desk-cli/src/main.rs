@@ -52,6 +52,30 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum FieldCmd {
+    /// Set one field (by label, slug or id) to a value checked against its type; an empty value
+    /// clears it. Recorded as a job: `jobs undo N` takes it back.
+    Set {
+        #[arg(long, conflicts_with = "contact", required_unless_present = "contact")]
+        ticket: Option<String>,
+        #[arg(long)]
+        contact: Option<String>,
+        /// NAME=VALUE
+        assignment: String,
+    },
+}
+
+/// `NAME=VALUE` split at the first `=`, both trimmed; the error says what was expected.
+pub(crate) fn split_assignment(s: &str) -> Result<(&str, &str), Error> {
+    match s.split_once('=') {
+        Some((n, v)) if !n.trim().is_empty() => Ok((n.trim(), v.trim())),
+        _ => Err(Error::Invalid(format!(
+            "{s:?}: give the field as NAME=VALUE, e.g. Priority=High (an empty VALUE clears it)"
+        ))),
+    }
+}
+
+#[derive(Subcommand)]
 enum Cmd {
     /// Store a token (read from standard input) in the OS keyring, after checking it with Trengo;
     /// its account becomes a workspace of its own (and the current one).
@@ -115,6 +139,11 @@ enum Cmd {
     Reopen { id: String },
     /// Add an internal note to a ticket.
     Note { id: String, text: Vec<String> },
+    /// A ticket's or a contact's custom fields: `field set --ticket ID NAME=VALUE`.
+    Field {
+        #[command(subcommand)]
+        cmd: FieldCmd,
+    },
     /// Users, teams, tags, fields and channels from the cache.
     Directory,
     /// The unified resources, straight from Trengo.
@@ -379,6 +408,12 @@ impl Out {
         if let Some(u) = &c.ticket_url {
             println!("open in Trengo: {u}");
         }
+        if !c.fields.is_empty() {
+            println!("\nticket fields:");
+            for f in &c.fields {
+                println!("  {:<18} {}", f.label, f.value.as_deref().unwrap_or("—"));
+            }
+        }
         if let Some(k) = &c.contact {
             println!(
                 "\ncontact: {} ({})",
@@ -596,6 +631,8 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         | Cmd::Close { .. }
         | Cmd::Reopen { .. }
         | Cmd::Note { .. }
+        | Cmd::Field { .. }
+        | Cmd::NewTag { .. }
         | Cmd::Bulk(_)
         | Cmd::Enrich { apply: true, .. }
         | Cmd::Watch { .. }
@@ -765,6 +802,24 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         }
         Cmd::Close { id } => out.done(&desk.close(id).await?),
         Cmd::Reopen { id } => out.done(&desk.reopen(id).await?),
+        Cmd::Field {
+            cmd:
+                FieldCmd::Set {
+                    ticket,
+                    contact,
+                    assignment,
+                },
+        } => {
+            let (name, value) = split_assignment(assignment)?;
+            let done = match (ticket, contact) {
+                (Some(t), _) => desk.set_ticket_field(t, name, value).await?,
+                (None, Some(c)) => desk.set_contact_field(c, name, value).await?,
+                (None, None) => {
+                    return Err(Error::Invalid("give --ticket ID or --contact ID".into()))
+                }
+            };
+            out.done(&done);
+        }
         Cmd::Note { id, text } => {
             let m = desk.add_note(id, &text.join(" ")).await?;
             if out.json {

@@ -1174,3 +1174,141 @@ async fn new_tag_from_the_command_line() {
     let w = e.sim.state().world();
     assert!(w.tickets[&ids[0]].label_ids.contains(&label));
 }
+
+/// `field set` and `bulk … note` / `bulk … set-field`: typed values checked before anything is
+/// sent (the error names the field and why), the ticket's fields printed by `ticket ID`, a note
+/// posted once on each ticket, and undo deleting the notes.
+#[tokio::test]
+async fn fields_and_notes_from_the_command_line() {
+    let e = env().await;
+    assert_eq!(e.run(&["sync"]).await.code, 0);
+    let (ids, prio, contact, mrr) = {
+        let w = e.sim.state().world();
+        let ids: Vec<u64> = w.tickets.keys().copied().take(3).collect();
+        let prio = w
+            .fields
+            .values()
+            .find(|f| f.title == "Priority")
+            .unwrap()
+            .id;
+        let mrr = w.fields.values().find(|f| f.title == "MRR").unwrap().id;
+        let contact = w.tickets[&ids[0]].contact_id;
+        (ids, prio, contact, mrr)
+    };
+    let t0 = ids[0].to_string();
+    let r = e
+        .run(&["field", "set", "--ticket", &t0, "priority=urgent"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("jobs undo"), "{}", r.stderr);
+    assert_eq!(
+        e.sim.state().world().tickets[&ids[0]]
+            .fields
+            .get(&prio)
+            .map(String::as_str),
+        Some("Urgent")
+    );
+    let r = e.run(&["ticket", &t0]).await;
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.contains("Priority") && l.contains("Urgent")),
+        "{}",
+        r.stdout
+    );
+    let writes = e.sim.state().mutations().len();
+    let r = e
+        .run(&["field", "set", "--contact", &contact.to_string(), "MRR=1,5"])
+        .await;
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("MRR") && r.stderr.contains("comma"),
+        "{}",
+        r.stderr
+    );
+    let r = e.run(&["field", "set", "--ticket", &t0, "Priority"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("NAME=VALUE"), "{}", r.stderr);
+    assert_eq!(e.sim.state().mutations().len(), writes, "nothing was sent");
+    let r = e
+        .run(&[
+            "field",
+            "set",
+            "--contact",
+            &contact.to_string(),
+            "MRR=1500",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        e.sim.state().world().contacts[&contact]
+            .fields
+            .get(&mrr)
+            .map(String::as_str),
+        Some("1500")
+    );
+
+    let file = e.data.path().join("three.txt");
+    std::fs::write(
+        &file,
+        ids.iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let r = e
+        .run(&[
+            "--json",
+            "bulk",
+            "note",
+            "--text",
+            "Checked by finance",
+            "--ids",
+            f,
+            "--yes",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let job = r.json();
+    assert_eq!(job["done"], 3, "{job}");
+    let notes = |e: &Env| {
+        let w = e.sim.state().world();
+        ids.iter()
+            .map(|i| {
+                w.tickets[i]
+                    .messages
+                    .iter()
+                    .filter(|m| m.body == "Checked by finance")
+                    .count()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(notes(&e), [1, 1, 1]);
+    let r = e
+        .run(&["jobs", "undo", &job["id"].to_string(), "--yes"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(notes(&e), [0, 0, 0], "undo deleted the notes");
+
+    let r = e
+        .run(&[
+            "--json",
+            "bulk",
+            "set-field",
+            "Priority=Low",
+            "--ids",
+            f,
+            "--yes",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let w = e.sim.state().world();
+    for i in &ids {
+        assert_eq!(
+            w.tickets[i].fields.get(&prio).map(String::as_str),
+            Some("Low")
+        );
+    }
+}

@@ -37,6 +37,22 @@ pub enum Action {
         field_id: String,
         value: String,
     },
+    /// A ticket's custom field; an empty value clears it.
+    SetTicketField {
+        field_id: String,
+        value: String,
+    },
+    /// An internal note. `note_id` is the message Trengo made of it, recorded once known: undo
+    /// deletes that message.
+    AddNote {
+        text: String,
+        #[serde(default)]
+        note_id: Option<String>,
+    },
+    /// Deletes an internal note this app posted (the undo of [`Action::AddNote`]).
+    DeleteNote {
+        note_id: String,
+    },
 }
 
 impl Action {
@@ -45,14 +61,23 @@ impl Action {
             Action::AddTag { tag_id } | Action::RemoveTag { tag_id } => tag_id.parse().ok(),
             Action::AssignTeam { team_id } => team_id.parse().ok(),
             Action::AssignUser { user_id } => user_id.parse().ok(),
-            Action::SetField { field_id, .. } => field_id.parse().ok(),
-            Action::Close | Action::Reopen => None,
+            Action::SetField { field_id, .. } | Action::SetTicketField { field_id, .. } => {
+                field_id.parse().ok()
+            }
+            Action::DeleteNote { note_id } => note_id.parse().ok(),
+            Action::Close | Action::Reopen | Action::AddNote { .. } => None,
         }
     }
 
     /// Whether it changes a contact rather than a ticket.
     pub fn on_contact(&self) -> bool {
         matches!(self, Action::SetField { .. })
+    }
+
+    /// Whether it posts or deletes a message rather than change a state: the ticket need not be
+    /// read before it (a note is not "already so"), only after an unknown outcome.
+    pub fn is_message(&self) -> bool {
+        matches!(self, Action::AddNote { .. } | Action::DeleteNote { .. })
     }
 
     /// Whether Trengo's assignment (to me or my team) it makes is news to nobody here: the
@@ -70,9 +95,21 @@ pub struct TicketState {
     pub user: Option<u64>,
     /// Trengo's: `OPEN`, `ASSIGNED`, `CLOSED`, `INVALID`.
     pub status: String,
-    /// A contact's custom fields by field id (enrichment).
+    /// Custom fields by field id: a contact's (enrichment) or a ticket's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, String>,
+    /// Internal notes on the ticket's newest page of messages, read only to check whether a note
+    /// whose answer was lost arrived.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<SeenNote>,
+}
+
+/// An internal note as read back: its message id, its text and when it was posted (unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenNote {
+    pub id: u64,
+    pub text: String,
+    pub at: i64,
 }
 
 /// The part of a record one action touches, as it stands: what undo compares before it reverts.
@@ -97,12 +134,19 @@ impl TicketState {
         };
         let mut tags: Vec<u64> = t.labels.iter().map(|l| l.id).collect();
         tags.sort_unstable();
+        let mut fields = BTreeMap::new();
+        for (id, v) in t.custom_field_data.iter().flatten() {
+            if let Some(text) = trengo_unified::mapping::value_text(v) {
+                fields.insert(id.clone(), text);
+            }
+        }
         TicketState {
             tags,
             team: t.team_id,
             user: t.user_id,
             status,
-            fields: Default::default(),
+            fields,
+            notes: vec![],
         }
     }
 
@@ -145,10 +189,17 @@ impl TicketState {
             Action::AssignUser { .. } => a.id().is_some() && self.user == a.id(),
             Action::Close => self.status == "CLOSED",
             Action::Reopen => self.is_open(),
-            Action::SetField { field_id, value } => same_text(
-                self.fields.get(field_id).map(|v| v.trim()).unwrap_or(""),
-                value.trim(),
-            ),
+            Action::SetField { field_id, value } | Action::SetTicketField { field_id, value } => {
+                same_text(
+                    self.fields.get(field_id).map(|v| v.trim()).unwrap_or(""),
+                    value.trim(),
+                )
+            }
+            Action::AddNote { text, note_id } => {
+                note_id.is_some() || self.notes.iter().any(|n| same_note(&n.text, text))
+            }
+            // A note's deletion is checked by Trengo's answer (gone already: 404), never read.
+            Action::DeleteNote { .. } => false,
         }
     }
 
@@ -162,13 +213,16 @@ impl TicketState {
             Action::AssignTeam { .. } => Part::Team(self.team),
             Action::AssignUser { .. } => Part::User(self.user),
             Action::Close | Action::Reopen => Part::Open(self.is_open()),
-            Action::SetField { field_id, .. } => Part::Field(
-                field_id.clone(),
-                self.fields
-                    .get(field_id)
-                    .map(|v| v.trim().to_string())
-                    .unwrap_or_default(),
-            ),
+            Action::SetField { field_id, .. } | Action::SetTicketField { field_id, .. } => {
+                Part::Field(
+                    field_id.clone(),
+                    self.fields
+                        .get(field_id)
+                        .map(|v| v.trim().to_string())
+                        .unwrap_or_default(),
+                )
+            }
+            Action::AddNote { .. } | Action::DeleteNote { .. } => Part::Nothing,
         }
     }
 
@@ -202,13 +256,14 @@ impl TicketState {
                 self.status = "ASSIGNED".into();
             }
             Action::Close => self.status = "CLOSED".into(),
-            Action::SetField { field_id, value } => {
+            Action::SetField { field_id, value } | Action::SetTicketField { field_id, value } => {
                 if value.is_empty() {
                     self.fields.remove(field_id);
                 } else {
                     self.fields.insert(field_id.clone(), value.clone());
                 }
             }
+            Action::AddNote { .. } | Action::DeleteNote { .. } => {}
             Action::Reopen => {
                 self.status = if self.user.is_some() {
                     "ASSIGNED"
@@ -244,6 +299,20 @@ impl TicketState {
             Part::Nothing => String::new(),
         }
     }
+}
+
+/// Whether a note read back is the one sent: the same text, whatever whitespace or a wrapping
+/// paragraph Trengo adds.
+pub(crate) fn same_note(read: &str, sent: &str) -> bool {
+    fn plain(s: &str) -> String {
+        let s = s.trim();
+        let s = s
+            .strip_prefix("<p>")
+            .and_then(|x| x.strip_suffix("</p>"))
+            .unwrap_or(s);
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+    plain(read) == plain(sent)
 }
 
 /// Whether two field values mean the same, however Trengo writes them back: `700` and `700.0`,
@@ -300,7 +369,17 @@ pub fn describe(a: &Action, dir: &Directory) -> String {
         Action::AssignUser { .. } => format!("Assign to {}", user_name(dir, id)),
         Action::Close => "Close".into(),
         Action::Reopen => "Reopen".into(),
-        Action::SetField { field_id, value } => {
+        Action::AddNote { text, .. } => {
+            let one: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let short: String = one.chars().take(40).collect();
+            if short.len() < one.len() {
+                format!("Add note “{short}…”")
+            } else {
+                format!("Add note “{short}”")
+            }
+        }
+        Action::DeleteNote { .. } => "Delete note".into(),
+        Action::SetField { field_id, value } | Action::SetTicketField { field_id, value } => {
             let label = dir
                 .field_by_id(field_id)
                 .map(|f| f.label.clone())
@@ -316,6 +395,31 @@ pub fn describe(a: &Action, dir: &Directory) -> String {
 
 /// Checks a job's actions against each other and against the directory: an id the workspace
 /// does not have is "not found", anything else "invalid".
+/// The longest internal note a job posts, in characters.
+pub const MAX_NOTE: usize = 10_000;
+
+/// Checks a job's actions ([`validate_actions`]) and writes each field value as Trengo is sent it
+/// (`1,5` refused, `yes` as `1`, a dropdown option in its own case, a date as `YYYY-MM-DD`).
+pub fn normalize_actions(actions: &[Action], dir: &Directory) -> Result<Vec<Action>, crate::Error> {
+    validate_actions(actions, dir)?;
+    Ok(actions
+        .iter()
+        .map(|a| match a {
+            Action::SetTicketField { field_id, value } => {
+                let def = dir.field_by_id(field_id).map(crate::view::FieldDef::from);
+                let value = def
+                    .and_then(|d| crate::enrich::convert::field_text(value, &d).ok())
+                    .unwrap_or_else(|| value.clone());
+                Action::SetTicketField {
+                    field_id: field_id.clone(),
+                    value,
+                }
+            }
+            other => other.clone(),
+        })
+        .collect())
+}
+
 pub fn validate_actions(actions: &[Action], dir: &Directory) -> Result<(), crate::Error> {
     use crate::Error;
     if actions.is_empty() {
@@ -328,7 +432,43 @@ pub fn validate_actions(actions: &[Action], dir: &Directory) -> Result<(), crate
                 i + 1
             )));
         }
-        if !matches!(a, Action::Close | Action::Reopen) && a.id().is_none() {
+        if let Action::AddNote { text, .. } = a {
+            if text.trim().is_empty() {
+                return Err(Error::Invalid(format!(
+                    "change {}: the note is empty",
+                    i + 1
+                )));
+            }
+            if text.chars().count() > MAX_NOTE {
+                return Err(Error::Invalid(format!(
+                    "change {}: the note is {} characters; at most {MAX_NOTE}",
+                    i + 1,
+                    text.chars().count()
+                )));
+            }
+        }
+        if matches!(a, Action::DeleteNote { .. }) {
+            return Err(Error::Invalid(format!(
+                "change {}: a note is deleted by undoing the job that posted it",
+                i + 1
+            )));
+        }
+        if let Action::SetTicketField { field_id, value } = a {
+            let f = dir
+                .field_by_id(field_id)
+                .filter(|f| f.entity_type == trengo_unified::EntityType::Ticket)
+                .ok_or_else(|| {
+                    Error::NotFound(format!(
+                        "change {}: there is no ticket field with id {field_id} in this workspace (sync if it is new)",
+                        i + 1
+                    ))
+                })?;
+            let def = crate::view::FieldDef::from(f);
+            crate::enrich::convert::field_text(value, &def)
+                .map_err(|why| Error::Invalid(format!("change {}: {why}", i + 1)))?;
+        }
+        if !matches!(a, Action::Close | Action::Reopen | Action::AddNote { .. }) && a.id().is_none()
+        {
             return Err(Error::Invalid(format!(
                 "change {}: {a:?} does not name a valid id",
                 i + 1
@@ -357,6 +497,10 @@ pub fn validate_actions(actions: &[Action], dir: &Directory) -> Result<(), crate
                     (Action::AssignTeam { .. }, Action::AssignTeam { .. })
                     | (Action::AssignUser { .. }, Action::AssignUser { .. }) => true,
                     (Action::Close, Action::Reopen) | (Action::Reopen, Action::Close) => true,
+                    (
+                        Action::SetTicketField { field_id: x, .. },
+                        Action::SetTicketField { field_id: y, .. },
+                    ) => x == y,
                     _ => false,
                 };
             if clash {
@@ -378,18 +522,51 @@ pub fn ordered(actions: &[Action]) -> Vec<Action> {
         Action::AssignUser { .. } => 0,
         Action::AssignTeam { .. } => 1,
         Action::AddTag { .. } | Action::RemoveTag { .. } => 2,
-        Action::Close | Action::Reopen => 3,
-        Action::SetField { .. } => 4,
+        Action::SetTicketField { .. } => 3,
+        Action::AddNote { .. } | Action::DeleteNote { .. } => 4,
+        Action::Close | Action::Reopen => 5,
+        Action::SetField { .. } => 6,
     };
     let mut v = actions.to_vec();
     v.sort_by_key(rank);
     v
 }
 
-/// Sends `a` for the ticket (or contact) `target`.
-pub(crate) async fn send(client: &Client, target: u64, a: &Action) -> Result<(), api::Error> {
+/// Sends `a` for the ticket (or contact) `target`; a note answers with the id of the message
+/// Trengo made.
+pub(crate) async fn send(
+    client: &Client,
+    target: u64,
+    a: &Action,
+) -> Result<Option<u64>, api::Error> {
     let id = a.id().unwrap_or(0);
-    match a {
+    let r = match a {
+        Action::AddNote { text, .. } => {
+            return client
+                .post_message(target, text, true, &[])
+                .await
+                .map(|m| Some(m.id))
+        }
+        Action::DeleteNote { .. } => match client.delete_message(target, id).await {
+            // Gone already (deleted by someone, or by this job before its answer was lost), or
+            // Trengo has no such route: the ticket's messages tell which.
+            Err(api::Error::NotFound { path, message }) => {
+                if note_still_there(client, target, id).await? {
+                    Err(api::Error::Http {
+                        status: 404,
+                        path,
+                        message: format!("Trengo did not delete the note ({message}): this workspace's API may not offer deleting a message, so the note stays"),
+                        body: None,
+                    })
+                } else {
+                    Ok(())
+                }
+            }
+            r => r,
+        },
+        Action::SetTicketField { value, .. } => {
+            client.set_ticket_custom_field(target, id, value).await
+        }
         Action::AddTag { .. } => client.attach_label(target, id).await,
         Action::RemoveTag { .. } => client.detach_label(target, id).await,
         Action::AssignTeam { .. } => client
@@ -403,15 +580,37 @@ pub(crate) async fn send(client: &Client, target: u64, a: &Action) -> Result<(),
         Action::Close => client.close_ticket(target, None).await.map(drop),
         Action::Reopen => client.reopen_ticket(target).await.map(drop),
         Action::SetField { value, .. } => client.set_contact_custom_field(target, id, value).await,
-    }
+    };
+    r.map(|()| None)
 }
 
-/// Reads the record an item changes, as it is in Trengo now.
+/// Whether a ticket's newest messages (three pages) still hold the message `id`; a ticket gone
+/// holds none.
+async fn note_still_there(client: &Client, ticket: u64, id: u64) -> Result<bool, api::Error> {
+    for page in 1..=3 {
+        let p = match client.messages(ticket, page).await {
+            Ok(p) => p,
+            Err(api::Error::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        if p.data.iter().any(|m| m.id == id) {
+            return Ok(true);
+        }
+        if !p.has_next() {
+            break;
+        }
+    }
+    Ok(false)
+}
+
+/// Reads the record an item changes, as it is in Trengo now. `notes_since` (unix seconds) also
+/// reads the ticket's newest messages for the internal notes posted since then.
 pub(crate) async fn read(
     client: &Client,
     target: u64,
     on_contact: bool,
     dir: &Directory,
+    notes_since: Option<i64>,
 ) -> Result<TicketState, api::Error> {
     if on_contact {
         let titles: std::collections::HashMap<String, String> = dir
@@ -425,7 +624,24 @@ pub(crate) async fn read(
             .map(|c| TicketState::from_contact(&c, &titles));
     }
     let t = client.ticket(target).await?;
-    Ok(TicketState::from_api(&t))
+    let mut s = TicketState::from_api(&t);
+    if let Some(since) = notes_since {
+        let page = client.messages(target, 1).await?;
+        s.notes = page
+            .data
+            .iter()
+            .filter(|m| m.kind == api::model::MessageType::Note)
+            .filter_map(|m| {
+                let at = m.created_at.map(|t| t.timestamp()).unwrap_or(i64::MAX);
+                (at >= since).then(|| SeenNote {
+                    id: m.id,
+                    text: m.message.clone().unwrap_or_default(),
+                    at,
+                })
+            })
+            .collect();
+    }
+    Ok(s)
 }
 
 /// Shows a ticket's state as Trengo now has it in the cached ticket, if the cache holds it.
@@ -457,6 +673,24 @@ pub(crate) async fn show_ticket(
                 t.completed_at = None;
             } else if t.completed_at.is_none() {
                 t.completed_at = Some(chrono::Utc::now());
+            }
+            // Ticket fields as read (Trengo's ticket carries them all, by field id).
+            for f in dir
+                .fields
+                .iter()
+                .filter(|f| f.entity_type == trengo_unified::EntityType::Ticket)
+            {
+                match s.fields.get(&f.id) {
+                    Some(v) => {
+                        t.custom_fields.insert(
+                            f.name.clone(),
+                            trengo_unified::mapping::typed_value(&f.field_type, v),
+                        );
+                    }
+                    None => {
+                        t.custom_fields.remove(&f.name);
+                    }
+                }
             }
         })
         .await?;

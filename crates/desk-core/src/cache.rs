@@ -699,14 +699,7 @@ impl Cache {
             .await?
             .into_iter()
             .filter_map(|(j,)| serde_json::from_str::<u::Field>(&j).ok())
-            .map(|f| FieldDef {
-                id: f.id,
-                name: f.name,
-                label: f.label,
-                entity_type: f.entity_type.as_str().to_string(),
-                field_type: f.field_type.as_str().to_string(),
-                options: f.options.into_iter().map(|o| o.value).collect(),
-            })
+            .map(|f| FieldDef::from(&f))
             .collect();
         let channels = sqlx::query("SELECT id, name FROM channels ORDER BY name COLLATE NOCASE")
             .fetch_all(&self.pool)
@@ -945,18 +938,24 @@ impl Cache {
                 .bind(id(ticket_id))
                 .fetch_one(&self.pool)
                 .await?;
-        let fields: Vec<u::Field> = sqlx::query_as::<_, (String,)>(
-            "SELECT json FROM fields WHERE entity_type = 'contact' ORDER BY id",
+        let all: Vec<u::Field> = sqlx::query_as::<_, (String,)>(
+            "SELECT json FROM fields WHERE entity_type IN ('contact', 'ticket') ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?
         .into_iter()
         .filter_map(|(j,)| serde_json::from_str(&j).ok())
         .collect();
+        let (ticket_fields, fields): (Vec<u::Field>, Vec<u::Field>) = all
+            .into_iter()
+            .partition(|f| f.entity_type == u::EntityType::Ticket);
         let contact = match row.contact.as_ref() {
             Some(c) => self.contact(&c.id).await?.map(|c| card(&c, &fields)),
             None => None,
         };
+        let empty = Default::default();
+        let values = t.as_ref().map(|t| &t.custom_fields).unwrap_or(&empty);
+        let ticket_fields = field_lines(values, &ticket_fields);
         let mut messages: Vec<MessageView> = sqlx::query_as::<_, (String,)>(
             "SELECT json FROM messages WHERE ticket_id = ? ORDER BY created_at, id",
         )
@@ -986,6 +985,7 @@ impl Cache {
             ticket_url: t.and_then(|t| t.ticket_url),
             ticket: row,
             contact,
+            fields: ticket_fields,
             messages,
             messages_synced_at: iso(meta.0),
             synced_at: iso(Some(meta.1)),
@@ -1118,15 +1118,24 @@ fn card(c: &u::Contact, fields: &[u::Field]) -> ContactCard {
         emails: c.emails.iter().map(|e| e.email.clone()).collect(),
         phones: c.phones.iter().map(|p| p.number.clone()).collect(),
         identifier: c.details.clone(),
-        fields: fields
-            .iter()
-            .map(|f| FieldLine {
-                field_id: f.id.clone(),
-                label: f.label.clone(),
-                value: c.custom_fields.get(&f.name).map(|v| shown(v, f)),
-            })
-            .collect(),
+        fields: field_lines(&c.custom_fields, fields),
     }
+}
+
+fn field_lines(
+    values: &std::collections::BTreeMap<String, u::FieldValue>,
+    fields: &[u::Field],
+) -> Vec<FieldLine> {
+    fields
+        .iter()
+        .map(|f| FieldLine {
+            field_id: f.id.clone(),
+            label: f.label.clone(),
+            value: values.get(&f.name).map(|v| shown(v, f)),
+            field_type: f.field_type.as_str().to_string(),
+            options: f.options.iter().map(|o| o.value.clone()).collect(),
+        })
+        .collect()
 }
 
 pub fn message_view(m: &u::Comment) -> MessageView {

@@ -70,4 +70,4 @@ pub use watcher::Assignment;
 pub use workspaces::WorkspaceEntry;
 
 pub use trengo_unified::api::BudgetConfig;
-pub use trengo_unified::ListParams;
+pub use trengo_unified::{EntityType, ListParams};

@@ -95,8 +95,12 @@ pub struct SearchResult {
 pub struct FieldLine {
     pub field_id: String,
     pub label: String,
-    /// `None` when the contact has no value for it.
+    /// `None` when the contact (or ticket) has no value for it.
     pub value: Option<String>,
+    /// text, number, date, dropdown, checkbox, email: how it is edited.
+    pub field_type: String,
+    /// A dropdown's options.
+    pub options: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,6 +144,8 @@ pub struct TicketContext {
     pub ticket: TicketRow,
     pub ticket_url: Option<String>,
     pub contact: Option<ContactCard>,
+    /// Every ticket field of the workspace, by label, in Trengo's order.
+    pub fields: Vec<FieldLine>,
     /// Oldest first.
     pub messages: Vec<MessageView>,
     /// When the thread was last read from Trengo; `None`: never (only the latest message is known).
@@ -187,6 +193,19 @@ pub struct FieldDef {
     /// text, number, date, dropdown, checkbox, email
     pub field_type: String,
     pub options: Vec<String>,
+}
+
+impl From<&trengo_unified::Field> for FieldDef {
+    fn from(f: &trengo_unified::Field) -> FieldDef {
+        FieldDef {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            label: f.label.clone(),
+            entity_type: f.entity_type.as_str().to_string(),
+            field_type: f.field_type.as_str().to_string(),
+            options: f.options.iter().map(|o| o.value.clone()).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -439,6 +439,21 @@ impl Client {
         .map(drop)
     }
 
+    /// Deletes one message of a ticket (an internal note this app posted). Not in Trengo's
+    /// published reference (trengo-api.md lists no message deletion): a 404 or 405 answer means
+    /// the workspace does not allow it, and the caller says so.
+    pub async fn delete_message(&self, ticket_id: u64, message_id: u64) -> Result<()> {
+        self.call_write::<Value>(ApiRequest::write(
+            Method::DELETE,
+            "/tickets/{id}/messages/{message_id}",
+            format!("/tickets/{ticket_id}/messages/{message_id}"),
+            None,
+            true,
+        ))
+        .await
+        .map(drop)
+    }
+
     // ---- contacts ----
 
     /// One page (25) of contacts; `term` searches name, email, phone and identifier.

@@ -7,7 +7,9 @@
 //! timestamps, like `assign`: PyTrengo 0.1.4, written against the real API, parses a JSON answer
 //! after each of them; `Faults::empty_write_answers` gives the other reading, an empty 200);
 //! custom fields, spam, merge and delete answer 200 with an empty body. List links carry only
-//! `page`, as Laravel's do by default.
+//! `page`, as Laravel's do by default. `DELETE /tickets/{id}/messages/{message_id}` is not in the
+//! API page: the simulator reads it as the web inbox's "delete note", allowed for internal notes
+//! only (422 for a customer's or an agent's message), answering an empty 200.
 
 use std::sync::Arc;
 
@@ -52,6 +54,10 @@ pub(crate) fn routes(state: Arc<SimState>) -> Router {
         .route("/tickets/{id}/labels", post(attach_label))
         .route("/tickets/{id}/labels/{label_id}", delete(detach_label))
         .route("/tickets/{id}/messages", get(messages).post(post_message))
+        .route(
+            "/tickets/{id}/messages/{message_id}",
+            delete(delete_message),
+        )
         .route("/tickets/{id}/custom_fields", post(ticket_custom_field))
         .route("/contacts", get(contacts))
         .route("/contacts/{id}", get(contact).put(update_contact))
@@ -564,6 +570,17 @@ async fn create_ticket(State(st): St, Extension(c): Extension<Caller>, body: Byt
     // The create response's latest_message is a timestamp string even before any message exists.
     v["latest_message"] = Value::String(json::iso_ts(now));
     ok_json(v)
+}
+
+async fn delete_message(
+    State(st): St,
+    Path((id, message_id)): Path<(String, String)>,
+) -> ApiResult {
+    let id = id_of("Ticket", &id)?;
+    let message_id = id_of("Message", &message_id)?;
+    let now = st.now();
+    st.world().delete_note(id, message_id, now)?;
+    ok_empty()
 }
 
 async fn delete_ticket(State(st): St, Path(id): Path<String>) -> ApiResult {

@@ -590,6 +590,25 @@ impl World {
         Ok(())
     }
 
+    /// Deletes an internal note. Other messages were sent to or by the customer and stay: 422.
+    pub fn delete_note(&mut self, ticket_id: u64, message_id: u64, now: Ts) -> SimResult<()> {
+        let t = self.ticket_mut(ticket_id)?;
+        let at = t
+            .messages
+            .iter()
+            .position(|m| m.id == message_id)
+            .ok_or_else(|| SimError::not_found("Message", message_id))?;
+        if t.messages[at].kind != MessageKind::Note {
+            return Err(SimError::invalid(
+                "message",
+                "Only internal notes can be deleted.",
+            ));
+        }
+        t.messages.remove(at);
+        t.updated_at = now;
+        Ok(())
+    }
+
     pub fn delete_ticket(&mut self, ticket_id: u64) -> SimResult<()> {
         self.tickets
             .remove(&ticket_id)

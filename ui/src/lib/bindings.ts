@@ -63,9 +63,9 @@ export const commands = {
 	/**  Reads pasted ids, `#ids` and Trengo ticket URLs (the same reading as a bulk job's). */
 	readTicketIds: (text: string) => __TAURI_INVOKE<PastedTickets>("read_ticket_ids", { text }),
 	/**  What a job would do: counts per change, already-so skips, requests and time. */
-	planJob: (selection: Selection_Deserialize, actions: Action[]) => typedError<JobPlan_Serialize, Problem>(__TAURI_INVOKE("plan_job", { selection, actions })),
+	planJob: (selection: Selection_Deserialize, actions: Action_Deserialize[]) => typedError<JobPlan_Serialize, Problem>(__TAURI_INVOKE("plan_job", { selection, actions })),
 	/**  Records the job and starts it. */
-	startJob: (selection: Selection_Deserialize, actions: Action[]) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("start_job", { selection, actions })),
+	startJob: (selection: Selection_Deserialize, actions: Action_Deserialize[]) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("start_job", { selection, actions })),
 	listJobs: () => typedError<JobView_Serialize[], Problem>(__TAURI_INVOKE("list_jobs")),
 	getJob: (id: number) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("get_job", { id })),
 	/**  A job's items; `state` picks one kind (`failed` …). */
@@ -110,9 +110,7 @@ export const events = {
 
 /* Types */
 /**  One change to a ticket (or, for `SetField`, a contact). Ids are Trengo's, as text. */
-export type Action = { kind: "add_tag"; tag_id: string } | { kind: "remove_tag"; tag_id: string } | { kind: "assign_team"; team_id: string } | { kind: "assign_user"; user_id: string } | { kind: "close" } | { kind: "reopen" } | 
-/**  A contact's custom field (enrichment); an empty value clears it. */
-{ kind: "set_field"; field_id: string; value: string };
+export type Action = Action_Serialize | Action_Deserialize;
 
 /**
  *  A single action, done: the ticket as it now stands, and the job that recorded it (undo it
@@ -143,6 +141,34 @@ export type ActionDone_Serialize = {
 	/**  False when Trengo already showed it so: nothing was sent, nothing to undo. */
 	changed: boolean,
 };
+
+/**  One change to a ticket (or, for `SetField`, a contact). Ids are Trengo's, as text. */
+export type Action_Deserialize = { kind: "add_tag"; tag_id: string } | { kind: "remove_tag"; tag_id: string } | { kind: "assign_team"; team_id: string } | { kind: "assign_user"; user_id: string } | { kind: "close" } | { kind: "reopen" } | 
+/**  A contact's custom field (enrichment); an empty value clears it. */
+{ kind: "set_field"; field_id: string; value: string } | 
+/**  A ticket's custom field; an empty value clears it. */
+{ kind: "set_ticket_field"; field_id: string; value: string } | 
+/**
+ *  An internal note. `note_id` is the message Trengo made of it, recorded once known: undo
+ *  deletes that message.
+ */
+{ kind: "add_note"; text: string; note_id?: string | null } | 
+/**  Deletes an internal note this app posted (the undo of [`Action::AddNote`]). */
+{ kind: "delete_note"; note_id: string };
+
+/**  One change to a ticket (or, for `SetField`, a contact). Ids are Trengo's, as text. */
+export type Action_Serialize = { kind: "add_tag"; tag_id: string } | { kind: "remove_tag"; tag_id: string } | { kind: "assign_team"; team_id: string } | { kind: "assign_user"; user_id: string } | { kind: "close" } | { kind: "reopen" } | 
+/**  A contact's custom field (enrichment); an empty value clears it. */
+{ kind: "set_field"; field_id: string; value: string } | 
+/**  A ticket's custom field; an empty value clears it. */
+{ kind: "set_ticket_field"; field_id: string; value: string } | 
+/**
+ *  An internal note. `note_id` is the message Trengo made of it, recorded once known: undo
+ *  deletes that message.
+ */
+{ kind: "add_note"; text: string; note_id: string | null } | 
+/**  Deletes an internal note this app posted (the undo of [`Action::AddNote`]). */
+{ kind: "delete_note"; note_id: string };
 
 /**  One new assignment. */
 export type Assignment = Assignment_Serialize | Assignment_Deserialize;
@@ -400,15 +426,23 @@ export type FieldLine = FieldLine_Serialize | FieldLine_Deserialize;
 export type FieldLine_Deserialize = {
 	field_id: string,
 	label: string,
-	/**  `None` when the contact has no value for it. */
+	/**  `None` when the contact (or ticket) has no value for it. */
 	value?: string | null,
+	/**  text, number, date, dropdown, checkbox, email: how it is edited. */
+	field_type: string,
+	/**  A dropdown's options. */
+	options: string[],
 };
 
 export type FieldLine_Serialize = {
 	field_id: string,
 	label: string,
-	/**  `None` when the contact has no value for it. */
+	/**  `None` when the contact (or ticket) has no value for it. */
 	value: string | null,
+	/**  text, number, date, dropdown, checkbox, email: how it is edited. */
+	field_type: string,
+	/**  A dropdown's options. */
+	options: string[],
 };
 
 /**  How old and how complete the cache is. */
@@ -567,6 +601,11 @@ export type JobPlan_Deserialize = {
 	eta_secs: number,
 	problems: LineProblem[],
 	duplicates: number,
+	/**
+	 *  What undo can and cannot take back, when it is not simply everything ("Undo deletes the
+	 *  notes this job posts").
+	 */
+	undo_notice?: string | null,
 };
 
 /**  What a job would do, shown before it is created. */
@@ -593,6 +632,11 @@ export type JobPlan_Serialize = {
 	eta_secs: number,
 	problems: LineProblem[],
 	duplicates: number,
+	/**
+	 *  What undo can and cannot take back, when it is not simply everything ("Undo deletes the
+	 *  notes this job posts").
+	 */
+	undo_notice: string | null,
 };
 
 /**  Where a running job is. */
@@ -1122,6 +1166,8 @@ export type TicketContext_Deserialize = {
 	ticket: TicketRow_Deserialize,
 	ticket_url?: string | null,
 	contact?: ContactCard_Deserialize | null,
+	/**  Every ticket field of the workspace, by label, in Trengo's order. */
+	fields: FieldLine_Deserialize[],
 	/**  Oldest first. */
 	messages: MessageView_Deserialize[],
 	/**  When the thread was last read from Trengo; `None`: never (only the latest message is known). */
@@ -1134,6 +1180,8 @@ export type TicketContext_Serialize = {
 	ticket: TicketRow_Serialize,
 	ticket_url: string | null,
 	contact: ContactCard_Serialize | null,
+	/**  Every ticket field of the workspace, by label, in Trengo's order. */
+	fields: FieldLine_Serialize[],
 	/**  Oldest first. */
 	messages: MessageView_Serialize[],
 	/**  When the thread was last read from Trengo; `None`: never (only the latest message is known). */

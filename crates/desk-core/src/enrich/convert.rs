@@ -146,6 +146,20 @@ pub fn convert(raw: Option<&Value>, m: &Mapping, f: &FieldDef) -> Result<Option<
     Ok(Some(out))
 }
 
+/// A typed value as Trengo is sent it for the field `f` (see [`convert`]); empty clears the field.
+/// The error names the value, the field and why it does not fit.
+pub fn field_text(raw: &str, f: &FieldDef) -> Result<String, String> {
+    let m = Mapping {
+        from: f.label.clone(),
+        field_id: f.id.clone(),
+        transform: Transform {
+            trim: true,
+            ..Transform::default()
+        },
+    };
+    convert(Some(&Value::String(raw.to_string())), &m, f).map(Option::unwrap_or_default)
+}
+
 /// Whether a field's current text and a new one mean the same.
 pub fn same_value(current: Option<&str>, new: &str, f: &FieldDef) -> bool {
     let Some(c) = current.map(str::trim).filter(|c| !c.is_empty()) else {

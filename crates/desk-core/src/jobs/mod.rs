@@ -84,6 +84,9 @@ pub struct JobPlan {
     pub eta_secs: u32,
     pub problems: Vec<LineProblem>,
     pub duplicates: u32,
+    /// What undo can and cannot take back, when it is not simply everything ("Undo deletes the
+    /// notes this job posts").
+    pub undo_notice: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -236,7 +239,7 @@ impl JobStore {
                             team: team.map(|t| t as u64),
                             user: user.map(|u| u as u64),
                             status,
-                            fields: Default::default(),
+                            ..TicketState::default()
                         },
                         synced,
                     ),
@@ -259,6 +262,16 @@ impl JobStore {
     }
 
     /// Writes the job and all its items in one transaction.
+    /// When the job was made (unix seconds).
+    pub async fn created_at(&self, job: i64) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT created_at FROM jobs WHERE id = ?")
+                .bind(job)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn create(&self, j: NewJob) -> Result<i64> {
         let now = Utc::now().timestamp();
         let mut tx = self.pool.begin().await?;

@@ -97,22 +97,36 @@ pub fn undo_plan(before: &TicketState, plan: &[Action], outcomes: &[StepOutcome]
     if !any {
         return UndoPlan::default();
     }
-    // Contact fields: each one the job set goes back to its value before (or is cleared).
-    let mut set_fields: Vec<&String> = plan
+    // Fields: each one the job set goes back to its value before (or is cleared).
+    let mut set_fields: Vec<(&String, bool)> = plan
         .iter()
         .zip(outcomes)
         .filter(|(_, o)| **o == StepOutcome::Done)
         .filter_map(|(a, _)| match a {
-            Action::SetField { field_id, .. } => Some(field_id),
+            Action::SetField { field_id, .. } => Some((field_id, true)),
+            Action::SetTicketField { field_id, .. } => Some((field_id, false)),
             _ => None,
         })
         .collect();
     set_fields.dedup();
-    for f in set_fields {
-        steps.push(Action::SetField {
-            field_id: f.clone(),
-            value: before.fields.get(f).cloned().unwrap_or_default(),
+    for (f, contact) in set_fields {
+        let (field_id, value) = (f.clone(), before.fields.get(f).cloned().unwrap_or_default());
+        steps.push(if contact {
+            Action::SetField { field_id, value }
+        } else {
+            Action::SetTicketField { field_id, value }
         });
+    }
+    // Notes: each one the job posted is deleted.
+    for (a, o) in plan.iter().zip(outcomes) {
+        if let (Action::AddNote { note_id, .. }, StepOutcome::Done) = (a, o) {
+            match note_id {
+                Some(id) => steps.push(Action::DeleteNote {
+                    note_id: id.clone(),
+                }),
+                None => notes.push("a note whose message id was never known stays".into()),
+            }
+        }
     }
     if plan.iter().all(Action::on_contact) {
         return UndoPlan {

@@ -9,8 +9,8 @@ use trengo_unified::api::Lane;
 use trengo_unified::Directory;
 
 use super::model::{
-    ordered, parse_ticket_ids, undo_plan, validate_actions, Action, ErrorCode, ItemState, JobKind,
-    JobState, LineProblem, UndoPlan,
+    ordered, parse_ticket_ids, undo_plan, Action, ErrorCode, ItemState, JobKind, JobState,
+    LineProblem, UndoPlan,
 };
 use super::pages::{self, PagePlan};
 use super::run::Runner;
@@ -18,6 +18,7 @@ use super::{
     ItemSeed, JobControl, JobItemView, JobPlan, JobProgress, JobStore, JobView, NewJob,
     PlannedChange, Selection, MAX_ITEMS,
 };
+use crate::actions::normalize_actions;
 use crate::actions::{self, describe};
 use crate::desk::Desk;
 use crate::error::{Error, Result};
@@ -157,9 +158,9 @@ impl Desk {
         actions: &[Action],
     ) -> Result<(JobPlan, Vec<ItemSeed>, Option<PagePlan>)> {
         let dir = self.cache().directory().await?;
-        validate_actions(actions, &dir)?;
+        let plan = ordered(&normalize_actions(actions, &dir)?);
         let r = self.resolve(sel, &dir).await?;
-        let plan = ordered(actions);
+        let messages_only = plan.iter().all(Action::is_message);
         let store = self.job_store();
         let states = store.cached_states(&r.ids).await?;
         let mut changes: Vec<PlannedChange> = plan
@@ -203,6 +204,8 @@ impl Desk {
             });
         }
         let page_plan = match &r.filter {
+            // Notes are posted without reading the tickets first.
+            Some(_) if messages_only => None,
             Some(f) => {
                 let set: HashSet<u64> = r.ids.iter().copied().collect();
                 pages::plan(self.cache(), f, &set).await?
@@ -213,7 +216,11 @@ impl Desk {
             .as_ref()
             .map(|(p, c)| (p.pages(), *c))
             .unwrap_or((0, 0));
-        let reads = pages + (r.ids.len() as u32 - covered.min(r.ids.len() as u32));
+        let reads = if messages_only {
+            0
+        } else {
+            pages + (r.ids.len() as u32 - covered.min(r.ids.len() as u32))
+        };
         let requests = writes + reads;
         let eta = self.eta_secs(requests);
         Ok((
@@ -234,6 +241,12 @@ impl Desk {
                 eta_secs: eta,
                 problems: r.problems,
                 duplicates: r.duplicates,
+                undo_notice: plan
+                    .iter()
+                    .any(|a| matches!(a, Action::AddNote { .. }))
+                    .then(|| {
+                        "A note is an event, not a state: each ticket gets it, even one that has the same note already. Undo deletes the notes this job posted, where Trengo allows deleting a note; if it does not, undo says so and the notes stay.".to_string()
+                    }),
             },
             items,
             page_plan.map(|(p, _)| p),
@@ -253,12 +266,13 @@ impl Desk {
     /// Writes a job and its items to the cache. Run it with [`Desk::run_job`].
     pub async fn create_job(&self, sel: &Selection, actions: &[Action]) -> Result<JobView> {
         let (plan, items, page_plan) = self.prepare(sel, actions).await?;
+        let actions = items.first().map(|i| i.plan.clone()).unwrap_or_default();
         let id = self
             .job_store()
             .create(NewJob {
                 kind: JobKind::Bulk,
                 title: plan.title,
-                actions: ordered(actions),
+                actions,
                 selection: plan.selection,
                 problems: plan.problems,
                 undo_of: None,
@@ -277,16 +291,103 @@ impl Desk {
         let id = Self::ticket_num(ticket)?;
         let _turn = self.ticket_turn().await;
         let dir = self.cache().directory().await?;
-        validate_actions(std::slice::from_ref(&action), &dir)?;
+        let action = normalize_actions(std::slice::from_ref(&action), &dir)?.remove(0);
+        self.act_one(id, format!("#{id}"), action, &dir).await
+    }
+
+    /// Sets one of a contact's fields (by id, slug or label) the way [`Desk::act`] changes a
+    /// ticket: a one-item job, read first, undoable. The value is checked against the field's type
+    /// before anything is sent; empty clears it.
+    pub async fn set_contact_field(
+        &self,
+        contact: &str,
+        field: &str,
+        value: &str,
+    ) -> Result<ActionDone> {
+        let id: u64 = contact
+            .trim()
+            .trim_start_matches('#')
+            .parse()
+            .map_err(|_| Error::Invalid(format!("{contact:?} is not a contact id (a number)")))?;
+        let _turn = self.ticket_turn().await;
+        let dir = self.cache().directory().await?;
+        let action = Self::field_action(&dir, field, value, trengo_unified::EntityType::Contact)?;
+        self.act_one(id, format!("contact #{id}"), action, &dir)
+            .await
+    }
+
+    /// Sets one of a ticket's fields (by id, slug or label) as a one-item job ([`Desk::act`]).
+    pub async fn set_ticket_field(
+        &self,
+        ticket: &str,
+        field: &str,
+        value: &str,
+    ) -> Result<ActionDone> {
+        let dir = self.cache().directory().await?;
+        let action = Self::field_action(&dir, field, value, trengo_unified::EntityType::Ticket)?;
+        self.act(ticket, action).await
+    }
+
+    /// A field change for `entity` from what a person typed: the field by id, slug or label, the
+    /// value checked against its type (the error names the field and the reason).
+    pub async fn field_change(
+        &self,
+        field: &str,
+        value: &str,
+        entity: trengo_unified::EntityType,
+    ) -> Result<Action> {
+        let dir = self.cache().directory().await?;
+        Self::field_action(&dir, field, value, entity)
+    }
+
+    fn field_action(
+        dir: &Directory,
+        field: &str,
+        value: &str,
+        entity: trengo_unified::EntityType,
+    ) -> Result<Action> {
+        let what = entity.as_str();
+        let f =
+            dir.find_field(field.trim())
+                .filter(|f| f.entity_type == entity)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = dir
+                        .fields
+                        .iter()
+                        .filter(|f| f.entity_type == entity)
+                        .map(|f| f.label.as_str())
+                        .collect();
+                    Error::NotFound(format!(
+                    "there is no {what} field {field:?} in this workspace (its {what} fields: {})",
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                ))
+                })?;
+        let value = crate::enrich::convert::field_text(value, &crate::view::FieldDef::from(f))
+            .map_err(|why| Error::Invalid(format!("{}: {why}", f.label)))?;
+        let field_id = f.id.clone();
+        Ok(if entity == trengo_unified::EntityType::Contact {
+            Action::SetField { field_id, value }
+        } else {
+            Action::SetTicketField { field_id, value }
+        })
+    }
+
+    async fn act_one(
+        &self,
+        id: u64,
+        selection: String,
+        action: Action,
+        dir: &Directory,
+    ) -> Result<ActionDone> {
         self.unified()?;
         let store = self.job_store();
-        let title = describe(&action, &dir);
+        let title = describe(&action, dir);
         let job = store
             .create(NewJob {
                 kind: JobKind::Action,
                 title: title.clone(),
                 actions: vec![action.clone()],
-                selection: format!("#{id}"),
+                selection,
                 problems: vec![],
                 undo_of: None,
                 source: None,
@@ -302,7 +403,7 @@ impl Desk {
             .run_job_in(job as u32, Lane::Interactive, 1, &|_| {})
             .await?;
         let item = store
-            .items(job, None, &dir)
+            .items(job, None, dir)
             .await?
             .into_iter()
             .next()

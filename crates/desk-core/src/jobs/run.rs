@@ -146,7 +146,39 @@ impl Item {
 
     /// Whether a list page's state may stand in for reading it alone.
     fn page_eligible(&self) -> bool {
-        self.step == 0 && !self.in_flight && self.expect.is_none() && !self.on_contact()
+        self.step == 0
+            && !self.in_flight
+            && self.expect.is_none()
+            && !self.on_contact()
+            && !self.messages_only()
+    }
+
+    /// Whether all that is left posts or deletes notes: nothing to read first, since a note is
+    /// never "already so" until this item sent it.
+    fn messages_only(&self) -> bool {
+        !self.in_flight
+            && self.plan[self.step.min(self.plan.len())..]
+                .iter()
+                .all(Action::is_message)
+    }
+
+    /// Reading back after an unknown outcome of a note: the notes since the job began are read
+    /// too, to find it.
+    fn checks_note(&self) -> bool {
+        self.in_flight && matches!(self.plan.get(self.step), Some(Action::AddNote { .. }))
+    }
+
+    /// Records the id of the note this step posted, found by its text among the notes read back.
+    fn settle_note(&mut self, cur: &TicketState) {
+        if let Some(Action::AddNote { text, note_id }) = self.plan.get_mut(self.step) {
+            if note_id.is_none() {
+                *note_id = cur
+                    .notes
+                    .iter()
+                    .find(|n| actions::same_note(&n.text, text))
+                    .map(|n| n.id.to_string());
+            }
+        }
     }
 }
 
@@ -266,6 +298,9 @@ struct Shared<'a> {
     requests: AtomicU32,
     /// Requests the pending items are expected to need.
     to_go: AtomicU32,
+    /// When the job was made, less a minute for clocks: a note found after an unknown outcome is
+    /// this job's only if it was posted since.
+    notes_since: i64,
     total: u32,
     started: Instant,
     last_emit: Mutex<Instant>,
@@ -332,6 +367,9 @@ impl Shared<'_> {
 
 fn expected_requests(it: &Item) -> u32 {
     let remaining = (it.plan.len() - it.step.min(it.plan.len())) as u32;
+    if it.messages_only() {
+        return remaining;
+    }
     let Some(b) = &it.before else {
         return 1 + remaining;
     };
@@ -573,6 +611,7 @@ impl Runner<'_> {
             last_emit: Mutex::new(Instant::now() - Duration::from_secs(1)),
             progress,
             lost,
+            notes_since: self.store.created_at(job).await? - 60,
         };
         (progress)(sh.snapshot(JobState::Running));
         let workers = (0..self.concurrency.max(1)).map(|_| self.worker(&sh, &client));
@@ -798,11 +837,13 @@ impl Runner<'_> {
 
     async fn read(
         &self,
+        sh: &Shared<'_>,
         client: &Client,
         it: &mut Item,
     ) -> std::result::Result<TicketState, Class> {
-        it.requests += 1;
-        actions::read(client, it.target, it.on_contact(), &self.dir)
+        let notes = it.checks_note().then_some(sh.notes_since);
+        it.requests += 1 + notes.is_some() as u32;
+        actions::read(client, it.target, it.on_contact(), &self.dir, notes)
             .await
             .map_err(|e| classify(&e))
     }
@@ -821,10 +862,13 @@ impl Runner<'_> {
             .filter(|(_, at)| at.elapsed() < Duration::from_secs(FRESH_SECS))
             .filter(|_| it.page_eligible())
             .map(|(s, _)| s);
-        // The record as it is in Trengo now: from this job's own list page moments ago, or read.
+        // The record as it is in Trengo now: from this job's own list page moments ago, or read
+        // (notes alone need no read: they are posted, never found already so).
+        let read = page_state.is_some() || !it.messages_only();
         let mut cur = match page_state {
             Some(s) => s,
-            None => match self.read(client, it).await {
+            None if !read => TicketState::default(),
+            None => match self.read(sh, client, it).await {
                 Ok(s) => s,
                 Err(c) => return self.interrupt(job, it, c).await,
             },
@@ -833,6 +877,7 @@ impl Runner<'_> {
             it.before = Some(cur.clone());
         }
         if it.in_flight {
+            it.settle_note(&cur);
             it.in_flight = false;
             if cur.satisfies(&it.plan[it.step]) {
                 it.outcomes.push(StepOutcome::Done);
@@ -873,7 +918,15 @@ impl Runner<'_> {
                 it.requests += 1;
                 self.save(job, it, ItemState::Pending, None, None).await?;
                 let err = match actions::send(client, it.target, &a).await {
-                    Ok(()) => None,
+                    Ok(made) => {
+                        if let (Some(id), Action::AddNote { text, .. }) = (made, &a) {
+                            it.plan[it.step] = Action::AddNote {
+                                text: text.clone(),
+                                note_id: Some(id.to_string()),
+                            };
+                        }
+                        None
+                    }
                     Err(e) => Some(classify(&e)),
                 };
                 match err {
@@ -883,10 +936,14 @@ impl Runner<'_> {
                     }
                     Some(Class::Unknown(why)) => {
                         // Read the record back: applied or not?
-                        match self.read(client, it).await {
+                        match self.read(sh, client, it).await {
                             Ok(s) => {
+                                let notes = std::mem::take(&mut cur.notes);
                                 cur = s;
-                                if cur.satisfies(&a) {
+                                it.settle_note(&cur);
+                                let found = cur.satisfies(&it.plan[it.step]);
+                                cur.notes = notes;
+                                if found {
                                     break;
                                 }
                                 if tries >= MAX_TRIES {
@@ -930,8 +987,10 @@ impl Runner<'_> {
             } else {
                 Ok(())
             }
-        } else {
+        } else if read {
             actions::show_ticket(self.cache, &self.dir, it.target, &cur).await
+        } else {
+            Ok(())
         };
         if let Err(e) = r {
             tracing::warn!(error = %e, "the cache could not take the change");

@@ -1,0 +1,314 @@
+//! The lead's own writes against the simulator over HTTP: notes in bulk (each once under faults,
+//! taken back by undo), ticket and contact fields (typed, checked before anything is sent,
+//! undone unless changed since).
+
+mod common;
+
+use std::collections::HashMap;
+
+use desk_core::jobs::{Action, ItemState, Selection};
+use trengo_sim::world::{MessageKind, Status};
+use trengo_sim::{Faults, Size};
+use trengo_unified::EntityType;
+
+fn ids_text(ids: &[u64]) -> Selection {
+    Selection::Pasted {
+        text: ids
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+fn open_tickets(sim: &trengo_sim::Sim, n: usize) -> Vec<u64> {
+    let w = sim.state().world();
+    w.tickets
+        .values()
+        .filter(|t| matches!(t.status, Status::Open | Status::Assigned))
+        .map(|t| t.id)
+        .take(n)
+        .collect()
+}
+
+/// How many internal notes with exactly `text` each ticket has.
+fn notes_with(sim: &trengo_sim::Sim, ids: &[u64], text: &str) -> HashMap<u64, usize> {
+    let w = sim.state().world();
+    ids.iter()
+        .map(|id| {
+            let n = w.tickets[id]
+                .messages
+                .iter()
+                .filter(|m| m.kind == MessageKind::Note && m.body == text)
+                .count();
+            (*id, n)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_on_300_tickets_lands_once_on_each_under_faults_and_undo_deletes_them() {
+    let (sim, _dir, desk) = common::synced(Size::Demo).await;
+    let ids = open_tickets(&sim, 300);
+    assert_eq!(ids.len(), 300);
+    let text = "Known outage in the payment provider; reply with macro 14.";
+    let note = Action::AddNote {
+        text: text.into(),
+        note_id: None,
+    };
+    let sel = ids_text(&ids);
+    let plan = desk
+        .plan_job(&sel, std::slice::from_ref(&note))
+        .await
+        .unwrap();
+    assert_eq!(plan.tickets, 300);
+    assert_eq!(plan.reads, 0, "a note needs no read first: {plan:?}");
+    assert!(
+        plan.undo_notice
+            .as_deref()
+            .is_some_and(|n| n.contains("deletes the notes")),
+        "the confirmation says what undo does: {plan:?}"
+    );
+
+    sim.state().set_faults(Faults {
+        error_rate: 0.03,
+        drop_after_rate: 0.02,
+        seed: 11,
+        ..Faults::default()
+    });
+    let job = desk.create_job(&sel, &[note]).await.unwrap();
+    let mut end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    // A lost answer whose read-back failed too stops the job for a resume: resume as a lead would.
+    for _ in 0..5 {
+        if end.state.as_str() == "done" {
+            break;
+        }
+        end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    }
+    sim.state().set_faults(Faults::default());
+    assert_eq!(end.state.as_str(), "done", "{end:?}");
+    assert_eq!(end.failed, 0);
+    assert_eq!(end.done, 300);
+    let dropped = sim
+        .state()
+        .mutations()
+        .iter()
+        .filter(|m| m.fault.as_deref() == Some("drop_after") && m.path.ends_with("/messages"))
+        .count();
+    assert!(dropped > 0, "some notes landed with their answer lost");
+    let counts = notes_with(&sim, &ids, text);
+    for id in &ids {
+        assert_eq!(counts[id], 1, "ticket {id} has the note once");
+    }
+
+    // Undo deletes each note this job posted, and nothing else.
+    let others_before: usize = {
+        let w = sim.state().world();
+        w.tickets.values().map(|t| t.messages.len()).sum::<usize>() - 300
+    };
+    let undo = desk.undo_job(job.id).await.unwrap();
+    let undone = desk.run_job(undo.id, &|_| {}).await.unwrap();
+    assert_eq!(undone.state.as_str(), "done", "{undone:?}");
+    assert_eq!(undone.done, 300);
+    let counts = notes_with(&sim, &ids, text);
+    assert!(counts.values().all(|n| *n == 0), "every note is gone");
+    let others_after: usize = {
+        let w = sim.state().world();
+        w.tickets.values().map(|t| t.messages.len()).sum()
+    };
+    assert_eq!(others_after, others_before, "no other message was deleted");
+}
+
+#[tokio::test]
+async fn undoing_a_bulk_ticket_field_restores_each_value_unless_a_colleague_changed_it() {
+    let (sim, _dir, desk, colleague) = common::with_colleague(Size::Small).await;
+    let ids = open_tickets(&sim, 6);
+    let prio: u64 = {
+        let mut w = sim.state().world();
+        let f = w
+            .fields
+            .values()
+            .find(|f| f.title == "Priority")
+            .unwrap()
+            .id;
+        // Two had a priority already, one had it High (already so).
+        w.tickets
+            .get_mut(&ids[0])
+            .unwrap()
+            .fields
+            .insert(f, "Low".into());
+        w.tickets
+            .get_mut(&ids[1])
+            .unwrap()
+            .fields
+            .insert(f, "High".into());
+        for id in &ids[2..] {
+            w.tickets.get_mut(id).unwrap().fields.remove(&f);
+        }
+        f
+    };
+    let set = desk
+        .field_change("priority", "high", EntityType::Ticket)
+        .await
+        .unwrap();
+    assert_eq!(
+        set,
+        Action::SetTicketField {
+            field_id: prio.to_string(),
+            value: "High".into()
+        },
+        "a dropdown value is written as its option"
+    );
+    let job = desk.create_job(&ids_text(&ids), &[set]).await.unwrap();
+    let end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    assert_eq!((end.done, end.skipped), (5, 1), "{end:?}");
+    {
+        let w = sim.state().world();
+        for id in &ids {
+            assert_eq!(
+                w.tickets[id].fields.get(&prio).map(String::as_str),
+                Some("High")
+            );
+        }
+    }
+    // The panel shows it without a sync.
+    let ctx = desk.ticket_context(&ids[2].to_string()).await.unwrap();
+    let line = ctx.fields.iter().find(|f| f.label == "Priority").unwrap();
+    assert_eq!(line.value.as_deref(), Some("High"));
+    assert_eq!(line.options, ["Low", "Normal", "High", "Urgent"]);
+
+    // A colleague sets ticket 2 to Urgent; the undo leaves it.
+    colleague
+        .set_ticket_custom_field(ids[2], prio, "Urgent")
+        .await
+        .unwrap();
+    let undo = desk.undo_job(job.id).await.unwrap();
+    let undone = desk.run_job(undo.id, &|_| {}).await.unwrap();
+    assert_eq!(undone.conflicts, 1, "{undone:?}");
+    let conflicts = desk
+        .job_items(undo.id, Some(ItemState::Conflict))
+        .await
+        .unwrap();
+    assert!(
+        conflicts[0]
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("Urgent"),
+        "{conflicts:?}"
+    );
+    let w = sim.state().world();
+    assert_eq!(
+        w.tickets[&ids[0]].fields.get(&prio).map(String::as_str),
+        Some("Low")
+    );
+    assert_eq!(
+        w.tickets[&ids[1]].fields.get(&prio).map(String::as_str),
+        Some("High")
+    );
+    assert_eq!(
+        w.tickets[&ids[2]].fields.get(&prio).map(String::as_str),
+        Some("Urgent")
+    );
+    for id in &ids[3..] {
+        assert_eq!(
+            w.tickets[id].fields.get(&prio),
+            None,
+            "ticket {id} is clear again"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_value_that_does_not_fit_its_field_is_refused_before_any_request() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let ids = open_tickets(&sim, 2);
+    let writes = || sim.state().mutations().len();
+    let before = writes();
+    let cases = [
+        (
+            "Priority",
+            "Super",
+            EntityType::Ticket,
+            "not one of the options",
+        ),
+        ("MRR", "1,5", EntityType::Contact, "comma"),
+        (
+            "Signup date",
+            "yesterday",
+            EntityType::Contact,
+            "not a date",
+        ),
+        ("VIP", "maybe", EntityType::Contact, "not yes or no"),
+        ("Plan", "x", EntityType::Ticket, "no ticket field"),
+    ];
+    for (field, value, entity, why) in cases {
+        let e = desk.field_change(field, value, entity).await.unwrap_err();
+        assert!(e.to_string().contains(why), "{field}={value}: {e}");
+    }
+    // Through the job and the single action too.
+    let prio = {
+        let w = sim.state().world();
+        w.fields
+            .values()
+            .find(|f| f.title == "Priority")
+            .unwrap()
+            .id
+    };
+    let bad = Action::SetTicketField {
+        field_id: prio.to_string(),
+        value: "Super".into(),
+    };
+    let e = desk
+        .plan_job(&ids_text(&ids), std::slice::from_ref(&bad))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("Priority"), "{e}");
+    let e = desk.act(&ids[0].to_string(), bad).await.unwrap_err();
+    assert!(e.to_string().contains("Super"), "{e}");
+    let e = desk
+        .set_contact_field("1", "MRR", "lots")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("MRR"), "{e}");
+    assert_eq!(writes(), before, "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_contact_field_set_from_the_panel_is_read_first_and_undoable() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let (contact, vip) = {
+        let w = sim.state().world();
+        let vip = w.fields.values().find(|f| f.title == "VIP").unwrap().id;
+        let c = w
+            .contacts
+            .values()
+            .find(|c| !c.fields.contains_key(&vip))
+            .unwrap()
+            .id;
+        (c, vip)
+    };
+    let done = desk
+        .set_contact_field(&contact.to_string(), "vip", "yes")
+        .await
+        .unwrap();
+    assert!(done.changed);
+    assert_eq!(
+        sim.state().world().contacts[&contact]
+            .fields
+            .get(&vip)
+            .map(String::as_str),
+        Some("1")
+    );
+    let again = desk
+        .set_contact_field(&contact.to_string(), "VIP", "true")
+        .await
+        .unwrap();
+    assert!(!again.changed, "already so: nothing sent");
+    let undo = desk.undo_job(done.job.id).await.unwrap();
+    desk.run_job(undo.id, &|_| {}).await.unwrap();
+    assert_eq!(
+        sim.state().world().contacts[&contact].fields.get(&vip),
+        None
+    );
+}
