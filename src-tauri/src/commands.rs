@@ -369,6 +369,63 @@ pub async fn add_note(
     Ok(st.desk().await?.add_note(&ticket, &text).await?)
 }
 
+/// Sets a ticket field (by id) to a value checked against its type; empty clears it. A one-item
+/// job: read first, undoable.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_ticket_field(
+    st: State<'_, AppState>,
+    ticket: String,
+    field: String,
+    value: String,
+) -> Result<ActionDone> {
+    Ok(st
+        .desk()
+        .await?
+        .set_ticket_field(&ticket, &field, &value)
+        .await?)
+}
+
+/// Sets a contact field (by id) the same way.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_contact_field(
+    st: State<'_, AppState>,
+    contact: String,
+    field: String,
+    value: String,
+) -> Result<ActionDone> {
+    Ok(st
+        .desk()
+        .await?
+        .set_contact_field(&contact, &field, &value)
+        .await?)
+}
+
+/// Opens one of the ticket's attachments in the default browser: only an address the ticket's
+/// messages carry, on the workspace's host or Trengo's file hosts.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_attachment(
+    app: AppHandle,
+    st: State<'_, AppState>,
+    ticket: String,
+    url: String,
+) -> Result<()> {
+    let url = st.desk().await?.attachment_to_open(&ticket, &url).await?;
+    open_url(&app, &url)
+}
+
+fn open_url(app: &AppHandle, url: &str) -> Result<()> {
+    use tauri_plugin_opener::OpenerExt;
+    app.opener().open_url(url, None::<&str>).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("Could not start the browser: {e}"),
+        )
+    })
+}
+
 /// Opens the ticket in Trengo's web app, in the default browser. The address comes from the
 /// cache, never from the page, and must be http(s).
 #[tauri::command]
@@ -384,13 +441,7 @@ pub async fn open_in_trengo(app: AppHandle, st: State<'_, AppState>, ticket: Str
             "This ticket's web address is not http(s).",
         ));
     }
-    use tauri_plugin_opener::OpenerExt;
-    app.opener().open_url(&url, None::<&str>).map_err(|e| {
-        ApiError::new(
-            ErrorCode::Internal,
-            format!("Could not start the browser: {e}"),
-        )
-    })
+    open_url(&app, &url)
 }
 
 /// The workspace's settings (notifications, poll interval, my teams).

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use desk_e2e::{
-    artifacts, chord, click, launch, launch_in, type_keys, until, until_within, wait_for,
+    artifacts, chord, click, find, launch, launch_in, type_keys, until, until_within, wait_for,
 };
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
@@ -1254,4 +1254,155 @@ async fn the_tray_counts_new_assignments_pauses_notifications_and_quits() {
         !dbus.name_has_owner(name.clone()).await.unwrap_or(true)
     })
     .await;
+}
+
+/// A custom field's id by its title, asked of the simulator as a client would.
+async fn field_id(http: &reqwest::Client, sim: &str, title: &str) -> String {
+    let page: Value = get_json(http, format!("{sim}/api/v2/custom_fields?page=1")).await;
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["title"] == title)
+        .unwrap_or_else(|| panic!("no field {title}"))["id"]
+        .to_string()
+}
+
+/// A value as text, whether the simulator wrote it as a string or a number.
+fn text_of(v: &Value) -> String {
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
+}
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver: run by scripts/test.sh under xvfb-run"]
+async fn a_note_on_three_tickets_and_fields_edited_in_the_panel() {
+    let app = launch(&["--demo-rate-limit", "6000"]).await;
+    let c = &app.client;
+    let http = reqwest::Client::new();
+    wait_for(c, "[data-ticket-id]").await;
+    wait_synced(c).await;
+
+    // Tick three tickets; the bulk bar's Add note posts one note on each.
+    let mut ids = vec![];
+    for r in c.find_all(Locator::Css("[data-ticket-id]")).await.unwrap() {
+        if let Some(id) = r.attr("data-ticket-id").await.ok().flatten() {
+            ids.push(id);
+        }
+        if ids.len() == 3 {
+            break;
+        }
+    }
+    for id in &ids {
+        click(
+            c,
+            Locator::Css(&format!("[data-ticket-id='{id}'] input[type=checkbox]")),
+        )
+        .await;
+    }
+    find(
+        c,
+        Locator::XPath("//*[contains(text(), '3 tickets selected')]"),
+    )
+    .await;
+    click(c, Locator::Css("[data-bulk='add_note']")).await;
+    let text = "Refund approved by finance";
+    wait_for(c, "textarea[data-bulk-note]")
+        .await
+        .send_keys(text)
+        .await
+        .unwrap();
+    let plan = wait_for(c, "[data-plan]").await;
+    until(c, "the note's plan", || async {
+        plan.text()
+            .await
+            .unwrap_or_default()
+            .contains("3 tickets will change")
+    })
+    .await;
+    let notice = wait_for(c, "[data-undo-notice]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(notice.contains("deletes the notes"), "{notice}");
+    let notes = || async {
+        let mut per: HashMap<String, usize> = HashMap::new();
+        for m in mutations(&http, &app.sim).await {
+            let path = m["path"].as_str().unwrap_or("").to_string();
+            if m["applied"] == true && path.ends_with("/messages") && m["body"]["message"] == text {
+                let id = path
+                    .trim_matches('/')
+                    .split('/')
+                    .nth(1)
+                    .unwrap_or("")
+                    .to_string();
+                *per.entry(id).or_default() += 1;
+            }
+        }
+        per
+    };
+    assert!(notes().await.is_empty(), "nothing posted before Run");
+    std::fs::write(
+        artifacts().join("bulk-note.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    click(c, Locator::Css("[data-bulk-run]")).await;
+    until(c, "a note on each of the three", || async {
+        let per = notes().await;
+        ids.iter().all(|i| per.get(i) == Some(&1))
+    })
+    .await;
+    assert_eq!(notes().await.len(), 3, "on those three only");
+
+    // Open the first: its ticket fields and its contact's fields are edited in place.
+    type_keys(c, "\u{E00C}").await;
+    click(c, Locator::Css(&format!("[data-ticket-id='{}']", ids[0]))).await;
+    wait_for(c, "article.ticket section[aria-label='Ticket fields']").await;
+    let prio = field_id(&http, &app.sim, "Priority").await;
+    click(c, Locator::Css("[data-field='Priority'] button")).await;
+    wait_for(c, "[data-field='Priority'] select").await;
+    c.execute(
+        "const s = document.querySelector(\"[data-field='Priority'] select\"); s.value = 'High'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    until(c, "Priority High in Trengo", || async {
+        let t = sim_ticket(&http, &app.sim, &ids[0]).await;
+        text_of(&t["custom_field_data"][&prio]) == "High"
+    })
+    .await;
+    until(c, "Priority High in the panel", || async {
+        match c.find(Locator::Css("[data-field='Priority'] button")).await {
+            Ok(b) => b.text().await.unwrap_or_default() == "High",
+            Err(_) => false,
+        }
+    })
+    .await;
+    let contact = sim_ticket(&http, &app.sim, &ids[0]).await["contact_id"].to_string();
+    let mrr = field_id(&http, &app.sim, "MRR").await;
+    click(c, Locator::Css("[data-field='MRR'] button")).await;
+    let input = wait_for(c, "[data-field='MRR'] input").await;
+    input.clear().await.unwrap();
+    input.send_keys("2500\u{E007}").await.unwrap();
+    until(c, "MRR 2500 in Trengo", || async {
+        let k = get_json(&http, format!("{}/__sim/contacts/{contact}", app.sim)).await;
+        text_of(&k["custom_field_data"][&mrr]).trim_end_matches(".0") == "2500"
+    })
+    .await;
+    until(c, "MRR 2500 in the panel", || async {
+        match c.find(Locator::Css("[data-field='MRR'] button")).await {
+            Ok(b) => b.text().await.unwrap_or_default().starts_with("2500"),
+            Err(_) => false,
+        }
+    })
+    .await;
+    std::fs::write(
+        artifacts().join("fields-edited.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
 }

@@ -928,6 +928,24 @@ impl Desk {
     }
 
     /// Posts an internal note; it is never sent twice (a lost answer says so instead).
+    /// An attachment's address, checked: it is one of this ticket's attachments (as cached) and
+    /// on an allowed host ([`attachment_host_allowed`]).
+    pub async fn attachment_to_open(&self, ticket: &str, url: &str) -> Result<String> {
+        let ctx = self.ticket_context(ticket).await?;
+        let known = ctx
+            .messages
+            .iter()
+            .flat_map(|m| &m.attachments)
+            .any(|a| a.url.as_deref() == Some(url));
+        if !known {
+            return Err(Error::NotFound(format!(
+                "ticket #{ticket} has no attachment at that address"
+            )));
+        }
+        attachment_host_allowed(url, &self.base_url).map_err(Error::Invalid)?;
+        Ok(url.to_string())
+    }
+
     pub async fn add_note(&self, ticket: &str, text: &str) -> Result<MessageView> {
         let tid = Self::ticket_num(ticket)?;
         let _turn = self.ticket_turn().await;
@@ -948,6 +966,35 @@ impl Desk {
             .execute(self.cache.pool())
             .await?;
         Ok(crate::cache::message_view(&c))
+    }
+}
+
+/// Whether an attachment's address may be opened: https, on the workspace's own host, or on
+/// Trengo's file hosts (`trengo.com`, `trengo.eu` and their subdomains; `.test` names, which can
+/// never be real hosts, are the simulator's). Never a local path or another scheme.
+pub fn attachment_host_allowed(url: &str, base_url: &str) -> std::result::Result<(), String> {
+    let u = url::Url::parse(url).map_err(|e| format!("{url:?} is not a web address ({e})"))?;
+    let base = url::Url::parse(base_url).ok();
+    let host = u.host_str().unwrap_or("").to_ascii_lowercase();
+    let own = base
+        .as_ref()
+        .and_then(|b| b.host_str())
+        .is_some_and(|h| h.eq_ignore_ascii_case(&host));
+    let secure = u.scheme() == "https" || (own && u.scheme() == "http");
+    if !secure {
+        return Err(format!(
+            "{url:?} is not an https address; only Trengo's own files are opened"
+        ));
+    }
+    let trengo = ["trengo.com", "trengo.eu", "trengo.test"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")));
+    if own || trengo {
+        Ok(())
+    } else {
+        Err(format!(
+            "{host} is neither this workspace's host nor one of Trengo's file hosts, so the attachment is not opened"
+        ))
     }
 }
 
@@ -1043,7 +1090,33 @@ async fn migrate_host_keyed(dir: &Path, base_url: &str, secrets: &dyn SecretStor
 
 #[cfg(test)]
 mod tests {
-    use super::NotifySettings;
+    use super::{attachment_host_allowed, NotifySettings};
+
+    #[test]
+    fn attachments_open_only_from_trengo_or_the_workspace() {
+        let base = "https://app.trengo.com/api/v2";
+        for ok in [
+            "https://assets.trengo.com/media/1/a.pdf",
+            "https://trengo.eu/x",
+            "https://app.trengo.com/files/2",
+            "https://assets.trengo.test/media/3/b.png",
+        ] {
+            assert!(attachment_host_allowed(ok, base).is_ok(), "{ok}");
+        }
+        for bad in [
+            "file:///etc/passwd",
+            "http://assets.trengo.com/a",
+            "https://evil.example/trengo.com",
+            "https://trengo.com.evil.example/a",
+            "javascript:alert(1)",
+            "/tmp/x",
+        ] {
+            assert!(attachment_host_allowed(bad, base).is_err(), "{bad}");
+        }
+        assert!(
+            attachment_host_allowed("http://127.0.0.1:9/f", "http://127.0.0.1:9/api/v2").is_ok()
+        );
+    }
 
     #[test]
     fn quiet_hours_may_cross_midnight() {

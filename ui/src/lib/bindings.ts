@@ -48,6 +48,18 @@ export const commands = {
 	reopenTicket: (ticket: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("reopen_ticket", { ticket })),
 	addNote: (ticket: string, text: string) => typedError<MessageView_Serialize, Problem>(__TAURI_INVOKE("add_note", { ticket, text })),
 	/**
+	 *  Sets a ticket field (by id) to a value checked against its type; empty clears it. A one-item
+	 *  job: read first, undoable.
+	 */
+	setTicketField: (ticket: string, field: string, value: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("set_ticket_field", { ticket, field, value })),
+	/**  Sets a contact field (by id) the same way. */
+	setContactField: (contact: string, field: string, value: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("set_contact_field", { contact, field, value })),
+	/**
+	 *  Opens one of the ticket's attachments in the default browser: only an address the ticket's
+	 *  messages carry, on the workspace's host or Trengo's file hosts.
+	 */
+	openAttachment: (ticket: string, url: string) => typedError<null, Problem>(__TAURI_INVOKE("open_attachment", { ticket, url })),
+	/**
 	 *  Opens the ticket in Trengo's web app, in the default browser. The address comes from the
 	 *  cache, never from the page, and must be http(s).
 	 */

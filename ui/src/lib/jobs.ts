@@ -2,7 +2,7 @@
 
 import type { Action, JobPlan, JobProgress, JobState, JobView } from './types';
 
-export type BulkKind = 'add_tag' | 'remove_tag' | 'assign_team' | 'assign_user' | 'close' | 'reopen';
+export type BulkKind = 'add_tag' | 'remove_tag' | 'assign_team' | 'assign_user' | 'close' | 'reopen' | 'add_note' | 'set_ticket_field';
 
 export const bulkLabels: Record<BulkKind, string> = {
   add_tag: 'Tag',
@@ -11,11 +11,18 @@ export const bulkLabels: Record<BulkKind, string> = {
   assign_user: 'Assign',
   close: 'Close',
   reopen: 'Reopen',
+  add_note: 'Add note',
+  set_ticket_field: 'Set field',
 };
 
-/** The action for a kind and the chosen tag, team or user (null when one is needed and missing). */
-export function actionFor(kind: BulkKind, target: string): Action | null {
+/** The action for a kind and the chosen tag, team, user, note text or field (with its value);
+ * null when one is needed and missing. */
+export function actionFor(kind: BulkKind, target: string, value = ''): Action | null {
   switch (kind) {
+    case 'add_note':
+      return target.trim() ? { kind, text: target.trim(), note_id: null } : null;
+    case 'set_ticket_field':
+      return target ? { kind, field_id: target, value: value.trim() } : null;
     case 'add_tag':
       return target ? { kind, tag_id: target } : null;
     case 'remove_tag':
@@ -50,6 +57,7 @@ export function planLines(p: JobPlan): string[] {
 
 /** Requests and time at the budget, reads included. */
 export function planCost(p: JobPlan): string {
+  if (p.reads === 0) return `About ${plural(p.requests, 'request')} (no reads first), ${duration(p.eta_secs)} at Trengo's pace.`;
   const how = p.pages > 0 ? `${plural(p.pages, 'list page')} of 25 and ${plural(p.reads - p.pages, 'single read')}` : plural(p.reads, 'read');
   return `About ${plural(p.requests, 'request')} (${how}), ${duration(p.eta_secs)} at Trengo's pace.`;
 }

@@ -33,4 +33,6 @@ export type {
   SavedView_Serialize as SavedView,
   PastedTickets,
   LineProblem,
+  FieldLine_Serialize as FieldLine,
+  FieldDef,
 } from './bindings';
