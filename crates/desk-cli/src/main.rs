@@ -139,6 +139,32 @@ enum Cmd {
     Reopen { id: String },
     /// Add an internal note to a ticket.
     Note { id: String, text: Vec<String> },
+    /// Create a ticket for a contact (found or made on the channel), routed, tagged and filled in,
+    /// as one resumable job; `jobs undo N` deletes it while nobody has touched it.
+    Create {
+        /// An email address, a phone number (starting with + or 0) or a contact id.
+        #[arg(long)]
+        contact: String,
+        /// The channel's name or id (`directory` lists them).
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        subject: String,
+        /// Posted as an internal note on the new ticket (nothing is sent to the customer).
+        #[arg(long)]
+        message: Option<String>,
+        #[arg(long)]
+        team: Option<String>,
+        /// The user's email.
+        #[arg(long)]
+        user: Option<String>,
+        /// A tag by name (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// NAME=VALUE for a ticket field (repeatable).
+        #[arg(long = "field")]
+        fields: Vec<String>,
+    },
     /// A ticket's or a contact's custom fields: `field set --ticket ID NAME=VALUE`.
     Field {
         #[command(subcommand)]
@@ -632,6 +658,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         | Cmd::Reopen { .. }
         | Cmd::Note { .. }
         | Cmd::Field { .. }
+        | Cmd::Create { .. }
         | Cmd::NewTag { .. }
         | Cmd::Bulk(_)
         | Cmd::Enrich { apply: true, .. }
@@ -802,6 +829,52 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         }
         Cmd::Close { id } => out.done(&desk.close(id).await?),
         Cmd::Reopen { id } => out.done(&desk.reopen(id).await?),
+        Cmd::Create {
+            contact,
+            channel,
+            subject,
+            message,
+            team,
+            user,
+            tags,
+            fields,
+        } => {
+            let mut req = desk_core::jobs::NewTicket {
+                channel: channel.clone(),
+                contact: contact.clone(),
+                subject: subject.clone(),
+                message: message.clone(),
+                ..Default::default()
+            };
+            if let Some(t) = team {
+                req.team = Some(resolve(&desk, "team", t).await?);
+            }
+            if let Some(u) = user {
+                req.user = Some(resolve(&desk, "user", u).await?);
+            }
+            for t in tags {
+                req.tags.push(resolve(&desk, "tag", t).await?);
+            }
+            for f in fields {
+                let (field, value) = split_assignment(f)?;
+                req.fields.push(desk_core::jobs::FieldInput {
+                    field: field.into(),
+                    value: value.into(),
+                });
+            }
+            let made = desk.create_ticket(&req).await?;
+            if out.json {
+                out.json(&made);
+            } else {
+                if let Some(r) = &made.row {
+                    out.row(r);
+                }
+                eprintln!(
+                    "ticket #{} created (job {}; `trengo-desk-cli jobs undo {}` deletes it while nobody has touched it)",
+                    made.ticket_id, made.job.id, made.job.id
+                );
+            }
+        }
         Cmd::Field {
             cmd:
                 FieldCmd::Set {

@@ -1312,3 +1312,77 @@ async fn fields_and_notes_from_the_command_line() {
         );
     }
 }
+
+/// `create`: killed right after Trengo made the ticket, then resumed: one ticket, with each of
+/// its steps once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_ticket_killed_between_steps_resumes_without_a_second_ticket() {
+    let e = env().await;
+    assert_eq!(e.run(&["sync"]).await.code, 0);
+    e.sim.state().set_faults(trengo_sim::Faults {
+        latency_ms: 300,
+        ..Default::default()
+    });
+    let subject = "Killed between steps";
+    let args = [
+        "create",
+        "--contact",
+        "+31 6 1234 5678",
+        "--channel",
+        "WhatsApp NL",
+        "--subject",
+        subject,
+        "--team",
+        "Billing",
+        "--tag",
+        "refund",
+        "--tag",
+        "vip",
+        "--field",
+        "Priority=urgent",
+        "--message",
+        "Refund promised on the phone",
+    ];
+    let mut child = e.command(&args).spawn().unwrap();
+    let made = |e: &Env| {
+        e.sim
+            .state()
+            .mutations()
+            .iter()
+            .filter(|m| m.applied && m.method == "POST" && m.path == "/tickets")
+            .count()
+    };
+    let end = std::time::Instant::now() + Duration::from_secs(30);
+    while made(&e) == 0 {
+        assert!(std::time::Instant::now() < end, "the ticket was never made");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().await.unwrap();
+    let r = e.run(&["--json", "jobs", "resume", "1"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["state"], "done", "{}", r.stdout);
+    assert_eq!(made(&e), 1, "one ticket");
+    let w = e.sim.state().world();
+    let t = w
+        .tickets
+        .values()
+        .find(|t| t.subject.as_deref() == Some(subject))
+        .unwrap();
+    assert_eq!(w.channels[&t.channel_id].title, "WhatsApp NL");
+    assert_eq!(t.team_id, Some(201));
+    assert_eq!(t.label_ids.len(), 2);
+    assert_eq!(
+        t.messages
+            .iter()
+            .filter(|m| m.body == "Refund promised on the phone")
+            .count(),
+        1
+    );
+    let prio = w
+        .fields
+        .values()
+        .find(|f| f.title == "Priority")
+        .unwrap()
+        .id;
+    assert_eq!(t.fields.get(&prio).map(String::as_str), Some("Urgent"));
+}

@@ -53,6 +53,22 @@ pub enum Action {
     DeleteNote {
         note_id: String,
     },
+    /// A new-ticket job's first step: finds or makes the contact on the channel, then the ticket
+    /// the job's other steps change. The ids are recorded as they become known, so a resumed job
+    /// never makes a second ticket.
+    CreateTicket {
+        channel_id: String,
+        /// An email address, a phone number (starting with + or 0) or a contact id, as typed.
+        contact: String,
+        subject: String,
+        #[serde(default)]
+        contact_id: Option<String>,
+        #[serde(default)]
+        ticket_id: Option<String>,
+    },
+    /// Deletes a ticket this app created (the undo of [`Action::CreateTicket`]), only while it is
+    /// as the job left it.
+    DeleteTicket,
 }
 
 impl Action {
@@ -65,7 +81,10 @@ impl Action {
                 field_id.parse().ok()
             }
             Action::DeleteNote { note_id } => note_id.parse().ok(),
-            Action::Close | Action::Reopen | Action::AddNote { .. } => None,
+            Action::CreateTicket { ticket_id, .. } => {
+                ticket_id.as_deref().and_then(|t| t.parse().ok())
+            }
+            Action::Close | Action::Reopen | Action::AddNote { .. } | Action::DeleteTicket => None,
         }
     }
 
@@ -102,6 +121,14 @@ pub struct TicketState {
     /// whose answer was lost arrived.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<SeenNote>,
+    /// How many messages the ticket has: a ticket this app made is deleted by undo only while
+    /// nobody wrote on it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub messages: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// An internal note as read back: its message id, its text and when it was posted (unix seconds).
@@ -120,6 +147,7 @@ pub enum Part {
     User(Option<u64>),
     Open(bool),
     Field(String, String),
+    Whole(String),
     Nothing,
 }
 
@@ -147,6 +175,7 @@ impl TicketState {
             status,
             fields,
             notes: vec![],
+            messages: t.messages_count,
         }
     }
 
@@ -199,7 +228,8 @@ impl TicketState {
                 note_id.is_some() || self.notes.iter().any(|n| same_note(&n.text, text))
             }
             // A note's deletion is checked by Trengo's answer (gone already: 404), never read.
-            Action::DeleteNote { .. } => false,
+            Action::DeleteNote { .. } | Action::DeleteTicket => false,
+            Action::CreateTicket { ticket_id, .. } => ticket_id.is_some(),
         }
     }
 
@@ -222,8 +252,30 @@ impl TicketState {
                         .unwrap_or_default(),
                 )
             }
-            Action::AddNote { .. } | Action::DeleteNote { .. } => Part::Nothing,
+            Action::AddNote { .. } | Action::DeleteNote { .. } | Action::CreateTicket { .. } => {
+                Part::Nothing
+            }
+            Action::DeleteTicket => Part::Whole(self.whole()),
         }
+    }
+
+    /// Everything a person sees change on a ticket, in words: undo deletes a ticket it made only
+    /// while this is as the job left it.
+    fn whole(&self) -> String {
+        let fields: Vec<String> = self
+            .fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.trim()))
+            .collect();
+        format!(
+            "status {}, team {:?}, user {:?}, tags {:?}, fields [{}], {} messages",
+            if self.is_open() { "open" } else { "closed" },
+            self.team,
+            self.user,
+            self.tags,
+            fields.join(", "),
+            self.messages
+        )
     }
 
     /// Whether the part `a` touches is the same in both, however Trengo writes field values back.
@@ -263,7 +315,9 @@ impl TicketState {
                     self.fields.insert(field_id.clone(), value.clone());
                 }
             }
-            Action::AddNote { .. } | Action::DeleteNote { .. } => {}
+            Action::AddNote { .. } => self.messages += 1,
+            Action::DeleteNote { .. } => self.messages = self.messages.saturating_sub(1),
+            Action::CreateTicket { .. } | Action::DeleteTicket => {}
             Action::Reopen => {
                 self.status = if self.user.is_some() {
                     "ASSIGNED"
@@ -296,6 +350,24 @@ impl TicketState {
                     .unwrap_or_else(|| format!("field {f}")),
                 v
             ),
+            Part::Whole(_) => {
+                let tags: Vec<String> = self.tags.iter().map(|t| tag_name(dir, *t)).collect();
+                format!(
+                    "{}, {}, {}, tags [{}], {}",
+                    if self.is_open() { "open" } else { "closed" },
+                    self.team
+                        .map(|t| format!("team {}", team_name(dir, t)))
+                        .unwrap_or_else(|| "no team".into()),
+                    self.user
+                        .map(|u| format!("assigned to {}", user_name(dir, u)))
+                        .unwrap_or_else(|| "no user".into()),
+                    tags.join(", "),
+                    match self.messages {
+                        1 => "1 message".to_string(),
+                        n => format!("{n} messages"),
+                    }
+                )
+            }
             Part::Nothing => String::new(),
         }
     }
@@ -379,6 +451,10 @@ pub fn describe(a: &Action, dir: &Directory) -> String {
             }
         }
         Action::DeleteNote { .. } => "Delete note".into(),
+        Action::CreateTicket {
+            subject, contact, ..
+        } => format!("New ticket “{}” for {}", subject.trim(), contact.trim()),
+        Action::DeleteTicket => "Delete the ticket".into(),
         Action::SetField { field_id, value } | Action::SetTicketField { field_id, value } => {
             let label = dir
                 .field_by_id(field_id)
@@ -446,6 +522,12 @@ pub fn validate_actions(actions: &[Action], dir: &Directory) -> Result<(), crate
                     text.chars().count()
                 )));
             }
+        }
+        if matches!(a, Action::CreateTicket { .. } | Action::DeleteTicket) {
+            return Err(Error::Invalid(format!(
+                "change {}: tickets are made by a new-ticket job and deleted by undoing it",
+                i + 1
+            )));
         }
         if matches!(a, Action::DeleteNote { .. }) {
             return Err(Error::Invalid(format!(
@@ -519,6 +601,8 @@ pub fn validate_actions(actions: &[Action], dir: &Directory) -> Result<(), crate
 /// tags, and close or reopen last.
 pub fn ordered(actions: &[Action]) -> Vec<Action> {
     let rank = |a: &Action| match a {
+        Action::CreateTicket { .. } => -1,
+        Action::DeleteTicket => 9,
         Action::AssignUser { .. } => 0,
         Action::AssignTeam { .. } => 1,
         Action::AddTag { .. } | Action::RemoveTag { .. } => 2,
@@ -567,6 +651,15 @@ pub(crate) async fn send(
         Action::SetTicketField { value, .. } => {
             client.set_ticket_custom_field(target, id, value).await
         }
+        Action::DeleteTicket => match client.delete_ticket(target).await {
+            // Gone already.
+            Err(api::Error::NotFound { .. }) => Ok(()),
+            r => r,
+        },
+        // Made by the runner's own step (it records the ids as they become known).
+        Action::CreateTicket { .. } => Err(api::Error::Invalid(
+            "a ticket is made by the new-ticket step".into(),
+        )),
         Action::AddTag { .. } => client.attach_label(target, id).await,
         Action::RemoveTag { .. } => client.detach_label(target, id).await,
         Action::AssignTeam { .. } => client

@@ -569,7 +569,6 @@ impl Cache {
         Ok(rows.into_iter().map(|(i,)| i).collect())
     }
 
-    /// A ticket re-read (or gone from Trengo) needs no more checking.
     /// A ticket deleted in Trengo leaves the cache with its thread, tags and search entry.
     pub async fn delete_ticket(&self, id: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
@@ -586,6 +585,7 @@ impl Cache {
         Ok(())
     }
 
+    /// A ticket re-read (or gone from Trengo) needs no more checking.
     pub async fn checked(&self, id: i64) -> Result<()> {
         sqlx::query("UPDATE tickets SET needs_check = 0 WHERE id = ?")
             .bind(id)

@@ -312,3 +312,197 @@ async fn a_contact_field_set_from_the_panel_is_read_first_and_undoable() {
         None
     );
 }
+
+fn new_ticket(subject: &str) -> desk_core::jobs::NewTicket {
+    desk_core::jobs::NewTicket {
+        channel: "support email".into(),
+        contact: "new.customer@example.com".into(),
+        subject: subject.into(),
+        message: Some("Called about invoice 2291; please follow up today.".into()),
+        team: Some("201".into()),
+        user: None,
+        tags: vec!["1001".into(), "1003".into()],
+        fields: vec![desk_core::jobs::FieldInput {
+            field: "Priority".into(),
+            value: "high".into(),
+        }],
+    }
+}
+
+/// The simulator's tickets with this subject.
+fn made(sim: &trengo_sim::Sim, subject: &str) -> Vec<u64> {
+    let w = sim.state().world();
+    w.tickets
+        .values()
+        .filter(|t| t.subject.as_deref() == Some(subject))
+        .map(|t| t.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_new_ticket_is_made_once_with_its_team_tags_fields_and_note_and_undo_deletes_it() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let subject = "Invoice 2291 follow-up";
+    let r = desk.create_ticket(&new_ticket(subject)).await.unwrap();
+    let ids = made(&sim, subject);
+    assert_eq!(ids.len(), 1);
+    assert_eq!(r.ticket_id, ids[0].to_string());
+    {
+        let w = sim.state().world();
+        let t = &w.tickets[&ids[0]];
+        assert_eq!(
+            w.contacts[&t.contact_id].identifier,
+            "new.customer@example.com"
+        );
+        assert_eq!(w.channels[&t.channel_id].title, "Support email");
+        assert_eq!(t.team_id, Some(201));
+        let mut tags = t.label_ids.clone();
+        tags.sort_unstable();
+        assert_eq!(tags, [1001, 1003]);
+        let prio = w
+            .fields
+            .values()
+            .find(|f| f.title == "Priority")
+            .unwrap()
+            .id;
+        assert_eq!(t.fields.get(&prio).map(String::as_str), Some("High"));
+        assert!(t
+            .messages
+            .iter()
+            .any(|m| m.kind == MessageKind::Note && m.body.contains("invoice 2291")));
+    }
+    // The list has it at once.
+    let row = r.row.expect("the cache has the new ticket");
+    assert_eq!(row.team.unwrap().name, "Billing");
+    assert_eq!(r.job.kind.as_str(), "create");
+
+    let undo = desk.undo_job(r.job.id).await.unwrap();
+    let end = desk.run_job(undo.id, &|_| {}).await.unwrap();
+    assert_eq!(end.done, 1, "{end:?}");
+    assert!(made(&sim, subject).is_empty(), "undo deleted the ticket");
+    assert!(desk.ticket_row(&r.ticket_id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_new_ticket_whose_every_answer_is_lost_is_still_made_once() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let subject = "Lost answers";
+    sim.state().set_faults(Faults {
+        drop_after_rate: 1.0,
+        writes_only: true,
+        seed: 3,
+        ..Faults::default()
+    });
+    let r = desk.create_ticket(&new_ticket(subject)).await;
+    sim.state().set_faults(Faults::default());
+    let r = r.unwrap();
+    assert_eq!(made(&sim, subject).len(), 1, "one ticket");
+    // Each step applied once, though no answer came back.
+    let applied: Vec<String> = sim
+        .state()
+        .mutations()
+        .iter()
+        .filter(|m| m.applied)
+        .map(|m| format!("{} {}", m.method, m.path))
+        .collect();
+    let t = &r.ticket_id;
+    for (what, n) in [
+        ("POST /tickets".to_string(), 1),
+        (format!("POST /tickets/{t}/assign"), 1),
+        (format!("POST /tickets/{t}/labels"), 2),
+        (format!("POST /tickets/{t}/custom_fields"), 1),
+        (format!("POST /tickets/{t}/messages"), 1),
+    ] {
+        let got = applied
+            .iter()
+            .filter(|p| p.ends_with(&what) || **p == what)
+            .count();
+        assert_eq!(got, n, "{what} in {applied:?}");
+    }
+    let w = sim.state().world();
+    let notes = w.tickets[&t.parse::<u64>().unwrap()]
+        .messages
+        .iter()
+        .filter(|m| m.kind == MessageKind::Note)
+        .count();
+    assert_eq!(notes, 1);
+}
+
+#[tokio::test]
+async fn undo_leaves_a_new_ticket_someone_wrote_on() {
+    let (sim, _dir, desk, colleague) = common::with_colleague(Size::Small).await;
+    let subject = "Touched since";
+    let r = desk.create_ticket(&new_ticket(subject)).await.unwrap();
+    let id: u64 = r.ticket_id.parse().unwrap();
+    colleague
+        .post_message(id, "I'm on it", true, &[])
+        .await
+        .unwrap();
+    let undo = desk.undo_job(r.job.id).await.unwrap();
+    let end = desk.run_job(undo.id, &|_| {}).await.unwrap();
+    assert_eq!(end.conflicts, 1, "{end:?}");
+    let items = desk
+        .job_items(undo.id, Some(ItemState::Conflict))
+        .await
+        .unwrap();
+    assert!(
+        items[0]
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("2 messages now"),
+        "{items:?}"
+    );
+    assert_eq!(made(&sim, subject), [id], "the ticket stays");
+}
+
+#[tokio::test]
+async fn a_new_ticket_with_bad_input_is_refused_before_any_request() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let before = sim.state().mutations().len();
+    let cases: Vec<(desk_core::jobs::NewTicket, &str)> = vec![
+        (
+            desk_core::jobs::NewTicket {
+                channel: "Fax".into(),
+                ..new_ticket("x")
+            },
+            "no channel \"Fax\"",
+        ),
+        (
+            desk_core::jobs::NewTicket {
+                contact: "not a contact".into(),
+                ..new_ticket("x")
+            },
+            "contact:",
+        ),
+        (
+            desk_core::jobs::NewTicket {
+                subject: "  ".into(),
+                ..new_ticket("x")
+            },
+            "subject:",
+        ),
+        (
+            desk_core::jobs::NewTicket {
+                fields: vec![desk_core::jobs::FieldInput {
+                    field: "Priority".into(),
+                    value: "Whenever".into(),
+                }],
+                ..new_ticket("x")
+            },
+            "Priority",
+        ),
+        (
+            desk_core::jobs::NewTicket {
+                team: Some("999".into()),
+                ..new_ticket("x")
+            },
+            "no team with id 999",
+        ),
+    ];
+    for (req, why) in cases {
+        let e = desk.create_ticket(&req).await.unwrap_err();
+        assert!(e.to_string().contains(why), "{why}: {e}");
+    }
+    assert_eq!(sim.state().mutations().len(), before, "nothing was sent");
+}

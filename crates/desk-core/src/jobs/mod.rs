@@ -32,7 +32,7 @@ pub use crate::actions::{Action, TicketState};
 pub use model::{
     parse_ticket_ids, ErrorCode, ItemState, JobKind, JobState, LineProblem, PastedIds, StepOutcome,
 };
-pub use ops::ActionDone;
+pub use ops::{ActionDone, FieldInput, NewTicket, TicketCreated};
 pub use run::{JobControl, JobProgress};
 
 use crate::error::{Error, Result};

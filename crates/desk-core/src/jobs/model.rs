@@ -31,6 +31,8 @@ word_enum!(
         Undo = "undo",
         /// Contact fields from a lookup source.
         Enrich = "enrich",
+        /// A new ticket for a contact, routed, tagged and filled in.
+        Create = "create",
     }
 );
 
@@ -96,6 +98,16 @@ pub fn undo_plan(before: &TicketState, plan: &[Action], outcomes: &[StepOutcome]
     let mut notes = vec![];
     if !any {
         return UndoPlan::default();
+    }
+    // A ticket the job made goes as a whole, and only while it is as the job left it.
+    if let (Some(Action::CreateTicket { .. }), Some(StepOutcome::Done)) =
+        (plan.first(), outcomes.first())
+    {
+        return UndoPlan {
+            steps: vec![Action::DeleteTicket],
+            expect: after,
+            notes,
+        };
     }
     // Fields: each one the job set goes back to its value before (or is cleared).
     let mut set_fields: Vec<(&String, bool)> = plan

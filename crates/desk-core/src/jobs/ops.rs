@@ -30,6 +30,47 @@ fn workers(limit: u32) -> usize {
     (limit / 15).clamp(4, 16) as usize
 }
 
+/// A new ticket, made: its id, its row as the cache now has it, and the job that made it (undo
+/// deletes it while nobody has touched it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TicketCreated {
+    pub ticket_id: String,
+    /// `None` when the cache could not take it yet.
+    pub row: Option<TicketRow>,
+    pub job: JobView,
+}
+
+/// A new ticket as a person fills it in: ids for team, user and tags (the CLI resolves names
+/// first), fields by label, slug or id.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct NewTicket {
+    /// The channel's id or name.
+    pub channel: String,
+    /// An email address, a phone number (starting with + or 0) or a contact id.
+    pub contact: String,
+    pub subject: String,
+    /// Posted as an internal note on the new ticket (Trengo Desk sends nothing to customers).
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub team: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub fields: Vec<FieldInput>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct FieldInput {
+    pub field: String,
+    pub value: String,
+}
+
 /// A single action, done: the ticket as it now stands, and the job that recorded it (undo it
 /// with [`Desk::undo_job`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -314,6 +355,147 @@ impl Desk {
         let action = Self::field_action(&dir, field, value, trengo_unified::EntityType::Contact)?;
         self.act_one(id, format!("contact #{id}"), action, &dir)
             .await
+    }
+
+    /// A new ticket for a contact on a channel, routed to a team or a user, tagged and filled in,
+    /// with an internal note for the agents (nothing is sent to the customer): one job whose
+    /// steps are recorded as they happen, so a resumed job never makes a second ticket. All of it
+    /// is checked before anything is sent. Undo deletes the ticket while nobody has touched it.
+    pub async fn create_ticket(&self, req: &NewTicket) -> Result<TicketCreated> {
+        let dir = self.cache().directory().await?;
+        let (title, plan) = Self::new_ticket_plan(&dir, req)?;
+        self.unified()?;
+        let store = self.job_store();
+        let job = store
+            .create(NewJob {
+                kind: JobKind::Create,
+                title: title.clone(),
+                actions: plan.clone(),
+                selection: "a new ticket".into(),
+                problems: vec![],
+                undo_of: None,
+                source: None,
+                page_plan: None,
+                items: vec![ItemSeed {
+                    target: 0,
+                    plan,
+                    expect: None,
+                }],
+            })
+            .await?;
+        let view = self
+            .run_job_in(job as u32, Lane::Interactive, 1, &|_| {})
+            .await?;
+        let item = store
+            .items(job, None, &dir)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NotFound(format!("job {job} has no item")))?;
+        let ticket_id = item.ticket_id.clone();
+        match item.state {
+            ItemState::Done | ItemState::Skipped => Ok(TicketCreated {
+                row: self.cache().ticket_row(&ticket_id).await?,
+                ticket_id,
+                job: view,
+            }),
+            ItemState::Pending if ticket_id != "0" => Err(Error::Refused {
+                code: item.code.unwrap_or(ErrorCode::TrengoError),
+                message: format!(
+                    "ticket #{ticket_id} was made, but the job stopped before it was done ({}); `jobs resume {job}` finishes it",
+                    view.reason.unwrap_or_default()
+                ),
+            }),
+            _ => Err(Error::Refused {
+                code: item.code.unwrap_or(ErrorCode::TrengoError),
+                message: item
+                    .reason
+                    .or(view.reason)
+                    .unwrap_or_else(|| format!("{title} was not done")),
+            }),
+        }
+    }
+
+    /// The steps of a new ticket, every input checked (channel, contact, subject, team, user,
+    /// tags, field values) with an error that names what is wrong.
+    fn new_ticket_plan(dir: &Directory, req: &NewTicket) -> Result<(String, Vec<Action>)> {
+        let ch = req.channel.trim();
+        let channel = dir
+            .channels
+            .iter()
+            .find(|(id, name)| id.to_string() == ch || name.eq_ignore_ascii_case(ch))
+            .map(|(id, _)| *id)
+            .ok_or_else(|| {
+                let mut names: Vec<&str> = dir.channels.values().map(String::as_str).collect();
+                names.sort_unstable();
+                Error::NotFound(format!(
+                    "channel: there is no channel {ch:?} in this workspace (its channels: {})",
+                    names.join(", ")
+                ))
+            })?;
+        let subject = req.subject.trim().to_string();
+        if subject.is_empty()
+            || subject.chars().any(char::is_control)
+            || subject.chars().count() > 255
+        {
+            return Err(Error::Invalid(format!(
+                "subject: {subject:?} must be one line of 1 to 255 characters"
+            )));
+        }
+        let contact = req.contact.trim();
+        let shaped = contact.contains('@') && !contact.contains(char::is_whitespace)
+            || crate::jobs::run::contact_id_of(contact).is_some()
+            || ((contact.starts_with('+') || contact.starts_with('0'))
+                && contact
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " +-()".contains(c))
+                && contact.chars().filter(char::is_ascii_digit).count() >= 6);
+        if !shaped {
+            return Err(Error::Invalid(format!(
+                "contact: {contact:?} is not an email address, a phone number (starting with + or 0) or a contact id"
+            )));
+        }
+        let mut rest = vec![];
+        if let Some(t) = req.team.as_deref().filter(|t| !t.is_empty()) {
+            rest.push(Action::AssignTeam {
+                team_id: t.to_string(),
+            });
+        }
+        if let Some(u) = req.user.as_deref().filter(|u| !u.is_empty()) {
+            rest.push(Action::AssignUser {
+                user_id: u.to_string(),
+            });
+        }
+        for t in &req.tags {
+            rest.push(Action::AddTag { tag_id: t.clone() });
+        }
+        for f in &req.fields {
+            let a =
+                Self::field_action(dir, &f.field, &f.value, trengo_unified::EntityType::Ticket)?;
+            if !matches!(&a, Action::SetTicketField { value, .. } if value.is_empty()) {
+                rest.push(a);
+            }
+        }
+        if let Some(m) = req.message.as_deref().filter(|m| !m.trim().is_empty()) {
+            rest.push(Action::AddNote {
+                text: m.trim().to_string(),
+                note_id: None,
+            });
+        }
+        if !rest.is_empty() {
+            rest = normalize_actions(&rest, dir)?;
+        }
+        let create = Action::CreateTicket {
+            channel_id: channel.to_string(),
+            contact: contact.to_string(),
+            subject,
+            contact_id: None,
+            ticket_id: None,
+        };
+        let title = describe(&create, dir);
+        let mut plan = vec![create];
+        plan.extend(ordered(&rest));
+        Ok((title, plan))
     }
 
     /// Sets one of a ticket's fields (by id, slug or label) as a one-item job ([`Desk::act`]).

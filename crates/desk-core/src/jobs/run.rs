@@ -162,6 +162,51 @@ impl Item {
                 .all(Action::is_message)
     }
 
+    /// The first step that changes an existing ticket (after a new-ticket step, if any): the
+    /// ticket is read and its state kept as `before` there.
+    fn first_step(&self) -> usize {
+        self.plan
+            .iter()
+            .take_while(|a| matches!(a, Action::CreateTicket { .. }))
+            .count()
+    }
+
+    /// The new-ticket step's recorded ids, when it is the current step.
+    fn creating(&self) -> Option<(String, String, String, Option<String>, Option<String>)> {
+        match self.plan.get(self.step) {
+            Some(Action::CreateTicket {
+                channel_id,
+                contact,
+                subject,
+                contact_id,
+                ticket_id,
+            }) => Some((
+                channel_id.clone(),
+                contact.clone(),
+                subject.clone(),
+                contact_id.clone(),
+                ticket_id.clone(),
+            )),
+            _ => None,
+        }
+    }
+
+    fn record_created(&mut self, contact: Option<u64>, ticket: Option<u64>) {
+        if let Some(Action::CreateTicket {
+            contact_id,
+            ticket_id,
+            ..
+        }) = self.plan.get_mut(self.step)
+        {
+            if let Some(c) = contact {
+                *contact_id = Some(c.to_string());
+            }
+            if let Some(t) = ticket {
+                *ticket_id = Some(t.to_string());
+            }
+        }
+    }
+
     /// Reading back after an unknown outcome of a note: the notes since the job began are read
     /// too, to find it.
     fn checks_note(&self) -> bool {
@@ -803,9 +848,10 @@ impl Runner<'_> {
         code: Option<ErrorCode>,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE job_items SET plan = ?, before = ?, before_at = ?, step = ?, in_flight = ?, outcomes = ?, state = ?, reason = ?, code = ?, requests = ?, updated_at = ?
+            "UPDATE job_items SET ticket_id = ?, plan = ?, before = ?, before_at = ?, step = ?, in_flight = ?, outcomes = ?, state = ?, reason = ?, code = ?, requests = ?, updated_at = ?
              WHERE job_id = ? AND seq = ? AND EXISTS (SELECT 1 FROM jobs WHERE id = ? AND runner_token = ?)",
         )
+        .bind(it.target as i64)
         .bind(json(&it.plan))
         .bind(it.before.as_ref().map(json))
         .bind(it.before.as_ref().map(|_| Utc::now().timestamp()))
@@ -858,6 +904,11 @@ impl Runner<'_> {
         fresh: Option<(TicketState, Instant)>,
     ) -> Result<Option<Flow>> {
         let job = sh.job;
+        if it.creating().is_some() {
+            if let Some(flow) = self.create_step(sh, client, it).await? {
+                return Ok(Some(flow));
+            }
+        }
         let page_state = fresh
             .filter(|(_, at)| at.elapsed() < Duration::from_secs(FRESH_SECS))
             .filter(|_| it.page_eligible())
@@ -873,7 +924,7 @@ impl Runner<'_> {
                 Err(c) => return self.interrupt(job, it, c).await,
             },
         };
-        if it.step == 0 && !it.in_flight {
+        if it.step == it.first_step() && !it.in_flight {
             it.before = Some(cur.clone());
         }
         if it.in_flight {
@@ -981,7 +1032,24 @@ impl Runner<'_> {
         };
         self.save(job, it, state, reason.as_deref(), None).await?;
         // The cache shows the record as Trengo has it now (as read, with what was applied).
-        let r = if it.on_contact() {
+        let made = it.first_step() > 0;
+        let deleted = state == ItemState::Done && it.plan.contains(&Action::DeleteTicket);
+        let r = if deleted {
+            self.cache.delete_ticket(it.target as i64).await
+        } else if made {
+            // A ticket this job made: the cache takes it whole (the list shows it at once).
+            match client.ticket(it.target).await {
+                Ok(t) => {
+                    self.cache
+                        .put_api_tickets(&[t], &self.dir, client.base_url())
+                        .await
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the new ticket could not be read back");
+                    Ok(())
+                }
+            }
+        } else if it.on_contact() {
             if state == ItemState::Done {
                 actions::show_contact(self.cache, &self.dir, it.target, &it.plan).await
             } else {
@@ -995,6 +1063,100 @@ impl Runner<'_> {
         if let Err(e) = r {
             tracing::warn!(error = %e, "the cache could not take the change");
         }
+        Ok(None)
+    }
+
+    /// The new-ticket step: the contact (found or made on the channel), then the ticket. Each id
+    /// is recorded as soon as it is known, and a create whose answer was lost is looked for
+    /// (the contact's newest tickets, the same subject and channel, made since the job began)
+    /// before it is sent again. `Ok(None)`: the ticket exists and the item's target is it.
+    async fn create_step(
+        &self,
+        sh: &Shared<'_>,
+        client: &Client,
+        it: &mut Item,
+    ) -> Result<Option<Flow>> {
+        let job = sh.job;
+        let Some((channel, contact, subject, contact_id, _)) = it.creating() else {
+            return Ok(None);
+        };
+        let channel: u64 = channel.parse().unwrap_or(0);
+        let cid = match contact_id.and_then(|c| c.parse::<u64>().ok()) {
+            Some(c) => c,
+            None => {
+                it.requests += 1;
+                match find_or_make_contact(client, channel, &contact).await {
+                    Ok(c) => {
+                        it.record_created(Some(c), None);
+                        self.save(job, it, ItemState::Pending, None, None).await?;
+                        c
+                    }
+                    Err(e) => return self.interrupt(job, it, classify(&e)).await,
+                }
+            }
+        };
+        let mut tries = 0;
+        let tid = loop {
+            if let Some(t) = it
+                .creating()
+                .and_then(|c| c.4)
+                .and_then(|t| t.parse::<u64>().ok())
+            {
+                break t;
+            }
+            if it.in_flight {
+                it.requests += 1;
+                match find_created(client, cid, channel, &subject, sh.notes_since).await {
+                    Ok(Some(t)) => {
+                        it.record_created(None, Some(t));
+                        it.in_flight = false;
+                        continue;
+                    }
+                    // Not made: send it again.
+                    Ok(None) => it.in_flight = false,
+                    Err(e) => return self.interrupt(job, it, classify(&e)).await,
+                }
+            }
+            tries += 1;
+            if tries > MAX_TRIES {
+                return self
+                    .interrupt(
+                        job,
+                        it,
+                        Class::Definite(
+                            ErrorCode::TrengoError,
+                            "Trengo did not confirm the new ticket after several tries".into(),
+                        ),
+                    )
+                    .await;
+            }
+            it.in_flight = true;
+            it.requests += 1;
+            self.save(job, it, ItemState::Pending, None, None).await?;
+            let r = client
+                .create_ticket(channel, api::NewTicketContact::Id(cid), Some(&subject))
+                .await;
+            match r {
+                Ok(t) => {
+                    it.record_created(None, Some(t.id));
+                    it.in_flight = false;
+                }
+                Err(e) => match classify(&e) {
+                    // Made or not: looked for before it is sent again.
+                    Class::Unknown(_) => {
+                        tokio::time::sleep(Duration::from_millis(200 * (1 << tries.min(5)))).await;
+                    }
+                    c => {
+                        it.in_flight = false;
+                        return self.interrupt(job, it, c).await;
+                    }
+                },
+            }
+        };
+        it.target = tid;
+        it.outcomes.push(StepOutcome::Done);
+        it.step += 1;
+        self.save(job, it, ItemState::Pending, None, None).await?;
         Ok(None)
     }
 
@@ -1028,6 +1190,81 @@ impl Runner<'_> {
             Class::Lost(why) => Ok(Some(Flow::Stop(why))),
         }
     }
+}
+
+/// The contact a new ticket is for: a contact id is checked to exist; an email address or a phone
+/// number is found or made on the channel (Trengo's call answers the existing contact, so it is
+/// safe to send again).
+async fn find_or_make_contact(
+    client: &Client,
+    channel: u64,
+    contact: &str,
+) -> std::result::Result<u64, api::Error> {
+    let c = contact.trim();
+    if let Some(id) = contact_id_of(c) {
+        return client.contact(id, false).await.map(|k| k.id);
+    }
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match client.create_contact(channel, c, None).await {
+            Ok(k) => return Ok(k.id),
+            Err(e) if matches!(classify(&e), Class::Unknown(_)) => {
+                // Made or found, its answer lost: search for it before asking again.
+                let same = |x: &Option<String>| {
+                    x.as_deref()
+                        .is_some_and(|v| v.trim().eq_ignore_ascii_case(c))
+                };
+                let found = client.contacts(Some(c), 1).await?;
+                if let Some(k) = found
+                    .data
+                    .iter()
+                    .find(|k| same(&k.identifier) || same(&k.email) || same(&k.phone))
+                {
+                    return Ok(k.id);
+                }
+                if tries >= MAX_TRIES {
+                    return Err(e);
+                }
+                tokio::time::sleep(Duration::from_millis(200 * (1 << tries))).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A contact id as typed: digits (or `#` and digits) not starting with 0; a phone number starts
+/// with `+` or `0`.
+pub(crate) fn contact_id_of(s: &str) -> Option<u64> {
+    let d = s.trim().trim_start_matches('#');
+    (!d.is_empty() && !d.starts_with('0') && d.chars().all(|c| c.is_ascii_digit()))
+        .then(|| d.parse().ok())
+        .flatten()
+}
+
+/// A ticket a lost create made: the contact's newest tickets, with this subject on this channel,
+/// made since `since` (unix seconds).
+async fn find_created(
+    client: &Client,
+    contact: u64,
+    channel: u64,
+    subject: &str,
+    since: i64,
+) -> std::result::Result<Option<u64>, api::Error> {
+    let q = api::TicketQuery {
+        contact_id: Some(contact),
+        sort: Some(api::TicketSort::NewestFirst),
+        ..api::TicketQuery::default()
+    };
+    let page = client.tickets(&q, 1).await?;
+    Ok(page
+        .data
+        .iter()
+        .filter(|t| t.channel_id.is_none_or(|c| c == channel))
+        .filter(|t| t.subject.as_deref().map(str::trim) == Some(subject.trim()))
+        .filter(|t| t.created_at.is_none_or(|at| at.timestamp() >= since))
+        .map(|t| t.id)
+        .max())
 }
 
 impl Cache {
