@@ -172,7 +172,7 @@ impl Item {
     }
 
     /// The new-ticket step's recorded ids, when it is the current step.
-    fn creating(&self) -> Option<(String, String, String, Option<String>, Option<String>)> {
+    fn creating(&self) -> Option<Creating> {
         match self.plan.get(self.step) {
             Some(Action::CreateTicket {
                 channel_id,
@@ -180,13 +180,13 @@ impl Item {
                 subject,
                 contact_id,
                 ticket_id,
-            }) => Some((
-                channel_id.clone(),
-                contact.clone(),
-                subject.clone(),
-                contact_id.clone(),
-                ticket_id.clone(),
-            )),
+            }) => Some(Creating {
+                channel: channel_id.parse().unwrap_or(0),
+                contact: contact.clone(),
+                subject: subject.clone(),
+                contact_id: contact_id.as_deref().and_then(|c| c.parse().ok()),
+                ticket_id: ticket_id.as_deref().and_then(|t| t.parse().ok()),
+            }),
             _ => None,
         }
     }
@@ -225,6 +225,15 @@ impl Item {
             }
         }
     }
+}
+
+/// A new-ticket step as recorded so far.
+struct Creating {
+    channel: u64,
+    contact: String,
+    subject: String,
+    contact_id: Option<u64>,
+    ticket_id: Option<u64>,
 }
 
 /// Why an item stopped before its end.
@@ -1077,11 +1086,17 @@ impl Runner<'_> {
         it: &mut Item,
     ) -> Result<Option<Flow>> {
         let job = sh.job;
-        let Some((channel, contact, subject, contact_id, _)) = it.creating() else {
+        let Some(Creating {
+            channel,
+            contact,
+            subject,
+            contact_id,
+            ..
+        }) = it.creating()
+        else {
             return Ok(None);
         };
-        let channel: u64 = channel.parse().unwrap_or(0);
-        let cid = match contact_id.and_then(|c| c.parse::<u64>().ok()) {
+        let cid = match contact_id {
             Some(c) => c,
             None => {
                 it.requests += 1;
@@ -1097,11 +1112,7 @@ impl Runner<'_> {
         };
         let mut tries = 0;
         let tid = loop {
-            if let Some(t) = it
-                .creating()
-                .and_then(|c| c.4)
-                .and_then(|t| t.parse::<u64>().ok())
-            {
+            if let Some(t) = it.creating().and_then(|c| c.ticket_id) {
                 break t;
             }
             if it.in_flight {
