@@ -369,6 +369,17 @@ pub async fn add_note(
     Ok(st.desk().await?.add_note(&ticket, &text).await?)
 }
 
+/// A new ticket for a contact, routed, tagged and filled in, as one job (undo deletes it while
+/// nobody has touched it). Everything is checked before anything is sent.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_ticket(
+    st: State<'_, AppState>,
+    ticket: desk_core::jobs::NewTicket,
+) -> Result<desk_core::jobs::TicketCreated> {
+    Ok(st.desk().await?.create_ticket(&ticket).await?)
+}
+
 /// Sets a ticket field (by id) to a value checked against its type; empty clears it. A one-item
 /// job: read first, undoable.
 #[tauri::command]

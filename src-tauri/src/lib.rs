@@ -46,6 +46,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::close_ticket,
             commands::reopen_ticket,
             commands::add_note,
+            commands::create_ticket,
             commands::set_ticket_field,
             commands::set_contact_field,
             commands::open_attachment,

@@ -1405,4 +1405,65 @@ async fn a_note_on_three_tickets_and_fields_edited_in_the_panel() {
         c.screenshot().await.unwrap(),
     )
     .unwrap();
+
+    // n: a new ticket for a new contact, routed to Billing with a priority and a note; it shows
+    // in the list at once, and Trengo has it once, with each part.
+    c.execute("document.activeElement?.blur()", vec![])
+        .await
+        .unwrap();
+    type_keys(c, "n").await;
+    wait_for(c, "form[data-new-ticket]").await;
+    let billing = id_by_name(&http, &app.sim, "teams", "Billing")
+        .await
+        .to_string();
+    let pick = |css: &'static str, value: String| async move {
+        c.execute(
+            "const s = document.querySelector(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![json!(css), json!(value)],
+        )
+        .await
+        .unwrap();
+    };
+    pick("[data-nt='channel']", "801".into()).await;
+    pick("[data-nt='team']", billing.clone()).await;
+    pick("[data-nt-field='Priority']", "Urgent".into()).await;
+    let subject = "Proactive: your refund is on its way";
+    for (css, text) in [
+        ("[data-nt='contact']", "lena.proactive@example.com"),
+        ("[data-nt='subject']", subject),
+        (
+            "[data-nt='message']",
+            "Refund sent on Monday; call her if she writes.",
+        ),
+    ] {
+        wait_for(c, css).await.send_keys(text).await.unwrap();
+    }
+    std::fs::write(
+        artifacts().join("new-ticket.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    click(c, Locator::Css("[data-nt-create]")).await;
+    until(c, "the new ticket in the list", || async {
+        rows_text(c).await.iter().any(|r| r.contains(subject))
+    })
+    .await;
+    let made: Vec<Value> = mutations(&http, &app.sim)
+        .await
+        .into_iter()
+        .filter(|m| m["applied"] == true && m["method"] == "POST" && m["path"] == "/tickets")
+        .collect();
+    assert_eq!(made.len(), 1, "one ticket made");
+    let open = wait_for(c, "article.ticket").await;
+    let id = open
+        .attr("aria-label")
+        .await
+        .unwrap()
+        .unwrap()
+        .trim_start_matches("Ticket ")
+        .to_string();
+    let t = sim_ticket(&http, &app.sim, &id).await;
+    assert_eq!(t["subject"], subject);
+    assert_eq!(t["team_id"].to_string(), billing);
+    assert_eq!(text_of(&t["custom_field_data"][&prio]), "Urgent");
 }

@@ -131,8 +131,8 @@ describe('bulk jobs in words', () => {
 describe('action keys and the palette', () => {
   it('maps the triage keys, and Ctrl+K even while typing', () => {
     const k = (key: string, typing = false, mods = {}) => keyAction({ key, ...mods }, typing);
-    expect([k('t'), k('u'), k('m'), k('a'), k('i'), k('e'), k('o'), k('n'), k('z'), k('Z'), k('p')]).toEqual([
-      'tag', 'untag', 'move', 'assign', 'assign-me', 'close', 'reopen', 'note', 'undo', 'redo', 'paste',
+    expect([k('t'), k('u'), k('m'), k('a'), k('i'), k('e'), k('o'), k('c'), k('n'), k('z'), k('Z'), k('p')]).toEqual([
+      'tag', 'untag', 'move', 'assign', 'assign-me', 'close', 'reopen', 'note', 'new', 'undo', 'redo', 'paste',
     ]);
     expect(k('k', true, { ctrlKey: true })).toBe('palette');
     expect(k('k', false, { metaKey: true })).toBe('palette');

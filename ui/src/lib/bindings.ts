@@ -48,6 +48,11 @@ export const commands = {
 	reopenTicket: (ticket: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("reopen_ticket", { ticket })),
 	addNote: (ticket: string, text: string) => typedError<MessageView_Serialize, Problem>(__TAURI_INVOKE("add_note", { ticket, text })),
 	/**
+	 *  A new ticket for a contact, routed, tagged and filled in, as one job (undo deletes it while
+	 *  nobody has touched it). Everything is checked before anything is sent.
+	 */
+	createTicket: (ticket: NewTicket_Deserialize) => typedError<TicketCreated_Serialize, Problem>(__TAURI_INVOKE("create_ticket", { ticket })),
+	/**
 	 *  Sets a ticket field (by id) to a value checked against its type; empty clears it. A one-item
 	 *  job: read first, undoable.
 	 */
@@ -166,7 +171,20 @@ export type Action_Deserialize = { kind: "add_tag"; tag_id: string } | { kind: "
  */
 { kind: "add_note"; text: string; note_id?: string | null } | 
 /**  Deletes an internal note this app posted (the undo of [`Action::AddNote`]). */
-{ kind: "delete_note"; note_id: string };
+{ kind: "delete_note"; note_id: string } | 
+/**
+ *  A new-ticket job's first step: finds or makes the contact on the channel, then the ticket
+ *  the job's other steps change. The ids are recorded as they become known, so a resumed job
+ *  never makes a second ticket.
+ */
+{ kind: "create_ticket"; channel_id: string; 
+/**  An email address, a phone number (starting with + or 0) or a contact id, as typed. */
+contact: string; subject: string; contact_id?: string | null; ticket_id?: string | null } | 
+/**
+ *  Deletes a ticket this app created (the undo of [`Action::CreateTicket`]), only while it is
+ *  as the job left it.
+ */
+{ kind: "delete_ticket" };
 
 /**  One change to a ticket (or, for `SetField`, a contact). Ids are Trengo's, as text. */
 export type Action_Serialize = { kind: "add_tag"; tag_id: string } | { kind: "remove_tag"; tag_id: string } | { kind: "assign_team"; team_id: string } | { kind: "assign_user"; user_id: string } | { kind: "close" } | { kind: "reopen" } | 
@@ -180,7 +198,20 @@ export type Action_Serialize = { kind: "add_tag"; tag_id: string } | { kind: "re
  */
 { kind: "add_note"; text: string; note_id: string | null } | 
 /**  Deletes an internal note this app posted (the undo of [`Action::AddNote`]). */
-{ kind: "delete_note"; note_id: string };
+{ kind: "delete_note"; note_id: string } | 
+/**
+ *  A new-ticket job's first step: finds or makes the contact on the channel, then the ticket
+ *  the job's other steps change. The ids are recorded as they become known, so a resumed job
+ *  never makes a second ticket.
+ */
+{ kind: "create_ticket"; channel_id: string; 
+/**  An email address, a phone number (starting with + or 0) or a contact id, as typed. */
+contact: string; subject: string; contact_id: string | null; ticket_id: string | null } | 
+/**
+ *  Deletes a ticket this app created (the undo of [`Action::CreateTicket`]), only while it is
+ *  as the job left it.
+ */
+{ kind: "delete_ticket" };
 
 /**  One new assignment. */
 export type Assignment = Assignment_Serialize | Assignment_Deserialize;
@@ -433,6 +464,11 @@ export type FieldDef = {
 	options: string[],
 };
 
+export type FieldInput = {
+	field: string,
+	value: string,
+};
+
 export type FieldLine = FieldLine_Serialize | FieldLine_Deserialize;
 
 export type FieldLine_Deserialize = {
@@ -584,7 +620,9 @@ export type JobKind =
 /**  The job that takes another one back. */
 "undo" | 
 /**  Contact fields from a lookup source. */
-"enrich";
+"enrich" | 
+/**  A new ticket for a contact, routed, tagged and filled in. */
+"create";
 
 /**  What a job would do, shown before it is created. */
 export type JobPlan = JobPlan_Serialize | JobPlan_Deserialize;
@@ -824,6 +862,48 @@ export type MessageView_Serialize = {
 export type Named = {
 	id: string,
 	name: string,
+};
+
+/**
+ *  A new ticket as a person fills it in: ids for team, user and tags (the CLI resolves names
+ *  first), fields by label, slug or id.
+ */
+export type NewTicket = NewTicket_Serialize | NewTicket_Deserialize;
+
+/**
+ *  A new ticket as a person fills it in: ids for team, user and tags (the CLI resolves names
+ *  first), fields by label, slug or id.
+ */
+export type NewTicket_Deserialize = {
+	/**  The channel's id or name. */
+	channel: string,
+	/**  An email address, a phone number (starting with + or 0) or a contact id. */
+	contact: string,
+	subject: string,
+	/**  Posted as an internal note on the new ticket (Trengo Desk sends nothing to customers). */
+	message?: string | null,
+	team?: string | null,
+	user?: string | null,
+	tags?: string[],
+	fields?: FieldInput[],
+};
+
+/**
+ *  A new ticket as a person fills it in: ids for team, user and tags (the CLI resolves names
+ *  first), fields by label, slug or id.
+ */
+export type NewTicket_Serialize = {
+	/**  The channel's id or name. */
+	channel: string,
+	/**  An email address, a phone number (starting with + or 0) or a contact id. */
+	contact: string,
+	subject: string,
+	/**  Posted as an internal note on the new ticket (Trengo Desk sends nothing to customers). */
+	message: string | null,
+	team: string | null,
+	user: string | null,
+	tags: string[],
+	fields: FieldInput[],
 };
 
 /**  Which desktop notifications, and when. */
@@ -1199,6 +1279,34 @@ export type TicketContext_Serialize = {
 	/**  When the thread was last read from Trengo; `None`: never (only the latest message is known). */
 	messages_synced_at: string | null,
 	synced_at: string | null,
+};
+
+/**
+ *  A new ticket, made: its id, its row as the cache now has it, and the job that made it (undo
+ *  deletes it while nobody has touched it).
+ */
+export type TicketCreated = TicketCreated_Serialize | TicketCreated_Deserialize;
+
+/**
+ *  A new ticket, made: its id, its row as the cache now has it, and the job that made it (undo
+ *  deletes it while nobody has touched it).
+ */
+export type TicketCreated_Deserialize = {
+	ticket_id: string,
+	/**  `None` when the cache could not take it yet. */
+	row?: TicketRow_Deserialize | null,
+	job: JobView_Deserialize,
+};
+
+/**
+ *  A new ticket, made: its id, its row as the cache now has it, and the job that made it (undo
+ *  deletes it while nobody has touched it).
+ */
+export type TicketCreated_Serialize = {
+	ticket_id: string,
+	/**  `None` when the cache could not take it yet. */
+	row: TicketRow_Serialize | null,
+	job: JobView_Serialize,
 };
 
 /**  Which tickets, for lists and bulk selections. */

@@ -20,6 +20,7 @@ export type KeyAction =
   | 'close'
   | 'reopen'
   | 'note'
+  | 'new'
   | 'undo'
   | 'redo'
   | 'paste'
@@ -68,6 +69,8 @@ export function keyAction(e: { key: string; ctrlKey?: boolean; metaKey?: boolean
     case 'o':
       return 'reopen';
     case 'n':
+      return 'new';
+    case 'c':
       return 'note';
     case 'z':
       return 'undo';
@@ -113,7 +116,8 @@ export const keySheet: [string, string][] = [
   ['i', 'assign to me'],
   ['e', 'close'],
   ['o', 'reopen'],
-  ['n', 'write an internal note'],
+  ['n', 'a new ticket'],
+  ['c', 'write an internal note on the open ticket'],
   ['z', 'undo the last action (again: the one before)'],
   ['Shift+z', 'redo what z took back'],
   ['p', 'paste ticket ids to select them'],

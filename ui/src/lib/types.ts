@@ -35,4 +35,6 @@ export type {
   LineProblem,
   FieldLine_Serialize as FieldLine,
   FieldDef,
+  NewTicket_Deserialize as NewTicket,
+  TicketCreated_Serialize as TicketCreated,
 } from './bindings';
