@@ -365,7 +365,7 @@ pub async fn add_note(
     st: State<'_, AppState>,
     ticket: String,
     text: String,
-) -> Result<MessageView> {
+) -> Result<desk_core::jobs::NoteAdded> {
     Ok(st.desk().await?.add_note(&ticket, &text).await?)
 }
 

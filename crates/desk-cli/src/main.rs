@@ -899,6 +899,10 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 out.json(&m);
             } else {
                 println!("Note added to #{id}.");
+                eprintln!(
+                    "job {}; `trengo-desk-cli jobs undo {}` deletes it",
+                    m.job.id, m.job.id
+                );
             }
         }
         Cmd::Views { cmd } => match cmd.as_ref().unwrap_or(&ViewsCmd::List) {

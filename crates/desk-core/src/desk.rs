@@ -11,7 +11,7 @@ use trengo_unified::{mapping, ErrorKind, Unified};
 
 use crate::cache::Cache;
 use crate::error::{Error, Result};
-use crate::jobs::{Action, ActionDone};
+use crate::jobs::{Action, ActionDone, NoteAdded};
 use crate::saved_views::{self, SavedView};
 use crate::secrets::{MemoryStore, SecretStore};
 use crate::sync::{self, Progress, SyncOptions, SyncReport};
@@ -875,10 +875,6 @@ impl Desk {
         self.ticket_ops.lock().await
     }
 
-    fn interactive(&self) -> Result<Client> {
-        Ok(self.unified()?.client().lane(Lane::Interactive))
-    }
-
     pub async fn add_tag(&self, ticket: &str, tag_id: &str) -> Result<ActionDone> {
         self.act(
             ticket,
@@ -946,26 +942,67 @@ impl Desk {
         Ok(url.to_string())
     }
 
-    pub async fn add_note(&self, ticket: &str, text: &str) -> Result<MessageView> {
+    /// An internal note on one ticket, as a one-item job (like [`Desk::act`]): recorded, shown
+    /// in Activity, and undoable (undo deletes the note, where Trengo allows it). The thread in the
+    /// cache shows it at once.
+    pub async fn add_note(&self, ticket: &str, text: &str) -> Result<NoteAdded> {
         let tid = Self::ticket_num(ticket)?;
-        let _turn = self.ticket_turn().await;
-        if text.trim().is_empty() {
-            return Err(Error::Invalid("the note is empty".into()));
-        }
-        let r = self.interactive()?.post_message(tid, text, true, &[]).await;
-        let m = self.seen("adding the note", r.map_err(trengo_unified::Error::from))?;
-        let dir = self.unified()?.directory();
-        let c = mapping::comment(&m, tid, &dir, false);
+        let done = self
+            .act(
+                ticket,
+                Action::AddNote {
+                    text: text.trim().to_string(),
+                    note_id: None,
+                },
+            )
+            .await?;
+        let note_id = self
+            .job_store()
+            .first_plan(done.job.id as i64)
+            .await?
+            .into_iter()
+            .find_map(|a| match a {
+                Action::AddNote { note_id, .. } => note_id,
+                _ => None,
+            })
+            .unwrap_or_else(|| format!("{}-note-{}", tid, done.job.id));
+        let me = self.me().await.ok();
+        let c = trengo_unified::Comment {
+            id: note_id.clone(),
+            ticket: trengo_unified::Ref {
+                id: tid.to_string(),
+                name: None,
+            },
+            author: match &me {
+                Some(u) => trengo_unified::ActorRef::User(trengo_unified::UserRef {
+                    id: u.id.clone(),
+                    name: Some(u.name.clone()),
+                    email: u.email.clone(),
+                }),
+                None => trengo_unified::ActorRef::System,
+            },
+            body: text.trim().to_string(),
+            html_body: None,
+            is_internal: true,
+            is_private: false,
+            channel: None,
+            attachments: vec![],
+            created_at: Some(Utc::now()),
+            remote_data: None,
+        };
         let now = Utc::now().timestamp();
         sqlx::query("INSERT OR REPLACE INTO messages (id, ticket_id, created_at, is_internal, json, synced_at) VALUES (?, ?, ?, 1, ?, ?)")
-            .bind(m.id as i64)
+            .bind(note_id.parse::<i64>().unwrap_or(-(done.job.id as i64)))
             .bind(tid as i64)
             .bind(c.created_at.map(|t| t.timestamp()))
             .bind(serde_json::to_string(&c).unwrap_or_default())
             .bind(now)
             .execute(self.cache.pool())
             .await?;
-        Ok(crate::cache::message_view(&c))
+        Ok(NoteAdded {
+            message: crate::cache::message_view(&c),
+            job: done.job,
+        })
     }
 }
 

@@ -341,11 +341,21 @@ async fn single_ticket_actions_change_trengo_and_the_cache() {
     assert_eq!(r.status, "ASSIGNED");
     let note = desk.add_note(&id, "Called the customer").await.unwrap();
     assert_eq!(
-        (note.kind.as_str(), note.body.as_str()),
+        (note.message.kind.as_str(), note.message.body.as_str()),
         ("note", "Called the customer")
     );
     let ctx = desk.ticket_context(&id).await.unwrap();
-    assert!(ctx.messages.iter().any(|m| m.body == "Called the customer"));
+    assert!(ctx
+        .messages
+        .iter()
+        .any(|m| m.body == "Called the customer" && m.id == note.message.id));
+    // A note is a job like any action: undo deletes it in Trengo.
+    let undo = desk.undo_job(note.job.id).await.unwrap();
+    assert_eq!(desk.run_job(undo.id, &|_| {}).await.unwrap().done, 1);
+    assert!(!sim.state().world().tickets[&tid]
+        .messages
+        .iter()
+        .any(|m| m.body == "Called the customer"));
     let err = desk.add_tag(&id, "999999").await.unwrap_err();
     assert_eq!(err.code().as_str(), "not_found");
 }

@@ -46,7 +46,7 @@ export const commands = {
 	assignUser: (ticket: string, user: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("assign_user", { ticket, user })),
 	closeTicket: (ticket: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("close_ticket", { ticket })),
 	reopenTicket: (ticket: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("reopen_ticket", { ticket })),
-	addNote: (ticket: string, text: string) => typedError<MessageView_Serialize, Problem>(__TAURI_INVOKE("add_note", { ticket, text })),
+	addNote: (ticket: string, text: string) => typedError<NoteAdded_Serialize, Problem>(__TAURI_INVOKE("add_note", { ticket, text })),
 	/**
 	 *  A new ticket for a contact, routed, tagged and filled in, as one job (undo deletes it while
 	 *  nobody has touched it). Everything is checked before anything is sent.
@@ -904,6 +904,21 @@ export type NewTicket_Serialize = {
 	user: string | null,
 	tags: string[],
 	fields: FieldInput[],
+};
+
+/**  An internal note, posted: as the thread shows it, and the job that posted it. */
+export type NoteAdded = NoteAdded_Serialize | NoteAdded_Deserialize;
+
+/**  An internal note, posted: as the thread shows it, and the job that posted it. */
+export type NoteAdded_Deserialize = {
+	message: MessageView_Deserialize,
+	job: JobView_Deserialize,
+};
+
+/**  An internal note, posted: as the thread shows it, and the job that posted it. */
+export type NoteAdded_Serialize = {
+	message: MessageView_Serialize,
+	job: JobView_Serialize,
 };
 
 /**  Which desktop notifications, and when. */

@@ -32,7 +32,7 @@ pub use crate::actions::{Action, TicketState};
 pub use model::{
     parse_ticket_ids, ErrorCode, ItemState, JobKind, JobState, LineProblem, PastedIds, StepOutcome,
 };
-pub use ops::{ActionDone, FieldInput, NewTicket, TicketCreated};
+pub use ops::{ActionDone, FieldInput, NewTicket, NoteAdded, TicketCreated};
 pub use run::{JobControl, JobProgress};
 
 use crate::error::{Error, Result};
@@ -262,6 +262,18 @@ impl JobStore {
     }
 
     /// Writes the job and all its items in one transaction.
+    /// The first item's plan as it now stands (with the ids its steps recorded).
+    pub async fn first_plan(&self, job: i64) -> Result<Vec<Action>> {
+        let plan: Option<String> =
+            sqlx::query_scalar("SELECT plan FROM job_items WHERE job_id = ? ORDER BY seq LIMIT 1")
+                .bind(job)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(plan
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_default())
+    }
+
     /// When the job was made (unix seconds).
     pub async fn created_at(&self, job: i64) -> Result<i64> {
         Ok(

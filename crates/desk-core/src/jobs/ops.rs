@@ -30,6 +30,14 @@ fn workers(limit: u32) -> usize {
     (limit / 15).clamp(4, 16) as usize
 }
 
+/// An internal note, posted: as the thread shows it, and the job that posted it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct NoteAdded {
+    pub message: crate::view::MessageView,
+    pub job: JobView,
+}
+
 /// A new ticket, made: its id, its row as the cache now has it, and the job that made it (undo
 /// deletes it while nobody has touched it).
 #[derive(Debug, Clone, Serialize, Deserialize)]
