@@ -569,6 +569,50 @@ impl Cache {
         Ok(rows.into_iter().map(|(i,)| i).collect())
     }
 
+    /// The ticket fields the cache holds for these tickets, by field id (as Trengo writes them).
+    pub(crate) async fn ticket_field_values(
+        &self,
+        ids: &[u64],
+        dir: &trengo_unified::Directory,
+    ) -> Result<Vec<(u64, std::collections::BTreeMap<String, String>)>> {
+        #[derive(serde::Deserialize)]
+        struct Fields {
+            #[serde(default)]
+            custom_fields: std::collections::BTreeMap<String, u::FieldValue>,
+        }
+        let by_name: HashMap<&str, &str> = dir
+            .fields
+            .iter()
+            .filter(|f| f.entity_type == u::EntityType::Ticket)
+            .map(|f| (f.name.as_str(), f.id.as_str()))
+            .collect();
+        let mut out = vec![];
+        for chunk in ids.chunks(500) {
+            let ph = vec!["?"; chunk.len()].join(",");
+            let sql = format!("SELECT id, json FROM ticket_json WHERE id IN ({ph})");
+            let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+            for i in chunk {
+                q = q.bind(*i as i64);
+            }
+            for (id, j) in q.fetch_all(&self.pool).await? {
+                let Ok(f) = serde_json::from_str::<Fields>(&j) else {
+                    continue;
+                };
+                let fields = f
+                    .custom_fields
+                    .iter()
+                    .filter_map(|(name, v)| {
+                        let id = by_name.get(name.as_str())?;
+                        let text = v.as_text();
+                        (!text.is_empty()).then(|| (id.to_string(), text))
+                    })
+                    .collect();
+                out.push((id as u64, fields));
+            }
+        }
+        Ok(out)
+    }
+
     /// A ticket deleted in Trengo leaves the cache with its thread, tags and search entry.
     pub async fn delete_ticket(&self, id: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;

@@ -211,7 +211,18 @@ impl Desk {
         let r = self.resolve(sel, &dir).await?;
         let messages_only = plan.iter().all(Action::is_message);
         let store = self.job_store();
-        let states = store.cached_states(&r.ids).await?;
+        let mut states = store.cached_states(&r.ids).await?;
+        if plan
+            .iter()
+            .any(|a| matches!(a, Action::SetTicketField { .. }))
+        {
+            // Ticket fields as the cache has them, for the counts.
+            for (id, fields) in self.cache().ticket_field_values(&r.ids, &dir).await? {
+                if let Some((s, _)) = states.get_mut(&id) {
+                    s.fields = fields;
+                }
+            }
+        }
         let mut changes: Vec<PlannedChange> = plan
             .iter()
             .map(|a| PlannedChange {
