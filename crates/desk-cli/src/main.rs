@@ -9,6 +9,7 @@ use std::sync::Arc;
 mod args;
 mod enrich;
 mod jobs;
+mod rules;
 
 use clap::{Args, Parser, Subcommand};
 use desk_core::view::{TicketContext, TicketFilter, TicketRow};
@@ -139,6 +140,11 @@ enum Cmd {
     Reopen { id: String },
     /// Add an internal note to a ticket.
     Note { id: String, text: Vec<String> },
+    /// Auto-tagging rules: list, add, show, preview, run, enable, disable, remove, export, import.
+    Rules {
+        #[command(subcommand)]
+        cmd: rules::RulesCmd,
+    },
     /// Create a ticket for a contact (found or made on the channel), routed, tagged and filled in,
     /// as one resumable job; `jobs undo N` deletes it while nobody has touched it.
     Create {
@@ -664,6 +670,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         | Cmd::Enrich { apply: true, .. }
         | Cmd::Watch { .. }
         | Cmd::Sync { .. } => true,
+        Cmd::Rules { cmd } => matches!(cmd, rules::RulesCmd::Run { .. }),
         Cmd::Jobs { cmd } => matches!(
             cmd,
             jobs::JobsCmd::Retry { .. } | jobs::JobsCmd::Undo { .. }
@@ -690,6 +697,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
     }
     match &cli.cmd {
         Cmd::Bulk(a) => return jobs::bulk(&desk, &out, a).await,
+        Cmd::Rules { cmd } => return rules::rules(&desk, &out, cmd).await,
         Cmd::Jobs { cmd } => return jobs::jobs(&desk, &out, cmd).await,
         Cmd::Enrich {
             source,

@@ -1386,3 +1386,81 @@ async fn a_new_ticket_killed_between_steps_resumes_without_a_second_ticket() {
         .id;
     assert_eq!(t.fields.get(&prio).map(String::as_str), Some("Urgent"));
 }
+
+/// `rules`: add a rule by names, preview it (ids as JSON), run it, and a rules file with a bad
+/// rule is refused with the rule's name.
+#[tokio::test]
+async fn rules_from_the_command_line() {
+    let e = env().await;
+    assert_eq!(e.run(&["sync"]).await.code, 0);
+    let subject = "Chargeback on order 7781";
+    let id = {
+        let mut w = e.sim.state().world();
+        let id = *w
+            .tickets
+            .iter()
+            .find(|(_, t)| matches!(t.status, trengo_sim::world::Status::Open))
+            .unwrap()
+            .0;
+        w.tickets.get_mut(&id).unwrap().subject = Some(subject.into());
+        id
+    };
+    assert_eq!(e.run(&["sync"]).await.code, 0);
+    let r = e
+        .run(&[
+            "rules",
+            "add",
+            "--name",
+            "Chargebacks",
+            "--text-contains",
+            "chargeback",
+            "--text-contains",
+            "terugboeking",
+            "--status",
+            "open",
+            "--add-tag",
+            "refund",
+            "--move-team",
+            "Billing",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("Chargebacks") && r.stdout.contains("off"),
+        "{}",
+        r.stdout
+    );
+    let p = e.run(&["--json", "rules", "preview", "chargebacks"]).await;
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    let ids: Vec<String> = serde_json::from_value(p.json()["ids"].clone()).unwrap();
+    assert!(ids.contains(&id.to_string()), "{ids:?}");
+    let r = e
+        .run(&["--json", "rules", "run", "Chargebacks", "--yes"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["state"], "done");
+    {
+        let w = e.sim.state().world();
+        let refund = w.labels.values().find(|l| l.name == "refund").unwrap().id;
+        assert!(w.tickets[&id].label_ids.contains(&refund));
+        assert_eq!(w.tickets[&id].team_id, Some(201));
+    }
+    let r = e.run(&["rules", "enable", "chargebacks"]).await;
+    assert!(r.stdout.starts_with("on"), "{}", r.stdout);
+    let exported = e.run(&["rules", "export"]).await.stdout;
+    let file = e.data.path().join("rules.json");
+    // The same rule under another name, with a regex that does not compile.
+    let mut v: serde_json::Value = serde_json::from_str(&exported).unwrap();
+    v[0]["name"] = "Other".into();
+    v[0]["conditions"][0] = serde_json::json!({"kind": "text_matches", "pattern": "(unclosed"});
+    std::fs::write(&file, v.to_string()).unwrap();
+    let r = e.run(&["rules", "import", file.to_str().unwrap()]).await;
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("\"Other\"") && r.stderr.contains("regex"),
+        "{}",
+        r.stderr
+    );
+    let list = e.run(&["rules", "list"]).await.stdout;
+    assert_eq!(list.lines().count(), 1, "{list}");
+}

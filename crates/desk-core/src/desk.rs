@@ -11,7 +11,7 @@ use trengo_unified::{mapping, ErrorKind, Unified};
 
 use crate::cache::Cache;
 use crate::error::{Error, Result};
-use crate::jobs::{Action, ActionDone, NoteAdded};
+use crate::jobs::{Action, ActionDone, JobView, NoteAdded};
 use crate::saved_views::{self, SavedView};
 use crate::secrets::{MemoryStore, SecretStore};
 use crate::sync::{self, Progress, SyncOptions, SyncReport};
@@ -769,6 +769,80 @@ impl Desk {
     /// The saved view called `name`, in any case.
     pub async fn find_view(&self, name: &str) -> Result<SavedView> {
         saved_views::find(&self.cache, name).await
+    }
+
+    /// The workspace's auto-tagging rules, by name.
+    pub async fn rules(&self) -> Result<Vec<crate::rules::StoredRule>> {
+        let dir = self.cache.directory().await?;
+        crate::rules::list(&self.cache, &dir).await
+    }
+
+    pub async fn find_rule(&self, name: &str) -> Result<crate::rules::StoredRule> {
+        let dir = self.cache.directory().await?;
+        crate::rules::find(&self.cache, &dir, name).await
+    }
+
+    /// Saves a rule (checked against the workspace first); one of the same name is replaced.
+    pub async fn save_rule(&self, rule: &crate::rules::Rule) -> Result<crate::rules::StoredRule> {
+        let dir = self.cache.directory().await?;
+        crate::rules::save(&self.cache, &dir, rule).await
+    }
+
+    pub async fn remove_rule(&self, name: &str) -> Result<()> {
+        let dir = self.cache.directory().await?;
+        crate::rules::remove(&self.cache, &dir, name).await
+    }
+
+    /// Switches a rule on or off.
+    pub async fn enable_rule(&self, name: &str, on: bool) -> Result<crate::rules::StoredRule> {
+        let dir = self.cache.directory().await?;
+        crate::rules::set_enabled(&self.cache, &dir, name, on).await
+    }
+
+    /// What a rule (saved or being written) matches now, by the cache: instant, no request.
+    pub async fn preview_rule(
+        &self,
+        rule: &crate::rules::Rule,
+    ) -> Result<crate::rules::RulePreview> {
+        let dir = self.cache.directory().await?;
+        crate::rules::preview(&self.cache, &self.job_store(), &dir, rule).await
+    }
+
+    /// Runs a saved rule once over what it matches now, as a job (run it with
+    /// [`Desk::run_job`]): each ticket is read fresh, changed only if it still matches in the parts
+    /// that change (team, assignee, tags, status, ticket fields), and undoable.
+    pub async fn create_rule_job(&self, name: &str) -> Result<JobView> {
+        let stored = self.find_rule(name).await?;
+        let p = self.preview_rule(&stored.rule).await?;
+        if p.ids.is_empty() {
+            return Err(Error::Invalid(format!(
+                "rule {:?} matches no open ticket in the cache (sync first if tickets are new)",
+                stored.rule.name
+            )));
+        }
+        let sel = crate::jobs::Selection::Pasted {
+            text: p.ids.join("\n"),
+        };
+        self.create_job_for(&sel, &stored.rule.actions, Some(&stored.rule))
+            .await
+    }
+
+    /// Every rule as JSON (a list of rules): `rules import` reads it back.
+    pub async fn export_rules(&self) -> Result<String> {
+        let rules: Vec<crate::rules::Rule> =
+            self.rules().await?.into_iter().map(|r| r.rule).collect();
+        Ok(serde_json::to_string_pretty(&rules).unwrap_or_default())
+    }
+
+    /// Saves every rule of a rules file, all checked first: one bad rule saves none.
+    pub async fn import_rules(&self, json: &str) -> Result<Vec<crate::rules::StoredRule>> {
+        let dir = self.cache.directory().await?;
+        let rules = crate::rules::parse_rules(json, &dir)?;
+        let mut out = vec![];
+        for r in &rules {
+            out.push(crate::rules::save(&self.cache, &dir, r).await?);
+        }
+        Ok(out)
     }
 
     pub async fn directory(&self) -> Result<DirectoryLists> {

@@ -50,6 +50,7 @@ pub mod desk;
 pub mod enrich;
 pub mod error;
 pub mod jobs;
+pub mod rules;
 pub mod saved_views;
 pub mod secrets;
 pub mod sync;

@@ -891,6 +891,7 @@ impl Desk {
                 undo_of: None,
                 source: None,
                 page_plan: None,
+                guard: None,
                 items,
             })
             .await?;

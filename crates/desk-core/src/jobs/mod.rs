@@ -182,6 +182,8 @@ pub(crate) struct NewJob {
     pub source: Option<String>,
     pub page_plan: Option<PagePlan>,
     pub items: Vec<ItemSeed>,
+    /// The rule a job was run for (JSON): each ticket must still match it on the fresh read.
+    pub guard: Option<String>,
 }
 
 /// One finished item, for undo.
@@ -274,6 +276,15 @@ impl JobStore {
             .unwrap_or_default())
     }
 
+    /// The rule the job was run for, if any.
+    pub async fn guard(&self, job: i64) -> Result<Option<crate::rules::Rule>> {
+        let g: Option<String> = sqlx::query_scalar("SELECT guard FROM jobs WHERE id = ?")
+            .bind(job)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(g.and_then(|g| serde_json::from_str(&g).ok()))
+    }
+
     /// When the job was made (unix seconds).
     pub async fn created_at(&self, job: i64) -> Result<i64> {
         Ok(
@@ -288,8 +299,8 @@ impl JobStore {
         let now = Utc::now().timestamp();
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO jobs (kind, title, actions, selection, problems, state, undo_of, total, created_at, source, page_plan)
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO jobs (kind, title, actions, selection, problems, state, undo_of, total, created_at, source, page_plan, guard)
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(j.kind.as_str())
         .bind(&j.title)
@@ -301,6 +312,7 @@ impl JobStore {
         .bind(now)
         .bind(&j.source)
         .bind(j.page_plan.as_ref().map(json))
+        .bind(&j.guard)
         .fetch_one(&mut *tx)
         .await?;
         for (seq, it) in j.items.iter().enumerate() {

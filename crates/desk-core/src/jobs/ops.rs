@@ -325,7 +325,21 @@ impl Desk {
 
     /// Writes a job and its items to the cache. Run it with [`Desk::run_job`].
     pub async fn create_job(&self, sel: &Selection, actions: &[Action]) -> Result<JobView> {
-        let (plan, items, page_plan) = self.prepare(sel, actions).await?;
+        self.create_job_for(sel, actions, None).await
+    }
+
+    /// [`Desk::create_job`] for a rule: titled by it, and each ticket checked against it on the
+    /// fresh read before it changes.
+    pub(crate) async fn create_job_for(
+        &self,
+        sel: &Selection,
+        actions: &[Action],
+        rule: Option<&crate::rules::Rule>,
+    ) -> Result<JobView> {
+        let (mut plan, items, page_plan) = self.prepare(sel, actions).await?;
+        if let Some(r) = rule {
+            plan.title = format!("Rule {}: {}", r.name, plan.title);
+        }
         let actions = items.first().map(|i| i.plan.clone()).unwrap_or_default();
         let id = self
             .job_store()
@@ -339,6 +353,7 @@ impl Desk {
                 source: None,
                 page_plan,
                 items,
+                guard: rule.map(|r| serde_json::to_string(r).unwrap_or_default()),
             })
             .await?;
         self.job_store().view(id).await
@@ -395,6 +410,7 @@ impl Desk {
                 undo_of: None,
                 source: None,
                 page_plan: None,
+                guard: None,
                 items: vec![ItemSeed {
                     target: 0,
                     plan,
@@ -593,6 +609,7 @@ impl Desk {
                 undo_of: None,
                 source: None,
                 page_plan: None,
+                guard: None,
                 items: vec![ItemSeed {
                     target: id,
                     plan: vec![action],
@@ -872,6 +889,7 @@ impl Desk {
                 undo_of: Some(id as i64),
                 source: None,
                 page_plan: None,
+                guard: None,
                 items,
             })
             .await?;

@@ -355,6 +355,8 @@ struct Shared<'a> {
     /// When the job was made, less a minute for clocks: a note found after an unknown outcome is
     /// this job's only if it was posted since.
     notes_since: i64,
+    /// A rule's job: each ticket must still match it as read fresh.
+    guard: Option<crate::rules::Compiled>,
     total: u32,
     started: Instant,
     last_emit: Mutex<Instant>,
@@ -666,6 +668,10 @@ impl Runner<'_> {
             progress,
             lost,
             notes_since: self.store.created_at(job).await? - 60,
+            guard: match self.store.guard(job).await? {
+                Some(r) => Some(r.compile(&self.dir)?),
+                None => None,
+            },
         };
         (progress)(sh.snapshot(JobState::Running));
         let workers = (0..self.concurrency.max(1)).map(|_| self.worker(&sh, &client));
@@ -935,6 +941,27 @@ impl Runner<'_> {
         };
         if it.step == it.first_step() && !it.in_flight {
             it.before = Some(cur.clone());
+            if sh.guard.as_ref().is_some_and(|g| !g.still_matches(&cur)) {
+                // A colleague changed it since the preview: the rule does not apply now.
+                it.outcomes = vec![StepOutcome::Already; it.plan.len()];
+                it.step = it.plan.len();
+                self.save(
+                    job,
+                    it,
+                    ItemState::Skipped,
+                    Some("no longer matches the rule (changed since the preview)"),
+                    None,
+                )
+                .await?;
+                if read {
+                    if let Err(e) =
+                        actions::show_ticket(self.cache, &self.dir, it.target, &cur).await
+                    {
+                        tracing::warn!(error = %e, "the cache could not take the ticket");
+                    }
+                }
+                return Ok(None);
+            }
         }
         if it.in_flight {
             it.settle_note(&cur);

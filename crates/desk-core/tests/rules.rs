@@ -1,0 +1,210 @@
+//! Auto-tagging rules against the simulator over HTTP: a preview on the cache, a run that tags
+//! exactly the matching tickets once (and leaves one a colleague changed since), undo, and rules
+//! files checked before they are saved.
+
+mod common;
+
+use desk_core::jobs::{Action, ItemState};
+use desk_core::rules::{Condition, FieldOp, Rule};
+use trengo_sim::world::Status;
+use trengo_sim::Size;
+
+/// Three open tickets about a refund from VIP contacts, two from others, one VIP without the word.
+fn seed(sim: &trengo_sim::Sim) -> (Vec<u64>, Vec<u64>, u64) {
+    let mut w = sim.state().world();
+    let vip = w.fields.values().find(|f| f.title == "VIP").unwrap().id;
+    let open: Vec<u64> = w
+        .tickets
+        .values()
+        .filter(|t| matches!(t.status, Status::Open | Status::Assigned) && t.team_id.is_none())
+        .map(|t| t.id)
+        .take(40)
+        .collect();
+    // Contacts of their own, so no other ticket shares them.
+    let mut seen = std::collections::HashSet::new();
+    let open: Vec<u64> = open
+        .into_iter()
+        .filter(|id| seen.insert(w.tickets[id].contact_id))
+        .take(6)
+        .collect();
+    assert_eq!(
+        open.len(),
+        6,
+        "the seed has six unrouted tickets of six contacts"
+    );
+    for (i, id) in open.iter().enumerate() {
+        let t = w.tickets.get_mut(id).unwrap();
+        t.subject = Some(match i {
+            0 => "Refund for order 1".into(),
+            1 => "Vraag over terugbetåling".into(),
+            2 => "CHARGEBACK on my card".into(),
+            3 | 4 => "Refund please".into(),
+            _ => "Login problem".into(),
+        });
+        t.label_ids.retain(|l| *l != 1002);
+        let contact = t.contact_id;
+        let c = w.contacts.get_mut(&contact).unwrap();
+        if i < 3 || i == 5 {
+            c.fields.insert(vip, "1".into());
+        } else {
+            c.fields.remove(&vip);
+        }
+    }
+    (open[..3].to_vec(), open[3..].to_vec(), vip)
+}
+
+fn refund_rule(vip: u64) -> Rule {
+    Rule {
+        name: "Refund VIP".into(),
+        all: true,
+        conditions: vec![
+            Condition::TextContains {
+                words: vec!["refund".into(), "terugbetaling".into(), "chargeback".into()],
+            },
+            Condition::ContactField {
+                field_id: vip.to_string(),
+                op: FieldOp::Equals,
+                values: vec!["yes".into()],
+            },
+            Condition::Team { team_id: None },
+            Condition::Status {
+                status: "open".into(),
+            },
+        ],
+        actions: vec![
+            Action::AddTag {
+                tag_id: "1002".into(),
+            },
+            Action::AssignTeam {
+                team_id: "201".into(),
+            },
+        ],
+    }
+}
+
+#[tokio::test]
+async fn a_rule_run_changes_exactly_its_matches_once_and_undo_restores_them() {
+    let (sim, _dir, desk, colleague) = common::with_colleague(Size::Small).await;
+    let (hits, misses, vip) = seed(&sim);
+    common::sync(&desk).await;
+
+    let saved = desk.save_rule(&refund_rule(vip)).await.unwrap();
+    assert!(!saved.enabled, "a new rule starts off");
+    assert!(
+        saved.summary.contains("text contains refund"),
+        "{}",
+        saved.summary
+    );
+    let p = desk.preview_rule(&saved.rule).await.unwrap();
+    let mut want: Vec<String> = hits.iter().map(u64::to_string).collect();
+    want.sort();
+    let mut got = p.ids.clone();
+    got.sort();
+    assert_eq!(got, want, "{}", p.summary);
+    assert_eq!((p.matches, p.already, p.change), (3, 0, 3));
+    assert!(
+        p.summary.starts_with("matches 3 open tickets"),
+        "{}",
+        p.summary
+    );
+
+    // A colleague routes one of them before the run: the fresh read finds it no longer matches.
+    colleague
+        .assign_ticket(hits[2], trengo_unified::api::Assignee::Team(203), None)
+        .await
+        .unwrap();
+    let job = desk.create_rule_job("refund vip").await.unwrap();
+    assert!(job.title.starts_with("Rule Refund VIP"), "{}", job.title);
+    let end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    assert_eq!((end.done, end.skipped), (2, 1), "{end:?}");
+    let skipped = desk
+        .job_items(job.id, Some(ItemState::Skipped))
+        .await
+        .unwrap();
+    assert!(
+        skipped[0]
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("no longer matches"),
+        "{skipped:?}"
+    );
+    {
+        let w = sim.state().world();
+        for id in &hits[..2] {
+            assert!(w.tickets[id].label_ids.contains(&1002), "{id} tagged");
+            assert_eq!(w.tickets[id].team_id, Some(201));
+        }
+        assert_eq!(
+            w.tickets[&hits[2]].team_id,
+            Some(203),
+            "the colleague's move stands"
+        );
+        assert!(!w.tickets[&hits[2]].label_ids.contains(&1002));
+        for id in &misses {
+            assert!(!w.tickets[id].label_ids.contains(&1002), "{id} untouched");
+        }
+    }
+    let attaches = sim
+        .state()
+        .mutations()
+        .iter()
+        .filter(|m| m.applied && m.path.ends_with("/labels") && m.body["label_id"] == 1002)
+        .count();
+    assert_eq!(attaches, 2, "each tag once");
+
+    // Run again: nothing left to change.
+    let again = desk.create_rule_job("Refund VIP").await;
+    if let Ok(j) = again {
+        let end = desk.run_job(j.id, &|_| {}).await.unwrap();
+        assert_eq!(end.done, 0, "{end:?}");
+    }
+
+    let undo = desk.undo_job(job.id).await.unwrap();
+    let back = desk.run_job(undo.id, &|_| {}).await.unwrap();
+    assert_eq!(back.failed, 0, "{back:?}");
+    let w = sim.state().world();
+    for id in &hits[..2] {
+        assert!(
+            !w.tickets[id].label_ids.contains(&1002),
+            "{id} untagged again"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rules_export_and_import_and_a_bad_file_saves_nothing() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let (_, _, vip) = seed(&sim);
+    desk.save_rule(&refund_rule(vip)).await.unwrap();
+    let on = desk.enable_rule("REFUND vip", true).await.unwrap();
+    assert!(on.enabled);
+    let json = desk.export_rules().await.unwrap();
+    desk.remove_rule("Refund VIP").await.unwrap();
+    assert!(desk.rules().await.unwrap().is_empty());
+    let back = desk.import_rules(&json).await.unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].rule, refund_rule(vip));
+
+    let bad = json
+        .replace("\"201\"", "\"999\"")
+        .replace("Refund VIP", "Other");
+    let e = desk.import_rules(&bad).await.unwrap_err().to_string();
+    assert!(e.contains("\"Other\"") && e.contains("999"), "{e}");
+    assert_eq!(
+        desk.rules().await.unwrap().len(),
+        1,
+        "nothing saved from a bad file"
+    );
+    let e = desk
+        .save_rule(&Rule {
+            conditions: vec![Condition::TextMatches {
+                pattern: "refund(".into(),
+            }],
+            ..refund_rule(vip)
+        })
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("regex"), "{e}");
+}
