@@ -1035,6 +1035,20 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             }
             let stdout = std::io::stdout();
             loop {
+                // Live rules run here too, so a headless machine keeps them on.
+                for r in desk.apply_live_rules().await? {
+                    let line = serde_json::json!({
+                        "rule": r.rule,
+                        "job": r.job,
+                        "matched": r.matched,
+                        "changed": r.changed,
+                        "skipped": r.skipped,
+                        "failed": r.failed,
+                    });
+                    let mut out = stdout.lock();
+                    writeln!(out, "{line}")?;
+                    out.flush()?;
+                }
                 for a in desk.poll_assignments().await? {
                     let line = serde_json::json!({
                         "ticket_id": a.ticket_id,

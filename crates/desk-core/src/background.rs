@@ -279,6 +279,22 @@ impl Background {
                         tracing::warn!(code = %e.code(), "the assignment watcher could not look")
                     }
                 }
+                // The live rules look right after: what just arrived is theirs within one poll.
+                match inner.desk.apply_live_rules().await {
+                    Ok(runs) if !runs.is_empty() => {
+                        for r in &runs {
+                            tracing::info!(rule = %r.rule, job = r.job, changed = r.changed, "a live rule applied");
+                            if let Ok(job) = inner.desk.job(r.job).await {
+                                inner.sink.emit(DeskEvent::JobFinished { job, secs: 0 });
+                            }
+                        }
+                        inner.sink.emit(DeskEvent::CacheChanged {
+                            reason: "rules".into(),
+                        });
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(code = %e.code(), error = %e, "the live rules could not run"),
+                }
                 let wait = inner.desk.watch_interval().await;
                 drop(inner);
                 tokio::time::sleep(wait).await;

@@ -827,6 +827,77 @@ impl Desk {
             .await
     }
 
+    /// One pass of the live rules (the app's watcher and `watch` call it after each look): the
+    /// newest tickets are read into the cache (one request), then each rule that is on takes the
+    /// open tickets made or changed since it was switched on that match and that this version of
+    /// it never took, and applies itself to them as a job in the bulk lane (after clicks; each
+    /// ticket read fresh and checked it still matches). A ticket is taken at most once per rule
+    /// version, so rules never set each other off in a loop.
+    pub async fn apply_live_rules(&self) -> Result<Vec<crate::rules::LiveRun>> {
+        let dir = self.cache.directory().await?;
+        let live = crate::rules::live(&self.cache, &dir).await?;
+        if live.is_empty() {
+            return Ok(vec![]);
+        }
+        let client = self.client()?.lane(Lane::Watcher);
+        let r = client
+            .tickets(&trengo_unified::api::TicketQuery::default(), 1)
+            .await;
+        let newest = self.seen(
+            "reading the newest tickets",
+            r.map_err(trengo_unified::Error::from),
+        )?;
+        self.cache
+            .put_api_tickets(&newest.data, &dir, client.base_url())
+            .await?;
+        let tickets = crate::rules::load(&self.cache, &dir).await?;
+        let mut out = vec![];
+        for (rule, since) in live {
+            let ids = crate::rules::take(&self.cache, &dir, &rule, since, &tickets).await?;
+            if ids.is_empty() {
+                continue;
+            }
+            let sel = crate::jobs::Selection::Pasted {
+                text: ids
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            };
+            let job = self
+                .create_job_for(&sel, &rule.rule.actions, Some(&rule.rule))
+                .await?;
+            let end = self.run_job(job.id, &|_| {}).await?;
+            let outcomes: Vec<(u64, String)> = self
+                .job_items(job.id, None)
+                .await?
+                .into_iter()
+                .map(|i| {
+                    (
+                        i.ticket_id.parse().unwrap_or(0),
+                        i.state.as_str().to_string(),
+                    )
+                })
+                .collect();
+            crate::rules::record(&self.cache, &rule, job.id, &outcomes).await?;
+            out.push(crate::rules::LiveRun {
+                rule: rule.rule.name.clone(),
+                job: job.id,
+                matched: ids.len() as u32,
+                changed: end.done,
+                skipped: end.skipped + end.conflicts,
+                failed: end.failed,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A live rule's log: matched since it was switched on, changed, skipped, failed.
+    pub async fn rule_log(&self, name: &str) -> Result<crate::rules::RuleLog> {
+        let r = self.find_rule(name).await?;
+        crate::rules::log(&self.cache, r.id).await
+    }
+
     /// Every rule as JSON (a list of rules): `rules import` reads it back.
     pub async fn export_rules(&self) -> Result<String> {
         let rules: Vec<crate::rules::Rule> =

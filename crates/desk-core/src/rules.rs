@@ -124,6 +124,8 @@ pub struct RuleTicket {
     pub ticket_fields: HashMap<String, String>,
     /// Unix seconds.
     pub created_at: Option<i64>,
+    /// When Trengo last changed it (unix seconds).
+    pub updated_at: Option<i64>,
 }
 
 enum Test {
@@ -557,9 +559,10 @@ pub(crate) async fn load(cache: &crate::cache::Cache, dir: &Directory) -> Result
         Option<i64>,
         Option<String>,
         Option<String>,
+        Option<i64>,
     );
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT t.id, t.subject, t.preview, t.channel_id, t.team_id, t.user_id, t.status, t.created_at, j.json, c.json
+        "SELECT t.id, t.subject, t.preview, t.channel_id, t.team_id, t.user_id, t.status, t.created_at, j.json, c.json, t.updated_at
          FROM tickets t LEFT JOIN ticket_json j ON j.id = t.id LEFT JOIN contacts c ON c.id = t.contact_id
          WHERE t.status_kind = 'open' AND t.in_working_set = 1
          ORDER BY t.updated_at DESC, t.id DESC",
@@ -576,21 +579,24 @@ pub(crate) async fn load(cache: &crate::cache::Cache, dir: &Directory) -> Result
     Ok(rows
         .into_iter()
         .map(
-            |(id, subject, preview, channel, team, user, status, created, tj, cj)| RuleTicket {
-                id: id as u64,
-                text: fold(&format!(
-                    "{}\n{}",
-                    subject.unwrap_or_default(),
-                    preview.unwrap_or_default()
-                )),
-                channel: channel.map(|x| x as u64),
-                team: team.map(|x| x as u64),
-                user: user.map(|x| x as u64),
-                tags: tags.remove(&(id as u64)).unwrap_or_default(),
-                status,
-                contact_fields: fields_of(cj.as_deref()),
-                ticket_fields: fields_of(tj.as_deref()),
-                created_at: created,
+            |(id, subject, preview, channel, team, user, status, created, tj, cj, updated)| {
+                RuleTicket {
+                    id: id as u64,
+                    text: fold(&format!(
+                        "{}\n{}",
+                        subject.unwrap_or_default(),
+                        preview.unwrap_or_default()
+                    )),
+                    channel: channel.map(|x| x as u64),
+                    team: team.map(|x| x as u64),
+                    user: user.map(|x| x as u64),
+                    tags: tags.remove(&(id as u64)).unwrap_or_default(),
+                    status,
+                    contact_fields: fields_of(cj.as_deref()),
+                    ticket_fields: fields_of(tj.as_deref()),
+                    created_at: created,
+                    updated_at: updated,
+                }
             },
         )
         .collect())
@@ -635,6 +641,141 @@ pub(crate) async fn preview(
         ids: ids.iter().map(u64::to_string).collect(),
         took_ms: started.elapsed().as_millis() as u32,
     })
+}
+
+// ---- live rules ----
+
+/// What one live pass did, per rule that matched something.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LiveRun {
+    pub rule: String,
+    pub job: u32,
+    pub matched: u32,
+    pub changed: u32,
+    pub skipped: u32,
+    pub failed: u32,
+}
+
+/// A live rule's log: how many tickets it matched since it was switched on, and what became of
+/// them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RuleLog {
+    pub matched: u32,
+    pub changed: u32,
+    pub skipped: u32,
+    pub failed: u32,
+    pub pending: u32,
+}
+
+pub(crate) async fn log(cache: &crate::cache::Cache, rule_id: u32) -> Result<RuleLog> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT outcome, COUNT(*) FROM rule_runs WHERE rule_id = ? GROUP BY outcome",
+    )
+    .bind(rule_id as i64)
+    .fetch_all(cache.pool())
+    .await?;
+    let mut l = RuleLog::default();
+    for (o, n) in rows {
+        let n = n as u32;
+        l.matched += n;
+        match o.as_str() {
+            "done" => l.changed += n,
+            "skipped" | "conflict" => l.skipped += n,
+            "failed" | "cancelled" => l.failed += n,
+            _ => l.pending += n,
+        }
+    }
+    Ok(l)
+}
+
+/// The enabled rules with when each was switched on.
+pub(crate) async fn live(
+    cache: &crate::cache::Cache,
+    dir: &Directory,
+) -> Result<Vec<(StoredRule, i64)>> {
+    let on: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, COALESCE(enabled_at, updated_at) FROM rules WHERE enabled = 1")
+            .fetch_all(cache.pool())
+            .await?;
+    let all = list(cache, dir).await?;
+    Ok(on
+        .into_iter()
+        .filter_map(|(id, at)| {
+            all.iter()
+                .find(|r| r.id as i64 == id)
+                .cloned()
+                .map(|r| (r, at))
+        })
+        .collect())
+}
+
+/// The tickets a live rule takes on now: open ones made or changed since it was switched on,
+/// that match, and that this version of it never took before. They are recorded at once (so
+/// nothing takes them twice, even across a restart).
+pub(crate) async fn take(
+    cache: &crate::cache::Cache,
+    dir: &Directory,
+    rule: &StoredRule,
+    since: i64,
+    tickets: &[RuleTicket],
+) -> Result<Vec<u64>> {
+    let c = rule.rule.compile(dir)?;
+    let now = Utc::now().timestamp();
+    let done: std::collections::HashSet<i64> =
+        sqlx::query_scalar("SELECT ticket_id FROM rule_runs WHERE rule_id = ? AND version = ?")
+            .bind(rule.id as i64)
+            .bind(rule.version as i64)
+            .fetch_all(cache.pool())
+            .await?
+            .into_iter()
+            .collect();
+    let ids: Vec<u64> = tickets
+        .iter()
+        .filter(|t| t.created_at.max(t.updated_at).is_some_and(|x| x >= since))
+        .filter(|t| !done.contains(&(t.id as i64)))
+        .filter(|t| c.matches(t, now))
+        .map(|t| t.id)
+        .collect();
+    let mut tx = cache.pool().begin().await?;
+    for id in &ids {
+        sqlx::query(
+            "INSERT OR IGNORE INTO rule_runs (rule_id, version, ticket_id, at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(rule.id as i64)
+        .bind(rule.version as i64)
+        .bind(*id as i64)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Records the job that applied a live rule to these tickets, and each one's outcome.
+pub(crate) async fn record(
+    cache: &crate::cache::Cache,
+    rule: &StoredRule,
+    job: u32,
+    outcomes: &[(u64, String)],
+) -> Result<()> {
+    let mut tx = cache.pool().begin().await?;
+    for (id, o) in outcomes {
+        sqlx::query(
+            "UPDATE rule_runs SET job_id = ?, outcome = ? WHERE rule_id = ? AND version = ? AND ticket_id = ?",
+        )
+        .bind(job as i64)
+        .bind(o)
+        .bind(rule.id as i64)
+        .bind(rule.version as i64)
+        .bind(*id as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 // ---- storage (the workspace's cache file) ----
@@ -696,7 +837,9 @@ pub(crate) async fn save(
     r.actions = normalize_actions(&r.actions, dir)?;
     sqlx::query(
         "INSERT INTO rules (name, json, enabled, version, updated_at) VALUES (?, ?, 0, 1, ?)
-         ON CONFLICT (name COLLATE NOCASE) DO UPDATE SET json = excluded.json, version = rules.version + 1, updated_at = excluded.updated_at",
+         ON CONFLICT (name COLLATE NOCASE) DO UPDATE SET json = excluded.json, version = rules.version + 1,
+           updated_at = excluded.updated_at,
+           enabled_at = CASE WHEN rules.enabled = 1 THEN excluded.updated_at ELSE rules.enabled_at END",
     )
     .bind(&r.name)
     .bind(serde_json::to_string(&r).unwrap_or_default())
@@ -713,10 +856,15 @@ pub(crate) async fn set_enabled(
     on: bool,
 ) -> Result<StoredRule> {
     let r = find(cache, dir, name).await?;
-    sqlx::query("UPDATE rules SET enabled = ?, updated_at = ? WHERE id = ?")
-        .bind(on as i64)
-        .bind(Utc::now().timestamp())
-        .bind(r.id as i64)
+    let now = Utc::now().timestamp();
+    sqlx::query(
+        "UPDATE rules SET enabled = ?, updated_at = ?, enabled_at = CASE WHEN ? THEN ? ELSE enabled_at END WHERE id = ?",
+    )
+    .bind(on as i64)
+    .bind(now)
+    .bind(on && !r.enabled)
+    .bind(now)
+    .bind(r.id as i64)
         .execute(cache.pool())
         .await?;
     find(cache, dir, name).await
@@ -788,6 +936,7 @@ mod tests {
             contact_fields: [("9".to_string(), "1".to_string())].into(),
             ticket_fields: HashMap::new(),
             created_at: Some(1_000),
+            updated_at: Some(2_000),
         }
     }
 

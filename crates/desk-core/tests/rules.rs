@@ -208,3 +208,132 @@ async fn rules_export_and_import_and_a_bad_file_saves_nothing() {
         .to_string();
     assert!(e.contains("regex"), "{e}");
 }
+
+/// A live rule takes a ticket that arrives after it was switched on, once: not again on the next
+/// pass, nor after a restart; one switched off takes nothing.
+#[tokio::test]
+async fn a_live_rule_tags_a_new_ticket_once_even_across_a_restart() {
+    let (sim, dir, desk) = common::synced(Size::Small).await;
+    let rule = Rule {
+        name: "Chargebacks".into(),
+        all: true,
+        conditions: vec![Condition::TextContains {
+            words: vec!["chargeback".into()],
+        }],
+        actions: vec![Action::AddTag {
+            tag_id: "1002".into(),
+        }],
+    };
+    desk.save_rule(&rule).await.unwrap();
+    // An old ticket about a chargeback, from before the rule was on: not the live rule's.
+    let old = {
+        let mut w = sim.state().world();
+        let id = *w.tickets.keys().next().unwrap();
+        let t = w.tickets.get_mut(&id).unwrap();
+        t.subject = Some("Old chargeback".into());
+        t.status = Status::Open;
+        t.label_ids.clear();
+        id
+    };
+    common::sync(&desk).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    desk.enable_rule("chargebacks", true).await.unwrap();
+    assert!(
+        desk.apply_live_rules().await.unwrap().is_empty(),
+        "nothing new yet"
+    );
+
+    let t = common::admin(
+        &sim,
+        "inbound",
+        serde_json::json!({"message": "I filed a chargeback with my bank", "subject": "Chargeback", "identifier": "new@example.com"}),
+    )
+    .await;
+    let id = t["id"].as_u64().unwrap();
+    let runs = desk.apply_live_rules().await.unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!((runs[0].matched, runs[0].changed), (1, 1));
+    let tagged =
+        |sim: &trengo_sim::Sim, id: u64| sim.state().world().tickets[&id].label_ids.contains(&1002);
+    assert!(tagged(&sim, id));
+    assert!(!tagged(&sim, old), "the old ticket is not the live rule's");
+    assert!(desk.apply_live_rules().await.unwrap().is_empty());
+    let log = desk.rule_log("Chargebacks").await.unwrap();
+    assert_eq!((log.matched, log.changed), (1, 1));
+
+    // A colleague takes the tag off; a restart and a pass later, the rule does not put it back.
+    sim.state()
+        .world()
+        .tickets
+        .get_mut(&id)
+        .unwrap()
+        .label_ids
+        .retain(|l| *l != 1002);
+    drop(desk);
+    let desk = common::open(&sim, dir.path()).await;
+    common::sync(&desk).await;
+    assert!(desk.apply_live_rules().await.unwrap().is_empty());
+    assert!(!tagged(&sim, id), "once per rule version");
+
+    desk.enable_rule("chargebacks", false).await.unwrap();
+    common::admin(
+        &sim,
+        "inbound",
+        serde_json::json!({"message": "another chargeback", "identifier": "other@example.com"}),
+    )
+    .await;
+    assert!(
+        desk.apply_live_rules().await.unwrap().is_empty(),
+        "off: nothing"
+    );
+}
+
+/// Two live rules that would undo each other forever each act once on a ticket, then stop.
+#[tokio::test]
+async fn two_live_rules_that_feed_each_other_do_not_loop() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let flip = |name: &str, from: &str, to: &str| Rule {
+        name: name.into(),
+        all: true,
+        conditions: vec![Condition::HasTag {
+            tag_id: from.into(),
+        }],
+        actions: vec![
+            Action::RemoveTag {
+                tag_id: from.into(),
+            },
+            Action::AddTag { tag_id: to.into() },
+        ],
+    };
+    desk.save_rule(&flip("A", "1001", "1002")).await.unwrap();
+    desk.save_rule(&flip("B", "1002", "1001")).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    desk.enable_rule("A", true).await.unwrap();
+    desk.enable_rule("B", true).await.unwrap();
+    let t = common::admin(
+        &sim,
+        "inbound",
+        serde_json::json!({"message": "hello", "identifier": "loop@example.com"}),
+    )
+    .await;
+    let id = t["id"].as_u64().unwrap();
+    sim.state()
+        .world()
+        .tickets
+        .get_mut(&id)
+        .unwrap()
+        .label_ids
+        .push(1001);
+    let mut jobs = 0;
+    for _ in 0..5 {
+        jobs += desk.apply_live_rules().await.unwrap().len();
+    }
+    assert_eq!(jobs, 2, "each rule once");
+    let writes = sim
+        .state()
+        .mutations()
+        .iter()
+        .filter(|m| m.applied && m.path.starts_with(&format!("/tickets/{id}/labels")))
+        .count();
+    assert_eq!(writes, 4, "A: detach and attach; B: the same; then nothing");
+}

@@ -11,17 +11,7 @@ use serde_json::json;
 use trengo_sim::world::Status;
 use trengo_sim::{Sim, Size};
 
-async fn admin(sim: &Sim, path: &str, body: serde_json::Value) -> serde_json::Value {
-    reqwest::Client::new()
-        .post(format!("{}/__sim/{path}", sim.root_url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
+use common::admin;
 
 /// A small workspace, synced into a fresh cache.
 async fn synced() -> (Sim, tempfile::TempDir, Desk) {

@@ -69,6 +69,20 @@ pub async fn db(desk: &Desk) -> sqlx::SqlitePool {
     sqlx::SqlitePool::connect_with(opts).await.unwrap()
 }
 
+/// The simulator's admin call `path` (`assign`, `inbound` …), as a colleague's or a customer's
+/// action from outside.
+pub async fn admin(sim: &Sim, path: &str, body: serde_json::Value) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(format!("{}/__sim/{path}", sim.root_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Another agent of the workspace: their own token on the same simulator.
 pub const COLLEAGUE: &str = "colleague-token";
 
