@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod jobs;
 pub mod notify;
+pub mod rules;
 pub mod state;
 pub mod tray;
 
@@ -57,6 +58,12 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             jobs::read_ticket_ids,
             jobs::plan_job,
             jobs::start_job,
+            rules::list_rules,
+            rules::save_rule,
+            rules::remove_rule,
+            rules::enable_rule,
+            rules::preview_rule,
+            rules::run_rule,
             jobs::list_jobs,
             jobs::get_job,
             jobs::job_items,

@@ -1467,3 +1467,110 @@ async fn a_note_on_three_tickets_and_fields_edited_in_the_panel() {
     assert_eq!(t["team_id"].to_string(), billing);
     assert_eq!(text_of(&t["custom_field_data"][&prio]), "Urgent");
 }
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver: run by scripts/test.sh under xvfb-run"]
+async fn a_rule_written_in_the_rules_view_runs_and_is_undone() {
+    let app = launch(&["--demo-rate-limit", "6000"]).await;
+    let c = &app.client;
+    let http = reqwest::Client::new();
+    wait_for(c, "[data-ticket-id]").await;
+    wait_synced(c).await;
+
+    // The demo's examples are there, off; a new rule is written with pickers.
+    click(c, Locator::Css("[data-view='rules']")).await;
+    find(c, Locator::Css("[data-rule='Refunds to Billing']")).await;
+    click(c, Locator::Css("[data-new-rule]")).await;
+    wait_for(c, "[data-rule-name]")
+        .await
+        .send_keys("Refund follow-up")
+        .await
+        .unwrap();
+    let words = wait_for(c, "[data-cond-words]").await;
+    words
+        .send_keys("refund, terugbetaling\u{E004}")
+        .await
+        .unwrap();
+    let follow = id_by_name(&http, &app.sim, "labels", "churn-risk").await;
+    c.execute(
+        "const s = document.querySelector('[data-action-tag]'); s.value = arguments[0]; s.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![json!(follow.to_string())],
+    )
+    .await
+    .unwrap();
+    // The count follows the edit, from the cache.
+    let preview = wait_for(c, "[data-rule-preview]").await;
+    let will_change = |t: &str| -> u32 {
+        let first = t.lines().next().unwrap_or("");
+        first
+            .split("; ")
+            .find_map(|p| {
+                p.find(" will change")
+                    .and_then(|at| p[..at].trim().parse().ok())
+            })
+            .unwrap_or(0)
+    };
+    until(c, "the rule's count", || async {
+        let t = preview.text().await.unwrap_or_default();
+        t.starts_with("matches ") && will_change(&t) > 0
+    })
+    .await;
+    let change = will_change(&preview.text().await.unwrap());
+    click(c, Locator::Css("[data-rule-save]")).await;
+    let row = "[data-rule='Refund follow-up']";
+    find(c, Locator::Css(row)).await;
+    std::fs::write(artifacts().join("rules.png"), c.screenshot().await.unwrap()).unwrap();
+    assert!(
+        label_writes(&http, &app.sim, &follow).await.0.is_empty(),
+        "nothing before Run"
+    );
+
+    // Run: the job tags what it matches (each once), and the list shows the tag.
+    click(c, Locator::Css(&format!("{row} [data-rule-run]"))).await;
+    find(
+        c,
+        Locator::XPath("//*[contains(text(), 'started: Rule Refund follow-up')]"),
+    )
+    .await;
+    until_within(
+        c,
+        "the rule's tags in Trengo",
+        Duration::from_secs(60),
+        || async { label_writes(&http, &app.sim, &follow).await.0.len() as u32 == change },
+    )
+    .await;
+    let (attached, _) = label_writes(&http, &app.sim, &follow).await;
+    let mut unique = attached.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), attached.len(), "each ticket once");
+    click(c, Locator::XPath("//nav//button[text()='All open']")).await;
+    until(c, "the tag in the list", || async {
+        c.execute(
+            "return [...document.querySelectorAll('[data-ticket-id] .chip')].some((x) => x.textContent === 'churn-risk')",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+    })
+    .await;
+
+    // Undo from Activity: exactly those tags come off.
+    click(c, Locator::Css("[data-view='activity']")).await;
+    until(c, "the rule's job done", || async {
+        job_states(c).await.first().map(String::as_str) == Some("done")
+    })
+    .await;
+    click(c, Locator::Css("[data-job-id]")).await;
+    click(c, Locator::Css("[data-undo]")).await;
+    until(c, "the tags taken off", || async {
+        let (_, d) = label_writes(&http, &app.sim, &follow).await;
+        let (mut a, mut d) = (attached.clone(), d);
+        a.sort();
+        d.sort();
+        a == d
+    })
+    .await;
+}

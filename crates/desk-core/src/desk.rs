@@ -350,7 +350,13 @@ impl Desk {
             Err(e) => return Err(e),
         };
         if fresh {
-            cache.clear_except(&["saved_views"]).await?;
+            // The lead's saved views and rules stay (the seed's ids are the same again); the
+            // rules start off, since the simulator's tickets are all new to them.
+            cache.clear_except(&["saved_views", "rules"]).await?;
+            sqlx::query("UPDATE rules SET enabled = 0")
+                .execute(cache.pool())
+                .await?;
+            crate::rules::add_examples(&cache, &sim).await?;
         }
         let desk = Desk {
             cache,

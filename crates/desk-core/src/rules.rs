@@ -400,6 +400,8 @@ pub struct StoredRule {
     pub version: u32,
     /// The rule in words: "all of: text contains refund; tag vip present → Add tag refund".
     pub summary: String,
+    /// What it did live.
+    pub log: RuleLog,
 }
 
 /// What a rule would do now, by the cache.
@@ -416,6 +418,8 @@ pub struct RulePreview {
     pub ids: Vec<String>,
     /// "matches 312 open tickets; 96 already so; 216 will change".
     pub summary: String,
+    /// The first 20 matching tickets, as the list shows them.
+    pub rows: Vec<crate::view::TicketRow>,
     pub took_ms: u32,
 }
 
@@ -629,7 +633,14 @@ pub(crate) async fn preview(
         })
         .count() as u32;
     let matches = ids.len() as u32;
+    let mut rows = vec![];
+    for id in ids.iter().take(20) {
+        if let Some(r) = cache.ticket_row(&id.to_string()).await? {
+            rows.push(r);
+        }
+    }
     Ok(RulePreview {
+        rows,
         matches,
         already,
         change: matches - already,
@@ -778,6 +789,100 @@ pub(crate) async fn record(
     Ok(())
 }
 
+/// The demo's two example rules (off), so a new user sees what a rule looks like; a rule of the
+/// same name is left as the lead made it.
+pub(crate) async fn add_examples(cache: &crate::cache::Cache, sim: &trengo_sim::Sim) -> Result<()> {
+    let (tag, team, field) = {
+        let w = sim.state().world();
+        let tag = |n: &str| {
+            w.labels
+                .values()
+                .find(|l| l.name == n)
+                .map(|l| l.id.to_string())
+        };
+        let team = w
+            .teams
+            .values()
+            .find(|t| t.name == "Billing")
+            .map(|t| t.id.to_string());
+        let field = |n: &str| {
+            w.fields
+                .values()
+                .find(|f| f.title == n)
+                .map(|f| f.id.to_string())
+        };
+        (
+            [tag("refund"), tag("vip")],
+            team,
+            [field("VIP"), field("Priority")],
+        )
+    };
+    let (Some(refund), Some(vip), Some(billing), Some(vip_field), Some(prio)) = (
+        tag[0].clone(),
+        tag[1].clone(),
+        team,
+        field[0].clone(),
+        field[1].clone(),
+    ) else {
+        return Ok(());
+    };
+    let examples = [
+        Rule {
+            name: "Refunds to Billing".into(),
+            all: true,
+            conditions: vec![
+                Condition::TextContains {
+                    words: vec!["refund".into(), "terugbetaling".into(), "chargeback".into()],
+                },
+                Condition::Status {
+                    status: "open".into(),
+                },
+                Condition::Team { team_id: None },
+            ],
+            actions: vec![
+                Action::AddTag { tag_id: refund },
+                Action::AssignTeam { team_id: billing },
+            ],
+        },
+        Rule {
+            name: "VIPs first".into(),
+            all: true,
+            conditions: vec![
+                Condition::ContactField {
+                    field_id: vip_field,
+                    op: FieldOp::Equals,
+                    values: vec!["yes".into()],
+                },
+                Condition::Status {
+                    status: "open".into(),
+                },
+                Condition::LacksTag {
+                    tag_id: vip.clone(),
+                },
+            ],
+            actions: vec![
+                Action::AddTag { tag_id: vip },
+                Action::SetTicketField {
+                    field_id: prio,
+                    value: "High".into(),
+                },
+            ],
+        },
+    ];
+    for r in examples {
+        sqlx::query(
+            "INSERT INTO rules (name, json, enabled, version, updated_at) VALUES (?, ?, 0, 1, ?)
+             ON CONFLICT (name COLLATE NOCASE) DO NOTHING",
+        )
+        .bind(&r.name)
+        .bind(serde_json::to_string(&r).unwrap_or_default())
+        .bind(Utc::now().timestamp())
+        .execute(cache.pool())
+        .await?;
+    }
+    Ok(())
+}
+
 // ---- storage (the workspace's cache file) ----
 
 /// Every rule, by name.
@@ -786,19 +891,22 @@ pub(crate) async fn list(cache: &crate::cache::Cache, dir: &Directory) -> Result
         sqlx::query_as("SELECT id, json, enabled, version FROM rules ORDER BY name COLLATE NOCASE")
             .fetch_all(cache.pool())
             .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, json, enabled, version)| {
-            let rule: Rule = serde_json::from_str(&json).ok()?;
-            Some(StoredRule {
-                id: id as u32,
-                summary: summary(&rule, dir),
-                rule,
-                enabled: enabled != 0,
-                version: version as u32,
-            })
-        })
-        .collect())
+    let mut out = vec![];
+    for (id, json, enabled, version) in rows {
+        let Ok(rule) = serde_json::from_str::<Rule>(&json) else {
+            tracing::warn!(rule = id, "a stored rule could not be read");
+            continue;
+        };
+        out.push(StoredRule {
+            id: id as u32,
+            summary: summary(&rule, dir),
+            rule,
+            enabled: enabled != 0,
+            version: version as u32,
+            log: log(cache, id as u32).await?,
+        });
+    }
+    Ok(out)
 }
 
 /// The rule of this name (any case).

@@ -83,6 +83,17 @@ export const commands = {
 	planJob: (selection: Selection_Deserialize, actions: Action_Deserialize[]) => typedError<JobPlan_Serialize, Problem>(__TAURI_INVOKE("plan_job", { selection, actions })),
 	/**  Records the job and starts it. */
 	startJob: (selection: Selection_Deserialize, actions: Action_Deserialize[]) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("start_job", { selection, actions })),
+	/**  The workspace's rules with what each did live. */
+	listRules: () => typedError<StoredRule_Serialize[], Problem>(__TAURI_INVOKE("list_rules")),
+	/**  Saves a rule (checked first; one of the same name is replaced). */
+	saveRule: (rule: Rule_Deserialize) => typedError<StoredRule_Serialize, Problem>(__TAURI_INVOKE("save_rule", { rule })),
+	removeRule: (name: string) => typedError<null, Problem>(__TAURI_INVOKE("remove_rule", { name })),
+	/**  Switches a rule on (live, for new and changed tickets) or off. */
+	enableRule: (name: string, on: boolean) => typedError<StoredRule_Serialize, Problem>(__TAURI_INVOKE("enable_rule", { name, on })),
+	/**  What a rule (saved or being written) matches now, by the cache. */
+	previewRule: (rule: Rule_Deserialize) => typedError<RulePreview_Serialize, Problem>(__TAURI_INVOKE("preview_rule", { rule })),
+	/**  Runs a saved rule once over its matches, as a job in the background. */
+	runRule: (name: string) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("run_rule", { name })),
 	listJobs: () => typedError<JobView_Serialize[], Problem>(__TAURI_INVOKE("list_jobs")),
 	getJob: (id: number) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("get_job", { id })),
 	/**  A job's items; `state` picks one kind (`failed` …). */
@@ -297,6 +308,39 @@ export type CacheChangedEvent = {
 	reason: string,
 };
 
+/**  One condition of a rule. */
+export type Condition = Condition_Serialize | Condition_Deserialize;
+
+/**  One condition of a rule. */
+export type Condition_Deserialize = 
+/**  The subject or the latest message contains any of these words (case and accents ignored). */
+{ kind: "text_contains"; words: string[] } | 
+/**  The subject or the latest message matches this regular expression. */
+{ kind: "text_matches"; pattern: string } | { kind: "channel"; channel_id: string } | 
+/**  In this team; none: in no team. */
+{ kind: "team"; team_id?: string | null } | 
+/**  Assigned to this user; none: to nobody. */
+{ kind: "assignee"; user_id?: string | null } | { kind: "has_tag"; tag_id: string } | { kind: "lacks_tag"; tag_id: string } | 
+/**  As the filters take it: open (open and assigned), unassigned, assigned, closed, spam. */
+{ kind: "status"; status: string } | { kind: "contact_field"; field_id: string; op: FieldOp; values?: string[] } | { kind: "ticket_field"; field_id: string; op: FieldOp; values?: string[] } | 
+/**  Created more than this many hours ago. */
+{ kind: "older_than"; hours: number };
+
+/**  One condition of a rule. */
+export type Condition_Serialize = 
+/**  The subject or the latest message contains any of these words (case and accents ignored). */
+{ kind: "text_contains"; words: string[] } | 
+/**  The subject or the latest message matches this regular expression. */
+{ kind: "text_matches"; pattern: string } | { kind: "channel"; channel_id: string } | 
+/**  In this team; none: in no team. */
+{ kind: "team"; team_id: string | null } | 
+/**  Assigned to this user; none: to nobody. */
+{ kind: "assignee"; user_id: string | null } | { kind: "has_tag"; tag_id: string } | { kind: "lacks_tag"; tag_id: string } | 
+/**  As the filters take it: open (open and assigned), unassigned, assigned, closed, spam. */
+{ kind: "status"; status: string } | { kind: "contact_field"; field_id: string; op: FieldOp; values: string[] } | { kind: "ticket_field"; field_id: string; op: FieldOp; values: string[] } | 
+/**  Created more than this many hours ago. */
+{ kind: "older_than"; hours: number };
+
 export type ContactCard = ContactCard_Serialize | ContactCard_Deserialize;
 
 export type ContactCard_Deserialize = {
@@ -492,6 +536,13 @@ export type FieldLine_Serialize = {
 	/**  A dropdown's options. */
 	options: string[],
 };
+
+/**  How a field condition compares. */
+export type FieldOp = 
+/**  The same value (case and accents ignored; `1`, `yes` and `true` alike). */
+"equals" | "contains" | 
+/**  One of `values`. */
+"one_of" | "is_empty";
 
 /**  How old and how complete the cache is. */
 export type Freshness = Freshness_Serialize | Freshness_Deserialize;
@@ -1013,6 +1064,76 @@ export type Problem = {
 	message: string,
 };
 
+/**  A rule as a lead writes it. */
+export type Rule = Rule_Serialize | Rule_Deserialize;
+
+/**
+ *  A live rule's log: how many tickets it matched since it was switched on, and what became of
+ *  them.
+ */
+export type RuleLog = {
+	matched: number,
+	changed: number,
+	skipped: number,
+	failed: number,
+	pending: number,
+};
+
+/**  What a rule would do now, by the cache. */
+export type RulePreview = RulePreview_Serialize | RulePreview_Deserialize;
+
+/**  What a rule would do now, by the cache. */
+export type RulePreview_Deserialize = {
+	/**  Open tickets in the cache that match. */
+	matches: number,
+	/**  Of those, already as the rule would leave them (by the cache). */
+	already: number,
+	/**  Of those, the ones a run would change. */
+	change: number,
+	/**  Every matching ticket, newest first. */
+	ids: string[],
+	/**  "matches 312 open tickets; 96 already so; 216 will change". */
+	summary: string,
+	/**  The first 20 matching tickets, as the list shows them. */
+	rows: TicketRow_Deserialize[],
+	took_ms: number,
+};
+
+/**  What a rule would do now, by the cache. */
+export type RulePreview_Serialize = {
+	/**  Open tickets in the cache that match. */
+	matches: number,
+	/**  Of those, already as the rule would leave them (by the cache). */
+	already: number,
+	/**  Of those, the ones a run would change. */
+	change: number,
+	/**  Every matching ticket, newest first. */
+	ids: string[],
+	/**  "matches 312 open tickets; 96 already so; 216 will change". */
+	summary: string,
+	/**  The first 20 matching tickets, as the list shows them. */
+	rows: TicketRow_Serialize[],
+	took_ms: number,
+};
+
+/**  A rule as a lead writes it. */
+export type Rule_Deserialize = {
+	name: string,
+	/**  All of the conditions (true) or any of them (false). */
+	all?: boolean,
+	conditions: Condition_Deserialize[],
+	actions: Action_Deserialize[],
+};
+
+/**  A rule as a lead writes it. */
+export type Rule_Serialize = {
+	name: string,
+	/**  All of the conditions (true) or any of them (false). */
+	all: boolean,
+	conditions: Condition_Serialize[],
+	actions: Action_Serialize[],
+};
+
 /**  A saved view with how many cached tickets match it now. */
 export type SavedView = SavedView_Serialize | SavedView_Deserialize;
 
@@ -1183,6 +1304,33 @@ export type StatusView_Serialize = {
 	online: boolean,
 	syncing: boolean,
 	demo: boolean,
+};
+
+/**  A stored rule. */
+export type StoredRule = StoredRule_Serialize | StoredRule_Deserialize;
+
+/**  A stored rule. */
+export type StoredRule_Deserialize = {
+	id: number,
+	rule: Rule_Deserialize,
+	enabled: boolean,
+	version: number,
+	/**  The rule in words: "all of: text contains refund; tag vip present → Add tag refund". */
+	summary: string,
+	/**  What it did live. */
+	log: RuleLog,
+};
+
+/**  A stored rule. */
+export type StoredRule_Serialize = {
+	id: number,
+	rule: Rule_Serialize,
+	enabled: boolean,
+	version: number,
+	/**  The rule in words: "all of: text contains refund; tag vip present → Add tag refund". */
+	summary: string,
+	/**  What it did live. */
+	log: RuleLog,
 };
 
 /**  A sync failed in the background (`unauthorized`: the token was revoked). */

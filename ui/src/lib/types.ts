@@ -36,5 +36,9 @@ export type {
   FieldLine_Serialize as FieldLine,
   FieldDef,
   NewTicket_Deserialize as NewTicket,
+  StoredRule_Serialize as StoredRule,
+  Rule_Deserialize as Rule,
+  Condition_Deserialize as Condition,
+  RulePreview_Serialize as RulePreview,
   TicketCreated_Serialize as TicketCreated,
 } from './bindings';

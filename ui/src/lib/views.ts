@@ -11,7 +11,8 @@ export type View =
   | { kind: 'tag'; id: string; name: string }
   | { kind: 'saved'; id: number; name: string; filter: TicketFilter }
   | { kind: 'activity' }
-  | { kind: 'enrich' };
+  | { kind: 'enrich' }
+  | { kind: 'rules' };
 
 export interface Refine {
   text: string;
@@ -43,6 +44,8 @@ export function viewTitle(v: View): string {
       return 'Activity';
     case 'enrich':
       return 'Enrich';
+    case 'rules':
+      return 'Rules';
   }
 }
 

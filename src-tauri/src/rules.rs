@@ -1,0 +1,53 @@
+//! Auto-tagging rules in the app: thin commands over `Desk`. A run is a job in the workspace's
+//! background, like a bulk job.
+
+use desk_core::jobs::JobView;
+use desk_core::rules::{Rule, RulePreview, StoredRule};
+use tauri::State;
+
+use crate::error::Result;
+use crate::state::AppState;
+
+/// The workspace's rules with what each did live.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_rules(st: State<'_, AppState>) -> Result<Vec<StoredRule>> {
+    Ok(st.desk().await?.rules().await?)
+}
+
+/// Saves a rule (checked first; one of the same name is replaced).
+#[tauri::command]
+#[specta::specta]
+pub async fn save_rule(st: State<'_, AppState>, rule: Rule) -> Result<StoredRule> {
+    Ok(st.desk().await?.save_rule(&rule).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_rule(st: State<'_, AppState>, name: String) -> Result<()> {
+    Ok(st.desk().await?.remove_rule(&name).await?)
+}
+
+/// Switches a rule on (live, for new and changed tickets) or off.
+#[tauri::command]
+#[specta::specta]
+pub async fn enable_rule(st: State<'_, AppState>, name: String, on: bool) -> Result<StoredRule> {
+    Ok(st.desk().await?.enable_rule(&name, on).await?)
+}
+
+/// What a rule (saved or being written) matches now, by the cache.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_rule(st: State<'_, AppState>, rule: Rule) -> Result<RulePreview> {
+    Ok(st.desk().await?.preview_rule(&rule).await?)
+}
+
+/// Runs a saved rule once over its matches, as a job in the background.
+#[tauri::command]
+#[specta::specta]
+pub async fn run_rule(st: State<'_, AppState>, name: String) -> Result<JobView> {
+    let bg = st.background().await?;
+    let v = bg.desk().create_rule_job(&name).await?;
+    bg.run_job(v.id);
+    Ok(v)
+}
