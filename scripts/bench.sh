@@ -23,6 +23,8 @@ echo "== enrichment: 1,000 pasted ids (800 matched), preview (lookups at 50 ms, 
 cargo run --release --quiet -p desk-core --example enrich_bench -- 1000 800 200 10 50
 echo "== internal notes in bulk: 600 at 1,200/min (N = 3 L, about 30 s), then 50 at 120/min against a plain loop"
 cargo run --release --quiet -p desk-core --example notes_bench -- 600 200 10 50
+echo "== rules: 20 rules previewed over 100,000 cached tickets, then a live rule from a customer's message to its tag (about 2 min)"
+cargo run --release --quiet -p desk-core --example rules_bench -- all 2
 echo "== the app under Xvfb: cold start, memory after ten tickets, bundle size"
 bash scripts/ui.sh
 cargo build --quiet -p trengo-desk -p desk-e2e --examples

@@ -26,3 +26,47 @@ CREATE TABLE rule_runs (
 ) WITHOUT ROWID;
 
 ALTER TABLE jobs ADD COLUMN guard TEXT;
+
+-- A counter every change to what rules read moves on (from any process): a rule preview keeps the
+-- tickets in memory while it stands still.
+CREATE TABLE cache_gen (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    n   INTEGER NOT NULL
+);
+INSERT INTO cache_gen (id, n) VALUES (1, 0);
+CREATE TRIGGER tickets_gen_insert AFTER INSERT ON tickets BEGIN
+    UPDATE cache_gen SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER tickets_gen_update AFTER UPDATE ON tickets BEGIN
+    UPDATE cache_gen SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER tickets_gen_delete AFTER DELETE ON tickets BEGIN
+    UPDATE cache_gen SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER ticket_tags_gen_insert AFTER INSERT ON ticket_tags BEGIN
+    UPDATE cache_gen SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER ticket_tags_gen_update AFTER UPDATE ON ticket_tags BEGIN
+    UPDATE cache_gen SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER ticket_tags_gen_delete AFTER DELETE ON ticket_tags BEGIN
+    UPDATE cache_gen SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER contacts_gen_insert AFTER INSERT ON contacts BEGIN
+    UPDATE cache_gen SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER contacts_gen_update AFTER UPDATE ON contacts BEGIN
+    UPDATE cache_gen SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER contacts_gen_delete AFTER DELETE ON contacts BEGIN
+    UPDATE cache_gen SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER ticket_json_gen_insert AFTER INSERT ON ticket_json BEGIN
+    UPDATE cache_gen SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER ticket_json_gen_update AFTER UPDATE ON ticket_json BEGIN
+    UPDATE cache_gen SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER ticket_json_gen_delete AFTER DELETE ON ticket_json BEGIN
+    UPDATE cache_gen SET n = n + 1 WHERE id = 1;
+END;

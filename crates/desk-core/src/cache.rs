@@ -132,7 +132,8 @@ impl Cache {
         .fetch_all(&mut *tx)
         .await?;
         for (name,) in tables {
-            if !keep.contains(&name.as_str()) {
+            // The change counter is bookkeeping, not data: it goes on counting.
+            if !keep.contains(&name.as_str()) && name != "cache_gen" {
                 sqlx::query(&format!("DELETE FROM \"{}\"", name.replace('"', "\"\"")))
                     .execute(&mut *tx)
                     .await?;

@@ -130,6 +130,9 @@ pub struct Desk {
     /// Jobs this process is running, with the handle that pauses or cancels them.
     pub(crate) running_jobs:
         std::sync::Mutex<std::collections::HashMap<i64, Arc<crate::jobs::JobControl>>>,
+    /// The open tickets as rules read them, kept while the cache has not changed: a preview is
+    /// then only the matching.
+    rule_tickets: tokio::sync::Mutex<Option<(String, Arc<Vec<crate::rules::RuleTicket>>)>>,
 }
 
 /// The folder for cache files: the OS data directory's `trengo-desk`.
@@ -281,6 +284,7 @@ impl Desk {
             ticket_ops: tokio::sync::Mutex::new(()),
             demo: None,
             running_jobs: Default::default(),
+            rule_tickets: Default::default(),
         };
         let mut s = desk.settings().await?;
         // A cache file of another account (copied or renamed by hand) is not used for this one:
@@ -371,6 +375,7 @@ impl Desk {
             ticket_ops: tokio::sync::Mutex::new(()),
             demo: None,
             running_jobs: Default::default(),
+            rule_tickets: Default::default(),
         };
         let mut desk = desk;
         desk.budget = BudgetConfig {
@@ -811,7 +816,25 @@ impl Desk {
         rule: &crate::rules::Rule,
     ) -> Result<crate::rules::RulePreview> {
         let dir = self.cache.directory().await?;
-        crate::rules::preview(&self.cache, &self.job_store(), &dir, rule).await
+        let tickets = self.rule_tickets(&dir).await?;
+        crate::rules::preview(&self.cache, &dir, rule, &tickets).await
+    }
+
+    /// The cache's open tickets as rules read them: read again only when the cache changed.
+    pub(crate) async fn rule_tickets(
+        &self,
+        dir: &trengo_unified::Directory,
+    ) -> Result<Arc<Vec<crate::rules::RuleTicket>>> {
+        let stamp = crate::rules::stamp(&self.cache).await?;
+        let mut held = self.rule_tickets.lock().await;
+        if let Some((s, t)) = held.as_ref() {
+            if *s == stamp {
+                return Ok(t.clone());
+            }
+        }
+        let t = Arc::new(crate::rules::load(&self.cache, dir).await?);
+        *held = Some((stamp, t.clone()));
+        Ok(t)
     }
 
     /// Runs a saved rule once over what it matches now, as a job (run it with
@@ -856,7 +879,7 @@ impl Desk {
         self.cache
             .put_api_tickets(&newest.data, &dir, client.base_url())
             .await?;
-        let tickets = crate::rules::load(&self.cache, &dir).await?;
+        let tickets = self.rule_tickets(&dir).await?;
         let mut out = vec![];
         for (rule, since) in live {
             let ids = crate::rules::take(&self.cache, &dir, &rule, since, &tickets).await?;

@@ -121,6 +121,7 @@ pub struct RuleTicket {
     pub status: String,
     /// By field id, folded.
     pub contact_fields: HashMap<String, String>,
+    /// By field id, as Trengo writes them (folded when compared).
     pub ticket_fields: HashMap<String, String>,
     /// Unix seconds.
     pub created_at: Option<i64>,
@@ -138,6 +139,26 @@ enum Test {
     Status(&'static str),
     Field(bool, String, FieldOp, Vec<String>),
     Older(i64),
+}
+
+impl RuleTicket {
+    /// The ticket as actions see it.
+    fn state(&self) -> TicketState {
+        let mut tags = self.tags.clone();
+        tags.sort_unstable();
+        TicketState {
+            tags,
+            team: self.team,
+            user: self.user,
+            status: self.status.clone(),
+            fields: self
+                .ticket_fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            ..TicketState::default()
+        }
+    }
 }
 
 /// A rule checked and ready to match: every id known, the regex compiled.
@@ -307,6 +328,24 @@ fn field_equals(have: &str, want: &str) -> bool {
 }
 
 impl Compiled {
+    /// The tickets that match, in their order; a large cache is matched on two threads.
+    pub fn all_matches<'t>(&self, tickets: &'t [RuleTicket], now: i64) -> Vec<&'t RuleTicket> {
+        if tickets.len() < 20_000 {
+            return tickets.iter().filter(|t| self.matches(t, now)).collect();
+        }
+        let (a, b) = tickets.split_at(tickets.len() / 2);
+        std::thread::scope(|s| {
+            let second = s.spawn(|| {
+                b.iter()
+                    .filter(|t| self.matches(t, now))
+                    .collect::<Vec<_>>()
+            });
+            let mut first: Vec<&RuleTicket> = a.iter().filter(|t| self.matches(t, now)).collect();
+            first.extend(second.join().unwrap_or_default());
+            first
+        })
+    }
+
     /// Whether the ticket matches, at `now` (unix seconds).
     pub fn matches(&self, t: &RuleTicket, now: i64) -> bool {
         let test = |x: &Test| match x {
@@ -324,18 +363,16 @@ impl Compiled {
                 "spam" => t.status == "INVALID",
                 _ => true,
             },
-            Test::Field(contact, id, op, values) => {
-                let fields = if *contact {
-                    &t.contact_fields
-                } else {
-                    &t.ticket_fields
-                };
-                field_test(
-                    fields.get(id).map(String::as_str).unwrap_or(""),
-                    *op,
-                    values,
-                )
-            }
+            Test::Field(true, id, op, values) => field_test(
+                t.contact_fields.get(id).map(String::as_str).unwrap_or(""),
+                *op,
+                values,
+            ),
+            Test::Field(false, id, op, values) => field_test(
+                &t.ticket_fields.get(id).map(|v| fold(v)).unwrap_or_default(),
+                *op,
+                values,
+            ),
             Test::Older(secs) => t.created_at.is_some_and(|c| now - c > *secs),
         };
         if self.all {
@@ -538,14 +575,19 @@ pub(crate) async fn load(cache: &crate::cache::Cache, dir: &Directory) -> Result
         .iter()
         .map(|f| (f.name.as_str(), f.id.as_str()))
         .collect();
-    let fields_of = |json: Option<&str>| -> HashMap<String, String> {
+    let fields_of = |json: Option<&str>, folded: bool| -> HashMap<String, String> {
         json.and_then(|j| serde_json::from_str::<Fields>(j).ok())
             .map(|f| {
                 f.custom_fields
                     .iter()
                     .filter_map(|(name, v)| {
                         let id = by_name.get(name.as_str())?;
-                        let text = fold(v.as_text().trim());
+                        let raw = v.as_text();
+                        let text = if folded {
+                            fold(raw.trim())
+                        } else {
+                            raw.trim().to_string()
+                        };
                         (!text.is_empty()).then(|| (id.to_string(), text))
                     })
                     .collect()
@@ -596,8 +638,8 @@ pub(crate) async fn load(cache: &crate::cache::Cache, dir: &Directory) -> Result
                     user: user.map(|x| x as u64),
                     tags: tags.remove(&(id as u64)).unwrap_or_default(),
                     status,
-                    contact_fields: fields_of(cj.as_deref()),
-                    ticket_fields: fields_of(tj.as_deref()),
+                    contact_fields: fields_of(cj.as_deref(), true),
+                    ticket_fields: fields_of(tj.as_deref(), false),
                     created_at: created,
                     updated_at: updated,
                 }
@@ -606,30 +648,46 @@ pub(crate) async fn load(cache: &crate::cache::Cache, dir: &Directory) -> Result
         .collect())
 }
 
+/// What moves on whenever the cache's tickets, tags or contacts change, from any process (a
+/// counter kept by triggers).
+pub(crate) async fn stamp(cache: &crate::cache::Cache) -> Result<String> {
+    let n: Option<i64> = sqlx::query_scalar("SELECT n FROM cache_gen WHERE id = 1")
+        .fetch_optional(cache.pool())
+        .await?;
+    match n {
+        Some(n) => Ok(n.to_string()),
+        None => {
+            // Never counted yet: start now, and read the tickets this time.
+            sqlx::query("INSERT OR IGNORE INTO cache_gen (id, n) VALUES (1, 0)")
+                .execute(cache.pool())
+                .await?;
+            Ok(format!(
+                "new {}",
+                Utc::now().timestamp_nanos_opt().unwrap_or(0)
+            ))
+        }
+    }
+}
+
 /// The tickets that match, and how many a run would change by the cache.
 pub(crate) async fn preview(
     cache: &crate::cache::Cache,
-    store: &crate::jobs::JobStore,
     dir: &Directory,
     rule: &Rule,
+    tickets: &[RuleTicket],
 ) -> Result<RulePreview> {
     let started = std::time::Instant::now();
     let c = rule.compile(dir)?;
     let now = Utc::now().timestamp();
-    let tickets = load(cache, dir).await?;
-    let ids: Vec<u64> = tickets
-        .iter()
-        .filter(|t| c.matches(t, now))
-        .map(|t| t.id)
-        .collect();
+    let hits = c.all_matches(tickets, now);
+    let ids: Vec<u64> = hits.iter().map(|t| t.id).collect();
     let actions = normalize_actions(&rule.actions, dir)?;
-    let states = store.cached_states(&ids).await?;
-    let already = ids
+    // Already so by the same snapshot (what a run's fresh reads then decide).
+    let already = hits
         .iter()
-        .filter(|id| {
-            states
-                .get(id)
-                .is_some_and(|(s, _)| actions.iter().all(|a| s.satisfies(a)))
+        .filter(|t| {
+            let s = t.state();
+            actions.iter().all(|a| s.satisfies(a))
         })
         .count() as u32;
     let matches = ids.len() as u32;
