@@ -90,6 +90,9 @@ pub struct AddArgs {
     /// Created more than this many hours ago.
     #[arg(long)]
     older_than_hours: Option<u32>,
+    /// The latest message is the customer's (they wait for an answer).
+    #[arg(long)]
+    last_from_customer: bool,
     /// Actions: add this tag (repeatable).
     #[arg(long = "add-tag")]
     add_tags: Vec<String>,
@@ -197,6 +200,9 @@ async fn rule_of(desk: &Desk, a: &AddArgs) -> Result<Rule, Error> {
     }
     if let Some(h) = a.older_than_hours {
         c.push(Condition::OlderThan { hours: h });
+    }
+    if a.last_from_customer {
+        c.push(Condition::LastFromCustomer);
     }
     let mut actions = vec![];
     for t in &a.add_tags {

@@ -81,6 +81,8 @@ pub enum Condition {
     OlderThan {
         hours: u32,
     },
+    /// The latest message came from the customer (they are waiting for an answer).
+    LastFromCustomer,
 }
 
 /// A rule as a lead writes it.
@@ -127,6 +129,8 @@ pub struct RuleTicket {
     pub created_at: Option<i64>,
     /// When Trengo last changed it (unix seconds).
     pub updated_at: Option<i64>,
+    /// Whether the latest message came from the customer (`None`: not known).
+    pub last_inbound: Option<bool>,
 }
 
 enum Test {
@@ -139,6 +143,7 @@ enum Test {
     Status(&'static str),
     Field(bool, String, FieldOp, Vec<String>),
     Older(i64),
+    LastInbound,
 }
 
 impl RuleTicket {
@@ -304,6 +309,7 @@ impl Rule {
                     )
                 }
                 Condition::OlderThan { hours } => Test::Older(*hours as i64 * 3600),
+                Condition::LastFromCustomer => Test::LastInbound,
             });
         }
         Ok(Compiled {
@@ -374,6 +380,7 @@ impl Compiled {
                 values,
             ),
             Test::Older(secs) => t.created_at.is_some_and(|c| now - c > *secs),
+            Test::LastInbound => t.last_inbound == Some(true),
         };
         if self.all {
             self.tests.iter().all(test)
@@ -521,6 +528,7 @@ pub fn describe_condition(c: &Condition, dir: &Directory) -> String {
             values,
         } => format!("{} {}", field(field_id), op(o, values)),
         Condition::OlderThan { hours } => format!("older than {hours} h"),
+        Condition::LastFromCustomer => "the last message is the customer's".into(),
     }
 }
 
@@ -569,6 +577,11 @@ pub(crate) async fn load(cache: &crate::cache::Cache, dir: &Directory) -> Result
     struct Fields {
         #[serde(default)]
         custom_fields: BTreeMap<String, trengo_unified::FieldValue>,
+    }
+    #[derive(Deserialize)]
+    struct Last {
+        #[serde(default)]
+        last_message_inbound: Option<bool>,
     }
     let by_name: HashMap<&str, &str> = dir
         .fields
@@ -640,6 +653,10 @@ pub(crate) async fn load(cache: &crate::cache::Cache, dir: &Directory) -> Result
                     status,
                     contact_fields: fields_of(cj.as_deref(), true),
                     ticket_fields: fields_of(tj.as_deref(), false),
+                    last_inbound: tj
+                        .as_deref()
+                        .and_then(|j| serde_json::from_str::<Last>(j).ok())
+                        .and_then(|l| l.last_message_inbound),
                     created_at: created,
                     updated_at: updated,
                 }
@@ -1103,6 +1120,7 @@ mod tests {
             ticket_fields: HashMap::new(),
             created_at: Some(1_000),
             updated_at: Some(2_000),
+            last_inbound: Some(true),
         }
     }
 
@@ -1153,6 +1171,7 @@ mod tests {
             values: vec![]
         }));
         assert!(m(Condition::OlderThan { hours: 4 }));
+        assert!(m(Condition::LastFromCustomer));
         assert!(!m(Condition::OlderThan { hours: 6 }));
     }
 

@@ -337,3 +337,37 @@ async fn two_live_rules_that_feed_each_other_do_not_loop() {
         .count();
     assert_eq!(writes, 4, "A: detach and attach; B: the same; then nothing");
 }
+
+/// "The last message is the customer's" reads what the list pages said of each ticket's latest
+/// message: the preview finds exactly the open tickets waiting on us.
+#[tokio::test]
+async fn the_last_message_from_the_customer_is_known_from_the_cache() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let want: std::collections::BTreeSet<String> = {
+        let w = sim.state().world();
+        w.tickets
+            .values()
+            .filter(|t| matches!(t.status, Status::Open | Status::Assigned))
+            .filter(|t| {
+                t.messages
+                    .last()
+                    .is_some_and(|m| m.kind == trengo_sim::world::MessageKind::Inbound)
+            })
+            .map(|t| t.id.to_string())
+            .collect()
+    };
+    assert!(!want.is_empty());
+    let p = desk
+        .preview_rule(&Rule {
+            name: "Waiting on us".into(),
+            all: true,
+            conditions: vec![Condition::LastFromCustomer],
+            actions: vec![Action::AddTag {
+                tag_id: "1002".into(),
+            }],
+        })
+        .await
+        .unwrap();
+    let got: std::collections::BTreeSet<String> = p.ids.into_iter().collect();
+    assert_eq!(got, want);
+}

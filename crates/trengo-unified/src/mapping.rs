@@ -368,6 +368,14 @@ pub fn ticket(t: &api::Ticket, dir: &Directory, base_url: &str, keep_remote: boo
         updated_at: t.updated_at,
         assigned_at: t.assigned_at,
         last_message_at: latest.and_then(|l| l.at()),
+        last_message_inbound: match latest {
+            Some(api::LatestMessage::Message(m)) => match m.kind {
+                api::MessageType::Inbound => Some(true),
+                api::MessageType::Outbound | api::MessageType::Note => Some(false),
+                _ => None,
+            },
+            _ => None,
+        },
         ticket_url: Some(ticket_url(base_url, t.id)),
         remote_data: remote(keep_remote, t),
     }

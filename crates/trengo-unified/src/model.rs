@@ -160,6 +160,9 @@ pub struct Ticket {
     pub updated_at: Option<DateTime<Utc>>,
     pub assigned_at: Option<DateTime<Utc>>,
     pub last_message_at: Option<DateTime<Utc>>,
+    /// Whether the latest message came from the customer (`None`: not known from what was read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message_inbound: Option<bool>,
     pub ticket_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_data: Option<Value>,

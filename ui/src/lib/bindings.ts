@@ -324,7 +324,9 @@ export type Condition_Deserialize =
 /**  As the filters take it: open (open and assigned), unassigned, assigned, closed, spam. */
 { kind: "status"; status: string } | { kind: "contact_field"; field_id: string; op: FieldOp; values?: string[] } | { kind: "ticket_field"; field_id: string; op: FieldOp; values?: string[] } | 
 /**  Created more than this many hours ago. */
-{ kind: "older_than"; hours: number };
+{ kind: "older_than"; hours: number } | 
+/**  The latest message came from the customer (they are waiting for an answer). */
+{ kind: "last_from_customer" };
 
 /**  One condition of a rule. */
 export type Condition_Serialize = 
@@ -339,7 +341,9 @@ export type Condition_Serialize =
 /**  As the filters take it: open (open and assigned), unassigned, assigned, closed, spam. */
 { kind: "status"; status: string } | { kind: "contact_field"; field_id: string; op: FieldOp; values: string[] } | { kind: "ticket_field"; field_id: string; op: FieldOp; values: string[] } | 
 /**  Created more than this many hours ago. */
-{ kind: "older_than"; hours: number };
+{ kind: "older_than"; hours: number } | 
+/**  The latest message came from the customer (they are waiting for an answer). */
+{ kind: "last_from_customer" };
 
 export type ContactCard = ContactCard_Serialize | ContactCard_Deserialize;
 
