@@ -76,25 +76,8 @@ async fn world(a: &Args) -> anyhow::Result<(Sim, Vec<u64>)> {
 async fn run(a: &Args, pasted: bool) -> anyhow::Result<()> {
     let (sim, ids) = world(a).await?;
     let dir = tempfile::tempdir()?;
-    {
-        // The cache is synced first (not measured).
-        let setup = open(
-            &sim,
-            dir.path(),
-            BudgetConfig {
-                limit: 1_000_000,
-                ..BudgetConfig::default()
-            },
-        )
-        .await?;
-        setup.sync(&|_| {}, &AtomicBool::new(false)).await?;
-    }
-    for f in std::fs::read_dir(dir.path().join("workspaces"))? {
-        let p = f?.path();
-        if p.extension().is_some_and(|e| e == "budget") {
-            std::fs::remove_file(p)?;
-        }
-    }
+    // The cache is synced first (not measured).
+    common::prepare(&sim, dir.path(), |_| async { Ok(()) }).await?;
     sim.state().set_rate_limit(a.limit, a.window);
     sim.state().set_faults(Faults {
         latency_ms: a.latency,

@@ -76,25 +76,7 @@ async fn world(n: usize) -> anyhow::Result<(Sim, Vec<u64>)> {
 
 /// A Desk with a synced cache (not measured), then the limit and the latency set.
 async fn desk_on(sim: &Sim, dir: &std::path::Path, s: &Setup) -> anyhow::Result<Desk> {
-    {
-        let setup = open(
-            sim,
-            dir,
-            BudgetConfig {
-                limit: 1_000_000,
-                ..BudgetConfig::default()
-            },
-        )
-        .await?;
-        setup.sync(&|_| {}, &AtomicBool::new(false)).await?;
-    }
-    // The window the sync used is over: forget it.
-    for f in std::fs::read_dir(dir.join("workspaces"))? {
-        let p = f?.path();
-        if p.extension().is_some_and(|e| e == "budget") {
-            std::fs::remove_file(p)?;
-        }
-    }
+    common::prepare(sim, dir, |_| async { Ok(()) }).await?;
     sim.state().set_rate_limit(s.limit, s.window);
     sim.state().set_faults(Faults {
         latency_ms: s.latency,

@@ -7,6 +7,8 @@
 //! - sync: the `demo` workspace at Trengo's real 120 requests a minute; requests ÷ the minimum
 //!   number of pages (goal 1.00) and time ÷ the rate-limit bound.
 
+mod common;
+
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,12 +16,9 @@ use std::time::{Duration, Instant};
 use desk_core::cache::Cache;
 use desk_core::view::TicketFilter;
 use desk_core::{Desk, DeskConfig, MemoryStore, Token};
-use trengo_sim::json::TsStyle;
 use trengo_sim::world::Status;
 use trengo_sim::{Sim, SimConfig, Size};
-use trengo_unified::api::model as api;
 use trengo_unified::api::BudgetConfig;
-use trengo_unified::{mapping, Directory};
 
 fn pct(v: &mut [Duration], p: f64) -> f64 {
     v.sort();
@@ -59,42 +58,8 @@ async fn search_bench() -> anyhow::Result<()> {
     desk.sync(&|_| {}, &AtomicBool::new(false)).await?;
     // The bench writes the rest straight into the same cache file.
     let cache = Cache::open(desk.cache_path()).await?;
-    let d: Directory = cache.directory().await?;
     let t = Instant::now();
-    let tickets: Vec<api::Ticket> = {
-        let w = sim.state().world();
-        w.tickets
-            .values()
-            .map(|t| {
-                serde_json::from_value(
-                    serde_json::to_value(trengo_sim::json::ticket(&w, t, TsStyle::List, false))
-                        .unwrap(),
-                )
-                .unwrap()
-            })
-            .collect()
-    };
-    let now = chrono::Utc::now().timestamp();
-    for chunk in tickets.chunks(2_000) {
-        let mut tx = cache.pool().begin().await?;
-        for t in chunk {
-            if let Some(c) = &t.contact {
-                Cache::put_contact(&mut tx, &mapping::contact(c, &d, false), now).await?;
-            }
-            let open = matches!(
-                t.status,
-                api::TicketStatus::Open | api::TicketStatus::Assigned
-            );
-            Cache::put_ticket(
-                &mut tx,
-                &mapping::ticket(t, &d, &sim.base_url(), false),
-                open,
-                now,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-    }
+    common::fill(&sim, &cache, false).await?;
     sqlx::query("PRAGMA optimize=0x10002")
         .execute(cache.pool())
         .await?;

@@ -11,7 +11,6 @@
 mod common;
 use common::open;
 
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use desk_core::enrich::{demo_source, SourceKind};
@@ -38,26 +37,12 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     let dir = tempfile::tempdir()?;
-    {
-        let setup = open(
-            &sim,
-            dir.path(),
-            BudgetConfig {
-                limit: 1_000_000,
-                ..BudgetConfig::default()
-            },
-        )
-        .await?;
-        setup.sync(&|_| {}, &AtomicBool::new(false)).await?;
+    common::prepare(&sim, dir.path(), |setup| async move {
         // The contact index is complete (not measured: contacts_bench measures it).
         setup.finish_contact_index(&|_| {}).await?;
-    }
-    for f in std::fs::read_dir(dir.path().join("workspaces"))? {
-        let p = f?.path();
-        if p.extension().is_some_and(|e| e == "budget") {
-            std::fs::remove_file(p)?;
-        }
-    }
+        Ok(())
+    })
+    .await?;
     let desk = open(
         &sim,
         dir.path(),

@@ -12,7 +12,6 @@
 mod common;
 use common::open;
 
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use desk_core::jobs::{Action, Selection};
@@ -32,24 +31,7 @@ async fn setup(
     })
     .await?;
     let dir = tempfile::tempdir()?;
-    {
-        let d = open(
-            &sim,
-            dir.path(),
-            BudgetConfig {
-                limit: 1_000_000,
-                ..BudgetConfig::default()
-            },
-        )
-        .await?;
-        d.sync(&|_| {}, &AtomicBool::new(false)).await?;
-    }
-    for f in std::fs::read_dir(dir.path().join("workspaces"))? {
-        let p = f?.path();
-        if p.extension().is_some_and(|e| e == "budget") {
-            std::fs::remove_file(p)?;
-        }
-    }
+    common::prepare(&sim, dir.path(), |_| async { Ok(()) }).await?;
     sim.state().set_rate_limit(limit, window);
     sim.state().set_faults(Faults {
         latency_ms: latency,

@@ -18,12 +18,9 @@ use std::time::{Duration, Instant};
 use desk_core::cache::Cache;
 use desk_core::jobs::Action;
 use desk_core::rules::{Condition, FieldOp, Rule};
-use trengo_sim::json::TsStyle;
 use trengo_sim::world::Status;
 use trengo_sim::{Sim, SimConfig, Size};
-use trengo_unified::api::model as api;
 use trengo_unified::api::BudgetConfig;
-use trengo_unified::{mapping, Directory};
 
 fn budget() -> BudgetConfig {
     BudgetConfig {
@@ -116,37 +113,7 @@ async fn preview_bench() -> anyhow::Result<()> {
     // Every ticket straight from the simulator's records (Trengo's JSON, decoded and mapped as a
     // sync does), so the cache holds all 100,000 without 4,000 page requests.
     let cache = Cache::open(desk.cache_path()).await?;
-    let d: Directory = cache.directory().await?;
-    let tickets: Vec<api::Ticket> = {
-        let w = sim.state().world();
-        w.tickets
-            .values()
-            .map(|t| {
-                serde_json::from_value(
-                    serde_json::to_value(trengo_sim::json::ticket(&w, t, TsStyle::List, false))
-                        .unwrap(),
-                )
-                .unwrap()
-            })
-            .collect()
-    };
-    let now = chrono::Utc::now().timestamp();
-    for chunk in tickets.chunks(2_000) {
-        let mut tx = cache.pool().begin().await?;
-        for t in chunk {
-            if let Some(c) = &t.contact {
-                Cache::put_contact(&mut tx, &mapping::contact(c, &d, false), now).await?;
-            }
-            Cache::put_ticket(
-                &mut tx,
-                &mapping::ticket(t, &d, &sim.base_url(), false),
-                true,
-                now,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-    }
+    common::fill(&sim, &cache, true).await?;
     let dl = desk.directory().await?;
     let tags: Vec<String> = dl.tags.iter().take(10).map(|t| t.id.clone()).collect();
     let field = |label: &str| {
