@@ -391,28 +391,32 @@ impl Desk {
             .await
     }
 
-    /// A new ticket for a contact on a channel, routed to a team or a user, tagged and filled in,
-    /// with an internal note for the agents (nothing is sent to the customer): one job whose
-    /// steps are recorded as they happen, so a resumed job never makes a second ticket. All of it
-    /// is checked before anything is sent. Undo deletes the ticket while nobody has touched it.
-    pub async fn create_ticket(&self, req: &NewTicket) -> Result<TicketCreated> {
-        let dir = self.cache().directory().await?;
-        let (title, plan) = Self::new_ticket_plan(&dir, req)?;
+    /// Records a one-item job and runs it in the interactive lane (a click waits for it): its id,
+    /// how it ended, and its item.
+    async fn run_one(
+        &self,
+        kind: JobKind,
+        title: &str,
+        selection: String,
+        target: u64,
+        plan: Vec<Action>,
+        dir: &Directory,
+    ) -> Result<(i64, JobView, JobItemView)> {
         self.unified()?;
         let store = self.job_store();
         let job = store
             .create(NewJob {
-                kind: JobKind::Create,
-                title: title.clone(),
+                kind,
+                title: title.to_string(),
                 actions: plan.clone(),
-                selection: "a new ticket".into(),
+                selection,
                 problems: vec![],
                 undo_of: None,
                 source: None,
                 page_plan: None,
                 guard: None,
                 items: vec![ItemSeed {
-                    target: 0,
+                    target,
                     plan,
                     expect: None,
                 }],
@@ -422,11 +426,31 @@ impl Desk {
             .run_job_in(job as u32, Lane::Interactive, 1, &|_| {})
             .await?;
         let item = store
-            .items(job, None, &dir)
+            .items(job, None, dir)
             .await?
             .into_iter()
             .next()
             .ok_or_else(|| Error::NotFound(format!("job {job} has no item")))?;
+        Ok((job, view, item))
+    }
+
+    /// A new ticket for a contact on a channel, routed to a team or a user, tagged and filled in,
+    /// with an internal note for the agents (nothing is sent to the customer): one job whose
+    /// steps are recorded as they happen, so a resumed job never makes a second ticket. All of it
+    /// is checked before anything is sent. Undo deletes the ticket while nobody has touched it.
+    pub async fn create_ticket(&self, req: &NewTicket) -> Result<TicketCreated> {
+        let dir = self.cache().directory().await?;
+        let (title, plan) = Self::new_ticket_plan(&dir, req)?;
+        let (job, view, item) = self
+            .run_one(
+                JobKind::Create,
+                &title,
+                "a new ticket".into(),
+                0,
+                plan,
+                &dir,
+            )
+            .await?;
         let ticket_id = item.ticket_id.clone();
         match item.state {
             ItemState::Done | ItemState::Skipped => Ok(TicketCreated {
@@ -596,36 +620,11 @@ impl Desk {
         action: Action,
         dir: &Directory,
     ) -> Result<ActionDone> {
-        self.unified()?;
-        let store = self.job_store();
         let title = describe(&action, dir);
-        let job = store
-            .create(NewJob {
-                kind: JobKind::Action,
-                title: title.clone(),
-                actions: vec![action.clone()],
-                selection,
-                problems: vec![],
-                undo_of: None,
-                source: None,
-                page_plan: None,
-                guard: None,
-                items: vec![ItemSeed {
-                    target: id,
-                    plan: vec![action],
-                    expect: None,
-                }],
-            })
+        let (job, view, item) = self
+            .run_one(JobKind::Action, &title, selection, id, vec![action], dir)
             .await?;
-        let view = self
-            .run_job_in(job as u32, Lane::Interactive, 1, &|_| {})
-            .await?;
-        let item = store
-            .items(job, None, dir)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::NotFound(format!("job {job} has no item")))?;
+        let store = self.job_store();
         self.note_online(item.code != Some(ErrorCode::Offline));
         match item.state {
             ItemState::Done | ItemState::Skipped | ItemState::Conflict => Ok(ActionDone {
