@@ -69,7 +69,14 @@ pub struct BudgetConfig {
     /// A file through which processes on this machine share the token's window; `None`: this
     /// process alone.
     pub shared: Option<PathBuf>,
+    /// The share of each window the background sync (the `Sync` lane) may use, in percent of the
+    /// limit, never more whatever the workspace's size (at least one request a window); 100: no
+    /// cap. Changed at run time with [`RequestBudget::set_sync_share`].
+    pub sync_share_percent: u32,
 }
+
+/// The background sync's share when nobody chose one: a quarter (30 of Trengo's 120 a minute).
+pub const DEFAULT_SYNC_SHARE_PERCENT: u32 = 25;
 
 impl Default for BudgetConfig {
     fn default() -> Self {
@@ -79,6 +86,7 @@ impl Default for BudgetConfig {
             reserve: None,
             margin: None,
             shared: None,
+            sync_share_percent: DEFAULT_SYNC_SHARE_PERCENT,
         }
     }
 }
@@ -151,6 +159,9 @@ struct Window {
     used: u32,
     /// Of them, interactive and watcher requests.
     fg_used: u32,
+    /// Of them, background sync requests (held to the sync share).
+    #[serde(default)]
+    sync_used: u32,
     /// Interactive and watcher requests a window lately (a running average that falls by half a
     /// window when the user stops, and rises at once when they click more); `None` before the
     /// first window ended. The reserve follows it.
@@ -188,6 +199,8 @@ struct Inner {
     /// The clock: unix ms at creation, advanced by tokio's (pausable) monotonic time.
     epoch_ms: i64,
     epoch: Instant,
+    /// The sync lane's share of a window, in percent (the config's, until set).
+    sync_share: std::sync::atomic::AtomicU32,
 }
 
 struct State {
@@ -245,8 +258,17 @@ fn key(base_url: &str, token: &str) -> u64 {
     h.finish()
 }
 
+/// Requests a window allows the background sync: `percent` of the limit, at least one.
+pub fn sync_cap(limit: u32, percent: u32) -> u32 {
+    if percent >= 100 {
+        return limit;
+    }
+    ((limit as u64 * percent as u64 / 100) as u32).max(1)
+}
+
 /// The rules, without I/O: whether a request of `lane` may go at `now`, counting it if so.
-fn decide(w: &mut Window, lane: Lane, now: i64, cfg: &BudgetConfig) -> Turn {
+/// `sync_share` is the sync lane's share of a window in percent.
+fn decide(w: &mut Window, lane: Lane, now: i64, cfg: &BudgetConfig, sync_share: u32) -> Turn {
     if let Some(b) = w.blocked_until {
         if now < b {
             return Turn::WaitUntil(b);
@@ -260,6 +282,7 @@ fn decide(w: &mut Window, lane: Lane, now: i64, cfg: &BudgetConfig) -> Turn {
         w.generation += 1;
         w.used = 0;
         w.fg_used = 0;
+        w.sync_used = 0;
         w.ends = None;
         w.probe = None;
     }
@@ -283,6 +306,10 @@ fn decide(w: &mut Window, lane: Lane, now: i64, cfg: &BudgetConfig) -> Turn {
         };
     }
     let ends = w.ends.unwrap_or(now);
+    if lane == Lane::Sync && w.sync_used >= sync_cap(w.limit, sync_share) {
+        // The sync's share of this window is spent: the rest is the lead's.
+        return Turn::WaitUntil(ends);
+    }
     let room = w.limit.saturating_sub(w.used);
     let held = if lane.foreground() {
         0
@@ -315,6 +342,9 @@ fn count(w: &mut Window, lane: Lane) {
     w.used += 1;
     if lane.foreground() {
         w.fg_used += 1;
+    }
+    if lane == Lane::Sync {
+        w.sync_used += 1;
     }
 }
 
@@ -368,6 +398,7 @@ impl RequestBudget {
     /// A budget of its own (tests, benchmarks).
     pub fn new(cfg: BudgetConfig) -> RequestBudget {
         let limit = cfg.limit.max(1);
+        let sync_share = std::sync::atomic::AtomicU32::new(cfg.sync_share_percent.clamp(1, 100));
         let epoch_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
@@ -390,6 +421,7 @@ impl RequestBudget {
                 wake: Notify::new(),
                 epoch_ms,
                 epoch: Instant::now(),
+                sync_share,
             }),
         };
         if let Some(dir) = b.inner.cfg.shared.as_ref().and_then(|p| p.parent()) {
@@ -413,6 +445,22 @@ impl RequestBudget {
 
     pub fn config(&self) -> &BudgetConfig {
         &self.inner.cfg
+    }
+
+    /// Sets the background sync's share of each window, in percent of the limit (from the next
+    /// request on).
+    pub fn set_sync_share(&self, percent: u32) {
+        self.inner
+            .sync_share
+            .store(percent.clamp(1, 100), std::sync::atomic::Ordering::Relaxed);
+        self.inner.wake.notify_waiters();
+    }
+
+    /// The background sync's share of each window, in percent of the limit.
+    pub fn sync_share(&self) -> u32 {
+        self.inner
+            .sync_share
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn now_ms(&self) -> i64 {
@@ -535,8 +583,9 @@ impl RequestBudget {
         }
         let now = self.now_ms();
         let cfg = &self.inner.cfg;
+        let share = self.sync_share();
         self.with_window(|w, st| {
-            let t = decide(w, lane, now, cfg);
+            let t = decide(w, lane, now, cfg, share);
             if let Turn::Go { .. } = t {
                 st.queues[lane as usize].retain(|t| *t != ticket);
                 st.granted += 1;
@@ -606,7 +655,7 @@ impl RequestBudget {
         let cfg = &self.inner.cfg;
         self.with_window(|w, st| {
             let mut probe = w.clone();
-            let next = match decide(&mut probe, Lane::Bulk, now, cfg) {
+            let next = match decide(&mut probe, Lane::Bulk, now, cfg, 100) {
                 Turn::Go { .. } | Turn::WaitForOthers | Turn::WaitForProbe => 0,
                 Turn::WaitUntil(t) => (t - now).max(0) as u64,
             };
@@ -710,6 +759,7 @@ mod tests {
             reserve: Some(1),
             margin: Some(Duration::from_millis(100)),
             shared: None,
+            sync_share_percent: 100,
         }
     }
 
@@ -757,6 +807,67 @@ mod tests {
             self.hits += 1;
             Some(self.limit - self.hits)
         }
+    }
+
+    /// The background sync alone gets its share of each window and no more, however much it asks;
+    /// a bulk job running beside it gets the rest.
+    #[tokio::test(start_paused = true)]
+    async fn the_background_sync_never_takes_more_than_its_share() {
+        let b = RequestBudget::new(BudgetConfig {
+            sync_share_percent: 25,
+            ..cfg(120, 60)
+        });
+        let server = Arc::new(Mutex::new(Server::new(120, 60)));
+        let start = Instant::now();
+        // Ten minutes of a sync that always has more to read.
+        let sync_times = Arc::new(Mutex::new(vec![]));
+        let (b2, s2, t2) = (b.clone(), server.clone(), sync_times.clone());
+        let sync = tokio::spawn(async move {
+            loop {
+                let p = b2.acquire(Lane::Sync).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let rem = s2.lock().unwrap().hit();
+                b2.observe(&p, Some(120), rem, Some(Duration::from_millis(100)), None);
+                t2.lock().unwrap().push(start.elapsed());
+            }
+        });
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        let per_minute = |times: &[Duration]| {
+            let mut m = [0u32; 10];
+            for t in times.iter().filter(|t| t.as_secs() < 600) {
+                m[(t.as_secs() / 60) as usize] += 1;
+            }
+            m
+        };
+        let alone = per_minute(&sync_times.lock().unwrap());
+        let total: u32 = alone.iter().sum();
+        // At most 30 requests in any window of the server's (one minute, opened by a request).
+        let times = sync_times.lock().unwrap().clone();
+        for (i, t) in times.iter().enumerate() {
+            let in_window = times[i..]
+                .iter()
+                .take_while(|u| **u < *t + Duration::from_secs(60))
+                .count();
+            assert!(in_window <= 30, "{in_window} sync requests within a minute from {t:?}");
+        }
+        assert!((270..=300).contains(&total), "ten minutes of sync took {total} requests: {alone:?}");
+
+        // Now a bulk job beside it: the job gets what the sync leaves, and the sync no more.
+        sync_times.lock().unwrap().clear();
+        let t0 = start.elapsed();
+        let mut bulk = 0;
+        while start.elapsed() < t0 + Duration::from_secs(120) {
+            let p = b.acquire(Lane::Bulk).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let rem = server.lock().unwrap().hit();
+            b.observe(&p, Some(120), rem, Some(Duration::from_millis(50)), None);
+            bulk += 1;
+        }
+        sync.abort();
+        let synced = sync_times.lock().unwrap().len() as u32;
+        assert!(synced <= 2 * 30 + 1, "the sync took {synced} in two minutes beside a job");
+        assert!(bulk >= 2 * 60, "the job got {bulk} requests in two minutes");
+        assert_eq!(server.lock().unwrap().rejected, 0, "no 429");
     }
 
     #[tokio::test(start_paused = true)]
@@ -972,33 +1083,33 @@ mod tests {
         };
         // A new window: one probe, then wait for its answer.
         assert!(matches!(
-            decide(&mut w, Lane::Bulk, 0, &c),
+            decide(&mut w, Lane::Bulk, 0, &c, 100),
             Turn::Go { probe: true, .. }
         ));
-        assert_eq!(decide(&mut w, Lane::Bulk, 1, &c), Turn::WaitForProbe);
+        assert_eq!(decide(&mut w, Lane::Bulk, 1, &c, 100), Turn::WaitForProbe);
         // Answered: the window ends at most a window (and the margin) after the answer.
         w.ends = Some(50 + 10_000 + 100);
         w.probe = None;
         for _ in 0..8 {
             assert!(matches!(
-                decide(&mut w, Lane::Bulk, 60, &c),
+                decide(&mut w, Lane::Bulk, 60, &c, 100),
                 Turn::Go { .. }
             ));
         }
         // 9 used: the background waits for the window's last 2% (then the reserve is its too), a
         // click does not wait.
-        assert_eq!(decide(&mut w, Lane::Bulk, 60, &c), Turn::WaitUntil(9_950));
+        assert_eq!(decide(&mut w, Lane::Bulk, 60, &c, 100), Turn::WaitUntil(9_950));
         assert!(matches!(
-            decide(&mut w, Lane::Interactive, 60, &c),
+            decide(&mut w, Lane::Interactive, 60, &c, 100),
             Turn::Go { .. }
         ));
         assert_eq!(
-            decide(&mut w, Lane::Interactive, 60, &c),
+            decide(&mut w, Lane::Interactive, 60, &c, 100),
             Turn::WaitUntil(10_150)
         );
         // After the end: a new window, opened by a probe.
         assert!(matches!(
-            decide(&mut w, Lane::Bulk, 10_150, &c),
+            decide(&mut w, Lane::Bulk, 10_150, &c, 100),
             Turn::Go { probe: true, .. }
         ));
         assert_eq!(w.generation, 1);
