@@ -16,8 +16,9 @@ use crate::sync::{SyncProgress, SyncReport};
 use crate::view::{Freshness, TicketContext};
 use crate::watcher::Assignment;
 
-/// How often the working set is refreshed in the background.
-pub const SYNC_EVERY: Duration = Duration::from_secs(120);
+/// How often the tickets are refreshed in the background (see [`crate::refresh`]): the views
+/// first, the rest of the working set in rotation, within the sync's share of the budget.
+pub const SYNC_EVERY: Duration = crate::refresh::REFRESH_EVERY;
 /// A thread read this recently is shown as it is: moving back and forth costs no requests.
 pub const THREAD_FRESH_SECS: i64 = 30;
 /// A complete contact index is read again this often (Trengo's contact list has no
@@ -78,6 +79,8 @@ pub struct BudgetView {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StatusView {
     pub freshness: Freshness,
+    /// How the tickets are kept fresh, and how fresh they are.
+    pub sync: crate::refresh::SyncFreshness,
     pub contacts: crate::sync::ContactIndex,
     pub budget: Option<BudgetView>,
     pub online: bool,
@@ -143,6 +146,7 @@ impl Desk {
         });
         Ok(StatusView {
             freshness: self.freshness().await?,
+            sync: self.sync_freshness().await?,
             contacts: self.contact_index().await?,
             budget,
             online: self.is_online(),
@@ -256,14 +260,20 @@ impl Background {
                 let Some(b) = weak.upgrade().map(|inner| Background { inner }) else {
                     return;
                 };
-                if let Err(e) = b.sync_now().await {
+                let began = Instant::now();
+                if let Err(e) = b.refresh_now().await {
                     if e.code() != ErrorCode::Busy {
                         tracing::warn!(code = %e.code(), error = %e, "background sync failed");
                         b.inner.sink.emit(DeskEvent::SyncFailed(e.into()));
                     }
                 }
                 drop(b);
-                tokio::time::sleep(SYNC_EVERY).await;
+                // A rotation uses its whole slice (the budget paces it); a refresh that had
+                // little to do waits for the next one.
+                let rest = SYNC_EVERY
+                    .saturating_sub(began.elapsed())
+                    .max(Duration::from_secs(1));
+                tokio::time::sleep(rest).await;
             }
         });
         let weak = Arc::downgrade(&bg.inner);
@@ -370,8 +380,38 @@ impl Background {
         self.inner.tasks.abort_all();
     }
 
-    /// Syncs now, one sync at a time, telling the sink its progress and when the cache changed.
+    /// Syncs now (the whole working set), one sync at a time, telling the sink its progress and
+    /// when the cache changed.
     pub async fn sync_now(&self) -> Result<SyncReport> {
+        let desk = self.inner.desk.clone();
+        self.syncing(move |progress| {
+            Box::pin(async move { desk.sync(progress, &AtomicBool::new(false)).await })
+        })
+        .await
+    }
+
+    /// One steady refresh (the views or the changes, then the rotation for one slice).
+    pub async fn refresh_now(&self) -> Result<crate::refresh::RefreshReport> {
+        let desk = self.inner.desk.clone();
+        self.syncing(move |progress| {
+            Box::pin(async move {
+                desk.refresh(SYNC_EVERY, progress, &AtomicBool::new(false))
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// Runs a sync (`run`, given the progress to report), one at a time, telling the sink its
+    /// progress and when the cache changed.
+    async fn syncing<T>(
+        &self,
+        run: impl for<'a> FnOnce(
+            crate::sync::Progress<'a>,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>,
+        >,
+    ) -> Result<T> {
         let syncing = &self.inner.syncing;
         if syncing
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
@@ -396,11 +436,7 @@ impl Background {
                 });
             }
         };
-        let r = self
-            .inner
-            .desk
-            .sync(&progress, &AtomicBool::new(false))
-            .await;
+        let r = run(&progress).await;
         syncing.store(false, Ordering::Relaxed);
         self.inner.sink.emit(DeskEvent::CacheChanged {
             reason: "sync done".into(),

@@ -34,6 +34,9 @@ pub struct WorkspaceSettings {
     pub poll_interval_secs: u32,
     #[serde(default)]
     pub notify: NotifySettings,
+    /// The background sync's share of Trengo's budget, percent (5–100); `None`: a quarter.
+    #[serde(default)]
+    pub sync_share_percent: Option<u32>,
 }
 
 /// Which desktop notifications, and when.
@@ -575,7 +578,31 @@ impl Desk {
                 "the poll interval must be at least 5 seconds".into(),
             ));
         }
-        self.cache.set_setting("workspace", s).await
+        if let Some(p) = s.sync_share_percent.filter(|p| !(5..=100).contains(p)) {
+            return Err(Error::Invalid(format!(
+                "the background sync's share must be from 5 to 100 percent, not {p}"
+            )));
+        }
+        self.cache.set_setting("workspace", s).await?;
+        self.apply_sync_share().await
+    }
+
+    /// The background sync's share of the budget, percent, as the settings say.
+    pub async fn sync_share(&self) -> Result<u32> {
+        Ok(self
+            .settings()
+            .await?
+            .sync_share_percent
+            .unwrap_or(trengo_unified::api::DEFAULT_SYNC_SHARE_PERCENT))
+    }
+
+    /// Gives the budget the settings' sync share.
+    async fn apply_sync_share(&self) -> Result<()> {
+        let p = self.sync_share().await?;
+        if let Some(u) = self.unified_opt() {
+            u.client().budget().set_sync_share(p);
+        }
+        Ok(())
     }
 
     pub(crate) fn note_online(&self, online: bool) {
@@ -682,6 +709,7 @@ impl Desk {
         cancel: &AtomicBool,
     ) -> Result<SyncReport> {
         let u = self.unified()?;
+        self.apply_sync_share().await?;
         let _one = self.sync_lock.lock().await;
         let r = sync::sync(&self.cache, &u, &opts, progress, cancel).await;
         match r {
@@ -693,6 +721,70 @@ impl Desk {
                 other
             }
         }
+    }
+
+    /// One steady refresh of the tickets (see [`crate::refresh`]), after the directory when it is
+    /// older than ten minutes: what a background loop calls every [`crate::refresh::REFRESH_EVERY`].
+    pub async fn refresh(
+        &self,
+        slice: std::time::Duration,
+        progress: Progress<'_>,
+        cancel: &AtomicBool,
+    ) -> Result<crate::refresh::RefreshReport> {
+        let u = self.unified()?;
+        self.apply_sync_share().await?;
+        let first = self.cache.freshness().await?.last_sync_at.is_none();
+        let dir_read: Option<i64> = sqlx::query_scalar(
+            "SELECT last_complete_at FROM sync_state WHERE resource = 'channels'",
+        )
+        .fetch_optional(self.cache.pool())
+        .await?
+        .flatten();
+        let now = chrono::Utc::now().timestamp();
+        if dir_read.is_none_or(|t| now - t >= crate::refresh::DIRECTORY_EVERY_SECS) {
+            self.sync_with(
+                SyncOptions {
+                    interactive_first: first,
+                    directory_only: true,
+                    ..SyncOptions::default()
+                },
+                progress,
+                cancel,
+            )
+            .await?;
+        }
+        let me = self
+            .settings()
+            .await?
+            .user
+            .and_then(|u| u.id.parse::<u64>().ok());
+        let opts = crate::refresh::RefreshOptions {
+            slice,
+            me,
+            interactive_views: first,
+            ..Default::default()
+        };
+        let _one = self.sync_lock.lock().await;
+        let r = crate::refresh::refresh(&self.cache, &u, &opts, progress, cancel).await;
+        match r {
+            Err(Error::Trengo(e)) => self.seen("the refresh", Err(e)),
+            other => {
+                if other.is_ok() {
+                    self.online.store(true, Ordering::Relaxed);
+                }
+                other
+            }
+        }
+    }
+
+    /// How fresh the tickets are and how the workspace keeps them so.
+    pub async fn sync_freshness(&self) -> Result<crate::refresh::SyncFreshness> {
+        crate::refresh::freshness(&self.cache, self.sync_share().await?).await
+    }
+
+    /// The age in seconds of each cached open ticket, youngest first.
+    pub async fn open_ticket_ages(&self) -> Result<Vec<u32>> {
+        crate::refresh::open_ticket_ages(&self.cache).await
     }
 
     /// How far the contact index is.

@@ -50,6 +50,7 @@ pub mod desk;
 pub mod enrich;
 pub mod error;
 pub mod jobs;
+pub mod refresh;
 pub mod rules;
 pub mod saved_views;
 pub mod secrets;
@@ -66,6 +67,7 @@ pub use desk::{
 pub use error::{Error, ErrorCode, Result};
 pub use saved_views::SavedView;
 pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};
+pub use refresh::{RefreshReport, SyncFreshness, SyncMode};
 pub use sync::{SyncOptions, SyncProgress, SyncReport};
 pub use watcher::Assignment;
 pub use workspaces::WorkspaceEntry;

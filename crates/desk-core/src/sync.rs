@@ -77,16 +77,16 @@ pub struct SyncReport {
 
 pub type Progress<'a> = &'a (dyn Fn(SyncProgress) + Send + Sync);
 
-struct Run<'a> {
-    cache: &'a Cache,
-    progress: Progress<'a>,
-    cancel: &'a AtomicBool,
-    report: SyncReport,
-    started_unix: i64,
+pub(crate) struct Run<'a> {
+    pub(crate) cache: &'a Cache,
+    pub(crate) progress: Progress<'a>,
+    pub(crate) cancel: &'a AtomicBool,
+    pub(crate) report: SyncReport,
+    pub(crate) started_unix: i64,
 }
 
 impl Run<'_> {
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         if self.cancel.load(Ordering::Relaxed) {
             Err(Error::Cancelled)
         } else {
@@ -94,7 +94,7 @@ impl Run<'_> {
         }
     }
 
-    fn tell(&self, phase: &str, resource: &str, pages: u32, items: u32) {
+    pub(crate) fn tell(&self, phase: &str, resource: &str, pages: u32, items: u32) {
         (self.progress)(SyncProgress {
             phase: phase.into(),
             resource: resource.into(),
@@ -156,7 +156,7 @@ impl Run<'_> {
     }
 
     /// One page of tickets into the cache.
-    async fn tickets_page(
+    pub(crate) async fn tickets_page(
         &mut self,
         pg: &ListPage<api::Ticket>,
         dir: &Directory,
@@ -393,7 +393,40 @@ pub async fn sync(
     let left: Vec<i64> = before.difference(&seen).copied().collect();
     run.report.left_working_set = left.len() as u32;
     cache.mark_left_working_set(&left).await?;
-    let to_check = cache.tickets_to_check(opts.max_leaver_checks).await?;
+    check_leavers(&mut run, &bg, &dir, &base, opts.max_leaver_checks).await?;
+    crate::refresh::whole_set_read(cache, started_unix, Utc::now().timestamp()).await?;
+
+    let mut tx = cache.pool().begin().await?;
+    Cache::set_sync_state(
+        &mut tx,
+        "tickets",
+        hwm.or(old_hwm),
+        seen.len() as u32,
+        run.report.pages,
+        Utc::now().timestamp(),
+    )
+    .await?;
+    tx.commit().await?;
+    // Fresh statistics for the query planner (cheap; it only analyzes what changed a lot).
+    sqlx::query("PRAGMA optimize=0x10002")
+        .execute(cache.pool())
+        .await?;
+    run.report.seconds = t0.elapsed().as_secs_f64();
+    run.tell("done", "", run.report.pages, seen.len() as u32);
+    Ok(run.report)
+}
+
+/// Re-reads up to `max` tickets that left the working set (the longest waiting first): one still
+/// open stays, one deleted in Trengo leaves the cache, one that cannot be read is reported.
+pub(crate) async fn check_leavers(
+    run: &mut Run<'_>,
+    bg: &Client,
+    dir: &Directory,
+    base: &str,
+    max: u32,
+) -> Result<()> {
+    let cache = run.cache;
+    let to_check = cache.tickets_to_check(max).await?;
     for (i, id) in to_check.iter().enumerate() {
         run.check()?;
         let r = bg.ticket(*id as u64).await;
@@ -408,7 +441,7 @@ pub async fn sync(
                 let mut tx = cache.pool().begin().await?;
                 Cache::put_ticket(
                     &mut tx,
-                    &mapping::ticket(&t, &dir, &base, false),
+                    &mapping::ticket(&t, dir, base, false),
                     open,
                     Utc::now().timestamp(),
                 )
@@ -446,24 +479,7 @@ pub async fn sync(
         );
     }
 
-    let mut tx = cache.pool().begin().await?;
-    Cache::set_sync_state(
-        &mut tx,
-        "tickets",
-        hwm.or(old_hwm),
-        seen.len() as u32,
-        run.report.pages,
-        Utc::now().timestamp(),
-    )
-    .await?;
-    tx.commit().await?;
-    // Fresh statistics for the query planner (cheap; it only analyzes what changed a lot).
-    sqlx::query("PRAGMA optimize=0x10002")
-        .execute(cache.pool())
-        .await?;
-    run.report.seconds = t0.elapsed().as_secs_f64();
-    run.tell("done", "", run.report.pages, seen.len() as u32);
-    Ok(run.report)
+    Ok(())
 }
 
 /// Where the contact index is: a pass over Trengo's contact list, page by page, resumed where it

@@ -110,6 +110,8 @@ pub struct BudgetState {
     /// What Trengo last said was left in its window.
     pub remaining_reported: Option<u32>,
     pub granted_total: u64,
+    /// Of them, granted to the background sync's lane (this process).
+    pub granted_sync: u64,
     pub throttled_total: u64,
 }
 
@@ -210,6 +212,7 @@ struct State {
     next_ticket: u64,
     latencies: VecDeque<Duration>,
     granted: u64,
+    granted_sync: u64,
     throttled: u64,
     /// Recent waits for a slot, per lane (the last 1,024).
     waits: [VecDeque<Duration>; 4],
@@ -415,6 +418,7 @@ impl RequestBudget {
                     next_ticket: 0,
                     latencies: VecDeque::new(),
                     granted: 0,
+                    granted_sync: 0,
                     throttled: 0,
                     waits: Default::default(),
                 }),
@@ -589,6 +593,9 @@ impl RequestBudget {
             if let Turn::Go { .. } = t {
                 st.queues[lane as usize].retain(|t| *t != ticket);
                 st.granted += 1;
+                if lane == Lane::Sync {
+                    st.granted_sync += 1;
+                }
                 let waits = &mut st.waits[lane as usize];
                 if waits.len() == 1024 {
                     waits.pop_front();
@@ -678,6 +685,7 @@ impl RequestBudget {
                     .map(|b| (b - now) as u64),
                 remaining_reported: w.remaining_reported,
                 granted_total: st.granted,
+                granted_sync: st.granted_sync,
                 throttled_total: st.throttled,
             }
         })

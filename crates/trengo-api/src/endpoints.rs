@@ -20,6 +20,9 @@ pub struct TicketQuery {
     pub term: Option<String>,
     pub sort: Option<TicketSort>,
     pub last_message_type: Option<MessageType>,
+    /// Only tickets changed after this time, unix seconds (`updated_at_gt`, UTC): a guess of the
+    /// API notes, honoured by some workspaces and ignored by others (probe it first).
+    pub updated_after: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +64,12 @@ impl TicketQuery {
         }
         if let Some(t) = &self.last_message_type {
             q.push(("last_message_type".into(), t.as_str().to_string()));
+        }
+        if let Some(t) = self.updated_after.and_then(|t| chrono::DateTime::from_timestamp(t, 0)) {
+            q.push((
+                "updated_at_gt".into(),
+                t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            ));
         }
         q
     }

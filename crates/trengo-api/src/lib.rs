@@ -26,7 +26,9 @@ pub mod model;
 pub mod retry;
 mod secret;
 
-pub use budget::{BudgetConfig, BudgetState, Lane, Permit, RequestBudget};
+pub use budget::{
+    BudgetConfig, BudgetState, Lane, Permit, RequestBudget, DEFAULT_SYNC_SHARE_PERCENT,
+};
 pub use client::{ApiRequest, Client, ClientConfig, RawResponse, SendGate, DEFAULT_BASE_URL};
 pub use endpoints::{Assignee, NewTicketContact, TicketQuery, TicketSort};
 pub use error::{Error, Result};

@@ -475,10 +475,21 @@ async fn tickets(State(st): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Ap
         Some(_) => return Err(SimError::invalid("sort", "The selected sort is invalid.").into()),
     };
     let page = q.page();
+    // Only when the simulator is told to honour it (see `Faults::honours_updated_since`).
+    let updated_after = match q.get("updated_at_gt") {
+        Some(v) if st.faults().honours_updated_since => Some(parse_time(v).ok_or_else(|| {
+            SimError::invalid(
+                "updated_at_gt",
+                "The updated at gt does not match the format Y-m-d H:i:s.",
+            )
+        })?),
+        _ => None,
+    };
 
     let w = st.world();
     let keep = |t: &&Ticket| {
         status.is_none_or(|s| t.status == s)
+            && updated_after.is_none_or(|after| t.updated_at > after)
             && (users.is_empty() || t.user_id.is_some_and(|u| users.contains(&u)))
             && (labels.is_empty() || t.label_ids.iter().any(|l| labels.contains(l)))
             && (channels.is_empty() || channels.contains(&t.channel_id))
@@ -527,6 +538,18 @@ async fn tickets(State(st): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Ap
         data,
         has_more,
     ))
+}
+
+/// `2026-12-01 10:00:00` (UTC, Trengo's list style) or RFC 3339, as unix seconds.
+fn parse_time(v: &str) -> Option<i64> {
+    chrono::NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%d %H:%M:%S")
+        .map(|t| t.and_utc().timestamp())
+        .ok()
+        .or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(v.trim())
+                .ok()
+                .map(|t| t.timestamp())
+        })
 }
 
 async fn ticket(State(st): St, Path(id): Path<String>) -> ApiResult {

@@ -42,6 +42,10 @@ pub struct Faults {
     /// The other reading of the API page: label attach and detach, close and reopen answer 200
     /// with an empty body instead of the ticket (a client must accept both).
     pub empty_write_answers: bool,
+    /// The other reading of `GET /tickets?updated_at_gt=…` (a guess of the API notes): honoured,
+    /// only tickets changed after that time are listed. By default it is ignored, as Laravel
+    /// ignores a parameter it does not know, and the whole list comes back.
+    pub honours_updated_since: bool,
     /// Tickets this token may not see (a private channel): `GET /tickets/{id}` answers 403.
     pub forbidden_tickets: Vec<u64>,
     pub seed: u64,

@@ -46,6 +46,9 @@ struct Args {
     /// Every this many seconds a new ticket is routed to the first user or their team (0: never).
     #[arg(long, default_value_t = 0.0)]
     auto_assign_secs: f64,
+    /// Honour `GET /tickets?updated_at_gt=…` (the API notes' guess) instead of ignoring it.
+    #[arg(long)]
+    honour_updated_since: bool,
 }
 
 #[tokio::main]
@@ -72,6 +75,7 @@ async fn main() -> anyhow::Result<()> {
             latency_ms: a.latency_ms,
             jitter_ms: a.jitter_ms,
             error_rate: a.fail_rate,
+            honours_updated_since: a.honour_updated_since,
             ..Faults::default()
         },
         lookup_key: (!a.lookup_key.is_empty()).then_some(a.lookup_key),

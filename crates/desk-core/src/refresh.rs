@@ -1,0 +1,454 @@
+//! The steady refresh that follows the first sync: what the lead sees first and most often, the
+//! rest of the working set in rotation, all in the sync lane, so within the sync's share of the
+//! budget whatever the workspace's size.
+//!
+//! Trengo's ticket list has no documented "changed since" filter. `updated_at_gt` is a guess, so
+//! it is probed (a time in the future must give an empty list) and the workspace is in one of two
+//! modes:
+//! - **incremental**: each refresh asks for what changed since the newest change the cache holds
+//!   (one request when nothing changed), and the whole working set is read again only now and
+//!   then (it finds tickets deleted in Trengo, which no filter lists);
+//! - **rotation**: each refresh reads the first page of the open view, of the assigned view, of
+//!   the lead's own tickets and of the newest tickets, then goes on through the rest of the
+//!   working set, a cursor kept in the cache, until its time slice is used. A whole pass marks
+//!   what it did not see as left, to be re-read.
+
+use std::collections::HashSet;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use trengo_unified::api::model as api;
+use trengo_unified::api::{Client, Error as ApiError, Lane, TicketQuery};
+use trengo_unified::Unified;
+
+use crate::cache::Cache;
+use crate::error::Result;
+use crate::sync::{check_leavers, Progress, Run, SyncReport};
+
+/// How often the background refresh runs (its time slice in rotation mode).
+pub const REFRESH_EVERY: Duration = Duration::from_secs(30);
+/// How often the directory (users, teams, tags, fields, channels) is read again.
+pub const DIRECTORY_EVERY_SECS: i64 = 600;
+/// How often the incremental filter is probed again (a workspace may change).
+pub const PROBE_EVERY_SECS: i64 = 24 * 3600;
+/// In incremental mode, how often the whole working set is read again (deletions).
+pub const WHOLE_READ_EVERY_SECS: i64 = 3600;
+
+/// How the workspace's tickets are kept fresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMode {
+    /// `GET /tickets` honours `updated_at_gt`: only changes are read.
+    Incremental,
+    /// It does not: the views first, the rest of the working set in rotation.
+    Rotation,
+}
+
+impl SyncMode {
+    pub fn describe(self) -> &'static str {
+        match self {
+            SyncMode::Incremental => {
+                "incremental (Trengo lists the tickets changed since the last look)"
+            }
+            SyncMode::Rotation => {
+                "rotation (Trengo cannot list changes: the views first, the rest in turn)"
+            }
+        }
+    }
+}
+
+/// Where a pass over the working set is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Cursor {
+    /// 0: open tickets, 1: assigned tickets.
+    pub part: u8,
+    pub page: u64,
+    /// Unix seconds (this computer's clock).
+    pub started_at: i64,
+    pub pages: u32,
+}
+
+/// The refresh's memory, in the cache's settings (`refresh`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RefreshState {
+    pub mode: Option<SyncMode>,
+    pub probed_at: Option<i64>,
+    /// Incremental: every change up to this time (this computer's) is in the cache.
+    pub changes_read_at: Option<i64>,
+    /// Rotation: when the first pages of the views were last read.
+    pub views_read_at: Option<i64>,
+    /// The pass over the working set under way.
+    pub cursor: Option<Cursor>,
+    /// The last whole pass over the working set: when it began and when it ended.
+    pub whole_started_at: Option<i64>,
+    pub whole_finished_at: Option<i64>,
+}
+
+const KEY: &str = "refresh";
+
+impl RefreshState {
+    pub(crate) async fn load(cache: &Cache) -> Result<RefreshState> {
+        Ok(cache.setting(KEY).await?.unwrap_or_default())
+    }
+
+    async fn save(&self, cache: &Cache) -> Result<()> {
+        cache.set_setting(KEY, self).await
+    }
+}
+
+/// A whole pass over the working set ended (the full sync's, or the rotation's).
+pub(crate) async fn whole_set_read(cache: &Cache, started: i64, finished: i64) -> Result<()> {
+    let mut st = RefreshState::load(cache).await?;
+    st.whole_started_at = Some(started);
+    st.whole_finished_at = Some(finished);
+    st.cursor = None;
+    st.save(cache).await
+}
+
+/// What a refresh did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RefreshReport {
+    pub mode: Option<SyncMode>,
+    pub requests: u32,
+    /// Tickets read (changes, view pages and rotation pages).
+    pub tickets: u32,
+    /// Pages of the rotation read.
+    pub rotation_pages: u32,
+    /// A whole pass over the working set ended in this refresh.
+    pub whole_read: bool,
+    /// Tickets that left the working set (closed or moved off every open list).
+    pub left_working_set: u32,
+    pub deleted: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefreshOptions {
+    /// The rotation reads pages until this much time has passed since the refresh began.
+    pub slice: Duration,
+    /// The token's user (their own tickets are one of the views read first).
+    pub me: Option<u64>,
+    /// The views' first pages in the interactive lane (the lead is waiting on an empty list).
+    pub interactive_views: bool,
+    pub max_leaver_checks: u32,
+}
+
+impl Default for RefreshOptions {
+    fn default() -> Self {
+        RefreshOptions {
+            slice: REFRESH_EVERY,
+            me: None,
+            interactive_views: false,
+            max_leaver_checks: 50,
+        }
+    }
+}
+
+/// Whether `GET /tickets` honours `updated_at_gt`: a time a day ahead must list nothing, while
+/// the unfiltered list has tickets. `None` when it cannot tell (no tickets at all).
+pub(crate) async fn probe(client: &Client) -> Result<Option<SyncMode>> {
+    let future = Utc::now().timestamp() + 24 * 3600;
+    let q = TicketQuery {
+        updated_after: Some(future),
+        ..Default::default()
+    };
+    match client.tickets(&q, 1).await {
+        Ok(pg) if !pg.data.is_empty() => Ok(Some(SyncMode::Rotation)),
+        Ok(_) => {
+            let any = client
+                .tickets(&TicketQuery::default(), 1)
+                .await
+                .map_err(trengo_unified::Error::from)?;
+            Ok((!any.data.is_empty()).then_some(SyncMode::Incremental))
+        }
+        // Refused as a bad parameter: not supported.
+        Err(ApiError::Validation { .. }) => Ok(Some(SyncMode::Rotation)),
+        Err(e) => Err(trengo_unified::Error::from(e).into()),
+    }
+}
+
+/// One refresh: the probe when due, then the changes (incremental) or the views' first pages
+/// (rotation), then the rotation until `opts.slice` is used or a whole pass ends (in incremental
+/// mode only while a whole pass is due).
+#[tracing::instrument(skip_all)]
+pub async fn refresh(
+    cache: &Cache,
+    unified: &Unified,
+    opts: &RefreshOptions,
+    progress: Progress<'_>,
+    cancel: &AtomicBool,
+) -> Result<RefreshReport> {
+    let t0 = Instant::now();
+    let deadline = t0 + opts.slice;
+    let bg = unified.client().lane(Lane::Sync);
+    let views = if opts.interactive_views {
+        unified.client().lane(Lane::Interactive)
+    } else {
+        bg.clone()
+    };
+    let dir = cache.directory().await?;
+    let base = unified.client().base_url().to_string();
+    let now = Utc::now().timestamp();
+    let mut st = RefreshState::load(cache).await?;
+    let mut run = Run {
+        cache,
+        progress,
+        cancel,
+        report: SyncReport::default(),
+        started_unix: now,
+    };
+    let mut out = RefreshReport::default();
+    let mut seen = HashSet::new();
+    let mut hwm = cache.high_water("tickets").await?;
+
+    if st.mode.is_none() || st.probed_at.is_none_or(|p| now - p >= PROBE_EVERY_SECS) {
+        let mode = probe(&bg).await?;
+        run.report.requests += 1 + u32::from(mode == Some(SyncMode::Incremental));
+        if let Some(m) = mode {
+            tracing::info!(mode = ?m, "the ticket list's changes filter was probed");
+            st.mode = Some(m);
+            st.probed_at = Some(now);
+        }
+        st.save(cache).await?;
+    }
+    let mode = st.mode.unwrap_or(SyncMode::Rotation);
+    out.mode = Some(mode);
+
+    match (mode, hwm) {
+        // Every ticket changed since the newest change the cache holds (less an overlap: a change
+        // may become visible after a later one), any status.
+        (SyncMode::Incremental, Some(h)) => {
+            let q = TicketQuery {
+                updated_after: Some(h - trengo_unified::OVERLAP_SECS),
+                ..Default::default()
+            };
+            let mut page = 1;
+            loop {
+                run.check()?;
+                let pg = views
+                    .tickets(&q, page)
+                    .await
+                    .map_err(trengo_unified::Error::from)?;
+                run.report.requests += 1;
+                run.tickets_page(&pg, &dir, &base, &mut seen, &mut hwm)
+                    .await?;
+                run.tell("tickets", "tickets (changed)", page as u32, seen.len() as u32);
+                match pg.next_page(page) {
+                    Some(n) => page = n,
+                    None => break,
+                }
+            }
+            st.changes_read_at = Some(now);
+        }
+        // The first page of each view the lead sees first.
+        _ => {
+            let mut queries = vec![
+                TicketQuery {
+                    status: Some(api::TicketStatus::Open),
+                    ..Default::default()
+                },
+                TicketQuery {
+                    status: Some(api::TicketStatus::Assigned),
+                    ..Default::default()
+                },
+            ];
+            if let Some(me) = opts.me {
+                queries.push(TicketQuery {
+                    status: Some(api::TicketStatus::Assigned),
+                    users: vec![me],
+                    ..Default::default()
+                });
+            }
+            queries.push(TicketQuery::default());
+            for q in &queries {
+                run.check()?;
+                let pg = views
+                    .tickets(q, 1)
+                    .await
+                    .map_err(trengo_unified::Error::from)?;
+                run.report.requests += 1;
+                run.tickets_page(&pg, &dir, &base, &mut seen, &mut hwm)
+                    .await?;
+                run.tell("tickets", "tickets (views)", 1, seen.len() as u32);
+            }
+            st.views_read_at = Some(now);
+        }
+    }
+    st.save(cache).await?;
+
+    // The rotation: always in rotation mode; in incremental mode while a whole pass is due.
+    let due = mode == SyncMode::Rotation
+        || st.cursor.is_some()
+        || hwm.is_none()
+        || st
+            .whole_finished_at
+            .is_none_or(|t| now - t >= WHOLE_READ_EVERY_SECS);
+    while due && Instant::now() < deadline {
+        run.check()?;
+        let mut c = st.cursor.clone().unwrap_or(Cursor {
+            part: 0,
+            page: 1,
+            started_at: Utc::now().timestamp(),
+            pages: 0,
+        });
+        let status = if c.part == 0 {
+            api::TicketStatus::Open
+        } else {
+            api::TicketStatus::Assigned
+        };
+        let q = TicketQuery {
+            status: Some(status),
+            ..Default::default()
+        };
+        let pg = bg
+            .tickets(&q, c.page)
+            .await
+            .map_err(trengo_unified::Error::from)?;
+        run.report.requests += 1;
+        run.tickets_page(&pg, &dir, &base, &mut seen, &mut hwm)
+            .await?;
+        out.rotation_pages += 1;
+        c.pages += 1;
+        run.tell("tickets", "tickets (rotation)", c.pages, seen.len() as u32);
+        match pg.next_page(c.page) {
+            Some(n) => c.page = n,
+            None if c.part == 0 => {
+                c.part = 1;
+                c.page = 1;
+            }
+            None => {
+                // A whole pass: an open ticket it did not see (nor anything else since it began)
+                // left the open lists, and is re-read; a closed one simply leaves the working set.
+                let left = mark_unseen(cache, c.started_at).await?;
+                out.left_working_set += left;
+                check_leavers(&mut run, &bg, &dir, &base, opts.max_leaver_checks).await?;
+                whole_set_read(cache, c.started_at, Utc::now().timestamp()).await?;
+                st = RefreshState::load(cache).await?;
+                out.whole_read = true;
+                let mut tx = cache.pool().begin().await?;
+                Cache::set_sync_state(
+                    &mut tx,
+                    "tickets",
+                    hwm,
+                    seen.len() as u32,
+                    c.pages,
+                    Utc::now().timestamp(),
+                )
+                .await?;
+                tx.commit().await?;
+                // The next refresh reads the views again, then begins the next pass.
+                break;
+            }
+        }
+        st.cursor = Some(c);
+        st.save(cache).await?;
+    }
+    if mode == SyncMode::Incremental && st.changes_read_at == Some(now) {
+        // Every change is in: the working set is as fresh as this look.
+        let mut tx = cache.pool().begin().await?;
+        let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE in_working_set = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        if st.whole_finished_at.is_some() {
+            Cache::set_sync_state(&mut tx, "tickets", hwm, items as u32, 0, now).await?;
+        }
+        tx.commit().await?;
+    }
+    out.requests = run.report.requests;
+    out.tickets = seen.len() as u32;
+    out.deleted = run.report.deleted;
+    out.left_working_set += run.report.left_working_set;
+    run.tell("done", "", out.requests, out.tickets);
+    Ok(out)
+}
+
+/// After a whole pass that began at `started`: working-set tickets no read touched since then
+/// leave it; the open ones among them are marked to be re-read. Returns how many left.
+async fn mark_unseen(cache: &Cache, started: i64) -> Result<u32> {
+    let mut tx = cache.pool().begin().await?;
+    let open = sqlx::query(
+        "UPDATE tickets SET in_working_set = 0, needs_check = 1
+         WHERE in_working_set = 1 AND synced_at < ? AND status IN ('OPEN', 'ASSIGNED')",
+    )
+    .bind(started)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let closed = sqlx::query(
+        "UPDATE tickets SET in_working_set = 0 WHERE in_working_set = 1 AND synced_at < ?",
+    )
+    .bind(started)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok((open + closed) as u32)
+}
+
+/// How fresh the cache is, as the status bar and `directory` say it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SyncFreshness {
+    /// `None` until the first probe.
+    pub mode: Option<SyncMode>,
+    /// Seconds since the views' first pages (rotation) or every change (incremental) were read.
+    pub views_age_secs: Option<u32>,
+    /// Seconds the last whole pass over the working set took: how often the whole inbox is read
+    /// at this size, within the sync's share.
+    pub whole_read_secs: Option<u32>,
+    /// Seconds since the last whole pass ended.
+    pub whole_age_secs: Option<u32>,
+    /// A pass under way: pages read so far.
+    pub rotation_pages: Option<u32>,
+    /// The sync's share of the budget, percent.
+    pub share_percent: u32,
+}
+
+pub(crate) async fn freshness(cache: &Cache, share_percent: u32) -> Result<SyncFreshness> {
+    let st = RefreshState::load(cache).await?;
+    let now = Utc::now().timestamp();
+    let age = |t: Option<i64>| t.map(|t| (now - t).max(0) as u32);
+    let views = match st.mode {
+        Some(SyncMode::Incremental) => st.changes_read_at.or(st.views_read_at),
+        _ => st.views_read_at,
+    };
+    Ok(SyncFreshness {
+        mode: st.mode,
+        views_age_secs: age(views.or(st.whole_finished_at)),
+        whole_read_secs: st
+            .whole_started_at
+            .zip(st.whole_finished_at)
+            .map(|(s, f)| (f - s).max(0) as u32),
+        whole_age_secs: age(st.whole_finished_at),
+        rotation_pages: st.cursor.as_ref().map(|c| c.pages),
+        share_percent,
+    })
+}
+
+/// The age of each cached open ticket, in seconds: since it was last read, or since the last look
+/// at every change (incremental mode), which vouches for those that did not change.
+pub(crate) async fn open_ticket_ages(cache: &Cache) -> Result<Vec<u32>> {
+    let st = RefreshState::load(cache).await?;
+    let vouched = match st.mode {
+        Some(SyncMode::Incremental) if st.whole_finished_at.is_some() => {
+            st.changes_read_at.unwrap_or(0)
+        }
+        _ => 0,
+    };
+    let now = Utc::now().timestamp();
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT MAX(synced_at, ?) FROM tickets WHERE status IN ('OPEN', 'ASSIGNED') AND in_working_set = 1",
+    )
+    .bind(vouched)
+    .fetch_all(cache.pool())
+    .await?;
+    let mut ages: Vec<u32> = rows
+        .into_iter()
+        .map(|(t,)| (now - t).max(0) as u32)
+        .collect();
+    ages.sort_unstable();
+    Ok(ages)
+}

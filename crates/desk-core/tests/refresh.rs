@@ -1,0 +1,227 @@
+//! The steady refresh against the simulator over HTTP, in both readings of Trengo's list: one
+//! that honours `updated_at_gt` (incremental) and the documented one that ignores it (rotation).
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::*;
+use desk_core::{SyncMode, SyncProgress};
+use trengo_sim::{Faults, Sim, Size};
+use trengo_unified::api::model::TicketStatus;
+use trengo_unified::api::{Assignee, TicketQuery};
+
+fn requests(sim: &Sim) -> u64 {
+    sim.state()
+        .stats()
+        .by_token
+        .get("demo-token")
+        .map_or(0, |s| s.requests)
+}
+
+fn honour_updated_since(sim: &Sim, on: bool) {
+    sim.state().set_faults(Faults {
+        honours_updated_since: on,
+        ..Faults::default()
+    });
+}
+
+async fn refresh(desk: &desk_core::Desk, slice: Duration) -> desk_core::RefreshReport {
+    desk.refresh(slice, &|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap()
+}
+
+/// The cached team of each ticket.
+async fn cached_teams(desk: &desk_core::Desk, ids: &[u64]) -> Vec<Option<i64>> {
+    let db = db(desk).await;
+    let mut out = vec![];
+    for id in ids {
+        let t: Option<i64> = sqlx::query_scalar("SELECT team_id FROM tickets WHERE id = ?")
+            .bind(*id as i64)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        out.push(t);
+    }
+    out
+}
+
+/// Fifty open tickets a colleague moves to a team none of them is in.
+async fn colleague_moves_fifty(
+    sim: &Sim,
+    colleague: &trengo_unified::api::Client,
+) -> (Vec<u64>, u64) {
+    let mut ids = vec![];
+    for status in [TicketStatus::Open, TicketStatus::Assigned] {
+        let q = TicketQuery {
+            status: Some(status),
+            ..Default::default()
+        };
+        let mut page = 1;
+        while ids.len() < 50 {
+            let pg = colleague.tickets(&q, page).await.unwrap();
+            ids.extend(pg.data.iter().map(|t| t.id));
+            match pg.next_page(page) {
+                Some(n) => page = n,
+                None => break,
+            }
+        }
+    }
+    ids.truncate(50);
+    assert_eq!(ids.len(), 50, "the seed has 50 open tickets");
+    let team = {
+        let w = sim.state().world();
+        *w.teams.keys().last().unwrap()
+    };
+    for id in &ids {
+        colleague
+            .assign_ticket(*id, Assignee::Team(team), None)
+            .await
+            .unwrap();
+    }
+    (ids, team)
+}
+
+#[tokio::test]
+async fn where_trengo_lists_changes_a_refresh_with_nothing_changed_costs_at_most_two_requests() {
+    let (sim, _dir, desk, colleague) = with_colleague(Size::Demo).await;
+    honour_updated_since(&sim, true);
+
+    // The first refresh probes the filter (a time in the future lists nothing) and records it.
+    let r = refresh(&desk, Duration::ZERO).await;
+    assert_eq!(r.mode, Some(SyncMode::Incremental));
+    let f = desk.sync_freshness().await.unwrap();
+    assert_eq!(f.mode, Some(SyncMode::Incremental));
+    assert_eq!(f.share_percent, 25);
+
+    // Nothing changed: one look at the changes.
+    for _ in 0..3 {
+        let before = requests(&sim);
+        let r = refresh(&desk, Duration::ZERO).await;
+        let spent = requests(&sim) - before;
+        assert!(spent <= 2, "a refresh with nothing changed made {spent} requests");
+        assert!(!r.whole_read);
+    }
+
+    // A colleague moves 50 tickets: every change is in the cache after one refresh.
+    let (ids, team) = colleague_moves_fifty(&sim, &colleague).await;
+    assert!(cached_teams(&desk, &ids)
+        .await
+        .iter()
+        .any(|t| *t != Some(team as i64)));
+    let before = requests(&sim);
+    refresh(&desk, Duration::ZERO).await;
+    let spent = requests(&sim) - before;
+    assert!(spent <= 4, "50 changes took {spent} requests (25 a page)");
+    assert_eq!(
+        cached_teams(&desk, &ids).await,
+        vec![Some(team as i64); 50],
+        "every change is in the cache after one refresh"
+    );
+    // And the open tickets' ages say the cache is fresh as of that look.
+    let ages = desk.open_ticket_ages().await.unwrap();
+    assert!(!ages.is_empty());
+    assert!(ages[ages.len() * 95 / 100] <= 5, "p95 age {:?}", ages.last());
+}
+
+#[tokio::test]
+async fn where_trengo_ignores_the_filter_the_views_come_first_and_the_rest_in_rotation() {
+    let (sim, _dir, desk, colleague) = with_colleague(Size::Demo).await;
+    // The documented reading: the parameter is ignored, a future time lists everything.
+    let events = Mutex::new(vec![]);
+    let progress = |p: SyncProgress| {
+        if p.phase == "tickets" {
+            let mut e = events.lock().unwrap();
+            if e.last() != Some(&p.resource) {
+                e.push(p.resource.clone());
+            }
+        }
+    };
+    let r = desk
+        .refresh(Duration::from_secs(60), &progress, &AtomicBool::new(false))
+        .await
+        .unwrap();
+    assert_eq!(r.mode, Some(SyncMode::Rotation));
+    // The views' first pages, then the rotation, which goes through the whole working set.
+    assert_eq!(
+        events.lock().unwrap().as_slice(),
+        ["tickets (views)", "tickets (rotation)"]
+    );
+    assert!(r.whole_read, "{r:?}");
+    let f = desk.sync_freshness().await.unwrap();
+    assert_eq!(f.mode, Some(SyncMode::Rotation));
+    assert!(f.whole_read_secs.is_some() && f.views_age_secs.is_some());
+
+    // A colleague's change on the first page of the open view is in the cache after a refresh
+    // that reads nothing but the views (no time for the rotation).
+    let first = colleague
+        .tickets(
+            &TicketQuery {
+                status: Some(TicketStatus::Open),
+                ..Default::default()
+            },
+            1,
+        )
+        .await
+        .unwrap()
+        .data[0]
+        .id;
+    let team = {
+        let w = sim.state().world();
+        *w.teams.keys().last().unwrap()
+    };
+    colleague
+        .assign_ticket(first, Assignee::Team(team), None)
+        .await
+        .unwrap();
+    let before = requests(&sim);
+    let r = refresh(&desk, Duration::ZERO).await;
+    assert_eq!(r.rotation_pages, 0);
+    assert!(requests(&sim) - before <= 5, "the views are a few pages");
+    assert_eq!(cached_teams(&desk, &[first]).await, vec![Some(team as i64)]);
+
+    // A ticket deep in the list that a colleague closes leaves the working set when a whole
+    // pass has gone by without seeing it among the open ones.
+    let deep = {
+        let w = sim.state().world();
+        w.tickets
+            .values()
+            .filter(|t| t.status == trengo_sim::world::Status::Open)
+            .nth(5)
+            .unwrap()
+            .id
+    };
+    colleague.close_ticket(deep, None).await.unwrap();
+    let db = db(&desk).await;
+    let status = || async {
+        sqlx::query_scalar::<_, String>("SELECT status FROM tickets WHERE id = ?")
+            .bind(deep as i64)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(status().await, "OPEN", "the cache has not seen it yet");
+    let mut passes = 0;
+    while status().await == "OPEN" && passes < 3 {
+        let r = refresh(&desk, Duration::from_secs(60)).await;
+        passes += u32::from(r.whole_read);
+    }
+    assert_eq!(status().await, "CLOSED", "after {passes} whole passes");
+}
+
+/// The background sync's share is a setting: checked, and handed to the budget.
+#[tokio::test]
+async fn the_sync_share_is_a_setting() {
+    let (_sim, _dir, desk) = synced(Size::Small).await;
+    let mut s = desk.settings().await.unwrap();
+    s.sync_share_percent = Some(2);
+    let e = desk.save_settings(&s).await.unwrap_err().to_string();
+    assert!(e.contains("from 5 to 100 percent, not 2"), "{e}");
+    s.sync_share_percent = Some(40);
+    desk.save_settings(&s).await.unwrap();
+    assert_eq!(desk.sync_share().await.unwrap(), 40);
+    assert_eq!(desk.sync_freshness().await.unwrap().share_percent, 40);
+}
