@@ -238,6 +238,16 @@ pub async fn search(st: State<'_, AppState>, filter: TicketFilter) -> Result<Sea
     Ok(st.desk().await?.search(&filter).await?)
 }
 
+/// How fresh a view's tickets are.
+#[tauri::command]
+#[specta::specta]
+pub async fn view_freshness(
+    st: State<'_, AppState>,
+    filter: TicketFilter,
+) -> Result<desk_core::refresh::ViewFreshness> {
+    Ok(st.desk().await?.view_freshness(&filter).await?)
+}
+
 /// A ticket from the cache alone.
 #[tauri::command]
 #[specta::specta]

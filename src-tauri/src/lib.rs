@@ -30,6 +30,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::close_workspace,
             commands::sync_now,
             commands::search,
+            commands::view_freshness,
             commands::ticket,
             commands::open_ticket,
             commands::directory,

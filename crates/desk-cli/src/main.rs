@@ -85,6 +85,14 @@ enum Cmd {
     Workspaces,
     /// Forget the stored token (the cache stays).
     Logout,
+    /// What the app does in the background every 30 s: the tickets changed since the last look
+    /// where Trengo can list them, else the views' first pages and the next pages of the
+    /// rotation (for `--secs` seconds), within the sync's share of the budget.
+    Refresh {
+        /// How long the rotation may read on.
+        #[arg(long, default_value_t = 0)]
+        secs: u64,
+    },
     /// Sync users, teams, tags, fields and the open tickets into the local cache.
     Sync {
         /// Also read every contact of the workspace into the contact index (25 a request; 2,000
@@ -669,7 +677,8 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         | Cmd::Bulk(_)
         | Cmd::Enrich { apply: true, .. }
         | Cmd::Watch { .. }
-        | Cmd::Sync { .. } => true,
+        | Cmd::Sync { .. }
+        | Cmd::Refresh { .. } => true,
         Cmd::Rules { cmd } => matches!(cmd, rules::RulesCmd::Run { .. }),
         Cmd::Jobs { cmd } => matches!(
             cmd,
@@ -715,6 +724,34 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Cmd::Logout => {
             desk.logout().await?;
             println!("The token is forgotten; the cache stays for reading.");
+        }
+        Cmd::Refresh { secs } => {
+            let r = desk
+                .refresh(
+                    std::time::Duration::from_secs(*secs),
+                    &|_| {},
+                    &std::sync::atomic::AtomicBool::new(false),
+                )
+                .await?;
+            if out.json {
+                out.json(&r);
+            } else {
+                println!(
+                    "Refreshed in {} mode: {} tickets read with {} requests ({} rotation pages{}).",
+                    match r.mode {
+                        Some(desk_core::SyncMode::Incremental) => "incremental",
+                        _ => "rotation",
+                    },
+                    r.tickets,
+                    r.requests,
+                    r.rotation_pages,
+                    if r.whole_read {
+                        "; a whole pass over the working set ended"
+                    } else {
+                        ""
+                    }
+                );
+            }
         }
         Cmd::Sync { contacts } => {
             let r = sync(&desk, cli.json).await?;
@@ -978,6 +1015,20 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                         .map(|t| t.name.clone())
                         .collect::<Vec<_>>()
                         .join(", ")
+                );
+                let f = desk.sync_freshness().await?;
+                println!(
+                    "sync: {} · at most {}% of the budget in the background{}{}",
+                    f.mode
+                        .map_or("not probed yet (the app's first refresh probes it)", |m| m
+                            .describe()),
+                    f.share_percent,
+                    f.views_age_secs
+                        .map(|s| format!(" · views read {s} s ago"))
+                        .unwrap_or_default(),
+                    f.whole_read_secs
+                        .map(|s| format!(" · last whole pass took {s} s"))
+                        .unwrap_or_default(),
                 );
                 let ix = desk.contact_index().await?;
                 println!(

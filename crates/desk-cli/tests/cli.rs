@@ -1464,3 +1464,33 @@ async fn rules_from_the_command_line() {
     let list = e.run(&["rules", "list"]).await.stdout;
     assert_eq!(list.lines().count(), 1, "{list}");
 }
+
+/// `refresh` does what the app does in the background: where Trengo lists changes it reads only
+/// them (at most two requests when nothing changed), and `directory` says which mode it is in.
+#[tokio::test]
+async fn refresh_reads_only_changes_where_trengo_lists_them() {
+    let e = env().await;
+    e.sim.state().set_faults(trengo_sim::Faults {
+        honours_updated_since: true,
+        ..Default::default()
+    });
+    let r = e.run(&["sync"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = e.run(&["--json", "refresh"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["mode"], "incremental", "{}", r.stdout);
+    let r = e.run(&["--json", "refresh"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let spent = r.json()["requests"].as_u64().unwrap();
+    assert!(
+        spent <= 2,
+        "a refresh with nothing changed made {spent} requests"
+    );
+    let r = e.run(&["directory"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("sync: incremental") && r.stdout.contains("25% of the budget"),
+        "{}",
+        r.stdout
+    );
+}

@@ -872,6 +872,17 @@ impl Cache {
         Ok(cq.fetch_one(&self.pool).await? as u32)
     }
 
+    /// When the ticket of a filter read longest ago was read (unix seconds); `None`: no ticket.
+    pub async fn oldest_read(&self, f: &TicketFilter) -> Result<Option<i64>> {
+        let (clause, args) = Self::filter_sql(f)?;
+        let sql = format!("SELECT COALESCE(MIN(t.synced_at), -1) FROM tickets t {clause}");
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for a in &args {
+            q = a.bind_scalar(q);
+        }
+        Ok(Some(q.fetch_one(&self.pool).await?).filter(|t| *t >= 0))
+    }
+
     /// Every ticket id matching a filter (for a bulk selection of "all N matching").
     pub async fn search_ids(&self, f: &TicketFilter) -> Result<Vec<String>> {
         let (clause, args) = Self::filter_sql(f)?;

@@ -679,6 +679,8 @@ impl Desk {
         self.sync_with(
             SyncOptions {
                 interactive_first: first,
+                // Someone asked for it and waits: not the background's share.
+                lane: Lane::Bulk,
                 ..SyncOptions::default()
             },
             progress,
@@ -844,6 +846,12 @@ impl Desk {
 
     pub async fn search(&self, f: &TicketFilter) -> Result<SearchResult> {
         self.cache.search(f).await
+    }
+
+    /// How fresh the tickets of a view are: each of them was read at most this long ago (or, where
+    /// Trengo lists changes, has not changed since the last look).
+    pub async fn view_freshness(&self, f: &TicketFilter) -> Result<crate::refresh::ViewFreshness> {
+        crate::refresh::view_freshness(&self.cache, f).await
     }
 
     /// The saved views in the sidebar's order, each with its count in the cache.

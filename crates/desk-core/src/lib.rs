@@ -65,9 +65,9 @@ pub use desk::{
     TagCreated, WorkspaceSettings, DEMO_WORKSPACE,
 };
 pub use error::{Error, ErrorCode, Result};
+pub use refresh::{RefreshReport, SyncFreshness, SyncMode};
 pub use saved_views::SavedView;
 pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};
-pub use refresh::{RefreshReport, SyncFreshness, SyncMode};
 pub use sync::{SyncOptions, SyncProgress, SyncReport};
 pub use watcher::Assignment;
 pub use workspaces::WorkspaceEntry;

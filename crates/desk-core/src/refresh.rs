@@ -235,7 +235,12 @@ pub async fn refresh(
                 run.report.requests += 1;
                 run.tickets_page(&pg, &dir, &base, &mut seen, &mut hwm)
                     .await?;
-                run.tell("tickets", "tickets (changed)", page as u32, seen.len() as u32);
+                run.tell(
+                    "tickets",
+                    "tickets (changed)",
+                    page as u32,
+                    seen.len() as u32,
+                );
                 match pg.next_page(page) {
                     Some(n) => page = n,
                     None => break,
@@ -348,14 +353,17 @@ pub async fn refresh(
     }
     if mode == SyncMode::Incremental && st.changes_read_at == Some(now) {
         // Every change is in: the working set is as fresh as this look.
-        let mut tx = cache.pool().begin().await?;
-        let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE in_working_set = 1")
-            .fetch_one(&mut *tx)
-            .await?;
         if st.whole_finished_at.is_some() {
+            // Read before the write transaction: a transaction that reads first cannot take the
+            // write lock once another writer (the contact index) has written.
+            let items: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE in_working_set = 1")
+                    .fetch_one(cache.pool())
+                    .await?;
+            let mut tx = cache.pool().begin().await?;
             Cache::set_sync_state(&mut tx, "tickets", hwm, items as u32, 0, now).await?;
+            tx.commit().await?;
         }
-        tx.commit().await?;
     }
     out.requests = run.report.requests;
     out.tickets = seen.len() as u32;
@@ -428,16 +436,45 @@ pub(crate) async fn freshness(cache: &Cache, share_percent: u32) -> Result<SyncF
     })
 }
 
-/// The age of each cached open ticket, in seconds: since it was last read, or since the last look
-/// at every change (incremental mode), which vouches for those that did not change.
-pub(crate) async fn open_ticket_ages(cache: &Cache) -> Result<Vec<u32>> {
+/// How fresh a view's tickets are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ViewFreshness {
+    /// Every ticket of the view was read (or vouched for by a look at every change) within this
+    /// many seconds; `None`: the view is empty.
+    pub within_secs: Option<u32>,
+    pub mode: Option<SyncMode>,
+}
+
+pub(crate) async fn view_freshness(
+    cache: &Cache,
+    f: &crate::view::TicketFilter,
+) -> Result<ViewFreshness> {
     let st = RefreshState::load(cache).await?;
-    let vouched = match st.mode {
+    let oldest = cache.oldest_read(f).await?;
+    let vouched = vouched_until(&st);
+    let now = Utc::now().timestamp();
+    Ok(ViewFreshness {
+        within_secs: oldest.map(|o| (now - o.max(vouched)).max(0) as u32),
+        mode: st.mode,
+    })
+}
+
+/// In incremental mode, after a whole pass: the last look at every change, which vouches for the
+/// tickets that did not change.
+fn vouched_until(st: &RefreshState) -> i64 {
+    match st.mode {
         Some(SyncMode::Incremental) if st.whole_finished_at.is_some() => {
             st.changes_read_at.unwrap_or(0)
         }
         _ => 0,
-    };
+    }
+}
+
+/// The age of each cached open ticket, in seconds: since it was last read, or since the last look
+/// at every change (incremental mode), which vouches for those that did not change.
+pub(crate) async fn open_ticket_ages(cache: &Cache) -> Result<Vec<u32>> {
+    let vouched = vouched_until(&RefreshState::load(cache).await?);
     let now = Utc::now().timestamp();
     let rows: Vec<(i64,)> = sqlx::query_as(
         "SELECT MAX(synced_at, ?) FROM tickets WHERE status IN ('OPEN', 'ASSIGNED') AND in_working_set = 1",

@@ -30,6 +30,14 @@ pub struct SyncOptions {
     pub interactive_first: bool,
     /// Only users, teams, tags, fields, channels and ticket results (a few requests).
     pub directory_only: bool,
+    /// The lane of everything not read first: `Sync` for background work (held to the sync's
+    /// share of the budget), `Bulk` for a sync someone asked for and waits on.
+    #[serde(skip, default = "sync_lane")]
+    pub lane: Lane,
+}
+
+fn sync_lane() -> Lane {
+    Lane::Sync
 }
 
 impl Default for SyncOptions {
@@ -39,6 +47,7 @@ impl Default for SyncOptions {
             max_leaver_checks: 50,
             interactive_first: false,
             directory_only: false,
+            lane: Lane::Sync,
         }
     }
 }
@@ -232,7 +241,7 @@ pub async fn sync(
 ) -> Result<SyncReport> {
     let t0 = Instant::now();
     let started_unix = Utc::now().timestamp();
-    let bg = unified.client().lane(Lane::Sync);
+    let bg = unified.client().lane(opts.lane);
     let fg: Client = if opts.interactive_first {
         unified.client().lane(Lane::Interactive)
     } else {

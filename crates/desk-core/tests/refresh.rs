@@ -102,7 +102,10 @@ async fn where_trengo_lists_changes_a_refresh_with_nothing_changed_costs_at_most
         let before = requests(&sim);
         let r = refresh(&desk, Duration::ZERO).await;
         let spent = requests(&sim) - before;
-        assert!(spent <= 2, "a refresh with nothing changed made {spent} requests");
+        assert!(
+            spent <= 2,
+            "a refresh with nothing changed made {spent} requests"
+        );
         assert!(!r.whole_read);
     }
 
@@ -124,7 +127,11 @@ async fn where_trengo_lists_changes_a_refresh_with_nothing_changed_costs_at_most
     // And the open tickets' ages say the cache is fresh as of that look.
     let ages = desk.open_ticket_ages().await.unwrap();
     assert!(!ages.is_empty());
-    assert!(ages[ages.len() * 95 / 100] <= 5, "p95 age {:?}", ages.last());
+    assert!(
+        ages[ages.len() * 95 / 100] <= 5,
+        "p95 age {:?}",
+        ages.last()
+    );
 }
 
 #[tokio::test]

@@ -856,9 +856,15 @@ mod tests {
                 .iter()
                 .take_while(|u| **u < *t + Duration::from_secs(60))
                 .count();
-            assert!(in_window <= 30, "{in_window} sync requests within a minute from {t:?}");
+            assert!(
+                in_window <= 30,
+                "{in_window} sync requests within a minute from {t:?}"
+            );
         }
-        assert!((270..=300).contains(&total), "ten minutes of sync took {total} requests: {alone:?}");
+        assert!(
+            (270..=300).contains(&total),
+            "ten minutes of sync took {total} requests: {alone:?}"
+        );
 
         // Now a bulk job beside it: the job gets what the sync leaves, and the sync no more.
         sync_times.lock().unwrap().clear();
@@ -873,7 +879,10 @@ mod tests {
         }
         sync.abort();
         let synced = sync_times.lock().unwrap().len() as u32;
-        assert!(synced <= 2 * 30 + 1, "the sync took {synced} in two minutes beside a job");
+        assert!(
+            synced <= 2 * 30 + 1,
+            "the sync took {synced} in two minutes beside a job"
+        );
         assert!(bulk >= 2 * 60, "the job got {bulk} requests in two minutes");
         assert_eq!(server.lock().unwrap().rejected, 0, "no 429");
     }
@@ -1106,7 +1115,10 @@ mod tests {
         }
         // 9 used: the background waits for the window's last 2% (then the reserve is its too), a
         // click does not wait.
-        assert_eq!(decide(&mut w, Lane::Bulk, 60, &c, 100), Turn::WaitUntil(9_950));
+        assert_eq!(
+            decide(&mut w, Lane::Bulk, 60, &c, 100),
+            Turn::WaitUntil(9_950)
+        );
         assert!(matches!(
             decide(&mut w, Lane::Interactive, 60, &c, 100),
             Turn::Go { .. }

@@ -65,7 +65,10 @@ impl TicketQuery {
         if let Some(t) = &self.last_message_type {
             q.push(("last_message_type".into(), t.as_str().to_string()));
         }
-        if let Some(t) = self.updated_after.and_then(|t| chrono::DateTime::from_timestamp(t, 0)) {
+        if let Some(t) = self
+            .updated_after
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        {
             q.push((
                 "updated_at_gt".into(),
                 t.format("%Y-%m-%d %H:%M:%S").to_string(),

@@ -26,6 +26,8 @@ export const commands = {
 	closeWorkspace: () => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("close_workspace")),
 	syncNow: () => typedError<SyncReport, Problem>(__TAURI_INVOKE("sync_now")),
 	search: (filter: TicketFilter_Deserialize) => typedError<SearchResult_Serialize, Problem>(__TAURI_INVOKE("search", { filter })),
+	/**  How fresh a view's tickets are. */
+	viewFreshness: (filter: TicketFilter_Deserialize) => typedError<ViewFreshness_Serialize, Problem>(__TAURI_INVOKE("view_freshness", { filter })),
 	/**  A ticket from the cache alone. */
 	ticket: (id: string) => typedError<TicketContext_Serialize, Problem>(__TAURI_INVOKE("ticket", { id })),
 	/**  A ticket read fresh from Trengo (its whole thread); offline, the cached one and why. */
@@ -1293,6 +1295,8 @@ export type StatusView = StatusView_Serialize | StatusView_Deserialize;
 /**  The status bar. */
 export type StatusView_Deserialize = {
 	freshness: Freshness_Deserialize,
+	/**  How the tickets are kept fresh, and how fresh they are. */
+	sync: SyncFreshness_Deserialize,
 	contacts: ContactIndex_Deserialize,
 	budget?: BudgetView_Deserialize | null,
 	online: boolean,
@@ -1303,6 +1307,8 @@ export type StatusView_Deserialize = {
 /**  The status bar. */
 export type StatusView_Serialize = {
 	freshness: Freshness_Serialize,
+	/**  How the tickets are kept fresh, and how fresh they are. */
+	sync: SyncFreshness_Serialize,
 	contacts: ContactIndex_Serialize,
 	budget: BudgetView_Serialize | null,
 	online: boolean,
@@ -1339,6 +1345,54 @@ export type StoredRule_Serialize = {
 
 /**  A sync failed in the background (`unauthorized`: the token was revoked). */
 export type SyncFailedEvent = Problem;
+
+/**  How fresh the cache is, as the status bar and `directory` say it. */
+export type SyncFreshness = SyncFreshness_Serialize | SyncFreshness_Deserialize;
+
+/**  How fresh the cache is, as the status bar and `directory` say it. */
+export type SyncFreshness_Deserialize = {
+	/**  `None` until the first probe. */
+	mode?: SyncMode | null,
+	/**  Seconds since the views' first pages (rotation) or every change (incremental) were read. */
+	views_age_secs?: number | null,
+	/**
+	 *  Seconds the last whole pass over the working set took: how often the whole inbox is read
+	 *  at this size, within the sync's share.
+	 */
+	whole_read_secs?: number | null,
+	/**  Seconds since the last whole pass ended. */
+	whole_age_secs?: number | null,
+	/**  A pass under way: pages read so far. */
+	rotation_pages?: number | null,
+	/**  The sync's share of the budget, percent. */
+	share_percent: number,
+};
+
+/**  How fresh the cache is, as the status bar and `directory` say it. */
+export type SyncFreshness_Serialize = {
+	/**  `None` until the first probe. */
+	mode: SyncMode | null,
+	/**  Seconds since the views' first pages (rotation) or every change (incremental) were read. */
+	views_age_secs: number | null,
+	/**
+	 *  Seconds the last whole pass over the working set took: how often the whole inbox is read
+	 *  at this size, within the sync's share.
+	 */
+	whole_read_secs: number | null,
+	/**  Seconds since the last whole pass ended. */
+	whole_age_secs: number | null,
+	/**  A pass under way: pages read so far. */
+	rotation_pages: number | null,
+	/**  The sync's share of the budget, percent. */
+	share_percent: number,
+};
+
+/**  How the workspace's tickets are kept fresh. */
+export type SyncMode = 
+/**  `GET /tickets` honours `updated_at_gt`: only changes are read. */
+"incremental" | 
+/**  It does not: the views first, the rest of the working set in rotation. */
+"rotation";
 
 /**  Where a sync is, after each page. */
 export type SyncProgress = {
@@ -1601,6 +1655,29 @@ export type UserItem_Serialize = {
 	team_ids: string[],
 };
 
+/**  How fresh a view's tickets are. */
+export type ViewFreshness = ViewFreshness_Serialize | ViewFreshness_Deserialize;
+
+/**  How fresh a view's tickets are. */
+export type ViewFreshness_Deserialize = {
+	/**
+	 *  Every ticket of the view was read (or vouched for by a look at every change) within this
+	 *  many seconds; `None`: the view is empty.
+	 */
+	within_secs?: number | null,
+	mode?: SyncMode | null,
+};
+
+/**  How fresh a view's tickets are. */
+export type ViewFreshness_Serialize = {
+	/**
+	 *  Every ticket of the view was read (or vouched for by a look at every change) within this
+	 *  many seconds; `None`: the view is empty.
+	 */
+	within_secs: number | null,
+	mode: SyncMode | null,
+};
+
 /**  One account this machine has connected to (no secret in it: the token is in the keyring). */
 export type WorkspaceEntry = WorkspaceEntry_Serialize | WorkspaceEntry_Deserialize;
 
@@ -1641,6 +1718,8 @@ export type WorkspaceSettings_Deserialize = {
 	/**  How often the assignment watcher polls, in seconds. */
 	poll_interval_secs: number,
 	notify?: NotifySettings_Deserialize,
+	/**  The background sync's share of Trengo's budget, percent (5–100); `None`: a quarter. */
+	sync_share_percent?: number | null,
 };
 
 /**  What is kept per workspace (in its cache file; never the token). */
@@ -1653,6 +1732,8 @@ export type WorkspaceSettings_Serialize = {
 	/**  How often the assignment watcher polls, in seconds. */
 	poll_interval_secs: number,
 	notify: NotifySettings_Serialize,
+	/**  The background sync's share of Trengo's budget, percent (5–100); `None`: a quarter. */
+	sync_share_percent: number | null,
 };
 
 /* Tauri Specta runtime */

@@ -13,6 +13,13 @@ export function ago(iso: string | null | undefined, now: number = Date.now()): s
   return new Date(t).toISOString().slice(0, 10);
 }
 
+/** A length of time as a lead says it: "20 s", "4 min", "2 h". */
+export function span(secs: number): string {
+  if (secs < 60) return `${Math.max(1, Math.round(secs))} s`;
+  if (secs < 5400) return `${Math.round(secs / 60)} min`;
+  return `${Math.round(secs / 3600)} h`;
+}
+
 /** A clock time for today, else a short date and time. */
 export function when(iso: string | null | undefined, now: Date = new Date()): string {
   if (!iso) return '';

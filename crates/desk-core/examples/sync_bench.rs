@@ -1,0 +1,271 @@
+//! The background sync at scale, on the `large` seed at 120 requests a window, in both readings of
+//! Trengo's ticket list (the changes filter honoured: incremental; ignored: rotation).
+//!
+//! The window is shrunk to keep the run short (architecture.md): a "minute" below is one window
+//! of `window_secs`, and ages are scaled to Trengo's minute. The background is run as the app
+//! runs it, scaled the same way: a refresh every half window, and the contact index beside it
+//! once the working set is whole.
+//!
+//! `cargo run --release -p desk-core --example sync_bench -- [window_secs] [minutes] [both|incremental|rotation]`
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use desk_core::{SyncMode, SyncProgress};
+use trengo_sim::{Faults, Sim, SimConfig, Size};
+use trengo_unified::api::model::TicketStatus;
+use trengo_unified::api::{Assignee, BudgetConfig, Client, ClientConfig, Lane, TicketQuery, Token};
+
+const COLLEAGUE: &str = "colleague-token";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let window: f64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(2.0);
+    let minutes: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(60);
+    let which = args.get(2).map(String::as_str).unwrap_or("both");
+    let scale = 60.0 / window;
+    println!(
+        "sync_bench: large seed, 120 requests a window of {window} s (1 window = 1 simulated minute, ×{scale:.0}), {minutes} simulated minutes, share 25% (30 a minute)"
+    );
+    for mode in [SyncMode::Rotation, SyncMode::Incremental] {
+        let name = match mode {
+            SyncMode::Rotation => "rotation",
+            SyncMode::Incremental => "incremental",
+        };
+        if which != "both" && which != name {
+            continue;
+        }
+        run(mode, window, minutes, scale).await?;
+    }
+    Ok(())
+}
+
+async fn run(mode: SyncMode, window: f64, minutes: u32, scale: f64) -> anyhow::Result<()> {
+    let w = Duration::from_secs_f64(window);
+    let sim = Sim::start(SimConfig {
+        size: Size::Large,
+        rate_limit: 120,
+        window: w,
+        tokens: vec!["demo-token".into(), COLLEAGUE.into()],
+        faults: Faults {
+            honours_updated_since: mode == SyncMode::Incremental,
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    })
+    .await?;
+    let open = {
+        let world = sim.state().world();
+        world
+            .tickets
+            .values()
+            .filter(|t| {
+                matches!(
+                    t.status,
+                    trengo_sim::world::Status::Open | trengo_sim::world::Status::Assigned
+                )
+            })
+            .count()
+    };
+    let dir = tempfile::tempdir()?;
+    let desk = Arc::new(
+        common::open(
+            &sim,
+            dir.path(),
+            BudgetConfig {
+                limit: 120,
+                window: w,
+                ..BudgetConfig::default()
+            },
+        )
+        .await?,
+    );
+    println!(
+        "\n== {mode:?}: {open} open and assigned tickets ({} pages)",
+        open.div_ceil(25)
+    );
+
+    // Connect: the directory and the views' first pages (interactive), then the rotation.
+    let t0 = Instant::now();
+    let first_page = Mutex::new(None);
+    let progress = |p: SyncProgress| {
+        if p.phase == "tickets" && p.items > 0 {
+            first_page.lock().unwrap().get_or_insert(t0.elapsed());
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    // The contact index beside it, once the working set is whole (what the lead sees first).
+    let contacts = {
+        let (desk, stop) = (desk.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let whole = desk
+                    .sync_freshness()
+                    .await
+                    .map(|f| f.whole_read_secs.is_some())
+                    .unwrap_or(false);
+                let done = desk
+                    .contact_index()
+                    .await
+                    .map(|c| c.complete)
+                    .unwrap_or(false);
+                if whole && !done {
+                    let _ = desk.index_contacts(10, Lane::Sync, &|_| {}).await;
+                } else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        })
+    };
+    // The sync lane's requests, per window.
+    let sampler = {
+        let (desk, stop) = (desk.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut per_minute = vec![];
+            let mut last = 0;
+            while !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(w).await;
+                let now = desk.budget_state().map_or(0, |b| b.granted_sync);
+                per_minute.push(now - last);
+                last = now;
+            }
+            per_minute
+        })
+    };
+    let mut whole_at = None;
+    let mut refreshes = 0;
+    let end = t0 + w * minutes;
+    let mut ages_at_end = vec![];
+    while Instant::now() < end {
+        let began = Instant::now();
+        let r = desk
+            .refresh(w / 2, &progress, &AtomicBool::new(false))
+            .await?;
+        refreshes += 1;
+        if r.whole_read && whole_at.is_none() {
+            whole_at = Some(t0.elapsed());
+        }
+        if let Some(rest) = (w / 2).checked_sub(began.elapsed()) {
+            tokio::time::sleep(rest).await;
+        }
+    }
+    // Ages in steady state: sampled over the last ten minutes.
+    for _ in 0..10 {
+        let ages = desk.open_ticket_ages().await?;
+        ages_at_end.extend(ages.iter().map(|a| *a as f64 * scale / 60.0));
+        let r = desk
+            .refresh(w / 2, &|_| {}, &AtomicBool::new(false))
+            .await?;
+        if r.whole_read && whole_at.is_none() {
+            whole_at = Some(t0.elapsed());
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let per_minute = sampler.await?;
+    contacts.abort();
+
+    let first = first_page.lock().unwrap().unwrap_or_default();
+    println!(
+        "connect → first page of the open view in the cache: {:.2} s (goal ≤ 2 s)",
+        first.as_secs_f64()
+    );
+    match whole_at {
+        Some(t) => println!(
+            "connect → the whole working set: {:.1} simulated minutes",
+            t.as_secs_f64() / window
+        ),
+        None => println!("connect → the whole working set: not within {minutes} simulated minutes"),
+    }
+    let mut pm: Vec<u64> = per_minute;
+    pm.truncate(10);
+    let max = pm.iter().copied().max().unwrap_or(0);
+    let mean = pm.iter().sum::<u64>() as f64 / pm.len().max(1) as f64;
+    println!(
+        "sync requests a minute over the first 10 minutes: {pm:?}; mean {mean:.1}, max {max} (goal ≤ 30 = the share); {refreshes} refreshes"
+    );
+    let f = desk.sync_freshness().await?;
+    println!(
+        "mode recorded: {:?}; whole inbox read every {:.1} simulated minutes at this size",
+        f.mode,
+        f.whole_read_secs.unwrap_or(0) as f64 * scale / 60.0
+    );
+    let mut ages = ages_at_end;
+    println!(
+        "age of the cached open tickets in steady state: p50 {:.1} min, p95 {:.1} min (simulated)",
+        common::pct(&mut ages, 0.5),
+        common::pct(&mut ages, 0.95)
+    );
+
+    if mode == SyncMode::Incremental {
+        let requests = || {
+            sim.state()
+                .stats()
+                .by_token
+                .get("demo-token")
+                .map_or(0, |s| s.requests)
+        };
+        let before = requests();
+        desk.refresh(Duration::ZERO, &|_| {}, &AtomicBool::new(false))
+            .await?;
+        println!(
+            "a refresh with nothing changed: {} requests (goal ≤ 2)",
+            requests() - before
+        );
+        // A colleague changes 50 open tickets.
+        let colleague = Client::new(ClientConfig::new(sim.base_url(), Token::new(COLLEAGUE)))?;
+        let team = *sim.state().world().teams.keys().last().unwrap_or(&0);
+        let pg1 = colleague
+            .tickets(
+                &TicketQuery {
+                    status: Some(TicketStatus::Open),
+                    ..Default::default()
+                },
+                3,
+            )
+            .await?;
+        let pg2 = colleague
+            .tickets(
+                &TicketQuery {
+                    status: Some(TicketStatus::Open),
+                    ..Default::default()
+                },
+                40,
+            )
+            .await?;
+        let ids: Vec<u64> = pg1
+            .data
+            .iter()
+            .chain(&pg2.data)
+            .map(|t| t.id)
+            .take(50)
+            .collect();
+        for id in &ids {
+            colleague
+                .assign_ticket(*id, Assignee::Team(team), None)
+                .await?;
+        }
+        let before = requests();
+        desk.refresh(Duration::ZERO, &|_| {}, &AtomicBool::new(false))
+            .await?;
+        let spent = requests() - before;
+        let db =
+            sqlx::SqlitePool::connect(&format!("sqlite://{}", desk.cache_path().display())).await?;
+        let mut in_cache = 0;
+        for id in &ids {
+            let t: Option<i64> = sqlx::query_scalar("SELECT team_id FROM tickets WHERE id = ?")
+                .bind(*id as i64)
+                .fetch_one(&db)
+                .await?;
+            in_cache += u32::from(t == Some(team as i64));
+        }
+        println!(
+            "{} tickets changed by a colleague: {in_cache} of them in the cache after one refresh of {spent} requests",
+            ids.len()
+        );
+    }
+    Ok(())
+}
