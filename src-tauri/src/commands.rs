@@ -7,7 +7,7 @@ use desk_core::jobs::ActionDone;
 use desk_core::view::*;
 use desk_core::{
     DemoOptions, Desk, DeskConfig, ErrorCode, KeyringStore, OpenedTicket, SavedView, StatusView,
-    SyncReport, Token, WorkspaceEntry, WorkspaceSettings,
+    Token, WorkspaceEntry, WorkspaceSettings,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -228,8 +228,8 @@ pub async fn sign_out(st: State<'_, AppState>) -> Result<Session> {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn sync_now(st: State<'_, AppState>) -> Result<SyncReport> {
-    Ok(st.background().await?.sync_now().await?)
+pub async fn sync_now(st: State<'_, AppState>) -> Result<desk_core::RefreshReport> {
+    Ok(st.background().await?.refresh_views_now().await?)
 }
 
 #[tauri::command]

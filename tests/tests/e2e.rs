@@ -81,6 +81,23 @@ async fn triage_a_ticket_in_the_demo_workspace() {
     // The inbox lists seeded tickets.
     wait_for(c, "[data-ticket-id]").await;
     assert!(!rows_text(c).await.is_empty());
+    // The list says how fresh the view is, and the status bar how the sync keeps it so: the
+    // demo's simulator ignores the changes filter (the documented reading), so rotation.
+    until(c, "the view's freshness and the sync mode", || async {
+        let fresh = c.find(Locator::Css(".foot [data-view-fresh]")).await.ok();
+        let mode = c.find(Locator::Css("[data-sync-mode]")).await.ok();
+        match (fresh, mode) {
+            (Some(f), Some(m)) => {
+                let ft = f.text().await.unwrap_or_default();
+                let mt = m.text().await.unwrap_or_default();
+                ft.contains("all read in the last")
+                    && m.attr("data-sync-mode").await.ok().flatten().as_deref() == Some("rotation")
+                    && mt.contains("views read")
+            }
+            _ => false,
+        }
+    })
+    .await;
 
     // Filter by a team from the sidebar.
     click(

@@ -1,4 +1,5 @@
-//! The workspace's background work, without a window: a sync now and every two minutes, the
+//! The workspace's background work, without a window: a refresh now and every 30 s within the
+//! sync's share of the budget (the tickets, then the contact index; see [`crate::refresh`]), the
 //! assignment watcher, the status line every second, jobs run in the background (and the ones a
 //! previous run left unfinished), each telling a [`EventSink`] what happened. The app forwards
 //! these events to its window; a test collects them.
@@ -188,14 +189,6 @@ impl Desk {
     }
 }
 
-/// Whether a complete contact index is due to be read again.
-fn due(ix: &crate::sync::ContactIndex) -> bool {
-    ix.complete_at
-        .as_deref()
-        .and_then(crate::cache::parse_unix)
-        .is_none_or(|t| chrono::Utc::now().timestamp() - t >= CONTACTS_EVERY.as_secs() as i64)
-}
-
 /// Aborts its tasks when dropped.
 struct Tasks(Mutex<Vec<tokio::task::JoinHandle<()>>>);
 
@@ -218,6 +211,8 @@ struct Inner {
     sink: Arc<dyn EventSink>,
     tasks: Tasks,
     syncing: AtomicBool,
+    /// Stops the background refresh's slice (the lead asked for a refresh now).
+    interrupt: tokio::sync::Notify,
 }
 
 impl Drop for Inner {
@@ -243,8 +238,8 @@ impl Drop for Syncing<'_> {
 }
 
 impl Background {
-    /// Starts the loops: a sync now and every two minutes, the watcher, the status every second,
-    /// and the jobs a previous run left unfinished.
+    /// Starts the loops: a refresh now and every 30 s, the watcher, the status every second, and
+    /// the jobs a previous run left unfinished.
     pub fn start(desk: Arc<Desk>, sink: Arc<dyn EventSink>) -> Background {
         let bg = Background {
             inner: Arc::new(Inner {
@@ -252,6 +247,7 @@ impl Background {
                 sink,
                 tasks: Tasks(Mutex::new(vec![])),
                 syncing: AtomicBool::new(false),
+                interrupt: tokio::sync::Notify::new(),
             }),
         };
         let weak = Arc::downgrade(&bg.inner);
@@ -261,7 +257,13 @@ impl Background {
                     return;
                 };
                 let began = Instant::now();
-                if let Err(e) = b.refresh_now().await {
+                // A slice stopped for the lead's own refresh is dropped where it is: the rotation
+                // goes on from its cursor, in the cache, next time.
+                let r = tokio::select! {
+                    r = b.refresh_now(SYNC_EVERY) => r,
+                    _ = b.inner.interrupt.notified() => Ok(Default::default()),
+                };
+                if let Err(e) = r {
                     if e.code() != ErrorCode::Busy {
                         tracing::warn!(code = %e.code(), error = %e, "background sync failed");
                         b.inner.sink.emit(DeskEvent::SyncFailed(e.into()));
@@ -325,38 +327,6 @@ impl Background {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         });
-        let weak = Arc::downgrade(&bg.inner);
-        bg.spawn(async move {
-            // The contact index, a few pages at a time in the sync lane, after the first sync began.
-            tokio::time::sleep(Duration::from_secs(10)).await;
-            loop {
-                let Some(inner) = weak.upgrade() else { return };
-                let wait = match inner.desk.contact_index().await {
-                    Ok(ix) if ix.complete && ix.pass_seen == 0 && !due(&ix) => {
-                        Duration::from_secs(60)
-                    }
-                    Ok(_) => match inner
-                        .desk
-                        .index_contacts(10, trengo_unified::api::Lane::Sync, &|_| {})
-                        .await
-                    {
-                        Ok(_) => {
-                            inner.sink.emit(DeskEvent::CacheChanged {
-                                reason: "contacts".into(),
-                            });
-                            Duration::from_millis(100)
-                        }
-                        Err(e) => {
-                            tracing::warn!(code = %e.code(), error = %e, "the contact index could not be read on");
-                            Duration::from_secs(60)
-                        }
-                    },
-                    Err(_) => Duration::from_secs(60),
-                };
-                drop(inner);
-                tokio::time::sleep(wait).await;
-            }
-        });
         let b = bg.clone();
         tokio::spawn(async move { b.resume_unfinished().await });
         bg
@@ -390,14 +360,32 @@ impl Background {
         .await
     }
 
-    /// One steady refresh (the views or the changes, then the rotation for one slice).
-    pub async fn refresh_now(&self) -> Result<crate::refresh::RefreshReport> {
+    /// What the lead sees, read now (`r`, *Sync now*): the background's slice under way stops,
+    /// then the changes (incremental) or the views' first pages (rotation) are read in the
+    /// interactive lane. Seconds at most, whatever the inbox's size.
+    pub async fn refresh_views_now(&self) -> Result<crate::refresh::RefreshReport> {
+        for _ in 0..200 {
+            if !self.is_syncing() {
+                break;
+            }
+            self.inner.interrupt.notify_waiters();
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
         let desk = self.inner.desk.clone();
         self.syncing(move |progress| {
             Box::pin(async move {
-                desk.refresh(SYNC_EVERY, progress, &AtomicBool::new(false))
+                desk.refresh_with(Duration::ZERO, true, progress, &AtomicBool::new(false))
                     .await
             })
+        })
+        .await
+    }
+
+    /// One steady refresh (the views or the changes, then the rotation for `slice`).
+    pub async fn refresh_now(&self, slice: Duration) -> Result<crate::refresh::RefreshReport> {
+        let desk = self.inner.desk.clone();
+        self.syncing(move |progress| {
+            Box::pin(async move { desk.refresh(slice, progress, &AtomicBool::new(false)).await })
         })
         .await
     }
@@ -425,8 +413,8 @@ impl Background {
         let sink = self.inner.sink.clone();
         let last_page = Mutex::new(Instant::now() - Duration::from_secs(1));
         let progress = move |p: SyncProgress| {
-            // Lists re-read as pages land, at most a few times a second.
-            let page = p.phase == "tickets";
+            // Lists (and contact cards) re-read as pages land, at most a few times a second.
+            let page = p.phase == "tickets" || p.phase == "contacts";
             sink.emit(DeskEvent::SyncProgress(p));
             let mut last = last_page.lock().unwrap_or_else(|e| e.into_inner());
             if page && last.elapsed() > Duration::from_millis(400) {

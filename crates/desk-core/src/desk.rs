@@ -733,9 +733,22 @@ impl Desk {
         progress: Progress<'_>,
         cancel: &AtomicBool,
     ) -> Result<crate::refresh::RefreshReport> {
+        self.refresh_with(slice, false, progress, cancel).await
+    }
+
+    /// [`Desk::refresh`], the views (or changes) in the interactive lane when `lead_waits` or
+    /// when the cache is empty.
+    pub async fn refresh_with(
+        &self,
+        slice: std::time::Duration,
+        lead_waits: bool,
+        progress: Progress<'_>,
+        cancel: &AtomicBool,
+    ) -> Result<crate::refresh::RefreshReport> {
         let u = self.unified()?;
         self.apply_sync_share().await?;
         let first = self.cache.freshness().await?.last_sync_at.is_none();
+        let interactive = first || lead_waits;
         let dir_read: Option<i64> = sqlx::query_scalar(
             "SELECT last_complete_at FROM sync_state WHERE resource = 'channels'",
         )
@@ -760,10 +773,18 @@ impl Desk {
             .await?
             .user
             .and_then(|u| u.id.parse::<u64>().ok());
+        // The saved views the list can ask for, in the sidebar's order, the first five.
+        let saved = crate::saved_views::list(&self.cache)
+            .await?
+            .iter()
+            .take(5)
+            .flat_map(|v| crate::refresh::trengo_queries(&v.filter))
+            .collect();
         let opts = crate::refresh::RefreshOptions {
             slice,
             me,
-            interactive_views: first,
+            saved,
+            interactive_views: interactive,
             ..Default::default()
         };
         let _one = self.sync_lock.lock().await;

@@ -29,6 +29,13 @@ use crate::sync::{check_leavers, Progress, Run, SyncReport};
 
 /// How often the background refresh runs (its time slice in rotation mode).
 pub const REFRESH_EVERY: Duration = Duration::from_secs(30);
+/// Once the working set has been read whole, every this many pages of the rotation one is the
+/// contact index's.
+pub const CONTACT_TURN: u32 = 3;
+/// The changes are asked for since the newest change the cache holds less this much: Trengo's
+/// times are whole seconds (a change in the same second as the newest must not be missed), and a
+/// change may become visible a moment after a later one.
+pub const CHANGES_OVERLAP_SECS: i64 = 30;
 /// How often the directory (users, teams, tags, fields, channels) is read again.
 pub const DIRECTORY_EVERY_SECS: i64 = 600;
 /// How often the incremental filter is probed again (a workspace may change).
@@ -82,6 +89,9 @@ pub(crate) struct RefreshState {
     pub views_read_at: Option<i64>,
     /// The pass over the working set under way.
     pub cursor: Option<Cursor>,
+    /// Which saved view's first page the next refresh reads (one a refresh, in turn).
+    #[serde(default)]
+    pub saved_turn: u32,
     /// The last whole pass over the working set: when it began and when it ended.
     pub whole_started_at: Option<i64>,
     pub whole_finished_at: Option<i64>,
@@ -118,6 +128,8 @@ pub struct RefreshReport {
     pub tickets: u32,
     /// Pages of the rotation read.
     pub rotation_pages: u32,
+    /// Pages of the contact list read into the contact index.
+    pub contact_pages: u32,
     /// A whole pass over the working set ended in this refresh.
     pub whole_read: bool,
     /// Tickets that left the working set (closed or moved off every open list).
@@ -131,6 +143,9 @@ pub struct RefreshOptions {
     pub slice: Duration,
     /// The token's user (their own tickets are one of the views read first).
     pub me: Option<u64>,
+    /// The lead's saved views as Trengo's list can ask for them (see [`trengo_queries`]): one of
+    /// them is read with the views, in turn.
+    pub saved: Vec<TicketQuery>,
     /// The views' first pages in the interactive lane (the lead is waiting on an empty list).
     pub interactive_views: bool,
     pub max_leaver_checks: u32,
@@ -141,10 +156,39 @@ impl Default for RefreshOptions {
         RefreshOptions {
             slice: REFRESH_EVERY,
             me: None,
+            saved: vec![],
             interactive_views: false,
             max_leaver_checks: 50,
         }
     }
+}
+
+/// The ticket-list queries that read a view's newest tickets from Trengo, where its filter says
+/// more than the views read anyway: a tag (`labels[]`) or an assignee (`users[]`), with the
+/// statuses it shows. Teams and text have no filter in Trengo's list: such a view is left to the
+/// rotation.
+pub fn trengo_queries(f: &crate::view::TicketFilter) -> Vec<TicketQuery> {
+    let label: Option<u64> = f.tag_id.as_deref().and_then(|a| a.trim().parse().ok());
+    let user: Option<u64> = f.assignee_id.as_deref().and_then(|a| a.trim().parse().ok());
+    if (label.is_none() && user.is_none()) || f.team_id.is_some() || f.text.is_some() {
+        return vec![];
+    }
+    let statuses: &[api::TicketStatus] =
+        match crate::view::status_word(f.status.as_deref().unwrap_or("open")) {
+            Ok("open") => &[api::TicketStatus::Open, api::TicketStatus::Assigned],
+            Ok("unassigned") => &[api::TicketStatus::Open],
+            Ok("assigned") => &[api::TicketStatus::Assigned],
+            _ => return vec![],
+        };
+    statuses
+        .iter()
+        .map(|s| TicketQuery {
+            status: Some(s.clone()),
+            users: user.into_iter().collect(),
+            labels: label.into_iter().collect(),
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// Whether `GET /tickets` honours `updated_at_gt`: a time a day ahead must list nothing, while
@@ -222,7 +266,7 @@ pub async fn refresh(
         // may become visible after a later one), any status.
         (SyncMode::Incremental, Some(h)) => {
             let q = TicketQuery {
-                updated_after: Some(h - trengo_unified::OVERLAP_SECS),
+                updated_after: Some(h - CHANGES_OVERLAP_SECS),
                 ..Default::default()
             };
             let mut page = 1;
@@ -268,6 +312,11 @@ pub async fn refresh(
                 });
             }
             queries.push(TicketQuery::default());
+            if !opts.saved.is_empty() {
+                let i = st.saved_turn as usize % opts.saved.len();
+                queries.push(opts.saved[i].clone());
+                st.saved_turn = st.saved_turn.wrapping_add(1);
+            }
             for q in &queries {
                 run.check()?;
                 let pg = views
@@ -284,15 +333,40 @@ pub async fn refresh(
     }
     st.save(cache).await?;
 
-    // The rotation: always in rotation mode; in incremental mode while a whole pass is due.
-    let due = mode == SyncMode::Rotation
+    // The rotation: always in rotation mode; in incremental mode while a whole pass is due. The
+    // contact index shares it, once the working set has been read whole (what the lead sees
+    // comes first): one page in three while tickets are due, the whole slice otherwise.
+    let mut tickets_due = mode == SyncMode::Rotation
         || st.cursor.is_some()
         || hwm.is_none()
         || st
             .whole_finished_at
             .is_none_or(|t| now - t >= WHOLE_READ_EVERY_SECS);
-    while due && Instant::now() < deadline {
+    let mut turn = 0u32;
+    while Instant::now() < deadline {
         run.check()?;
+        let contacts_due = st.whole_finished_at.is_some()
+            && crate::sync::ContactPass::load(cache).await?.wanted(now);
+        turn += 1;
+        if contacts_due && (!tickets_due || turn.is_multiple_of(CONTACT_TURN)) {
+            crate::sync::contacts_pass(cache, &bg, &dir, 1, cancel, &|p| {
+                (progress)(crate::sync::SyncProgress {
+                    phase: "contacts".into(),
+                    resource: "contacts".into(),
+                    pages: p.next_page.saturating_sub(1) as u32,
+                    items: p.seen,
+                    requests: 0,
+                    done: false,
+                })
+            })
+            .await?;
+            run.report.requests += 1;
+            out.contact_pages += 1;
+            continue;
+        }
+        if !tickets_due {
+            break;
+        }
         let mut c = st.cursor.clone().unwrap_or(Cursor {
             part: 0,
             page: 1,
@@ -317,7 +391,12 @@ pub async fn refresh(
             .await?;
         out.rotation_pages += 1;
         c.pages += 1;
-        run.tell("tickets", "tickets (rotation)", c.pages, seen.len() as u32);
+        // The list's "loading your inbox" counts what the cache holds, not this slice's pages.
+        let cached: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE in_working_set = 1")
+                .fetch_one(cache.pool())
+                .await?;
+        run.tell("tickets", "tickets (rotation)", c.pages, cached as u32);
         match pg.next_page(c.page) {
             Some(n) => c.page = n,
             None if c.part == 0 => {
@@ -344,8 +423,10 @@ pub async fn refresh(
                 )
                 .await?;
                 tx.commit().await?;
-                // The next refresh reads the views again, then begins the next pass.
-                break;
+                // The next refresh reads the views again, then begins the next pass; the rest of
+                // this slice is the contact index's, if it wants it.
+                tickets_due = false;
+                continue;
             }
         }
         st.cursor = Some(c);

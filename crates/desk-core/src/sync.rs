@@ -526,6 +526,16 @@ pub struct ContactIndex {
 }
 
 impl ContactPass {
+    /// Whether the index wants reading at `now`: a pass is under way, or none ended yet, or the
+    /// last complete one is older than [`crate::background::CONTACTS_EVERY`].
+    pub(crate) fn wanted(&self, now: i64) -> bool {
+        self.seen > 0
+            || self.next_page > 1
+            || self
+                .complete_at
+                .is_none_or(|t| now - t >= crate::background::CONTACTS_EVERY.as_secs() as i64)
+    }
+
     pub(crate) async fn load(cache: &Cache) -> Result<ContactPass> {
         Ok(cache
             .setting("contact_index")

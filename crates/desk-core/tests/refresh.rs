@@ -232,3 +232,88 @@ async fn the_sync_share_is_a_setting() {
     assert_eq!(desk.sync_share().await.unwrap(), 40);
     assert_eq!(desk.sync_freshness().await.unwrap().share_percent, 40);
 }
+
+/// The contact index shares the refresh: it waits until the working set has been read whole
+/// (what the lead sees comes first), then takes the rest of the slice, and is complete.
+#[tokio::test]
+async fn the_contact_index_follows_the_working_set_in_the_same_refresh() {
+    let sim = sim(Size::Small).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(&sim, dir.path()).await;
+    let phases = Mutex::new(vec![]);
+    let progress = |p: SyncProgress| {
+        let mut e = phases.lock().unwrap();
+        let key = if p.phase == "contacts" {
+            "contacts".to_string()
+        } else {
+            p.resource.clone()
+        };
+        if p.phase != "done" && e.last() != Some(&key) {
+            e.push(key);
+        }
+    };
+    let r = desk
+        .refresh(Duration::from_secs(60), &progress, &AtomicBool::new(false))
+        .await
+        .unwrap();
+    assert!(r.whole_read, "{r:?}");
+    assert!(r.contact_pages >= 4, "80 contacts are 4 pages: {r:?}");
+    let p = phases.lock().unwrap().clone();
+    let first_contacts = p.iter().position(|x| x == "contacts").unwrap();
+    let last_rotation = p.iter().rposition(|x| x == "tickets (rotation)").unwrap();
+    assert!(
+        last_rotation < first_contacts,
+        "contacts only after the whole working set: {p:?}"
+    );
+    let ix = desk.contact_index().await.unwrap();
+    assert!(ix.complete && ix.indexed >= 80, "{ix:?}");
+    // Complete and not due: the next refresh reads no contacts.
+    let r = refresh(&desk, Duration::from_secs(5)).await;
+    assert_eq!(r.contact_pages, 0, "{r:?}");
+}
+
+/// A saved view the list can ask for (here: open tickets tagged vip) is read with the views:
+/// a ticket a colleague tags deep in the open list is in that view after one refresh with no
+/// time for the rotation.
+#[tokio::test]
+async fn a_saved_views_first_page_is_read_with_the_views() {
+    let (_sim, _dir, desk, colleague) = with_colleague(Size::Demo).await;
+    let vip = 1003u64;
+    desk.save_view(
+        "VIPs",
+        &desk_core::view::TicketFilter {
+            status: Some("unassigned".into()),
+            tag_id: Some(vip.to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // An open ticket on the second page of the open list (which the views do not read), without
+    // the tag: tagged, it is among the newest of the view.
+    let open = TicketQuery {
+        status: Some(TicketStatus::Open),
+        ..Default::default()
+    };
+    let deep = colleague.tickets(&open, 2).await.unwrap().data;
+    let deep = deep
+        .iter()
+        .find(|t| !t.labels.iter().any(|l| l.id == vip))
+        .unwrap()
+        .id;
+    colleague.attach_label(deep, vip).await.unwrap();
+    let r = refresh(&desk, Duration::ZERO).await;
+    assert_eq!(r.rotation_pages, 0);
+    let db = db(&desk).await;
+    let tagged: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM ticket_tags WHERE ticket_id = ? AND tag_id = ?")
+            .bind(deep as i64)
+            .bind(vip as i64)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        tagged, 1,
+        "the saved view's page brought the colleague's tag"
+    );
+}

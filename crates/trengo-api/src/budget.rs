@@ -112,6 +112,8 @@ pub struct BudgetState {
     pub granted_total: u64,
     /// Of them, granted to the background sync's lane (this process).
     pub granted_sync: u64,
+    /// Background sync requests counted in the current window (every process on the token).
+    pub sync_used_in_window: u32,
     pub throttled_total: u64,
 }
 
@@ -686,6 +688,11 @@ impl RequestBudget {
                 remaining_reported: w.remaining_reported,
                 granted_total: st.granted,
                 granted_sync: st.granted_sync,
+                sync_used_in_window: if w.ends.is_some_and(|e| now >= e) {
+                    0
+                } else {
+                    w.sync_used
+                },
                 throttled_total: st.throttled,
             }
         })

@@ -24,7 +24,7 @@ export const commands = {
 	 *  account.
 	 */
 	closeWorkspace: () => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("close_workspace")),
-	syncNow: () => typedError<SyncReport, Problem>(__TAURI_INVOKE("sync_now")),
+	syncNow: () => typedError<RefreshReport_Serialize, Problem>(__TAURI_INVOKE("sync_now")),
 	search: (filter: TicketFilter_Deserialize) => typedError<SearchResult_Serialize, Problem>(__TAURI_INVOKE("search", { filter })),
 	/**  How fresh a view's tickets are. */
 	viewFreshness: (filter: TicketFilter_Deserialize) => typedError<ViewFreshness_Serialize, Problem>(__TAURI_INVOKE("view_freshness", { filter })),
@@ -1070,6 +1070,43 @@ export type Problem = {
 	message: string,
 };
 
+/**  What a refresh did. */
+export type RefreshReport = RefreshReport_Serialize | RefreshReport_Deserialize;
+
+/**  What a refresh did. */
+export type RefreshReport_Deserialize = {
+	mode?: SyncMode | null,
+	requests: number,
+	/**  Tickets read (changes, view pages and rotation pages). */
+	tickets: number,
+	/**  Pages of the rotation read. */
+	rotation_pages: number,
+	/**  Pages of the contact list read into the contact index. */
+	contact_pages: number,
+	/**  A whole pass over the working set ended in this refresh. */
+	whole_read: boolean,
+	/**  Tickets that left the working set (closed or moved off every open list). */
+	left_working_set: number,
+	deleted: number,
+};
+
+/**  What a refresh did. */
+export type RefreshReport_Serialize = {
+	mode: SyncMode | null,
+	requests: number,
+	/**  Tickets read (changes, view pages and rotation pages). */
+	tickets: number,
+	/**  Pages of the rotation read. */
+	rotation_pages: number,
+	/**  Pages of the contact list read into the contact index. */
+	contact_pages: number,
+	/**  A whole pass over the working set ended in this refresh. */
+	whole_read: boolean,
+	/**  Tickets that left the working set (closed or moved off every open list). */
+	left_working_set: number,
+	deleted: number,
+};
+
 /**  A rule as a lead writes it. */
 export type Rule = Rule_Serialize | Rule_Deserialize;
 
@@ -1407,22 +1444,6 @@ export type SyncProgress = {
 };
 
 export type SyncProgressEvent = SyncProgress;
-
-export type SyncReport = {
-	requests: number,
-	pages: number,
-	tickets: number,
-	contacts: number,
-	/**  Tickets that were open or recent and are no longer. */
-	left_working_set: number,
-	/**  Directory records deleted in Trengo. */
-	removed: number,
-	/**  Tickets deleted in Trengo since, dropped from the cache. */
-	deleted: number,
-	/**  Tickets that could not be re-read, and why (the sync went on without them). */
-	skipped: string[],
-	seconds: number | null,
-};
 
 export type TagChip = TagChip_Serialize | TagChip_Deserialize;
 
