@@ -374,7 +374,12 @@ impl Background {
         let desk = self.inner.desk.clone();
         self.syncing(move |progress| {
             Box::pin(async move {
-                desk.refresh_with(Duration::ZERO, true, progress, &AtomicBool::new(false))
+                let req = crate::refresh::RefreshRequest {
+                    slice: Duration::ZERO,
+                    lead_waits: true,
+                    ..Default::default()
+                };
+                desk.refresh_with(req, progress, &AtomicBool::new(false))
                     .await
             })
         })
@@ -410,11 +415,20 @@ impl Background {
             ));
         }
         let _flag = Syncing(syncing);
+        let desk = &self.inner.desk;
+        // What the cache holds before: lists re-read only when something a lead sees changed (a
+        // refresh mostly reads unchanged tickets again).
+        let before = crate::rules::stamp(desk.cache()).await.ok();
+        let filling = !desk
+            .freshness()
+            .await
+            .map(|f| f.working_set_complete)
+            .unwrap_or(false);
         let sink = self.inner.sink.clone();
         let last_page = Mutex::new(Instant::now() - Duration::from_secs(1));
         let progress = move |p: SyncProgress| {
-            // Lists (and contact cards) re-read as pages land, at most a few times a second.
-            let page = p.phase == "tickets" || p.phase == "contacts";
+            // While the inbox first arrives, lists re-read as pages land, a few times a second.
+            let page = filling && (p.phase == "tickets" || p.phase == "contacts");
             sink.emit(DeskEvent::SyncProgress(p));
             let mut last = last_page.lock().unwrap_or_else(|e| e.into_inner());
             if page && last.elapsed() > Duration::from_millis(400) {
@@ -426,9 +440,12 @@ impl Background {
         };
         let r = run(&progress).await;
         syncing.store(false, Ordering::Relaxed);
-        self.inner.sink.emit(DeskEvent::CacheChanged {
-            reason: "sync done".into(),
-        });
+        let after = crate::rules::stamp(desk.cache()).await.ok();
+        if filling || before.is_none() || before != after {
+            self.inner.sink.emit(DeskEvent::CacheChanged {
+                reason: "sync done".into(),
+            });
+        }
         r
     }
 

@@ -435,10 +435,16 @@ impl Cache {
             .bind(serde_json::to_string(&lean).unwrap_or_default())
             .execute(&mut *c)
             .await?;
-        sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = ?")
-            .bind(tid)
-            .execute(&mut *c)
-            .await?;
+        // Only the tags that changed are written: a ticket read again unchanged moves nothing (the
+        // change counter's triggers).
+        let keep: Vec<i64> = t.tags.iter().map(|g| id(&g.id)).collect();
+        sqlx::query(
+            "DELETE FROM ticket_tags WHERE ticket_id = ? AND tag_id NOT IN (SELECT value FROM json_each(?))",
+        )
+        .bind(tid)
+        .bind(serde_json::to_string(&keep).unwrap_or_default())
+        .execute(&mut *c)
+        .await?;
         for g in &t.tags {
             sqlx::query("INSERT OR IGNORE INTO ticket_tags (ticket_id, tag_id) VALUES (?, ?)")
                 .bind(tid)
@@ -1050,7 +1056,8 @@ impl Cache {
 
     pub async fn freshness(&self) -> Result<Freshness> {
         let last: Option<(Option<i64>,)> = sqlx::query_as(
-            "SELECT MIN(last_complete_at) FROM sync_state WHERE resource IN ('users', 'tickets')",
+            // Synced once both the directory and the whole working set have been read.
+            "SELECT CASE WHEN COUNT(*) = 2 THEN MIN(last_complete_at) END FROM sync_state WHERE resource IN ('users', 'tickets')",
         )
         .fetch_optional(&self.pool)
         .await?;

@@ -733,18 +733,30 @@ impl Desk {
         progress: Progress<'_>,
         cancel: &AtomicBool,
     ) -> Result<crate::refresh::RefreshReport> {
-        self.refresh_with(slice, false, progress, cancel).await
+        self.refresh_with(
+            crate::refresh::RefreshRequest {
+                slice,
+                ..Default::default()
+            },
+            progress,
+            cancel,
+        )
+        .await
     }
 
-    /// [`Desk::refresh`], the views (or changes) in the interactive lane when `lead_waits` or
-    /// when the cache is empty.
+    /// [`Desk::refresh`] as `req` says: the views (or changes) in the interactive lane when the
+    /// lead waits on them (or the cache is empty), and how soon a whole pass may follow the last.
     pub async fn refresh_with(
         &self,
-        slice: std::time::Duration,
-        lead_waits: bool,
+        req: crate::refresh::RefreshRequest,
         progress: Progress<'_>,
         cancel: &AtomicBool,
     ) -> Result<crate::refresh::RefreshReport> {
+        let crate::refresh::RefreshRequest {
+            slice,
+            lead_waits,
+            min_pass_gap,
+        } = req;
         let u = self.unified()?;
         self.apply_sync_share().await?;
         let first = self.cache.freshness().await?.last_sync_at.is_none();
@@ -784,6 +796,7 @@ impl Desk {
             slice,
             me,
             saved,
+            min_pass_gap,
             interactive_views: interactive,
             ..Default::default()
         };

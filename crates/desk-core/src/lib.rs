@@ -65,7 +65,7 @@ pub use desk::{
     TagCreated, WorkspaceSettings, DEMO_WORKSPACE,
 };
 pub use error::{Error, ErrorCode, Result};
-pub use refresh::{RefreshReport, SyncFreshness, SyncMode};
+pub use refresh::{RefreshReport, RefreshRequest, SyncFreshness, SyncMode};
 pub use saved_views::SavedView;
 pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};
 pub use sync::{SyncOptions, SyncProgress, SyncReport};

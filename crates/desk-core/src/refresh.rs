@@ -36,6 +36,9 @@ pub const CONTACT_TURN: u32 = 3;
 /// times are whole seconds (a change in the same second as the newest must not be missed), and a
 /// change may become visible a moment after a later one.
 pub const CHANGES_OVERLAP_SECS: i64 = 30;
+/// Rotation mode: a whole pass begins at most this often (an inbox that takes longer to read is
+/// read without pause).
+pub const MIN_PASS_GAP: Duration = Duration::from_secs(300);
 /// How often the directory (users, teams, tags, fields, channels) is read again.
 pub const DIRECTORY_EVERY_SECS: i64 = 600;
 /// How often the incremental filter is probed again (a workspace may change).
@@ -137,6 +140,28 @@ pub struct RefreshReport {
     pub deleted: u32,
 }
 
+/// What a caller of [`crate::Desk::refresh_with`] chooses.
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshRequest {
+    /// How long the rotation may read on.
+    pub slice: Duration,
+    /// The lead waits on it: the views (or changes) go in the interactive lane.
+    pub lead_waits: bool,
+    /// Rotation mode: a whole pass begins no sooner than this after the last one began (a small
+    /// inbox is not read over and over; its views are read every refresh anyway).
+    pub min_pass_gap: Duration,
+}
+
+impl Default for RefreshRequest {
+    fn default() -> Self {
+        RefreshRequest {
+            slice: REFRESH_EVERY,
+            lead_waits: false,
+            min_pass_gap: MIN_PASS_GAP,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RefreshOptions {
     /// The rotation reads pages until this much time has passed since the refresh began.
@@ -149,6 +174,8 @@ pub struct RefreshOptions {
     /// The views' first pages in the interactive lane (the lead is waiting on an empty list).
     pub interactive_views: bool,
     pub max_leaver_checks: u32,
+    /// See [`RefreshRequest::min_pass_gap`].
+    pub min_pass_gap: Duration,
 }
 
 impl Default for RefreshOptions {
@@ -159,6 +186,7 @@ impl Default for RefreshOptions {
             saved: vec![],
             interactive_views: false,
             max_leaver_checks: 50,
+            min_pass_gap: MIN_PASS_GAP,
         }
     }
 }
@@ -336,7 +364,10 @@ pub async fn refresh(
     // The rotation: always in rotation mode; in incremental mode while a whole pass is due. The
     // contact index shares it, once the working set has been read whole (what the lead sees
     // comes first): one page in three while tickets are due, the whole slice otherwise.
-    let mut tickets_due = mode == SyncMode::Rotation
+    let pass_may_begin = st
+        .whole_started_at
+        .is_none_or(|t| now - t >= opts.min_pass_gap.as_secs() as i64);
+    let mut tickets_due = (mode == SyncMode::Rotation && pass_may_begin)
         || st.cursor.is_some()
         || hwm.is_none()
         || st

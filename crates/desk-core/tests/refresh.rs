@@ -147,8 +147,14 @@ async fn where_trengo_ignores_the_filter_the_views_come_first_and_the_rest_in_ro
             }
         }
     };
+    // The sync just read it whole: a pass now, not five minutes after that one.
+    let req = desk_core::RefreshRequest {
+        slice: Duration::from_secs(60),
+        min_pass_gap: Duration::ZERO,
+        ..Default::default()
+    };
     let r = desk
-        .refresh(Duration::from_secs(60), &progress, &AtomicBool::new(false))
+        .refresh_with(req, &progress, &AtomicBool::new(false))
         .await
         .unwrap();
     assert_eq!(r.mode, Some(SyncMode::Rotation));
@@ -213,7 +219,16 @@ async fn where_trengo_ignores_the_filter_the_views_come_first_and_the_rest_in_ro
     assert_eq!(status().await, "OPEN", "the cache has not seen it yet");
     let mut passes = 0;
     while status().await == "OPEN" && passes < 3 {
-        let r = refresh(&desk, Duration::from_secs(60)).await;
+        // Passes one after another (the app waits five minutes between passes of a small inbox).
+        let req = desk_core::RefreshRequest {
+            slice: Duration::from_secs(60),
+            min_pass_gap: Duration::ZERO,
+            ..Default::default()
+        };
+        let r = desk
+            .refresh_with(req, &|_| {}, &AtomicBool::new(false))
+            .await
+            .unwrap();
         passes += u32::from(r.whole_read);
     }
     assert_eq!(status().await, "CLOSED", "after {passes} whole passes");
@@ -316,4 +331,30 @@ async fn a_saved_views_first_page_is_read_with_the_views() {
         tagged, 1,
         "the saved view's page brought the colleague's tag"
     );
+}
+
+/// A small inbox is not read over and over: after a whole pass, the next begins five minutes
+/// after it began; meanwhile a refresh reads the views alone.
+#[tokio::test]
+async fn a_small_inbox_is_read_whole_at_most_every_five_minutes() {
+    let (_sim, _dir, desk) = synced(Size::Small).await;
+    let db = db(&desk).await;
+    let generation = || async {
+        sqlx::query_scalar::<_, i64>("SELECT n FROM cache_gen WHERE id = 1")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    // The sync just read it whole: the refreshes read the views (4 requests) and nothing more.
+    let r = refresh(&desk, Duration::from_secs(5)).await;
+    assert_eq!(r.rotation_pages, 0, "{r:?}");
+    let before = generation().await;
+    for _ in 0..3 {
+        let r = refresh(&desk, Duration::from_secs(5)).await;
+        assert_eq!(r.mode, Some(SyncMode::Rotation));
+        assert_eq!(r.rotation_pages, 0, "{r:?}");
+        assert!(r.requests - r.contact_pages <= 6, "{r:?}");
+    }
+    // Tickets read again unchanged are not a change: lists and rule previews stay as they are.
+    assert_eq!(generation().await, before, "the change counter stood still");
 }
