@@ -199,7 +199,7 @@ async fn run(
     );
     let f = desk.sync_freshness().await?;
     println!(
-        "mode recorded: {:?}; whole inbox read every {:.1} simulated minutes at this size",
+        "mode recorded: {:?}; the last whole pass took {:.1} simulated minutes",
         f.mode,
         f.whole_read_secs.unwrap_or(0) as f64 * scale / 60.0
     );

@@ -519,6 +519,10 @@ pub struct SyncFreshness {
     /// Seconds the last whole pass over the working set took: how often the whole inbox is read
     /// at this size, within the sync's share.
     pub whole_read_secs: Option<u32>,
+    /// How often the whole working set is read at this size, in seconds: the last pass's length,
+    /// or the pause between passes if longer (five minutes in rotation mode, an hour in
+    /// incremental mode, where changes are read every refresh anyway).
+    pub whole_every_secs: Option<u32>,
     /// Seconds since the last whole pass ended.
     pub whole_age_secs: Option<u32>,
     /// A pass under way: pages read so far.
@@ -535,13 +539,19 @@ pub(crate) async fn freshness(cache: &Cache, share_percent: u32) -> Result<SyncF
         Some(SyncMode::Incremental) => st.changes_read_at.or(st.views_read_at),
         _ => st.views_read_at,
     };
+    let whole_read_secs = st
+        .whole_started_at
+        .zip(st.whole_finished_at)
+        .map(|(s, f)| (f - s).max(0) as u32);
+    let pause = match st.mode {
+        Some(SyncMode::Incremental) => WHOLE_READ_EVERY_SECS as u32,
+        _ => MIN_PASS_GAP.as_secs() as u32,
+    };
     Ok(SyncFreshness {
         mode: st.mode,
         views_age_secs: age(views.or(st.whole_finished_at)),
-        whole_read_secs: st
-            .whole_started_at
-            .zip(st.whole_finished_at)
-            .map(|(s, f)| (f - s).max(0) as u32),
+        whole_read_secs,
+        whole_every_secs: whole_read_secs.map(|s| s.max(pause)),
         whole_age_secs: age(st.whole_finished_at),
         rotation_pages: st.cursor.as_ref().map(|c| c.pages),
         share_percent,

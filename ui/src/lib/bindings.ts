@@ -1397,6 +1397,12 @@ export type SyncFreshness_Deserialize = {
 	 *  at this size, within the sync's share.
 	 */
 	whole_read_secs?: number | null,
+	/**
+	 *  How often the whole working set is read at this size, in seconds: the last pass's length,
+	 *  or the pause between passes if longer (five minutes in rotation mode, an hour in
+	 *  incremental mode, where changes are read every refresh anyway).
+	 */
+	whole_every_secs?: number | null,
 	/**  Seconds since the last whole pass ended. */
 	whole_age_secs?: number | null,
 	/**  A pass under way: pages read so far. */
@@ -1416,6 +1422,12 @@ export type SyncFreshness_Serialize = {
 	 *  at this size, within the sync's share.
 	 */
 	whole_read_secs: number | null,
+	/**
+	 *  How often the whole working set is read at this size, in seconds: the last pass's length,
+	 *  or the pause between passes if longer (five minutes in rotation mode, an hour in
+	 *  incremental mode, where changes are read every refresh anyway).
+	 */
+	whole_every_secs: number | null,
 	/**  Seconds since the last whole pass ended. */
 	whole_age_secs: number | null,
 	/**  A pass under way: pages read so far. */
