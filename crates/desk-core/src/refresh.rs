@@ -201,13 +201,9 @@ pub fn trengo_queries(f: &crate::view::TicketFilter) -> Vec<TicketQuery> {
     if (label.is_none() && user.is_none()) || f.team_id.is_some() || f.text.is_some() {
         return vec![];
     }
-    let statuses: &[api::TicketStatus] =
-        match crate::view::status_word(f.status.as_deref().unwrap_or("open")) {
-            Ok("open") => &[api::TicketStatus::Open, api::TicketStatus::Assigned],
-            Ok("unassigned") => &[api::TicketStatus::Open],
-            Ok("assigned") => &[api::TicketStatus::Assigned],
-            _ => return vec![],
-        };
+    let Ok(Some(statuses)) = crate::jobs::pages::list_statuses(f) else {
+        return vec![];
+    };
     statuses
         .iter()
         .map(|s| TicketQuery {

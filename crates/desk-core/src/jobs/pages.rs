@@ -52,6 +52,19 @@ impl PagePlan {
     }
 }
 
+/// The statuses of Trengo's ticket list a filter's status covers; `None` when it reaches beyond
+/// the open tickets (closed, spam, any).
+pub(crate) fn list_statuses(f: &TicketFilter) -> Result<Option<&'static [TicketStatus]>> {
+    Ok(
+        match crate::view::status_word(f.status.as_deref().unwrap_or("open"))? {
+            "open" => Some(&[TicketStatus::Open, TicketStatus::Assigned]),
+            "unassigned" => Some(&[TicketStatus::Open]),
+            "assigned" => Some(&[TicketStatus::Assigned]),
+            _ => None,
+        },
+    )
+}
+
 /// The pages that read `items` (a filter's tickets) most cheaply, with how many of the items they
 /// are expected to cover; `None` when single reads are as cheap, or the cache cannot tell (its
 /// working set is incomplete, or the filter reaches beyond the open tickets it holds).
@@ -60,13 +73,9 @@ pub async fn plan(
     f: &TicketFilter,
     items: &HashSet<u64>,
 ) -> Result<Option<(PagePlan, u32)>> {
-    let statuses: &[TicketStatus] =
-        match crate::view::status_word(f.status.as_deref().unwrap_or("open"))? {
-            "open" => &[TicketStatus::Open, TicketStatus::Assigned],
-            "unassigned" => &[TicketStatus::Open],
-            "assigned" => &[TicketStatus::Assigned],
-            _ => return Ok(None),
-        };
+    let Some(statuses) = list_statuses(f)? else {
+        return Ok(None);
+    };
     if !cache.freshness().await?.working_set_complete {
         return Ok(None);
     }
