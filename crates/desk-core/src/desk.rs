@@ -759,7 +759,9 @@ impl Desk {
         } = req;
         let u = self.unified()?;
         self.apply_sync_share().await?;
-        let first = self.cache.freshness().await?.last_sync_at.is_none();
+        // Only an empty list waits on the first pages; after that, even while the first pass is
+        // under way, the views are background work within the share.
+        let first = self.cache.freshness().await?.tickets_cached == 0;
         let interactive = first || lead_waits;
         let dir_read: Option<i64> = sqlx::query_scalar(
             "SELECT last_complete_at FROM sync_state WHERE resource = 'channels'",

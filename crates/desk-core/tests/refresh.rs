@@ -191,9 +191,23 @@ async fn where_trengo_ignores_the_filter_the_views_come_first_and_the_rest_in_ro
         .await
         .unwrap();
     let before = requests(&sim);
+    let lanes = desk.budget_state().unwrap();
     let r = refresh(&desk, Duration::ZERO).await;
     assert_eq!(r.rotation_pages, 0);
     assert!(requests(&sim) - before <= 5, "the views are a few pages");
+    // All of it in the sync lane, held to its share: only an empty cache reads its first pages
+    // ahead of it.
+    let now = desk.budget_state().unwrap();
+    assert_eq!(
+        now.granted_total - lanes.granted_total,
+        now.granted_sync - lanes.granted_sync,
+        "every request of a refresh is the background's"
+    );
+    assert_eq!(
+        (now.granted_sync - lanes.granted_sync) as u32,
+        r.requests,
+        "{r:?}"
+    );
     assert_eq!(cached_teams(&desk, &[first]).await, vec![Some(team as i64)]);
 
     // A ticket deep in the list that a colleague closes leaves the working set when a whole
@@ -357,4 +371,27 @@ async fn a_small_inbox_is_read_whole_at_most_every_five_minutes() {
     }
     // Tickets read again unchanged are not a change: lists and rule previews stay as they are.
     assert_eq!(generation().await, before, "the change counter stood still");
+}
+
+/// Only an empty list reads its first pages ahead of the share: once the cache holds tickets, a
+/// refresh is the background's even while the first pass is under way.
+#[tokio::test]
+async fn after_the_first_pages_every_refresh_is_within_the_share() {
+    let sim = sim(Size::Demo).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(&sim, dir.path()).await;
+    let first = refresh(&desk, Duration::ZERO).await;
+    let b = desk.budget_state().unwrap();
+    assert!(
+        b.granted_total > b.granted_sync,
+        "the empty list's first pages go ahead: {first:?} {b:?}"
+    );
+    assert!(!desk.freshness().await.unwrap().working_set_complete);
+    let r = refresh(&desk, Duration::ZERO).await;
+    let now = desk.budget_state().unwrap();
+    assert_eq!(
+        now.granted_total - b.granted_total,
+        now.granted_sync - b.granted_sync,
+        "the second refresh is all the sync lane's: {r:?}"
+    );
 }
