@@ -426,10 +426,20 @@ impl Background {
             .unwrap_or(false);
         let sink = self.inner.sink.clone();
         let last_page = Mutex::new(Instant::now() - Duration::from_secs(1));
+        let last_told = Mutex::new((Instant::now() - Duration::from_secs(1), String::new()));
         let progress = move |p: SyncProgress| {
             // While the inbox first arrives, lists re-read as pages land, a few times a second.
             let page = filling && (p.phase == "tickets" || p.phase == "contacts");
-            sink.emit(DeskEvent::SyncProgress(p));
+            {
+                // The window hears at most five a second (pages can land faster than it draws):
+                // a new phase and the end always.
+                let mut told = last_told.lock().unwrap_or_else(|e| e.into_inner());
+                let key = format!("{}/{}", p.phase, p.resource);
+                if p.done || told.1 != key || told.0.elapsed() >= Duration::from_millis(200) {
+                    *told = (Instant::now(), key);
+                    sink.emit(DeskEvent::SyncProgress(p));
+                }
+            }
             let mut last = last_page.lock().unwrap_or_else(|e| e.into_inner());
             if page && last.elapsed() > Duration::from_millis(400) {
                 *last = Instant::now();
