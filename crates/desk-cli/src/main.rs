@@ -1016,6 +1016,10 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
+                println!(
+                    "times: Trengo's zone-less times are read as {} wall clock (with its DST rules); ISO times as given",
+                    desk_core::TRENGO_ZONE.name()
+                );
                 let f = desk.sync_freshness().await?;
                 println!(
                     "sync: {} · at most {}% of the budget in the background{}{}",

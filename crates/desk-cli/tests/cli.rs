@@ -148,6 +148,12 @@ async fn sync_search_look_and_act() {
 
     let r = e.run(&["directory"]).await;
     assert!(r.stdout.contains(&team));
+    assert!(
+        r.stdout
+            .contains("zone-less times are read as Europe/Amsterdam wall clock"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[tokio::test]

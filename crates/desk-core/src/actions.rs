@@ -162,12 +162,16 @@ impl TicketState {
         };
         let mut tags: Vec<u64> = t.labels.iter().map(|l| l.id).collect();
         tags.sort_unstable();
-        let mut fields = BTreeMap::new();
-        for (id, v) in t.custom_field_data.iter().flatten() {
-            if let Some(text) = trengo_unified::mapping::value_text(v) {
-                fields.insert(id.clone(), text);
-            }
-        }
+        // By id: `custom_field_values`, then an id-keyed `custom_field_data` (older answers).
+        let fields = trengo_unified::mapping::field_values_by_id(
+            &t.custom_field_values,
+            &[t.custom_field_data.as_ref()],
+            |k| k.parse::<u64>().is_ok(),
+            |_| None,
+        )
+        .into_iter()
+        .filter_map(|(id, v)| Some((id, v?)))
+        .collect();
         TicketState {
             tags,
             team: t.team_id,
@@ -179,26 +183,24 @@ impl TicketState {
         }
     }
 
-    /// A contact's custom fields by id, from `custom_field_data` (by id) and
-    /// `formatted_custom_field_data` (by title, through `titles`: title → id).
+    /// A contact's custom fields by id: `custom_field_values` (by id) first, then the title-keyed
+    /// maps through `titles` (title → id), then an id-keyed `custom_field_data` (older answers).
     pub fn from_contact(
         c: &api::model::Contact,
         titles: &std::collections::HashMap<String, String>,
     ) -> TicketState {
-        let text = trengo_unified::mapping::value_text;
-        let mut fields = BTreeMap::new();
-        for (title, v) in &c.formatted_custom_field_data {
-            if let (Some(id), Some(t)) = (titles.get(title), text(v)) {
-                fields.insert(id.clone(), t);
-            }
-        }
-        if let Some(m) = &c.custom_field_data {
-            for (id, v) in m {
-                if let Some(t) = text(v) {
-                    fields.insert(id.clone(), t);
-                }
-            }
-        }
+        let fields = trengo_unified::mapping::field_values_by_id(
+            &c.custom_field_values,
+            &[
+                Some(&c.formatted_custom_field_data),
+                c.custom_field_data.as_ref(),
+            ],
+            |k| titles.values().any(|id| id == k),
+            |t| titles.get(t).cloned(),
+        )
+        .into_iter()
+        .filter_map(|(id, v)| Some((id, v?)))
+        .collect();
         TicketState {
             fields,
             ..TicketState::default()

@@ -397,10 +397,24 @@ impl Cache {
     ) -> Result<()> {
         let tid = id(&t.id);
         let preview = t.description.as_deref().map(|d| shorten(d, 200));
-        let lean = u::Ticket {
+        let mut lean = u::Ticket {
             remote_data: None,
             ..t.clone()
         };
+        // A show read (`GET /tickets/{id}`) carries no `latest_message`: what a list page knew of
+        // the last message (when, whose, its text) stays.
+        if lean.last_message_at.is_none() {
+            let old: Option<String> =
+                sqlx::query_scalar("SELECT json FROM ticket_json WHERE id = ?")
+                    .bind(tid)
+                    .fetch_optional(&mut *c)
+                    .await?;
+            if let Some(old) = old.and_then(|j| serde_json::from_str::<u::Ticket>(&j).ok()) {
+                lean.last_message_at = old.last_message_at;
+                lean.last_message_inbound = lean.last_message_inbound.or(old.last_message_inbound);
+                lean.description = lean.description.or(old.description);
+            }
+        }
         sqlx::query(
             "INSERT INTO tickets (id, status, status_kind, subject, preview, contact_id, channel_id, user_id, team_id,
                  created_at, updated_at, assigned_at, closed_at, last_message_at, in_working_set, synced_at)

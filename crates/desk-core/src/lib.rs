@@ -72,5 +72,7 @@ pub use sync::{SyncOptions, SyncProgress, SyncReport};
 pub use watcher::Assignment;
 pub use workspaces::WorkspaceEntry;
 
+/// The zone Trengo's zone-less times are read in (Europe/Amsterdam).
+pub use trengo_unified::api::de::TRENGO_ZONE;
 pub use trengo_unified::api::BudgetConfig;
 pub use trengo_unified::{EntityType, ListParams};

@@ -7,9 +7,18 @@ use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// Parses `2021-12-06 12:09:14` (zone-less: UTC), ISO-8601 with a zone or `Z`, with or without
-/// fractions, a bare date, or unix seconds.
-pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
+/// The zone Trengo writes its zone-less times in: the wall clock of its servers in Amsterdam,
+/// with its DST rules, whatever the user's own zone (../shared/trengo-api.md §9).
+pub const TRENGO_ZONE: chrono_tz::Tz = chrono_tz::Europe::Amsterdam;
+
+/// The one reader of Trengo's times. ISO-8601 with a zone or `Z` is read as given; a zone-less
+/// `2021-12-06 12:09:14` (with or without fractions, `T` or space) is wall-clock time in `zone`
+/// (Trengo's resources: [`TRENGO_ZONE`]); a bare date is midnight there; unix seconds are
+/// unix seconds. A wall-clock time that a DST change skips is read one hour on; one it repeats,
+/// as the earlier of the two.
+pub fn parse_time_in(s: &str, zone: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    use chrono::offset::LocalResult;
+    use chrono::TimeZone;
     let s = s.trim();
     if s.is_empty() {
         return None;
@@ -17,22 +26,66 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    for f in [
+    let wall = [
         "%Y-%m-%d %H:%M:%S",
         "%Y-%m-%dT%H:%M:%S",
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S%.f",
-    ] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return Some(t.and_utc());
-        }
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    .or_else(|| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    });
+    if let Some(wall) = wall {
+        return match zone.from_local_datetime(&wall) {
+            LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+            LocalResult::Ambiguous(a, _) => Some(a.with_timezone(&Utc)),
+            LocalResult::None => zone
+                .from_local_datetime(&(wall + chrono::Duration::hours(1)))
+                .earliest()
+                .map(|t| t.with_timezone(&Utc)),
+        };
     }
     s.parse::<i64>()
         .ok()
         .and_then(|n| DateTime::from_timestamp(n, 0))
+}
+
+/// A time in a Trengo resource: zone-less means [`TRENGO_ZONE`] (see [`parse_time_in`]).
+pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    parse_time_in(s, TRENGO_ZONE)
+}
+
+/// `updated_at_gt` and other time filters: the instant as Trengo's wall clock, `YYYY-MM-DD HH:MM:SS`.
+pub fn format_wall_clock(t: DateTime<Utc>) -> String {
+    t.with_timezone(&TRENGO_ZONE)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// A raw write answer (a posted message) carries zone-less UTC times, each beside its unix stamp
+/// (`created_at` and `created_at_time`): the stamp is the instant, written back as RFC 3339 so the
+/// one reader reads it as given.
+pub fn raw_write_times(v: &mut Value) {
+    let Value::Object(m) = v else { return };
+    let stamps: Vec<(String, i64)> = m
+        .iter()
+        .filter_map(|(k, v)| {
+            let base = k.strip_suffix("_time")?;
+            let unix = value_to_u64(v)? as i64;
+            m.get(base)
+                .is_some_and(Value::is_string)
+                .then(|| (base.to_string(), unix))
+        })
+        .collect();
+    for (k, unix) in stamps {
+        if let Some(t) = DateTime::from_timestamp(unix, 0) {
+            m.insert(k, Value::String(t.to_rfc3339()));
+        }
+    }
 }
 
 fn value_to_ts(v: &Value) -> Option<DateTime<Utc>> {
@@ -153,17 +206,61 @@ mod tests {
 
     #[test]
     fn both_timestamp_formats_and_more() {
-        let a = parse_timestamp("2021-12-06 12:09:14").unwrap();
+        // Zone-less resource times are Amsterdam wall clock: +1 h in winter.
+        let a = parse_timestamp("2021-12-06 13:09:14").unwrap();
         let b = parse_timestamp("2021-12-06T12:09:14.000000Z").unwrap();
         assert_eq!(a, b);
         assert_eq!(parse_timestamp("2021-12-06T13:09:14+01:00"), Some(a));
         assert_eq!(parse_timestamp("1638792554"), Some(a));
         assert_eq!(
             parse_timestamp("2021-12-06").unwrap().to_rfc3339(),
-            "2021-12-06T00:00:00+00:00"
+            "2021-12-05T23:00:00+00:00"
         );
         assert_eq!(parse_timestamp("yesterday"), None);
         assert_eq!(parse_timestamp(""), None);
+    }
+
+    #[test]
+    fn zone_less_times_are_amsterdam_with_its_dst_rules() {
+        // The captured show: `updated_at` "2024-02-19 16:01:25" was logged at 15:01:28Z (winter, +1).
+        assert_eq!(
+            parse_timestamp("2024-02-19 16:01:25").unwrap().to_rfc3339(),
+            "2024-02-19T15:01:25+00:00"
+        );
+        // The ticket: 09:22:37 on 4 July 2023 is 07:22:37Z (summer, +2).
+        assert_eq!(
+            parse_timestamp("2023-07-04 09:22:37").unwrap().to_rfc3339(),
+            "2023-07-04T07:22:37+00:00"
+        );
+        // Across the spring change (31 March 2024, 02:00 → 03:00): 01:59:59 is +1, 03:00:00 is +2,
+        // one second apart; 02:30 does not exist and reads as 03:30.
+        let before = parse_timestamp("2024-03-31 01:59:59").unwrap();
+        let after = parse_timestamp("2024-03-31 03:00:00").unwrap();
+        assert_eq!((after - before).num_seconds(), 1);
+        assert_eq!(
+            parse_timestamp("2024-03-31 02:30:00").unwrap().to_rfc3339(),
+            "2024-03-31T01:30:00+00:00"
+        );
+        // Autumn (27 October 2024, 03:00 → 02:00): 02:30 happens twice; the earlier is taken.
+        assert_eq!(
+            parse_timestamp("2024-10-27 02:30:00").unwrap().to_rfc3339(),
+            "2024-10-27T00:30:00+00:00"
+        );
+        // ISO times keep their own zone; another zone can be asked for.
+        assert_eq!(
+            parse_timestamp("2024-01-02T10:24:40.000000Z")
+                .unwrap()
+                .to_rfc3339(),
+            "2024-01-02T10:24:40+00:00"
+        );
+        assert_eq!(
+            parse_time_in("2024-01-02 10:00:34", chrono_tz::UTC)
+                .unwrap()
+                .to_rfc3339(),
+            "2024-01-02T10:00:34+00:00"
+        );
+        // And back: a filter's wall clock.
+        assert_eq!(format_wall_clock(after), "2024-03-31 03:00:00");
     }
 
     #[test]

@@ -20,7 +20,8 @@ pub struct TicketQuery {
     pub term: Option<String>,
     pub sort: Option<TicketSort>,
     pub last_message_type: Option<MessageType>,
-    /// Only tickets changed after this time, unix seconds (`updated_at_gt`, UTC): a guess of the
+    /// Only tickets changed after this time, unix seconds (`updated_at_gt`, sent as Trengo's
+    /// Amsterdam wall clock): a guess of the
     /// API notes, honoured by some workspaces and ignored by others (probe it first).
     pub updated_after: Option<i64>,
 }
@@ -69,10 +70,8 @@ impl TicketQuery {
             .updated_after
             .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
         {
-            q.push((
-                "updated_at_gt".into(),
-                t.format("%Y-%m-%d %H:%M:%S").to_string(),
-            ));
+            // Trengo compares it with its own zone-less (Amsterdam) times.
+            q.push(("updated_at_gt".into(), crate::de::format_wall_clock(t)));
         }
         q
     }
@@ -383,7 +382,23 @@ impl Client {
             Some(body),
             false,
         );
-        self.call_create(req).await
+        // Trengo wraps the new message: `{"message": {id, …, created_at, created_at_time, …}}`.
+        let answer: Value = self.call_create(req).await?;
+        let mut m = match answer {
+            Value::Object(mut o) if o.get("message").is_some_and(Value::is_object) => {
+                o.remove("message").unwrap_or_default()
+            }
+            other => other,
+        };
+        crate::de::raw_write_times(&mut m);
+        serde_json::from_value(m).map_err(|e| crate::Error::Decode {
+            path: format!("/tickets/{ticket_id}/messages"),
+            status: 200,
+            message: format!(
+                "the change was applied, but the answer is not the message expected ({e})"
+            ),
+            excerpt: String::new(),
+        })
     }
 
     /// Sets a ticket custom field; an empty value clears it.

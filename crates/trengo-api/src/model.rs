@@ -124,6 +124,13 @@ pub struct User {
     /// The role, upper case: `OWNER`, `ADMINISTRATOR`, `SUPERVISOR`, `ADVANCED_AGENT`, `BASIC_AGENT`, `OBSERVER`.
     #[serde(default, deserialize_with = "de::opt_string")]
     pub authorization: Option<String>,
+    /// The role as real answers give it: `{id, name}` (`administrator`, …).
+    #[serde(
+        default,
+        deserialize_with = "de::lenient_obj",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub role: Option<Role>,
     #[serde(default, deserialize_with = "de::boolish")]
     pub is_online: bool,
     #[serde(default, deserialize_with = "de::opt_string")]
@@ -132,6 +139,15 @@ pub struct User {
     pub created_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// A user's role: `{"id": 24, "name": "administrator"}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    #[serde(default, deserialize_with = "de::opt_u64")]
+    pub id: Option<u64>,
+    #[serde(default, deserialize_with = "de::string")]
+    pub name: String,
 }
 
 impl User {
@@ -220,7 +236,12 @@ pub struct Label {
 pub struct FieldItem {
     #[serde(default, deserialize_with = "de::opt_u64")]
     pub id: Option<u64>,
-    #[serde(default, deserialize_with = "de::string")]
+    #[serde(
+        default,
+        deserialize_with = "de::string",
+        alias = "title",
+        alias = "name"
+    )]
     pub value: String,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -238,12 +259,59 @@ pub struct CustomField {
     /// The data type (GUESS: `field_type`); `None` when Trengo does not say.
     #[serde(default, deserialize_with = "opt_field_type")]
     pub field_type: Option<FieldType>,
-    #[serde(default, deserialize_with = "de::vec")]
+    /// Dropdown options: null on TEXT fields (captured), else a list of strings or of objects.
+    #[serde(default, deserialize_with = "field_items")]
     pub items: Vec<FieldItem>,
     #[serde(default, deserialize_with = "de::boolish")]
     pub is_required: bool,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+fn field_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<FieldItem>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|i| match i {
+                Value::String(s) => Some(FieldItem {
+                    value: s,
+                    ..FieldItem::default()
+                }),
+                Value::Number(n) => Some(FieldItem {
+                    value: n.to_string(),
+                    ..FieldItem::default()
+                }),
+                o @ Value::Object(_) => serde_json::from_value::<FieldItem>(o).ok(),
+                _ => None,
+            })
+            .collect(),
+        _ => vec![],
+    })
+}
+
+/// One entry of `custom_field_values`: the field by id (its title beside it), and the value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomFieldValue {
+    #[serde(default, deserialize_with = "de::opt_u64", alias = "id")]
+    pub custom_field_id: Option<u64>,
+    #[serde(default, deserialize_with = "de::opt_string", alias = "title")]
+    pub field_name: Option<String>,
+    #[serde(default)]
+    pub value: Value,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `custom_field_values`: entries that are not objects (or carry no field id) are left out.
+fn field_values<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<CustomFieldValue>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|i| serde_json::from_value::<CustomFieldValue>(i).ok())
+            .filter(|v| v.custom_field_id.is_some())
+            .collect(),
+        _ => vec![],
+    })
 }
 
 fn opt_field_type<'de, D: Deserializer<'de>>(d: D) -> Result<Option<FieldType>, D::Error> {
@@ -333,12 +401,20 @@ pub struct Contact {
     pub is_private: bool,
     #[serde(default, deserialize_with = "de::opt_string")]
     pub display_name: Option<String>,
-    /// Field id → value; `None` when nothing is set.
+    /// Field title → value as real answers show it (older answers: field id → value); `None`
+    /// when nothing is set. Titles can be renamed or repeated: [`Self::custom_field_values`] first.
     #[serde(default, deserialize_with = "de::opt_map")]
     pub custom_field_data: Option<Map<String, Value>>,
     /// Every CONTACT field's title → its value (null when unset).
     #[serde(default, deserialize_with = "de::map")]
     pub formatted_custom_field_data: Map<String, Value>,
+    /// The values by field id: what a value belongs to, whatever its title now.
+    #[serde(
+        default,
+        deserialize_with = "field_values",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub custom_field_values: Vec<CustomFieldValue>,
     #[serde(default, deserialize_with = "de::vec")]
     pub channels: Vec<Channel>,
     #[serde(default, deserialize_with = "de::vec")]
@@ -368,12 +444,20 @@ impl Contact {
         .unwrap_or_else(|| format!("Contact {}", self.id))
     }
 
-    /// A custom field's value by field id, from `custom_field_data`.
+    /// A custom field's value by field id: from `custom_field_values`, else an id-keyed
+    /// `custom_field_data` (older answers).
     pub fn custom_value(&self, field_id: u64) -> Option<String> {
-        let v = self
-            .custom_field_data
-            .as_ref()?
-            .get(&field_id.to_string())?;
+        let v = match self
+            .custom_field_values
+            .iter()
+            .find(|v| v.custom_field_id == Some(field_id))
+        {
+            Some(v) => &v.value,
+            None => self
+                .custom_field_data
+                .as_ref()?
+                .get(&field_id.to_string())?,
+        };
         match v {
             Value::String(s) => Some(s.clone()),
             Value::Null => None,
@@ -488,9 +572,16 @@ pub struct Ticket {
     pub latest_message: Option<LatestMessage>,
     #[serde(default, deserialize_with = "de::vec")]
     pub labels: Vec<LabelRef>,
-    /// Ticket custom field id → value (GUESS); `None` when nothing is set.
-    #[serde(default, deserialize_with = "de::opt_map")]
+    /// Ticket custom field id → value (a guess no captured ticket carries); `None` when unset.
+    #[serde(
+        default,
+        deserialize_with = "de::opt_map",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub custom_field_data: Option<Map<String, Value>>,
+    /// The ticket's field values by field id, as real tickets carry them.
+    #[serde(default, deserialize_with = "field_values")]
+    pub custom_field_values: Vec<CustomFieldValue>,
     #[serde(default, deserialize_with = "de::u64_or_zero")]
     pub messages_count: u64,
     #[serde(flatten)]

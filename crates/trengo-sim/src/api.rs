@@ -540,11 +540,13 @@ async fn tickets(State(st): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Ap
     ))
 }
 
-/// `2026-12-01 10:00:00` (UTC, Trengo's list style) or RFC 3339, as unix seconds.
+/// `2026-12-01 10:00:00` (Trengo's list style: Amsterdam wall clock) or RFC 3339, as unix seconds.
 fn parse_time(v: &str) -> Option<i64> {
+    use chrono::TimeZone;
     chrono::NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%d %H:%M:%S")
-        .map(|t| t.and_utc().timestamp())
         .ok()
+        .and_then(|t| json::TRENGO_ZONE.from_local_datetime(&t).earliest())
+        .map(|t| t.timestamp())
         .or_else(|| {
             chrono::DateTime::parse_from_rfc3339(v.trim())
                 .ok()
@@ -561,12 +563,7 @@ async fn ticket(State(st): St, Path(id): Path<String>) -> ApiResult {
         return Err(ApiError::Forbidden);
     }
     let w = st.world();
-    ok_json(json::ticket(
-        &w,
-        w.ticket(id_of("Ticket", &id)?)?,
-        TsStyle::List,
-        false,
-    ))
+    ok_json(json::ticket_show(&w, w.ticket(id_of("Ticket", &id)?)?))
 }
 
 async fn create_ticket(State(st): St, Extension(c): Extension<Caller>, body: Bytes) -> ApiResult {
@@ -762,7 +759,7 @@ async fn post_message(
     let mid = w.add_message(id, kind, text, Some(c.user_id), now)?;
     let t = &w.tickets[&id];
     let m = t.messages.iter().find(|m| m.id == mid).expect("just added");
-    ok_json(json::message(&w, t, m, TsStyle::Iso))
+    ok_json(json::posted_message(&w, t, m))
 }
 
 fn field_value(b: &Body) -> Result<(u64, String), ApiError> {

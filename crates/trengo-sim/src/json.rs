@@ -5,8 +5,21 @@ use serde_json::{json, Value};
 
 use crate::world::*;
 
-/// `2021-12-06 12:09:14`: lists and show responses.
+/// The zone of Trengo's zone-less times: Amsterdam's wall clock, whatever the user's zone (as real
+/// answers show; ../shared/trengo-api.md §9).
+pub const TRENGO_ZONE: chrono_tz::Tz = chrono_tz::Europe::Amsterdam;
+
+/// `2021-12-06 13:09:14`: lists and show responses, in Amsterdam wall-clock time.
 pub fn list_ts(ts: Ts) -> String {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .unwrap_or_default()
+        .with_timezone(&TRENGO_ZONE)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// `2021-12-06 12:09:14`: zone-less UTC, as inside raw write answers (beside a unix `…_time`).
+pub fn utc_wall_ts(ts: Ts) -> String {
     chrono::DateTime::from_timestamp(ts, 0)
         .unwrap_or_default()
         .format("%Y-%m-%d %H:%M:%S")
@@ -168,10 +181,12 @@ pub struct ContactOut<'a> {
     is_phone: bool,
     is_private: bool,
     display_name: &'a str,
-    /// `null` when nothing is set, else `{"<field id>": "value"}`.
+    /// `null` when nothing is set, else `{"<field title>": "value"}`.
     custom_field_data: Option<serde_json::Map<String, Value>>,
     /// Every CONTACT field's title → its value, null when unset.
     formatted_custom_field_data: serde_json::Map<String, Value>,
+    /// `[{custom_field_id, field_name, value}]`.
+    custom_field_values: Vec<Value>,
     profile: [(); 0],
     channels: Vec<ChannelOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -180,12 +195,21 @@ pub struct ContactOut<'a> {
 }
 
 pub fn contact<'a>(w: &'a World, c: &'a Contact, with_notes: bool) -> ContactOut<'a> {
+    // As real contacts carry them: `custom_field_data` keyed by the field's title (null when
+    // nothing is set), `custom_field_values` by id with the title beside it.
     let custom_field_data = (!c.fields.is_empty()).then(|| {
         c.fields
             .iter()
-            .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
+            .map(|(k, v)| {
+                let title = w.fields.get(k).map(|f| f.title.clone());
+                (
+                    title.unwrap_or_else(|| k.to_string()),
+                    Value::String(v.clone()),
+                )
+            })
             .collect()
     });
+    let custom_field_values = field_values(w, &c.fields);
     let formatted_custom_field_data = w
         .fields
         .values()
@@ -217,6 +241,7 @@ pub fn contact<'a>(w: &'a World, c: &'a Contact, with_notes: bool) -> ContactOut
         display_name: &c.name,
         custom_field_data,
         formatted_custom_field_data,
+        custom_field_values,
         profile: [],
         channels: c.channel_ids.iter().filter_map(|id| w.channels.get(id)).map(channel).collect(),
         notes: with_notes.then(|| {
@@ -298,8 +323,63 @@ pub struct TicketOut<'a> {
     latest_message: Latest<'a>,
     labels: Vec<LabelRef<'a>>,
     custom_data: Option<()>,
-    custom_field_data: Option<serde_json::Map<String, Value>>,
+    /// `[{custom_field_id, field_name, value}]`: real tickets carry no `custom_field_data`.
+    custom_field_values: Vec<Value>,
     messages_count: usize,
+}
+
+/// `custom_field_values` of a ticket or contact, by field id with its title beside it.
+fn field_values(w: &World, fields: &std::collections::BTreeMap<u64, String>) -> Vec<Value> {
+    fields
+        .iter()
+        .map(|(id, v)| {
+            json!({
+                "custom_field_id": id,
+                "field_name": w.fields.get(id).map(|f| f.title.as_str()).unwrap_or_default(),
+                "value": v,
+            })
+        })
+        .collect()
+}
+
+/// `GET /tickets/{id}` as captured: no `latest_message`, `messages_count` null, the team, agent
+/// and assignee objects, and the lists a show adds.
+pub fn ticket_show(w: &World, t: &Ticket) -> Value {
+    let mut v = serde_json::to_value(ticket(w, t, TsStyle::List, false)).unwrap_or_default();
+    if let Value::Object(o) = &mut v {
+        o.remove("latest_message");
+        o.insert("messages_count".into(), Value::Null);
+        let agent = t.user_id.and_then(|u| w.users.get(&u)).map(user);
+        o.insert(
+            "agent".into(),
+            serde_json::to_value(&agent).unwrap_or_default(),
+        );
+        o.insert(
+            "assignee".into(),
+            serde_json::to_value(&agent).unwrap_or_default(),
+        );
+        o.insert(
+            "team".into(),
+            t.team_id
+                .and_then(|id| w.teams.get(&id))
+                .map(|tm| json!({"id": tm.id, "name": tm.name}))
+                .unwrap_or(Value::Null),
+        );
+        o.insert("closed_by".into(), Value::Null);
+        o.insert("reminder".into(), Value::Null);
+        for k in [
+            "results",
+            "watchers",
+            "starred",
+            "attachments",
+            "messaging_attachments",
+            "related_tickets",
+            "audits",
+        ] {
+            o.insert(k.into(), json!([]));
+        }
+    }
+    v
 }
 
 /// A ticket as lists and `GET /tickets/{id}` show it (`List`), or as a write's model response (`Iso`).
@@ -348,12 +428,7 @@ pub fn ticket<'a>(
             })
             .collect(),
         custom_data: None,
-        custom_field_data: (!t.fields.is_empty()).then(|| {
-            t.fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
-                .collect()
-        }),
+        custom_field_values: field_values(w, &t.fields),
         messages_count: t.messages.len(),
     }
 }
@@ -392,6 +467,22 @@ pub fn message<'a>(w: &'a World, t: &'a Ticket, m: &'a Message, style: TsStyle) 
         attachments: attachments(m),
         is_auto_reply: m.is_auto_reply,
     }
+}
+
+/// The answer to `POST /tickets/{id}/messages`, as captured: wrapped in `{"message": …}`, its
+/// `created_at` zone-less UTC beside the unix `created_at_time`, with the ticket it went to.
+pub fn posted_message(w: &World, t: &Ticket, m: &Message) -> Value {
+    let mut v = serde_json::to_value(message(w, t, m, TsStyle::List)).unwrap_or_default();
+    if let Value::Object(o) = &mut v {
+        o.insert("created_at".into(), json!(utc_wall_ts(m.created_at)));
+        o.insert("updated_at".into(), json!(utc_wall_ts(m.created_at)));
+        o.insert("created_at_time".into(), json!(m.created_at));
+        o.insert(
+            "ticket".into(),
+            serde_json::to_value(ticket(w, t, TsStyle::List, false)).unwrap_or_default(),
+        );
+    }
+    json!({ "message": v })
 }
 
 // ---- pagination envelopes (§3) ----

@@ -654,7 +654,13 @@ async fn create_ticket_contacts_and_custom_fields() {
     let (_, c) = api.get(&format!("/contacts/{cid}")).await;
     assert_eq!(c["formatted_custom_field_data"]["Plan"], "Pro");
     assert_eq!(c["formatted_custom_field_data"]["MRR"], "240");
-    assert_eq!(c["custom_field_data"][plan.to_string()], "Pro");
+    // Title-keyed, as real contacts are; by id in `custom_field_values`.
+    assert_eq!(c["custom_field_data"]["Plan"], "Pro");
+    assert!(c["custom_field_values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["custom_field_id"] == plan && v["value"] == "Pro"));
     assert!(c["formatted_custom_field_data"]["Country"].is_null());
 
     let (st, _, c) = api
@@ -681,14 +687,25 @@ async fn create_ticket_contacts_and_custom_fields() {
         )
         .await;
     assert_eq!(st, 200);
+    // Wrapped, as the captures show, with a zone-less UTC time beside its unix stamp.
+    let m = &m["message"];
     assert_eq!(m["type"], "NOTE");
+    let unix = m["created_at_time"].as_i64().unwrap();
+    assert_eq!(
+        m["created_at"].as_str().unwrap(),
+        chrono::DateTime::from_timestamp(unix, 0)
+            .unwrap()
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    );
+    assert_eq!(m["ticket"]["id"], tid);
     let (_, m) = api
         .post(
             &format!("/tickets/{tid}/messages"),
             json!({"message": "hi"}),
         )
         .await;
-    assert_eq!(m["type"], "OUTBOUND");
+    assert_eq!(m["message"]["type"], "OUTBOUND");
 }
 
 #[tokio::test]

@@ -135,32 +135,97 @@ pub fn value_text(v: &Value) -> Option<String> {
     }
 }
 
-/// Custom field values by field name, from `{field id: value}` and/or `{title: value}`.
-fn custom_fields(
-    by_id: Option<&serde_json::Map<String, Value>>,
-    by_title: Option<&serde_json::Map<String, Value>>,
-    dir: &Directory,
-) -> BTreeMap<String, FieldValue> {
+/// A record's custom field values by field id, as text (`None`: set to nothing). Lowest first:
+/// the title-keyed maps (`formatted_custom_field_data`, a title-keyed `custom_field_data`) through
+/// `title_to_id`; a key that is a known field id is that field (older answers key by id); then
+/// `custom_field_values`, by id, which wins: a field renamed or sharing its title with another
+/// still maps by id. A title `title_to_id` does not know is left out here.
+pub fn field_values_by_id(
+    values: &[api::CustomFieldValue],
+    maps: &[Option<&serde_json::Map<String, Value>>],
+    is_field_id: impl Fn(&str) -> bool,
+    title_to_id: impl Fn(&str) -> Option<String>,
+) -> BTreeMap<String, Option<String>> {
     let mut out = BTreeMap::new();
-    if let Some(m) = by_title {
-        for (title, v) in m {
-            let Some(text) = value_text(v) else { continue };
-            match dir.fields.iter().find(|f| f.label == *title) {
-                Some(f) => out.insert(f.name.clone(), typed_value(&f.field_type, &text)),
-                None => out.insert(slug(title), FieldValue::Text(text)),
+    for m in maps.iter().flatten() {
+        for (key, v) in m.iter() {
+            let id = if is_field_id(key) {
+                Some(key.clone())
+            } else {
+                title_to_id(key)
             };
+            if let Some(id) = id {
+                let text = value_text(v);
+                // A title-keyed null never hides a value an earlier map gave.
+                if text.is_some() || !out.contains_key(&id) {
+                    out.insert(id, text);
+                }
+            }
         }
     }
-    if let Some(m) = by_id {
-        for (id, v) in m {
-            let Some(text) = value_text(v) else { continue };
-            match dir.field_by_id(id) {
-                Some(f) => {
-                    out.insert(f.name.clone(), typed_value(&f.field_type, &text));
+    for v in values {
+        if let Some(id) = v.custom_field_id {
+            out.insert(id.to_string(), value_text(&v.value));
+        }
+    }
+    out
+}
+
+/// Custom field values by field name: by id first, then the title-keyed maps (see
+/// [`field_values_by_id`]); a title no definition of `entity` has is kept under its own slug, a
+/// title two definitions share is left to the ids. No key is invented from an id.
+fn custom_fields(
+    values: &[api::CustomFieldValue],
+    maps: &[Option<&serde_json::Map<String, Value>>],
+    entity: EntityType,
+    dir: &Directory,
+) -> BTreeMap<String, FieldValue> {
+    let entity = &entity;
+    let of_entity =
+        |f: &&Field| f.entity_type == *entity || matches!(f.entity_type, EntityType::Other(_));
+    let title_to_id = |title: &str| {
+        let mut same = dir
+            .fields
+            .iter()
+            .filter(of_entity)
+            .filter(|f| f.label == title);
+        match (same.next(), same.next()) {
+            (Some(f), None) => Some(f.id.clone()),
+            _ => None,
+        }
+    };
+    let is_field_id = |k: &str| dir.field_by_id(k).is_some();
+    let mut out = BTreeMap::new();
+    // Titles Trengo knows and the directory does not (yet): shown under their own slug.
+    for m in maps.iter().flatten() {
+        for (title, v) in m.iter() {
+            // A title a value by id carries beside it is that id's (renamed since, perhaps).
+            let known = is_field_id(title)
+                || dir.fields.iter().any(|f| f.label == *title)
+                || values
+                    .iter()
+                    .any(|v| v.field_name.as_deref() == Some(title));
+            if let (false, Some(text)) = (known, value_text(v)) {
+                if title.parse::<u64>().is_err() {
+                    out.insert(slug(title), FieldValue::Text(text));
                 }
-                None => {
-                    out.entry(format!("field_{id}"))
-                        .or_insert(FieldValue::Text(text));
+            }
+        }
+    }
+    for (id, text) in field_values_by_id(values, maps, is_field_id, title_to_id) {
+        let Some(text) = text else { continue };
+        match dir.field_by_id(&id) {
+            Some(f) => {
+                out.insert(f.name.clone(), typed_value(&f.field_type, &text));
+            }
+            None => {
+                // Not in the directory yet: under the title Trengo gave beside the id, if any.
+                if let Some(name) = values
+                    .iter()
+                    .find(|v| v.custom_field_id.map(|i| i.to_string()) == Some(id.clone()))
+                    .and_then(|v| v.field_name.as_deref())
+                {
+                    out.insert(slug(name), FieldValue::Text(text));
                 }
             }
         }
@@ -362,7 +427,12 @@ pub fn ticket(t: &api::Ticket, dir: &Directory, base_url: &str, keep_remote: boo
             }
             r
         }),
-        custom_fields: custom_fields(t.custom_field_data.as_ref(), None, dir),
+        custom_fields: custom_fields(
+            &t.custom_field_values,
+            &[t.custom_field_data.as_ref()],
+            EntityType::Ticket,
+            dir,
+        ),
         completed_at: t.closed_at,
         created_at: t.created_at,
         updated_at: t.updated_at,
@@ -414,8 +484,12 @@ pub fn contact(c: &api::Contact, dir: &Directory, keep_remote: bool) -> Contact 
             .collect(),
         details: c.identifier.clone(),
         custom_fields: custom_fields(
-            c.custom_field_data.as_ref(),
-            Some(&c.formatted_custom_field_data),
+            &c.custom_field_values,
+            &[
+                Some(&c.formatted_custom_field_data),
+                c.custom_field_data.as_ref(),
+            ],
+            EntityType::Contact,
             dir,
         ),
         created_at: c
@@ -564,9 +638,19 @@ pub fn group(t: &api::Team, keep_remote: bool) -> Group {
 }
 
 pub fn user(u: &api::User, dir: &Directory, keep_remote: bool) -> User {
-    let roles = u
+    // The role is `role.name` where Trengo sends it (`authorization: OWNER` beside it marks the
+    // owner); `authorization` alone otherwise.
+    let owner = u
         .authorization
         .as_deref()
+        .is_some_and(|a| a.eq_ignore_ascii_case("owner"));
+    let role_name = u
+        .role
+        .as_ref()
+        .map(|r| r.name.as_str())
+        .filter(|n| !n.is_empty() && !owner);
+    let roles = role_name
+        .or(u.authorization.as_deref())
         .map(|a| {
             let id = a.to_ascii_lowercase();
             let label = roles()
