@@ -179,7 +179,7 @@ impl TicketState {
             status,
             fields,
             notes: vec![],
-            messages: t.messages_count,
+            messages: t.messages_count.unwrap_or(0),
         }
     }
 
@@ -699,13 +699,15 @@ async fn note_still_there(client: &Client, ticket: u64, id: u64) -> Result<bool,
 }
 
 /// Reads the record an item changes, as it is in Trengo now. `notes_since` (unix seconds) also
-/// reads the ticket's newest messages for the internal notes posted since then.
+/// reads the ticket's newest messages for the internal notes posted since then; `count_messages`
+/// reads them to count them where the ticket's show does not (`messages_count: null`).
 pub(crate) async fn read(
     client: &Client,
     target: u64,
     on_contact: bool,
     dir: &Directory,
     notes_since: Option<i64>,
+    count_messages: bool,
 ) -> Result<TicketState, api::Error> {
     if on_contact {
         let titles: std::collections::HashMap<String, String> = dir
@@ -720,21 +722,28 @@ pub(crate) async fn read(
     }
     let t = client.ticket(target).await?;
     let mut s = TicketState::from_api(&t);
-    if let Some(since) = notes_since {
+    let count = count_messages && t.messages_count.is_none();
+    if notes_since.is_some() || count {
         let page = client.messages(target, 1).await?;
-        s.notes = page
-            .data
-            .iter()
-            .filter(|m| m.kind == api::model::MessageType::Note)
-            .filter_map(|m| {
-                let at = m.created_at.map(|t| t.timestamp()).unwrap_or(i64::MAX);
-                (at >= since).then(|| SeenNote {
-                    id: m.id,
-                    text: m.message.clone().unwrap_or_default(),
-                    at,
+        if count {
+            // Newest first, a page at a time: more than a page is "more than the job left".
+            s.messages = page.data.len() as u64 + page.has_next() as u64;
+        }
+        if let Some(since) = notes_since {
+            s.notes = page
+                .data
+                .iter()
+                .filter(|m| m.kind == api::model::MessageType::Note)
+                .filter_map(|m| {
+                    let at = m.created_at.map(|t| t.timestamp()).unwrap_or(i64::MAX);
+                    (at >= since).then(|| SeenNote {
+                        id: m.id,
+                        text: m.message.clone().unwrap_or_default(),
+                        at,
+                    })
                 })
-            })
-            .collect();
+                .collect();
+        }
     }
     Ok(s)
 }

@@ -582,8 +582,9 @@ pub struct Ticket {
     /// The ticket's field values by field id, as real tickets carry them.
     #[serde(default, deserialize_with = "field_values")]
     pub custom_field_values: Vec<CustomFieldValue>,
-    #[serde(default, deserialize_with = "de::u64_or_zero")]
-    pub messages_count: u64,
+    /// Lists count the messages; a show says null (`None`).
+    #[serde(default, deserialize_with = "de::opt_u64")]
+    pub messages_count: Option<u64>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

@@ -213,6 +213,12 @@ impl Item {
         self.in_flight && matches!(self.plan.get(self.step), Some(Action::AddNote { .. }))
     }
 
+    /// Whether the fresh read must count the ticket's messages (`GET /tickets/{id}` says
+    /// `messages_count: null`): only to delete a ticket this app made while nobody wrote on it.
+    fn counts_messages(&self) -> bool {
+        self.plan.iter().any(|a| matches!(a, Action::DeleteTicket))
+    }
+
     /// Records the id of the note this step posted, found by its text among the notes read back.
     fn settle_note(&mut self, cur: &TicketState) {
         if let Some(Action::AddNote { text, note_id }) = self.plan.get_mut(self.step) {
@@ -903,8 +909,9 @@ impl Runner<'_> {
         it: &mut Item,
     ) -> std::result::Result<TicketState, Class> {
         let notes = it.checks_note().then_some(sh.notes_since);
-        it.requests += 1 + notes.is_some() as u32;
-        actions::read(client, it.target, it.on_contact(), &self.dir, notes)
+        let count = it.counts_messages();
+        it.requests += 1 + (notes.is_some() || count) as u32;
+        actions::read(client, it.target, it.on_contact(), &self.dir, notes, count)
             .await
             .map_err(|e| classify(&e))
     }
