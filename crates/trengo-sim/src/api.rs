@@ -2,7 +2,7 @@
 //!
 //! Where the API page leaves a choice open, the simulator picks one reading (the client must accept
 //! both): `GET /users/me` and `GET /users/{id}` answer wrapped in `{"data": …}`, other single objects
-//! bare; `assign`, `POST /tickets`, messages, contacts and labels answer with the object (ISO
+//! bare; `assign`, `POST /tickets`, contacts and labels answer with the object (ISO
 //! timestamps); close, reopen and label attach/detach answer with the ticket as it now is (ISO
 //! timestamps, like `assign`: PyTrengo 0.1.4, written against the real API, parses a JSON answer
 //! after each of them; `Faults::empty_write_answers` gives the other reading, an empty 200);
@@ -10,6 +10,14 @@
 //! `page`, as Laravel's do by default. `DELETE /tickets/{id}/messages/{message_id}` is not in the
 //! API page: the simulator reads it as the web inbox's "delete note", allowed for internal notes
 //! only (422 for a customer's or an agent's message), answering an empty 200.
+//!
+//! As real answers show (../shared/trengo-captured/): zone-less times in resources are Amsterdam
+//! wall clock; a posted message answers wrapped in `{"message": …}`, its zone-less `created_at`
+//! UTC beside the unix `created_at_time`; field values are in `custom_field_values` by id
+//! (contacts also keep title-keyed maps); `GET /tickets/{id}` has no `latest_message` and
+//! `messages_count: null`; merge deletes the source ticket. Still this simulator's reading, not
+//! yet as captured: messages come 25 a page (Trengo's: 20, newest first), `sort=date` sorts by
+//! creation (Trengo's: by the last message), users carry `authorization` without `role`.
 
 use std::sync::Arc;
 

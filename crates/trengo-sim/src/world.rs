@@ -578,11 +578,14 @@ impl World {
                 "A ticket cannot be merged into itself.",
             ));
         }
-        let src = self.ticket_mut(source_id)?;
-        let moved = std::mem::take(&mut src.messages);
-        src.status = Status::Closed;
-        src.closed_at = Some(now);
-        src.updated_at = now;
+        // The source is deleted, its messages moved to the target (as Trengo's `TICKET_MERGED`
+        // webhook says: `merged_and_deleted_ticket_id`).
+        self.ticket(source_id)?;
+        let moved = self
+            .tickets
+            .remove(&source_id)
+            .map(|t| t.messages)
+            .unwrap_or_default();
         let t = self.ticket_mut(target_id)?;
         t.messages.extend(moved);
         t.messages.sort_by_key(|m| (m.created_at, m.id));

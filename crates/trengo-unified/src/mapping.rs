@@ -741,9 +741,10 @@ mod tests {
         assert_eq!(u.description.as_deref(), Some("Inbound call"));
         assert_eq!(u.channel.as_ref().unwrap().name.as_deref(), Some("Phone"));
         assert_eq!(u.custom_fields["priority"], FieldValue::Text("High".into()));
+        // "2021-12-06 12:09:14" is Amsterdam's wall clock: 11:09:14 UTC in winter.
         assert_eq!(
             u.created_at.unwrap().to_rfc3339(),
-            "2021-12-06T12:09:14+00:00"
+            "2021-12-06T11:09:14+00:00"
         );
         assert_eq!(
             u.ticket_url.as_deref(),
