@@ -165,6 +165,27 @@ async fn triage_a_ticket_in_the_demo_workspace() {
         !c.find_all(Locator::Css("li.msg")).await.unwrap().is_empty(),
         "messages show"
     );
+    // The times the panel and the thread show are the simulator's true instants: Trengo's
+    // zone-less Amsterdam wall clock read as such, not as UTC.
+    until(
+        c,
+        "the panel's and the thread's times as true instants",
+        || async {
+            let truth = sim_ticket(&http, &app.sim, &id).await["instants"].clone();
+            let updated = shown_instants(c, "article.ticket header time").await;
+            let thread = shown_instants(c, "li.msg time").await;
+            let messages: Vec<i64> = truth["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|m| m["created_at"].as_i64())
+                .collect();
+            updated == vec![truth["updated_at"].as_i64().unwrap()]
+                && !thread.is_empty()
+                && thread.iter().all(|t| messages.contains(t))
+        },
+    )
+    .await;
 
     // Add a tag by typing its name.
     click(c, Locator::Css("button[aria-label='Add a tag']")).await;
@@ -661,6 +682,21 @@ async fn enrich_contacts_from_the_demo_customer_system() {
 }
 
 /// The sim's ticket as it is now.
+/// The instants (unix seconds) of the `<time datetime>` elements `css` finds.
+async fn shown_instants(c: &Client, css: &str) -> Vec<i64> {
+    let mut out = vec![];
+    for t in c.find_all(Locator::Css(css)).await.unwrap_or_default() {
+        let Some(at) = t.attr("datetime").await.ok().flatten() else {
+            continue;
+        };
+        match chrono::DateTime::parse_from_rfc3339(&at) {
+            Ok(at) => out.push(at.timestamp()),
+            Err(_) => return vec![],
+        }
+    }
+    out
+}
+
 async fn sim_ticket(http: &reqwest::Client, sim: &str, id: &str) -> Value {
     get_json(http, format!("{sim}/__sim/tickets/{id}")).await
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use trengo_unified::api::{BudgetConfig, BudgetState, Client, ClientConfig, Lane, Token};
+use trengo_unified::api::{BudgetConfig, BudgetState, Client, ClientConfig, Lane, Token, ZoneInfo};
 use trengo_unified::{mapping, ErrorKind, Unified};
 
 use crate::cache::Cache;
@@ -17,6 +17,9 @@ use crate::secrets::{MemoryStore, SecretStore};
 use crate::sync::{self, Progress, SyncOptions, SyncReport};
 use crate::view::*;
 use crate::workspaces::Registry;
+
+/// The settings key of the zone Trengo's clock last showed for the workspace.
+const ZONE_KEY: &str = "trengo_zone";
 
 /// The demo workspace's id and token.
 pub const DEMO_WORKSPACE: &str = "demo";
@@ -316,6 +319,7 @@ impl Desk {
         };
         if let Some(t) = token {
             desk.connect(t)?;
+            desk.keep_zone().await?;
         }
         if s.base_url != desk.base_url {
             s.base_url = desk.base_url.clone();
@@ -386,6 +390,7 @@ impl Desk {
             ..BudgetConfig::default()
         };
         desk.connect(Token::new(trengo_sim::DEFAULT_TOKEN))?;
+        desk.keep_zone().await?;
         desk.demo = Some(sim);
         let s = WorkspaceSettings {
             base_url: desk.base_url.clone(),
@@ -402,6 +407,42 @@ impl Desk {
         let client = Client::new(cfg).map_err(|e| Error::Invalid(e.to_string()))?;
         *self.unified.write().unwrap_or_else(|e| e.into_inner()) = Some(Unified::new(client));
         Ok(())
+    }
+
+    /// The client starts in the zone Trengo's clock last showed for this workspace, and keeps
+    /// what it shows from now on (see `trengo_api::zone`).
+    async fn keep_zone(&self) -> Result<()> {
+        let Some(u) = self.unified_opt() else {
+            return Ok(());
+        };
+        if let Some(z) = self.cache.setting::<ZoneInfo>(ZONE_KEY).await? {
+            u.client().set_zone(z);
+        }
+        let cache = self.cache.clone();
+        u.client().on_zone_learned(Arc::new(move |z: ZoneInfo| {
+            let cache = cache.clone();
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    if let Err(e) = cache.set_setting(ZONE_KEY, &z).await {
+                        tracing::warn!(error = %e, "could not keep the workspace's zone");
+                    }
+                });
+            }
+        }));
+        Ok(())
+    }
+
+    /// The zone this workspace's zone-less times are read in, and whether Trengo's clock has
+    /// shown it (kept from the last time it did, offline too).
+    pub async fn trengo_zone(&self) -> Result<ZoneInfo> {
+        if let Some(u) = self.unified_opt() {
+            return Ok(u.client().zone());
+        }
+        Ok(self
+            .cache
+            .setting::<ZoneInfo>(ZONE_KEY)
+            .await?
+            .unwrap_or_default())
     }
 
     fn unified_opt(&self) -> Option<Unified> {
@@ -635,7 +676,15 @@ impl Desk {
             id: me.id.to_string(),
             name: me.display_name(),
             email: me.email.clone(),
-            role: me.authorization.as_ref().map(|a| a.to_ascii_lowercase()),
+            // The role is `role.name`; `authorization: OWNER` marks the account's owner.
+            role: me
+                .authorization
+                .as_deref()
+                .filter(|a| a.eq_ignore_ascii_case("owner"))
+                .or(me.role.as_ref().map(|r| r.name.as_str()))
+                .or(me.authorization.as_deref())
+                .filter(|r| !r.is_empty())
+                .map(str::to_ascii_lowercase),
             team_ids: vec![],
         };
         let mut s = self.settings().await?;

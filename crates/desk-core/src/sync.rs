@@ -274,13 +274,16 @@ pub async fn sync(
         user_teams,
         ..Directory::default()
     };
-    run.directory(
-        "users",
-        "users",
-        |p| fg.users(p),
-        |x: &api::User| Put::User(mapping::user(x, &ut_dir, false)),
-    )
-    .await?;
+    let users = run
+        .directory(
+            "users",
+            "users",
+            |p| fg.users(p),
+            |x: &api::User| Put::User(mapping::user(x, &ut_dir, false)),
+        )
+        .await?;
+    // The zone most users keep is preferred where Trengo's clock fits several.
+    fg.set_zone_hint_from(&users);
     run.directory(
         "tags",
         "tags",

@@ -15,6 +15,7 @@ use crate::budget::{BudgetConfig, Lane, RequestBudget};
 use crate::error::{excerpt, message_of, Error, Result};
 use crate::model::ListPage;
 use crate::retry::{decide, retry_after, Attempt, Decision, RetryPolicy};
+use crate::zone::{self, ZoneClock, ZoneInfo};
 use crate::Token;
 
 pub const DEFAULT_BASE_URL: &str = "https://app.trengo.com/api/v2";
@@ -76,7 +77,14 @@ struct Inner {
     budget: RequestBudget,
     retry: RetryPolicy,
     timeout: Duration,
+    /// The zone of the workspace's zone-less times, and the writes it may be learned from.
+    zone: std::sync::Mutex<ZoneClock>,
+    /// Told when the zone is first learned, changes, or is confirmed an hour after it last was.
+    on_zone: std::sync::Mutex<Option<ZoneListener>>,
 }
+
+/// Called with what Trengo's clock showed of the workspace's zone.
+pub type ZoneListener = Arc<dyn Fn(ZoneInfo) + Send + Sync>;
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -272,6 +280,9 @@ impl Client {
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.timeout)
             .pool_idle_timeout(Duration::from_secs(50))
+            // A redirected write turns into a read that answers 200: none is followed, and a
+            // redirecting base URL is said as such (see `check`).
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Invalid(format!("could not set up HTTP: {e}")))?;
         let budget = RequestBudget::for_token(&base, &cfg.token, cfg.budget.clone());
@@ -283,6 +294,8 @@ impl Client {
                 budget,
                 retry: cfg.retry,
                 timeout: cfg.timeout,
+                zone: std::sync::Mutex::new(ZoneClock::default()),
+                on_zone: std::sync::Mutex::new(None),
             }),
             lane: Lane::Interactive,
             checked_writes: false,
@@ -327,6 +340,119 @@ impl Client {
 
     pub fn base_url(&self) -> &str {
         &self.inner.base
+    }
+
+    /// The zone this workspace's zone-less times are read in, and whether Trengo's clock showed
+    /// it (see [`crate::zone`]).
+    pub fn zone(&self) -> ZoneInfo {
+        self.clock().info()
+    }
+
+    /// Starts from a zone learned before (kept with the workspace).
+    pub fn set_zone(&self, info: ZoneInfo) {
+        self.clock().set(info);
+    }
+
+    /// The user's own zone (`/users/me`'s `timezone`), preferred where two zones fit what
+    /// Trengo's clock shows.
+    pub fn set_zone_hint(&self, tz_name: &str) {
+        self.clock().set_hint(tz_name.parse().ok());
+    }
+
+    /// `f` hears what the zone is each time Trengo's clock shows something new of it (first
+    /// learned, another zone or offset, or confirmed again an hour or more after the last time),
+    /// so the workspace can keep it.
+    pub fn on_zone_learned(&self, f: ZoneListener) {
+        *self
+            .inner
+            .on_zone
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(f);
+    }
+
+    /// The zone most of the workspace's users keep, as the hint of [`Self::set_zone_hint`].
+    pub fn set_zone_hint_from(&self, users: &[crate::model::User]) {
+        let mut zones: std::collections::BTreeMap<&str, usize> = Default::default();
+        for z in users.iter().filter_map(|u| u.timezone.as_deref()) {
+            *zones.entry(z).or_default() += 1;
+        }
+        if let Some((z, _)) = zones.into_iter().max_by_key(|(_, n)| *n) {
+            self.set_zone_hint(z);
+        }
+    }
+
+    fn clock(&self) -> std::sync::MutexGuard<'_, ZoneClock> {
+        self.inner
+            .zone
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Learns the zone from what Trengo answered: a write to a ticket is remembered with the
+    /// answer's `Date`; a later read of that ticket compares its zone-less `updated_at`.
+    fn learn(&self, req: &ApiRequest, a: &Answer) {
+        if !(200..300).contains(&a.status) {
+            return;
+        }
+        let Some(at) = zone::date_header(&a.headers) else {
+            return;
+        };
+        if req.method != Method::GET {
+            if let Some(id) = zone::ticket_of_path(&req.path) {
+                self.clock().wrote(id, at);
+            }
+            return;
+        }
+        if !matches!(req.template, "/tickets/{id}" | "/tickets") || !self.clock().pending() {
+            return;
+        }
+        let Ok(v) = serde_json::from_slice::<Value>(&a.body) else {
+            return;
+        };
+        let (before, after) = {
+            let mut clock = self.clock();
+            let before = clock.info();
+            let items = match crate::de::unwrap_data(v) {
+                Value::Object(mut page) if page.get("data").is_some_and(Value::is_array) => {
+                    match page.remove("data") {
+                        Some(Value::Array(items)) => items,
+                        _ => vec![],
+                    }
+                }
+                t => vec![t],
+            };
+            let mut learned = false;
+            for t in &items {
+                // Every item: each is a write of ours to learn from once.
+                learned |= clock.observe(t, at);
+            }
+            if !learned {
+                return;
+            }
+            (before, clock.info())
+        };
+        let news = before.name != after.name
+            || before.offset_minutes != after.offset_minutes
+            || before.learned_at.is_none_or(|t| {
+                after
+                    .learned_at
+                    .is_some_and(|a| (a - t).num_minutes() >= 60)
+            });
+        let listener = self
+            .inner
+            .on_zone
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let (true, Some(f)) = (news, listener) {
+            f(after);
+        }
+    }
+
+    /// Decodes an answer with zone-less times in this workspace's zone.
+    fn decode<T: DeserializeOwned>(&self, req: &ApiRequest, status: u16, body: &[u8]) -> Result<T> {
+        let tz = self.clock().tz();
+        crate::de::with_zone(tz, || decode(req, status, body))
     }
 
     /// Sends a request through the budget, with retries, and returns Trengo's answer as it came
@@ -402,6 +528,7 @@ impl Client {
                 Decision::Accept => {
                     let a = answer.expect("accepted attempts have an answer");
                     span.in_scope(|| tracing::debug!(status = a.status, "answered"));
+                    self.learn(req, &a);
                     return Ok(a);
                 }
                 Decision::RetryAfter(d) => {
@@ -524,8 +651,25 @@ impl Client {
             return Ok(a);
         }
         let text = String::from_utf8_lossy(&a.body).into_owned();
-        let (message, fields) = message_of(&text, a.status);
         let path = req.path.clone();
+        if (300..400).contains(&a.status) {
+            let to = a
+                .headers
+                .get(http::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("(no Location given)");
+            return Err(Error::Http {
+                status: a.status,
+                path,
+                message: format!(
+                    "Trengo's address redirects ({} to {}); no redirect is followed, as a redirected change would be lost. Check the API address: use the one it leads to if that is Trengo's",
+                    a.status,
+                    crate::error::excerpt(to, 200)
+                ),
+                body: None,
+            });
+        }
+        let (message, fields) = message_of(&text, a.status);
         let body = (!text.is_empty()).then(|| excerpt(&text, 2_000));
         Err(match a.status {
             401 => Error::Unauthorized { message },
@@ -560,7 +704,7 @@ impl Client {
     pub async fn call<T: DeserializeOwned>(&self, req: ApiRequest) -> Result<T> {
         let a = self.execute_inner(&req).await?;
         let a = self.check(&req, a)?;
-        decode(&req, a.status, &a.body)
+        self.decode(&req, a.status, &a.body)
     }
 
     /// A write whose answer may be the updated object or an empty body: `None` then (or when the
@@ -571,7 +715,7 @@ impl Client {
         if a.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        match decode(&req, a.status, &a.body) {
+        match self.decode(&req, a.status, &a.body) {
             Ok(v) => Ok(Some(v)),
             Err(e) => {
                 tracing::warn!(path = req.template, error = %e, "write succeeded; its answer was not readable");
@@ -584,7 +728,7 @@ impl Client {
     pub async fn call_create<T: DeserializeOwned>(&self, req: ApiRequest) -> Result<T> {
         let a = self.execute_inner(&req).await?;
         let a = self.check(&req, a)?;
-        decode(&req, a.status, &a.body).map_err(|e| match e {
+        self.decode(&req, a.status, &a.body).map_err(|e| match e {
             Error::Decode {
                 path,
                 status,
@@ -614,7 +758,10 @@ impl Client {
         let req = ApiRequest::get(template, path).query(q);
         let a = self.execute_inner(&req).await?;
         let a = self.check(&req, a)?;
-        serde_json::from_slice(&a.body).map_err(|e| decode_error(&req, a.status, &a.body, &e))
+        let tz = self.clock().tz();
+        crate::de::with_zone(tz, || {
+            serde_json::from_slice(&a.body).map_err(|e| decode_error(&req, a.status, &a.body, &e))
+        })
     }
 
     /// Every item of a list, page by page, until `links.next` is null (never relying on `total`).

@@ -54,14 +54,36 @@ pub fn parse_time_in(s: &str, zone: chrono_tz::Tz) -> Option<DateTime<Utc>> {
         .and_then(|n| DateTime::from_timestamp(n, 0))
 }
 
-/// A time in a Trengo resource: zone-less means [`TRENGO_ZONE`] (see [`parse_time_in`]).
-pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
-    parse_time_in(s, TRENGO_ZONE)
+thread_local! {
+    /// The zone the answer being decoded on this thread writes its zone-less times in.
+    static ZONE: std::cell::Cell<chrono_tz::Tz> = const { std::cell::Cell::new(TRENGO_ZONE) };
 }
 
-/// `updated_at_gt` and other time filters: the instant as Trengo's wall clock, `YYYY-MM-DD HH:MM:SS`.
-pub fn format_wall_clock(t: DateTime<Utc>) -> String {
-    t.with_timezone(&TRENGO_ZONE)
+/// Runs `f` (a decode) with zone-less times read in `zone`: the client decodes each answer of a
+/// workspace in the zone it learned for it (see [`crate::zone`]).
+pub fn with_zone<R>(zone: chrono_tz::Tz, f: impl FnOnce() -> R) -> R {
+    let before = ZONE.with(|z| z.replace(zone));
+    let out = f();
+    ZONE.with(|z| z.set(before));
+    out
+}
+
+/// The zone [`parse_timestamp`] reads zone-less times in here and now: the decoding client's,
+/// else [`TRENGO_ZONE`].
+pub fn current_zone() -> chrono_tz::Tz {
+    ZONE.with(|z| z.get())
+}
+
+/// A time in a Trengo resource: zone-less means the workspace's zone (see [`parse_time_in`] and
+/// [`with_zone`]; [`TRENGO_ZONE`] unless the client learned another).
+pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    parse_time_in(s, current_zone())
+}
+
+/// `updated_at_gt` and other time filters: the instant as Trengo's wall clock in `zone`,
+/// `YYYY-MM-DD HH:MM:SS`.
+pub fn format_wall_clock(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    t.with_timezone(&zone)
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
 }
@@ -260,7 +282,7 @@ mod tests {
             "2024-01-02T10:00:34+00:00"
         );
         // And back: a filter's wall clock.
-        assert_eq!(format_wall_clock(after), "2024-03-31 03:00:00");
+        assert_eq!(format_wall_clock(after, TRENGO_ZONE), "2024-03-31 03:00:00");
     }
 
     #[test]

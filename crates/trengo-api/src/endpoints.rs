@@ -28,14 +28,16 @@ pub struct TicketQuery {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TicketSort {
-    /// Oldest first (`sort=date`).
+    /// The oldest last message first (`sort=date`: Trengo orders by the last message's date).
     OldestFirst,
-    /// Newest first (`sort=-date`, the default).
+    /// The newest last message first (`sort=-date`); a ticket with no message yet by its making.
     NewestFirst,
 }
 
 impl TicketQuery {
-    pub fn pairs(&self) -> Vec<(String, String)> {
+    /// The query, its time filters as wall-clock time in `zone` (the workspace's, as Trengo
+    /// compares them with its own zone-less times).
+    pub fn pairs(&self, zone: chrono_tz::Tz) -> Vec<(String, String)> {
         let mut q = vec![];
         if let Some(s) = &self.status {
             q.push(("status".into(), s.as_str().to_string()));
@@ -70,8 +72,11 @@ impl TicketQuery {
             .updated_after
             .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
         {
-            // Trengo compares it with its own zone-less (Amsterdam) times.
-            q.push(("updated_at_gt".into(), crate::de::format_wall_clock(t)));
+            // Trengo compares it with its own zone-less times.
+            q.push((
+                "updated_at_gt".into(),
+                crate::de::format_wall_clock(t, zone),
+            ));
         }
         q
     }
@@ -219,14 +224,15 @@ impl Client {
 
     /// One page (25) of tickets, newest first unless the query says otherwise.
     pub async fn tickets(&self, q: &TicketQuery, page: u64) -> Result<ListPage<Ticket>> {
-        self.page("/tickets", "/tickets", &q.pairs(), page).await
+        self.page("/tickets", "/tickets", &q.pairs(self.zone().tz()), page)
+            .await
     }
 
     pub fn all_tickets(
         &self,
         q: &TicketQuery,
     ) -> impl Stream<Item = Result<Ticket>> + Send + 'static {
-        self.paginate("/tickets", "/tickets", q.pairs())
+        self.paginate("/tickets", "/tickets", q.pairs(self.zone().tz()))
     }
 
     pub async fn ticket(&self, id: u64) -> Result<Ticket> {
@@ -391,7 +397,8 @@ impl Client {
             other => other,
         };
         crate::de::raw_write_times(&mut m);
-        serde_json::from_value(m).map_err(|e| crate::Error::Decode {
+        let tz = self.zone().tz();
+        crate::de::with_zone(tz, || serde_json::from_value(m)).map_err(|e| crate::Error::Decode {
             path: format!("/tickets/{ticket_id}/messages"),
             status: 200,
             message: format!(

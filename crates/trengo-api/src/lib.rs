@@ -25,13 +25,17 @@ pub mod error;
 pub mod model;
 pub mod retry;
 mod secret;
+pub mod zone;
 
 pub use budget::{
     BudgetConfig, BudgetState, Lane, Permit, RequestBudget, DEFAULT_SYNC_SHARE_PERCENT,
 };
-pub use client::{ApiRequest, Client, ClientConfig, RawResponse, SendGate, DEFAULT_BASE_URL};
+pub use client::{
+    ApiRequest, Client, ClientConfig, RawResponse, SendGate, ZoneListener, DEFAULT_BASE_URL,
+};
 pub use endpoints::{Assignee, NewTicketContact, TicketQuery, TicketSort};
 pub use error::{Error, Result};
 pub use model::ListPage;
 pub use retry::RetryPolicy;
 pub use secret::Token;
+pub use zone::ZoneInfo;

@@ -228,6 +228,13 @@ pub struct Label {
     pub sort_order: Option<u64>,
     #[serde(default, deserialize_with = "de::boolish")]
     pub archived: bool,
+    /// Read in the workspace's zone while the answer is decoded.
+    #[serde(
+        default,
+        deserialize_with = "de::opt_ts",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -401,6 +408,19 @@ pub struct Contact {
     pub is_private: bool,
     #[serde(default, deserialize_with = "de::opt_string")]
     pub display_name: Option<String>,
+    /// Read in the workspace's zone while the answer is decoded.
+    #[serde(
+        default,
+        deserialize_with = "de::opt_ts",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(
+        default,
+        deserialize_with = "de::opt_ts",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub updated_at: Option<DateTime<Utc>>,
     /// Field title → value as real answers show it (older answers: field id → value); `None`
     /// when nothing is set. Titles can be renamed or repeated: [`Self::custom_field_values`] first.
     #[serde(default, deserialize_with = "de::opt_map")]

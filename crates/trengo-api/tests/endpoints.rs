@@ -6,15 +6,22 @@ use common::*;
 use futures::TryStreamExt;
 use trengo_api::model::{FieldEntity, MessageType, TicketStatus};
 use trengo_api::{Assignee, Error, NewTicketContact, TicketQuery, TicketSort};
+use trengo_sim::{SimConfig, Size};
 
 #[tokio::test]
 async fn directory() {
     let sim = fast_sim().await;
     let c = fast_client(&sim);
     let me = c.me().await.unwrap();
+    // The role is `role.name`; `authorization` marks only the account's owner (as captured).
     assert_eq!(
-        (me.id, me.first_name.as_str(), me.authorization.as_deref()),
-        (3601, "Robin", Some("SUPERVISOR"))
+        (
+            me.id,
+            me.first_name.as_str(),
+            me.authorization.as_deref(),
+            me.role.as_ref().map(|r| r.name.as_str())
+        ),
+        (3601, "Robin", None, Some("supervisor"))
     );
     assert_eq!(me.display_name(), "Robin Jansen");
     let users: Vec<_> = c.all_users().try_collect().await.unwrap();
@@ -189,7 +196,14 @@ async fn ticket_filters_and_shapes() {
         )
         .await
         .unwrap();
-    assert!(oldest.data[0].id < oldest.data[1].id);
+    // `sort=date` orders by the last message's time, oldest first (not by the ticket's making).
+    let last = |t: &trengo_api::model::Ticket| {
+        t.latest_message
+            .as_ref()
+            .and_then(|m| m.at())
+            .or(t.created_at)
+    };
+    assert!(oldest.data.windows(2).all(|w| last(&w[0]) <= last(&w[1])));
     let inbound = c
         .tickets(
             &TicketQuery {
@@ -363,8 +377,9 @@ async fn contacts() {
         .find(|c| !c.notes.is_empty())
         .map(|c| c.id);
     if let Some(id) = with_note {
+        // A show carries the notes whether asked for or not (as captured).
         assert!(!c.contact(id, true).await.unwrap().notes.is_empty());
-        assert!(c.contact(id, false).await.unwrap().notes.is_empty());
+        assert!(!c.contact(id, false).await.unwrap().notes.is_empty());
     }
     let created = c
         .create_contact(801, "fresh@example.com", Some("Fresh Person"))
@@ -482,4 +497,166 @@ async fn writes_take_a_json_answer_or_an_empty_one() {
             trengo_sim::world::Status::Closed
         );
     }
+}
+
+/// The zone of zone-less times is learned from Trengo's clock: after a write to a ticket, the
+/// next read of it puts its `updated_at` beside the answer's `Date` header.
+#[tokio::test]
+async fn the_workspace_zone_is_learned_from_a_write_and_the_next_read() {
+    use chrono::TimeZone;
+    // Amsterdam, as real answers show: assumed first, then confirmed.
+    let sim = fast_sim().await;
+    let c = fast_client(&sim);
+    assert_eq!(c.zone().name, "Europe/Amsterdam");
+    assert_eq!(c.zone().learned_at, None);
+    let id = c.tickets(&TicketQuery::default(), 1).await.unwrap().data[0].id;
+    c.close_ticket(id, None).await.unwrap();
+    let t = c.ticket(id).await.unwrap();
+    let z = c.zone();
+    assert_eq!(z.name, "Europe/Amsterdam");
+    assert!(z.learned_at.is_some(), "Trengo's clock confirmed it");
+    let truth = sim.state().world().tickets[&id].updated_at;
+    assert_eq!(t.updated_at.unwrap().timestamp(), truth);
+
+    // A workspace whose times are Jerusalem's: read as Amsterdam's until the clock shows it, an
+    // hour off; then as Jerusalem's (the user's own zone preferred among zones that fit), and
+    // `updated_at_gt` is written in it too.
+    let sim = sim_with(SimConfig {
+        size: Size::Small,
+        rate_limit: 1_000_000,
+        zone: chrono_tz::Asia::Jerusalem,
+        ..SimConfig::default()
+    })
+    .await;
+    let c = fast_client(&sim);
+    c.set_zone_hint("Asia/Jerusalem");
+    let page = c.tickets(&TicketQuery::default(), 1).await.unwrap();
+    let (id, other) = (page.data[0].id, page.data[1].id);
+    let before = c
+        .ticket(other)
+        .await
+        .unwrap()
+        .updated_at
+        .unwrap()
+        .timestamp();
+    let other_truth = sim.state().world().tickets[&other].updated_at;
+    let jerusalem = chrono_tz::Asia::Jerusalem.offset_from_utc_datetime(
+        &chrono::DateTime::from_timestamp(other_truth, 0)
+            .unwrap()
+            .naive_utc(),
+    );
+    let amsterdam = chrono_tz::Europe::Amsterdam.offset_from_utc_datetime(
+        &chrono::DateTime::from_timestamp(other_truth, 0)
+            .unwrap()
+            .naive_utc(),
+    );
+    use chrono::Offset;
+    let skew = (jerusalem.fix().local_minus_utc() - amsterdam.fix().local_minus_utc()) as i64;
+    assert_eq!(
+        before - other_truth,
+        skew,
+        "assumed Amsterdam: off by the zones' difference"
+    );
+    c.close_ticket(id, None).await.unwrap();
+    c.ticket(id).await.unwrap();
+    let z = c.zone();
+    assert_eq!(z.name, "Asia/Jerusalem");
+    assert_eq!(
+        z.offset_minutes,
+        Some(jerusalem.fix().local_minus_utc() / 60)
+    );
+    let after = c
+        .ticket(other)
+        .await
+        .unwrap()
+        .updated_at
+        .unwrap()
+        .timestamp();
+    assert_eq!(
+        after, other_truth,
+        "read in the learned zone: the true instant"
+    );
+    // A zone learned before is where a new client starts.
+    let fresh = fast_client(&sim);
+    fresh.set_zone(z.clone());
+    assert_eq!(
+        fresh
+            .ticket(other)
+            .await
+            .unwrap()
+            .updated_at
+            .unwrap()
+            .timestamp(),
+        other_truth
+    );
+    let q = TicketQuery {
+        updated_after: Some(other_truth),
+        ..Default::default()
+    };
+    let pairs = q.pairs(z.tz());
+    let sent = &pairs.iter().find(|(k, _)| k == "updated_at_gt").unwrap().1;
+    let wall = chrono::DateTime::from_timestamp(other_truth, 0)
+        .unwrap()
+        .with_timezone(&chrono_tz::Asia::Jerusalem)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    assert_eq!(sent, &wall);
+}
+
+/// An address that redirects every request (as a moved or proxied base URL would), counting what
+/// reaches it.
+async fn redirecting_server(
+    to: String,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            h.fetch_add(1, Ordering::SeqCst);
+            let to = to.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                let _ = s.read(&mut buf).await;
+                let answer = format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = s.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (format!("http://{addr}/api/v2"), hits)
+}
+
+/// A redirect is never followed: a redirected write would reach nothing (or become a read that
+/// answers 200, reported as success); the error names the redirect and where it leads.
+#[tokio::test]
+async fn a_redirecting_base_url_is_said_and_nothing_follows_it() {
+    let sim = fast_sim().await;
+    let target = format!("{}/tickets/1/close", sim.base_url());
+    let (base, hits) = redirecting_server(target).await;
+    let mut cfg = trengo_api::ClientConfig::new(base, trengo_api::Token::new("demo-token"));
+    cfg.timeout = std::time::Duration::from_secs(5);
+    let c = trengo_api::Client::new(cfg).unwrap();
+    let id = sim.state().world().tickets.keys().next().copied().unwrap();
+    let e = c.close_ticket(id, None).await.unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("redirects (307 to http://127.0.0.1"),
+        "{text}"
+    );
+    assert!(text.contains("no redirect is followed"), "{text}");
+    let e = c.me().await.unwrap_err();
+    assert!(e.to_string().contains("redirects"), "{e}");
+    assert!(
+        sim.state().mutations().is_empty(),
+        "nothing reached the simulator"
+    );
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

@@ -15,9 +15,18 @@
 //! wall clock; a posted message answers wrapped in `{"message": …}`, its zone-less `created_at`
 //! UTC beside the unix `created_at_time`; field values are in `custom_field_values` by id
 //! (contacts also keep title-keyed maps); `GET /tickets/{id}` has no `latest_message` and
-//! `messages_count: null`; merge deletes the source ticket. Still this simulator's reading, not
-//! yet as captured: messages come 25 a page (Trengo's: 20, newest first), `sort=date` sorts by
-//! creation (Trengo's: by the last message), users carry `authorization` without `role`.
+//! `messages_count: null`, and lists its `audits` (made, assigned, closed); merge deletes the
+//! source ticket; messages come 20 a page, newest first; `sort=date`/`-date` order by the last
+//! message; users carry `role: {id, name}` and `authorization: OWNER` only on the owner; channels,
+//! labels on tickets, messages and custom field definitions carry every captured key, and a
+//! create's raw model its `agency_id`, `assigned_by`, `agent`, `team` and the channel's columns.
+//! `GET /tickets/{id}/messages/{id}` and `POST /contacts/{id}/notes` answer as captured.
+//! `tests/shapes.rs` holds every capture against the simulator, key for key.
+//!
+//! Still this simulator's reading, no capture showing it: the answers of assign, close, reopen and
+//! label attach/detach (see above); the element shape of a ticket's `custom_field_values` (taken
+//! from contacts'); the default order without `sort` (newest made first); threads carry no
+//! system entries for label changes; `users` and `teams` lists and `/users/me` (wrapped).
 
 use std::sync::Arc;
 
@@ -64,12 +73,13 @@ pub(crate) fn routes(state: Arc<SimState>) -> Router {
         .route("/tickets/{id}/messages", get(messages).post(post_message))
         .route(
             "/tickets/{id}/messages/{message_id}",
-            delete(delete_message),
+            get(message).delete(delete_message),
         )
         .route("/tickets/{id}/custom_fields", post(ticket_custom_field))
         .route("/contacts", get(contacts))
         .route("/contacts/{id}", get(contact).put(update_contact))
         .route("/contacts/{id}/custom_fields", post(contact_custom_field))
+        .route("/contacts/{id}/notes", post(create_contact_note))
         .fallback(|| async { ApiError::RouteNotFound })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -277,6 +287,8 @@ fn paged<T: serde::Serialize>(
 }
 
 const PER_PAGE: u64 = 25;
+/// Messages of a ticket come 20 a page.
+const MESSAGES_PER_PAGE: u64 = 20;
 
 // ---- directory ----
 
@@ -477,9 +489,12 @@ async fn tickets(State(st): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Ap
         .get("term")
         .map(|t| t.trim().to_lowercase())
         .filter(|t| !t.is_empty());
-    let ascending = match q.get("sort") {
-        None | Some("-date") => false,
-        Some("date") => true,
+    // `sort=date` / `-date` order by the last message's time (a ticket without one by its own
+    // making), as Trengo's does; without `sort`, newest made first.
+    let by_last_message = match q.get("sort") {
+        None => None,
+        Some("-date") => Some(false),
+        Some("date") => Some(true),
         Some(_) => return Err(SimError::invalid("sort", "The selected sort is invalid.").into()),
     };
     let page = q.page();
@@ -517,21 +532,32 @@ async fn tickets(State(st): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Ap
             })
     };
     let skip = ((page - 1) * PER_PAGE) as usize;
-    let found: Vec<&Ticket> = if ascending {
-        w.tickets
-            .values()
-            .filter(keep)
-            .skip(skip)
-            .take(PER_PAGE as usize + 1)
-            .collect()
-    } else {
-        w.tickets
+    let found: Vec<&Ticket> = match by_last_message {
+        None => w
+            .tickets
             .values()
             .rev()
             .filter(keep)
             .skip(skip)
             .take(PER_PAGE as usize + 1)
-            .collect()
+            .collect(),
+        Some(ascending) => {
+            let mut all: Vec<&Ticket> = w.tickets.values().filter(keep).collect();
+            let key = |t: &Ticket| {
+                (
+                    t.messages.last().map_or(t.created_at, |m| m.created_at),
+                    t.id,
+                )
+            };
+            all.sort_by_key(|t| key(t));
+            if !ascending {
+                all.reverse();
+            }
+            all.into_iter()
+                .skip(skip)
+                .take(PER_PAGE as usize + 1)
+                .collect()
+        }
     };
     let has_more = found.len() > PER_PAGE as usize;
     let data = found
@@ -553,7 +579,7 @@ fn parse_time(v: &str) -> Option<i64> {
     use chrono::TimeZone;
     chrono::NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%d %H:%M:%S")
         .ok()
-        .and_then(|t| json::TRENGO_ZONE.from_local_datetime(&t).earliest())
+        .and_then(|t| json::zone().from_local_datetime(&t).earliest())
         .map(|t| t.timestamp())
         .or_else(|| {
             chrono::DateTime::parse_from_rfc3339(v.trim())
@@ -597,6 +623,27 @@ async fn create_ticket(State(st): St, Extension(c): Extension<Caller>, body: Byt
     let mut v = serde_json::to_value(json::ticket(&w, t, TsStyle::Iso, true)).unwrap_or_default();
     // The create response's latest_message is a timestamp string even before any message exists.
     v["latest_message"] = Value::String(json::iso_ts(now));
+    // As captured: the raw model's columns and the relations it loaded, ISO times.
+    v["agency_id"] = json!(json::AGENCY_ID);
+    v["assigned_by"] = json!(t.user_id.map(|_| c.user_id));
+    v["agent"] = t
+        .user_id
+        .and_then(|u| w.users.get(&u))
+        .map(json::user_model)
+        .unwrap_or(Value::Null);
+    v["team"] = t
+        .team_id
+        .and_then(|id| w.teams.get(&id))
+        .map(|tm| json!({"id": tm.id, "name": tm.name}))
+        .unwrap_or(Value::Null);
+    if let Some(ch) = w.channels.get(&t.channel_id) {
+        let owner = w
+            .users
+            .values()
+            .find(|u| u.authorization == "OWNER")
+            .map(|u| u.id);
+        v["channel"] = json::channel_model(ch, now, owner);
+    }
     ok_json(v)
 }
 
@@ -715,28 +762,42 @@ async fn messages(
     let page = q.page();
     let w = st.world();
     let t = w.ticket(id)?;
-    // Newest first.
-    let skip = ((page - 1) * PER_PAGE) as usize;
+    // Newest first, 20 a page (as a live integration's notes say).
+    let skip = ((page - 1) * MESSAGES_PER_PAGE) as usize;
     let found: Vec<&Message> = t
         .messages
         .iter()
         .rev()
         .skip(skip)
-        .take(PER_PAGE as usize + 1)
+        .take(MESSAGES_PER_PAGE as usize + 1)
         .collect();
-    let has_more = found.len() > PER_PAGE as usize;
+    let has_more = found.len() > MESSAGES_PER_PAGE as usize;
     let data = found
         .into_iter()
-        .take(PER_PAGE as usize)
+        .take(MESSAGES_PER_PAGE as usize)
         .map(|m| json::message(&w, t, m, TsStyle::List))
         .collect();
     ok_json(json::simple(
         list_path(&headers, &format!("/tickets/{id}/messages")),
         page,
-        PER_PAGE,
+        MESSAGES_PER_PAGE,
         data,
         has_more,
     ))
+}
+
+/// `GET /tickets/{id}/messages/{message_id}`: one message, bare, as the thread shows it.
+async fn message(State(st): St, Path((id, message_id)): Path<(String, String)>) -> ApiResult {
+    let id = id_of("Ticket", &id)?;
+    let message_id = id_of("Message", &message_id)?;
+    let w = st.world();
+    let t = w.ticket(id)?;
+    let m = t
+        .messages
+        .iter()
+        .find(|m| m.id == message_id)
+        .ok_or_else(|| SimError::not_found("Message", message_id))?;
+    ok_json(json::message(&w, t, m, TsStyle::List))
 }
 
 async fn post_message(
@@ -834,11 +895,9 @@ async fn contacts(State(st): St, headers: HeaderMap, RawQuery(q): RawQuery) -> A
 
 async fn contact(State(st): St, Path(id): Path<String>, RawQuery(q): RawQuery) -> ApiResult {
     let id = id_of("Contact", &id)?;
-    let with_notes = Params::parse(q)
-        .get("include")
-        .is_some_and(|i| i.split(',').any(|x| x == "notes"));
+    let _ = q; // `include=notes` changes nothing: a show carries `notes` anyway, as captured.
     let w = st.world();
-    ok_json(json::contact(&w, w.contact(id)?, with_notes))
+    ok_json(json::contact(&w, w.contact(id)?, true))
 }
 
 async fn create_contact(State(st): St, Path(channel): Path<String>, body: Bytes) -> ApiResult {
@@ -884,7 +943,7 @@ async fn update_contact(State(st): St, Path(id): Path<String>, body: Bytes) -> A
     if let Some(g) = groups {
         c.group_ids = g;
     }
-    ok_json(json::contact(&w, &w.contacts[&id], false))
+    ok_json(json::contact(&w, &w.contacts[&id], true))
 }
 
 async fn contact_custom_field(State(st): St, Path(id): Path<String>, body: Bytes) -> ApiResult {
@@ -892,4 +951,20 @@ async fn contact_custom_field(State(st): St, Path(id): Path<String>, body: Bytes
     let (field, value) = field_value(&Body::parse(&body))?;
     st.world().set_contact_field(id, field, value)?;
     ok_empty()
+}
+
+/// `POST /contacts/{id}/notes` `{note}`: answered as captured, `{id, contact, user, body,
+/// created_at}` with the author and the contact as they are now.
+async fn create_contact_note(
+    State(st): St,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let id = id_of("Contact", &id)?;
+    let note = Body::parse(&body).str("note")?;
+    let now = st.now();
+    let mut w = st.world();
+    let note_id = w.add_contact_note(id, note, c.user_id, now)?;
+    ok_json(json::contact_note(&w, id, note_id))
 }

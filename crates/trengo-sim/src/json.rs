@@ -9,11 +9,28 @@ use crate::world::*;
 /// answers show; ../shared/trengo-api.md §9).
 pub const TRENGO_ZONE: chrono_tz::Tz = chrono_tz::Europe::Amsterdam;
 
-/// `2021-12-06 13:09:14`: lists and show responses, in Amsterdam wall-clock time.
+tokio::task_local! {
+    /// The zone of the workspace this request is answered for ([`crate::SimConfig::zone`]).
+    static ZONE: chrono_tz::Tz;
+}
+
+/// The zone zone-less times are written in while answering: the simulated workspace's, else
+/// Amsterdam's.
+pub fn zone() -> chrono_tz::Tz {
+    ZONE.try_with(|z| *z).unwrap_or(TRENGO_ZONE)
+}
+
+/// Answers `f` (a request) writing zone-less times in `zone`.
+pub async fn in_zone<F: std::future::Future>(zone: chrono_tz::Tz, f: F) -> F::Output {
+    ZONE.scope(zone, f).await
+}
+
+/// `2021-12-06 13:09:14`: lists and show responses, in the workspace's wall-clock time
+/// (Amsterdam's, as real answers show).
 pub fn list_ts(ts: Ts) -> String {
     chrono::DateTime::from_timestamp(ts, 0)
         .unwrap_or_default()
-        .with_timezone(&TRENGO_ZONE)
+        .with_timezone(&zone())
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
 }
@@ -58,9 +75,19 @@ fn abbr(name: &str) -> String {
         .collect()
 }
 
+/// The account every seeded user belongs to (`agency_id`).
+pub const AGENCY_ID: u64 = 100_001;
+
+#[derive(Serialize)]
+pub struct RoleOut {
+    id: u64,
+    name: String,
+}
+
 #[derive(Serialize)]
 pub struct UserOut<'a> {
     id: u64,
+    agency_id: u64,
     first_name: &'a str,
     last_name: &'a str,
     name: String,
@@ -71,16 +98,45 @@ pub struct UserOut<'a> {
     color: &'a str,
     locale_code: &'a str,
     status: &'static str,
-    user_status: &'static str,
-    authorization: &'a str,
+    text: String,
     is_online: u8,
+    user_status: &'static str,
+    chat_status: &'static str,
+    voip_status: &'static str,
+    voip_device: &'static str,
+    profile_image: Option<&'a str>,
+    /// `OWNER` on the account's owner, else null: not the role (real answers show it so).
+    authorization: Option<&'static str>,
+    role: RoleOut,
+    is_primary: u8,
     timezone: &'a str,
     created_at: String,
+    two_factor_authentication_enabled: bool,
+}
+
+/// A role as real answers carry it: `{id, name}`, the name lower case (`administrator`); the
+/// owner's role is `administrator`, `authorization: OWNER` beside it.
+fn role(authorization: &str) -> RoleOut {
+    let name = match authorization.to_ascii_lowercase().as_str() {
+        "owner" => "administrator".to_string(),
+        other => other.to_string(),
+    };
+    let id = match name.as_str() {
+        "observer" => 20,
+        "basic_agent" => 21,
+        "advanced_agent" => 22,
+        "supervisor" => 23,
+        "administrator" => 24,
+        _ => 25,
+    };
+    RoleOut { id, name }
 }
 
 pub fn user(u: &User) -> UserOut<'_> {
+    let owner = u.authorization.eq_ignore_ascii_case("OWNER");
     UserOut {
         id: u.id,
+        agency_id: AGENCY_ID,
         first_name: &u.first_name,
         last_name: &u.last_name,
         name: u.full_name(),
@@ -91,12 +147,20 @@ pub fn user(u: &User) -> UserOut<'_> {
         color: &u.color,
         locale_code: &u.locale_code,
         status: "ACTIVE",
-        user_status: if u.is_online { "ONLINE" } else { "OFFLINE" },
-        authorization: &u.authorization,
-        // Trengo sends some booleans as 0/1.
+        text: u.full_name(),
+        // Trengo sends some booleans as 0/1, and the chat status as "1"/"0".
         is_online: u.is_online as u8,
+        user_status: if u.is_online { "ONLINE" } else { "OFFLINE" },
+        chat_status: if u.is_online { "1" } else { "0" },
+        voip_status: "OFFLINE",
+        voip_device: "WEB",
+        profile_image: None,
+        authorization: owner.then_some("OWNER"),
+        role: role(&u.authorization),
+        is_primary: owner as u8,
         timezone: &u.timezone,
         created_at: list_ts(u.created_at),
+        two_factor_authentication_enabled: false,
     }
 }
 
@@ -138,27 +202,124 @@ pub fn custom_field(f: &CustomField) -> Value {
         "field_type": f.field_type,
         "is_required": f.is_required,
         "items": f.items.iter().map(|(id, v)| json!({"id": id, "value": v})).collect::<Vec<_>>(),
+        "sort_order": f.id as i64 % 100,
+        "identifier": f.title.to_lowercase().replace(' ', "-"),
+        "placeholder": null,
+        "channels": [],
     })
 }
 
 #[derive(Serialize)]
+#[allow(non_snake_case)]
 pub struct ChannelOut<'a> {
     id: u64,
     name: &'a str,
     title: &'a str,
+    phone: &'static str,
     #[serde(rename = "type")]
     kind: &'a str,
+    auto_reply: &'static str,
+    color: &'static str,
+    notification_email: Option<()>,
+    business_hour_id: Option<u64>,
+    notification_sound: &'static str,
     status: &'a str,
+    display_name: &'a str,
+    text: &'a str,
+    show_ticket_fields: u8,
+    show_contact_fields: u8,
+    emailChannel: Option<()>,
+    users: [(); 0],
+    username: Option<()>,
+    reopen_closed_ticket: u8,
+    is_private: bool,
+    reassign_reopened_ticket: bool,
+    /// A string, as captured.
+    reopen_closed_ticket_time_window_days: &'static str,
+    password: Option<()>,
+    password_is_null: bool,
 }
 
+/// A channel as lists, shows and write answers nest it.
 pub fn channel(c: &Channel) -> ChannelOut<'_> {
     ChannelOut {
         id: c.id,
         name: &c.name,
         title: &c.title,
+        phone: "",
         kind: &c.kind,
+        auto_reply: "DISABLED",
+        color: "#000000",
+        notification_email: None,
+        business_hour_id: None,
+        notification_sound: "chat.mp3",
         status: &c.status,
+        display_name: &c.title,
+        text: &c.title,
+        show_ticket_fields: 1,
+        show_contact_fields: 1,
+        emailChannel: None,
+        users: [],
+        username: None,
+        reopen_closed_ticket: 1,
+        is_private: false,
+        reassign_reopened_ticket: false,
+        reopen_closed_ticket_time_window_days: "30",
+        password: None,
+        password_is_null: true,
     }
+}
+
+/// The account the seeded workspace is, as a raw channel model nests it.
+fn agency(created_at: Ts) -> Value {
+    json!({
+        "id": AGENCY_ID, "name": "Demo Support", "slug": "demo-support", "status": "ACTIVE",
+        "trial_ends_at": null, "channel_prefix": "demo", "plan": null,
+        "subscription_started_at": null, "moneybird_is_synced": 0, "moneybird_contact_id": null,
+        "is_white_labelled": 0, "agency_parent_id": null, "price_package_a": "25.00",
+        "price_package_b": "65.00", "price_package_c": "145.00", "locale_code": "en-GB",
+        "has_session_limit": 0, "enable_whatsapp": 1, "enable_bulk_sms": 0,
+        "enable_invoicing": 0, "add_wa_contacts": 0, "deleted_at": null,
+        "created_at": iso_ts(created_at), "updated_at": iso_ts(created_at),
+        "pricing": {"A": "25.00", "B": "65.00", "C": "145.00"},
+        "chargebee_customer_id": AGENCY_ID.to_string(), "pricing_model": "seats",
+    })
+}
+
+/// A channel as a raw write answer nests it (`POST /tickets`): the columns of its model too, ISO
+/// times, its account, and who asked for it (the account's owner in the seeded workspace).
+pub fn channel_model(c: &Channel, created_at: Ts, requested_by: Option<u64>) -> Value {
+    let mut v = serde_json::to_value(channel(c)).unwrap_or_default();
+    let extra = json!({
+        "account_type": null, "agency": agency(created_at), "agency_id": AGENCY_ID,
+        "can_be_deleted_at": list_ts(created_at + 31 * 86_400),
+        "connection_error_notification_email": null, "created_at": iso_ts(created_at),
+        "deleted_at": null, "expires_at": null, "formatted_phone": "", "is_running": 0,
+        "is_wa_connector": 0, "last_activity_at": null, "last_login_at": null, "logo_path": null,
+        "price": "0.00", "requested_by": requested_by, "status_update": null,
+        "telegram_last_update_id": null, "updated_at": iso_ts(created_at), "wa_server_id": null,
+    });
+    if let (Value::Object(o), Value::Object(e)) = (&mut v, extra) {
+        o.extend(e);
+    }
+    v
+}
+
+/// A user as a raw write answer nests it (`agent` of `POST /tickets`): the model's columns, ISO
+/// times.
+pub fn user_model(u: &User) -> Value {
+    let mut v = serde_json::to_value(user(u)).unwrap_or_default();
+    let extra = json!({
+        "parent_agency_id": null, "title": "", "is_demo_user": 0, "screen_lock_enabled": 0,
+        "activation_token": null, "requires_password_update": 0,
+        "created_at": iso_ts(u.created_at), "updated_at": iso_ts(u.created_at),
+        "last_activity_at": list_ts(u.created_at), "deleted_at": null, "rate_limit": 750,
+        "role_id": role(&u.authorization).id,
+    });
+    if let (Value::Object(o), Value::Object(e)) = (&mut v, extra) {
+        o.extend(e);
+    }
+    v
 }
 
 pub fn ticket_result(r: &TicketResult) -> Value {
@@ -188,6 +349,7 @@ pub struct ContactOut<'a> {
     /// `[{custom_field_id, field_name, value}]`.
     custom_field_values: Vec<Value>,
     profile: [(); 0],
+    pivot: Option<()>,
     channels: Vec<ChannelOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     notes: Option<Vec<Value>>,
@@ -243,6 +405,7 @@ pub fn contact<'a>(w: &'a World, c: &'a Contact, with_notes: bool) -> ContactOut
         formatted_custom_field_data,
         custom_field_values,
         profile: [],
+        pivot: None,
         channels: c.channel_ids.iter().filter_map(|id| w.channels.get(id)).map(channel).collect(),
         notes: with_notes.then(|| {
             c.notes
@@ -252,6 +415,23 @@ pub fn contact<'a>(w: &'a World, c: &'a Contact, with_notes: bool) -> ContactOut
         }),
         groups: vec![],
     }
+}
+
+/// The answer to `POST /contacts/{id}/notes`, as captured: the note with its contact and author.
+pub fn contact_note(w: &World, contact_id: u64, note_id: u64) -> Value {
+    let Some(c) = w.contacts.get(&contact_id) else {
+        return Value::Null;
+    };
+    let Some(n) = c.notes.iter().find(|n| n.id == note_id) else {
+        return Value::Null;
+    };
+    json!({
+        "id": n.id,
+        "contact": contact(w, c, false),
+        "user": w.users.get(&n.user_id).map(user),
+        "body": n.note,
+        "created_at": list_ts(n.created_at),
+    })
 }
 
 #[derive(Serialize)]
@@ -296,13 +476,6 @@ pub enum Latest<'a> {
 }
 
 #[derive(Serialize)]
-pub struct LabelRef<'a> {
-    id: u64,
-    name: &'a str,
-    color: &'a str,
-}
-
-#[derive(Serialize)]
 #[allow(non_snake_case)]
 pub struct TicketOut<'a> {
     id: u64,
@@ -321,7 +494,7 @@ pub struct TicketOut<'a> {
     channel: Option<ChannelOut<'a>>,
     channelMeta: Option<()>,
     latest_message: Latest<'a>,
-    labels: Vec<LabelRef<'a>>,
+    labels: Vec<LabelOut<'a>>,
     custom_data: Option<()>,
     /// `[{custom_field_id, field_name, value}]`: real tickets carry no `custom_field_data`.
     custom_field_values: Vec<Value>,
@@ -374,12 +547,51 @@ pub fn ticket_show(w: &World, t: &Ticket) -> Value {
             "attachments",
             "messaging_attachments",
             "related_tickets",
-            "audits",
         ] {
             o.insert(k.into(), json!([]));
         }
+        o.insert("audits".into(), audits(w, t));
     }
     v
+}
+
+/// The system entries a show lists under `audits`, as captured (`{id, type: AUDIT, audit_type,
+/// body_type, message, created_at}`), from what the ticket's state tells: made, assigned, closed.
+fn audits(w: &World, t: &Ticket) -> Value {
+    let when = |ts: Ts| {
+        chrono::DateTime::from_timestamp(ts, 0)
+            .unwrap_or_default()
+            .format("%d-%m-%Y, %H:%M")
+            .to_string()
+    };
+    let mut out = vec![(
+        "TICKET_CREATED",
+        format!("Created at {}", when(t.created_at)),
+        t.created_at,
+    )];
+    if let (Some(at), Some(u)) = (t.assigned_at, t.user_id.and_then(|u| w.users.get(&u))) {
+        out.push((
+            "TICKET_ASSIGNED",
+            format!("Assigned to {} at {}", u.full_name(), when(at)),
+            at,
+        ));
+    }
+    if let Some(at) = t.closed_at {
+        out.push(("TICKET_CLOSED", format!("Closed at {}", when(at)), at));
+    }
+    out.into_iter()
+        .enumerate()
+        .map(|(i, (kind, message, at))| {
+            json!({
+                "id": t.id * 10 + i as u64,
+                "type": "AUDIT",
+                "audit_type": kind,
+                "body_type": "TEXT",
+                "message": message,
+                "created_at": list_ts(at),
+            })
+        })
+        .collect()
 }
 
 /// A ticket as lists and `GET /tickets/{id}` show it (`List`), or as a write's model response (`Iso`).
@@ -421,11 +633,7 @@ pub fn ticket<'a>(
             .label_ids
             .iter()
             .filter_map(|id| w.labels.get(id))
-            .map(|l| LabelRef {
-                id: l.id,
-                name: &l.name,
-                color: &l.color,
-            })
+            .map(label)
             .collect(),
         custom_data: None,
         custom_field_values: field_values(w, &t.fields),
@@ -434,6 +642,7 @@ pub fn ticket<'a>(
 }
 
 #[derive(Serialize)]
+#[allow(non_snake_case)]
 pub struct MessageOut<'a> {
     id: u64,
     ticket_id: u64,
@@ -448,6 +657,17 @@ pub struct MessageOut<'a> {
     agent: Option<UserOut<'a>>,
     attachments: Vec<AttachmentOut<'a>>,
     is_auto_reply: bool,
+    file_name: Option<()>,
+    file_caption: Option<()>,
+    location_data: Option<()>,
+    mentions: [(); 0],
+    contacts: [(); 0],
+    meta: Option<()>,
+    parent: Option<()>,
+    reactionSums: [(); 0],
+    /// Whole hours since the ticket was made.
+    diff_in_hours: i64,
+    messageEvents: [(); 0],
 }
 
 pub fn message<'a>(w: &'a World, t: &'a Ticket, m: &'a Message, style: TsStyle) -> MessageOut<'a> {
@@ -466,6 +686,16 @@ pub fn message<'a>(w: &'a World, t: &'a Ticket, m: &'a Message, style: TsStyle) 
         agent: m.user_id.and_then(|u| w.users.get(&u)).map(user),
         attachments: attachments(m),
         is_auto_reply: m.is_auto_reply,
+        file_name: None,
+        file_caption: None,
+        location_data: None,
+        mentions: [],
+        contacts: [],
+        meta: None,
+        parent: None,
+        reactionSums: [],
+        diff_in_hours: (m.created_at - t.created_at).max(0) / 3600,
+        messageEvents: [],
     }
 }
 

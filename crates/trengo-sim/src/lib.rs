@@ -61,6 +61,9 @@ pub struct SimConfig {
     pub lookup_key: Option<String>,
     /// Now and then assign an open ticket to the first user, as a colleague would (the demo).
     pub auto_assign_every: Option<Duration>,
+    /// The zone of the workspace's zone-less times: Amsterdam, as real answers show; another to
+    /// see that a client learns it from Trengo's clock.
+    pub zone: chrono_tz::Tz,
 }
 
 impl Default for SimConfig {
@@ -77,6 +80,7 @@ impl Default for SimConfig {
             lookup: LookupFaults::default(),
             lookup_key: Some(DEFAULT_LOOKUP_KEY.to_string()),
             auto_assign_every: None,
+            zone: json::TRENGO_ZONE,
         }
     }
 }

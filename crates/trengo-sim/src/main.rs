@@ -49,6 +49,9 @@ struct Args {
     /// Honour `GET /tickets?updated_at_gt=…` (the API notes' guess) instead of ignoring it.
     #[arg(long)]
     honour_updated_since: bool,
+    /// The zone of the workspace's zone-less times (a tz database name); Trengo's is Amsterdam.
+    #[arg(long, default_value = "Europe/Amsterdam")]
+    zone: chrono_tz::Tz,
 }
 
 #[tokio::main]
@@ -81,6 +84,7 @@ async fn main() -> anyhow::Result<()> {
         lookup_key: (!a.lookup_key.is_empty()).then_some(a.lookup_key),
         auto_assign_every: (a.auto_assign_secs > 0.0)
             .then(|| Duration::from_secs_f64(a.auto_assign_secs)),
+        zone: a.zone,
         ..SimConfig::default()
     };
     let sim = Sim::start(config).await?;

@@ -26,10 +26,16 @@ impl ConnKill {
 }
 
 pub(crate) fn router(state: Arc<SimState>) -> Router {
+    let zone = state.config.zone;
     Router::new()
         .nest("/api/v2", crate::api::routes(state.clone()))
         .nest("/__sim", crate::admin::routes(state.clone()))
         .nest("/lookup", crate::lookup::routes(state.clone()))
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                crate::json::in_zone(zone, next.run(req))
+            },
+        ))
 }
 
 pub(crate) async fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) {

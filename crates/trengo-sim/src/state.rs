@@ -41,12 +41,21 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The seeded workspace of `config`; its people keep its zone.
+fn seeded(config: &SimConfig, anchor: Ts) -> seed::Seeded {
+    let mut seeded = seed::seed(config.seed, config.size, anchor);
+    for u in seeded.world.users.values_mut() {
+        u.timezone = config.zone.name().to_string();
+    }
+    seeded
+}
+
 impl SimState {
     pub(crate) fn new(config: SimConfig) -> SimState {
         let anchor = config
             .anchor
             .unwrap_or_else(|| chrono::Utc::now().timestamp());
-        let seeded = seed::seed(config.seed, config.size, anchor);
+        let seeded = seeded(&config, anchor);
         let user_ids: Vec<u64> = seeded.world.users.keys().copied().collect();
         let tokens = config
             .tokens
@@ -135,7 +144,7 @@ impl SimState {
 
     /// Back to the seeded workspace, with empty logs, stats and rate windows; faults off.
     pub fn reset(&self) {
-        let seeded = seed::seed(self.config.seed, self.config.size, self.anchor);
+        let seeded = seeded(&self.config, self.anchor);
         *lock(&self.world) = seeded.world;
         *lock(&self.customers) = (seeded.customers, seeded.max_customer_no);
         lock(&self.mutations).clear();

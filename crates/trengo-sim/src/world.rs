@@ -390,6 +390,27 @@ impl World {
         Ok(())
     }
 
+    /// A note on a contact by `user_id`; its id.
+    pub fn add_contact_note(
+        &mut self,
+        contact_id: u64,
+        note: String,
+        user_id: u64,
+        now: Ts,
+    ) -> SimResult<u64> {
+        self.contact(contact_id)?;
+        self.next_id.note += 1;
+        let id = self.next_id.note;
+        let c = self.contacts.get_mut(&contact_id).expect("checked");
+        c.notes.push(ContactNote {
+            id,
+            note,
+            user_id,
+            created_at: now,
+        });
+        Ok(id)
+    }
+
     pub fn add_message(
         &mut self,
         ticket_id: u64,

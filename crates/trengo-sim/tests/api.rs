@@ -212,7 +212,9 @@ async fn demo_workspace_has_the_documented_size_and_shapes() {
         .contains_key("Customer ID"));
     let (_, me) = api.get("/users/me").await;
     assert_eq!(me["data"]["first_name"], "Robin");
-    assert_eq!(me["data"]["authorization"], "SUPERVISOR");
+    // The role is `role.name`; `authorization` marks only the account's owner (as captured).
+    assert_eq!(me["data"]["role"]["name"], "supervisor");
+    assert_eq!(me["data"]["authorization"], Value::Null);
 }
 
 #[tokio::test]

@@ -211,6 +211,8 @@ impl Unified {
             c.all_channels().try_collect::<Vec<_>>(),
             c.all_custom_fields().try_collect::<Vec<_>>(),
         )?;
+        // The zone most users keep is preferred where Trengo's clock fits several.
+        c.set_zone_hint_from(&users);
         let d = Directory::from_api(&users, &teams, &labels, &channels, &fields);
         self.set_directory(d.clone());
         Ok(d)

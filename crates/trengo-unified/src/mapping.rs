@@ -492,16 +492,8 @@ pub fn contact(c: &api::Contact, dir: &Directory, keep_remote: bool) -> Contact 
             EntityType::Contact,
             dir,
         ),
-        created_at: c
-            .extra
-            .get("created_at")
-            .and_then(|v| v.as_str())
-            .and_then(trengo_api::de::parse_timestamp),
-        updated_at: c
-            .extra
-            .get("updated_at")
-            .and_then(|v| v.as_str())
-            .and_then(trengo_api::de::parse_timestamp),
+        created_at: c.created_at,
+        updated_at: c.updated_at,
         remote_data: remote(keep_remote, c),
     }
 }
@@ -608,11 +600,7 @@ pub fn tag(l: &api::Label, keep_remote: bool) -> Tag {
         } else {
             TagStatus::Active
         },
-        created_at: l
-            .extra
-            .get("created_at")
-            .and_then(|v| v.as_str())
-            .and_then(trengo_api::de::parse_timestamp),
+        created_at: l.created_at,
         remote_data: remote(keep_remote, l),
     }
 }

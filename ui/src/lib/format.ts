@@ -20,6 +20,14 @@ export function span(secs: number): string {
   return `${Math.round(secs / 3600)} h`;
 }
 
+/** The whole instant in the lead's own zone, to the second, with the zone: for a tooltip. */
+export function fullTime(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'long' });
+}
+
 /** A clock time for today, else a short date and time. */
 export function when(iso: string | null | undefined, now: Date = new Date()): string {
   if (!iso) return '';
