@@ -94,14 +94,14 @@ pub async fn sources(desk: &Desk, out: &Out, cmd: &SourcesCmd) -> Result<u8, Err
             if out.json {
                 out.json(&list);
             } else if list.is_empty() {
-                println!("No lookup sources yet: trengo-desk-cli sources add --help");
+                outln!("No lookup sources yet: trengo-desk-cli sources add --help");
             } else {
                 for s in list {
                     let what = match &s.kind {
                         SourceKind::Http { url, .. } => url.clone(),
                         SourceKind::Csv { path, .. } => format!("CSV {path}"),
                     };
-                    println!(
+                    outln!(
                         "{:<24} {}  ({} mapped fields)",
                         s.name,
                         what,
@@ -112,7 +112,7 @@ pub async fn sources(desk: &Desk, out: &Out, cmd: &SourcesCmd) -> Result<u8, Err
         }
         SourcesCmd::Remove { name } => {
             desk.remove_source(name).await?;
-            println!("Source {name:?} removed, with its secrets in the OS keyring.");
+            outln!("Source {name:?} removed, with its secrets in the OS keyring.");
         }
         SourcesCmd::Add(a) => {
             let AddSource {
@@ -207,7 +207,7 @@ pub async fn sources(desk: &Desk, out: &Out, cmd: &SourcesCmd) -> Result<u8, Err
                 }
             };
             desk.save_source(&cfg, &secrets).await?;
-            println!("Source {:?} saved.", cfg.name);
+            outln!("Source {:?} saved.", cfg.name);
         }
         SourcesCmd::Test { name, id } => {
             let t = desk.test_source(name, id).await?;
@@ -215,17 +215,17 @@ pub async fn sources(desk: &Desk, out: &Out, cmd: &SourcesCmd) -> Result<u8, Err
                 out.json(&t);
             } else {
                 if let Some(u) = &t.target {
-                    println!("GET {u}");
+                    outln!("GET {u}");
                 }
                 if let Some(e) = &t.error {
-                    println!("failed: {e}");
+                    outln!("failed: {e}");
                     return Ok(1);
                 }
                 for v in &t.values {
-                    println!("  {:<18} {}", v.label, v.new);
+                    outln!("  {:<18} {}", v.label, v.new);
                 }
                 for e in &t.errors {
-                    println!("  problem: {e}");
+                    outln!("  problem: {e}");
                 }
             }
         }
@@ -237,7 +237,7 @@ fn print_preview(p: &EnrichPreview) {
     for r in &p.rows {
         let changed: Vec<&desk_core::enrich::FieldChange> =
             r.fields.iter().filter(|f| f.changed).collect();
-        println!(
+        outln!(
             "line {:<5} {:<12} → #{} {}{}",
             r.line,
             r.customer_id,
@@ -251,7 +251,7 @@ fn print_preview(p: &EnrichPreview) {
         );
         for f in &r.fields {
             if f.changed {
-                println!(
+                outln!(
                     "    {:<18} {} → {}",
                     f.label,
                     f.current.as_deref().unwrap_or("(empty)"),
@@ -261,15 +261,18 @@ fn print_preview(p: &EnrichPreview) {
         }
     }
     for i in &p.issues {
-        eprintln!(
+        errln!(
             "line {}: {} — {}: {}",
-            i.line, i.customer_id, i.kind, i.reason
+            i.line,
+            i.customer_id,
+            i.kind,
+            i.reason
         );
     }
     for x in p.problems.iter().chain(&p.duplicates) {
-        eprintln!("line {}: {:?} {}", x.line, x.text, x.reason);
+        errln!("line {}: {:?} {}", x.line, x.text, x.reason);
     }
-    eprintln!(
+    errln!(
         "{} ids: {} contacts to change, {} field changes ({} unchanged), {} not usable; {} Trengo requests, about {} s",
         p.ids,
         p.contacts,
@@ -295,13 +298,13 @@ pub async fn enrich(
     let mut p = desk.enrich_preview(source, &text).await?;
     let unsure = p.issues.iter().filter(|i| i.kind == "not_indexed").count();
     if unsure > 0 && !apply && !out.json {
-        eprintln!(
+        errln!(
             "{unsure} ids are not among the {} contacts indexed so far: `trengo-desk-cli sync --contacts` reads the rest (--apply does it first)",
             p.index.indexed
         );
     }
     if unsure > 0 && apply {
-        eprintln!(
+        errln!(
             "the contact index is not complete ({} contacts so far): reading the rest first…",
             p.index.indexed
         );
@@ -313,7 +316,7 @@ pub async fn enrich(
             out.json(&p);
         } else {
             print_preview(&p);
-            eprintln!("Nothing was written; add --apply to write the changes.");
+            errln!("Nothing was written; add --apply to write the changes.");
         }
         return Ok(0);
     }
@@ -321,7 +324,7 @@ pub async fn enrich(
         print_preview(&p);
     }
     if p.changes == 0 {
-        eprintln!("Nothing to write: every mapped value is already as the lookup says.");
+        errln!("Nothing to write: every mapped value is already as the lookup says.");
         return Ok(0);
     }
     if !confirm(
@@ -332,21 +335,22 @@ pub async fn enrich(
         yes,
         ids == "-",
     )? {
-        eprintln!("Nothing was changed.");
+        errln!("Nothing was changed.");
         return Ok(0);
     }
     let job = desk.apply_enrichment(&p).await?;
     for x in &job.problems {
-        eprintln!("line {}: {:?} {}", x.line, x.text, x.reason);
+        errln!("line {}: {:?} {}", x.line, x.text, x.reason);
     }
-    eprintln!(
+    errln!(
         "job {} recorded ({}); if it is interrupted, any later command resumes it",
-        job.id, job.selection
+        job.id,
+        job.selection
     );
     let code = run_job(desk, out, job.id).await?;
     if let Some(path) = report {
         std::fs::write(path, desk.job_report_csv(job.id).await?)?;
-        eprintln!("report written to {path}");
+        errln!("report written to {path}");
     }
     Ok(code)
 }

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use desk_core::jobs::{Action, ItemState, JobPlan, JobProgress, JobState, JobView, Selection};
 use desk_core::{Desk, Error};
 
-use crate::{resolve, Out};
+use crate::{resolve, term, Out};
 
 /// Exit code of a job that ended with failed items.
 pub const EXIT_FAILED_ITEMS: u8 = 9;
@@ -165,22 +165,24 @@ async fn action(desk: &Desk, a: &BulkAction) -> Result<Action, Error> {
 }
 
 fn print_plan(p: &JobPlan) {
-    eprintln!("{} — {}", p.title, p.selection);
+    errln!("{} — {}", p.title, p.selection);
     for c in &p.changes {
-        eprintln!(
+        errln!(
             "  {}: {} to change, {} already so (skipped)",
-            c.label, c.change, c.already
+            c.label,
+            c.change,
+            c.already
         );
     }
     if p.unknown > 0 {
-        eprintln!("  {} tickets are not in the cache", p.unknown);
+        errln!("  {} tickets are not in the cache", p.unknown);
     }
     let when = p
         .cache_read_at
         .as_deref()
         .map(|t| format!(" (as the cache read them at {t})"))
         .unwrap_or_default();
-    eprintln!(
+    errln!(
         "  the counts are the cache's{when}; each ticket is read from Trengo right before it is changed, and that read decides ({} reads{})",
         p.reads,
         if p.pages > 0 {
@@ -190,18 +192,20 @@ fn print_plan(p: &JobPlan) {
         }
     );
     if let Some(n) = &p.undo_notice {
-        eprintln!("  {n}");
+        errln!("  {n}");
     }
     if p.duplicates > 0 {
-        eprintln!("  {} repeated ids are taken once", p.duplicates);
+        errln!("  {} repeated ids are taken once", p.duplicates);
     }
     for x in &p.problems {
-        eprintln!(
+        errln!(
             "  line {}: {:?} is {}; it is left out",
-            x.line, x.text, x.reason
+            x.line,
+            x.text,
+            x.reason
         );
     }
-    eprintln!(
+    errln!(
         "  about {} requests, {} at the request budget",
         p.requests,
         duration(p.eta_secs)
@@ -226,7 +230,7 @@ pub(crate) fn confirm(question: &str, yes: bool, stdin_used: bool) -> Result<boo
             "not asking without a terminal: add --yes to run it".into(),
         ));
     }
-    eprint!("{question} [y/N] ");
+    eprint!("{} [y/N] ", term::clean(question));
     std::io::stderr().flush()?;
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
@@ -244,14 +248,14 @@ pub async fn run_job(desk: &Desk, out: &Out, id: u32) -> Result<u8, Error> {
         r = &mut run => r,
         _ = tokio::signal::ctrl_c() => {
             if tty {
-                eprintln!();
+                errln!();
             }
-            eprintln!("pausing job {id}: finishing what is in flight (Ctrl-C again to leave now)…");
+            errln!("pausing job {id}: finishing what is in flight (Ctrl-C again to leave now)…");
             desk.pause_job(id).await?;
             tokio::select! {
                 r = &mut run => r,
                 _ = tokio::signal::ctrl_c() => {
-                    eprintln!("left job {id} unfinished; `trengo-desk-cli jobs resume {id}` goes on");
+                    errln!("left job {id} unfinished; `trengo-desk-cli jobs resume {id}` goes on");
                     return Ok(130);
                 }
             }
@@ -260,7 +264,7 @@ pub async fn run_job(desk: &Desk, out: &Out, id: u32) -> Result<u8, Error> {
     let v = r?;
     report(out, &v);
     if v.state == JobState::Paused {
-        eprintln!("paused; `trengo-desk-cli jobs resume {id}` goes on");
+        errln!("paused; `trengo-desk-cli jobs resume {id}` goes on");
     }
     Ok(exit_of(&v))
 }
@@ -277,7 +281,7 @@ async fn run_with_progress(desk: &Desk, id: u32, tty: bool) -> Result<JobView, E
     };
     let r = desk.run_job(id, &progress).await;
     if tty {
-        eprintln!();
+        errln!();
     }
     r
 }
@@ -296,27 +300,35 @@ fn report(out: &Out, v: &JobView) {
     if out.json {
         return out.json(v);
     }
-    println!(
+    outln!(
         "job {} {}: {} changed, {} already so, {} failed, {} cancelled, {} pending, {} requests",
-        v.id, v.state, v.done, v.skipped, v.failed, v.cancelled, v.pending, v.requests
+        v.id,
+        v.state,
+        v.done,
+        v.skipped,
+        v.failed,
+        v.cancelled,
+        v.pending,
+        v.requests
     );
     if v.conflicts > 0 {
-        println!(
+        outln!(
             "  {} changed since by someone else and left as they are: trengo-desk-cli jobs show {}",
-            v.conflicts, v.id
+            v.conflicts,
+            v.id
         );
     }
     if let Some(r) = &v.reason {
-        println!("  stopped: {r}");
+        outln!("  stopped: {r}");
     }
     if v.failed > 0 {
-        println!(
+        outln!(
             "  see the failures: trengo-desk-cli jobs show {} --failed; try them again: trengo-desk-cli jobs retry {}",
             v.id, v.id
         );
     }
     if v.can_undo() {
-        println!("  undo: trengo-desk-cli jobs undo {}", v.id);
+        outln!("  undo: trengo-desk-cli jobs undo {}", v.id);
     }
 }
 
@@ -331,11 +343,11 @@ pub async fn bulk(desk: &Desk, out: &Out, a: &BulkArgs) -> Result<u8, Error> {
         a.yes,
         stdin_used,
     )? {
-        eprintln!("Nothing was changed.");
+        errln!("Nothing was changed.");
         return Ok(0);
     }
     let job = desk.create_job(&sel, &[act]).await?;
-    eprintln!(
+    errln!(
         "job {} recorded; if it is interrupted, any later command resumes it",
         job.id
     );
@@ -350,10 +362,10 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
                 out.json(&list);
             } else {
                 if list.is_empty() {
-                    println!("No jobs yet.");
+                    outln!("No jobs yet.");
                 }
                 for v in list {
-                    println!(
+                    outln!(
                         "{:>4}  {:<11} {:>5}/{:<5} {:>4} failed  {}  ({})",
                         v.id,
                         v.state,
@@ -367,7 +379,7 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
             }
         }
         JobsCmd::Show { id, csv: true, .. } => {
-            print!("{}", desk.job_report_csv(*id).await?);
+            print!("{}", term::clean(&desk.job_report_csv(*id).await?));
         }
         JobsCmd::Show { id, failed, .. } => {
             let v = desk.job(*id).await?;
@@ -377,17 +389,17 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
             if out.json {
                 out.json(&serde_json::json!({"job": v, "items": items}));
             } else {
-                println!("job {} · {} · {}", v.id, v.title, v.selection);
+                outln!("job {} · {} · {}", v.id, v.title, v.selection);
                 report(out, &v);
                 for p in &v.problems {
                     if p.line > 0 {
-                        println!("  line {}: {:?} was left out: {}", p.line, p.text, p.reason);
+                        outln!("  line {}: {:?} was left out: {}", p.line, p.text, p.reason);
                     } else {
-                        println!("  {}: {}", p.text, p.reason);
+                        outln!("  {}: {}", p.text, p.reason);
                     }
                 }
                 for i in items {
-                    println!(
+                    outln!(
                         "  #{:<10} {:<9} {}{}",
                         i.ticket_id,
                         i.state,
@@ -403,7 +415,7 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
         JobsCmd::Resume { id } => return run_job(desk, out, *id).await,
         JobsCmd::Retry { id } => {
             let n = desk.retry_failed(*id).await?;
-            eprintln!("job {id}: trying {n} failed items again");
+            errln!("job {id}: trying {n} failed items again");
             return run_job(desk, out, *id).await;
         }
         JobsCmd::Undo { id, yes } => {
@@ -413,14 +425,14 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
                 *yes,
                 false,
             )? {
-                eprintln!("Nothing was changed.");
+                errln!("Nothing was changed.");
                 return Ok(0);
             }
             let u = desk.undo_job(*id).await?;
             for p in &u.problems {
-                eprintln!("  {}: {}", p.text, p.reason);
+                errln!("  {}: {}", p.text, p.reason);
             }
-            eprintln!("job {} recorded: {}", u.id, u.title);
+            errln!("job {} recorded: {}", u.id, u.title);
             return run_job(desk, out, u.id).await;
         }
         JobsCmd::Cancel { id } => {
@@ -435,7 +447,7 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
 /// without them).
 pub async fn mention_unfinished(desk: &Desk) -> Result<(), Error> {
     for id in desk.resumable_jobs().await? {
-        eprintln!("job {id} is unfinished: `trengo-desk-cli jobs resume {id}`");
+        errln!("job {id} is unfinished: `trengo-desk-cli jobs resume {id}`");
     }
     Ok(())
 }
@@ -448,16 +460,22 @@ pub async fn resume_interrupted(desk: &Desk) -> Result<(), Error> {
     }
     for id in desk.resumable_jobs().await? {
         let v = desk.job(id).await?;
-        eprintln!(
+        errln!(
             "resuming job {id} ({}), which did not finish: {} of {} left",
-            v.title, v.pending, v.total
+            v.title,
+            v.pending,
+            v.total
         );
         match desk.run_job(id, &|_| {}).await {
-            Ok(v) => eprintln!(
+            Ok(v) => errln!(
                 "job {} {}: {} changed, {} already so, {} failed",
-                v.id, v.state, v.done, v.skipped, v.failed
+                v.id,
+                v.state,
+                v.done,
+                v.skipped,
+                v.failed
             ),
-            Err(e) => eprintln!("job {id} could not be resumed now: {e}"),
+            Err(e) => errln!("job {id} could not be resumed now: {e}"),
         }
     }
     Ok(())

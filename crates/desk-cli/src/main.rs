@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+#[macro_use]
+mod term;
 mod args;
 mod enrich;
 mod jobs;
@@ -366,7 +368,7 @@ struct Out {
 
 impl Out {
     fn json<T: Serialize>(&self, v: &T) {
-        println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
     }
 
     /// A single action's result: the ticket as it now stands, and the job that can undo it.
@@ -378,12 +380,14 @@ impl Out {
             self.row(r);
         }
         if d.changed {
-            eprintln!(
+            errln!(
                 "{} (job {}; `trengo-desk-cli jobs undo {}` takes it back)",
-                d.job.title, d.job.id, d.job.id
+                d.job.title,
+                d.job.id,
+                d.job.id
             );
         } else {
-            eprintln!("{}: already so in Trengo, nothing was sent", d.job.title);
+            errln!("{}: already so in Trengo, nothing was sent", d.job.title);
         }
     }
 
@@ -392,7 +396,7 @@ impl Out {
             return self.json(r);
         }
         let tags: Vec<&str> = r.tags.iter().map(|t| t.name.as_str()).collect();
-        println!(
+        outln!(
             "#{:<10} {:<9} {:<44} {:<22} {:<18} {:<18} {}",
             r.id,
             r.status,
@@ -421,19 +425,19 @@ impl Out {
             return self.json(c);
         }
         let t = &c.ticket;
-        println!(
+        outln!(
             "#{}  {}  ·  {}",
             t.id,
             t.subject.as_deref().unwrap_or("(no subject)"),
             t.status
         );
-        println!(
+        outln!(
             "team: {}   assignee: {}   channel: {}",
             name(&t.team),
             name(&t.assignee),
             name(&t.channel)
         );
-        println!(
+        outln!(
             "tags: {}",
             if t.tags.is_empty() {
                 "—".into()
@@ -446,25 +450,25 @@ impl Out {
             }
         );
         if let Some(u) = &c.ticket_url {
-            println!("open in Trengo: {u}");
+            outln!("open in Trengo: {u}");
         }
         if !c.fields.is_empty() {
-            println!("\nticket fields:");
+            outln!("\nticket fields:");
             for f in &c.fields {
-                println!("  {:<18} {}", f.label, f.value.as_deref().unwrap_or("—"));
+                outln!("  {:<18} {}", f.label, f.value.as_deref().unwrap_or("—"));
             }
         }
         if let Some(k) = &c.contact {
-            println!(
+            outln!(
                 "\ncontact: {} ({})",
                 k.name,
                 k.identifier.as_deref().unwrap_or("—")
             );
             for f in &k.fields {
-                println!("  {:<18} {}", f.label, f.value.as_deref().unwrap_or("—"));
+                outln!("  {:<18} {}", f.label, f.value.as_deref().unwrap_or("—"));
             }
         }
-        println!("\nthread:");
+        outln!("\nthread:");
         for m in &c.messages {
             let who = m.author.as_deref().unwrap_or("");
             let label = match m.kind.as_str() {
@@ -472,16 +476,16 @@ impl Out {
                 "outbound" => "outbound",
                 _ => "inbound",
             };
-            println!(
+            outln!(
                 "  ▸ {label} {} {who}",
                 m.created_at.as_deref().unwrap_or("")
             );
             for line in m.body.lines() {
-                println!("      {line}");
+                outln!("      {line}");
             }
         }
         if c.messages_synced_at.is_none() {
-            println!("  (only the latest message is cached; open it online for the whole thread)");
+            outln!("  (only the latest message is cached; open it online for the whole thread)");
         }
     }
 }
@@ -514,7 +518,7 @@ async fn open(cli: &Cli) -> Result<Desk, Error> {
         )
         .await?;
         if desk.freshness().await?.last_sync_at.is_none() && !matches!(cli.cmd, Cmd::Sync { .. }) {
-            eprintln!("demo: first use, syncing the demo workspace (at Trengo's pace of 120 requests a minute)…");
+            errln!("demo: first use, syncing the demo workspace (at Trengo's pace of 120 requests a minute)…");
             sync(&desk, cli.json).await?;
         }
         return Ok(desk);
@@ -579,7 +583,7 @@ async fn sync(desk: &Desk, json: bool) -> Result<desk_core::SyncReport, Error> {
     };
     let r = desk.sync(&progress, &AtomicBool::new(false)).await;
     if tty {
-        eprintln!();
+        errln!();
     }
     r
 }
@@ -631,7 +635,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             if out.json {
                 out.json(&me);
             } else {
-                println!(
+                outln!(
                     "Connected as {} ({}) in workspace {}; the token is in the OS keyring.",
                     me.name,
                     me.email.as_deref().unwrap_or("no email"),
@@ -645,10 +649,10 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             if out.json {
                 out.json(&list);
             } else if list.is_empty() {
-                println!("No workspace yet: echo \"$TOKEN\" | trengo-desk-cli login");
+                outln!("No workspace yet: echo \"$TOKEN\" | trengo-desk-cli login");
             } else {
                 for (i, w) in list.iter().enumerate() {
-                    println!(
+                    outln!(
                         "{} {:<32} {:<28} {}",
                         if i == 0 { "*" } else { " " },
                         w.id,
@@ -723,7 +727,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         }
         Cmd::Logout => {
             desk.logout().await?;
-            println!("The token is forgotten; the cache stays for reading.");
+            outln!("The token is forgotten; the cache stays for reading.");
         }
         Cmd::Refresh { secs } => {
             let r = desk
@@ -736,7 +740,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             if out.json {
                 out.json(&r);
             } else {
-                println!(
+                outln!(
                     "Refreshed in {} mode: {} tickets read with {} requests ({} rotation pages{}).",
                     match r.mode {
                         Some(desk_core::SyncMode::Incremental) => "incremental",
@@ -756,7 +760,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Cmd::Sync { contacts } => {
             let r = sync(&desk, cli.json).await?;
             for s in &r.skipped {
-                eprintln!("skipped {s}");
+                errln!("skipped {s}");
             }
             let ix = if *contacts {
                 let tty = std::io::stderr().is_terminal() && !cli.json;
@@ -769,7 +773,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     })
                     .await?;
                 if tty {
-                    eprintln!();
+                    errln!();
                 }
                 Some(ix)
             } else {
@@ -778,12 +782,12 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             if out.json {
                 out.json(&serde_json::json!({"sync": r, "contacts": ix}));
             } else {
-                println!(
+                outln!(
                     "Synced {} tickets ({} left the working set, {} deleted in Trengo) in {:.1} s with {} requests.",
                     r.tickets, r.left_working_set, r.deleted, r.seconds, r.requests
                 );
                 if let Some(ix) = ix {
-                    println!("Contact index complete: {} contacts.", ix.indexed);
+                    outln!("Contact index complete: {} contacts.", ix.indexed);
                 }
             }
         }
@@ -812,7 +816,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     out.row(row);
                 }
                 let fresh = desk.freshness().await?;
-                eprintln!(
+                errln!(
                     "{} of {} matching · cache synced {}",
                     r.rows.len(),
                     r.total,
@@ -830,7 +834,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 match desk.refresh_ticket(id).await {
                     Ok(c) => c,
                     Err(e) if e.is_offline() => {
-                        eprintln!("offline: showing the cached ticket");
+                        errln!("offline: showing the cached ticket");
                         desk.ticket_context(id).await?
                     }
                     Err(e) => return Err(e),
@@ -843,9 +847,9 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             if out.json {
                 out.json(&r);
             } else if r.created {
-                println!("tag {} {:?} created", r.tag.id, r.tag.name);
+                outln!("tag {} {:?} created", r.tag.id, r.tag.name);
             } else {
-                println!("tag {} {:?} was already in Trengo", r.tag.id, r.tag.name);
+                outln!("tag {} {:?} was already in Trengo", r.tag.id, r.tag.name);
             }
         }
         Cmd::Tag { id, tag } => {
@@ -914,7 +918,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 if let Some(r) = &made.row {
                     out.row(r);
                 }
-                eprintln!(
+                errln!(
                     "ticket #{} created (job {}; `trengo-desk-cli jobs undo {}` deletes it while nobody has touched it)",
                     made.ticket_id, made.job.id, made.job.id
                 );
@@ -943,10 +947,11 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             if out.json {
                 out.json(&m);
             } else {
-                println!("Note added to #{id}.");
-                eprintln!(
+                outln!("Note added to #{id}.");
+                errln!(
                     "job {}; `trengo-desk-cli jobs undo {}` deletes it",
-                    m.job.id, m.job.id
+                    m.job.id,
+                    m.job.id
                 );
             }
         }
@@ -956,10 +961,10 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 if out.json {
                     out.json(&views);
                 } else if views.is_empty() {
-                    eprintln!("no saved views yet: `views save NAME --status … --team …`");
+                    errln!("no saved views yet: `views save NAME --status … --team …`");
                 } else {
                     for v in &views {
-                        println!("{:>6}  {}", v.count, v.name);
+                        outln!("{:>6}  {}", v.count, v.name);
                     }
                 }
             }
@@ -974,14 +979,14 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 if out.json {
                     out.json(&v);
                 } else {
-                    println!("saved view {:?}: {} tickets now", v.name, v.count);
+                    outln!("saved view {:?}: {} tickets now", v.name, v.count);
                 }
             }
             ViewsCmd::Delete { name } => {
                 let v = desk.find_view(name).await?;
                 desk.delete_view(v.id).await?;
                 if !out.json {
-                    println!("deleted view {:?}", v.name);
+                    outln!("deleted view {:?}", v.name);
                 }
             }
         },
@@ -990,25 +995,25 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             if out.json {
                 out.json(&d);
             } else {
-                println!("teams:");
+                outln!("teams:");
                 for t in &d.teams {
-                    println!(
+                    outln!(
                         "  {:<24} {:>4} open   {} members",
                         t.name,
                         t.open_count,
                         t.member_ids.len()
                     );
                 }
-                println!("users:");
+                outln!("users:");
                 for u in &d.users {
-                    println!(
+                    outln!(
                         "  {:<28} {:<36} {}",
                         u.name,
                         u.email.as_deref().unwrap_or("—"),
                         u.role.as_deref().unwrap_or("")
                     );
                 }
-                println!(
+                outln!(
                     "tags: {}",
                     d.tags
                         .iter()
@@ -1016,12 +1021,23 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
-                println!(
-                    "times: Trengo's zone-less times are read as {} wall clock (with its DST rules); ISO times as given",
-                    desk_core::TRENGO_ZONE.name()
+                let z = desk.trengo_zone().await?;
+                outln!(
+                    "times: Trengo's zone-less times are read as {} wall clock (with its DST rules); ISO times as given · {}",
+                    z.name,
+                    match (z.learned_at, z.offset_minutes) {
+                        (Some(at), Some(off)) => format!(
+                            "learned from Trengo's clock {} (UTC{}{}:{:02})",
+                            at.format("%Y-%m-%d %H:%M UTC"),
+                            if off < 0 { '-' } else { '+' },
+                            off.abs() / 60,
+                            off.abs() % 60
+                        ),
+                        _ => "assumed, as real answers show (Trengo's clock confirms it after this app's first change to a ticket)".to_string(),
+                    }
                 );
                 let f = desk.sync_freshness().await?;
-                println!(
+                outln!(
                     "sync: {} · at most {}% of the budget in the background{}{}",
                     f.mode
                         .map_or("not probed yet (the app's first refresh probes it)", |m| m
@@ -1035,7 +1051,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                         .unwrap_or_default(),
                 );
                 let ix = desk.contact_index().await?;
-                println!(
+                outln!(
                     "contacts: {} indexed{}",
                     ix.indexed,
                     if ix.complete {
@@ -1047,9 +1063,9 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                         " (the index is still being read: sync --contacts finishes it)".into()
                     }
                 );
-                println!("fields:");
+                outln!("fields:");
                 for f in &d.fields {
-                    println!(
+                    outln!(
                         "  {:<20} {:<8} {:<9} {}",
                         f.label,
                         f.entity_type,
@@ -1081,7 +1097,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 }
                 UnifiedCmd::Get { resource, id } => desk.unified_get(resource, id).await?,
             };
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
         Cmd::Watch { interval } => {
             if desk.freshness().await?.last_sync_at.is_none() {
@@ -1146,8 +1162,8 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             if out.json {
                 out.json(&serde_json::json!({"status": r.status, "body": r.body}));
             } else {
-                eprintln!("HTTP {}", r.status);
-                println!(
+                errln!("HTTP {}", r.status);
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&r.body).unwrap_or_default()
                 );
@@ -1190,7 +1206,7 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(exit_code(&e))
         }
     }

@@ -262,12 +262,12 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
             if out.json {
                 out.json(&all);
             } else if all.is_empty() {
-                eprintln!(
+                errln!(
                     "no rules yet: `rules add --name NAME --text-contains refund --add-tag refund`"
                 );
             } else {
                 for r in &all {
-                    println!("{}", line(r));
+                    outln!("{}", line(r));
                 }
             }
         }
@@ -276,9 +276,9 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
             if out.json {
                 out.json(&r);
             } else {
-                println!("{}", line(&r));
+                outln!("{}", line(&r));
                 let p = desk.preview_rule(&r.rule).await?;
-                eprintln!(
+                errln!(
                     "saved (off); it {} now: `rules run {:?}` runs it once, `rules enable` keeps it on",
                     p.summary, r.rule.name
                 );
@@ -289,7 +289,7 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
             if out.json {
                 out.json(&r);
             } else {
-                println!("{}", line(&r));
+                outln!("{}", line(&r));
             }
         }
         RulesCmd::Preview { name } => {
@@ -298,9 +298,11 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
             if out.json {
                 out.json(&p);
             } else {
-                println!(
+                outln!(
                     "{}: {} ({} ms, from the cache)",
-                    r.rule.name, p.summary, p.took_ms
+                    r.rule.name,
+                    p.summary,
+                    p.took_ms
                 );
                 for id in p.ids.iter().take(50) {
                     if let Some(row) = desk.ticket_row(id).await? {
@@ -308,23 +310,24 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
                     }
                 }
                 if p.ids.len() > 50 {
-                    eprintln!("… and {} more (--json lists every id)", p.ids.len() - 50);
+                    errln!("… and {} more (--json lists every id)", p.ids.len() - 50);
                 }
             }
         }
         RulesCmd::Run { name, yes } => {
             let r = desk.find_rule(name).await?;
             let p = desk.preview_rule(&r.rule).await?;
-            eprintln!("{}: {}", r.rule.name, p.summary);
-            eprintln!("  each ticket is read from Trengo right before it changes, and left if it no longer matches");
+            errln!("{}: {}", r.rule.name, p.summary);
+            errln!("  each ticket is read from Trengo right before it changes, and left if it no longer matches");
             if !confirm(&format!("Run it on {} tickets?", p.matches), *yes, false)? {
-                eprintln!("Nothing was changed.");
+                errln!("Nothing was changed.");
                 return Ok(0);
             }
             let job = desk.create_rule_job(name).await?;
-            eprintln!(
+            errln!(
                 "job {} recorded; `trengo-desk-cli jobs undo {}` takes it back",
-                job.id, job.id
+                job.id,
+                job.id
             );
             return run_job(desk, out, job.id).await;
         }
@@ -334,14 +337,14 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
             if out.json {
                 out.json(&r);
             } else {
-                println!("{}", line(&r));
+                outln!("{}", line(&r));
             }
         }
         RulesCmd::Remove { name } => {
             desk.remove_rule(name).await?;
-            eprintln!("rule {name:?} removed");
+            errln!("rule {name:?} removed");
         }
-        RulesCmd::Export => println!("{}", desk.export_rules().await?),
+        RulesCmd::Export => outln!("{}", desk.export_rules().await?),
         RulesCmd::Import { file } => {
             let json = if file == "-" {
                 std::io::read_to_string(std::io::stdin())?
@@ -353,7 +356,7 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
                 out.json(&saved);
             } else {
                 for r in &saved {
-                    println!("{}", line(r));
+                    outln!("{}", line(r));
                 }
             }
         }

@@ -1500,3 +1500,49 @@ async fn refresh_reads_only_changes_where_trengo_lists_them() {
         r.stdout
     );
 }
+
+/// A customer's message or a subject can carry terminal escape codes: a clipboard write (OSC 52),
+/// a cleared screen, a carriage return that prints a fake line over the real one. The CLI prints
+/// the text without them.
+#[tokio::test]
+async fn text_from_trengo_reaches_the_terminal_without_its_escape_codes() {
+    use trengo_sim::world::MessageKind;
+    let e = env().await;
+    let now = e.sim.state().now();
+    let id = {
+        let mut w = e.sim.state().world();
+        let id = *w.tickets.keys().next_back().unwrap();
+        w.add_message(
+            id,
+            MessageKind::Inbound,
+            "Refund please\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\rJob 1 done\u{9b}31m".into(),
+            None,
+            now,
+        )
+        .unwrap();
+        w.tickets.get_mut(&id).unwrap().subject = Some("Invoice\u{1b}[8m hidden".into());
+        id
+    };
+    let r = e.run(&["sync"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let controls = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+            .count()
+    };
+    let r = e.run(&["ticket", &id.to_string()]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Refund please"), "{}", r.stdout);
+    assert!(r.stdout.contains("Invoice hidden"), "{}", r.stdout);
+    assert_eq!(controls(&r.stdout), 0, "{:?}", r.stdout);
+    assert!(
+        !r.stdout.contains("ZXZpbA=="),
+        "the clipboard payload goes with its sequence"
+    );
+    let r = e
+        .run(&["tickets", "--status", "any", "--text", "Invoice"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Invoice hidden"), "{}", r.stdout);
+    assert_eq!(controls(&r.stdout), 0, "{:?}", r.stdout);
+}

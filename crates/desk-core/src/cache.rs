@@ -17,8 +17,6 @@ use trengo_unified::Directory;
 use crate::error::{Error, Result};
 use crate::view::*;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
 #[derive(Clone)]
 pub struct Cache {
     pool: SqlitePool,
@@ -73,14 +71,23 @@ impl Cache {
     /// Opens (creating if needed) the cache file and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Cache> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::files::private_dir(dir)?;
         }
+        // 0600 before SQLite makes it (its -wal and -shm files take its permissions).
+        crate::files::private_file(path)?;
+        // One process at a time sets up a cache and migrates it; another waits, then finds
+        // nothing to do.
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let lock = crate::migrate::lock(Path::new(&lock_path)).await?;
         // By path, never through a URL: `%20`, `?` or `#` in a folder name are just characters.
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // Every commit is on disk before the next request leaves: a job's record of a note or
+            // a new ticket survives a power cut, so it is never sent twice.
+            .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-32000")
@@ -89,7 +96,8 @@ impl Cache {
             .max_connections(4)
             .connect_with(opts)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        crate::migrate::run(&pool).await?;
+        drop(lock);
         Ok(Cache {
             pool,
             path: path.to_path_buf(),

@@ -95,13 +95,14 @@ impl Registry {
             .find(|w| w.token_hint.as_deref() == Some(hint) && host_id(&w.base_url) == host)
     }
 
-    /// Written whole to a temporary file, then moved over the old one.
+    /// Written whole to a private temporary file, then moved over the old one; the data
+    /// directory is made private (0700) on the way.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!("workspaces.json.{}", std::process::id()));
-        std::fs::write(&tmp, serde_json::to_string_pretty(self).unwrap_or_default())?;
-        std::fs::rename(&tmp, Self::path(dir))?;
-        Ok(())
+        crate::files::private_dir(dir)?;
+        crate::files::write_atomic(
+            &Self::path(dir),
+            &serde_json::to_string_pretty(self).unwrap_or_default(),
+        )
     }
 
     /// Adds or refreshes an entry and makes it the current one.

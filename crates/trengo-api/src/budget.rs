@@ -487,12 +487,15 @@ impl RequestBudget {
             st.window = w;
             return r;
         };
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path);
+        let mut opts = std::fs::OpenOptions::new();
+        opts.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            // The lead's own: no other local user reads it.
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let file = opts.open(path);
         let mut file = match file.map(|f| (lock_file(&f), f)) {
             Ok((true, f)) => f,
             _ => {

@@ -1,0 +1,122 @@
+//! The cache's schema: migrations run once, under a lock every process opening the cache shares,
+//! and caches made by builds whose migration was later edited are brought up to date.
+//!
+//! Two processes opening a new cache at once (the app and a CLI) used to race on the migrations
+//! ("table settings already exists", "database is locked"). Now the first takes an exclusive
+//! lock on `<cache>.lock` (0600), migrates, and lets go; the other waits, then finds nothing to
+//! do. Shipped migrations never change (a test pins their checksums); the one that was edited
+//! after it shipped, `20261201000005_rules.sql`, is repaired in caches made by the two builds
+//! that had its earlier texts.
+
+use std::path::Path;
+
+use sqlx::SqlitePool;
+
+use crate::error::{Error, Result};
+
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The rules migration's text, as it ships now.
+const RULES_SQL: &str = include_str!("../migrations/20261201000005_rules.sql");
+const RULES_VERSION: i64 = 20261201000005;
+
+/// What the rules migration's two earlier texts lacked, by their checksums (SHA-384).
+fn rules_repairs() -> [(&'static str, String); 2] {
+    let (head, counter) = RULES_SQL
+        .split_once("\n-- A counter every change")
+        .expect("the rules migration as shipped");
+    let log = head
+        .split_once("-- A live rule's log")
+        .and_then(|(_, rest)| rest.split_once("ALTER TABLE jobs"))
+        .map(|(log, _)| log)
+        .expect("the rules migration as shipped");
+    let counter = format!("-- A counter every change{counter}");
+    [
+        // The first text: no `enabled_at`, no `rule_runs`, no change counter.
+        (
+            "a5555a51e11378c68727cc669c9d099d28846e4eec3c6496ea0da3e2d01e15551aa41b4ee42abd88019b9f0a2073f136",
+            format!(
+                "ALTER TABLE rules ADD COLUMN enabled_at INTEGER;\n-- A live rule's log{log}\n{counter}"
+            ),
+        ),
+        // The second: no change counter.
+        (
+            "38019fdf812b2b5f469bd2689ad64080589dff21100fc9353e0c01657bb5197e0aac6afd8f592c58574f0dbee8473caa",
+            counter,
+        ),
+    ]
+}
+
+/// Every migration as shipped: `(version, description, SHA-384 checksum in hex)`.
+pub fn checksums() -> Vec<(i64, String, String)> {
+    MIGRATOR
+        .iter()
+        .map(|m| (m.version, m.description.to_string(), hex(&m.checksum)))
+        .collect()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// An exclusive lock on `path` (made 0600 if new), held until dropped; waits for another
+/// process's.
+pub(crate) async fn lock(path: &Path) -> Result<std::fs::File> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let f = crate::files::private_file_handle(&path)?;
+        f.lock()
+            .map_err(|e| Error::Invalid(format!("could not lock {}: {e}", path.display())))?;
+        Ok(f)
+    })
+    .await
+    .map_err(|e| Error::Invalid(format!("the lock task failed: {e}")))?
+}
+
+/// Brings the cache's schema up to date; the caller holds the migration lock.
+pub(crate) async fn run(pool: &SqlitePool) -> Result<()> {
+    repair_edited(pool).await?;
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+/// A cache whose rules migration ran from an earlier text gets what that text lacked, and the
+/// migration's checksum as it ships now, so the migrator goes on from there.
+async fn repair_edited(pool: &SqlitePool) -> Result<()> {
+    let has_table: Option<(String,)> = sqlx::query_as(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if has_table.is_none() {
+        return Ok(());
+    }
+    let recorded: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT checksum FROM _sqlx_migrations WHERE version = ?")
+            .bind(RULES_VERSION)
+            .fetch_optional(pool)
+            .await?;
+    let Some((recorded,)) = recorded else {
+        return Ok(());
+    };
+    let recorded = hex(&recorded);
+    let Some((_, sql)) = rules_repairs().into_iter().find(|(c, _)| *c == recorded) else {
+        return Ok(());
+    };
+    let current = MIGRATOR
+        .iter()
+        .find(|m| m.version == RULES_VERSION)
+        .map(|m| m.checksum.to_vec())
+        .expect("the rules migration ships");
+    tracing::warn!(
+        version = RULES_VERSION,
+        "the cache's rules migration ran from an earlier text: adding what it lacked"
+    );
+    // One string on one connection, all or nothing.
+    let sql = format!(
+        "BEGIN IMMEDIATE;\n{sql}\nUPDATE _sqlx_migrations SET checksum = X'{}' WHERE version = {RULES_VERSION};\nCOMMIT;",
+        hex(&current)
+    );
+    sqlx::raw_sql(&sql).execute(pool).await?;
+    Ok(())
+}
