@@ -517,3 +517,56 @@ async fn a_new_ticket_with_bad_input_is_refused_before_any_request() {
     }
     assert_eq!(sim.state().mutations().len(), before, "nothing was sent");
 }
+
+/// A desktop clock three minutes fast (Trengo's three minutes behind it): a note whose answer is
+/// lost is found among the ticket's notes by Trengo's own clock, and a new ticket whose every
+/// answer is lost is found among the contact's, so each is made once (before: the "since the job
+/// began" window, judged by the desktop's clock, missed them and they were sent again).
+#[tokio::test]
+async fn a_fast_desktop_clock_makes_no_second_note_or_ticket() {
+    let sim = trengo_sim::Sim::start(trengo_sim::SimConfig {
+        size: Size::Small,
+        rate_limit: 1_000_000,
+        clock_offset_secs: -180,
+        ..trengo_sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let desk = common::open(&sim, dir.path()).await;
+    common::sync(&desk).await;
+    let ids = open_tickets(&sim, 4);
+    let text = "Escalated to the payments team.";
+    sim.state().set_faults(Faults {
+        drop_after_rate: 1.0,
+        writes_only: true,
+        seed: 5,
+        ..Faults::default()
+    });
+    let job = desk
+        .create_job(
+            &ids_text(&ids),
+            &[Action::AddNote {
+                text: text.into(),
+                note_id: None,
+            }],
+        )
+        .await
+        .unwrap();
+    let mut end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    for _ in 0..5 {
+        if end.state.as_str() == "done" {
+            break;
+        }
+        end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    }
+    let subject = "Fast clock";
+    let made_ticket = desk.create_ticket(&new_ticket(subject)).await;
+    sim.state().set_faults(Faults::default());
+    assert_eq!(end.state.as_str(), "done", "{end:?}");
+    for (id, n) in notes_with(&sim, &ids, text) {
+        assert_eq!(n, 1, "ticket {id} has the note once");
+    }
+    made_ticket.unwrap();
+    assert_eq!(made(&sim, subject).len(), 1, "one ticket");
+}

@@ -200,9 +200,14 @@ struct Inner {
     cfg: BudgetConfig,
     state: Mutex<State>,
     wake: Notify,
-    /// The clock: unix ms at creation, advanced by tokio's (pausable) monotonic time.
+    /// The clock: unix ms at creation, advanced by tokio's (pausable) monotonic time, and moved
+    /// on (never back) by `jumped_ms` when the wall clock runs ahead of it by more than
+    /// [`SUSPEND_JUMP_MS`]: the monotonic clock stands still while a laptop sleeps.
     epoch_ms: i64,
     epoch: Instant,
+    jumped_ms: std::sync::atomic::AtomicI64,
+    /// The wall clock, unix ms (a test sets another).
+    wall_ms: fn() -> i64,
     /// The sync lane's share of a window, in percent (the config's, until set).
     sync_share: std::sync::atomic::AtomicU32,
 }
@@ -353,6 +358,35 @@ fn count(w: &mut Window, lane: Lane) {
     }
 }
 
+/// How far the wall clock may run ahead of this process's monotonic clock before the process
+/// takes it for a suspend (or a clock set forward) and catches up.
+const SUSPEND_JUMP_MS: i64 = 30_000;
+
+fn system_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The shared window as another process wrote it, held to what any clock may say: its times are
+/// that process's clock, which may run ahead of this one (skewed, or this one was suspended), so
+/// no window ends more than a window from now, no block outlasts the longest `Retry-After`, and
+/// no probe was sent in the future.
+fn bound(w: &mut Window, now: i64, cfg: &BudgetConfig) {
+    let horizon = now + window_ms(cfg) + margin_ms(cfg);
+    if w.ends.is_some_and(|e| e > horizon) {
+        w.ends = Some(horizon);
+    }
+    let longest = now + crate::retry::MAX_RETRY_AFTER.as_millis() as i64;
+    if w.blocked_until.is_some_and(|b| b > longest) {
+        w.blocked_until = Some(longest);
+    }
+    if w.probe.is_some_and(|p| p > now) {
+        w.probe = Some(now);
+    }
+}
+
 fn window_ms(cfg: &BudgetConfig) -> i64 {
     cfg.window.as_millis() as i64
 }
@@ -404,10 +438,7 @@ impl RequestBudget {
     pub fn new(cfg: BudgetConfig) -> RequestBudget {
         let limit = cfg.limit.max(1);
         let sync_share = std::sync::atomic::AtomicU32::new(cfg.sync_share_percent.clamp(1, 100));
-        let epoch_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
+        let epoch_ms = system_ms();
         let b = RequestBudget {
             inner: Arc::new(Inner {
                 cfg,
@@ -427,6 +458,8 @@ impl RequestBudget {
                 wake: Notify::new(),
                 epoch_ms,
                 epoch: Instant::now(),
+                jumped_ms: std::sync::atomic::AtomicI64::new(0),
+                wall_ms: system_ms,
                 sync_share,
             }),
         };
@@ -469,12 +502,25 @@ impl RequestBudget {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// This process's clock, unix ms: monotonic, and caught up with the wall clock after a
+    /// suspend.
     fn now_ms(&self) -> i64 {
-        self.inner.epoch_ms + self.inner.epoch.elapsed().as_millis() as i64
+        use std::sync::atomic::Ordering::Relaxed;
+        let mono = self.inner.epoch_ms + self.inner.epoch.elapsed().as_millis() as i64;
+        let jumped = self.inner.jumped_ms.load(Relaxed);
+        let wall = (self.inner.wall_ms)();
+        if wall - (mono + jumped) > SUSPEND_JUMP_MS {
+            self.inner.jumped_ms.fetch_max(wall - mono, Relaxed);
+        }
+        mono + self.inner.jumped_ms.load(Relaxed)
     }
 
     fn instant_at(&self, ms: i64) -> Instant {
-        self.inner.epoch + Duration::from_millis((ms - self.inner.epoch_ms).max(0) as u64)
+        let jumped = self
+            .inner
+            .jumped_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+        self.inner.epoch + Duration::from_millis((ms - jumped - self.inner.epoch_ms).max(0) as u64)
     }
 
     /// Runs `f` on the window: this process's, or the shared file's under an exclusive lock (read,
@@ -515,6 +561,7 @@ impl RequestBudget {
         if w.limit == 0 {
             w.limit = st.window.limit;
         }
+        bound(&mut w, self.now_ms(), &self.inner.cfg);
         let r = f(&mut w, &mut st);
         let out = serde_json::to_string(&w).unwrap_or_default();
         let _ = file
@@ -1072,6 +1119,98 @@ mod tests {
         assert!(t.elapsed() >= Duration::from_secs(9), "{:?}", t.elapsed());
         assert_eq!(server.rejected, 0);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn shared_cfg(name: &str) -> (std::path::PathBuf, BudgetConfig) {
+        let dir = std::env::temp_dir().join(format!("budget-{name}-{}", std::process::id()));
+        let file = dir.join("token.budget");
+        let _ = std::fs::remove_file(&file);
+        let c = BudgetConfig {
+            shared: Some(file),
+            ..cfg(10, 10)
+        };
+        (dir, c)
+    }
+
+    /// A process whose clock runs an hour ahead (skewed, or the others were suspended) writes
+    /// window ends an hour off; another process waits at most a window, not the hour (before:
+    /// 3,544 s).
+    #[tokio::test(start_paused = true)]
+    async fn a_clock_an_hour_ahead_holds_no_other_process_for_long() {
+        let (dir, c) = shared_cfg("ahead");
+        let ahead = RequestBudget::new(c.clone());
+        ahead
+            .inner
+            .jumped_ms
+            .store(3_600_000, std::sync::atomic::Ordering::Relaxed);
+        let other = RequestBudget::new(c);
+        let mut server = Server::new(10, 10);
+        for _ in 0..10 {
+            answered(&ahead, Lane::Bulk, &mut server, Duration::from_millis(10)).await;
+        }
+        let t = Instant::now();
+        answered(
+            &other,
+            Lane::Interactive,
+            &mut server,
+            Duration::from_millis(10),
+        )
+        .await;
+        assert!(
+            t.elapsed() <= Duration::from_secs(11),
+            "held {:?} by another process's clock",
+            t.elapsed()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A process that slept through a suspend (its monotonic clock an hour behind the wall clock)
+    /// catches up before it writes the shared window: its window's end is now's, not an hour
+    /// in the past (which let the others reopen a window the server still counts).
+    #[tokio::test(start_paused = true)]
+    async fn a_suspended_process_catches_up_with_the_wall_clock() {
+        let (dir, c) = shared_cfg("suspend");
+        let file = c.shared.clone().unwrap();
+        let woke = RequestBudget::new(c);
+        woke.inner
+            .jumped_ms
+            .store(-3_600_000, std::sync::atomic::Ordering::Relaxed);
+        let mut server = Server::new(10, 10);
+        answered(&woke, Lane::Bulk, &mut server, Duration::from_millis(10)).await;
+        let w: Window = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let ends = w.ends.unwrap();
+        let wall = system_ms();
+        assert!(
+            ends >= wall - 1_000 && ends <= wall + 11_000,
+            "the window ends {} s from the wall clock's now",
+            (ends - wall) / 1000
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn times_another_clock_wrote_are_bounded_on_read() {
+        let c = cfg(10, 60);
+        let mut w = Window {
+            ends: Some(1_000 + 3_600_000),
+            blocked_until: Some(1_000 + 7_200_000),
+            probe: Some(1_000 + 3_600_000),
+            ..Window::default()
+        };
+        bound(&mut w, 1_000, &c);
+        assert_eq!(w.ends, Some(1_000 + 60_000 + 100));
+        assert_eq!(w.blocked_until, Some(1_000 + 120_000));
+        assert_eq!(w.probe, Some(1_000));
+        // Times within reason stay as written.
+        let mut w2 = Window {
+            ends: Some(30_000),
+            blocked_until: Some(5_000),
+            probe: Some(500),
+            ..Window::default()
+        };
+        let before = w2.clone();
+        bound(&mut w2, 1_000, &c);
+        assert_eq!(w2, before);
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,7 +1,7 @@
 //! The client: every request goes through the token's [`RequestBudget`], the [`retry`](crate::retry)
 //! decision, and a tracing span; nothing else in the product opens a connection to Trengo.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -81,6 +81,9 @@ struct Inner {
     zone: std::sync::Mutex<ZoneClock>,
     /// Told when the zone is first learned, changes, or is confirmed an hour after it last was.
     on_zone: std::sync::Mutex<Option<ZoneListener>>,
+    /// Trengo's clock less this machine's, ms, from the last answer's `Date` header;
+    /// `i64::MIN` until one came.
+    skew_ms: AtomicI64,
 }
 
 /// Called with what Trengo's clock showed of the workspace's zone.
@@ -296,6 +299,7 @@ impl Client {
                 timeout: cfg.timeout,
                 zone: std::sync::Mutex::new(ZoneClock::default()),
                 on_zone: std::sync::Mutex::new(None),
+                skew_ms: AtomicI64::new(i64::MIN),
             }),
             lane: Lane::Interactive,
             checked_writes: false,
@@ -388,15 +392,29 @@ impl Client {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Learns the zone from what Trengo answered: a write to a ticket is remembered with the
-    /// answer's `Date`; a later read of that ticket compares its zone-less `updated_at`.
+    /// How far Trengo's clock runs ahead of this machine's (negative: behind), from its last
+    /// answer's `Date` header, to the second; `None` before the first answer. Whether a note or a
+    /// ticket was made "since the job began" is judged on Trengo's clock with it, however wrong
+    /// the desktop's is.
+    pub fn trengo_clock_skew(&self) -> Option<chrono::Duration> {
+        let ms = self.inner.skew_ms.load(Ordering::Relaxed);
+        (ms != i64::MIN).then(|| chrono::Duration::milliseconds(ms))
+    }
+
+    /// Learns Trengo's clock from every answer's `Date` header, and the zone from what it
+    /// answered: a write to a ticket is remembered with the answer's `Date`; a later read of
+    /// that ticket compares its zone-less `updated_at`.
     fn learn(&self, req: &ApiRequest, a: &Answer) {
-        if !(200..300).contains(&a.status) {
-            return;
-        }
         let Some(at) = zone::date_header(&a.headers) else {
             return;
         };
+        // The header is whole seconds, stamped before the answer travelled: the skew is known
+        // to a second or so.
+        let skew = at.timestamp_millis() + 500 - chrono::Utc::now().timestamp_millis();
+        self.inner.skew_ms.store(skew, Ordering::Relaxed);
+        if !(200..300).contains(&a.status) {
+            return;
+        }
         if req.method != Method::GET {
             if let Some(id) = zone::ticket_of_path(&req.path) {
                 self.clock().wrote(id, at);

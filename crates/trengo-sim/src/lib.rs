@@ -64,6 +64,9 @@ pub struct SimConfig {
     /// The zone of the workspace's zone-less times: Amsterdam, as real answers show; another to
     /// see that a client learns it from Trengo's clock.
     pub zone: chrono_tz::Tz,
+    /// Seconds Trengo's clock runs ahead of this machine's (negative: behind, as for a desktop
+    /// whose clock is fast); its times and `Date` headers follow it.
+    pub clock_offset_secs: i64,
 }
 
 impl Default for SimConfig {
@@ -81,6 +84,7 @@ impl Default for SimConfig {
             lookup_key: Some(DEFAULT_LOOKUP_KEY.to_string()),
             auto_assign_every: None,
             zone: json::TRENGO_ZONE,
+            clock_offset_secs: 0,
         }
     }
 }

@@ -27,13 +27,26 @@ impl ConnKill {
 
 pub(crate) fn router(state: Arc<SimState>) -> Router {
     let zone = state.config.zone;
+    let clock = state.clone();
     Router::new()
         .nest("/api/v2", crate::api::routes(state.clone()))
         .nest("/__sim", crate::admin::routes(state.clone()))
         .nest("/lookup", crate::lookup::routes(state.clone()))
         .layer(axum::middleware::from_fn(
             move |req: axum::extract::Request, next: axum::middleware::Next| {
-                crate::json::in_zone(zone, next.run(req))
+                let clock = clock.clone();
+                async move {
+                    let mut res = crate::json::in_zone(zone, next.run(req)).await;
+                    // Trengo's clock, as its `Date` header says it.
+                    let date = chrono::DateTime::from_timestamp(clock.now(), 0)
+                        .unwrap_or_default()
+                        .format("%a, %d %b %Y %H:%M:%S GMT")
+                        .to_string();
+                    if let Ok(v) = http::HeaderValue::from_str(&date) {
+                        res.headers_mut().insert(http::header::DATE, v);
+                    }
+                    res
+                }
             },
         ))
 }

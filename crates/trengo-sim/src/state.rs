@@ -54,7 +54,7 @@ impl SimState {
     pub(crate) fn new(config: SimConfig) -> SimState {
         let anchor = config
             .anchor
-            .unwrap_or_else(|| chrono::Utc::now().timestamp());
+            .unwrap_or_else(|| chrono::Utc::now().timestamp() + config.clock_offset_secs);
         let seeded = seeded(&config, anchor);
         let user_ids: Vec<u64> = seeded.world.users.keys().copied().collect();
         let tokens = config
@@ -91,7 +91,7 @@ impl SimState {
     }
 
     pub fn now(&self) -> Ts {
-        chrono::Utc::now().timestamp().max(self.anchor)
+        (chrono::Utc::now().timestamp() + self.config.clock_offset_secs).max(self.anchor)
     }
 
     /// The user a token belongs to.

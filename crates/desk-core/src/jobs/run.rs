@@ -358,9 +358,10 @@ struct Shared<'a> {
     requests: AtomicU32,
     /// Requests the pending items are expected to need.
     to_go: AtomicU32,
-    /// When the job was made, less a minute for clocks: a note found after an unknown outcome is
-    /// this job's only if it was posted since.
-    notes_since: i64,
+    /// When the job was made, on this machine's clock: a note (or a ticket) found after an
+    /// unknown outcome is this job's only if it was made since (judged on Trengo's clock, see
+    /// [`since_on_trengos_clock`]).
+    created_local: i64,
     /// A rule's job: each ticket must still match it as read fresh.
     guard: Option<crate::rules::Compiled>,
     total: u32,
@@ -673,7 +674,7 @@ impl Runner<'_> {
             last_emit: Mutex::new(Instant::now() - Duration::from_secs(1)),
             progress,
             lost,
-            notes_since: self.store.created_at(job).await? - 60,
+            created_local: self.store.created_at(job).await?,
             guard: match self.store.guard(job).await? {
                 Some(r) => Some(r.compile(&self.dir)?),
                 None => None,
@@ -908,7 +909,9 @@ impl Runner<'_> {
         client: &Client,
         it: &mut Item,
     ) -> std::result::Result<TicketState, Class> {
-        let notes = it.checks_note().then_some(sh.notes_since);
+        let notes = it
+            .checks_note()
+            .then(|| since_on_trengos_clock(sh.created_local, client));
         let count = it.counts_messages();
         it.requests += 1 + (notes.is_some() || count) as u32;
         actions::read(client, it.target, it.on_contact(), &self.dir, notes, count)
@@ -1151,7 +1154,15 @@ impl Runner<'_> {
             }
             if it.in_flight {
                 it.requests += 1;
-                match find_created(client, cid, channel, &subject, sh.notes_since).await {
+                match find_created(
+                    client,
+                    cid,
+                    channel,
+                    &subject,
+                    since_on_trengos_clock(sh.created_local, client),
+                )
+                .await
+                {
                     Ok(Some(t)) => {
                         it.record_created(None, Some(t));
                         it.in_flight = false;
@@ -1285,6 +1296,16 @@ pub(crate) fn contact_id_of(s: &str) -> Option<u64> {
     (!d.is_empty() && !d.starts_with('0') && d.chars().all(|c| c.is_ascii_digit()))
         .then(|| d.parse().ok())
         .flatten()
+}
+
+/// `local` (unix seconds on this machine's clock) on Trengo's clock, less a minute: a desktop
+/// clock that runs fast would otherwise put it after the note it looks for, and the note would
+/// be posted again. Before Trengo's clock is known (no answer yet in this process), ten minutes.
+fn since_on_trengos_clock(local: i64, client: &Client) -> i64 {
+    match client.trengo_clock_skew() {
+        Some(skew) => local + skew.num_seconds() - 60,
+        None => local - 600,
+    }
 }
 
 /// A ticket a lost create made: the contact's newest tickets, with this subject on this channel,
