@@ -40,6 +40,13 @@ pub async fn save_source(
     Ok(st.desk().await?.save_source(&source, &secrets).await?)
 }
 
+/// Lets lookups reach a host on this machine or a private network (`host:port` or a URL).
+#[tauri::command]
+#[specta::specta]
+pub async fn allow_lookup_host(st: State<'_, AppState>, host: String) -> Result<String> {
+    Ok(st.desk().await?.allow_lookup_host(&host).await?)
+}
+
 /// Looks one id up: the request's target and what each mapping makes of the answer.
 #[tauri::command]
 #[specta::specta]

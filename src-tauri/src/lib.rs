@@ -76,6 +76,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             enrich::list_sources,
             enrich::source_presets,
             enrich::save_source,
+            enrich::allow_lookup_host,
             enrich::test_source,
             enrich::enrich_preview,
             enrich::enrich_contact,

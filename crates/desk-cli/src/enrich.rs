@@ -71,6 +71,9 @@ pub enum SourcesCmd {
     Test { name: String, id: String },
     /// Remove a source, and its secret header values from the OS keyring.
     Remove { name: String },
+    /// Let lookups reach a host on this machine or a private network (host:port, host, or a
+    /// URL): refused there otherwise, as internal services and cloud metadata answer there.
+    AllowHost { host: String },
 }
 
 async fn field_id(desk: &Desk, label: &str) -> Result<String, Error> {
@@ -110,6 +113,10 @@ pub async fn sources(desk: &Desk, out: &Out, cmd: &SourcesCmd) -> Result<u8, Err
                 }
             }
         }
+        SourcesCmd::AllowHost { host } => {
+            let entry = desk.allow_lookup_host(host).await?;
+            outln!("Lookups may reach {entry}.");
+        }
         SourcesCmd::Remove { name } => {
             desk.remove_source(name).await?;
             outln!("Source {name:?} removed, with its secrets in the OS keyring.");
@@ -142,9 +149,18 @@ pub async fn sources(desk: &Desk, out: &Out, cmd: &SourcesCmd) -> Result<u8, Err
             } else {
                 let mut hs = vec![];
                 for h in headers {
-                    let (k, v) = h.split_once(':').ok_or_else(|| {
-                        Error::Invalid(format!("--header {h:?} is not \"Name: value\""))
-                    })?;
+                    let (k, v) = h
+                        .split_once(':')
+                        .ok_or_else(|| Error::Invalid("--header is not \"Name: value\"".into()))?;
+                    // A credential in the arguments is in every process listing and the shell's
+                    // history: it comes on standard input only.
+                    if desk_core::enrich::is_credential(k) {
+                        return Err(Error::Invalid(format!(
+                            "--header {}: a credential goes on standard input, not in the arguments: --secret-header {} and its value on standard input",
+                            k.trim(),
+                            k.trim()
+                        )));
+                    }
                     hs.push(HeaderSpec {
                         name: k.trim().into(),
                         value: Some(v.trim().into()),

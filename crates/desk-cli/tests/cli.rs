@@ -568,6 +568,9 @@ impl Env {
 
     async fn add_crm_source(&self) {
         let url = format!("{}/lookup/customers/{{id}}", self.sim.root_url());
+        // The simulator's customer system runs on this machine: allowed, as a lead would.
+        let r = self.run(&["sources", "allow-host", &url]).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
         let r = self
             .run_input(
                 &[
@@ -1545,4 +1548,32 @@ async fn text_from_trengo_reaches_the_terminal_without_its_escape_codes() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("Invoice hidden"), "{}", r.stdout);
     assert_eq!(controls(&r.stdout), 0, "{:?}", r.stdout);
+}
+
+/// A credential never goes in the arguments (every process listing and the shell's history show
+/// them): `--header` refuses one and says to give it on standard input.
+#[tokio::test]
+async fn a_credential_in_the_arguments_is_refused() {
+    let e = env().await;
+    let r = e
+        .run(&[
+            "sources",
+            "add",
+            "--name",
+            "CRM",
+            "--url",
+            "https://crm.example.com/c/{id}",
+            "--header",
+            "Authorization: Bearer s3cr3t",
+            "--map",
+            "plan=Plan",
+        ])
+        .await;
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("--secret-header Authorization"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("s3cr3t"), "{}", r.stderr);
 }

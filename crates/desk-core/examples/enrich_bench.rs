@@ -81,6 +81,7 @@ async fn main() -> anyhow::Result<()> {
     for k in 0..n_ids.saturating_sub(real_matched) {
         ids.push(format!("C-{}", 90_000_000 + k));
     }
+    desk.allow_lookup_host(&sim.root_url()).await?;
     let mut src = demo_source(&sim.root_url());
     src.mappings
         .retain(|m| ["502", "503", "504"].contains(&m.field_id.as_str()));

@@ -425,3 +425,117 @@ async fn a_host_keyed_cache_becomes_its_accounts_workspace() {
         "its data came along"
     );
 }
+
+fn csv_source(name: &str, path: &str) -> desk_core::enrich::SourceConfig {
+    let mut s = demo_source("http://127.0.0.1:1");
+    s.name = name.into();
+    s.kind = SourceKind::Csv {
+        path: path.into(),
+        key_column: "customer_id".into(),
+    };
+    s
+}
+
+/// A CSV source is a regular file of at most 50 MB, and an error quotes none of its content:
+/// `/dev/zero` is not read until memory runs out, a FIFO does not hang the process, and a
+/// secret file's first line does not come back in the error.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_csv_source_is_a_regular_file_and_its_errors_quote_nothing_of_it() {
+    let (_sim, dir, desk) = common::synced(Size::Small).await;
+    let secret_file = dir.path().join("credentials.txt");
+    std::fs::write(&secret_file, "root:s3cr3t-passw0rd:0:0\nsecond line\n").unwrap();
+    let fifo = dir.path().join("pipe.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for (path, expect) in [
+        ("/dev/zero", "not a file"),
+        (fifo.to_str().unwrap(), "not a file"),
+        (dir.path().to_str().unwrap(), "not a file"),
+        (secret_file.to_str().unwrap(), "no column \"customer_id\""),
+    ] {
+        let r = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            desk.save_source(&csv_source("File", path), &[]),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{path}: the source is not read for ever"));
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains(expect), "{path}: {e}");
+        assert!(!e.contains("s3cr3t") && !e.contains("root:"), "{path}: {e}");
+    }
+}
+
+/// A lookup goes nowhere on this machine, a private network or a link-local address (cloud
+/// metadata) unless the lead allowed that host; a URL carries no credentials.
+#[tokio::test]
+async fn lookups_reach_no_private_host_unless_allowed_and_carry_no_credentials_in_urls() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let key = [(
+        "X-Api-Key".to_string(),
+        trengo_sim::DEFAULT_LOOKUP_KEY.to_string(),
+    )];
+    for (url, what) in [
+        ("http://127.0.0.1:9/c/{id}", "this machine"),
+        ("http://169.254.169.254/latest/meta-data/{id}", "link-local"),
+        ("http://10.1.2.3:8080/c/{id}", "a private network"),
+        ("http://[::1]:9/c/{id}", "this machine"),
+        ("http://localhost:9/c/{id}", "this machine"),
+    ] {
+        let e = desk
+            .save_source(
+                &http_source("Internal", url, vec![secret("X-Api-Key")]),
+                &key,
+            )
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(what) && e.contains("allow-host"), "{url}: {e}");
+    }
+    for url in [
+        "https://user:pass@crm.example.com/c/{id}",
+        "https://crm.example.com/c/{id}?api_key=abc",
+    ] {
+        let e = desk
+            .save_source(&http_source("Creds", url, vec![]), &[])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("secret header"), "{url}: {e}");
+        assert!(!e.contains("pass@") && !e.contains("abc"), "{url}: {e}");
+    }
+    // Allowed, the simulator's customer system on this machine answers.
+    let template = format!("{}/lookup/customers/{{id}}", sim.root_url());
+    let src = http_source("CRM", &template, vec![secret("X-Api-Key")]);
+    assert!(desk.save_source(&src, &key).await.is_err());
+    desk.allow_lookup_host(&template).await.unwrap();
+    desk.save_source(&src, &key).await.unwrap();
+    let t = desk.test_source("CRM", "C-10001").await.unwrap();
+    assert!(t.error.is_none(), "{t:?}");
+    // A name that resolves to a private address is refused when it is looked up (the machine's
+    // own name resolves to this machine or its private network).
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let host = host.trim();
+    let port = sim.root_url().rsplit(':').next().unwrap().to_string();
+    let private = match tokio::net::lookup_host((host, 0)).await {
+        Ok(mut a) => a.any(|a| desk_core::enrich::source::private_ip(a.ip()).is_some()),
+        Err(_) => false,
+    };
+    if !host.is_empty() && private {
+        let url = format!("http://{host}:{port}/lookup/customers/{{id}}");
+        // (No key: a secret never goes in clear text to another name; the name is refused first.)
+        desk.save_source(&http_source("By name", &url, vec![]), &[])
+            .await
+            .unwrap();
+        let t = desk.test_source("By name", "C-10001").await.unwrap();
+        assert!(
+            t.error
+                .as_deref()
+                .is_some_and(|e| e.contains("resolves to")),
+            "{t:?}"
+        );
+    }
+}

@@ -112,6 +112,8 @@ export const commands = {
 	/**  Ready-made sources to start from. */
 	sourcePresets: () => typedError<SourceConfig_Serialize[], Problem>(__TAURI_INVOKE("source_presets")),
 	saveSource: (source: SourceConfig_Deserialize, secrets: SecretValue[]) => typedError<null, Problem>(__TAURI_INVOKE("save_source", { source, secrets })),
+	/**  Lets lookups reach a host on this machine or a private network (`host:port` or a URL). */
+	allowLookupHost: (host: string) => typedError<string, Problem>(__TAURI_INVOKE("allow_lookup_host", { host })),
 	/**  Looks one id up: the request's target and what each mapping makes of the answer. */
 	testSource: (name: string, id: string) => typedError<SourceTest_Serialize, Problem>(__TAURI_INVOKE("test_source", { name, id })),
 	/**  Looks the pasted ids up and shows what would change; nothing is written. */

@@ -23,7 +23,9 @@ use serde_json::Value;
 use trengo_unified::api::Lane;
 
 pub use convert::{Mapping, Transform};
-pub use source::{HeaderSpec, Lookup, LookupError, MatchBy, SourceConfig, SourceKind};
+pub use source::{
+    is_credential, HeaderSpec, Lookup, LookupError, MatchBy, SourceConfig, SourceKind,
+};
 
 use crate::desk::Desk;
 use crate::error::{Error, Result};
@@ -32,6 +34,8 @@ use crate::view::FieldDef;
 
 /// The demo's lookup service key (the simulator's; not a secret anywhere else).
 const DEMO_SOURCE: &str = "Demo customer system";
+/// The settings key of the hosts on this machine or a private network that lookups may reach.
+const LOOKUP_HOSTS_KEY: &str = "lookup_hosts_allowed";
 
 /// A pasted id (or one field of it) that gives no contact change, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -403,6 +407,7 @@ impl Desk {
         match &mut cfg.kind {
             SourceKind::Http { url, headers, .. } => {
                 source::url_for(url, "x")?;
+                source::check_url(url, &self.lookup_hosts_allowed().await?)?;
                 let local = source::is_this_machine(url);
                 let plain = url.trim_start().to_ascii_lowercase().starts_with("http://");
                 for h in headers.iter_mut() {
@@ -459,7 +464,7 @@ impl Desk {
                 }
             }
             SourceKind::Csv { .. } => {
-                Lookup::open(&cfg, |_| Ok(None))?;
+                Lookup::open(&cfg, |_| Ok(None), &[])?;
             }
         }
         sqlx::query("INSERT INTO enrich_sources (name, json, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at")
@@ -487,14 +492,52 @@ impl Desk {
         Ok(())
     }
 
-    fn open_lookup(&self, cfg: &SourceConfig) -> Result<Lookup> {
-        Lookup::open(cfg, |h| self.source_secret(&cfg.name, h))
+    async fn open_lookup(&self, cfg: &SourceConfig) -> Result<Lookup> {
+        let allowed = self.lookup_hosts_allowed().await?;
+        Lookup::open(cfg, |h| self.source_secret(&cfg.name, h), &allowed)
+    }
+
+    /// The hosts on this machine or a private network that lookups may reach (`host:port`, or
+    /// `host` for any port): none until the lead allows one.
+    pub async fn lookup_hosts_allowed(&self) -> Result<Vec<String>> {
+        Ok(self
+            .cache()
+            .setting::<Vec<String>>(LOOKUP_HOSTS_KEY)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Lets lookups reach a host on this machine or a private network: `host:port`, `host`, or
+    /// a URL (its host and port). Returns the entry as kept.
+    pub async fn allow_lookup_host(&self, host: &str) -> Result<String> {
+        let raw = host.trim();
+        let entry = match reqwest::Url::parse(&raw.replace("{id}", "x")) {
+            Ok(u) if u.host_str().is_some() && matches!(u.scheme(), "http" | "https") => {
+                source::host_port(&u)
+            }
+            _ => raw.to_ascii_lowercase(),
+        };
+        let ok = !entry.is_empty()
+            && entry
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c));
+        if !ok {
+            return Err(Error::Invalid(format!(
+                "{raw:?} is not a host: write host:port (e.g. 10.0.0.5:8080) or a URL"
+            )));
+        }
+        let mut list = self.lookup_hosts_allowed().await?;
+        if !list.contains(&entry) {
+            list.push(entry.clone());
+            self.cache().set_setting(LOOKUP_HOSTS_KEY, &list).await?;
+        }
+        Ok(entry)
     }
 
     /// Looks one id up and shows what each mapping makes of it.
     pub async fn test_source(&self, name: &str, id: &str) -> Result<SourceTest> {
         let cfg = self.source(name).await?;
-        let lookup = self.open_lookup(&cfg)?;
+        let lookup = self.open_lookup(&cfg).await?;
         let defs = self.contact_fields().await?;
         let target = lookup.target(id.trim());
         let answer = match lookup.get(id.trim()).await {
@@ -646,7 +689,7 @@ impl Desk {
     pub async fn enrich_preview(&self, source_name: &str, text: &str) -> Result<EnrichPreview> {
         let cfg = self.source(source_name).await?;
         let parsed = pasted_ids(&cfg, text)?;
-        let lookup = self.open_lookup(&cfg)?;
+        let lookup = self.open_lookup(&cfg).await?;
         let defs_map = self.contact_fields().await?;
         let defs: Vec<FieldDef> = defs_map.values().cloned().collect();
         let index = self.contact_index().await?;

@@ -74,10 +74,18 @@ pub struct SourceConfig {
 
 /// Whether a header carries a credential (and so is kept as a secret, whatever it was marked).
 pub fn is_credential(name: &str) -> bool {
-    let n = name.trim().to_ascii_lowercase();
+    let n = name.trim().to_ascii_lowercase().replace('_', "-");
     matches!(
         n.as_str(),
-        "authorization" | "proxy-authorization" | "cookie" | "x-api-key" | "apikey" | "api-key"
+        "authorization"
+            | "proxy-authorization"
+            | "cookie"
+            | "x-api-key"
+            | "apikey"
+            | "api-key"
+            | "key"
+            | "sig"
+            | "signature"
     ) || [
         "token", "secret", "password", "passwd", "api-key", "apikey", "auth",
     ]
@@ -95,6 +103,143 @@ pub fn is_this_machine(url: &str) -> bool {
             None => false,
         },
         Err(_) => false,
+    }
+}
+
+/// What an address is, where a lookup may not go unless the lead allowed its host: this machine,
+/// a private network, a link-local address (where cloud metadata services answer).
+pub fn private_ip(ip: std::net::IpAddr) -> Option<&'static str> {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            if a.is_loopback() || a.is_unspecified() || o[0] == 0 {
+                Some("this machine")
+            } else if a.is_link_local() {
+                Some("a link-local address (where cloud metadata answers)")
+            } else if a.is_private() || (o[0] == 100 && (64..128).contains(&o[1])) {
+                Some("a private network")
+            } else if a.is_broadcast() || a.is_multicast() || o[0] >= 240 {
+                Some("a broadcast or reserved address")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(a) => {
+            if let Some(v4) = a.to_ipv4_mapped() {
+                return private_ip(IpAddr::V4(v4));
+            }
+            let s = a.segments();
+            if a.is_loopback() || a.is_unspecified() {
+                Some("this machine")
+            } else if s[0] & 0xffc0 == 0xfe80 {
+                Some("a link-local address (where cloud metadata answers)")
+            } else if s[0] & 0xfe00 == 0xfc00 {
+                Some("a private network")
+            } else if a.is_multicast() {
+                Some("a broadcast or reserved address")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// `host:port` of a URL (the scheme's port where none is written).
+pub fn host_port(u: &reqwest::Url) -> String {
+    format!(
+        "{}:{}",
+        u.host_str().unwrap_or("").to_ascii_lowercase(),
+        u.port_or_known_default().unwrap_or(0)
+    )
+}
+
+/// Whether `host` (and `port`) is one the lead allowed: an entry `host:port`, or `host` for any
+/// port.
+pub fn host_allowed(allowed: &[String], host: &str, port: Option<u16>) -> bool {
+    let host = host
+        .trim_matches(|c| c == '[' || c == ']')
+        .to_ascii_lowercase();
+    allowed.iter().any(|a| {
+        let a = a.trim().to_ascii_lowercase();
+        let (h, p) = match a.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(':') && p.chars().all(|c| c.is_ascii_digit()) => {
+                (h.to_string(), p.parse::<u16>().ok())
+            }
+            _ => (a.clone(), None),
+        };
+        h.trim_matches(|c| c == '[' || c == ']') == host
+            && (p.is_none() || port.is_none() || p == port)
+    })
+}
+
+/// A lookup URL (template) as it may be used: http(s), no credentials in it (user and
+/// password, or a query parameter named like a key or token: those go in a secret header), and
+/// not at this machine, a private network or a link-local address unless the lead allowed that
+/// host (`allowed`). A name that resolves to such an address is refused when it is looked up.
+pub fn check_url(template: &str, allowed: &[String]) -> Result<()> {
+    let u = reqwest::Url::parse(&template.replace("{id}", "x"))
+        .map_err(|e| Error::Invalid(format!("the URL {template:?} is not valid: {e}")))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(Error::Invalid(format!(
+            "the URL {template:?} is not http(s)"
+        )));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(Error::Invalid(
+            "a lookup URL carries no user or password: put the credential in a secret header (kept in the OS keyring)".into(),
+        ));
+    }
+    if let Some((k, _)) = u.query_pairs().find(|(k, _)| is_credential(k)) {
+        return Err(Error::Invalid(format!(
+            "the lookup URL carries a credential in its query ({k}=…): put it in a secret header (kept in the OS keyring)"
+        )));
+    }
+    let port = u.port_or_known_default();
+    let what = match u.host() {
+        Some(url::Host::Ipv4(a)) => private_ip(a.into()).map(|w| (a.to_string(), w)),
+        Some(url::Host::Ipv6(a)) => private_ip(a.into()).map(|w| (a.to_string(), w)),
+        Some(url::Host::Domain(d)) => {
+            let d = d.to_ascii_lowercase();
+            (d == "localhost" || d.ends_with(".localhost")).then(|| (d, "this machine"))
+        }
+        None => None,
+    };
+    match what {
+        Some((host, what)) if !host_allowed(allowed, &host, port) => Err(Error::Invalid(format!(
+            "the lookup URL points at {what} ({host}): a lookup goes there only to a host you allow (trengo-desk-cli sources allow-host {}, or Allow in the Sources panel)",
+            host_port(&u)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Resolves a lookup host's name, and refuses one that leads to this machine, a private network
+/// or a link-local address unless the lead allowed that host.
+struct GuardedDns {
+    allowed: Vec<String>,
+}
+
+impl reqwest::dns::Resolve for GuardedDns {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        let allowed = host_allowed(&self.allowed, &host, None);
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if !allowed {
+                if let Some((ip, what)) = addrs
+                    .iter()
+                    .find_map(|a| private_ip(a.ip()).map(|w| (a.ip(), w)))
+                {
+                    return Err(format!(
+                        "{host} resolves to {what} ({ip}), where a lookup goes only to a host you allow"
+                    )
+                    .into());
+                }
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
     }
 }
 
@@ -178,10 +323,12 @@ pub struct HttpLookup {
 }
 
 impl Lookup {
-    /// Prepares a source; `secret` gives a secret header's value from the keyring.
+    /// Prepares a source; `secret` gives a secret header's value from the keyring; `allowed` are
+    /// the hosts on this machine or a private network the lead allowed lookups to reach.
     pub fn open(
         cfg: &SourceConfig,
         secret: impl Fn(&str) -> Result<Option<String>>,
+        allowed: &[String],
     ) -> Result<Lookup> {
         match &cfg.kind {
             SourceKind::Http {
@@ -193,11 +340,7 @@ impl Lookup {
                 max_bytes,
             } => {
                 url_for(url, "x")?;
-                let parsed = reqwest::Url::parse(&url.replace("{id}", "x"))
-                    .map_err(|e| Error::Invalid(format!("the URL {url:?} is not valid: {e}")))?;
-                if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(Error::Invalid(format!("the URL {url:?} is not http(s)")));
-                }
+                check_url(url, allowed)?;
                 let mut hs = vec![];
                 for h in headers {
                     let v = if h.secret {
@@ -216,6 +359,9 @@ impl Lookup {
                     .timeout(Duration::from_millis((*timeout_ms).max(100) as u64))
                     .connect_timeout(Duration::from_secs(5))
                     .redirect(reqwest::redirect::Policy::none())
+                    .dns_resolver(Arc::new(GuardedDns {
+                        allowed: allowed.to_vec(),
+                    }))
                     .build()
                     .map_err(|e| Error::Invalid(format!("the HTTP client could not start: {e}")))?;
                 Ok(Lookup::Http(HttpLookup {
@@ -333,19 +479,41 @@ impl HttpLookup {
 }
 
 fn short_error(e: reqwest::Error) -> String {
-    // Never the URL: it may carry a customer id or a key in its query.
-    let mut s = e.without_url().to_string();
-    s.truncate(120);
+    // Never the URL: it may carry a customer id or a key in its query. The innermost cause says
+    // what went wrong (refused, a name that resolves to a private address, …).
+    let mut cause: &dyn std::error::Error = &e;
+    while let Some(c) = cause.source() {
+        cause = c;
+    }
+    let mut s = match cause.to_string() {
+        c if c != e.to_string() => format!("{}: {c}", e.without_url()),
+        _ => e.without_url().to_string(),
+    };
+    if s.len() > 200 {
+        let cut = (0..=200)
+            .rev()
+            .find(|i| s.is_char_boundary(*i))
+            .unwrap_or(0);
+        s.truncate(cut);
+    }
     s
 }
 
 /// The largest CSV file a source may be: a customer export, not a database dump.
 pub const CSV_MAX_BYTES: u64 = 50 * 1024 * 1024;
 
-/// Reads a source's CSV file (at most [`CSV_MAX_BYTES`]).
+/// Reads a source's CSV file: a regular file (not a device, a pipe or a folder) of at most
+/// [`CSV_MAX_BYTES`], read no further than that whatever it says of its size. Errors name the
+/// file and what is wrong, and quote none of its content.
 pub fn read_csv_file(path: &str) -> Result<String> {
+    use std::io::Read;
     let meta =
         std::fs::metadata(path).map_err(|e| Error::Invalid(format!("the CSV file {path}: {e}")))?;
+    if !meta.is_file() {
+        return Err(Error::Invalid(format!(
+            "{path} is not a file (a folder, a device or a pipe): a source reads a CSV file"
+        )));
+    }
     if meta.len() > CSV_MAX_BYTES {
         return Err(Error::Invalid(format!(
             "the CSV file {path} is {} MB; a source may be at most {} MB",
@@ -353,8 +521,18 @@ pub fn read_csv_file(path: &str) -> Result<String> {
             CSV_MAX_BYTES / (1024 * 1024)
         )));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::Invalid(format!("the CSV file {path}: {e}")))?;
+    let f = std::fs::File::open(path)
+        .map_err(|e| Error::Invalid(format!("the CSV file {path}: {e}")))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    f.take(CSV_MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::Invalid(format!("the CSV file {path}: {e}")))?;
+    if bytes.len() as u64 > CSV_MAX_BYTES {
+        return Err(Error::Invalid(format!(
+            "the CSV file {path} is over {} MB; a source may be at most that",
+            CSV_MAX_BYTES / (1024 * 1024)
+        )));
+    }
     String::from_utf8(bytes).map_err(|e| {
         Error::Invalid(format!(
             "the CSV file {path} is not UTF-8 (byte {}): save it as \"CSV UTF-8\"",
@@ -421,9 +599,10 @@ pub fn csv_rows(text: &str, key_column: &str) -> Result<HashMap<String, Value>> 
         .iter()
         .position(|h| h.trim() == key_column)
         .ok_or_else(|| {
+            // The header is the file's own text: not quoted (the file may be anything).
             Error::Invalid(format!(
-                "the CSV file has no column {key_column:?} (it has {})",
-                header.join(", ")
+                "the CSV file has no column {key_column:?} in its first line ({} columns): check the key column's spelling against the file",
+                header.len()
             ))
         })?;
     let mut out = HashMap::new();
