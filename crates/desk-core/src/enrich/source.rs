@@ -201,7 +201,7 @@ pub fn check_url(template: &str, allowed: &[String]) -> Result<()> {
         Some(url::Host::Ipv6(a)) => private_ip(a.into()).map(|w| (a.to_string(), w)),
         Some(url::Host::Domain(d)) => {
             let d = d.to_ascii_lowercase();
-            (d == "localhost" || d.ends_with(".localhost")).then(|| (d, "this machine"))
+            (d == "localhost" || d.ends_with(".localhost")).then_some((d, "this machine"))
         }
         None => None,
     };
