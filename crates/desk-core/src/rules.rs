@@ -824,9 +824,13 @@ pub(crate) async fn take(
         .filter(|t| c.matches(t, now))
         .map(|t| t.id)
         .collect();
+    // The claim is the insert: where another process (the app and `watch`) took a ticket between
+    // the read above and here, its row is there and this one is ignored, and the ticket is
+    // theirs alone.
     let mut tx = cache.pool().begin().await?;
+    let mut claimed = Vec::with_capacity(ids.len());
     for id in &ids {
-        sqlx::query(
+        let r = sqlx::query(
             "INSERT OR IGNORE INTO rule_runs (rule_id, version, ticket_id, at) VALUES (?, ?, ?, ?)",
         )
         .bind(rule.id as i64)
@@ -835,9 +839,12 @@ pub(crate) async fn take(
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        if r.rows_affected() == 1 {
+            claimed.push(*id);
+        }
     }
     tx.commit().await?;
-    Ok(ids)
+    Ok(claimed)
 }
 
 /// Records the job that applied a live rule to these tickets, and each one's outcome.

@@ -371,3 +371,59 @@ async fn the_last_message_from_the_customer_is_known_from_the_cache() {
     let got: std::collections::BTreeSet<String> = p.ids.into_iter().collect();
     assert_eq!(got, want);
 }
+
+/// The app and `watch` run the same live rules on one cache at the same moment: each new ticket
+/// is one process's alone, so a rule that adds a note adds it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_and_watch_at_once_take_each_ticket_once() {
+    let (sim, dir, app) = common::synced(Size::Small).await;
+    let watch = common::open(&sim, dir.path()).await;
+    let text = "Chargeback: check the bank's letter first.";
+    app.save_rule(&Rule {
+        name: "Chargebacks".into(),
+        all: true,
+        conditions: vec![Condition::TextContains {
+            words: vec!["chargeback".into()],
+        }],
+        actions: vec![Action::AddNote {
+            text: text.into(),
+            note_id: None,
+        }],
+    })
+    .await
+    .unwrap();
+    app.enable_rule("chargebacks", true).await.unwrap();
+    // Four rounds of five new tickets, both passes at once each time.
+    for round in 0..4 {
+        let mut ids = vec![];
+        for i in 0..5 {
+            let t = common::admin(
+                &sim,
+                "inbound",
+                serde_json::json!({"message": "I filed a chargeback", "subject": "Chargeback", "identifier": format!("cb{round}-{i}@example.com")}),
+            )
+            .await;
+            ids.push(t["id"].as_u64().unwrap());
+        }
+        let (a, b) = tokio::join!(app.apply_live_rules(), watch.apply_live_rules());
+        let matched: u32 = a
+            .unwrap()
+            .iter()
+            .chain(b.unwrap().iter())
+            .map(|r| r.matched)
+            .sum();
+        assert_eq!(
+            matched, 5,
+            "round {round}: each ticket taken by one of them"
+        );
+        let w = sim.state().world();
+        for id in ids {
+            let notes = w.tickets[&id]
+                .messages
+                .iter()
+                .filter(|m| m.body == text)
+                .count();
+            assert_eq!(notes, 1, "ticket {id}");
+        }
+    }
+}
