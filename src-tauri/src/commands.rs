@@ -87,10 +87,10 @@ pub async fn session(app: AppHandle, st: State<'_, AppState>) -> Result<Session>
     .await;
     let desk = match opened {
         Ok(d) => d,
-        Err(desk_core::Error::NeedsLogin { .. }) => {
+        Err(desk_core::Error::NeedsLogin { why }) => {
             return Ok(Session::NeedsLogin {
                 base_url: DeskConfig::default_base_url().into(),
-                problem: None,
+                problem: why,
             })
         }
         Err(e) => return Err(e.into()),
@@ -210,12 +210,12 @@ pub async fn close_workspace(st: State<'_, AppState>) -> Result<Session> {
 /// Forgets the token (the demo simply closes) and shows Connect.
 #[tauri::command]
 #[specta::specta]
-pub async fn sign_out(st: State<'_, AppState>) -> Result<Session> {
+pub async fn sign_out(st: State<'_, AppState>, forget_lookup_secrets: bool) -> Result<Session> {
     let _one = st.opening.lock().await;
     let desk = st.close().await;
     let base_url = match desk {
         Some(d) if !d.is_demo() => {
-            d.logout().await?;
+            d.logout(forget_lookup_secrets).await?;
             d.base_url().to_string()
         }
         _ => DeskConfig::default_base_url().to_string(),

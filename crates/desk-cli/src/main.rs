@@ -86,7 +86,11 @@ enum Cmd {
     /// The Trengo accounts connected on this machine; the current one is marked.
     Workspaces,
     /// Forget the stored token (the cache stays).
-    Logout,
+    Logout {
+        /// Remove the lookup sources' secrets from the OS keyring too.
+        #[arg(long)]
+        forget_lookup_secrets: bool,
+    },
     /// What the app does in the background every 30 s: the tickets changed since the last look
     /// where Trengo can list them, else the views' first pages and the next pages of the
     /// rotation (for `--secs` seconds), within the sync's share of the budget.
@@ -694,7 +698,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
     let inspecting = matches!(
         cli.cmd,
         Cmd::Login
-            | Cmd::Logout
+            | Cmd::Logout { .. }
             | Cmd::Sources { .. }
             | Cmd::Jobs {
                 cmd: jobs::JobsCmd::List { .. }
@@ -725,9 +729,21 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Cmd::Login | Cmd::Workspaces => {
             return Err(Error::Invalid("the demo workspace needs no login".into()))
         }
-        Cmd::Logout => {
-            desk.logout().await?;
+        Cmd::Logout {
+            forget_lookup_secrets,
+        } => {
+            let kept = if *forget_lookup_secrets {
+                0
+            } else {
+                desk.lookup_secret_count().await?
+            };
+            desk.logout(*forget_lookup_secrets).await?;
             outln!("The token is forgotten; the cache stays for reading.");
+            if kept > 0 {
+                outln!("{kept} lookup secret(s) stay in the OS keyring: logout --forget-lookup-secrets removes them.");
+            } else if *forget_lookup_secrets {
+                outln!("The lookup sources' secrets are removed from the OS keyring too.");
+            }
         }
         Cmd::Refresh { secs } => {
             let r = desk

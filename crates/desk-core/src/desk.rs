@@ -214,21 +214,34 @@ impl Desk {
             (None, None) => reg
                 .for_host(&host_id(&base))
                 .cloned()
-                .ok_or(Error::NeedsLogin { why: None })?,
+                .ok_or_else(|| Error::NeedsLogin {
+                    why: reg.damaged.as_ref().map(|p| {
+                        format!(
+                            "the list of workspaces could not be read; it is kept as {} (each account's cache is still there, and is used again when you connect it)",
+                            p.display()
+                        )
+                    }),
+                })?,
         };
         let desk = Self::open_entry(&dir, &entry, cfg.token, cfg.secrets, cfg.budget).await?;
         // Named for one command, or a script's token: the current workspace stays as it was.
-        reg.remember(entry);
-        reg.save(&dir)?;
+        // Recording it is not worth failing over (a full disk): reading goes on.
+        let salt = reg.salt.clone();
+        if let Err(e) = Registry::update(&dir, |r| {
+            if r.salt.is_empty() {
+                r.salt = salt;
+            }
+            r.remember(entry)
+        }) {
+            tracing::warn!(error = %e, "could not record the workspace as used");
+        }
         Ok(desk)
     }
 
     /// Makes this the workspace opened when none is named (the app's workspace menu).
     pub fn make_current(&self) -> Result<()> {
         if let Some(dir) = self.cache.path().parent().and_then(Path::parent) {
-            let mut reg = Registry::load(dir);
-            reg.current = Some(self.workspace.clone());
-            reg.save(dir)?;
+            Registry::update(dir, |r| r.current = Some(self.workspace.clone()))?;
         }
         Ok(())
     }
@@ -247,8 +260,13 @@ impl Desk {
             Self::open_entry(&dir, &entry, Some(token.clone()), cfg.secrets, cfg.budget).await?;
         desk.secrets.set(&entry.id, &token)?;
         let user = desk.remember_user(&me).await?;
-        reg.touch(entry);
-        reg.save(&dir)?;
+        let salt = reg.salt.clone();
+        Registry::update(&dir, |r| {
+            if r.salt.is_empty() {
+                r.salt = salt;
+            }
+            r.touch(entry)
+        })?;
         Ok((desk, user))
     }
 
@@ -697,15 +715,19 @@ impl Desk {
 
     /// Forgets the token (the cache stays, for reading; the workspace is no longer the current
     /// one).
-    pub async fn logout(&self) -> Result<()> {
+    /// `forget_lookup_secrets` removes the lookup sources' secrets from the keyring too.
+    pub async fn logout(&self, forget_lookup_secrets: bool) -> Result<()> {
+        if forget_lookup_secrets {
+            self.forget_lookup_secrets().await?;
+        }
         self.secrets.delete(&self.workspace)?;
         *self.unified.write().unwrap_or_else(|e| e.into_inner()) = None;
         if let Some(dir) = self.cache.path().parent().and_then(Path::parent) {
-            let mut reg = Registry::load(dir);
-            if reg.current.as_deref() == Some(self.workspace.as_str()) {
-                reg.current = None;
-                reg.save(dir)?;
-            }
+            Registry::update(dir, |r| {
+                if r.current.as_deref() == Some(self.workspace.as_str()) {
+                    r.current = None;
+                }
+            })?;
         }
         Ok(())
     }
@@ -1473,17 +1495,17 @@ async fn migrate_host_keyed(dir: &Path, base_url: &str, secrets: &dyn SecretStor
             let _ = secrets.delete(&host);
         }
     }
-    let mut reg = Registry::load(dir);
-    reg.touch(WorkspaceEntry {
-        id,
-        base_url: base_url.to_string(),
-        user_id: u.id.clone(),
-        user_name: u.name.clone(),
-        email: u.email.clone(),
-        last_used: String::new(),
-        token_hint: None,
+    let _ = Registry::update(dir, |r| {
+        r.touch(WorkspaceEntry {
+            id,
+            base_url: base_url.to_string(),
+            user_id: u.id.clone(),
+            user_name: u.name.clone(),
+            email: u.email.clone(),
+            last_used: String::new(),
+            token_hint: None,
+        })
     });
-    let _ = reg.save(dir);
 }
 
 #[cfg(test)]

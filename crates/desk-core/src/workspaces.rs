@@ -35,6 +35,10 @@ pub(crate) struct Registry {
     /// Random, made on this machine: what token fingerprints are salted with.
     #[serde(default)]
     pub salt: String,
+    /// Where a damaged `workspaces.json` was kept when this one was read (it is never silently
+    /// replaced).
+    #[serde(skip)]
+    pub damaged: Option<PathBuf>,
 }
 
 /// A file-name-safe id for the host at a base URL (and its port).
@@ -62,12 +66,48 @@ impl Registry {
         dir.join("workspaces.json")
     }
 
-    /// The registry in `dir` (empty when there is none yet, or it cannot be read).
+    /// The registry in `dir`: empty when there is none yet. A file that cannot be read as one
+    /// (damaged, or written by something else) is not thrown away: it is moved aside to
+    /// `workspaces.json.damaged-<unix time>` (its path in [`Registry::damaged`]) and the registry
+    /// starts empty; each account's cache is still there, and is found again at its next sign-in.
     pub fn load(dir: &Path) -> Registry {
-        std::fs::read_to_string(Self::path(dir))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default()
+        let path = Self::path(dir);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Registry::default();
+        };
+        match serde_json::from_str::<Registry>(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                let aside = dir.join(format!(
+                    "workspaces.json.damaged-{}",
+                    chrono::Utc::now().timestamp()
+                ));
+                let kept = std::fs::rename(&path, &aside).is_ok();
+                tracing::warn!(
+                    error = %e,
+                    kept = %aside.display(),
+                    "the list of workspaces could not be read; it is kept aside and a new one begins"
+                );
+                Registry {
+                    damaged: kept.then_some(aside),
+                    ..Registry::default()
+                }
+            }
+        }
+    }
+
+    /// Reads the registry, changes it with `f` and writes it back, all under an exclusive lock
+    /// every process shares, so two processes never lose each other's change.
+    pub fn update<T>(dir: &Path, f: impl FnOnce(&mut Registry) -> T) -> Result<T> {
+        crate::files::private_dir(dir)?;
+        let lock = crate::files::private_file_handle(&dir.join("workspaces.json.lock"))?;
+        lock.lock()
+            .map_err(|e| Error::Invalid(format!("could not lock the list of workspaces: {e}")))?;
+        let mut reg = Self::load(dir);
+        let out = f(&mut reg);
+        reg.save(dir)?;
+        drop(lock);
+        Ok(out)
     }
 
     /// The fingerprint of a token on this machine.

@@ -539,3 +539,79 @@ async fn lookups_reach_no_private_host_unless_allowed_and_carry_no_credentials_i
         );
     }
 }
+
+/// A damaged list of workspaces is kept aside, not silently replaced: the app says where it is,
+/// and the account's cache is found again at its next sign-in.
+#[tokio::test]
+async fn a_damaged_list_of_workspaces_is_kept_and_said() {
+    let (sim, dir, desk) = common::synced(Size::Small).await;
+    let workspace = desk.workspace().to_string();
+    let cached = desk.search(&all("any")).await.unwrap().total;
+    assert!(cached > 0);
+    drop(desk);
+    let list = dir.path().join("workspaces.json");
+    std::fs::write(&list, "{\"current\": \"app.tren").unwrap();
+    let e = Desk::open(DeskConfig {
+        base_url: sim.base_url(),
+        workspace: None,
+        data_dir: Some(dir.path().to_path_buf()),
+        token: None,
+        secrets: Arc::new(MemoryStore::default()),
+        budget: None,
+    })
+    .await
+    .err()
+    .expect("no workspace to open");
+    let text = e.to_string();
+    assert!(
+        text.contains("kept as") && text.contains("workspaces.json.damaged-"),
+        "{text}"
+    );
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("workspaces.json.damaged-")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(kept[0].path()).unwrap(),
+        "{\"current\": \"app.tren",
+        "kept as it was"
+    );
+    // Signed in again, the same account's cache, with its tickets, before any sync.
+    let desk = common::open(&sim, dir.path()).await;
+    assert_eq!(desk.workspace(), workspace);
+    assert_eq!(desk.search(&all("any")).await.unwrap().total, cached);
+}
+
+/// Sign-out forgets the token; the lookup sources' secrets go too when the lead says so.
+#[tokio::test]
+async fn sign_out_removes_the_lookup_secrets_when_asked() {
+    let sim = common::sim(Size::Small).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(MemoryStore::default());
+    let desk = desk_with_store(&sim, dir.path(), store.clone()).await;
+    let template = format!("{}/lookup/customers/{{id}}", sim.root_url());
+    desk.allow_lookup_host(&template).await.unwrap();
+    let src = http_source("CRM", &template, vec![secret("X-Api-Key")]);
+    let key = [(
+        "X-Api-Key".to_string(),
+        trengo_sim::DEFAULT_LOOKUP_KEY.to_string(),
+    )];
+    desk.save_source(&src, &key).await.unwrap();
+    let lookup = format!("lookup:{}:CRM:X-Api-Key", desk.workspace());
+    assert_eq!(desk.lookup_secret_count().await.unwrap(), 1);
+    desk.logout(false).await.unwrap();
+    assert!(store.get(&lookup).unwrap().is_some(), "kept when not asked");
+    assert!(
+        store.get(desk.workspace()).unwrap().is_none(),
+        "the token is gone"
+    );
+    let desk = desk_with_store(&sim, dir.path(), store.clone()).await;
+    desk.logout(true).await.unwrap();
+    assert!(store.get(&lookup).unwrap().is_none(), "removed when asked");
+}

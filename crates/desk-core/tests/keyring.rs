@@ -52,7 +52,7 @@ async fn a_login_survives_a_restart_through_the_keyring() {
     let (desk, _) = Desk::sign_in(cfg(), Token::new("demo-token"))
         .await
         .unwrap();
-    desk.logout().await.unwrap();
+    desk.logout(false).await.unwrap();
     assert!(!desk.has_token());
     let (desk, _) = Desk::sign_in(cfg(), Token::new("demo-token"))
         .await
@@ -70,7 +70,7 @@ async fn a_login_survives_a_restart_through_the_keyring() {
             .expose(),
         "demo-token"
     );
-    again.logout().await.unwrap();
+    again.logout(false).await.unwrap();
     assert!(KeyringStore::new()
         .get(again.workspace())
         .unwrap()

@@ -14,7 +14,7 @@ export const commands = {
 	connect: (baseUrl: string, token: string) => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("connect", { baseUrl, token })),
 	startDemo: () => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("start_demo")),
 	/**  Forgets the token (the demo simply closes) and shows Connect. */
-	signOut: () => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("sign_out")),
+	signOut: (forgetLookupSecrets: boolean) => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("sign_out", { forgetLookupSecrets })),
 	/**  The Trengo accounts this machine has connected to, the current one first. */
 	listWorkspaces: () => typedError<WorkspaceEntry_Serialize[], Problem>(__TAURI_INVOKE("list_workspaces")),
 	/**  Opens another account's workspace (its token from the keyring; without one, Connect asks). */

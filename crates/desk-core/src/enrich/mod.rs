@@ -476,6 +476,38 @@ impl Desk {
         Ok(())
     }
 
+    /// Removes every source's secret header values from the keyring (the sources stay, and ask
+    /// for them again); how many were removed.
+    pub async fn forget_lookup_secrets(&self) -> Result<usize> {
+        let mut n = 0;
+        for cfg in self.sources().await? {
+            if let SourceKind::Http { headers, .. } = &cfg.kind {
+                for h in headers.iter().filter(|h| h.secret) {
+                    self.secrets_store().delete(&secret_key(
+                        self.workspace(),
+                        &cfg.name,
+                        &h.name,
+                    ))?;
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// How many lookup secrets this workspace keeps in the keyring (what sign-out may remove).
+    pub async fn lookup_secret_count(&self) -> Result<usize> {
+        Ok(self
+            .sources()
+            .await?
+            .iter()
+            .map(|c| match &c.kind {
+                SourceKind::Http { headers, .. } => headers.iter().filter(|h| h.secret).count(),
+                SourceKind::Csv { .. } => 0,
+            })
+            .sum())
+    }
+
     /// Removes a source and its secret header values from the keyring.
     pub async fn remove_source(&self, name: &str) -> Result<()> {
         let cfg = self.source(name).await?;
