@@ -207,6 +207,18 @@ pub async fn close_workspace(st: State<'_, AppState>) -> Result<Session> {
     })
 }
 
+/// Moves the current workspace's cache aside when it cannot be opened (see the start screen);
+/// returns where it went.
+#[tauri::command]
+#[specta::specta]
+pub async fn move_cache_aside(st: State<'_, AppState>) -> Result<String> {
+    let to = Desk::move_cache_aside(
+        st.launch.data_dir.as_deref(),
+        st.current_workspace().as_deref(),
+    )?;
+    Ok(to.display().to_string())
+}
+
 /// Forgets the token (the demo simply closes) and shows Connect.
 #[tauri::command]
 #[specta::specta]

@@ -25,6 +25,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::connect,
             commands::start_demo,
             commands::sign_out,
+            commands::move_cache_aside,
             commands::list_workspaces,
             commands::switch_workspace,
             commands::close_workspace,

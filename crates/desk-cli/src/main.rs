@@ -85,6 +85,11 @@ enum Cmd {
     Login,
     /// The Trengo accounts connected on this machine; the current one is marked.
     Workspaces,
+    /// The local cache file.
+    Cache {
+        #[command(subcommand)]
+        cmd: CacheCmd,
+    },
     /// Forget the stored token (the cache stays).
     Logout {
         /// Remove the lookup sources' secrets from the OS keyring too.
@@ -622,6 +627,13 @@ async fn resolve(desk: &Desk, kind: &str, v: &str) -> Result<String, Error> {
     )))
 }
 
+#[derive(Subcommand)]
+enum CacheCmd {
+    /// Move the workspace's cache aside (a damaged one, or one a newer version made): the next
+    /// start makes a new one and reads the inbox again; the moved file keeps its jobs' records.
+    MoveAside,
+}
+
 async fn run(cli: Cli) -> Result<u8, Error> {
     let out = Out { json: cli.json };
     // These need no open workspace: login opens (or makes) the token's own.
@@ -646,6 +658,16 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     desk.workspace()
                 );
             }
+            return Ok(0);
+        }
+        Cmd::Cache {
+            cmd: CacheCmd::MoveAside,
+        } if !cli.demo => {
+            let to = Desk::move_cache_aside(cli.data_dir.as_deref(), cli.workspace.as_deref())?;
+            outln!(
+                "The cache is now {}; the next command starts a new one.",
+                to.display()
+            );
             return Ok(0);
         }
         Cmd::Workspaces => {
@@ -728,6 +750,11 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Cmd::Sources { cmd } => return enrich::sources(&desk, &out, cmd).await,
         Cmd::Login | Cmd::Workspaces => {
             return Err(Error::Invalid("the demo workspace needs no login".into()))
+        }
+        Cmd::Cache { .. } => {
+            return Err(Error::Invalid(
+                "the demo workspace starts a fresh cache each time".into(),
+            ))
         }
         Cmd::Logout {
             forget_lookup_secrets,

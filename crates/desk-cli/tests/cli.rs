@@ -1577,3 +1577,35 @@ async fn a_credential_in_the_arguments_is_refused() {
     );
     assert!(!r.stderr.contains("s3cr3t"), "{}", r.stderr);
 }
+
+/// A damaged cache: the command says what to do, `cache move-aside` does it, and the next
+/// command starts a new cache.
+#[tokio::test]
+async fn a_damaged_cache_says_what_to_do_and_cache_move_aside_does_it() {
+    let e = env().await;
+    let r = e.run(&["sync"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dir = e.data.path().join("workspaces");
+    let db = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|x| x.ok())
+        .map(|x| x.path())
+        .find(|p| p.extension().is_some_and(|x| x == "sqlite3"))
+        .expect("the cache file");
+    for side in ["sqlite3-wal", "sqlite3-shm"] {
+        let _ = std::fs::remove_file(db.with_extension(side));
+    }
+    std::fs::write(&db, vec![0x5a; 8192]).unwrap();
+    let r = e.run(&["tickets"]).await;
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("is damaged") && r.stderr.contains("trengo-desk-cli cache move-aside"),
+        "{}",
+        r.stderr
+    );
+    let r = e.run(&["cache", "move-aside"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(".unusable-"), "{}", r.stdout);
+    let r = e.run(&["sync"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

@@ -95,8 +95,11 @@ impl Cache {
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
-            .await?;
-        crate::migrate::run(&pool).await?;
+            .await
+            .map_err(|e| crate::migrate::unusable(path, e.into()))?;
+        crate::migrate::run(&pool)
+            .await
+            .map_err(|e| crate::migrate::unusable(path, e))?;
         drop(lock);
         Ok(Cache {
             pool,

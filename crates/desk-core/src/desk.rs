@@ -270,6 +270,26 @@ impl Desk {
         Ok((desk, user))
     }
 
+    /// Moves a workspace's cache (the one named: its id, email or name; else the current one)
+    /// aside as `<file>.unusable-<time>`, for a cache that cannot be opened: the next start makes a
+    /// new one and reads the inbox again; the moved file keeps its jobs' records. Returns where
+    /// it went.
+    pub fn move_cache_aside(data_dir: Option<&Path>, workspace: Option<&str>) -> Result<PathBuf> {
+        let dir = data_dir
+            .map(Path::to_path_buf)
+            .unwrap_or_else(default_data_dir);
+        let reg = Registry::load(&dir);
+        let id = match workspace {
+            Some(w) => reg.find(w)?.id.clone(),
+            None => reg
+                .current
+                .clone()
+                .or_else(|| reg.workspaces.first().map(|w| w.id.clone()))
+                .ok_or_else(|| Error::NotFound("no workspace on this machine yet".into()))?,
+        };
+        crate::migrate::move_aside(&db_path(&dir, &id))
+    }
+
     /// The workspaces this machine knows (the current one first), for a workspace menu.
     pub fn workspaces(data_dir: Option<&Path>) -> Vec<WorkspaceEntry> {
         let dir = data_dir
@@ -330,7 +350,9 @@ impl Desk {
                 Err(e) => {
                     // Reading the cache still works without a keyring.
                     tracing::warn!(error = %e, "the keyring could not be read");
-                    desk.secret_problem = Some(e.to_string());
+                    desk.secret_problem = Some(format!(
+                        "The OS keyring could not be read ({e}); scripts can set TRENGO_TOKEN"
+                    ));
                     None
                 }
             },

@@ -19,6 +19,9 @@ word_enum!(
         Lookup = "lookup",
         Keyring = "keyring",
         Cache = "cache",
+        /// The cache file cannot be used (damaged, made by a newer version, a full disk): the
+        /// message says what to do.
+        CacheUnusable = "cache_unusable",
         Io = "io",
         /// A problem on this computer; the details are in the log.
         Internal = "internal",
@@ -37,7 +40,7 @@ pub enum Error {
     #[error("Trengo can't be reached right now, so {action} was not done. Reading still works from the cache; try again when you're back online.")]
     Offline { action: String },
 
-    #[error("No token is stored for this workspace: connect first (trengo-desk-cli login, or the Connect screen){}", why.as_ref().map(|w| format!(". The OS keyring could not be read ({w}); scripts can set TRENGO_TOKEN")).unwrap_or_default())]
+    #[error("No token is stored for this workspace: connect first (trengo-desk-cli login, or the Connect screen){}", why.as_ref().map(|w| format!(". {w}")).unwrap_or_default())]
     NeedsLogin { why: Option<String> },
 
     #[error("{0}")]
@@ -48,6 +51,10 @@ pub enum Error {
 
     #[error("the local cache failed: {0}")]
     Cache(#[from] sqlx::Error),
+
+    /// The cache file cannot be opened as it is; the message names it and says what to do.
+    #[error("{message}")]
+    CacheUnusable { message: String },
 
     #[error("the local cache could not be prepared: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -92,6 +99,7 @@ impl Error {
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Invalid(_) => ErrorCode::Invalid,
             Error::Cache(_) | Error::Migrate(_) => ErrorCode::Cache,
+            Error::CacheUnusable { .. } => ErrorCode::CacheUnusable,
             Error::Secret(_) => ErrorCode::Keyring,
             Error::Io(_) => ErrorCode::Io,
             Error::Cancelled => ErrorCode::Cancelled,

@@ -120,3 +120,82 @@ async fn repair_edited(pool: &SqlitePool) -> Result<()> {
     sqlx::raw_sql(&sql).execute(pool).await?;
     Ok(())
 }
+
+/// A cache that cannot be opened as it is, said with what to do: never a dead end. Other errors
+/// pass as they are.
+pub(crate) fn unusable(path: &Path, e: Error) -> Error {
+    use sqlx::migrate::MigrateError;
+    let aside = "move it aside and start fresh (trengo-desk-cli cache move-aside, or the button in the app): Trengo Desk then reads your inbox again, and the moved file keeps its jobs' records";
+    let migrate = match &e {
+        Error::Migrate(m) => Some(m),
+        Error::Cache(sqlx::Error::Migrate(m)) => Some(m.as_ref()),
+        _ => None,
+    };
+    let sql = match &e {
+        Error::Cache(s) => Some(s),
+        Error::Migrate(MigrateError::Execute(s)) => Some(s),
+        _ => None,
+    };
+    let code = sql.and_then(|s| match s {
+        sqlx::Error::Database(d) => d.code().map(|c| c.to_string()),
+        _ => None,
+    });
+    let full = code.as_deref() == Some("13")
+        || sql.is_some_and(|s| matches!(s, sqlx::Error::Io(io) if io.raw_os_error() == Some(28)));
+    let message = if full {
+        format!(
+            "The disk holding the cache {} is full: free some space, then start Trengo Desk again.",
+            path.display()
+        )
+    } else if let Some(MigrateError::VersionMissing(v)) = migrate {
+        format!(
+            "The cache {} was made by a newer version of Trengo Desk (its schema {v} is unknown to this one). Update Trengo Desk to open it, or {aside}.",
+            path.display()
+        )
+    } else if let Some(MigrateError::VersionMismatch(v)) = migrate {
+        format!(
+            "The cache {} was made with another text of schema {v} than this version's. {}: {aside}.",
+            path.display(),
+            "It cannot be used as it is"
+        )
+    } else if matches!(code.as_deref(), Some("26" | "11")) {
+        format!(
+            "The cache {} is damaged (SQLite: {}). {}: {aside}.",
+            path.display(),
+            sql.map(|s| s.to_string()).unwrap_or_default(),
+            "It cannot be read"
+        )
+    } else {
+        return e;
+    };
+    tracing::error!(error = %e, path = %path.display(), "the cache cannot be used");
+    Error::CacheUnusable { message }
+}
+
+/// Moves a cache file (and its `-wal` and `-shm`) aside as `<file>.unusable-<unix time>`, so the
+/// next start makes a new one; the moved file keeps everything it held. Returns where it went.
+pub fn move_aside(path: &Path) -> Result<std::path::PathBuf> {
+    let stamp = chrono::Utc::now().timestamp();
+    let with = |suffix: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        std::path::PathBuf::from(p)
+    };
+    let to = with(&format!(".unusable-{stamp}"));
+    if !path.exists() {
+        return Err(Error::NotFound(format!(
+            "there is no cache at {}",
+            path.display()
+        )));
+    }
+    std::fs::rename(path, &to)?;
+    for side in ["-wal", "-shm"] {
+        let from = with(side);
+        if from.exists() {
+            let mut dest = to.as_os_str().to_owned();
+            dest.push(side);
+            std::fs::rename(&from, std::path::PathBuf::from(dest))?;
+        }
+    }
+    Ok(to)
+}

@@ -170,3 +170,74 @@ async fn the_data_directory_is_private() {
         "the cache, its WAL, workspaces.json, the budget file …"
     );
 }
+
+/// A cache that cannot be opened says why and what to do (never "restarting usually helps"):
+/// damaged, or made by a newer version; moved aside (kept), a new one starts.
+#[tokio::test]
+async fn an_unusable_cache_says_what_to_do_and_is_moved_aside_on_request() {
+    use desk_core::{Desk, ErrorCode};
+    let sim = common::sim(trengo_sim::Size::Small).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = common::open(&sim, dir.path()).await;
+    let path = desk.cache_path().to_path_buf();
+    drop(desk);
+
+    // Made by a newer version: a schema this one does not know.
+    {
+        let cache = Cache::open(&path).await.unwrap();
+        sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (29991231000001, 'future', 1, X'00', 0)")
+            .execute(cache.pool())
+            .await
+            .unwrap();
+        cache.close().await;
+    }
+    let e = Cache::open(&path).await.err().expect("refused");
+    assert_eq!(e.code(), ErrorCode::CacheUnusable);
+    let text = e.to_string();
+    assert!(
+        text.contains("newer version") && text.contains("cache move-aside"),
+        "{text}"
+    );
+
+    // Damaged: not a database any more.
+    for side in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(side);
+        let _ = std::fs::remove_file(std::path::PathBuf::from(p));
+    }
+    std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+    let e = Desk::open(desk_core::DeskConfig {
+        base_url: sim.base_url(),
+        workspace: None,
+        data_dir: Some(dir.path().to_path_buf()),
+        token: Some(desk_core::Token::new("demo-token")),
+        secrets: std::sync::Arc::new(desk_core::MemoryStore::default()),
+        budget: None,
+    })
+    .await
+    .err()
+    .expect("refused");
+    let text = e.to_string();
+    assert!(
+        text.contains("is damaged") && text.contains("cache move-aside"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&path.display().to_string()),
+        "names the file: {text}"
+    );
+
+    let moved = Desk::move_cache_aside(Some(dir.path()), None).unwrap();
+    assert_eq!(
+        std::fs::read(&moved).unwrap(),
+        vec![0x5a; 8192],
+        "kept as it was"
+    );
+    let desk = common::open(&sim, dir.path()).await;
+    common::sync(&desk).await;
+    assert_eq!(
+        desk.cache_path(),
+        path.as_path(),
+        "a new cache in its place"
+    );
+}

@@ -15,6 +15,11 @@ export const commands = {
 	startDemo: () => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("start_demo")),
 	/**  Forgets the token (the demo simply closes) and shows Connect. */
 	signOut: (forgetLookupSecrets: boolean) => typedError<Session_Serialize, Problem>(__TAURI_INVOKE("sign_out", { forgetLookupSecrets })),
+	/**
+	 *  Moves the current workspace's cache aside when it cannot be opened (see the start screen);
+	 *  returns where it went.
+	 */
+	moveCacheAside: () => typedError<string, Problem>(__TAURI_INVOKE("move_cache_aside")),
 	/**  The Trengo accounts this machine has connected to, the current one first. */
 	listWorkspaces: () => typedError<WorkspaceEntry_Serialize[], Problem>(__TAURI_INVOKE("list_workspaces")),
 	/**  Opens another account's workspace (its token from the keyring; without one, Connect asks). */
@@ -474,7 +479,12 @@ export type EnrichPreview_Serialize = {
 /**  What went wrong, for the UI and scripts to branch on (the message is for people). */
 export type ErrorCode = "unauthorized" | "forbidden" | "not_found" | "validation" | "rate_limited" | "trengo_error" | "offline" | "unknown_outcome" | "invalid" | "needs_login" | 
 /**  The lookup source of an enrichment. */
-"lookup" | "keyring" | "cache" | "io" | 
+"lookup" | "keyring" | "cache" | 
+/**
+ *  The cache file cannot be used (damaged, made by a newer version, a full disk): the
+ *  message says what to do.
+ */
+"cache_unusable" | "io" | 
 /**  A problem on this computer; the details are in the log. */
 "internal" | "cancelled" | 
 /**  A sync is already running. */

@@ -73,10 +73,16 @@ fn pid_alive(pid: i64) -> Option<bool> {
 }
 
 /// Whether a runner still holds its job: it said so within the lease, and its process lives. A
-/// paused (stopped) process that outlives its lease loses the job.
+/// paused (stopped) process that outlives its lease loses the job. A heartbeat from the future
+/// (the clock was set back since) vouches for nothing: it is bounded on read, not trusted for as
+/// long as the clock was wrong.
 pub(crate) fn runner_alive(pid: Option<i64>, heartbeat_ms: Option<i64>) -> bool {
-    let fresh = heartbeat_ms.is_some_and(|h| now_ms() - h < LEASE_MS);
-    fresh && pid.and_then(pid_alive).unwrap_or(true)
+    fresh_at(now_ms(), heartbeat_ms) && pid.and_then(pid_alive).unwrap_or(true)
+}
+
+/// Whether a heartbeat at `heartbeat_ms` is within the lease at `now`, on either side.
+fn fresh_at(now: i64, heartbeat_ms: Option<i64>) -> bool {
+    heartbeat_ms.is_some_and(|h| (now - h).abs() < LEASE_MS)
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -1353,5 +1359,21 @@ impl Cache {
         }
         tx.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_heartbeat_counts_within_the_lease_and_not_from_the_future() {
+        let now = 1_000_000_000;
+        assert!(fresh_at(now, Some(now - 5_000)));
+        assert!(!fresh_at(now, Some(now - LEASE_MS - 1)));
+        assert!(!fresh_at(now, None));
+        // Written before the clock was set back an hour: not fresh for that hour.
+        assert!(!fresh_at(now, Some(now + 3_600_000)));
+        assert!(fresh_at(now, Some(now + 1_000)));
     }
 }
