@@ -1609,3 +1609,34 @@ async fn a_damaged_cache_says_what_to_do_and_cache_move_aside_does_it() {
     let r = e.run(&["sync"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// Twenty times, two processes open a new workspace's cache at the same moment (the app and a
+/// script on first use): both work, the cache is migrated once.
+#[tokio::test]
+async fn two_processes_opening_a_new_cache_both_work() {
+    let e = env().await;
+    for i in 0..20 {
+        let data = e.data.path().join(format!("pair{i}"));
+        let cmd = |data: &std::path::Path| {
+            let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_trengo-desk-cli"));
+            c.arg("--base-url")
+                .arg(e.sim.base_url())
+                .arg("--data-dir")
+                .arg(data)
+                .arg("directory")
+                .env("TRENGO_TOKEN", "demo-token")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            c
+        };
+        let (a, b) = tokio::join!(cmd(&data).output(), cmd(&data).output());
+        for (who, out) in [("first", a.unwrap()), ("second", b.unwrap())] {
+            assert!(
+                out.status.success(),
+                "pair {i}, the {who}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
