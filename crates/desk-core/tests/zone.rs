@@ -3,28 +3,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use desk_core::jobs::Action;
-use desk_core::{Desk, DeskConfig, MemoryStore, Token};
 use trengo_sim::{Sim, SimConfig, Size};
-use trengo_unified::api::BudgetConfig;
-
-async fn open(sim: &Sim, dir: &std::path::Path) -> Desk {
-    Desk::open(DeskConfig {
-        base_url: sim.base_url(),
-        workspace: None,
-        data_dir: Some(dir.to_path_buf()),
-        token: Some(Token::new("demo-token")),
-        secrets: Arc::new(MemoryStore::default()),
-        budget: Some(BudgetConfig {
-            limit: 1_000_000,
-            ..BudgetConfig::default()
-        }),
-    })
-    .await
-    .unwrap()
-}
 
 fn instant(s: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp()
@@ -41,7 +21,7 @@ async fn a_workspace_in_another_zone_is_learned_kept_and_read_in_true_instants()
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let desk = open(&sim, dir.path()).await;
+    let desk = common::open(&sim, dir.path()).await;
     common::sync(&desk).await;
     let z = desk.trengo_zone().await.unwrap();
     assert_eq!(
@@ -97,7 +77,7 @@ async fn a_workspace_in_another_zone_is_learned_kept_and_read_in_true_instants()
     }
     assert!(kept.unwrap().contains("Asia/Jerusalem"));
     drop(desk);
-    let desk = open(&sim, dir.path()).await;
+    let desk = common::open(&sim, dir.path()).await;
     assert_eq!(desk.trengo_zone().await.unwrap().name, "Asia/Jerusalem");
     let (other, other_truth) = {
         let w = sim.state().world();

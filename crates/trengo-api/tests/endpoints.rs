@@ -532,24 +532,17 @@ async fn the_workspace_zone_is_learned_from_a_write_and_the_next_read() {
     c.set_zone_hint("Asia/Jerusalem");
     let page = c.tickets(&TicketQuery::default(), 1).await.unwrap();
     let (id, other) = (page.data[0].id, page.data[1].id);
-    let before = c
-        .ticket(other)
-        .await
-        .unwrap()
-        .updated_at
-        .unwrap()
-        .timestamp();
+    let updated = |c: &trengo_api::Client, id: u64| {
+        let c = c.clone();
+        async move { c.ticket(id).await.unwrap().updated_at.unwrap().timestamp() }
+    };
+    let before = updated(&c, other).await;
     let other_truth = sim.state().world().tickets[&other].updated_at;
-    let jerusalem = chrono_tz::Asia::Jerusalem.offset_from_utc_datetime(
-        &chrono::DateTime::from_timestamp(other_truth, 0)
-            .unwrap()
-            .naive_utc(),
-    );
-    let amsterdam = chrono_tz::Europe::Amsterdam.offset_from_utc_datetime(
-        &chrono::DateTime::from_timestamp(other_truth, 0)
-            .unwrap()
-            .naive_utc(),
-    );
+    let at = chrono::DateTime::from_timestamp(other_truth, 0)
+        .unwrap()
+        .naive_utc();
+    let jerusalem = chrono_tz::Asia::Jerusalem.offset_from_utc_datetime(&at);
+    let amsterdam = chrono_tz::Europe::Amsterdam.offset_from_utc_datetime(&at);
     use chrono::Offset;
     let skew = (jerusalem.fix().local_minus_utc() - amsterdam.fix().local_minus_utc()) as i64;
     assert_eq!(
@@ -565,13 +558,7 @@ async fn the_workspace_zone_is_learned_from_a_write_and_the_next_read() {
         z.offset_minutes,
         Some(jerusalem.fix().local_minus_utc() / 60)
     );
-    let after = c
-        .ticket(other)
-        .await
-        .unwrap()
-        .updated_at
-        .unwrap()
-        .timestamp();
+    let after = updated(&c, other).await;
     assert_eq!(
         after, other_truth,
         "read in the learned zone: the true instant"
