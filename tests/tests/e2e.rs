@@ -679,6 +679,80 @@ async fn enrich_contacts_from_the_demo_customer_system() {
     .await;
     let png = c.screenshot().await.unwrap();
     std::fs::write(artifacts().join("enrich-done.png"), png).unwrap();
+
+    // A source on a private network is refused until the lead allows its host, knowingly.
+    click(c, Locator::XPath("//button[text()='Add a source']")).await;
+    wait_for(c, "[data-source-from]").await;
+    c.execute(
+        "const s = document.querySelector('[data-source-from]'); s.value = 'Demo customer system'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    until(c, "the form filled from the demo's source", || async {
+        let url = c
+            .execute(
+                "return document.querySelector('[data-source-url]')?.value ?? ''",
+                vec![],
+            )
+            .await
+            .unwrap_or_default();
+        url.as_str()
+            .is_some_and(|u| u.contains("/lookup/customers/"))
+    })
+    .await;
+    c.execute(
+        "const set = (css, v) => { const i = document.querySelector(css); i.value = v; i.dispatchEvent(new Event('input', {bubbles: true})); };
+         set('[data-source-name]', 'Internal CRM');
+         set('[data-source-url]', 'http://10.0.0.5:8080/customers/{id}');
+         set('[data-source-secret-header]', '');
+         document.querySelector('[data-source-save]').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let save = wait_for(c, "[data-source-save]").await;
+    assert_eq!(
+        save.attr("disabled").await.unwrap(),
+        None,
+        "Save can be pressed"
+    );
+    // (The form scrolls in the Enrich view's side column; a script's click is the lead's.)
+    c.execute(
+        "document.querySelector('[data-source-save]').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let blocked = wait_for(c, "[data-blocked-host]").await;
+    let text = blocked.text().await.unwrap_or_default();
+    assert!(
+        text.contains("a private network") && text.contains("10.0.0.5"),
+        "{text}"
+    );
+    // The earlier toasts out of the way, for the picture.
+    c.execute(
+        "document.querySelectorAll(\"button[aria-label='Dismiss']\").forEach((b) => b.click())",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts().join("source-blocked.png"), png).unwrap();
+    c.execute(
+        "document.querySelector('[data-blocked-host] button').click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    until(c, "the source saved once its host is allowed", || async {
+        c.find(Locator::XPath(
+            "//*[contains(text(), 'Source Internal CRM saved')]",
+        ))
+        .await
+        .is_ok()
+    })
+    .await;
 }
 
 /// The sim's ticket as it is now.
