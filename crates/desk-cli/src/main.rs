@@ -1160,7 +1160,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                         "failed": r.failed,
                     });
                     let mut out = stdout.lock();
-                    writeln!(out, "{line}")?;
+                    writeln!(out, "{}", term::clean(&line.to_string()))?;
                     out.flush()?;
                 }
                 for a in desk.poll_assignments().await? {
@@ -1173,7 +1173,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                         "preview": a.preview,
                     });
                     let mut out = stdout.lock();
-                    writeln!(out, "{line}")?;
+                    writeln!(out, "{}", term::clean(&line.to_string()))?;
                     out.flush()?;
                 }
                 let wait = match interval {

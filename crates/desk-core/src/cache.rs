@@ -21,6 +21,9 @@ use crate::view::*;
 pub struct Cache {
     pool: SqlitePool,
     path: PathBuf,
+    /// A shared lock on `<cache>.open` while the cache is open in this process, so it is never
+    /// moved aside from under a process that uses it (see `migrate::move_aside`).
+    _open: std::sync::Arc<std::fs::File>,
 }
 
 pub fn ts(t: Option<DateTime<Utc>>) -> Option<i64> {
@@ -77,9 +80,7 @@ impl Cache {
         crate::files::private_file(path)?;
         // One process at a time sets up a cache and migrates it; another waits, then finds
         // nothing to do.
-        let mut lock_path = path.as_os_str().to_owned();
-        lock_path.push(".lock");
-        let lock = crate::migrate::lock(Path::new(&lock_path)).await?;
+        let lock = crate::migrate::lock(&crate::migrate::side_file(path, ".lock")).await?;
         // By path, never through a URL: `%20`, `?` or `#` in a folder name are just characters.
         let opts = SqliteConnectOptions::new()
             .filename(path)
@@ -101,7 +102,11 @@ impl Cache {
             .await
             .map_err(|e| crate::migrate::unusable(path, e))?;
         drop(lock);
+        let open = crate::files::private_file_handle(&crate::migrate::side_file(path, ".open"))?;
+        open.lock_shared()
+            .map_err(|e| Error::Invalid(format!("could not mark the cache as open: {e}")))?;
         Ok(Cache {
+            _open: std::sync::Arc::new(open),
             pool,
             path: path.to_path_buf(),
         })

@@ -133,11 +133,16 @@ pub(crate) fn unusable(path: &Path, e: Error) -> Error {
     };
     let sql = match &e {
         Error::Cache(s) => Some(s),
-        Error::Migrate(MigrateError::Execute(s)) => Some(s),
+        Error::Migrate(MigrateError::Execute(s))
+        | Error::Migrate(MigrateError::ExecuteMigration(s, _)) => Some(s),
         _ => None,
     };
+    // SQLite's primary code (an extended one carries it in its low byte).
     let code = sql.and_then(|s| match s {
-        sqlx::Error::Database(d) => d.code().map(|c| c.to_string()),
+        sqlx::Error::Database(d) => d
+            .code()
+            .and_then(|c| c.parse::<i64>().ok())
+            .map(|c| (c & 0xff).to_string()),
         _ => None,
     });
     let full = code.as_deref() == Some("13")
@@ -172,21 +177,37 @@ pub(crate) fn unusable(path: &Path, e: Error) -> Error {
     Error::CacheUnusable { message }
 }
 
+/// `path` with `suffix` added to its file name (`cache.sqlite3` → `cache.sqlite3-wal`).
+pub(crate) fn side_file(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    std::path::PathBuf::from(p)
+}
+
 /// Moves a cache file (and its `-wal` and `-shm`) aside as `<file>.unusable-<unix time>`, so the
 /// next start makes a new one; the moved file keeps everything it held. Returns where it went.
 pub fn move_aside(path: &Path) -> Result<std::path::PathBuf> {
     let stamp = chrono::Utc::now().timestamp();
-    let with = |suffix: &str| {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        std::path::PathBuf::from(p)
-    };
+    let with = |suffix: &str| side_file(path, suffix);
     let to = with(&format!(".unusable-{stamp}"));
     if !path.exists() {
         return Err(Error::NotFound(format!(
             "there is no cache at {}",
             path.display()
         )));
+    }
+    // Never from under a process that has it open (the app, or a CLI): it would go on writing
+    // into the moved file.
+    let open = crate::files::private_file_handle(&with(".open"))?;
+    match open.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(Error::Busy(format!(
+                "the cache {} is open in Trengo Desk or a CLI: close them first",
+                path.display()
+            )))
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
     }
     std::fs::rename(path, &to)?;
     for side in ["-wal", "-shm"] {

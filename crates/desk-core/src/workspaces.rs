@@ -39,6 +39,9 @@ pub(crate) struct Registry {
     /// replaced).
     #[serde(skip)]
     pub damaged: Option<PathBuf>,
+    /// Why the file could not be read at all (it is then never written over).
+    #[serde(skip)]
+    pub unreadable: Option<String>,
 }
 
 /// A file-name-safe id for the host at a base URL (and its port).
@@ -68,42 +71,75 @@ impl Registry {
 
     /// The registry in `dir`: empty when there is none yet. A file that cannot be read as one
     /// (damaged, or written by something else) is not thrown away: it is moved aside to
-    /// `workspaces.json.damaged-<unix time>` (its path in [`Registry::damaged`]) and the registry
-    /// starts empty; each account's cache is still there, and is found again at its next sign-in.
+    /// `workspaces.json.damaged-<unix time>` (its path in [`Registry::damaged`]), under the lock
+    /// every process shares, and the registry starts empty; each account's cache is still there,
+    /// and is found again at its next sign-in. A file that cannot be read at all (permissions)
+    /// is left alone, and nothing is written over it.
     pub fn load(dir: &Path) -> Registry {
-        let path = Self::path(dir);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            return Registry::default();
-        };
-        match serde_json::from_str::<Registry>(&text) {
-            Ok(r) => r,
-            Err(e) => {
-                let aside = dir.join(format!(
-                    "workspaces.json.damaged-{}",
-                    chrono::Utc::now().timestamp()
-                ));
-                let kept = std::fs::rename(&path, &aside).is_ok();
-                tracing::warn!(
-                    error = %e,
-                    kept = %aside.display(),
-                    "the list of workspaces could not be read; it is kept aside and a new one begins"
-                );
-                Registry {
-                    damaged: kept.then_some(aside),
-                    ..Registry::default()
-                }
-            }
-        }
+        Self::load_inner(dir, false)
     }
 
-    /// Reads the registry, changes it with `f` and writes it back, all under an exclusive lock
-    /// every process shares, so two processes never lose each other's change.
-    pub fn update<T>(dir: &Path, f: impl FnOnce(&mut Registry) -> T) -> Result<T> {
+    fn lock(dir: &Path) -> Result<std::fs::File> {
         crate::files::private_dir(dir)?;
         let lock = crate::files::private_file_handle(&dir.join("workspaces.json.lock"))?;
         lock.lock()
             .map_err(|e| Error::Invalid(format!("could not lock the list of workspaces: {e}")))?;
-        let mut reg = Self::load(dir);
+        Ok(lock)
+    }
+
+    fn load_inner(dir: &Path, locked: bool) -> Registry {
+        let path = Self::path(dir);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Registry::default(),
+            Err(e) => {
+                tracing::warn!(error = %e, path = %path.display(), "the list of workspaces cannot be read");
+                return Registry {
+                    unreadable: Some(format!("{}: {e}", path.display())),
+                    ..Registry::default()
+                };
+            }
+        };
+        if let Ok(r) = serde_json::from_slice::<Registry>(&bytes) {
+            return r;
+        }
+        if !locked {
+            // Moved aside only under the lock, after reading it again: another process may have
+            // just written a good one.
+            return match Self::lock(dir) {
+                Ok(_lock) => Self::load_inner(dir, true),
+                Err(_) => Registry {
+                    unreadable: Some(format!("{} is damaged", path.display())),
+                    ..Registry::default()
+                },
+            };
+        }
+        let aside = dir.join(format!(
+            "workspaces.json.damaged-{}",
+            chrono::Utc::now().timestamp_millis()
+        ));
+        let kept = std::fs::rename(&path, &aside).is_ok();
+        tracing::warn!(
+            kept = %aside.display(),
+            "the list of workspaces could not be read; it is kept aside and a new one begins"
+        );
+        Registry {
+            damaged: kept.then_some(aside),
+            ..Registry::default()
+        }
+    }
+
+    /// Reads the registry, changes it with `f` and writes it back, all under an exclusive lock
+    /// every process shares, so two processes never lose each other's change. A list that could
+    /// not be read at all is not written over.
+    pub fn update<T>(dir: &Path, f: impl FnOnce(&mut Registry) -> T) -> Result<T> {
+        let lock = Self::lock(dir)?;
+        let mut reg = Self::load_inner(dir, true);
+        if let Some(why) = &reg.unreadable {
+            return Err(Error::Invalid(format!(
+                "the list of workspaces cannot be read ({why}); it is left as it is"
+            )));
+        }
         let out = f(&mut reg);
         reg.save(dir)?;
         drop(lock);

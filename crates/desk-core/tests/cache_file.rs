@@ -240,4 +240,8 @@ async fn an_unusable_cache_says_what_to_do_and_is_moved_aside_on_request() {
         path.as_path(),
         "a new cache in its place"
     );
+    // Never from under a process that has it open.
+    let e = Desk::move_cache_aside(Some(dir.path()), None).unwrap_err();
+    assert!(e.to_string().contains("is open"), "{e}");
+    assert!(path.exists());
 }

@@ -60,6 +60,8 @@ pub(crate) struct ZoneClock {
     hint: Option<Tz>,
     /// `(ticket id, Trengo's Date header of our write)`, oldest first.
     writes: VecDeque<(u64, DateTime<Utc>)>,
+    /// Another zone's offset seen once: a second reading that agrees switches to it.
+    candidate: Option<i32>,
 }
 
 impl ZoneClock {
@@ -111,12 +113,23 @@ impl ZoneClock {
             return false;
         };
         let (_, wrote_at) = self.writes[pos];
-        let [offset] = offsets_between(wall, wrote_at, read_at)[..] else {
+        let [offset] = offsets_between(wall, wrote_at)[..] else {
             return false;
         };
         self.writes.remove(pos);
         let at = wall.and_utc() - chrono::Duration::minutes(offset as i64);
         let tz = zone_for(offset, at, self.hint);
+        let current = self
+            .info
+            .tz()
+            .offset_from_utc_datetime(&at.naive_utc())
+            .fix()
+            .local_minus_utc();
+        if current != offset * 60 && self.candidate.replace(offset) != Some(offset) {
+            // Another zone, seen once: it must be seen again before times are read in it.
+            return false;
+        }
+        self.candidate = None;
         if tz.name() != self.info.name {
             tracing::warn!(
                 from = self.info.name,
@@ -143,20 +156,16 @@ pub fn zone_less(s: &str) -> Option<NaiveDateTime> {
 }
 
 /// Every whole quarter-hour offset (minutes east of UTC, ±14 h) that puts the wall-clock stamp
-/// `wall` between our write at `wrote_at` and the read at `read_at` (both Trengo's `Date`
-/// headers, to the second).
-pub fn offsets_between(
-    wall: NaiveDateTime,
-    wrote_at: DateTime<Utc>,
-    read_at: DateTime<Utc>,
-) -> Vec<i32> {
+/// `wall` within seconds of our write at `wrote_at` (its answer's `Date` header, to the second:
+/// the stamp is made just before it).
+pub fn offsets_between(wall: NaiveDateTime, wrote_at: DateTime<Utc>) -> Vec<i32> {
     let wall = wall.and_utc();
     (-14 * 4..=14 * 4)
         .map(|q| q * 15)
         .filter(|m| {
             let at = wall - chrono::Duration::minutes(*m as i64);
-            at >= wrote_at - chrono::Duration::seconds(2)
-                && at <= read_at + chrono::Duration::seconds(1)
+            at >= wrote_at - chrono::Duration::seconds(3)
+                && at <= wrote_at + chrono::Duration::seconds(1)
         })
         .collect()
 }
@@ -229,18 +238,24 @@ mod tests {
     }
 
     #[test]
-    fn another_zone_is_learned_the_users_own_first() {
+    fn another_zone_is_learned_the_users_own_first_once_seen_twice() {
         let mut c = ZoneClock::default();
         c.set_hint(Some(chrono_tz::Asia::Jerusalem));
-        c.wrote(7, at("2024-01-02T10:00:30Z"));
-        let t = serde_json::json!({"id": 7, "updated_at": "2024-01-02 12:00:34"});
-        assert!(c.observe(&t, at("2024-01-02T10:00:40Z")));
+        c.wrote(7, at("2024-01-02T10:00:34Z"));
+        let t = serde_json::json!({"id": 7, "updated_at": "2024-01-02 12:00:33"});
+        assert!(!c.observe(&t, at("2024-01-02T10:00:40Z")), "seen once");
+        assert_eq!(c.info().name, "Europe/Amsterdam");
+        c.wrote(9, at("2024-01-02T10:01:00Z"));
+        let t = serde_json::json!({"id": 9, "updated_at": "2024-01-02 12:01:00"});
+        assert!(c.observe(&t, at("2024-01-02T10:01:10Z")), "seen twice");
         assert_eq!(c.info().name, "Asia/Jerusalem");
         // Without a hint that fits, a whole-hour offset is a fixed zone.
         let mut c = ZoneClock::default();
-        c.wrote(8, at("2024-01-02T10:00:30Z"));
-        let t = serde_json::json!({"id": 8, "updated_at": "2024-01-02 15:30:31"});
-        assert!(c.observe(&t, at("2024-01-02T10:00:40Z")));
+        for (id, w, wall) in [(8, "10:00:31", "15:30:31"), (10, "10:02:00", "15:32:00")] {
+            c.wrote(id, at(&format!("2024-01-02T{w}Z")));
+            let t = serde_json::json!({"id": id, "updated_at": format!("2024-01-02 {wall}")});
+            c.observe(&t, at("2024-01-02T10:03:00Z"));
+        }
         assert_eq!(c.info().offset_minutes, Some(330));
         let tz = c.info().tz();
         let when = at("2024-01-02T10:00:31Z").naive_utc();
@@ -277,15 +292,20 @@ mod tests {
     }
 
     #[test]
-    fn a_colleague_minutes_later_leaves_no_single_offset() {
-        // Our write at 15:00:00Z, the read 20 min later: a stamp at 16:15 wall could be +1 h
-        // (a colleague at 15:15) or +1 h 15 (ours): nothing is learned.
-        let offs = offsets_between(
-            zone_less("2024-02-19 16:15:00").unwrap(),
-            at("2024-02-19T15:00:00Z"),
-            at("2024-02-19T15:20:00Z"),
-        );
-        assert_eq!(offs, vec![60, 75]);
+    fn one_stamp_that_fits_another_zone_changes_nothing_until_seen_again() {
+        // A colleague's change exactly an hour after a write that left the stamp as it was
+        // would read as Jerusalem's +2: once is not enough.
+        let mut c = ZoneClock::default();
+        c.wrote(7, at("2024-02-19T15:00:00Z"));
+        let t = serde_json::json!({"id": 7, "updated_at": "2024-02-19 17:00:00"});
+        assert!(!c.observe(&t, at("2024-02-19T15:05:00Z")));
+        assert_eq!(c.info(), ZoneInfo::default());
+        // Amsterdam's own reading after it confirms Amsterdam, and forgets the other.
+        c.wrote(8, at("2024-02-19T15:06:00Z"));
+        let t = serde_json::json!({"id": 8, "updated_at": "2024-02-19 16:06:00"});
+        assert!(c.observe(&t, at("2024-02-19T15:07:00Z")));
+        assert_eq!(c.info().name, "Europe/Amsterdam");
+        assert_eq!(c.candidate, None);
     }
 
     #[test]

@@ -162,8 +162,10 @@ pub fn host_allowed(allowed: &[String], host: &str, port: Option<u16>) -> bool {
         .to_ascii_lowercase();
     allowed.iter().any(|a| {
         let a = a.trim().to_ascii_lowercase();
+        // `host:port`, `[v6]:port`, or a host alone (a bare IPv6 address has no port).
+        let bare_v6 = !a.starts_with('[') && a.matches(':').count() > 1;
         let (h, p) = match a.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(':') && p.chars().all(|c| c.is_ascii_digit()) => {
+            Some((h, p)) if !bare_v6 && p.chars().all(|c| c.is_ascii_digit()) => {
                 (h.to_string(), p.parse::<u16>().ok())
             }
             _ => (a.clone(), None),
@@ -359,6 +361,9 @@ impl Lookup {
                     .timeout(Duration::from_millis((*timeout_ms).max(100) as u64))
                     .connect_timeout(Duration::from_secs(5))
                     .redirect(reqwest::redirect::Policy::none())
+                    // Straight to the host: through a proxy, the proxy would resolve the name
+                    // and the guard below could not see where it leads.
+                    .no_proxy()
                     .dns_resolver(Arc::new(GuardedDns {
                         allowed: allowed.to_vec(),
                     }))
@@ -521,8 +526,23 @@ pub fn read_csv_file(path: &str) -> Result<String> {
             CSV_MAX_BYTES / (1024 * 1024)
         )));
     }
-    let f = std::fs::File::open(path)
+    // Opened without waiting (a FIFO swapped in after the check above would block the open), and
+    // checked again on what was opened.
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(0o4000); // O_NONBLOCK: regular files ignore it
+    }
+    let f = opts
+        .open(path)
         .map_err(|e| Error::Invalid(format!("the CSV file {path}: {e}")))?;
+    if !f.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(Error::Invalid(format!(
+            "{path} is not a file (a folder, a device or a pipe): a source reads a CSV file"
+        )));
+    }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     f.take(CSV_MAX_BYTES + 1)
         .read_to_end(&mut bytes)
