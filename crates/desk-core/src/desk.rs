@@ -226,13 +226,7 @@ impl Desk {
         let desk = Self::open_entry(&dir, &entry, cfg.token, cfg.secrets, cfg.budget).await?;
         // Named for one command, or a script's token: the current workspace stays as it was.
         // Recording it is not worth failing over (a full disk): reading goes on.
-        let salt = reg.salt.clone();
-        if let Err(e) = Registry::update(&dir, |r| {
-            if r.salt.is_empty() {
-                r.salt = salt;
-            }
-            r.remember(entry)
-        }) {
+        if let Err(e) = Registry::update(&dir, |r| r.with_salt(&reg.salt).remember(entry)) {
             tracing::warn!(error = %e, "could not record the workspace as used");
         }
         Ok(desk)
@@ -260,13 +254,7 @@ impl Desk {
             Self::open_entry(&dir, &entry, Some(token.clone()), cfg.secrets, cfg.budget).await?;
         desk.secrets.set(&entry.id, &token)?;
         let user = desk.remember_user(&me).await?;
-        let salt = reg.salt.clone();
-        Registry::update(&dir, |r| {
-            if r.salt.is_empty() {
-                r.salt = salt;
-            }
-            r.touch(entry)
-        })?;
+        Registry::update(&dir, |r| r.with_salt(&reg.salt).touch(entry))?;
         Ok((desk, user))
     }
 

@@ -159,16 +159,14 @@ pub(crate) fn unusable(path: &Path, e: Error) -> Error {
         )
     } else if let Some(MigrateError::VersionMismatch(v)) = migrate {
         format!(
-            "The cache {} was made with another text of schema {v} than this version's. {}: {aside}.",
-            path.display(),
-            "It cannot be used as it is"
+            "The cache {} was made with another text of schema {v} than this version's. It cannot be used as it is: {aside}.",
+            path.display()
         )
     } else if matches!(code.as_deref(), Some("26" | "11")) {
         format!(
-            "The cache {} is damaged (SQLite: {}). {}: {aside}.",
+            "The cache {} is damaged (SQLite: {}). It cannot be read: {aside}.",
             path.display(),
-            sql.map(|s| s.to_string()).unwrap_or_default(),
-            "It cannot be read"
+            sql.map(|s| s.to_string()).unwrap_or_default()
         )
     } else {
         return e;

@@ -181,6 +181,15 @@ impl Registry {
         )
     }
 
+    /// Keeps `salt` (the one this process fingerprinted a token with) where the list has none
+    /// yet, so the fingerprint recorded with an entry can be found again.
+    pub fn with_salt(&mut self, salt: &str) -> &mut Registry {
+        if self.salt.is_empty() {
+            self.salt = salt.to_string();
+        }
+        self
+    }
+
     /// Adds or refreshes an entry and makes it the current one.
     pub fn touch(&mut self, e: WorkspaceEntry) {
         self.current = Some(e.id.clone());

@@ -206,17 +206,10 @@ async fn an_unusable_cache_says_what_to_do_and_is_moved_aside_on_request() {
         let _ = std::fs::remove_file(std::path::PathBuf::from(p));
     }
     std::fs::write(&path, vec![0x5a; 8192]).unwrap();
-    let e = Desk::open(desk_core::DeskConfig {
-        base_url: sim.base_url(),
-        workspace: None,
-        data_dir: Some(dir.path().to_path_buf()),
-        token: Some(desk_core::Token::new("demo-token")),
-        secrets: std::sync::Arc::new(desk_core::MemoryStore::default()),
-        budget: None,
-    })
-    .await
-    .err()
-    .expect("refused");
+    let e = common::try_open(&sim, dir.path(), Some("demo-token"))
+        .await
+        .err()
+        .expect("refused");
     let text = e.to_string();
     assert!(
         text.contains("is damaged") && text.contains("cache move-aside"),

@@ -551,17 +551,10 @@ async fn a_damaged_list_of_workspaces_is_kept_and_said() {
     drop(desk);
     let list = dir.path().join("workspaces.json");
     std::fs::write(&list, "{\"current\": \"app.tren").unwrap();
-    let e = Desk::open(DeskConfig {
-        base_url: sim.base_url(),
-        workspace: None,
-        data_dir: Some(dir.path().to_path_buf()),
-        token: None,
-        secrets: Arc::new(MemoryStore::default()),
-        budget: None,
-    })
-    .await
-    .err()
-    .expect("no workspace to open");
+    let e = common::try_open(&sim, dir.path(), None)
+        .await
+        .err()
+        .expect("no workspace to open");
     let text = e.to_string();
     assert!(
         text.contains("kept as") && text.contains("workspaces.json.damaged-"),

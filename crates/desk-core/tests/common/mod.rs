@@ -48,6 +48,24 @@ pub async fn open_with(sim: &Sim, dir: &std::path::Path, budget: BudgetConfig) -
     .unwrap()
 }
 
+/// Opening the workspace on `dir` as the app would (`token` given, or none: the stored one), for
+/// a test that expects it to fail.
+pub async fn try_open(
+    sim: &Sim,
+    dir: &std::path::Path,
+    token: Option<&str>,
+) -> desk_core::Result<Desk> {
+    Desk::open(DeskConfig {
+        base_url: sim.base_url(),
+        workspace: None,
+        data_dir: Some(dir.to_path_buf()),
+        token: token.map(Token::new),
+        secrets: Arc::new(MemoryStore::default()),
+        budget: None,
+    })
+    .await
+}
+
 pub async fn sync(desk: &Desk) -> desk_core::SyncReport {
     desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap()
 }
