@@ -622,12 +622,19 @@ async fn enrich_contacts_from_the_demo_customer_system() {
     // If the contact index is still being read, the app offers to finish it first.
     if let Ok(b) = c.find(Locator::Css("[data-index-incomplete] button")).await {
         b.click().await.unwrap();
-        until(c, "the preview with a complete index", || async {
-            c.find(Locator::Css("[data-index-incomplete]"))
-                .await
-                .is_err()
-                && c.find(Locator::Css("[data-preview]")).await.is_ok()
-        })
+        // The demo's 2,000 contacts are 80 pages: 40 s at 120 requests a minute with nothing
+        // else asking, longer beside the sync; the wait ends on the preview, not on a time.
+        until_within(
+            c,
+            "the preview with a complete index",
+            Duration::from_secs(180),
+            || async {
+                c.find(Locator::Css("[data-index-incomplete]"))
+                    .await
+                    .is_err()
+                    && c.find(Locator::Css("[data-preview]")).await.is_ok()
+            },
+        )
         .await;
     }
     let preview = wait_for(c, "[data-preview]").await;
