@@ -5,7 +5,7 @@ use desk_core::jobs::JobView;
 use serde::Deserialize;
 use tauri::State;
 
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::state::AppState;
 
 /// A secret header's value, on its way to the OS keyring.
@@ -19,14 +19,14 @@ pub struct SecretValue {
 #[tauri::command]
 #[specta::specta]
 pub async fn list_sources(st: State<'_, AppState>) -> Result<Vec<SourceConfig>> {
-    Ok(st.desk().await?.sources().await?)
+    Ok(st.desk().await?.enrich().sources().await?)
 }
 
 /// Ready-made sources to start from.
 #[tauri::command]
 #[specta::specta]
 pub async fn source_presets(st: State<'_, AppState>) -> Result<Vec<SourceConfig>> {
-    Ok(st.desk().await?.source_presets())
+    Ok(st.desk().await?.enrich().presets())
 }
 
 #[tauri::command]
@@ -37,21 +37,22 @@ pub async fn save_source(
     secrets: Vec<SecretValue>,
 ) -> Result<()> {
     let secrets: Vec<(String, String)> = secrets.into_iter().map(|s| (s.header, s.value)).collect();
-    Ok(st.desk().await?.save_source(&source, &secrets).await?)
+    let desk = st.desk().await?;
+    Ok(desk.enrich().save_source(&source, &secrets).await?)
 }
 
 /// Lets lookups reach a host on this machine or a private network (`host:port` or a URL).
 #[tauri::command]
 #[specta::specta]
 pub async fn allow_lookup_host(st: State<'_, AppState>, host: String) -> Result<String> {
-    Ok(st.desk().await?.allow_lookup_host(&host).await?)
+    Ok(st.desk().await?.enrich().allow_host(&host).await?)
 }
 
 /// Looks one id up: the request's target and what each mapping makes of the answer.
 #[tauri::command]
 #[specta::specta]
 pub async fn test_source(st: State<'_, AppState>, name: String, id: String) -> Result<SourceTest> {
-    Ok(st.desk().await?.test_source(&name, &id).await?)
+    Ok(st.desk().await?.enrich().test_source(&name, &id).await?)
 }
 
 /// Looks the pasted ids up and shows what would change; nothing is written.
@@ -62,7 +63,7 @@ pub async fn enrich_preview(
     source: String,
     text: String,
 ) -> Result<EnrichPreview> {
-    Ok(st.desk().await?.enrich_preview(&source, &text).await?)
+    Ok(st.desk().await?.enrich().preview(&source, &text).await?)
 }
 
 /// One contact's customer id looked up in a source: each mapped field now and after.
@@ -73,11 +74,8 @@ pub async fn enrich_contact(
     source: String,
     contact_id: String,
 ) -> Result<EnrichPreview> {
-    Ok(st
-        .desk()
-        .await?
-        .enrich_contact(&source, &contact_id)
-        .await?)
+    let desk = st.desk().await?;
+    Ok(desk.enrich().contact(&source, &contact_id).await?)
 }
 
 /// Reads the rest of the contact list into the index (a lead waits on it).
@@ -86,7 +84,8 @@ pub async fn enrich_contact(
 pub async fn finish_contact_index(
     st: State<'_, AppState>,
 ) -> Result<desk_core::sync::ContactIndex> {
-    Ok(st.desk().await?.finish_contact_index(&|_| {}).await?)
+    let desk = st.desk().await?;
+    Ok(desk.sync().finish_contact_index(&|_| {}).await?)
 }
 
 /// Records the previewed changes as a job and starts it.
@@ -94,28 +93,13 @@ pub async fn finish_contact_index(
 #[specta::specta]
 pub async fn apply_enrichment(st: State<'_, AppState>, preview: EnrichPreview) -> Result<JobView> {
     let bg = st.background().await?;
-    let v = bg.desk().apply_enrichment(&preview).await?;
-    bg.run_job(v.id);
-    Ok(v)
+    Ok(bg.started(bg.desk().enrich().apply(&preview).await?))
 }
 
 /// Writes a job's report (CSV) to the Downloads folder and says where.
 #[tauri::command]
 #[specta::specta]
 pub async fn export_job_report(st: State<'_, AppState>, id: u32) -> Result<String> {
-    let csv = st.desk().await?.job_report_csv(id).await?;
-    let dir = dirs::download_dir()
-        .or_else(dirs::home_dir)
-        .unwrap_or_else(std::env::temp_dir);
-    let path = dir.join(format!(
-        "trengo-desk-job-{id}-{}.csv",
-        chrono::Local::now().format("%Y%m%d-%H%M%S")
-    ));
-    std::fs::write(&path, csv).map_err(|e| {
-        ApiError::new(
-            desk_core::ErrorCode::Io,
-            format!("the report could not be written: {e}"),
-        )
-    })?;
+    let path = st.desk().await?.enrich().save_report(id).await?;
     Ok(path.display().to_string())
 }

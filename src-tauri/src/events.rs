@@ -2,10 +2,9 @@
 //! Tauri events, and the desktop notifications they call for.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use desk_core::jobs::{JobProgress, JobView};
-use desk_core::{Assignment, Background, Desk, DeskEvent, StatusView, SyncProgress};
+use desk_core::{Assignment, Desk, DeskEvent, StatusView, SyncProgress};
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
 use tauri_specta::Event;
@@ -46,14 +45,13 @@ pub struct JobProgressEvent(pub JobProgress);
 #[derive(Debug, Clone, Serialize, specta::Type, Event)]
 pub struct JobFinishedEvent(pub JobView);
 
-/// A job that ran longer than this says so with a desktop notification when it ends.
-const NOTIFY_AFTER: Duration = Duration::from_secs(60);
-
-/// Starts the workspace's background work, its events forwarded to the window.
-pub fn start(app: &AppHandle, desk: Arc<Desk>) -> Background {
-    let a = app.clone();
-    let d = desk.clone();
-    Background::start(desk, Arc::new(move |e: DeskEvent| forward(&a, &d, e)))
+/// Where a workspace's events go: to the window, and to desktop notifications.
+pub fn sink_for(app: &AppHandle) -> desk_core::launcher::SinkFor {
+    let app = app.clone();
+    Arc::new(move |desk: Arc<Desk>| {
+        let a = app.clone();
+        Arc::new(move |e: DeskEvent| forward(&a, &desk, e)) as Arc<dyn desk_core::EventSink>
+    })
 }
 
 fn forward(app: &AppHandle, desk: &Arc<Desk>, e: DeskEvent) {
@@ -68,10 +66,10 @@ fn forward(app: &AppHandle, desk: &Arc<Desk>, e: DeskEvent) {
             tauri::async_runtime::spawn(notify_assignments(app.clone(), desk.clone(), list));
             r
         }
-        DeskEvent::JobFinished { job, secs } => {
-            let r = JobFinishedEvent(job.clone()).emit(app);
-            if Duration::from_secs(secs.into()) >= NOTIFY_AFTER {
-                tauri::async_runtime::spawn(notify_job(app.clone(), desk.clone(), job));
+        DeskEvent::JobFinished { job, note } => {
+            let r = JobFinishedEvent(job).emit(app);
+            if let Some(note) = note {
+                tauri::async_runtime::spawn(notify_job(app.clone(), desk.clone(), note));
             }
             r
         }
@@ -92,38 +90,25 @@ async fn notify_assignments(app: AppHandle, desk: Arc<Desk>, list: Vec<Assignmen
     if crate::tray::notifications_paused(&app) {
         return;
     }
-    let settings = desk.settings().await.map(|s| s.notify).unwrap_or_default();
-    let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
-    for note in crate::notify::notes_for(&list, &settings, hour) {
+    let sound = desk.watcher().sound().await;
+    for note in desk.watcher().notes(&list).await {
         let a = app.clone();
         let opened = move |id: String| {
             focus(&a);
             let _ = OpenTicketEvent { id }.emit(&a);
         };
-        if let Err(e) = crate::notify::show(&note, settings.sound, opened).await {
+        if let Err(e) = crate::notify::show(&note, sound, opened).await {
             tracing::warn!(error = %e, "no desktop notification (is a notification service running?)");
         }
     }
 }
 
 /// A desktop notification for a long job that ended.
-async fn notify_job(app: AppHandle, desk: Arc<Desk>, end: JobView) {
+async fn notify_job(app: AppHandle, desk: Arc<Desk>, note: desk_core::watcher::Note) {
     if crate::tray::notifications_paused(&app) {
         return;
     }
-    let note = crate::notify::Note {
-        summary: format!("Job {} {}", end.id, end.state),
-        body: format!(
-            "{}: {} changed, {} already so, {} failed",
-            end.title, end.done, end.skipped, end.failed
-        ),
-        ticket_id: None,
-    };
-    let sound = desk
-        .settings()
-        .await
-        .map(|s| s.notify.sound)
-        .unwrap_or(false);
+    let sound = desk.watcher().sound().await;
     let a = app.clone();
     if let Err(e) = crate::notify::show(&note, sound, move |_| focus(&a)).await {
         tracing::warn!(error = %e, "no desktop notification for the finished job");

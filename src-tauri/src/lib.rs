@@ -145,7 +145,7 @@ fn init_logging(app: &tauri::App) -> Option<tracing_appender::non_blocking::Work
 
 pub fn run() {
     let builder = specta_builder();
-    let launch = state::Launch::from_args(std::env::args().skip(1));
+    let launch = desk_core::launcher::Launch::from_args(std::env::args().skip(1));
     tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             // A second start brings the running window forward instead.
@@ -159,11 +159,7 @@ pub fn run() {
             builder.mount_events(app);
             let guard = init_logging(app);
             app.manage(LogGuard(guard));
-            let config_dir = app
-                .path()
-                .app_config_dir()
-                .unwrap_or_else(|_| std::env::temp_dir().join("trengo-desk"));
-            app.manage(state::AppState::new(launch.clone(), config_dir));
+            app.manage(state::AppState::new(launch.clone(), app.handle()));
             tray::install(app.handle())?;
             Ok(())
         })
@@ -172,7 +168,7 @@ pub fn run() {
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
                 // The workspace's background work ends with the app.
-                app.state::<state::AppState>().stop_now();
+                app.state::<state::AppState>().launcher.stop_now();
             }
         });
 }

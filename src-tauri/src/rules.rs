@@ -12,34 +12,34 @@ use crate::state::AppState;
 #[tauri::command]
 #[specta::specta]
 pub async fn list_rules(st: State<'_, AppState>) -> Result<Vec<StoredRule>> {
-    Ok(st.desk().await?.rules().await?)
+    Ok(st.desk().await?.rules().list().await?)
 }
 
 /// Saves a rule (checked first; one of the same name is replaced).
 #[tauri::command]
 #[specta::specta]
 pub async fn save_rule(st: State<'_, AppState>, rule: Rule) -> Result<StoredRule> {
-    Ok(st.desk().await?.save_rule(&rule).await?)
+    Ok(st.desk().await?.rules().save(&rule).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn remove_rule(st: State<'_, AppState>, name: String) -> Result<()> {
-    Ok(st.desk().await?.remove_rule(&name).await?)
+    Ok(st.desk().await?.rules().remove(&name).await?)
 }
 
 /// Switches a rule on (live, for new and changed tickets) or off.
 #[tauri::command]
 #[specta::specta]
 pub async fn enable_rule(st: State<'_, AppState>, name: String, on: bool) -> Result<StoredRule> {
-    Ok(st.desk().await?.enable_rule(&name, on).await?)
+    Ok(st.desk().await?.rules().enable(&name, on).await?)
 }
 
 /// What a rule (saved or being written) matches now, by the cache.
 #[tauri::command]
 #[specta::specta]
 pub async fn preview_rule(st: State<'_, AppState>, rule: Rule) -> Result<RulePreview> {
-    Ok(st.desk().await?.preview_rule(&rule).await?)
+    Ok(st.desk().await?.rules().preview(&rule).await?)
 }
 
 /// Runs a saved rule once over its matches, as a job in the background.
@@ -47,7 +47,5 @@ pub async fn preview_rule(st: State<'_, AppState>, rule: Rule) -> Result<RulePre
 #[specta::specta]
 pub async fn run_rule(st: State<'_, AppState>, name: String) -> Result<JobView> {
     let bg = st.background().await?;
-    let v = bg.desk().create_rule_job(&name).await?;
-    bg.run_job(v.id);
-    Ok(v)
+    Ok(bg.started(bg.desk().rules().create_job(&name).await?))
 }

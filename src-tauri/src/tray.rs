@@ -109,3 +109,18 @@ pub fn set_unseen<R: Runtime>(app: &AppHandle<R>, count: u32) {
         let _ = icon.set_tooltip(Some(tip));
     }
 }
+
+/// Shows how many tickets were assigned since the lead last looked: in the window title, next to
+/// the tray icon, and where the desktop supports it as a badge on the app's icon.
+pub fn show_unseen(app: &AppHandle, count: u32) {
+    if let Some(w) = app.get_webview_window("main") {
+        let title = if count == 0 {
+            "Trengo Desk".to_string()
+        } else {
+            format!("Trengo Desk ({count} new)")
+        };
+        let _ = w.set_title(&title);
+        let _ = w.set_badge_count(if count == 0 { None } else { Some(count as i64) });
+    }
+    set_unseen(app, count);
+}

@@ -77,7 +77,7 @@ pub enum SourcesCmd {
 }
 
 async fn field_id(desk: &Desk, label: &str) -> Result<String, Error> {
-    let d = desk.directory().await?;
+    let d = desk.directory().lists().await?;
     d.fields
         .iter()
         .filter(|f| f.entity_type == "contact")
@@ -93,7 +93,7 @@ async fn field_id(desk: &Desk, label: &str) -> Result<String, Error> {
 pub async fn sources(desk: &Desk, out: &Out, cmd: &SourcesCmd) -> Result<u8, Error> {
     match cmd {
         SourcesCmd::List => {
-            let list = desk.sources().await?;
+            let list = desk.enrich().sources().await?;
             if out.json {
                 out.json(&list);
             } else if list.is_empty() {
@@ -114,11 +114,11 @@ pub async fn sources(desk: &Desk, out: &Out, cmd: &SourcesCmd) -> Result<u8, Err
             }
         }
         SourcesCmd::AllowHost { host } => {
-            let entry = desk.allow_lookup_host(host).await?;
+            let entry = desk.enrich().allow_host(host).await?;
             outln!("Lookups may reach {entry}.");
         }
         SourcesCmd::Remove { name } => {
-            desk.remove_source(name).await?;
+            desk.enrich().remove_source(name).await?;
             outln!("Source {name:?} removed, with its secrets in the OS keyring.");
         }
         SourcesCmd::Add(a) => {
@@ -222,11 +222,11 @@ pub async fn sources(desk: &Desk, out: &Out, cmd: &SourcesCmd) -> Result<u8, Err
                     mappings,
                 }
             };
-            desk.save_source(&cfg, &secrets).await?;
+            desk.enrich().save_source(&cfg, &secrets).await?;
             outln!("Source {:?} saved.", cfg.name);
         }
         SourcesCmd::Test { name, id } => {
-            let t = desk.test_source(name, id).await?;
+            let t = desk.enrich().test_source(name, id).await?;
             if out.json {
                 out.json(&t);
             } else {
@@ -311,7 +311,7 @@ pub async fn enrich(
 ) -> Result<u8, Error> {
     let text = crate::jobs::read_ids(ids)?;
     // The preview and the apply are one matching: what is written is what was shown.
-    let mut p = desk.enrich_preview(source, &text).await?;
+    let mut p = desk.enrich().preview(source, &text).await?;
     let unsure = p.issues.iter().filter(|i| i.kind == "not_indexed").count();
     if unsure > 0 && !apply && !out.json {
         errln!(
@@ -324,8 +324,8 @@ pub async fn enrich(
             "the contact index is not complete ({} contacts so far): reading the rest first…",
             p.index.indexed
         );
-        desk.finish_contact_index(&|_| {}).await?;
-        p = desk.enrich_preview(source, &text).await?;
+        desk.sync().finish_contact_index(&|_| {}).await?;
+        p = desk.enrich().preview(source, &text).await?;
     }
     if !apply {
         if out.json {
@@ -354,7 +354,7 @@ pub async fn enrich(
         errln!("Nothing was changed.");
         return Ok(0);
     }
-    let job = desk.apply_enrichment(&p).await?;
+    let job = desk.enrich().apply(&p).await?;
     for x in &job.problems {
         errln!("line {}: {:?} {}", x.line, x.text, x.reason);
     }
@@ -365,7 +365,7 @@ pub async fn enrich(
     );
     let code = run_job(desk, out, job.id).await?;
     if let Some(path) = report {
-        std::fs::write(path, desk.job_report_csv(job.id).await?)?;
+        std::fs::write(path, desk.enrich().report_csv(job.id).await?)?;
         errln!("report written to {path}");
     }
     Ok(code)

@@ -158,7 +158,8 @@ async fn action(desk: &Desk, a: &BulkAction) -> Result<Action, Error> {
         },
         BulkAction::SetField { assignment } => {
             let (name, value) = crate::split_assignment(assignment)?;
-            desk.field_change(name, value, desk_core::EntityType::Ticket)
+            desk.tickets()
+                .field_change(name, value, desk_core::EntityType::Ticket)
                 .await?
         }
     })
@@ -251,7 +252,7 @@ pub async fn run_job(desk: &Desk, out: &Out, id: u32) -> Result<u8, Error> {
                 errln!();
             }
             errln!("pausing job {id}: finishing what is in flight (Ctrl-C again to leave now)…");
-            desk.pause_job(id).await?;
+            desk.jobs().pause(id).await?;
             tokio::select! {
                 r = &mut run => r,
                 _ = tokio::signal::ctrl_c() => {
@@ -279,7 +280,7 @@ async fn run_with_progress(desk: &Desk, id: u32, tty: bool) -> Result<JobView, E
             let _ = std::io::stderr().flush();
         }
     };
-    let r = desk.run_job(id, &progress).await;
+    let r = desk.jobs().run(id, &progress).await;
     if tty {
         errln!();
     }
@@ -335,7 +336,7 @@ fn report(out: &Out, v: &JobView) {
 pub async fn bulk(desk: &Desk, out: &Out, a: &BulkArgs) -> Result<u8, Error> {
     let act = action(desk, &a.action).await?;
     let sel = selection(desk, a).await?;
-    let plan = desk.plan_job(&sel, std::slice::from_ref(&act)).await?;
+    let plan = desk.jobs().plan(&sel, std::slice::from_ref(&act)).await?;
     print_plan(&plan);
     let stdin_used = a.ids.as_deref() == Some("-");
     if !confirm(
@@ -346,7 +347,7 @@ pub async fn bulk(desk: &Desk, out: &Out, a: &BulkArgs) -> Result<u8, Error> {
         errln!("Nothing was changed.");
         return Ok(0);
     }
-    let job = desk.create_job(&sel, &[act]).await?;
+    let job = desk.jobs().create(&sel, &[act]).await?;
     errln!(
         "job {} recorded; if it is interrupted, any later command resumes it",
         job.id
@@ -357,7 +358,7 @@ pub async fn bulk(desk: &Desk, out: &Out, a: &BulkArgs) -> Result<u8, Error> {
 pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
     match cmd {
         JobsCmd::List { limit } => {
-            let list = desk.jobs(*limit).await?;
+            let list = desk.jobs().list(*limit).await?;
             if out.json {
                 out.json(&list);
             } else {
@@ -379,12 +380,13 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
             }
         }
         JobsCmd::Show { id, csv: true, .. } => {
-            print!("{}", term::clean(&desk.job_report_csv(*id).await?));
+            print!("{}", term::clean(&desk.enrich().report_csv(*id).await?));
         }
         JobsCmd::Show { id, failed, .. } => {
-            let v = desk.job(*id).await?;
+            let v = desk.jobs().get(*id).await?;
             let items = desk
-                .job_items(*id, failed.then_some(ItemState::Failed))
+                .jobs()
+                .items(*id, failed.then_some(ItemState::Failed))
                 .await?;
             if out.json {
                 out.json(&serde_json::json!({"job": v, "items": items}));
@@ -414,12 +416,12 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
         }
         JobsCmd::Resume { id } => return run_job(desk, out, *id).await,
         JobsCmd::Retry { id } => {
-            let n = desk.retry_failed(*id).await?;
+            let n = desk.jobs().retry_failed(*id).await?;
             errln!("job {id}: trying {n} failed items again");
             return run_job(desk, out, *id).await;
         }
         JobsCmd::Undo { id, yes } => {
-            let v = desk.job(*id).await?;
+            let v = desk.jobs().get(*id).await?;
             if !confirm(
                 &format!("Undo job {id} ({}, {} tickets changed)?", v.title, v.done),
                 *yes,
@@ -428,7 +430,7 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
                 errln!("Nothing was changed.");
                 return Ok(0);
             }
-            let u = desk.undo_job(*id).await?;
+            let u = desk.jobs().undo(*id).await?;
             for p in &u.problems {
                 errln!("  {}: {}", p.text, p.reason);
             }
@@ -436,7 +438,7 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
             return run_job(desk, out, u.id).await;
         }
         JobsCmd::Cancel { id } => {
-            let v = desk.cancel_job(*id).await?;
+            let v = desk.jobs().cancel(*id).await?;
             report(out, &v);
         }
     }
@@ -446,7 +448,7 @@ pub async fn jobs(desk: &Desk, out: &Out, cmd: &JobsCmd) -> Result<u8, Error> {
 /// Says in one line per job which jobs a dead process left unfinished (read-only commands go on
 /// without them).
 pub async fn mention_unfinished(desk: &Desk) -> Result<(), Error> {
-    for id in desk.resumable_jobs().await? {
+    for id in desk.jobs().resumable().await? {
         errln!("job {id} is unfinished: `trengo-desk-cli jobs resume {id}`");
     }
     Ok(())
@@ -455,18 +457,18 @@ pub async fn mention_unfinished(desk: &Desk) -> Result<(), Error> {
 /// Runs every job a dead process left unfinished, before the command itself (reported on
 /// standard error, so the command's output stays its own).
 pub async fn resume_interrupted(desk: &Desk) -> Result<(), Error> {
-    if !desk.has_token() {
+    if !desk.session().has_token() {
         return Ok(());
     }
-    for id in desk.resumable_jobs().await? {
-        let v = desk.job(id).await?;
+    for id in desk.jobs().resumable().await? {
+        let v = desk.jobs().get(id).await?;
         errln!(
             "resuming job {id} ({}), which did not finish: {} of {} left",
             v.title,
             v.pending,
             v.total
         );
-        match desk.run_job(id, &|_| {}).await {
+        match desk.jobs().run(id, &|_| {}).await {
             Ok(v) => errln!(
                 "job {} {}: {} changed, {} already so, {} failed",
                 v.id,

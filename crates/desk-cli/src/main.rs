@@ -526,7 +526,9 @@ async fn open(cli: &Cli) -> Result<Desk, Error> {
             },
         )
         .await?;
-        if desk.freshness().await?.last_sync_at.is_none() && !matches!(cli.cmd, Cmd::Sync { .. }) {
+        if desk.directory().freshness().await?.last_sync_at.is_none()
+            && !matches!(cli.cmd, Cmd::Sync { .. })
+        {
             errln!("demo: first use, syncing the demo workspace (at Trengo's pace of 120 requests a minute)…");
             sync(&desk, cli.json).await?;
         }
@@ -590,7 +592,7 @@ async fn sync(desk: &Desk, json: bool) -> Result<desk_core::SyncReport, Error> {
             let _ = std::io::stderr().flush();
         }
     };
-    let r = desk.sync(&progress, &AtomicBool::new(false)).await;
+    let r = desk.sync().run(&progress, &AtomicBool::new(false)).await;
     if tty {
         errln!();
     }
@@ -599,9 +601,9 @@ async fn sync(desk: &Desk, json: bool) -> Result<desk_core::SyncReport, Error> {
 
 async fn find(desk: &Desk, kind: &str, v: &str) -> Result<Option<String>, Error> {
     let n = match kind {
-        "team" => desk.find_team(v).await?,
-        "tag" => desk.find_tag(v).await?,
-        _ => desk.find_user(v).await?,
+        "team" => desk.directory().find_team(v).await?,
+        "tag" => desk.directory().find_tag(v).await?,
+        _ => desk.directory().find_user(v).await?,
     };
     Ok(n.map(|n| n.id))
 }
@@ -611,8 +613,8 @@ async fn resolve(desk: &Desk, kind: &str, v: &str) -> Result<String, Error> {
         return Ok(id);
     }
     // New in Trengo, or a fresh cache: the directory is a few requests away.
-    if desk.has_token() {
-        desk.sync_directory().await?;
+    if desk.session().has_token() {
+        desk.sync().directory().await?;
         if let Some(id) = find(desk, kind, v).await? {
             return Ok(id);
         }
@@ -655,7 +657,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     "Connected as {} ({}) in workspace {}; the token is in the OS keyring.",
                     me.name,
                     me.email.as_deref().unwrap_or("no email"),
-                    desk.workspace()
+                    desk.session().workspace()
                 );
             }
             return Ok(0);
@@ -731,7 +733,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
     );
     if writes {
         jobs::resume_interrupted(&desk).await?;
-    } else if !inspecting && desk.has_token() {
+    } else if !inspecting && desk.session().has_token() {
         jobs::mention_unfinished(&desk).await?;
     }
     match &cli.cmd {
@@ -762,9 +764,9 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             let kept = if *forget_lookup_secrets {
                 0
             } else {
-                desk.lookup_secret_count().await?
+                desk.enrich().lookup_secret_count().await?
             };
-            desk.logout(*forget_lookup_secrets).await?;
+            desk.session().logout(*forget_lookup_secrets).await?;
             outln!("The token is forgotten; the cache stays for reading.");
             if kept > 0 {
                 outln!("{kept} lookup secret(s) stay in the OS keyring: logout --forget-lookup-secrets removes them.");
@@ -774,6 +776,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         }
         Cmd::Refresh { secs } => {
             let r = desk
+                .sync()
                 .refresh(
                     std::time::Duration::from_secs(*secs),
                     &|_| {},
@@ -808,6 +811,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             let ix = if *contacts {
                 let tty = std::io::stderr().is_terminal() && !cli.json;
                 let ix = desk
+                    .sync()
                     .finish_contact_index(&|ix: &desk_core::sync::ContactIndex| {
                         if tty {
                             eprint!("\r\x1b[2Kcontacts: {} read in this pass", ix.pass_seen);
@@ -837,7 +841,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Cmd::Tickets(a) => {
             let mut f = a.filter.filter(&desk, a.offset, a.limit).await?;
             if let Some(name) = &a.view {
-                let v = desk.find_view(name).await?.filter;
+                let v = desk.views().find(name).await?.filter;
                 f = TicketFilter {
                     status: f.status.or(v.status),
                     team_id: f.team_id.or(v.team_id),
@@ -851,14 +855,14 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     ..f
                 };
             }
-            let r = desk.search(&f).await?;
+            let r = desk.tickets().search(&f).await?;
             if out.json {
                 out.json(&r);
             } else {
                 for row in &r.rows {
                     out.row(row);
                 }
-                let fresh = desk.freshness().await?;
+                let fresh = desk.directory().freshness().await?;
                 errln!(
                     "{} of {} matching · cache synced {}",
                     r.rows.len(),
@@ -871,14 +875,14 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             }
         }
         Cmd::Ticket { id, cached } => {
-            let ctx = if *cached || !desk.has_token() {
-                desk.ticket_context(id).await?
+            let ctx = if *cached || !desk.session().has_token() {
+                desk.tickets().context(id).await?
             } else {
-                match desk.refresh_ticket(id).await {
+                match desk.tickets().refresh(id).await {
                     Ok(c) => c,
                     Err(e) if e.is_offline() => {
                         errln!("offline: showing the cached ticket");
-                        desk.ticket_context(id).await?
+                        desk.tickets().context(id).await?
                     }
                     Err(e) => return Err(e),
                 }
@@ -886,7 +890,10 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             out.context(&ctx);
         }
         Cmd::NewTag { name, color } => {
-            let r = desk.create_tag(&name.join(" "), color.as_deref()).await?;
+            let r = desk
+                .directory()
+                .create_tag(&name.join(" "), color.as_deref())
+                .await?;
             if out.json {
                 out.json(&r);
             } else if r.created {
@@ -895,22 +902,28 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 outln!("tag {} {:?} was already in Trengo", r.tag.id, r.tag.name);
             }
         }
-        Cmd::Tag { id, tag } => {
-            out.done(&desk.add_tag(id, &resolve(&desk, "tag", tag).await?).await?)
-        }
+        Cmd::Tag { id, tag } => out.done(
+            &desk
+                .tickets()
+                .add_tag(id, &resolve(&desk, "tag", tag).await?)
+                .await?,
+        ),
         Cmd::Untag { id, tag } => out.done(
             &desk
+                .tickets()
                 .remove_tag(id, &resolve(&desk, "tag", tag).await?)
                 .await?,
         ),
         Cmd::Assign { id, team, user } => {
             let row = match (team, user) {
                 (Some(t), _) => {
-                    desk.assign_team(id, &resolve(&desk, "team", t).await?)
+                    desk.tickets()
+                        .assign_team(id, &resolve(&desk, "team", t).await?)
                         .await?
                 }
                 (None, Some(u)) => {
-                    desk.assign_user(id, &resolve(&desk, "user", u).await?)
+                    desk.tickets()
+                        .assign_user(id, &resolve(&desk, "user", u).await?)
                         .await?
                 }
                 (None, None) => {
@@ -919,8 +932,8 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             };
             out.done(&row);
         }
-        Cmd::Close { id } => out.done(&desk.close(id).await?),
-        Cmd::Reopen { id } => out.done(&desk.reopen(id).await?),
+        Cmd::Close { id } => out.done(&desk.tickets().close(id).await?),
+        Cmd::Reopen { id } => out.done(&desk.tickets().reopen(id).await?),
         Cmd::Create {
             contact,
             channel,
@@ -954,7 +967,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     value: value.into(),
                 });
             }
-            let made = desk.create_ticket(&req).await?;
+            let made = desk.tickets().create_ticket(&req).await?;
             if out.json {
                 out.json(&made);
             } else {
@@ -977,8 +990,8 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         } => {
             let (name, value) = split_assignment(assignment)?;
             let done = match (ticket, contact) {
-                (Some(t), _) => desk.set_ticket_field(t, name, value).await?,
-                (None, Some(c)) => desk.set_contact_field(c, name, value).await?,
+                (Some(t), _) => desk.tickets().set_ticket_field(t, name, value).await?,
+                (None, Some(c)) => desk.tickets().set_contact_field(c, name, value).await?,
                 (None, None) => {
                     return Err(Error::Invalid("give --ticket ID or --contact ID".into()))
                 }
@@ -986,7 +999,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             out.done(&done);
         }
         Cmd::Note { id, text } => {
-            let m = desk.add_note(id, &text.join(" ")).await?;
+            let m = desk.tickets().add_note(id, &text.join(" ")).await?;
             if out.json {
                 out.json(&m);
             } else {
@@ -1000,7 +1013,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         }
         Cmd::Views { cmd } => match cmd.as_ref().unwrap_or(&ViewsCmd::List) {
             ViewsCmd::List => {
-                let views = desk.saved_views().await?;
+                let views = desk.views().list().await?;
                 if out.json {
                     out.json(&views);
                 } else if views.is_empty() {
@@ -1018,7 +1031,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     ));
                 }
                 let f = filter.filter(&desk, 0, 0).await?;
-                let v = desk.save_view(name, &f).await?;
+                let v = desk.views().save(name, &f).await?;
                 if out.json {
                     out.json(&v);
                 } else {
@@ -1026,15 +1039,15 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 }
             }
             ViewsCmd::Delete { name } => {
-                let v = desk.find_view(name).await?;
-                desk.delete_view(v.id).await?;
+                let v = desk.views().find(name).await?;
+                desk.views().delete(v.id).await?;
                 if !out.json {
                     outln!("deleted view {:?}", v.name);
                 }
             }
         },
         Cmd::Directory => {
-            let d = desk.directory().await?;
+            let d = desk.directory().lists().await?;
             if out.json {
                 out.json(&d);
             } else {
@@ -1064,7 +1077,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
-                let z = desk.trengo_zone().await?;
+                let z = desk.session().trengo_zone().await?;
                 outln!(
                     "times: Trengo's zone-less times are read as {} wall clock (with its DST rules); ISO times as given · {}",
                     z.name,
@@ -1079,7 +1092,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                         _ => "assumed, as real answers show (Trengo's clock confirms it after this app's first change to a ticket)".to_string(),
                     }
                 );
-                let f = desk.sync_freshness().await?;
+                let f = desk.sync().freshness().await?;
                 outln!(
                     "sync: {} · at most {}% of the budget in the background{}{}",
                     f.mode
@@ -1093,7 +1106,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                         .map(|s| format!(" · last whole pass took {s} s"))
                         .unwrap_or_default(),
                 );
-                let ix = desk.contact_index().await?;
+                let ix = desk.sync().contact_index().await?;
                 outln!(
                     "contacts: {} indexed{}",
                     ix.indexed,
@@ -1135,22 +1148,22 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                         status.clone(),
                         search.clone(),
                     );
-                    let r = desk.unified_list(resource, &params).await?;
+                    let r = desk.raw().list(resource, &params).await?;
                     serde_json::to_value(r).unwrap_or_default()
                 }
-                UnifiedCmd::Get { resource, id } => desk.unified_get(resource, id).await?,
+                UnifiedCmd::Get { resource, id } => desk.raw().get(resource, id).await?,
             };
             outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
         Cmd::Watch { interval } => {
-            if desk.freshness().await?.last_sync_at.is_none() {
+            if desk.directory().freshness().await?.last_sync_at.is_none() {
                 // The teams you belong to come from the directory.
                 sync(&desk, true).await?;
             }
             let stdout = std::io::stdout();
             loop {
                 // Live rules run here too, so a headless machine keeps them on.
-                for r in desk.apply_live_rules().await? {
+                for r in desk.rules().apply_live().await? {
                     let line = serde_json::json!({
                         "rule": r.rule,
                         "job": r.job,
@@ -1163,7 +1176,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     writeln!(out, "{}", term::clean(&line.to_string()))?;
                     out.flush()?;
                 }
-                for a in desk.poll_assignments().await? {
+                for a in desk.watcher().poll().await? {
                     let line = serde_json::json!({
                         "ticket_id": a.ticket_id,
                         "kind": a.kind,
@@ -1178,7 +1191,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 }
                 let wait = match interval {
                     Some(s) => std::time::Duration::from_secs((*s).max(1)),
-                    None => desk.watch_interval().await,
+                    None => desk.watcher().interval().await,
                 };
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
@@ -1201,7 +1214,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 ),
                 None => None,
             };
-            let r = desk.proxy(m, path, query.clone(), body).await?;
+            let r = desk.raw().proxy(m, path, query.clone(), body).await?;
             if out.json {
                 out.json(&serde_json::json!({"status": r.status, "body": r.body}));
             } else {

@@ -114,7 +114,7 @@ pub struct AddArgs {
 async fn field_condition(desk: &Desk, s: &str, contact: bool) -> Result<Condition, Error> {
     let (name, value) = split_assignment(s)?;
     let entity = if contact { "contact" } else { "ticket" };
-    let dir = desk.directory().await?;
+    let dir = desk.directory().lists().await?;
     let f = dir
         .fields
         .iter()
@@ -173,7 +173,7 @@ async fn rule_of(desk: &Desk, a: &AddArgs) -> Result<Rule, Error> {
         c.push(Condition::Assignee { user_id: None });
     }
     if let Some(ch) = &a.channel {
-        let dir = desk.directory().await?;
+        let dir = desk.directory().lists().await?;
         let id = dir
             .channels
             .iter()
@@ -228,7 +228,8 @@ async fn rule_of(desk: &Desk, a: &AddArgs) -> Result<Rule, Error> {
     for f in &a.set_fields {
         let (name, value) = split_assignment(f)?;
         actions.push(
-            desk.field_change(name, value, desk_core::EntityType::Ticket)
+            desk.tickets()
+                .field_change(name, value, desk_core::EntityType::Ticket)
                 .await?,
         );
     }
@@ -258,7 +259,7 @@ fn line(r: &StoredRule) -> String {
 pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> {
     match cmd {
         RulesCmd::List => {
-            let all = desk.rules().await?;
+            let all = desk.rules().list().await?;
             if out.json {
                 out.json(&all);
             } else if all.is_empty() {
@@ -272,12 +273,12 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
             }
         }
         RulesCmd::Add(a) => {
-            let r = desk.save_rule(&rule_of(desk, a).await?).await?;
+            let r = desk.rules().save(&rule_of(desk, a).await?).await?;
             if out.json {
                 out.json(&r);
             } else {
                 outln!("{}", line(&r));
-                let p = desk.preview_rule(&r.rule).await?;
+                let p = desk.rules().preview(&r.rule).await?;
                 errln!(
                     "saved (off); it {} now: `rules run {:?}` runs it once, `rules enable` keeps it on",
                     p.summary, r.rule.name
@@ -285,7 +286,7 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
             }
         }
         RulesCmd::Show { name } => {
-            let r = desk.find_rule(name).await?;
+            let r = desk.rules().find(name).await?;
             if out.json {
                 out.json(&r);
             } else {
@@ -293,8 +294,8 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
             }
         }
         RulesCmd::Preview { name } => {
-            let r = desk.find_rule(name).await?;
-            let p = desk.preview_rule(&r.rule).await?;
+            let r = desk.rules().find(name).await?;
+            let p = desk.rules().preview(&r.rule).await?;
             if out.json {
                 out.json(&p);
             } else {
@@ -305,7 +306,7 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
                     p.took_ms
                 );
                 for id in p.ids.iter().take(50) {
-                    if let Some(row) = desk.ticket_row(id).await? {
+                    if let Some(row) = desk.tickets().row(id).await? {
                         out.row(&row);
                     }
                 }
@@ -315,15 +316,15 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
             }
         }
         RulesCmd::Run { name, yes } => {
-            let r = desk.find_rule(name).await?;
-            let p = desk.preview_rule(&r.rule).await?;
+            let r = desk.rules().find(name).await?;
+            let p = desk.rules().preview(&r.rule).await?;
             errln!("{}: {}", r.rule.name, p.summary);
             errln!("  each ticket is read from Trengo right before it changes, and left if it no longer matches");
             if !confirm(&format!("Run it on {} tickets?", p.matches), *yes, false)? {
                 errln!("Nothing was changed.");
                 return Ok(0);
             }
-            let job = desk.create_rule_job(name).await?;
+            let job = desk.rules().create_job(name).await?;
             errln!(
                 "job {} recorded; `trengo-desk-cli jobs undo {}` takes it back",
                 job.id,
@@ -333,7 +334,7 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
         }
         RulesCmd::Enable { name } | RulesCmd::Disable { name } => {
             let on = matches!(cmd, RulesCmd::Enable { .. });
-            let r = desk.enable_rule(name, on).await?;
+            let r = desk.rules().enable(name, on).await?;
             if out.json {
                 out.json(&r);
             } else {
@@ -341,17 +342,17 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
             }
         }
         RulesCmd::Remove { name } => {
-            desk.remove_rule(name).await?;
+            desk.rules().remove(name).await?;
             errln!("rule {name:?} removed");
         }
-        RulesCmd::Export => outln!("{}", desk.export_rules().await?),
+        RulesCmd::Export => outln!("{}", desk.rules().export().await?),
         RulesCmd::Import { file } => {
             let json = if file == "-" {
                 std::io::read_to_string(std::io::stdin())?
             } else {
                 std::fs::read_to_string(file).map_err(|e| Error::Invalid(format!("{file}: {e}")))?
             };
-            let saved = desk.import_rules(&json).await?;
+            let saved = desk.rules().import(&json).await?;
             if out.json {
                 out.json(&saved);
             } else {

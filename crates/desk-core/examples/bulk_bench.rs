@@ -113,8 +113,8 @@ async fn run(a: &Args, pasted: bool) -> anyhow::Result<()> {
     let actions = [Action::AddTag {
         tag_id: B.to_string(),
     }];
-    let plan = desk.plan_job(&sel, &actions).await?;
-    let job = desk.create_job(&sel, &actions).await?;
+    let plan = desk.jobs().plan(&sel, &actions).await?;
+    let job = desk.jobs().create(&sel, &actions).await?;
     let before = sim.state().stats();
     let stop = Arc::new(AtomicBool::new(false));
 
@@ -168,7 +168,7 @@ async fn run(a: &Args, pasted: bool) -> anyhow::Result<()> {
     };
 
     let started = Instant::now();
-    let end = desk.run_job(job.id, &|_| {}).await?;
+    let end = desk.jobs().run(job.id, &|_| {}).await?;
     let wall = started.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     let (calls, waits) = clicks.await?;

@@ -113,8 +113,8 @@ async fn ours(desk: &Desk, sim: &Sim) -> anyhow::Result<Outcome> {
     }];
     let before = sim.state().stats();
     let t = Instant::now();
-    let job = desk.create_job(&sel, &actions).await?;
-    let end = desk.run_job(job.id, &|_| {}).await?;
+    let job = desk.jobs().create(&sel, &actions).await?;
+    let end = desk.jobs().run(job.id, &|_| {}).await?;
     let wall = t.elapsed().as_secs_f64();
     anyhow::ensure!(end.failed == 0 && end.pending == 0, "{end:?}");
     let after = sim.state().stats();
@@ -226,7 +226,7 @@ async fn with_clicks(n: usize, s: &Setup, other_process: bool) -> anyhow::Result
             .arg(sim.base_url())
             .arg(dir.path())
             .arg(ids[0].to_string())
-            .arg(desk.workspace())
+            .arg(desk.session().workspace())
             .stdout(std::process::Stdio::piped())
             .spawn()?;
         Some(child)

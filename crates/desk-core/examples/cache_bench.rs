@@ -55,15 +55,15 @@ async fn search_bench() -> anyhow::Result<()> {
     // The directory and working set through the real sync; then every other ticket straight from
     // the simulator's records (Trengo's JSON, decoded and mapped as a sync does), so the cache
     // holds all 100,000 without 4,000 page requests.
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await?;
+    desk.sync().run(&|_| {}, &AtomicBool::new(false)).await?;
     // The bench writes the rest straight into the same cache file.
-    let cache = Cache::open(desk.cache_path()).await?;
+    let cache = Cache::open(desk.session().cache_path()).await?;
     let t = Instant::now();
     common::fill(&sim, &cache, false).await?;
     sqlx::query("PRAGMA optimize=0x10002")
         .execute(cache.pool())
         .await?;
-    let fresh = desk.freshness().await?;
+    let fresh = desk.directory().freshness().await?;
     println!(
         "cache: {} tickets cached ({} in the working set), written in {:.1} s",
         fresh.tickets_cached,
@@ -71,7 +71,7 @@ async fn search_bench() -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
 
-    let dl = desk.directory().await?;
+    let dl = desk.directory().lists().await?;
     let team = dl.teams[1].id.clone();
     let tag = dl
         .tags
@@ -154,12 +154,12 @@ async fn search_bench() -> anyhow::Result<()> {
     );
     let mut all = vec![];
     for (name, f) in &queries {
-        desk.search(f).await?;
+        desk.tickets().search(f).await?;
         let mut times = vec![];
         let mut total = 0;
         for _ in 0..40 {
             let t = Instant::now();
-            total = desk.search(f).await?.total;
+            total = desk.tickets().search(f).await?.total;
             times.push(t.elapsed());
         }
         all.extend(times.iter().copied());
@@ -177,6 +177,7 @@ async fn search_bench() -> anyhow::Result<()> {
 
     // Ticket context: read 100 threads from Trengo into the cache, then open them from the cache.
     let ids: Vec<String> = desk
+        .tickets()
         .search(&TicketFilter {
             limit: 100,
             ..q("open")
@@ -187,13 +188,13 @@ async fn search_bench() -> anyhow::Result<()> {
         .map(|r| r.id)
         .collect();
     for id in &ids {
-        desk.refresh_ticket(id).await?;
+        desk.tickets().refresh(id).await?;
     }
     let mut times = vec![];
     for _ in 0..5 {
         for id in &ids {
             let t = Instant::now();
-            let c = desk.ticket_context(id).await?;
+            let c = desk.tickets().context(id).await?;
             times.push(t.elapsed());
             assert!(!c.messages.is_empty());
         }
@@ -248,13 +249,14 @@ async fn sync_bench() -> anyhow::Result<()> {
         limit.1.as_secs()
     );
     let t = Instant::now();
-    let r = desk.sync(&|_| {}, &AtomicBool::new(false)).await?;
+    let r = desk.sync().run(&|_| {}, &AtomicBool::new(false)).await?;
     let wall = t.elapsed().as_secs_f64();
     let bound = r.requests as f64 / limit.0 as f64 * limit.1.as_secs_f64();
     let stats = sim.state().stats();
     println!("  {} tickets, {} requests; the minimum is {} pages: requests ÷ minimum = {:.2} (goal 1.00)", r.tickets, r.requests, min_pages, r.requests as f64 / min_pages as f64);
     println!("  wall time {wall:.1} s; the rate-limit bound {bound:.1} s: time ÷ bound = {:.3}; 429s: {}", wall / bound, stats.rate_limited);
     let first = desk
+        .tickets()
         .search(&TicketFilter {
             limit: 50,
             ..Default::default()

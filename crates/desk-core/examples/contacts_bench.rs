@@ -47,7 +47,7 @@ async fn main() -> anyhow::Result<()> {
         },
     )
     .await?;
-    desk.sync_directory().await?;
+    desk.sync().directory().await?;
     println!(
         "contact index: {contacts} contacts, L = {limit} per {:.0} s ({:.0}/min), {latency} ms per answer",
         window.as_secs_f64(),
@@ -57,14 +57,14 @@ async fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     let mut pages = 0u32;
     loop {
-        pages += desk.index_contacts(50, Lane::Sync, &|_| {}).await?;
-        if desk.contact_index().await?.complete {
+        pages += desk.sync().index_contacts(50, Lane::Sync, &|_| {}).await?;
+        if desk.sync().contact_index().await?.complete {
             break;
         }
     }
     let secs = t.elapsed().as_secs_f64();
     let requests = sim.state().stats().requests - before;
-    let ix = desk.contact_index().await?;
+    let ix = desk.sync().contact_index().await?;
     let bound = ((requests as f64 / limit as f64).ceil() - 1.0).max(0.0) * window.as_secs_f64();
     println!(
         "  pass: {} contacts indexed, {pages} pages, {requests} requests: requests ÷ pages {:.3} (goal 1.00)",
@@ -86,9 +86,10 @@ async fn main() -> anyhow::Result<()> {
         .step_by(37)
         .take(2_000)
         .collect();
-    let cache = desk_core::cache::Cache::open(desk.cache_path()).await?;
+    let cache = desk_core::cache::Cache::open(desk.session().cache_path()).await?;
     let name = desk
         .directory()
+        .lists()
         .await?
         .fields
         .into_iter()

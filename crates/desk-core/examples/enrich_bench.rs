@@ -39,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     common::prepare(&sim, dir.path(), |setup| async move {
         // The contact index is complete (not measured: contacts_bench measures it).
-        setup.finish_contact_index(&|_| {}).await?;
+        setup.sync().finish_contact_index(&|_| {}).await?;
         Ok(())
     })
     .await?;
@@ -56,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
     // Customer ids of cached contacts (each held by one contact), and ids no contact has.
     let cached: Vec<i64> = sqlx::query_scalar("SELECT id FROM contacts")
         .fetch_all(
-            desk_core::cache::Cache::open(desk.cache_path())
+            desk_core::cache::Cache::open(desk.session().cache_path())
                 .await?
                 .pool(),
         )
@@ -81,18 +81,19 @@ async fn main() -> anyhow::Result<()> {
     for k in 0..n_ids.saturating_sub(real_matched) {
         ids.push(format!("C-{}", 90_000_000 + k));
     }
-    desk.allow_lookup_host(&sim.root_url()).await?;
+    desk.enrich().allow_host(&sim.root_url()).await?;
     let mut src = demo_source(&sim.root_url());
     src.mappings
         .retain(|m| ["502", "503", "504"].contains(&m.field_id.as_str()));
     if let SourceKind::Http { concurrency, .. } = &mut src.kind {
         *concurrency = 8;
     }
-    desk.save_source(
-        &src,
-        &[("X-Api-Key".into(), trengo_sim::DEFAULT_LOOKUP_KEY.into())],
-    )
-    .await?;
+    desk.enrich()
+        .save_source(
+            &src,
+            &[("X-Api-Key".into(), trengo_sim::DEFAULT_LOOKUP_KEY.into())],
+        )
+        .await?;
     sim.state().set_rate_limit(limit, window);
     sim.state().set_faults(Faults {
         latency_ms: 50,
@@ -106,11 +107,11 @@ async fn main() -> anyhow::Result<()> {
     let text = ids.join("\n");
 
     let started = Instant::now();
-    let p = desk.enrich_preview(&src.name, &text).await?;
+    let p = desk.enrich().preview(&src.name, &text).await?;
     let preview_secs = started.elapsed().as_secs_f64();
     let t = Instant::now();
-    let job = desk.apply_enrichment(&p).await?;
-    let end = desk.run_job(job.id, &|_| {}).await?;
+    let job = desk.enrich().apply(&p).await?;
+    let end = desk.jobs().run(job.id, &|_| {}).await?;
     let apply_secs = t.elapsed().as_secs_f64();
     let wall = started.elapsed().as_secs_f64();
     let after = sim.state().stats();
@@ -123,7 +124,7 @@ async fn main() -> anyhow::Result<()> {
     let trengo_requests = (after.requests - before.requests) as f64;
     let windows = ((trengo_requests / limit as f64).ceil() - 1.0).max(0.0);
     let bound = windows * window.as_secs_f64();
-    let again = desk.enrich_preview(&src.name, &text).await?;
+    let again = desk.enrich().preview(&src.name, &text).await?;
 
     println!(
         "enrichment: {n_ids} pasted ids, {real_matched} matching a cached contact, lookups {lookup_ms} ms at concurrency 8, L = {limit} per {:.0} s ({:.0}/min), Trengo latency 50 ms",

@@ -76,10 +76,10 @@ async fn job(
         text: "Known outage at the payment provider; use macro 14.".into(),
         note_id: None,
     }];
-    let j = desk.create_job(&sel, &note).await?;
+    let j = desk.jobs().create(&sel, &note).await?;
     let before = sim.state().stats();
     let t = Instant::now();
-    let end = desk.run_job(j.id, &|_| {}).await?;
+    let end = desk.jobs().run(j.id, &|_| {}).await?;
     let took = t.elapsed();
     anyhow::ensure!(
         end.state.as_str() == "done" && end.done as usize == ids.len(),

@@ -109,12 +109,12 @@ async fn preview_bench() -> anyhow::Result<()> {
         }
     }
     let desk = open(&sim, dir.path(), budget()).await?;
-    desk.sync_directory().await?;
+    desk.sync().directory().await?;
     // Every ticket straight from the simulator's records (Trengo's JSON, decoded and mapped as a
     // sync does), so the cache holds all 100,000 without 4,000 page requests.
-    let cache = Cache::open(desk.cache_path()).await?;
+    let cache = Cache::open(desk.session().cache_path()).await?;
     common::fill(&sim, &cache, true).await?;
-    let dl = desk.directory().await?;
+    let dl = desk.directory().lists().await?;
     let tags: Vec<String> = dl.tags.iter().take(10).map(|t| t.id.clone()).collect();
     let field = |label: &str| {
         dl.fields
@@ -125,19 +125,19 @@ async fn preview_bench() -> anyhow::Result<()> {
     };
     let rules = rules(&tags, &dl.teams[0].id, &field("VIP"), &field("Priority"));
     let t = Instant::now();
-    let first = desk.preview_rule(&rules[0]).await?;
+    let first = desk.rules().preview(&rules[0]).await?;
     let cold = t.elapsed();
     let mut times = vec![];
     let mut matched = vec![];
     for _round in 0..5 {
         for r in &rules {
             let t = Instant::now();
-            let p = desk.preview_rule(r).await?;
+            let p = desk.rules().preview(r).await?;
             times.push(t.elapsed().as_secs_f64() * 1e3);
             matched.push(p.matches);
         }
     }
-    let total = desk.freshness().await?.working_set;
+    let total = desk.directory().freshness().await?.working_set;
     println!(
         "preview: {total} open tickets cached, 20 rules (text, regex, tags and team, contact and ticket fields, status, age)"
     );
@@ -175,21 +175,22 @@ async fn live_bench(interval: Duration) -> anyhow::Result<()> {
         },
     )
     .await?;
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await?;
+    desk.sync().run(&|_| {}, &AtomicBool::new(false)).await?;
     let label: u64 = 1002;
-    desk.save_rule(&Rule {
-        name: "Chargebacks".into(),
-        all: true,
-        conditions: vec![Condition::TextContains {
-            words: vec!["chargeback".into()],
-        }],
-        actions: vec![Action::AddTag {
-            tag_id: label.to_string(),
-        }],
-    })
-    .await?;
+    desk.rules()
+        .save(&Rule {
+            name: "Chargebacks".into(),
+            all: true,
+            conditions: vec![Condition::TextContains {
+                words: vec!["chargeback".into()],
+            }],
+            actions: vec![Action::AddTag {
+                tag_id: label.to_string(),
+            }],
+        })
+        .await?;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    desk.enable_rule("Chargebacks", true).await?;
+    desk.rules().enable("Chargebacks", true).await?;
     let stop = std::sync::Arc::new(AtomicBool::new(false));
     let watcher = {
         let stop = stop.clone();
@@ -198,8 +199,8 @@ async fn live_bench(interval: Duration) -> anyhow::Result<()> {
             let mut passes = vec![];
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let t = Instant::now();
-                let _ = desk.poll_assignments().await;
-                if let Err(e) = desk.apply_live_rules().await {
+                let _ = desk.watcher().poll().await;
+                if let Err(e) = desk.rules().apply_live().await {
                     eprintln!("live rules: {e}");
                 }
                 passes.push(t.elapsed().as_secs_f64());

@@ -120,7 +120,7 @@ async fn run(
             let mut minute = Instant::now();
             while !stop.load(Ordering::Relaxed) {
                 tokio::time::sleep(Duration::from_millis(5)).await;
-                let b = desk.budget_state().unwrap_or_default();
+                let b = desk.session().budget_state().unwrap_or_default();
                 most_in_a_window = most_in_a_window.max(b.sync_used_in_window);
                 if minute.elapsed() >= w {
                     minute += w;
@@ -145,6 +145,7 @@ async fn run(
             ..Default::default()
         };
         let r = desk
+            .sync()
             .refresh_with(req, &progress, &AtomicBool::new(false))
             .await?;
         refreshes += 1;
@@ -153,7 +154,7 @@ async fn run(
             next_sample = Some(Instant::now());
         }
         if next_sample.is_some_and(|t| Instant::now() >= t) {
-            let ages = desk.open_ticket_ages().await?;
+            let ages = desk.sync().open_ticket_ages().await?;
             ages_after.extend(ages.iter().map(|a| *a as f64 * scale / 60.0));
             next_sample = Some(Instant::now() + w * 5);
         }
@@ -190,14 +191,14 @@ async fn run(
         "over all {minutes} minutes: {:.1} a minute on average, {last_mean:.1} in the last 30; the most in any of Trengo's windows {most_in_a_window} (goal ≤ 30); {refreshes} refreshes",
         total as f64 / minutes as f64
     );
-    let ix = desk.contact_index().await?;
+    let ix = desk.sync().contact_index().await?;
     let contacts = sim.state().world().contacts.len();
     println!(
         "contact index: {} of {contacts} contacts indexed{}",
         ix.indexed,
         if ix.complete { " (complete)" } else { "" }
     );
-    let f = desk.sync_freshness().await?;
+    let f = desk.sync().freshness().await?;
     println!(
         "mode recorded: {:?}; the last whole pass took {:.1} simulated minutes",
         f.mode,
@@ -219,7 +220,8 @@ async fn run(
                 .map_or(0, |s| s.requests)
         };
         let before = requests();
-        desk.refresh(Duration::ZERO, &|_| {}, &AtomicBool::new(false))
+        desk.sync()
+            .refresh(Duration::ZERO, &|_| {}, &AtomicBool::new(false))
             .await?;
         println!(
             "a refresh with nothing changed: {} requests (goal ≤ 2)",
@@ -259,11 +261,15 @@ async fn run(
                 .await?;
         }
         let before = requests();
-        desk.refresh(Duration::ZERO, &|_| {}, &AtomicBool::new(false))
+        desk.sync()
+            .refresh(Duration::ZERO, &|_| {}, &AtomicBool::new(false))
             .await?;
         let spent = requests() - before;
-        let db =
-            sqlx::SqlitePool::connect(&format!("sqlite://{}", desk.cache_path().display())).await?;
+        let db = sqlx::SqlitePool::connect(&format!(
+            "sqlite://{}",
+            desk.session().cache_path().display()
+        ))
+        .await?;
         let mut in_cache = 0;
         for id in &ids {
             let t: Option<i64> = sqlx::query_scalar("SELECT team_id FROM tickets WHERE id = ?")

@@ -27,8 +27,8 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let dir = tempfile::tempdir()?;
     let desk = Arc::new(open(&sim, dir.path(), BudgetConfig::default()).await?);
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await?;
-    desk.poll_assignments().await?;
+    desk.sync().run(&|_| {}, &AtomicBool::new(false)).await?;
+    desk.watcher().poll().await?;
     let before = sim.state().stats().requests;
     let started = Instant::now();
     let mut polls = 0u32;
@@ -57,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
             Instant::now()
         });
         loop {
-            let found = desk.poll_assignments().await?;
+            let found = desk.watcher().poll().await?;
             polls += 1;
             if found.iter().any(|a| a.ticket_id == id.to_string()) {
                 let at = assigned.await?;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::desk::Desk;
 use crate::error::{Error, ErrorCode, Result};
-use crate::jobs::{JobProgress, JobView};
+use crate::jobs::{Action, JobProgress, JobView, Selection};
 use crate::sync::{SyncProgress, SyncReport};
 use crate::view::{Freshness, TicketContext};
 use crate::watcher::Assignment;
@@ -112,10 +112,11 @@ pub enum DeskEvent {
     /// Tickets newly assigned to the user or their teams.
     Assignments(Vec<Assignment>),
     JobProgress(JobProgress),
-    /// A job stopped (done, paused, cancelled, interrupted), after `secs` of running.
+    /// A job stopped (done, paused, cancelled, interrupted); `note` is the desktop notification
+    /// it calls for (a job that ran long enough for the lead to have looked away).
     JobFinished {
         job: JobView,
-        secs: u32,
+        note: Option<crate::watcher::Note>,
     },
 }
 
@@ -130,63 +131,8 @@ impl<F: Fn(DeskEvent) + Send + Sync + 'static> EventSink for F {
     }
 }
 
-fn clamp(v: u64) -> u32 {
+pub(crate) fn clamp(v: u64) -> u32 {
     v.min(u32::MAX as u64) as u32
-}
-
-impl Desk {
-    /// The status bar as it is now.
-    pub async fn status(&self, syncing: bool) -> Result<StatusView> {
-        let budget = self.budget_state().map(|b| BudgetView {
-            limit: b.limit,
-            used: b.used_in_window,
-            queued: b.queued(),
-            queued_bulk: b.queued_bulk,
-            next_slot_ms: clamp(b.next_slot_ms),
-            blocked_ms: b.blocked_ms.map(clamp),
-        });
-        Ok(StatusView {
-            freshness: self.freshness().await?,
-            sync: self.sync_freshness().await?,
-            contacts: self.contact_index().await?,
-            budget,
-            online: self.is_online(),
-            syncing,
-            demo: self.is_demo(),
-        })
-    }
-
-    /// A ticket for the panel: its thread as read moments ago, else read fresh from Trengo;
-    /// offline (or rate limited), the cached one with the reason.
-    pub async fn open_ticket(&self, id: &str) -> Result<OpenedTicket> {
-        if let Ok(ctx) = self.ticket_context(id).await {
-            let read_at = ctx
-                .messages_synced_at
-                .as_deref()
-                .and_then(crate::cache::parse_unix);
-            let now = chrono::Utc::now().timestamp();
-            if read_at.is_some_and(|t| now - t < THREAD_FRESH_SECS) {
-                return Ok(OpenedTicket {
-                    context: ctx,
-                    fresh: true,
-                    problem: None,
-                });
-            }
-        }
-        match self.refresh_ticket(id).await {
-            Ok(context) => Ok(OpenedTicket {
-                context,
-                fresh: true,
-                problem: None,
-            }),
-            Err(e) if e.is_offline() || e.code() == ErrorCode::RateLimited => Ok(OpenedTicket {
-                context: self.ticket_context(id).await?,
-                fresh: false,
-                problem: Some(e.into()),
-            }),
-            Err(e) => Err(e),
-        }
-    }
 }
 
 /// Aborts its tasks when dropped.
@@ -284,7 +230,7 @@ impl Background {
             tokio::time::sleep(Duration::from_secs(5)).await;
             loop {
                 let Some(inner) = weak.upgrade() else { return };
-                match inner.desk.poll_assignments().await {
+                match inner.desk.watcher().poll().await {
                     Ok(list) if !list.is_empty() => inner.sink.emit(DeskEvent::Assignments(list)),
                     Ok(_) => {}
                     Err(e) => {
@@ -292,12 +238,12 @@ impl Background {
                     }
                 }
                 // The live rules look right after: what just arrived is theirs within one poll.
-                match inner.desk.apply_live_rules().await {
+                match inner.desk.rules().apply_live().await {
                     Ok(runs) if !runs.is_empty() => {
                         for r in &runs {
                             tracing::info!(rule = %r.rule, job = r.job, changed = r.changed, "a live rule applied");
-                            if let Ok(job) = inner.desk.job(r.job).await {
-                                inner.sink.emit(DeskEvent::JobFinished { job, secs: 0 });
+                            if let Ok(job) = inner.desk.jobs().get(r.job).await {
+                                inner.sink.emit(DeskEvent::JobFinished { job, note: None });
                             }
                         }
                         inner.sink.emit(DeskEvent::CacheChanged {
@@ -307,7 +253,7 @@ impl Background {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(code = %e.code(), error = %e, "the live rules could not run"),
                 }
-                let wait = inner.desk.watch_interval().await;
+                let wait = inner.desk.watcher().interval().await;
                 drop(inner);
                 tokio::time::sleep(wait).await;
             }
@@ -318,6 +264,7 @@ impl Background {
                 let Some(inner) = weak.upgrade() else { return };
                 if let Ok(s) = inner
                     .desk
+                    .session()
                     .status(inner.syncing.load(Ordering::Relaxed))
                     .await
                 {
@@ -355,7 +302,7 @@ impl Background {
     pub async fn sync_now(&self) -> Result<SyncReport> {
         let desk = self.inner.desk.clone();
         self.syncing(move |progress| {
-            Box::pin(async move { desk.sync(progress, &AtomicBool::new(false)).await })
+            Box::pin(async move { desk.sync().run(progress, &AtomicBool::new(false)).await })
         })
         .await
     }
@@ -379,7 +326,8 @@ impl Background {
                     lead_waits: true,
                     ..Default::default()
                 };
-                desk.refresh_with(req, progress, &AtomicBool::new(false))
+                desk.sync()
+                    .refresh_with(req, progress, &AtomicBool::new(false))
                     .await
             })
         })
@@ -390,7 +338,11 @@ impl Background {
     pub async fn refresh_now(&self, slice: Duration) -> Result<crate::refresh::RefreshReport> {
         let desk = self.inner.desk.clone();
         self.syncing(move |progress| {
-            Box::pin(async move { desk.refresh(slice, progress, &AtomicBool::new(false)).await })
+            Box::pin(async move {
+                desk.sync()
+                    .refresh(slice, progress, &AtomicBool::new(false))
+                    .await
+            })
         })
         .await
     }
@@ -418,8 +370,9 @@ impl Background {
         let desk = &self.inner.desk;
         // What the cache holds before: lists re-read only when something a lead sees changed (a
         // refresh mostly reads unchanged tickets again).
-        let before = crate::rules::stamp(desk.cache()).await.ok();
+        let before = desk.rules().stamp().await.ok();
         let filling = !desk
+            .directory()
             .freshness()
             .await
             .map(|f| f.working_set_complete)
@@ -450,13 +403,40 @@ impl Background {
         };
         let r = run(&progress).await;
         syncing.store(false, Ordering::Relaxed);
-        let after = crate::rules::stamp(desk.cache()).await.ok();
+        let after = desk.rules().stamp().await.ok();
         if filling || before.is_none() || before != after {
             self.inner.sink.emit(DeskEvent::CacheChanged {
                 reason: "sync done".into(),
             });
         }
         r
+    }
+
+    /// Records a bulk job and starts it here.
+    pub async fn start_job(&self, sel: &Selection, actions: &[Action]) -> Result<JobView> {
+        Ok(self.started(self.desk().jobs().create(sel, actions).await?))
+    }
+
+    /// Starts a job already recorded (a rule's run, an enrichment); returns it.
+    pub fn started(&self, job: JobView) -> JobView {
+        self.run_job(job.id);
+        job
+    }
+
+    /// Runs a paused or interrupted job's pending items.
+    pub async fn resume_job(&self, id: u32) -> Result<JobView> {
+        Ok(self.started(self.desk().jobs().get(id).await?))
+    }
+
+    /// Puts a job's failed items back and runs them again.
+    pub async fn retry_failed(&self, id: u32) -> Result<JobView> {
+        self.desk().jobs().retry_failed(id).await?;
+        self.resume_job(id).await
+    }
+
+    /// Records the job that takes a job's changes back, and starts it.
+    pub async fn undo_job(&self, id: u32) -> Result<JobView> {
+        Ok(self.started(self.desk().jobs().undo(id).await?))
     }
 
     /// Runs a job in the background of the workspace, telling the sink its progress and its end.
@@ -477,11 +457,11 @@ impl Background {
                     });
                 }
             };
-            let end = match inner.desk.run_job(id, &progress).await {
+            let end = match inner.desk.jobs().run(id, &progress).await {
                 Ok(v) => v,
                 Err(e) => {
                     tracing::warn!(job = id, code = %e.code(), error = %e, "a job could not run");
-                    match inner.desk.job(id).await {
+                    match inner.desk.jobs().get(id).await {
                         Ok(mut v) => {
                             if v.reason.is_none() {
                                 v.reason = Some(e.to_string());
@@ -495,19 +475,17 @@ impl Background {
             inner.sink.emit(DeskEvent::CacheChanged {
                 reason: "job done".into(),
             });
-            inner.sink.emit(DeskEvent::JobFinished {
-                job: end,
-                secs: started.elapsed().as_secs() as u32,
-            });
+            let note = crate::watcher::job_note(&end, started.elapsed());
+            inner.sink.emit(DeskEvent::JobFinished { job: end, note });
         });
     }
 
     /// Runs the jobs a previous run of the app (or a killed CLI) left unfinished.
     async fn resume_unfinished(&self) {
-        if !self.inner.desk.has_token() {
+        if !self.inner.desk.session().has_token() {
             return;
         }
-        match self.inner.desk.resumable_jobs().await {
+        match self.inner.desk.jobs().resumable().await {
             Ok(ids) => {
                 for id in ids {
                     tracing::info!(job = id, "resuming an unfinished job");

@@ -46,17 +46,24 @@ macro_rules! word_enum {
 pub mod actions;
 pub mod background;
 pub mod cache;
+mod context;
 pub mod desk;
+pub mod directory;
 pub mod enrich;
 pub mod error;
 pub mod files;
 pub mod jobs;
+pub mod launcher;
 pub mod migrate;
+pub mod raw;
 pub mod refresh;
 pub mod rules;
 pub mod saved_views;
 pub mod secrets;
+pub mod session;
 pub mod sync;
+pub mod syncer;
+pub mod tickets;
 pub mod view;
 pub mod watcher;
 pub mod workspaces;
@@ -64,8 +71,9 @@ pub mod workspaces;
 pub use background::{Background, DeskEvent, EventSink, OpenedTicket, Problem, StatusView};
 pub use desk::{
     account_id, default_data_dir, host_id, DemoOptions, Desk, DeskConfig, NotifySettings,
-    TagCreated, WorkspaceSettings, DEMO_WORKSPACE,
+    WorkspaceSettings, DEMO_WORKSPACE,
 };
+pub use directory::TagCreated;
 pub use error::{Error, ErrorCode, Result};
 pub use refresh::{RefreshReport, RefreshRequest, SyncFreshness, SyncMode};
 pub use saved_views::SavedView;

@@ -19,9 +19,10 @@ use trengo_unified::api::{Lane, TicketQuery};
 use trengo_unified::mapping;
 
 use crate::cache::{ts, Cache};
+use crate::context::Context;
 use crate::error::Result;
 use crate::view::Named;
-use crate::{Desk, NotifySettings};
+use crate::NotifySettings;
 
 /// Pages read per poll at most, per list.
 const MAX_PAGES: u64 = 8;
@@ -111,29 +112,49 @@ impl Cache {
     }
 }
 
-impl Desk {
+/// New assignments to the lead or the lead's teams.
+pub struct Watcher<'a> {
+    cx: &'a Context,
+}
+
+impl<'a> Watcher<'a> {
+    pub(crate) fn new(cx: &'a Context) -> Self {
+        Watcher { cx }
+    }
+
     /// My teams: the settings' choice, else the teams I belong to.
     pub async fn my_teams(&self) -> Result<Vec<i64>> {
-        if let Some(t) = self.settings().await?.my_team_ids {
+        if let Some(t) = self.cx.settings().await?.my_team_ids {
             return Ok(t.iter().filter_map(|x| x.parse().ok()).collect());
         }
-        let me: i64 = self.me().await?.id.parse().unwrap_or(-1);
-        self.cache().my_team_ids(me).await
+        let me: i64 = crate::session::Session::new(self.cx)
+            .me()
+            .await?
+            .id
+            .parse()
+            .unwrap_or(-1);
+        self.cx.cache().my_team_ids(me).await
     }
 
     /// One poll: the assignments not reported before. The first poll of a workspace only learns
     /// what is already there and reports nothing.
-    pub async fn poll_assignments(&self) -> Result<Vec<Assignment>> {
-        let me: u64 = self.me().await?.id.parse().unwrap_or(0);
+    pub async fn poll(&self) -> Result<Vec<Assignment>> {
+        let me: u64 = crate::session::Session::new(self.cx)
+            .me()
+            .await?
+            .id
+            .parse()
+            .unwrap_or(0);
         let teams = self.my_teams().await?;
-        let client = self.client()?.lane(Lane::Watcher);
+        let client = self.cx.client()?.lane(Lane::Watcher);
         let baseline: bool = self
+            .cx
             .cache()
             .setting("watch_baseline")
             .await?
             .unwrap_or(false);
-        let team_mark: Option<i64> = self.cache().setting("watch_team_mark").await?;
-        let dir = self.cache().directory().await?;
+        let team_mark: Option<i64> = self.cx.cache().setting("watch_team_mark").await?;
+        let dir = self.cx.cache().directory().await?;
         let mut found: Vec<(api::Ticket, String)> = vec![];
         let mut reported: HashSet<u64> = HashSet::new();
 
@@ -151,7 +172,7 @@ impl Desk {
                 .map_err(trengo_unified::Error::from)?;
             for t in &pg.data {
                 let at = ts(t.assigned_at).unwrap_or(0);
-                if !self.cache().seen(t.id as i64, "me", at).await? {
+                if !self.cx.cache().seen(t.id as i64, "me", at).await? {
                     reported.insert(t.id);
                     found.push((t.clone(), "me".into()));
                 }
@@ -195,7 +216,7 @@ impl Desk {
                     }
                     let kind = format!("team:{team}");
                     let at = ts(t.assigned_at.or(t.created_at)).unwrap_or(0);
-                    if !self.cache().seen(t.id as i64, &kind, at).await? {
+                    if !self.cx.cache().seen(t.id as i64, &kind, at).await? {
                         reported.insert(t.id);
                         found.push((t.clone(), kind));
                     }
@@ -207,7 +228,7 @@ impl Desk {
             }
         }
         if let Some(n) = newest {
-            self.cache().set_setting("watch_team_mark", &n).await?;
+            self.cx.cache().set_setting("watch_team_mark", &n).await?;
         }
 
         let mut out = vec![];
@@ -218,8 +239,8 @@ impl Desk {
                 t.assigned_at.or(t.created_at)
             })
             .unwrap_or(0);
-            self.cache().mark_seen(t.id as i64, &kind, at).await?;
-            if !baseline || self.cache().suppressed(t.id as i64).await? {
+            self.cx.cache().mark_seen(t.id as i64, &kind, at).await?;
+            if !baseline || self.cx.cache().suppressed(t.id as i64).await? {
                 continue;
             }
             let team = t.team_id.map(|g| Named {
@@ -245,24 +266,43 @@ impl Desk {
             });
         }
         if !baseline {
-            self.cache().set_setting("watch_baseline", &true).await?;
+            self.cx.cache().set_setting("watch_baseline", &true).await?;
         }
         Ok(out)
     }
 
     /// How long to wait before the next poll: the setting, doubled while bulk work queues in the
     /// budget (the watcher never takes much of it: a page per 25 of my tickets, plus one).
-    pub async fn watch_interval(&self) -> Duration {
+    pub async fn interval(&self) -> Duration {
         let secs = self
+            .cx
             .settings()
             .await
             .map(|s| s.poll_interval_secs)
             .unwrap_or(20)
             .max(5) as u64;
-        let busy = self
+        let busy = crate::session::Session::new(self.cx)
             .budget_state()
             .is_some_and(|b| b.queued_bulk > 0 || b.queued_sync > 0);
         Duration::from_secs(if busy { secs * 2 } else { secs })
+    }
+
+    /// The desktop notifications a batch of new assignments calls for, as the settings allow at
+    /// this hour of the lead's day.
+    pub async fn notes(&self, batch: &[Assignment]) -> Vec<Note> {
+        let settings = self
+            .cx
+            .settings()
+            .await
+            .map(|s| s.notify)
+            .unwrap_or_default();
+        let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
+        notes_for(batch, &settings, hour)
+    }
+
+    /// Whether notifications make a sound.
+    pub async fn sound(&self) -> bool {
+        self.cx.settings().await.is_ok_and(|s| s.notify.sound)
     }
 }
 
@@ -273,6 +313,22 @@ pub struct Note {
     pub body: String,
     /// The ticket a click opens; `None` for a group.
     pub ticket_id: Option<String>,
+}
+
+/// A job that ran longer than this says so with a desktop notification when it ends.
+pub const NOTIFY_JOB_AFTER: Duration = Duration::from_secs(60);
+
+/// The notification for a job that ended after running `ran`: none for a short one (the lead
+/// is still looking at it).
+pub fn job_note(end: &crate::jobs::JobView, ran: Duration) -> Option<Note> {
+    (ran >= NOTIFY_JOB_AFTER).then(|| Note {
+        summary: format!("Job {} {}", end.id, end.state),
+        body: format!(
+            "{}: {} changed, {} already so, {} failed",
+            end.title, end.done, end.skipped, end.failed
+        ),
+        ticket_id: None,
+    })
 }
 
 /// More than this many for one target at once become a single "N new tickets" notification.

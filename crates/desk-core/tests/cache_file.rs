@@ -179,7 +179,7 @@ async fn an_unusable_cache_says_what_to_do_and_is_moved_aside_on_request() {
     let sim = common::sim(trengo_sim::Size::Small).await;
     let dir = tempfile::tempdir().unwrap();
     let desk = common::open(&sim, dir.path()).await;
-    let path = desk.cache_path().to_path_buf();
+    let path = desk.session().cache_path().to_path_buf();
     drop(desk);
 
     // Made by a newer version: a schema this one does not know.
@@ -229,7 +229,7 @@ async fn an_unusable_cache_says_what_to_do_and_is_moved_aside_on_request() {
     let desk = common::open(&sim, dir.path()).await;
     common::sync(&desk).await;
     assert_eq!(
-        desk.cache_path(),
+        desk.session().cache_path(),
         path.as_path(),
         "a new cache in its place"
     );

@@ -56,12 +56,12 @@ async fn after_a_full_sync_the_cache_equals_the_simulator() {
             .collect();
         (open, w.users.len(), w.teams.len(), w.labels.len())
     };
-    let cached = desk.search(&all("open")).await.unwrap();
+    let cached = desk.tickets().search(&all("open")).await.unwrap();
     assert_eq!(cached.total as usize, open_ids.len());
     let cached_ids: HashSet<String> = cached.rows.iter().map(|r| r.id.clone()).collect();
     assert_eq!(cached_ids, open_ids);
 
-    let d = desk.directory().await.unwrap();
+    let d = desk.directory().lists().await.unwrap();
     assert_eq!(
         (d.users.len(), d.teams.len(), d.tags.len()),
         (users, teams, labels)
@@ -103,7 +103,7 @@ async fn after_a_full_sync_the_cache_equals_the_simulator() {
             }
         }
     }
-    let fresh = desk.freshness().await.unwrap();
+    let fresh = desk.directory().freshness().await.unwrap();
     assert!(fresh.working_set_complete && fresh.last_sync_at.is_some());
 }
 
@@ -140,7 +140,7 @@ async fn an_incremental_sync_brings_changes_made_in_trengo() {
 
     let row = |id: u64| {
         let desk = &desk;
-        async move { desk.ticket_row(&id.to_string()).await.unwrap().unwrap() }
+        async move { desk.tickets().row(&id.to_string()).await.unwrap().unwrap() }
     };
     assert_eq!(row(new_id).await.subject.as_deref(), Some("Brand new"));
     assert!(row(relabelled)
@@ -155,9 +155,10 @@ async fn an_incremental_sync_brings_changes_made_in_trengo() {
         ("CLOSED", false),
         "marked, not lost"
     );
-    let open = desk.search(&all("open")).await.unwrap();
+    let open = desk.tickets().search(&all("open")).await.unwrap();
     assert!(!open.rows.iter().any(|r| r.id == closed.to_string()));
     assert!(desk
+        .tickets()
         .search(&all("closed"))
         .await
         .unwrap()
@@ -189,7 +190,7 @@ async fn tickets_that_left_are_all_rechecked_over_later_syncs() {
     assert!(r.left_working_set >= 70);
     let status = |id: u64| {
         let desk = &desk;
-        async move { desk.ticket_row(&id.to_string()).await.unwrap().unwrap() }
+        async move { desk.tickets().row(&id.to_string()).await.unwrap().unwrap() }
     };
     let mut known = 0;
     for id in &closed {
@@ -212,11 +213,14 @@ async fn tickets_that_left_are_all_rechecked_over_later_syncs() {
 async fn reading_works_with_trengo_gone_and_writes_say_offline() {
     let (sim, desk, _dir) = setup(Size::Small).await;
     sync(&desk).await;
-    let first = desk.search(&all("open")).await.unwrap().rows[0].id.clone();
-    desk.refresh_ticket(&first).await.unwrap();
+    let first = desk.tickets().search(&all("open")).await.unwrap().rows[0]
+        .id
+        .clone();
+    desk.tickets().refresh(&first).await.unwrap();
     sim.stop();
     tokio::time::sleep(Duration::from_millis(50)).await;
     let rows = desk
+        .tickets()
         .search(&TicketFilter {
             text: Some("order".into()),
             status: Some("any".into()),
@@ -226,16 +230,16 @@ async fn reading_works_with_trengo_gone_and_writes_say_offline() {
         .await
         .unwrap();
     assert!(rows.total > 0);
-    let ctx = desk.ticket_context(&first).await.unwrap();
+    let ctx = desk.tickets().context(&first).await.unwrap();
     assert!(!ctx.messages.is_empty());
-    let err = desk.add_tag(&first, "1001").await.unwrap_err();
+    let err = desk.tickets().add_tag(&first, "1001").await.unwrap_err();
     assert_eq!(err.code().as_str(), "offline");
     assert!(
         err.to_string()
             .contains("Reading still works from the cache"),
         "{err}"
     );
-    assert!(!desk.is_online());
+    assert!(!desk.session().is_online());
 }
 
 #[tokio::test]
@@ -244,25 +248,26 @@ async fn searches_run_while_a_sync_writes() {
     let desk = Arc::new(desk);
     let syncing = {
         let d = desk.clone();
-        tokio::spawn(async move { d.sync(&|_| {}, &AtomicBool::new(false)).await })
+        tokio::spawn(async move { d.sync().run(&|_| {}, &AtomicBool::new(false)).await })
     };
     let mut searches = 0;
     while !syncing.is_finished() {
-        desk.search(&TicketFilter {
-            text: Some("refund".into()),
-            status: Some("any".into()),
-            limit: 20,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        desk.search(&all("open")).await.unwrap();
+        desk.tickets()
+            .search(&TicketFilter {
+                text: Some("refund".into()),
+                status: Some("any".into()),
+                limit: 20,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        desk.tickets().search(&all("open")).await.unwrap();
         searches += 2;
         tokio::task::yield_now().await;
     }
     syncing.await.unwrap().unwrap();
     assert!(searches > 2, "searched during the sync");
-    assert!(desk.search(&all("open")).await.unwrap().total > 1_000);
+    assert!(desk.tickets().search(&all("open")).await.unwrap().total > 1_000);
 }
 
 #[tokio::test]
@@ -286,7 +291,7 @@ async fn a_ticket_context_has_the_contact_thread_and_names() {
     let Some(id) = id else {
         panic!("the seed has a ticket with a note")
     };
-    let ctx = desk.refresh_ticket(&id.to_string()).await.unwrap();
+    let ctx = desk.tickets().refresh(&id.to_string()).await.unwrap();
     {
         let w = sim.state().world();
         let t = &w.tickets[&id];
@@ -309,7 +314,7 @@ async fn a_ticket_context_has_the_contact_thread_and_names() {
         assert!(ctx.ticket_url.unwrap().ends_with(&format!("/tickets/{id}")));
     }
     // Cached now: opening it again needs no Trengo.
-    let again = desk.ticket_context(&id.to_string()).await.unwrap();
+    let again = desk.tickets().context(&id.to_string()).await.unwrap();
     assert_eq!(again.messages.len(), ctx.messages.len());
 }
 
@@ -317,46 +322,55 @@ async fn a_ticket_context_has_the_contact_thread_and_names() {
 async fn single_ticket_actions_change_trengo_and_the_cache() {
     let (sim, desk, _dir) = setup(Size::Small).await;
     sync(&desk).await;
-    let id = desk.search(&all("unassigned")).await.unwrap().rows[0]
+    let id = desk
+        .tickets()
+        .search(&all("unassigned"))
+        .await
+        .unwrap()
+        .rows[0]
         .id
         .clone();
     let tid: u64 = id.parse().unwrap();
     let row = |d: desk_core::jobs::ActionDone| d.row.expect("the cache holds the ticket");
-    let r = row(desk.add_tag(&id, "1003").await.unwrap());
+    let r = row(desk.tickets().add_tag(&id, "1003").await.unwrap());
     assert!(r.tags.iter().any(|g| g.id == "1003" && g.color.is_some()));
     assert!(sim.state().world().tickets[&tid].label_ids.contains(&1003));
-    let r = row(desk.remove_tag(&id, "1003").await.unwrap());
+    let r = row(desk.tickets().remove_tag(&id, "1003").await.unwrap());
     assert!(!r.tags.iter().any(|g| g.id == "1003"));
-    let r = row(desk.assign_team(&id, "202").await.unwrap());
+    let r = row(desk.tickets().assign_team(&id, "202").await.unwrap());
     assert_eq!(r.team.unwrap().id, "202");
-    let r = row(desk.assign_user(&id, "3604").await.unwrap());
+    let r = row(desk.tickets().assign_user(&id, "3604").await.unwrap());
     assert_eq!(
         (r.assignee.unwrap().id.as_str(), r.status.as_str()),
         ("3604", "ASSIGNED")
     );
-    let r = row(desk.close(&id).await.unwrap());
+    let r = row(desk.tickets().close(&id).await.unwrap());
     assert_eq!(r.status_kind, "closed");
     assert_eq!(sim.state().world().tickets[&tid].status, Status::Closed);
-    let r = row(desk.reopen(&id).await.unwrap());
+    let r = row(desk.tickets().reopen(&id).await.unwrap());
     assert_eq!(r.status, "ASSIGNED");
-    let note = desk.add_note(&id, "Called the customer").await.unwrap();
+    let note = desk
+        .tickets()
+        .add_note(&id, "Called the customer")
+        .await
+        .unwrap();
     assert_eq!(
         (note.message.kind.as_str(), note.message.body.as_str()),
         ("note", "Called the customer")
     );
-    let ctx = desk.ticket_context(&id).await.unwrap();
+    let ctx = desk.tickets().context(&id).await.unwrap();
     assert!(ctx
         .messages
         .iter()
         .any(|m| m.body == "Called the customer" && m.id == note.message.id));
     // A note is a job like any action: undo deletes it in Trengo.
-    let undo = desk.undo_job(note.job.id).await.unwrap();
-    assert_eq!(desk.run_job(undo.id, &|_| {}).await.unwrap().done, 1);
+    let undo = desk.jobs().undo(note.job.id).await.unwrap();
+    assert_eq!(desk.jobs().run(undo.id, &|_| {}).await.unwrap().done, 1);
     assert!(!sim.state().world().tickets[&tid]
         .messages
         .iter()
         .any(|m| m.body == "Called the customer"));
-    let err = desk.add_tag(&id, "999999").await.unwrap_err();
+    let err = desk.tickets().add_tag(&id, "999999").await.unwrap_err();
     assert_eq!(err.code().as_str(), "not_found");
 }
 
@@ -395,8 +409,10 @@ async fn the_token_is_nowhere_in_the_database_file() {
     let (desk, me) = Desk::sign_in(cfg(), Token::new(SECRET)).await.unwrap();
     assert_eq!(me.name, "Robin Jansen");
     sync(&desk).await;
-    let first = desk.search(&all("open")).await.unwrap().rows[0].id.clone();
-    desk.refresh_ticket(&first).await.unwrap();
+    let first = desk.tickets().search(&all("open")).await.unwrap().rows[0]
+        .id
+        .clone();
+    desk.tickets().refresh(&first).await.unwrap();
     desk.shut().await;
     let mut scanned = 0;
     for entry in std::fs::read_dir(dir.path().join("workspaces")).unwrap() {
@@ -413,7 +429,11 @@ async fn the_token_is_nowhere_in_the_database_file() {
     assert!(scanned > 100_000, "the cache was written: {scanned} bytes");
     use desk_core::SecretStore;
     assert_eq!(
-        secrets.get(desk.workspace()).unwrap().unwrap().expose(),
+        secrets
+            .get(desk.session().workspace())
+            .unwrap()
+            .unwrap()
+            .expose(),
         SECRET,
         "the token went to the secret store"
     );

@@ -11,7 +11,7 @@ use trengo_unified::api::Lane;
 async fn a_pass_reads_every_contact_a_page_a_request_and_the_next_forgets_the_deleted() {
     let (sim, _dir, desk) = common::synced(Size::Small).await;
     let all = sim.state().world().contacts.len();
-    let before = desk.contact_index().await.unwrap();
+    let before = desk.sync().contact_index().await.unwrap();
     assert!(!before.complete);
     assert!(
         (before.indexed as usize) < all,
@@ -20,10 +20,14 @@ async fn a_pass_reads_every_contact_a_page_a_request_and_the_next_forgets_the_de
 
     // Two pages, then the rest: it resumes where it stopped.
     let requests = sim.state().stats().requests;
-    let first = desk.index_contacts(2, Lane::Sync, &|_| {}).await.unwrap();
+    let first = desk
+        .sync()
+        .index_contacts(2, Lane::Sync, &|_| {})
+        .await
+        .unwrap();
     assert_eq!(first, 2);
-    assert!(!desk.contact_index().await.unwrap().complete);
-    let ix = desk.finish_contact_index(&|_| {}).await.unwrap();
+    assert!(!desk.sync().contact_index().await.unwrap().complete);
+    let ix = desk.sync().finish_contact_index(&|_| {}).await.unwrap();
     let pages = all.div_ceil(25) as u64;
     assert_eq!(
         sim.state().stats().requests - requests,
@@ -38,8 +42,11 @@ async fn a_pass_reads_every_contact_a_page_a_request_and_the_next_forgets_the_de
     let gone = *sim.state().world().contacts.keys().next().unwrap();
     sim.state().world().contacts.remove(&gone);
     loop {
-        desk.index_contacts(50, Lane::Sync, &|_| {}).await.unwrap();
-        let ix = desk.contact_index().await.unwrap();
+        desk.sync()
+            .index_contacts(50, Lane::Sync, &|_| {})
+            .await
+            .unwrap();
+        let ix = desk.sync().contact_index().await.unwrap();
         if ix.pass_seen == 0 {
             assert_eq!(ix.indexed as usize, all - 1);
             break;

@@ -60,14 +60,14 @@ fn open_without(sim: &Sim, label: u64, n: usize) -> Vec<u64> {
 }
 
 async fn run(desk: &Desk, sel: Selection, actions: &[Action]) -> desk_core::jobs::JobView {
-    let job = desk.create_job(&sel, actions).await.unwrap();
-    desk.run_job(job.id, &|_| {}).await.unwrap()
+    let job = desk.jobs().create(&sel, actions).await.unwrap();
+    desk.jobs().run(job.id, &|_| {}).await.unwrap()
 }
 
 async fn undo(desk: &Desk, id: u32) -> desk_core::jobs::JobView {
-    let u = desk.undo_job(id).await.unwrap();
+    let u = desk.jobs().undo(id).await.unwrap();
     assert_eq!(u.kind, JobKind::Undo);
-    desk.run_job(u.id, &|_| {}).await.unwrap()
+    desk.jobs().run(u.id, &|_| {}).await.unwrap()
 }
 
 #[tokio::test]
@@ -99,14 +99,14 @@ async fn undo_never_destroys_a_colleagues_move_or_tag() {
         Some(billing),
         "T goes back to the colleague's team, not to 'no team'"
     );
-    let err = desk.undo_job(tagged.id).await.unwrap_err();
+    let err = desk.jobs().undo(tagged.id).await.unwrap_err();
     assert!(err.to_string().contains("nothing to undo"), "{err}");
     assert!(
         sim.state().world().tickets[&u].label_ids.contains(&vip),
         "the colleague's tag stays"
     );
     // And the cache shows Trengo's state.
-    let row = desk.ticket_row(&t.to_string()).await.unwrap().unwrap();
+    let row = desk.tickets().row(&t.to_string()).await.unwrap().unwrap();
     assert_eq!(row.team.unwrap().id, billing.to_string());
 }
 
@@ -127,7 +127,7 @@ async fn undo_of_a_ticket_changed_since_lists_a_conflict_and_overwrites_nothing(
     let back = undo(&desk, job.id).await;
     assert_eq!(back.state, JobState::Done);
     assert_eq!(back.conflicts, 1, "{back:?}");
-    let items = desk.job_items(back.id, None).await.unwrap();
+    let items = desk.jobs().items(back.id, None).await.unwrap();
     let c = items
         .iter()
         .find(|i| i.ticket_id == picked[0].to_string())
@@ -172,6 +172,7 @@ async fn a_single_action_is_an_undoable_job_and_reads_trengo_first() {
     let urgent = 1002u64;
     let t = open_without(&sim, urgent, 1)[0];
     let done = desk
+        .tickets()
         .add_tag(&t.to_string(), &urgent.to_string())
         .await
         .unwrap();
@@ -184,7 +185,8 @@ async fn a_single_action_is_an_undoable_job_and_reads_trengo_first() {
         .iter()
         .any(|g| g.id == urgent.to_string()));
     assert!(desk
-        .jobs(10)
+        .jobs()
+        .list(10)
         .await
         .unwrap()
         .iter()
@@ -198,12 +200,13 @@ async fn a_single_action_is_an_undoable_job_and_reads_trengo_first() {
     colleague.attach_label(t, urgent).await.unwrap();
     let before = sim.state().mutations().len();
     let again = desk
+        .tickets()
         .add_tag(&t.to_string(), &urgent.to_string())
         .await
         .unwrap();
     assert!(!again.changed);
     assert_eq!(sim.state().mutations().len(), before, "nothing was written");
-    assert!(desk.undo_job(again.job.id).await.is_err());
+    assert!(desk.jobs().undo(again.job.id).await.is_err());
     assert!(sim.state().world().tickets[&t].label_ids.contains(&urgent));
 }
 
@@ -218,7 +221,7 @@ async fn a_filter_job_reads_its_tickets_from_list_pages_just_before_writing() {
         ..TicketFilter::default()
     };
     let sel = Selection::Filter { filter };
-    let plan = desk.plan_job(&sel, &[tag(label)]).await.unwrap();
+    let plan = desk.jobs().plan(&sel, &[tag(label)]).await.unwrap();
     assert!(plan.pages > 0, "{plan:?}");
     // A page of 25 per status Trengo lists separately (open, assigned), no single reads.
     assert!(
@@ -241,11 +244,11 @@ async fn a_filter_job_reads_its_tickets_from_list_pages_just_before_writing() {
         colleague.attach_label(*t, label).await.unwrap();
     }
     let before = sim.state().stats().requests;
-    let job = desk.create_job(&sel, &[tag(label)]).await.unwrap();
-    let end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    let job = desk.jobs().create(&sel, &[tag(label)]).await.unwrap();
+    let end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
     assert_eq!(end.state, JobState::Done);
     assert_eq!(end.failed, 0);
-    let items = desk.job_items(job.id, None).await.unwrap();
+    let items = desk.jobs().items(job.id, None).await.unwrap();
     for t in &five {
         let it = items.iter().find(|i| i.ticket_id == t.to_string()).unwrap();
         assert_eq!(
@@ -271,7 +274,7 @@ async fn a_filter_job_reads_its_tickets_from_list_pages_just_before_writing() {
 #[tokio::test]
 async fn assigning_to_myself_in_bulk_makes_no_notification() {
     let (sim, _dir, desk, _colleague) = setup().await;
-    let me: u64 = desk.me().await.unwrap().id.parse().unwrap();
+    let me: u64 = desk.session().me().await.unwrap().id.parse().unwrap();
     let picked: Vec<u64> = {
         let w = sim.state().world();
         w.tickets
@@ -282,7 +285,7 @@ async fn assigning_to_myself_in_bulk_makes_no_notification() {
             .collect()
     };
     // The watcher has looked once: what was mine before is known.
-    desk.poll_assignments().await.unwrap();
+    desk.watcher().poll().await.unwrap();
     let job = run(
         &desk,
         ids(&picked),
@@ -292,7 +295,7 @@ async fn assigning_to_myself_in_bulk_makes_no_notification() {
     )
     .await;
     assert_eq!(job.done, 4);
-    let news = desk.poll_assignments().await.unwrap();
+    let news = desk.watcher().poll().await.unwrap();
     assert!(
         news.iter()
             .all(|a| !picked.contains(&a.ticket_id.parse().unwrap())),
@@ -330,9 +333,13 @@ async fn a_runner_that_lost_its_job_sends_nothing_more() {
         )
         .await,
     );
-    let job = desk.create_job(&ids(&picked), &[tag(label)]).await.unwrap();
+    let job = desk
+        .jobs()
+        .create(&ids(&picked), &[tag(label)])
+        .await
+        .unwrap();
     let d = desk.clone();
-    let run = tokio::spawn(async move { d.run_job(job.id, &|_| {}).await });
+    let run = tokio::spawn(async move { d.jobs().run(job.id, &|_| {}).await });
     let attaches = |sim: &Sim| {
         sim.state()
             .mutations()

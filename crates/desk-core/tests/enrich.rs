@@ -20,18 +20,19 @@ async fn setup() -> (Sim, tempfile::TempDir, Desk) {
 /// The demo source pointed at this simulator, its key given as a secret.
 async fn add_demo_source(sim: &Sim, desk: &Desk, timeout_ms: u32) -> SourceConfig {
     // The simulator's customer system runs on this machine: the lead allows it.
-    desk.allow_lookup_host(&sim.root_url()).await.unwrap();
+    desk.enrich().allow_host(&sim.root_url()).await.unwrap();
     let mut s = demo_source(&sim.root_url());
     s.id_pattern = None;
     if let SourceKind::Http { timeout_ms: t, .. } = &mut s.kind {
         *t = timeout_ms;
     }
-    desk.save_source(
-        &s,
-        &[("X-Api-Key".into(), trengo_sim::DEFAULT_LOOKUP_KEY.into())],
-    )
-    .await
-    .unwrap();
+    desk.enrich()
+        .save_source(
+            &s,
+            &[("X-Api-Key".into(), trengo_sim::DEFAULT_LOOKUP_KEY.into())],
+        )
+        .await
+        .unwrap();
     s
 }
 
@@ -92,7 +93,10 @@ async fn preview_reports_every_failure_by_line_and_apply_writes_exactly_the_prev
         .world()
         .set_contact_field(b, 501, dup_id.clone())
         .unwrap();
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
+    desk.sync()
+        .run(&|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap();
     let cached_b: bool = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contacts WHERE id = ?")
         .bind(b as i64)
         .fetch_one(&common::db(&desk).await)
@@ -152,7 +156,7 @@ async fn preview_reports_every_failure_by_line_and_apply_writes_exactly_the_prev
             .collect::<Vec<_>>()
             .join(" ")
     );
-    let p = desk.enrich_preview(&src.name, &text).await.unwrap();
+    let p = desk.enrich().preview(&src.name, &text).await.unwrap();
     // A few customers are on a plan Trengo's dropdown does not offer: that field alone is refused
     // (their other fields still go); about one in twenty is unknown to the company's system.
     let of_good: Vec<_> = p
@@ -237,9 +241,9 @@ async fn preview_reports_every_failure_by_line_and_apply_writes_exactly_the_prev
             (c, fields_of(&sim, c))
         })
         .collect();
-    let job = desk.apply_enrichment(&p).await.unwrap();
+    let job = desk.enrich().apply(&p).await.unwrap();
     assert_eq!(job.kind.as_str(), "enrich");
-    let end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    let end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
     assert_eq!((end.state.as_str(), end.failed), ("done", 0), "{end:?}");
     // Trengo now holds exactly the previewed values, one write per changed field.
     for r in &p.rows {
@@ -280,13 +284,13 @@ async fn preview_reports_every_failure_by_line_and_apply_writes_exactly_the_prev
     assert_eq!(writes, p.changes);
 
     // Undo puts every value back, clearing the ones that were empty.
-    let undo = desk.undo_job(job.id).await.unwrap();
-    let u = desk.run_job(undo.id, &|_| {}).await.unwrap();
+    let undo = desk.jobs().undo(job.id).await.unwrap();
+    let u = desk.jobs().run(undo.id, &|_| {}).await.unwrap();
     assert_eq!((u.state.as_str(), u.failed), ("done", 0), "{u:?}");
     for (c, fields) in &before {
         assert_eq!(&fields_of(&sim, *c), fields, "contact {c} is as before");
     }
-    let csv = desk.job_report_csv(job.id).await.unwrap();
+    let csv = desk.enrich().report_csv(job.id).await.unwrap();
     assert!(csv.starts_with("id,state,changes,reason,requests\n"));
     assert_eq!(csv.lines().count(), 1 + job.total as usize);
 }
@@ -335,9 +339,10 @@ async fn a_value_a_field_refuses_is_reported_alone_and_the_csv_is_read_as_excel_
             },
         ],
     };
-    desk.save_source(&src, &[]).await.unwrap();
+    desk.enrich().save_source(&src, &[]).await.unwrap();
     let p = desk
-        .enrich_preview(
+        .enrich()
+        .preview(
             "CRM export",
             &format!("{}\n{}\nnot-an-id", known[0].0, known[1].0),
         )
@@ -385,9 +390,9 @@ async fn a_value_a_field_refuses_is_reported_alone_and_the_csv_is_read_as_excel_
         path: format!("../../target/{name}"),
         key_column: "customer_id".into(),
     };
-    desk.save_source(&rel, &[]).await.unwrap();
+    desk.enrich().save_source(&rel, &[]).await.unwrap();
     let _ = std::fs::remove_file(&target);
-    match desk.source("Relative").await.unwrap().kind {
+    match desk.enrich().source("Relative").await.unwrap().kind {
         SourceKind::Csv { path, .. } => {
             assert!(std::path::Path::new(&path).is_absolute(), "{path}")
         }
@@ -395,10 +400,10 @@ async fn a_value_a_field_refuses_is_reported_alone_and_the_csv_is_read_as_excel_
     }
 
     // A secret header is required, and lives in the secret store only.
-    desk.allow_lookup_host(&sim.root_url()).await.unwrap();
+    desk.enrich().allow_host(&sim.root_url()).await.unwrap();
     let mut http = demo_source(&sim.root_url());
     http.name = "No key".into();
-    let err = desk.save_source(&http, &[]).await.unwrap_err();
+    let err = desk.enrich().save_source(&http, &[]).await.unwrap_err();
     assert!(err.to_string().contains("X-Api-Key"), "{err}");
     if let SourceKind::Http { headers, .. } = &mut http.kind {
         headers.push(HeaderSpec {
@@ -411,7 +416,8 @@ async fn a_value_a_field_refuses_is_reported_alone_and_the_csv_is_read_as_excel_
         // A value given inside the config for a secret header is not kept there.
         headers[0].value = Some("leaked-value".into());
     }
-    desk.save_source(&http, &[("X-Api-Key".into(), "s3cret-value".into())])
+    desk.enrich()
+        .save_source(&http, &[("X-Api-Key".into(), "s3cret-value".into())])
         .await
         .unwrap();
     let json: Vec<String> = sqlx::query_scalar("SELECT json FROM enrich_sources")
@@ -425,9 +431,13 @@ async fn a_value_a_field_refuses_is_reported_alone_and_the_csv_is_read_as_excel_
     if let SourceKind::Http { url, .. } = &mut http.kind {
         *url = "https://elsewhere.example.com/c/{id}".into();
     }
-    let err = desk.save_source(&http, &[]).await.unwrap_err();
+    let err = desk.enrich().save_source(&http, &[]).await.unwrap_err();
     assert!(err.to_string().contains("another host"), "{err}");
-    let t = desk.test_source("No key", "C-10001").await.unwrap();
+    let t = desk
+        .enrich()
+        .test_source("No key", "C-10001")
+        .await
+        .unwrap();
     assert!(t.error.unwrap().contains("401"), "the wrong key is refused");
 }
 
@@ -456,12 +466,13 @@ async fn with_a_complete_index_apply_equals_the_preview_and_a_second_has_nothing
             .collect()
     };
     assert!(outside.len() >= 5, "{}", outside.len());
-    let ix = desk.finish_contact_index(&|_| {}).await.unwrap();
+    let ix = desk.sync().finish_contact_index(&|_| {}).await.unwrap();
     assert!(ix.complete);
     assert_eq!(ix.indexed as usize, sim.state().world().contacts.len());
     let ids: Vec<String> = outside.iter().map(|(c, _)| c.clone()).collect();
     let p = desk
-        .enrich_preview(&src.name, &ids.join("\n"))
+        .enrich()
+        .preview(&src.name, &ids.join("\n"))
         .await
         .unwrap();
     assert!(
@@ -493,8 +504,8 @@ async fn with_a_complete_index_apply_equals_the_preview_and_a_second_has_nothing
         seed: 11,
         ..Faults::default()
     });
-    let job = desk.apply_enrichment(&p).await.unwrap();
-    let end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    let job = desk.enrich().apply(&p).await.unwrap();
+    let end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
     assert_eq!((end.state.as_str(), end.failed), ("done", 0), "{end:?}");
     sim.state().set_faults(Faults::default());
     // The writes are the preview's changes, one to one, each once.
@@ -517,9 +528,10 @@ async fn with_a_complete_index_apply_equals_the_preview_and_a_second_has_nothing
     assert_eq!(written, changes);
     // Again: nothing left to write.
     let again = desk
-        .enrich_preview(&src.name, &ids.join("\n"))
+        .enrich()
+        .preview(&src.name, &ids.join("\n"))
         .await
         .unwrap();
     assert_eq!(again.changes, 0, "{:#?}", again.rows);
-    assert!(desk.apply_enrichment(&again).await.is_err());
+    assert!(desk.enrich().apply(&again).await.is_err());
 }

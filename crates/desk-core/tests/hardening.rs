@@ -25,7 +25,8 @@ async fn an_unreadable_job_plan_is_an_error_that_names_the_job_and_is_left_as_it
     let (sim, _dir, desk) = common::synced(Size::Small).await;
     let id = *sim.state().world().tickets.keys().next().unwrap();
     let job = desk
-        .create_job(
+        .jobs()
+        .create(
             &Selection::Ids {
                 ids: vec![id.to_string()],
             },
@@ -42,12 +43,22 @@ async fn an_unreadable_job_plan_is_an_error_that_names_the_job_and_is_left_as_it
         .await
         .unwrap();
     let before = sim.state().mutations().len();
-    let err = desk.run_job(job.id, &|_| {}).await.unwrap_err().to_string();
+    let err = desk
+        .jobs()
+        .run(job.id, &|_| {})
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains(&format!("job {}'s plan", job.id)) && err.contains("left as it is"),
         "{err}"
     );
-    let err = desk.job_items(job.id, None).await.unwrap_err().to_string();
+    let err = desk
+        .jobs()
+        .items(job.id, None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(&format!("job {}'s plan", job.id)), "{err}");
     let plan: String = sqlx::query_scalar("SELECT plan FROM job_items WHERE job_id = ?")
         .bind(job.id as i64)
@@ -57,7 +68,7 @@ async fn an_unreadable_job_plan_is_an_error_that_names_the_job_and_is_left_as_it
     assert_eq!(plan, "[{\"kind\": \"add_t", "nothing was overwritten");
     assert_eq!(sim.state().mutations().len(), before, "nothing was sent");
     assert_eq!(
-        desk.job(job.id).await.unwrap().state.as_str(),
+        desk.jobs().get(job.id).await.unwrap().state.as_str(),
         "interrupted"
     );
 }
@@ -65,18 +76,21 @@ async fn an_unreadable_job_plan_is_an_error_that_names_the_job_and_is_left_as_it
 #[tokio::test]
 async fn trengos_status_words_work_in_any_case() {
     let (_sim, _dir, desk) = common::synced(Size::Small).await;
-    let open = desk.search(&all("open")).await.unwrap().total;
+    let open = desk.tickets().search(&all("open")).await.unwrap().total;
     assert!(open > 0);
-    assert_eq!(desk.search(&all("OPEN")).await.unwrap().total, open);
     assert_eq!(
-        desk.search(&all("ASSIGNED")).await.unwrap().total,
-        desk.search(&all("assigned")).await.unwrap().total
+        desk.tickets().search(&all("OPEN")).await.unwrap().total,
+        open
     );
     assert_eq!(
-        desk.search(&all("Invalid")).await.unwrap().total,
-        desk.search(&all("spam")).await.unwrap().total
+        desk.tickets().search(&all("ASSIGNED")).await.unwrap().total,
+        desk.tickets().search(&all("assigned")).await.unwrap().total
     );
-    let e = desk.search(&all("pending")).await.unwrap_err();
+    assert_eq!(
+        desk.tickets().search(&all("Invalid")).await.unwrap().total,
+        desk.tickets().search(&all("spam")).await.unwrap().total
+    );
+    let e = desk.tickets().search(&all("pending")).await.unwrap_err();
     assert!(
         e.to_string().contains("OPEN, ASSIGNED, CLOSED and INVALID"),
         "{e}"
@@ -91,18 +105,19 @@ async fn a_data_dir_with_url_characters_is_a_plain_folder() {
     let desk = common::open(&sim, &dir).await;
     common::sync(&desk).await;
     assert!(
-        desk.cache_path().starts_with(&dir),
+        desk.session().cache_path().starts_with(&dir),
         "{:?}",
-        desk.cache_path()
+        desk.session().cache_path()
     );
-    assert!(desk.cache_path().exists());
-    assert!(desk.search(&all("open")).await.unwrap().total > 0);
+    assert!(desk.session().cache_path().exists());
+    assert!(desk.tickets().search(&all("open")).await.unwrap().total > 0);
 }
 
 #[tokio::test]
 async fn a_ticket_deleted_in_trengo_leaves_the_cache_and_one_refused_ticket_does_not_stop_sync() {
     let (sim, _dir, desk) = common::synced(Size::Small).await;
     let open: Vec<u64> = desk
+        .tickets()
         .search(&all("open"))
         .await
         .unwrap()
@@ -126,12 +141,18 @@ async fn a_ticket_deleted_in_trengo_leaves_the_cache_and_one_refused_ticket_does
         ..Faults::default()
     });
     let r = desk
-        .sync(&|_| {}, &std::sync::atomic::AtomicBool::new(false))
+        .sync()
+        .run(&|_| {}, &std::sync::atomic::AtomicBool::new(false))
         .await
         .unwrap();
     assert_eq!(r.deleted, 1, "{r:?}");
-    assert!(desk.ticket_row(&gone.to_string()).await.unwrap().is_none());
-    assert!(desk.ticket_context(&gone.to_string()).await.is_err());
+    assert!(desk
+        .tickets()
+        .row(&gone.to_string())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(desk.tickets().context(&gone.to_string()).await.is_err());
     assert_eq!(r.skipped.len(), 1, "{r:?}");
     assert!(
         r.skipped[0].contains(&hidden.to_string()) && r.skipped[0].contains("403"),
@@ -140,7 +161,8 @@ async fn a_ticket_deleted_in_trengo_leaves_the_cache_and_one_refused_ticket_does
     // The next sync is not stopped by it either, and does not ask again.
     let before = sim.state().stats().requests;
     let r = desk
-        .sync(&|_| {}, &std::sync::atomic::AtomicBool::new(false))
+        .sync()
+        .run(&|_| {}, &std::sync::atomic::AtomicBool::new(false))
         .await
         .unwrap();
     assert!(r.skipped.is_empty());
@@ -197,10 +219,11 @@ async fn lookup_source_secrets_stay_secret_and_go_only_where_they_belong() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(MemoryStore::default());
     let desk = desk_with_store(&sim, dir.path(), store.clone()).await;
-    let key = |src: &str, h: &str| format!("lookup:{}:{src}:{h}", desk.workspace());
+    let key = |src: &str, h: &str| format!("lookup:{}:{src}:{h}", desk.session().workspace());
 
     // A secret header never travels in clear text off this machine.
     let e = desk
+        .enrich()
         .save_source(
             &http_source(
                 "CRM",
@@ -220,13 +243,14 @@ async fn lookup_source_secrets_stay_secret_and_go_only_where_they_belong() {
         value: Some("Bearer sk-live-123".into()),
         secret: false,
     };
-    desk.save_source(
-        &http_source("CRM", "https://crm.example.com/c/{id}", vec![plain_auth]),
-        &[],
-    )
-    .await
-    .unwrap();
-    let saved = desk.source("CRM").await.unwrap();
+    desk.enrich()
+        .save_source(
+            &http_source("CRM", "https://crm.example.com/c/{id}", vec![plain_auth]),
+            &[],
+        )
+        .await
+        .unwrap();
+    let saved = desk.enrich().source("CRM").await.unwrap();
     let json = serde_json::to_string(&saved).unwrap();
     assert!(!json.contains("sk-live-123"), "{json}");
     assert_eq!(
@@ -250,17 +274,18 @@ async fn lookup_source_secrets_stay_secret_and_go_only_where_they_belong() {
         "https://crm.example.com:8443/c/{id}",
         vec![secret("Authorization")],
     );
-    let e = desk.save_source(&moved, &[]).await.unwrap_err();
+    let e = desk.enrich().save_source(&moved, &[]).await.unwrap_err();
     assert!(e.to_string().contains("another host"), "{e}");
 
     // Removed: its keyring entries go too; a new source of the same name inherits nothing.
     store
         .set(&key("CRM", "X-Api-Key"), &Token::new("left over"))
         .unwrap();
-    desk.remove_source("CRM").await.unwrap();
-    assert!(desk.source("CRM").await.is_err());
+    desk.enrich().remove_source("CRM").await.unwrap();
+    assert!(desk.enrich().source("CRM").await.is_err());
     assert!(store.get(&key("CRM", "Authorization")).unwrap().is_none());
     let e = desk
+        .enrich()
         .save_source(
             &http_source(
                 "CRM",
@@ -312,7 +337,8 @@ async fn two_accounts_on_one_host_share_nothing() {
     let id = *sim.state().world().tickets.keys().next().unwrap();
     // Robin leaves a job unfinished.
     let job = robin
-        .create_job(
+        .jobs()
+        .create(
             &Selection::Ids {
                 ids: vec![id.to_string()],
             },
@@ -320,27 +346,31 @@ async fn two_accounts_on_one_host_share_nothing() {
         )
         .await
         .unwrap();
-    let robin_ws = robin.workspace().to_string();
-    let robin_cache = robin.cache_path().to_path_buf();
+    let robin_ws = robin.session().workspace().to_string();
+    let robin_cache = robin.session().cache_path().to_path_buf();
     drop(robin);
 
     let (sam, me) = Desk::sign_in(cfg(None, None), Token::new("token-sam"))
         .await
         .unwrap();
     assert_eq!(me.id, "3602");
-    assert_ne!(sam.workspace(), robin_ws);
-    assert_ne!(sam.cache_path(), robin_cache, "a cache file each");
+    assert_ne!(sam.session().workspace(), robin_ws);
+    assert_ne!(sam.session().cache_path(), robin_cache, "a cache file each");
     assert!(
-        sam.jobs(10).await.unwrap().is_empty(),
+        sam.jobs().list(10).await.unwrap().is_empty(),
         "Robin's job is not Sam's"
     );
-    assert!(sam.resumable_jobs().await.unwrap().is_empty());
+    assert!(sam.jobs().resumable().await.unwrap().is_empty());
     assert!(
-        sam.run_job(job.id, &|_| {}).await.is_err(),
+        sam.jobs().run(job.id, &|_| {}).await.is_err(),
         "nor can Sam run it"
     );
     assert_eq!(
-        store.get(sam.workspace()).unwrap().unwrap().expose(),
+        store
+            .get(sam.session().workspace())
+            .unwrap()
+            .unwrap()
+            .expose(),
         "token-sam"
     );
     assert_eq!(
@@ -349,17 +379,21 @@ async fn two_accounts_on_one_host_share_nothing() {
     );
     // Sam is now the current workspace; Robin's is one name away.
     assert_eq!(
-        Desk::open(cfg(None, None)).await.unwrap().workspace(),
-        sam.workspace()
+        Desk::open(cfg(None, None))
+            .await
+            .unwrap()
+            .session()
+            .workspace(),
+        sam.session().workspace()
     );
     drop(sam);
     let robin = Desk::open(cfg(Some("robin jansen"), None)).await.unwrap();
-    assert_eq!(robin.workspace(), robin_ws);
-    assert_eq!(robin.jobs(10).await.unwrap()[0].id, job.id);
+    assert_eq!(robin.session().workspace(), robin_ws);
+    assert_eq!(robin.jobs().list(10).await.unwrap()[0].id, job.id);
     // A token from the environment opens its own account's workspace, and no other.
     drop(robin);
     let by_token = Desk::open(cfg(None, Some("token-robin"))).await.unwrap();
-    assert_eq!(by_token.workspace(), robin_ws);
+    assert_eq!(by_token.session().workspace(), robin_ws);
     drop(by_token);
     let e = Desk::open(cfg(Some(&robin_ws), Some("token-sam")))
         .await
@@ -396,8 +430,8 @@ async fn a_host_keyed_cache_becomes_its_accounts_workspace() {
         .await
         .unwrap();
     common::sync(&desk).await;
-    let id = desk.workspace().to_string();
-    let path = desk.cache_path().to_path_buf();
+    let id = desk.session().workspace().to_string();
+    let path = desk.session().cache_path().to_path_buf();
     desk.shut().await;
     drop(desk);
     // The old layout: the file and the token under the host's name, no registry.
@@ -416,12 +450,12 @@ async fn a_host_keyed_cache_becomes_its_accounts_workspace() {
     store.set(&host, &token).unwrap();
 
     let desk = Desk::open(cfg()).await.unwrap();
-    assert_eq!(desk.workspace(), id);
-    assert!(desk.has_token());
+    assert_eq!(desk.session().workspace(), id);
+    assert!(desk.session().has_token());
     assert!(!old.exists());
     assert!(store.get(&host).unwrap().is_none());
     assert!(
-        desk.search(&all("open")).await.unwrap().total > 0,
+        desk.tickets().search(&all("open")).await.unwrap().total > 0,
         "its data came along"
     );
 }
@@ -459,7 +493,7 @@ async fn a_csv_source_is_a_regular_file_and_its_errors_quote_nothing_of_it() {
     ] {
         let r = tokio::time::timeout(
             std::time::Duration::from_secs(20),
-            desk.save_source(&csv_source("File", path), &[]),
+            desk.enrich().save_source(&csv_source("File", path), &[]),
         )
         .await
         .unwrap_or_else(|_| panic!("{path}: the source is not read for ever"));
@@ -486,6 +520,7 @@ async fn lookups_reach_no_private_host_unless_allowed_and_carry_no_credentials_i
         ("http://localhost:9/c/{id}", "this machine"),
     ] {
         let e = desk
+            .enrich()
             .save_source(
                 &http_source("Internal", url, vec![secret("X-Api-Key")]),
                 &key,
@@ -500,6 +535,7 @@ async fn lookups_reach_no_private_host_unless_allowed_and_carry_no_credentials_i
         "https://crm.example.com/c/{id}?api_key=abc",
     ] {
         let e = desk
+            .enrich()
             .save_source(&http_source("Creds", url, vec![]), &[])
             .await
             .unwrap_err()
@@ -510,10 +546,10 @@ async fn lookups_reach_no_private_host_unless_allowed_and_carry_no_credentials_i
     // Allowed, the simulator's customer system on this machine answers.
     let template = format!("{}/lookup/customers/{{id}}", sim.root_url());
     let src = http_source("CRM", &template, vec![secret("X-Api-Key")]);
-    assert!(desk.save_source(&src, &key).await.is_err());
-    desk.allow_lookup_host(&template).await.unwrap();
-    desk.save_source(&src, &key).await.unwrap();
-    let t = desk.test_source("CRM", "C-10001").await.unwrap();
+    assert!(desk.enrich().save_source(&src, &key).await.is_err());
+    desk.enrich().allow_host(&template).await.unwrap();
+    desk.enrich().save_source(&src, &key).await.unwrap();
+    let t = desk.enrich().test_source("CRM", "C-10001").await.unwrap();
     assert!(t.error.is_none(), "{t:?}");
     // A name that resolves to a private address is refused when it is looked up (the machine's
     // own name resolves to this machine or its private network).
@@ -527,10 +563,15 @@ async fn lookups_reach_no_private_host_unless_allowed_and_carry_no_credentials_i
     if !host.is_empty() && private {
         let url = format!("http://{host}:{port}/lookup/customers/{{id}}");
         // (No key: a secret never goes in clear text to another name; the name is refused first.)
-        desk.save_source(&http_source("By name", &url, vec![]), &[])
+        desk.enrich()
+            .save_source(&http_source("By name", &url, vec![]), &[])
             .await
             .unwrap();
-        let t = desk.test_source("By name", "C-10001").await.unwrap();
+        let t = desk
+            .enrich()
+            .test_source("By name", "C-10001")
+            .await
+            .unwrap();
         assert!(
             t.error
                 .as_deref()
@@ -545,8 +586,8 @@ async fn lookups_reach_no_private_host_unless_allowed_and_carry_no_credentials_i
 #[tokio::test]
 async fn a_damaged_list_of_workspaces_is_kept_and_said() {
     let (sim, dir, desk) = common::synced(Size::Small).await;
-    let workspace = desk.workspace().to_string();
-    let cached = desk.search(&all("any")).await.unwrap().total;
+    let workspace = desk.session().workspace().to_string();
+    let cached = desk.tickets().search(&all("any")).await.unwrap().total;
     assert!(cached > 0);
     drop(desk);
     let list = dir.path().join("workspaces.json");
@@ -577,8 +618,11 @@ async fn a_damaged_list_of_workspaces_is_kept_and_said() {
     );
     // Signed in again, the same account's cache, with its tickets, before any sync.
     let desk = common::open(&sim, dir.path()).await;
-    assert_eq!(desk.workspace(), workspace);
-    assert_eq!(desk.search(&all("any")).await.unwrap().total, cached);
+    assert_eq!(desk.session().workspace(), workspace);
+    assert_eq!(
+        desk.tickets().search(&all("any")).await.unwrap().total,
+        cached
+    );
 }
 
 /// Sign-out forgets the token; the lookup sources' secrets go too when the lead says so.
@@ -589,22 +633,22 @@ async fn sign_out_removes_the_lookup_secrets_when_asked() {
     let store = Arc::new(MemoryStore::default());
     let desk = desk_with_store(&sim, dir.path(), store.clone()).await;
     let template = format!("{}/lookup/customers/{{id}}", sim.root_url());
-    desk.allow_lookup_host(&template).await.unwrap();
+    desk.enrich().allow_host(&template).await.unwrap();
     let src = http_source("CRM", &template, vec![secret("X-Api-Key")]);
     let key = [(
         "X-Api-Key".to_string(),
         trengo_sim::DEFAULT_LOOKUP_KEY.to_string(),
     )];
-    desk.save_source(&src, &key).await.unwrap();
-    let lookup = format!("lookup:{}:CRM:X-Api-Key", desk.workspace());
-    assert_eq!(desk.lookup_secret_count().await.unwrap(), 1);
-    desk.logout(false).await.unwrap();
+    desk.enrich().save_source(&src, &key).await.unwrap();
+    let lookup = format!("lookup:{}:CRM:X-Api-Key", desk.session().workspace());
+    assert_eq!(desk.enrich().lookup_secret_count().await.unwrap(), 1);
+    desk.session().logout(false).await.unwrap();
     assert!(store.get(&lookup).unwrap().is_some(), "kept when not asked");
     assert!(
-        store.get(desk.workspace()).unwrap().is_none(),
+        store.get(desk.session().workspace()).unwrap().is_none(),
         "the token is gone"
     );
     let desk = desk_with_store(&sim, dir.path(), store.clone()).await;
-    desk.logout(true).await.unwrap();
+    desk.session().logout(true).await.unwrap();
     assert!(store.get(&lookup).unwrap().is_none(), "removed when asked");
 }

@@ -93,7 +93,10 @@ async fn a_thousand_tickets_with_faults_end_right_and_each_change_lands_once() {
     };
     assert_eq!(ids.len(), 1000);
     // The cache learns the 30% (and the rest) as they are now.
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
+    desk.sync()
+        .run(&|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap();
     let before_team: BTreeMap<u64, Option<u64>> = {
         let w = sim.state().world();
         ids.iter().map(|i| (*i, w.tickets[i].team_id)).collect()
@@ -113,7 +116,8 @@ async fn a_thousand_tickets_with_faults_end_right_and_each_change_lands_once() {
         .join("\n");
     let sel = Selection::Pasted { text };
     let plan = desk
-        .plan_job(&sel, &[tag(label), team(to_team)])
+        .jobs()
+        .plan(&sel, &[tag(label), team(to_team)])
         .await
         .unwrap();
     assert_eq!(plan.tickets, 1000);
@@ -131,13 +135,15 @@ async fn a_thousand_tickets_with_faults_end_right_and_each_change_lands_once() {
         ..Faults::default()
     });
     let job = desk
-        .create_job(&sel, &[tag(label), team(to_team)])
+        .jobs()
+        .create(&sel, &[tag(label), team(to_team)])
         .await
         .unwrap();
     assert_eq!(job.state.as_str(), "pending");
     let seen = std::sync::Mutex::new(vec![]);
     let end = desk
-        .run_job(job.id, &|p| seen.lock().unwrap().push(p))
+        .jobs()
+        .run(job.id, &|p| seen.lock().unwrap().push(p))
         .await
         .unwrap();
     assert_eq!(end.state.as_str(), "done", "{end:?}");
@@ -145,7 +151,8 @@ async fn a_thousand_tickets_with_faults_end_right_and_each_change_lands_once() {
         end.failed,
         0,
         "{:?}",
-        desk.job_items(job.id, Some(desk_core::jobs::ItemState::Failed))
+        desk.jobs()
+            .items(job.id, Some(desk_core::jobs::ItemState::Failed))
             .await
     );
     assert_eq!(end.done + end.skipped, 1000);
@@ -188,7 +195,7 @@ async fn a_thousand_tickets_with_faults_end_right_and_each_change_lands_once() {
         "connections were dropped after applying: {stats:?}"
     );
     // The cache shows the change without a sync.
-    let cached = desk.ticket_context(&ids[5].to_string()).await.unwrap();
+    let cached = desk.tickets().context(&ids[5].to_string()).await.unwrap();
     assert!(cached.ticket.tags.iter().any(|t| t.id == label.to_string()));
 }
 
@@ -214,11 +221,14 @@ async fn an_item_whose_answer_was_lost_is_checked_before_it_is_sent_again() {
         }
         ids
     };
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
+    desk.sync()
+        .run(&|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap();
     let sel = Selection::Ids {
         ids: ids.iter().map(|i| i.to_string()).collect(),
     };
-    let job = desk.create_job(&sel, &[tag(label)]).await.unwrap();
+    let job = desk.jobs().create(&sel, &[tag(label)]).await.unwrap();
     // As if a process sent the first item's attach, Trengo applied it, and the process died
     // before it recorded the answer.
     sim.state()
@@ -238,8 +248,8 @@ async fn an_item_whose_answer_was_lost_is_checked_before_it_is_sent_again() {
         .execute(&common::db(&desk).await)
         .await
         .unwrap();
-    assert_eq!(desk.resumable_jobs().await.unwrap(), vec![job.id]);
-    let end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    assert_eq!(desk.jobs().resumable().await.unwrap(), vec![job.id]);
+    let end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
     assert_eq!((end.state.as_str(), end.done), ("done", 3));
     let (attaches, _) = applied(&sim, label, 0);
     assert_eq!(
@@ -251,7 +261,7 @@ async fn an_item_whose_answer_was_lost_is_checked_before_it_is_sent_again() {
         (attaches.get(&ids[1]), attaches.get(&ids[2])),
         (Some(&1), Some(&1))
     );
-    let items = desk.job_items(job.id, None).await.unwrap();
+    let items = desk.jobs().items(job.id, None).await.unwrap();
     assert_eq!(
         items[0].steps,
         vec![format!(
@@ -263,6 +273,7 @@ async fn an_item_whose_answer_was_lost_is_checked_before_it_is_sent_again() {
 
 async fn items_tag_name(desk: &Desk, id: u64) -> String {
     desk.directory()
+        .lists()
         .await
         .unwrap()
         .tags
@@ -314,16 +325,20 @@ async fn undo_restores_the_before_state_and_leaves_skipped_tickets_alone() {
         ids
     };
     // Closed tickets are not in the working set: the job reads them first.
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
+    desk.sync()
+        .run(&|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap();
     let before = snapshot(&sim, &ids);
     let sel = Selection::Ids {
         ids: ids.iter().map(|i| i.to_string()).collect(),
     };
     let job = desk
-        .create_job(&sel, &[tag(label), team(to_team), Action::Close])
+        .jobs()
+        .create(&sel, &[tag(label), team(to_team), Action::Close])
         .await
         .unwrap();
-    let end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    let end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
     assert_eq!(end.failed, 0);
     let after = snapshot(&sim, &ids);
     assert!(after
@@ -331,11 +346,14 @@ async fn undo_restores_the_before_state_and_leaves_skipped_tickets_alone() {
         .all(|(l, g, _, s)| l.contains(&label) && *g == Some(to_team) && *s == Status::Closed));
     let touched_before_undo = sim.state().mutations().len();
 
-    let undo = desk.undo_job(job.id).await.unwrap();
+    let undo = desk.jobs().undo(job.id).await.unwrap();
     assert_eq!(undo.kind.as_str(), "undo");
     assert_eq!(undo.undo_of, Some(job.id));
-    assert!(desk.undo_job(job.id).await.is_err(), "a job is undone once");
-    let undone = desk.run_job(undo.id, &|_| {}).await.unwrap();
+    assert!(
+        desk.jobs().undo(job.id).await.is_err(),
+        "a job is undone once"
+    );
+    let undone = desk.jobs().run(undo.id, &|_| {}).await.unwrap();
     assert_eq!(
         (undone.state.as_str(), undone.failed),
         ("done", 0),
@@ -344,7 +362,8 @@ async fn undo_restores_the_before_state_and_leaves_skipped_tickets_alone() {
     assert_eq!(snapshot(&sim, &ids), before, "every ticket is as it was");
     // Tickets the job skipped entirely were not written to by the undo.
     let fully_skipped: Vec<u64> = desk
-        .job_items(job.id, Some(desk_core::jobs::ItemState::Skipped))
+        .jobs()
+        .items(job.id, Some(desk_core::jobs::ItemState::Skipped))
         .await
         .unwrap()
         .iter()
@@ -382,16 +401,17 @@ async fn failures_are_recorded_with_reasons_and_can_be_retried_and_cancel_keeps_
             .join(", ")
     );
     let sel = Selection::Pasted { text };
-    let plan = desk.plan_job(&sel, &[tag(1004)]).await.unwrap();
+    let plan = desk.jobs().plan(&sel, &[tag(1004)]).await.unwrap();
     assert_eq!(plan.tickets, 6);
     assert_eq!(plan.problems.len(), 1);
     assert_eq!(plan.problems[0].line, 3);
-    let job = desk.create_job(&sel, &[tag(1004)]).await.unwrap();
+    let job = desk.jobs().create(&sel, &[tag(1004)]).await.unwrap();
     assert_eq!(job.problems.len(), 1, "the junk line is kept with the job");
-    let end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    let end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
     assert_eq!(end.failed, 1);
     let failed = desk
-        .job_items(job.id, Some(desk_core::jobs::ItemState::Failed))
+        .jobs()
+        .items(job.id, Some(desk_core::jobs::ItemState::Failed))
         .await
         .unwrap();
     assert_eq!(failed[0].ticket_id, "999999999");
@@ -399,8 +419,8 @@ async fn failures_are_recorded_with_reasons_and_can_be_retried_and_cancel_keeps_
         failed[0].reason.as_deref().unwrap().contains("404"),
         "{failed:?}"
     );
-    assert_eq!(desk.retry_failed(job.id).await.unwrap(), 1);
-    let again = desk.run_job(job.id, &|_| {}).await.unwrap();
+    assert_eq!(desk.jobs().retry_failed(job.id).await.unwrap(), 1);
+    let again = desk.jobs().run(job.id, &|_| {}).await.unwrap();
     assert_eq!(
         (
             again.state.as_str(),
@@ -411,7 +431,7 @@ async fn failures_are_recorded_with_reasons_and_can_be_retried_and_cancel_keeps_
     );
 
     // Unknown ids in actions are refused before anything is written.
-    let err = desk.plan_job(&sel, &[tag(424242)]).await.unwrap_err();
+    let err = desk.jobs().plan(&sel, &[tag(424242)]).await.unwrap_err();
     assert!(err.to_string().contains("no tag with id 424242"), "{err}");
 
     // Cancel: what is in flight finishes, the rest is recorded as cancelled and left alone.
@@ -430,14 +450,15 @@ async fn failures_are_recorded_with_reasons_and_can_be_retried_and_cancel_keeps_
         .take(100)
         .collect();
     let job = desk
-        .create_job(&Selection::Ids { ids: all }, &[Action::Reopen, tag(1006)])
+        .jobs()
+        .create(&Selection::Ids { ids: all }, &[Action::Reopen, tag(1006)])
         .await
         .unwrap();
     let d = desk.clone();
     let id = job.id;
-    let run = tokio::spawn(async move { d.run_job(id, &|_| {}).await });
+    let run = tokio::spawn(async move { d.jobs().run(id, &|_| {}).await });
     tokio::time::sleep(Duration::from_millis(800)).await;
-    desk.cancel_job(id).await.unwrap();
+    desk.jobs().cancel(id).await.unwrap();
     let end = run.await.unwrap().unwrap();
     assert_eq!(end.state.as_str(), "cancelled");
     assert!(end.cancelled > 0 && end.done + end.skipped > 0, "{end:?}");
@@ -447,10 +468,11 @@ async fn failures_are_recorded_with_reasons_and_can_be_retried_and_cancel_keeps_
     );
     assert_eq!(end.pending, 0);
     // A cancelled job can be undone (what it did); a paused one cannot until it ends.
-    let u = desk.undo_job(id).await.unwrap();
+    let u = desk.jobs().undo(id).await.unwrap();
     assert_eq!(u.undo_of, Some(id));
     let again = desk
-        .create_job(
+        .jobs()
+        .create(
             &Selection::Ids {
                 ids: vec![open[0].to_string()],
             },
@@ -458,12 +480,13 @@ async fn failures_are_recorded_with_reasons_and_can_be_retried_and_cancel_keeps_
         )
         .await
         .unwrap();
-    let paused = desk.pause_job(again.id).await.unwrap();
+    let paused = desk.jobs().pause(again.id).await.unwrap();
     assert_eq!(paused.state.as_str(), "paused");
-    let err = desk.undo_job(again.id).await.unwrap_err();
+    let err = desk.jobs().undo(again.id).await.unwrap_err();
     assert!(err.to_string().contains("has not finished"), "{err}");
     assert!(
-        desk.resumable_jobs()
+        desk.jobs()
+            .resumable()
             .await
             .unwrap()
             .iter()

@@ -52,27 +52,31 @@ async fn a_login_survives_a_restart_through_the_keyring() {
     let (desk, _) = Desk::sign_in(cfg(), Token::new("demo-token"))
         .await
         .unwrap();
-    desk.logout(false).await.unwrap();
-    assert!(!desk.has_token());
+    desk.session().logout(false).await.unwrap();
+    assert!(!desk.session().has_token());
     let (desk, _) = Desk::sign_in(cfg(), Token::new("demo-token"))
         .await
         .unwrap();
     drop(desk);
     // A new process would find the token in the keyring.
     let again = open().await;
-    assert!(again.has_token());
-    again.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
+    assert!(again.session().has_token());
+    again
+        .sync()
+        .run(&|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap();
     assert_eq!(
         KeyringStore::new()
-            .get(again.workspace())
+            .get(again.session().workspace())
             .unwrap()
             .unwrap()
             .expose(),
         "demo-token"
     );
-    again.logout(false).await.unwrap();
+    again.session().logout(false).await.unwrap();
     assert!(KeyringStore::new()
-        .get(again.workspace())
+        .get(again.session().workspace())
         .unwrap()
         .is_none());
 }

@@ -29,7 +29,8 @@ fn honour_updated_since(sim: &Sim, on: bool) {
 }
 
 async fn refresh(desk: &desk_core::Desk, slice: Duration) -> desk_core::RefreshReport {
-    desk.refresh(slice, &|_| {}, &AtomicBool::new(false))
+    desk.sync()
+        .refresh(slice, &|_| {}, &AtomicBool::new(false))
         .await
         .unwrap()
 }
@@ -93,7 +94,7 @@ async fn where_trengo_lists_changes_a_refresh_with_nothing_changed_costs_at_most
     // The first refresh probes the filter (a time in the future lists nothing) and records it.
     let r = refresh(&desk, Duration::ZERO).await;
     assert_eq!(r.mode, Some(SyncMode::Incremental));
-    let f = desk.sync_freshness().await.unwrap();
+    let f = desk.sync().freshness().await.unwrap();
     assert_eq!(f.mode, Some(SyncMode::Incremental));
     assert_eq!(f.share_percent, 25);
 
@@ -125,7 +126,7 @@ async fn where_trengo_lists_changes_a_refresh_with_nothing_changed_costs_at_most
         "every change is in the cache after one refresh"
     );
     // And the open tickets' ages say the cache is fresh as of that look.
-    let ages = desk.open_ticket_ages().await.unwrap();
+    let ages = desk.sync().open_ticket_ages().await.unwrap();
     assert!(!ages.is_empty());
     assert!(
         ages[ages.len() * 95 / 100] <= 5,
@@ -154,6 +155,7 @@ async fn where_trengo_ignores_the_filter_the_views_come_first_and_the_rest_in_ro
         ..Default::default()
     };
     let r = desk
+        .sync()
         .refresh_with(req, &progress, &AtomicBool::new(false))
         .await
         .unwrap();
@@ -164,7 +166,7 @@ async fn where_trengo_ignores_the_filter_the_views_come_first_and_the_rest_in_ro
         ["tickets (views)", "tickets (rotation)"]
     );
     assert!(r.whole_read, "{r:?}");
-    let f = desk.sync_freshness().await.unwrap();
+    let f = desk.sync().freshness().await.unwrap();
     assert_eq!(f.mode, Some(SyncMode::Rotation));
     assert!(f.whole_read_secs.is_some() && f.views_age_secs.is_some());
 
@@ -191,13 +193,13 @@ async fn where_trengo_ignores_the_filter_the_views_come_first_and_the_rest_in_ro
         .await
         .unwrap();
     let before = requests(&sim);
-    let lanes = desk.budget_state().unwrap();
+    let lanes = desk.session().budget_state().unwrap();
     let r = refresh(&desk, Duration::ZERO).await;
     assert_eq!(r.rotation_pages, 0);
     assert!(requests(&sim) - before <= 5, "the views are a few pages");
     // All of it in the sync lane, held to its share: only an empty cache reads its first pages
     // ahead of it.
-    let now = desk.budget_state().unwrap();
+    let now = desk.session().budget_state().unwrap();
     assert_eq!(
         now.granted_total - lanes.granted_total,
         now.granted_sync - lanes.granted_sync,
@@ -240,6 +242,7 @@ async fn where_trengo_ignores_the_filter_the_views_come_first_and_the_rest_in_ro
             ..Default::default()
         };
         let r = desk
+            .sync()
             .refresh_with(req, &|_| {}, &AtomicBool::new(false))
             .await
             .unwrap();
@@ -252,14 +255,19 @@ async fn where_trengo_ignores_the_filter_the_views_come_first_and_the_rest_in_ro
 #[tokio::test]
 async fn the_sync_share_is_a_setting() {
     let (_sim, _dir, desk) = synced(Size::Small).await;
-    let mut s = desk.settings().await.unwrap();
+    let mut s = desk.session().settings().await.unwrap();
     s.sync_share_percent = Some(2);
-    let e = desk.save_settings(&s).await.unwrap_err().to_string();
+    let e = desk
+        .session()
+        .save_settings(&s)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("from 5 to 100 percent, not 2"), "{e}");
     s.sync_share_percent = Some(40);
-    desk.save_settings(&s).await.unwrap();
-    assert_eq!(desk.sync_share().await.unwrap(), 40);
-    assert_eq!(desk.sync_freshness().await.unwrap().share_percent, 40);
+    desk.session().save_settings(&s).await.unwrap();
+    assert_eq!(desk.session().sync_share().await.unwrap(), 40);
+    assert_eq!(desk.sync().freshness().await.unwrap().share_percent, 40);
 }
 
 /// The contact index shares the refresh: it waits until the working set has been read whole
@@ -282,6 +290,7 @@ async fn the_contact_index_follows_the_working_set_in_the_same_refresh() {
         }
     };
     let r = desk
+        .sync()
         .refresh(Duration::from_secs(60), &progress, &AtomicBool::new(false))
         .await
         .unwrap();
@@ -294,7 +303,7 @@ async fn the_contact_index_follows_the_working_set_in_the_same_refresh() {
         last_rotation < first_contacts,
         "contacts only after the whole working set: {p:?}"
     );
-    let ix = desk.contact_index().await.unwrap();
+    let ix = desk.sync().contact_index().await.unwrap();
     assert!(ix.complete && ix.indexed >= 80, "{ix:?}");
     // Complete and not due: the next refresh reads no contacts.
     let r = refresh(&desk, Duration::from_secs(5)).await;
@@ -308,16 +317,17 @@ async fn the_contact_index_follows_the_working_set_in_the_same_refresh() {
 async fn a_saved_views_first_page_is_read_with_the_views() {
     let (_sim, _dir, desk, colleague) = with_colleague(Size::Demo).await;
     let vip = 1003u64;
-    desk.save_view(
-        "VIPs",
-        &desk_core::view::TicketFilter {
-            status: Some("unassigned".into()),
-            tag_id: Some(vip.to_string()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    desk.views()
+        .save(
+            "VIPs",
+            &desk_core::view::TicketFilter {
+                status: Some("unassigned".into()),
+                tag_id: Some(vip.to_string()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     // An open ticket on the second page of the open list (which the views do not read), without
     // the tag: tagged, it is among the newest of the view.
     let open = TicketQuery {
@@ -381,14 +391,21 @@ async fn after_the_first_pages_every_refresh_is_within_the_share() {
     let dir = tempfile::tempdir().unwrap();
     let desk = open(&sim, dir.path()).await;
     let first = refresh(&desk, Duration::ZERO).await;
-    let b = desk.budget_state().unwrap();
+    let b = desk.session().budget_state().unwrap();
     assert!(
         b.granted_total > b.granted_sync,
         "the empty list's first pages go ahead: {first:?} {b:?}"
     );
-    assert!(!desk.freshness().await.unwrap().working_set_complete);
+    assert!(
+        !desk
+            .directory()
+            .freshness()
+            .await
+            .unwrap()
+            .working_set_complete
+    );
     let r = refresh(&desk, Duration::ZERO).await;
-    let now = desk.budget_state().unwrap();
+    let now = desk.session().budget_state().unwrap();
     assert_eq!(
         now.granted_total - b.granted_total,
         now.granted_sync - b.granted_sync,

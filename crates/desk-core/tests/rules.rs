@@ -88,14 +88,14 @@ async fn a_rule_run_changes_exactly_its_matches_once_and_undo_restores_them() {
     let (hits, misses, vip) = seed(&sim);
     common::sync(&desk).await;
 
-    let saved = desk.save_rule(&refund_rule(vip)).await.unwrap();
+    let saved = desk.rules().save(&refund_rule(vip)).await.unwrap();
     assert!(!saved.enabled, "a new rule starts off");
     assert!(
         saved.summary.contains("text contains refund"),
         "{}",
         saved.summary
     );
-    let p = desk.preview_rule(&saved.rule).await.unwrap();
+    let p = desk.rules().preview(&saved.rule).await.unwrap();
     let mut want: Vec<String> = hits.iter().map(u64::to_string).collect();
     want.sort();
     let mut got = p.ids.clone();
@@ -113,12 +113,13 @@ async fn a_rule_run_changes_exactly_its_matches_once_and_undo_restores_them() {
         .assign_ticket(hits[2], trengo_unified::api::Assignee::Team(203), None)
         .await
         .unwrap();
-    let job = desk.create_rule_job("refund vip").await.unwrap();
+    let job = desk.rules().create_job("refund vip").await.unwrap();
     assert!(job.title.starts_with("Rule Refund VIP"), "{}", job.title);
-    let end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    let end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
     assert_eq!((end.done, end.skipped), (2, 1), "{end:?}");
     let skipped = desk
-        .job_items(job.id, Some(ItemState::Skipped))
+        .jobs()
+        .items(job.id, Some(ItemState::Skipped))
         .await
         .unwrap();
     assert!(
@@ -154,14 +155,14 @@ async fn a_rule_run_changes_exactly_its_matches_once_and_undo_restores_them() {
     assert_eq!(attaches, 2, "each tag once");
 
     // Run again: nothing left to change.
-    let again = desk.create_rule_job("Refund VIP").await;
+    let again = desk.rules().create_job("Refund VIP").await;
     if let Ok(j) = again {
-        let end = desk.run_job(j.id, &|_| {}).await.unwrap();
+        let end = desk.jobs().run(j.id, &|_| {}).await.unwrap();
         assert_eq!(end.done, 0, "{end:?}");
     }
 
-    let undo = desk.undo_job(job.id).await.unwrap();
-    let back = desk.run_job(undo.id, &|_| {}).await.unwrap();
+    let undo = desk.jobs().undo(job.id).await.unwrap();
+    let back = desk.jobs().run(undo.id, &|_| {}).await.unwrap();
     assert_eq!(back.failed, 0, "{back:?}");
     let w = sim.state().world();
     for id in &hits[..2] {
@@ -176,28 +177,29 @@ async fn a_rule_run_changes_exactly_its_matches_once_and_undo_restores_them() {
 async fn rules_export_and_import_and_a_bad_file_saves_nothing() {
     let (sim, _dir, desk) = common::synced(Size::Small).await;
     let (_, _, vip) = seed(&sim);
-    desk.save_rule(&refund_rule(vip)).await.unwrap();
-    let on = desk.enable_rule("REFUND vip", true).await.unwrap();
+    desk.rules().save(&refund_rule(vip)).await.unwrap();
+    let on = desk.rules().enable("REFUND vip", true).await.unwrap();
     assert!(on.enabled);
-    let json = desk.export_rules().await.unwrap();
-    desk.remove_rule("Refund VIP").await.unwrap();
-    assert!(desk.rules().await.unwrap().is_empty());
-    let back = desk.import_rules(&json).await.unwrap();
+    let json = desk.rules().export().await.unwrap();
+    desk.rules().remove("Refund VIP").await.unwrap();
+    assert!(desk.rules().list().await.unwrap().is_empty());
+    let back = desk.rules().import(&json).await.unwrap();
     assert_eq!(back.len(), 1);
     assert_eq!(back[0].rule, refund_rule(vip));
 
     let bad = json
         .replace("\"201\"", "\"999\"")
         .replace("Refund VIP", "Other");
-    let e = desk.import_rules(&bad).await.unwrap_err().to_string();
+    let e = desk.rules().import(&bad).await.unwrap_err().to_string();
     assert!(e.contains("\"Other\"") && e.contains("999"), "{e}");
     assert_eq!(
-        desk.rules().await.unwrap().len(),
+        desk.rules().list().await.unwrap().len(),
         1,
         "nothing saved from a bad file"
     );
     let e = desk
-        .save_rule(&Rule {
+        .rules()
+        .save(&Rule {
             conditions: vec![Condition::TextMatches {
                 pattern: "refund(".into(),
             }],
@@ -224,7 +226,7 @@ async fn a_live_rule_tags_a_new_ticket_once_even_across_a_restart() {
             tag_id: "1002".into(),
         }],
     };
-    desk.save_rule(&rule).await.unwrap();
+    desk.rules().save(&rule).await.unwrap();
     // An old ticket about a chargeback, from before the rule was on: not the live rule's.
     let old = {
         let mut w = sim.state().world();
@@ -237,9 +239,9 @@ async fn a_live_rule_tags_a_new_ticket_once_even_across_a_restart() {
     };
     common::sync(&desk).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    desk.enable_rule("chargebacks", true).await.unwrap();
+    desk.rules().enable("chargebacks", true).await.unwrap();
     assert!(
-        desk.apply_live_rules().await.unwrap().is_empty(),
+        desk.rules().apply_live().await.unwrap().is_empty(),
         "nothing new yet"
     );
 
@@ -250,15 +252,15 @@ async fn a_live_rule_tags_a_new_ticket_once_even_across_a_restart() {
     )
     .await;
     let id = t["id"].as_u64().unwrap();
-    let runs = desk.apply_live_rules().await.unwrap();
+    let runs = desk.rules().apply_live().await.unwrap();
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!((runs[0].matched, runs[0].changed), (1, 1));
     let tagged =
         |sim: &trengo_sim::Sim, id: u64| sim.state().world().tickets[&id].label_ids.contains(&1002);
     assert!(tagged(&sim, id));
     assert!(!tagged(&sim, old), "the old ticket is not the live rule's");
-    assert!(desk.apply_live_rules().await.unwrap().is_empty());
-    let log = desk.rule_log("Chargebacks").await.unwrap();
+    assert!(desk.rules().apply_live().await.unwrap().is_empty());
+    let log = desk.rules().log("Chargebacks").await.unwrap();
     assert_eq!((log.matched, log.changed), (1, 1));
 
     // A colleague takes the tag off; a restart and a pass later, the rule does not put it back.
@@ -272,10 +274,10 @@ async fn a_live_rule_tags_a_new_ticket_once_even_across_a_restart() {
     drop(desk);
     let desk = common::open(&sim, dir.path()).await;
     common::sync(&desk).await;
-    assert!(desk.apply_live_rules().await.unwrap().is_empty());
+    assert!(desk.rules().apply_live().await.unwrap().is_empty());
     assert!(!tagged(&sim, id), "once per rule version");
 
-    desk.enable_rule("chargebacks", false).await.unwrap();
+    desk.rules().enable("chargebacks", false).await.unwrap();
     common::admin(
         &sim,
         "inbound",
@@ -283,7 +285,7 @@ async fn a_live_rule_tags_a_new_ticket_once_even_across_a_restart() {
     )
     .await;
     assert!(
-        desk.apply_live_rules().await.unwrap().is_empty(),
+        desk.rules().apply_live().await.unwrap().is_empty(),
         "off: nothing"
     );
 }
@@ -305,11 +307,11 @@ async fn two_live_rules_that_feed_each_other_do_not_loop() {
             Action::AddTag { tag_id: to.into() },
         ],
     };
-    desk.save_rule(&flip("A", "1001", "1002")).await.unwrap();
-    desk.save_rule(&flip("B", "1002", "1001")).await.unwrap();
+    desk.rules().save(&flip("A", "1001", "1002")).await.unwrap();
+    desk.rules().save(&flip("B", "1002", "1001")).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    desk.enable_rule("A", true).await.unwrap();
-    desk.enable_rule("B", true).await.unwrap();
+    desk.rules().enable("A", true).await.unwrap();
+    desk.rules().enable("B", true).await.unwrap();
     let t = common::admin(
         &sim,
         "inbound",
@@ -326,7 +328,7 @@ async fn two_live_rules_that_feed_each_other_do_not_loop() {
         .push(1001);
     let mut jobs = 0;
     for _ in 0..5 {
-        jobs += desk.apply_live_rules().await.unwrap().len();
+        jobs += desk.rules().apply_live().await.unwrap().len();
     }
     assert_eq!(jobs, 2, "each rule once");
     let writes = sim
@@ -358,7 +360,8 @@ async fn the_last_message_from_the_customer_is_known_from_the_cache() {
     };
     assert!(!want.is_empty());
     let p = desk
-        .preview_rule(&Rule {
+        .rules()
+        .preview(&Rule {
             name: "Waiting on us".into(),
             all: true,
             conditions: vec![Condition::LastFromCustomer],
@@ -379,20 +382,21 @@ async fn the_app_and_watch_at_once_take_each_ticket_once() {
     let (sim, dir, app) = common::synced(Size::Small).await;
     let watch = common::open(&sim, dir.path()).await;
     let text = "Chargeback: check the bank's letter first.";
-    app.save_rule(&Rule {
-        name: "Chargebacks".into(),
-        all: true,
-        conditions: vec![Condition::TextContains {
-            words: vec!["chargeback".into()],
-        }],
-        actions: vec![Action::AddNote {
-            text: text.into(),
-            note_id: None,
-        }],
-    })
-    .await
-    .unwrap();
-    app.enable_rule("chargebacks", true).await.unwrap();
+    app.rules()
+        .save(&Rule {
+            name: "Chargebacks".into(),
+            all: true,
+            conditions: vec![Condition::TextContains {
+                words: vec!["chargeback".into()],
+            }],
+            actions: vec![Action::AddNote {
+                text: text.into(),
+                note_id: None,
+            }],
+        })
+        .await
+        .unwrap();
+    app.rules().enable("chargebacks", true).await.unwrap();
     // Four rounds of five new tickets, both passes at once each time.
     for round in 0..4 {
         let mut ids = vec![];
@@ -405,7 +409,8 @@ async fn the_app_and_watch_at_once_take_each_ticket_once() {
             .await;
             ids.push(t["id"].as_u64().unwrap());
         }
-        let (a, b) = tokio::join!(app.apply_live_rules(), watch.apply_live_rules());
+        let (app_rules, watch_rules) = (app.rules(), watch.rules());
+        let (a, b) = tokio::join!(app_rules.apply_live(), watch_rules.apply_live());
         let matched: u32 = a
             .unwrap()
             .iter()

@@ -24,17 +24,28 @@ async fn a_saved_view_counts_what_the_list_shows_and_keeps_its_place() {
     let sim = common::sim(Size::Small).await;
     let dir = tempfile::tempdir().unwrap();
     let desk = common::open(&sim, dir.path()).await;
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
-    let billing = desk.find_team("Billing").await.unwrap().unwrap().id;
+    desk.sync()
+        .run(&|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap();
+    let billing = desk
+        .directory()
+        .find_team("Billing")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
 
     let v = desk
-        .save_view("  Billing, unassigned ", &billing_unassigned(&billing))
+        .views()
+        .save("  Billing, unassigned ", &billing_unassigned(&billing))
         .await
         .unwrap();
     assert_eq!(v.name, "Billing, unassigned");
     // Paging is not part of a view; the count is the list's total.
     assert_eq!((v.filter.offset, v.filter.limit), (0, 0));
     let total = desk
+        .tickets()
         .search(&TicketFilter {
             limit: 1,
             ..v.filter.clone()
@@ -47,17 +58,23 @@ async fn a_saved_view_counts_what_the_list_shows_and_keeps_its_place() {
 
     // A name taken in any case is refused, saying so; so are empty and multi-line names.
     let e = desk
-        .save_view("billing, UNASSIGNED", &TicketFilter::default())
+        .views()
+        .save("billing, UNASSIGNED", &TicketFilter::default())
         .await
         .unwrap_err()
         .to_string();
     assert!(e.contains("exists already"), "{e}");
     for bad in ["", "   ", "a\nb"] {
-        assert!(desk.save_view(bad, &TicketFilter::default()).await.is_err());
+        assert!(desk
+            .views()
+            .save(bad, &TicketFilter::default())
+            .await
+            .is_err());
     }
     // A status word the cache does not know is refused when saving, not later in the sidebar.
     let e = desk
-        .save_view(
+        .views()
+        .save(
             "Odd",
             &TicketFilter {
                 status: Some("pending".into()),
@@ -70,7 +87,8 @@ async fn a_saved_view_counts_what_the_list_shows_and_keeps_its_place() {
     assert!(e.contains("pending"), "{e}");
 
     let all = desk
-        .save_view(
+        .views()
+        .save(
             "Everything",
             &TicketFilter {
                 status: Some("any".into()),
@@ -81,18 +99,18 @@ async fn a_saved_view_counts_what_the_list_shows_and_keeps_its_place() {
         .unwrap();
     let names = |vs: &[desk_core::SavedView]| vs.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
     assert_eq!(
-        names(&desk.saved_views().await.unwrap()),
+        names(&desk.views().list().await.unwrap()),
         ["Billing, unassigned", "Everything"]
     );
-    desk.reorder_views(&[all.id]).await.unwrap();
-    desk.rename_view(v.id, "Billing queue").await.unwrap();
+    desk.views().reorder(&[all.id]).await.unwrap();
+    desk.views().rename(v.id, "Billing queue").await.unwrap();
     assert_eq!(
-        names(&desk.saved_views().await.unwrap()),
+        names(&desk.views().list().await.unwrap()),
         ["Everything", "Billing queue"]
     );
-    assert!(desk.rename_view(v.id, "everything").await.is_err());
-    assert!(desk.find_view("BILLING QUEUE").await.is_ok());
-    let e = desk.find_view("Nope").await.unwrap_err().to_string();
+    assert!(desk.views().rename(v.id, "everything").await.is_err());
+    assert!(desk.views().find("BILLING QUEUE").await.is_ok());
+    let e = desk.views().find("Nope").await.unwrap_err().to_string();
     assert!(
         e.contains("Everything") && e.contains("Billing queue"),
         "{e}"
@@ -100,6 +118,7 @@ async fn a_saved_view_counts_what_the_list_shows_and_keeps_its_place() {
 
     // The count follows the cache: a ticket closed in Trengo and synced leaves the view.
     let first = desk
+        .tickets()
         .search(&TicketFilter {
             limit: 1,
             ..v.filter.clone()
@@ -109,20 +128,23 @@ async fn a_saved_view_counts_what_the_list_shows_and_keeps_its_place() {
         .rows[0]
         .id
         .clone();
-    desk.close(&first).await.unwrap();
-    let now = desk.find_view("Billing queue").await.unwrap();
+    desk.tickets().close(&first).await.unwrap();
+    let now = desk.views().find("Billing queue").await.unwrap();
     assert_eq!(now.count, total - 1);
 
     // Kept in the workspace's cache file: a restart finds them in the same order.
     drop(desk);
     let desk = common::open(&sim, dir.path()).await;
     assert_eq!(
-        names(&desk.saved_views().await.unwrap()),
+        names(&desk.views().list().await.unwrap()),
         ["Everything", "Billing queue"]
     );
-    desk.delete_view(all.id).await.unwrap();
-    assert!(desk.delete_view(all.id).await.is_err());
-    assert_eq!(names(&desk.saved_views().await.unwrap()), ["Billing queue"]);
+    desk.views().delete(all.id).await.unwrap();
+    assert!(desk.views().delete(all.id).await.is_err());
+    assert_eq!(
+        names(&desk.views().list().await.unwrap()),
+        ["Billing queue"]
+    );
 }
 
 #[tokio::test]
@@ -136,34 +158,69 @@ async fn the_demo_starts_afresh_but_keeps_the_saved_views() {
     let desk = Desk::open_demo(Some(dir.path().to_path_buf()), opts())
         .await
         .unwrap();
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
-    let sales = desk.find_team("Sales").await.unwrap().unwrap().id;
+    desk.sync()
+        .run(&|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap();
+    let sales = desk
+        .directory()
+        .find_team("Sales")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     let filter = TicketFilter {
         team_id: Some(sales),
         ..TicketFilter::default()
     };
-    let saved = desk.save_view("Sales queue", &filter).await.unwrap();
+    let saved = desk.views().save("Sales queue", &filter).await.unwrap();
     assert!(saved.count > 0);
     // A recorded action (a job with its items) must not stop the next demo from starting.
-    let ticket = desk.search(&filter).await.unwrap().rows.remove(0).id;
-    let tag = desk.find_tag("urgent").await.unwrap().unwrap().id;
-    let first = desk.add_tag(&ticket, &tag).await.unwrap().job.id;
+    let ticket = desk
+        .tickets()
+        .search(&filter)
+        .await
+        .unwrap()
+        .rows
+        .remove(0)
+        .id;
+    let tag = desk
+        .directory()
+        .find_tag("urgent")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let first = desk.tickets().add_tag(&ticket, &tag).await.unwrap().job.id;
     drop(desk);
 
     let desk = Desk::open_demo(Some(dir.path().to_path_buf()), opts())
         .await
         .unwrap();
-    let views = desk.saved_views().await.unwrap();
+    let views = desk.views().list().await.unwrap();
     assert_eq!(views.len(), 1);
     assert_eq!(views[0].name, "Sales queue");
     // The cache is empty again until the first sync; then the same view counts the same.
     assert_eq!(views[0].count, 0);
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap();
+    desk.sync()
+        .run(&|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap();
     assert_eq!(
-        desk.find_view("sales queue").await.unwrap().count,
+        desk.views().find("sales queue").await.unwrap().count,
         saved.count
     );
     // Jobs count from the start again, as in a new workspace.
-    let ticket = desk.search(&filter).await.unwrap().rows.remove(0).id;
-    assert_eq!(desk.add_tag(&ticket, &tag).await.unwrap().job.id, first);
+    let ticket = desk
+        .tickets()
+        .search(&filter)
+        .await
+        .unwrap()
+        .rows
+        .remove(0)
+        .id;
+    assert_eq!(
+        desk.tickets().add_tag(&ticket, &tag).await.unwrap().job.id,
+        first
+    );
 }

@@ -25,6 +25,7 @@ fn creates(sim: &Sim, token: &str) -> usize {
 async fn a_new_tag_is_made_in_trengo_and_is_in_the_cache_at_once() {
     let (sim, _dir, desk, _colleague) = setup().await;
     let r = desk
+        .directory()
         .create_tag("  Escalated to finance ", Some("#5D9CEC"))
         .await
         .unwrap();
@@ -39,15 +40,20 @@ async fn a_new_tag_is_made_in_trengo_and_is_in_the_cache_at_once() {
     }
     // The pickers find it without a sync, and a ticket can carry it.
     let found = desk
+        .directory()
         .find_tag("escalated to finance")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(found.id, r.tag.id);
-    let dir = desk.directory().await.unwrap();
+    let dir = desk.directory().lists().await.unwrap();
     assert!(dir.tags.iter().any(|t| t.id == r.tag.id && t.active));
     // Asked again (any case): Trengo has it, nothing more is made.
-    let again = desk.create_tag("ESCALATED TO FINANCE", None).await.unwrap();
+    let again = desk
+        .directory()
+        .create_tag("ESCALATED TO FINANCE", None)
+        .await
+        .unwrap();
     assert!(!again.created);
     assert_eq!(again.tag.id, r.tag.id);
     assert_eq!(creates(&sim, "demo-token"), 1);
@@ -61,8 +67,17 @@ async fn a_tag_a_colleague_made_since_the_sync_is_used_not_doubled() {
         .await
         .unwrap();
     // Our cache has never seen it; Trengo's list decides.
-    assert!(desk.find_tag("Refund pending").await.unwrap().is_none());
-    let r = desk.create_tag("refund PENDING", None).await.unwrap();
+    assert!(desk
+        .directory()
+        .find_tag("Refund pending")
+        .await
+        .unwrap()
+        .is_none());
+    let r = desk
+        .directory()
+        .create_tag("refund PENDING", None)
+        .await
+        .unwrap();
     assert!(!r.created, "Trengo already had it");
     assert_eq!(r.tag.id, theirs.id.to_string());
     assert_eq!(r.tag.name, "Refund pending");
@@ -87,7 +102,12 @@ async fn bad_names_and_colours_are_refused_before_anything_is_sent() {
         ("Fine name", Some("red"), "#rrggbb"),
         ("Fine name", Some("#12345g"), "#rrggbb"),
     ] {
-        let e = desk.create_tag(name, color).await.unwrap_err().to_string();
+        let e = desk
+            .directory()
+            .create_tag(name, color)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(says), "{name:?} {color:?}: {e}");
     }
     assert_eq!(sim.state().mutations().len(), before, "nothing was written");

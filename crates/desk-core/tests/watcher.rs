@@ -22,10 +22,10 @@ async fn synced() -> (Sim, tempfile::TempDir, Desk) {
 async fn each_assignment_is_reported_once_and_never_after_a_restart() {
     let (sim, dir, desk) = synced().await;
     assert!(
-        desk.poll_assignments().await.unwrap().is_empty(),
+        desk.watcher().poll().await.unwrap().is_empty(),
         "the first poll only learns what is there"
     );
-    assert!(desk.poll_assignments().await.unwrap().is_empty());
+    assert!(desk.watcher().poll().await.unwrap().is_empty());
 
     // A colleague assigns an older ticket to me.
     let (old, other_team) = {
@@ -40,7 +40,7 @@ async fn each_assignment_is_reported_once_and_never_after_a_restart() {
         (t, *w.teams.keys().find(|g| !mine.contains(g)).unwrap())
     };
     admin(&sim, "assign", json!({"ticket_id": old, "user_id": 3601})).await;
-    let got = desk.poll_assignments().await.unwrap();
+    let got = desk.watcher().poll().await.unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(
         (got[0].ticket_id.clone(), got[0].kind.as_str()),
@@ -48,7 +48,7 @@ async fn each_assignment_is_reported_once_and_never_after_a_restart() {
     );
     assert!(got[0].contact.is_some());
     assert!(
-        desk.poll_assignments().await.unwrap().is_empty(),
+        desk.watcher().poll().await.unwrap().is_empty(),
         "reported once"
     );
 
@@ -60,7 +60,7 @@ async fn each_assignment_is_reported_once_and_never_after_a_restart() {
         json!({"message": "Where is my refund?", "subject": "Refund", "team_id": my_team}),
     )
     .await;
-    let got = desk.poll_assignments().await.unwrap();
+    let got = desk.watcher().poll().await.unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].kind, "team");
     assert_eq!(got[0].ticket_id, t["id"].to_string());
@@ -73,13 +73,13 @@ async fn each_assignment_is_reported_once_and_never_after_a_restart() {
         json!({"message": "hi", "team_id": other_team}),
     )
     .await;
-    assert!(desk.poll_assignments().await.unwrap().is_empty());
+    assert!(desk.watcher().poll().await.unwrap().is_empty());
 
     // A restart repeats nothing.
     drop(desk);
     let desk = open(&sim, dir.path()).await;
     assert!(
-        desk.poll_assignments().await.unwrap().is_empty(),
+        desk.watcher().poll().await.unwrap().is_empty(),
         "the seen set survives a restart"
     );
 
@@ -88,7 +88,7 @@ async fn each_assignment_is_reported_once_and_never_after_a_restart() {
     admin(&sim, "assign", json!({"ticket_id": old, "user_id": 3602})).await;
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     admin(&sim, "assign", json!({"ticket_id": old, "user_id": 3601})).await;
-    let got = desk.poll_assignments().await.unwrap();
+    let got = desk.watcher().poll().await.unwrap();
     assert_eq!(
         got.iter().map(|a| a.ticket_id.clone()).collect::<Vec<_>>(),
         vec![old.to_string()]
@@ -103,11 +103,12 @@ async fn each_assignment_is_reported_once_and_never_after_a_restart() {
         .find(|t| t.status == Status::Open && t.user_id.is_none())
         .unwrap()
         .id;
-    desk.assign_user(&another.to_string(), "3601")
+    desk.tickets()
+        .assign_user(&another.to_string(), "3601")
         .await
         .unwrap();
     assert!(
-        desk.poll_assignments().await.unwrap().is_empty(),
+        desk.watcher().poll().await.unwrap().is_empty(),
         "self-assignment is not reported"
     );
 }
@@ -115,10 +116,10 @@ async fn each_assignment_is_reported_once_and_never_after_a_restart() {
 #[tokio::test]
 async fn a_poll_costs_a_page_per_25_of_my_tickets_plus_one() {
     let (sim, _dir, desk) = synced().await;
-    desk.poll_assignments().await.unwrap();
+    desk.watcher().poll().await.unwrap();
     let before = sim.state().stats().requests;
     for _ in 0..5 {
-        desk.poll_assignments().await.unwrap();
+        desk.watcher().poll().await.unwrap();
     }
     let per_poll = (sim.state().stats().requests - before) as f64 / 5.0;
     let mine = sim

@@ -58,7 +58,8 @@ async fn a_note_on_300_tickets_lands_once_on_each_under_faults_and_undo_deletes_
     };
     let sel = ids_text(&ids);
     let plan = desk
-        .plan_job(&sel, std::slice::from_ref(&note))
+        .jobs()
+        .plan(&sel, std::slice::from_ref(&note))
         .await
         .unwrap();
     assert_eq!(plan.tickets, 300);
@@ -76,14 +77,14 @@ async fn a_note_on_300_tickets_lands_once_on_each_under_faults_and_undo_deletes_
         seed: 11,
         ..Faults::default()
     });
-    let job = desk.create_job(&sel, &[note]).await.unwrap();
-    let mut end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    let job = desk.jobs().create(&sel, &[note]).await.unwrap();
+    let mut end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
     // A lost answer whose read-back failed too stops the job for a resume: resume as a lead would.
     for _ in 0..5 {
         if end.state.as_str() == "done" {
             break;
         }
-        end = desk.run_job(job.id, &|_| {}).await.unwrap();
+        end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
     }
     sim.state().set_faults(Faults::default());
     assert_eq!(end.state.as_str(), "done", "{end:?}");
@@ -106,8 +107,8 @@ async fn a_note_on_300_tickets_lands_once_on_each_under_faults_and_undo_deletes_
         let w = sim.state().world();
         w.tickets.values().map(|t| t.messages.len()).sum::<usize>() - 300
     };
-    let undo = desk.undo_job(job.id).await.unwrap();
-    let undone = desk.run_job(undo.id, &|_| {}).await.unwrap();
+    let undo = desk.jobs().undo(job.id).await.unwrap();
+    let undone = desk.jobs().run(undo.id, &|_| {}).await.unwrap();
     assert_eq!(undone.state.as_str(), "done", "{undone:?}");
     assert_eq!(undone.done, 300);
     let counts = notes_with(&sim, &ids, text);
@@ -148,6 +149,7 @@ async fn undoing_a_bulk_ticket_field_restores_each_value_unless_a_colleague_chan
         f
     };
     let set = desk
+        .tickets()
         .field_change("priority", "high", EntityType::Ticket)
         .await
         .unwrap();
@@ -162,7 +164,8 @@ async fn undoing_a_bulk_ticket_field_restores_each_value_unless_a_colleague_chan
     // The confirmation counts from the cache: the one already High is counted as such.
     common::sync(&desk).await;
     let plan = desk
-        .plan_job(&ids_text(&ids), std::slice::from_ref(&set))
+        .jobs()
+        .plan(&ids_text(&ids), std::slice::from_ref(&set))
         .await
         .unwrap();
     assert_eq!(
@@ -170,8 +173,8 @@ async fn undoing_a_bulk_ticket_field_restores_each_value_unless_a_colleague_chan
         (5, 1),
         "{plan:?}"
     );
-    let job = desk.create_job(&ids_text(&ids), &[set]).await.unwrap();
-    let end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    let job = desk.jobs().create(&ids_text(&ids), &[set]).await.unwrap();
+    let end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
     assert_eq!((end.done, end.skipped), (5, 1), "{end:?}");
     {
         let w = sim.state().world();
@@ -183,7 +186,7 @@ async fn undoing_a_bulk_ticket_field_restores_each_value_unless_a_colleague_chan
         }
     }
     // The panel shows it without a sync.
-    let ctx = desk.ticket_context(&ids[2].to_string()).await.unwrap();
+    let ctx = desk.tickets().context(&ids[2].to_string()).await.unwrap();
     let line = ctx.fields.iter().find(|f| f.label == "Priority").unwrap();
     assert_eq!(line.value.as_deref(), Some("High"));
     assert_eq!(line.options, ["Low", "Normal", "High", "Urgent"]);
@@ -193,11 +196,12 @@ async fn undoing_a_bulk_ticket_field_restores_each_value_unless_a_colleague_chan
         .set_ticket_custom_field(ids[2], prio, "Urgent")
         .await
         .unwrap();
-    let undo = desk.undo_job(job.id).await.unwrap();
-    let undone = desk.run_job(undo.id, &|_| {}).await.unwrap();
+    let undo = desk.jobs().undo(job.id).await.unwrap();
+    let undone = desk.jobs().run(undo.id, &|_| {}).await.unwrap();
     assert_eq!(undone.conflicts, 1, "{undone:?}");
     let conflicts = desk
-        .job_items(undo.id, Some(ItemState::Conflict))
+        .jobs()
+        .items(undo.id, Some(ItemState::Conflict))
         .await
         .unwrap();
     assert!(
@@ -254,7 +258,11 @@ async fn a_value_that_does_not_fit_its_field_is_refused_before_any_request() {
         ("Plan", "x", EntityType::Ticket, "no ticket field"),
     ];
     for (field, value, entity, why) in cases {
-        let e = desk.field_change(field, value, entity).await.unwrap_err();
+        let e = desk
+            .tickets()
+            .field_change(field, value, entity)
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains(why), "{field}={value}: {e}");
     }
     // Through the job and the single action too.
@@ -271,13 +279,19 @@ async fn a_value_that_does_not_fit_its_field_is_refused_before_any_request() {
         value: "Super".into(),
     };
     let e = desk
-        .plan_job(&ids_text(&ids), std::slice::from_ref(&bad))
+        .jobs()
+        .plan(&ids_text(&ids), std::slice::from_ref(&bad))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("Priority"), "{e}");
-    let e = desk.act(&ids[0].to_string(), bad).await.unwrap_err();
+    let e = desk
+        .tickets()
+        .act(&ids[0].to_string(), bad)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("Super"), "{e}");
     let e = desk
+        .tickets()
         .set_contact_field("1", "MRR", "lots")
         .await
         .unwrap_err();
@@ -300,6 +314,7 @@ async fn a_contact_field_set_from_the_panel_is_read_first_and_undoable() {
         (c, vip)
     };
     let done = desk
+        .tickets()
         .set_contact_field(&contact.to_string(), "vip", "yes")
         .await
         .unwrap();
@@ -312,12 +327,13 @@ async fn a_contact_field_set_from_the_panel_is_read_first_and_undoable() {
         Some("1")
     );
     let again = desk
+        .tickets()
         .set_contact_field(&contact.to_string(), "VIP", "true")
         .await
         .unwrap();
     assert!(!again.changed, "already so: nothing sent");
-    let undo = desk.undo_job(done.job.id).await.unwrap();
-    desk.run_job(undo.id, &|_| {}).await.unwrap();
+    let undo = desk.jobs().undo(done.job.id).await.unwrap();
+    desk.jobs().run(undo.id, &|_| {}).await.unwrap();
     assert_eq!(
         sim.state().world().contacts[&contact].fields.get(&vip),
         None
@@ -354,7 +370,11 @@ fn made(sim: &trengo_sim::Sim, subject: &str) -> Vec<u64> {
 async fn a_new_ticket_is_made_once_with_its_team_tags_fields_and_note_and_undo_deletes_it() {
     let (sim, _dir, desk) = common::synced(Size::Small).await;
     let subject = "Invoice 2291 follow-up";
-    let r = desk.create_ticket(&new_ticket(subject)).await.unwrap();
+    let r = desk
+        .tickets()
+        .create_ticket(&new_ticket(subject))
+        .await
+        .unwrap();
     let ids = made(&sim, subject);
     assert_eq!(ids.len(), 1);
     assert_eq!(r.ticket_id, ids[0].to_string());
@@ -387,11 +407,11 @@ async fn a_new_ticket_is_made_once_with_its_team_tags_fields_and_note_and_undo_d
     assert_eq!(row.team.unwrap().name, "Billing");
     assert_eq!(r.job.kind.as_str(), "create");
 
-    let undo = desk.undo_job(r.job.id).await.unwrap();
-    let end = desk.run_job(undo.id, &|_| {}).await.unwrap();
+    let undo = desk.jobs().undo(r.job.id).await.unwrap();
+    let end = desk.jobs().run(undo.id, &|_| {}).await.unwrap();
     assert_eq!(end.done, 1, "{end:?}");
     assert!(made(&sim, subject).is_empty(), "undo deleted the ticket");
-    assert!(desk.ticket_row(&r.ticket_id).await.unwrap().is_none());
+    assert!(desk.tickets().row(&r.ticket_id).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -404,7 +424,7 @@ async fn a_new_ticket_whose_every_answer_is_lost_is_still_made_once() {
         seed: 3,
         ..Faults::default()
     });
-    let r = desk.create_ticket(&new_ticket(subject)).await;
+    let r = desk.tickets().create_ticket(&new_ticket(subject)).await;
     sim.state().set_faults(Faults::default());
     let r = r.unwrap();
     assert_eq!(made(&sim, subject).len(), 1, "one ticket");
@@ -443,17 +463,22 @@ async fn a_new_ticket_whose_every_answer_is_lost_is_still_made_once() {
 async fn undo_leaves_a_new_ticket_someone_wrote_on() {
     let (sim, _dir, desk, colleague) = common::with_colleague(Size::Small).await;
     let subject = "Touched since";
-    let r = desk.create_ticket(&new_ticket(subject)).await.unwrap();
+    let r = desk
+        .tickets()
+        .create_ticket(&new_ticket(subject))
+        .await
+        .unwrap();
     let id: u64 = r.ticket_id.parse().unwrap();
     colleague
         .post_message(id, "I'm on it", true, &[])
         .await
         .unwrap();
-    let undo = desk.undo_job(r.job.id).await.unwrap();
-    let end = desk.run_job(undo.id, &|_| {}).await.unwrap();
+    let undo = desk.jobs().undo(r.job.id).await.unwrap();
+    let end = desk.jobs().run(undo.id, &|_| {}).await.unwrap();
     assert_eq!(end.conflicts, 1, "{end:?}");
     let items = desk
-        .job_items(undo.id, Some(ItemState::Conflict))
+        .jobs()
+        .items(undo.id, Some(ItemState::Conflict))
         .await
         .unwrap();
     assert!(
@@ -512,7 +537,7 @@ async fn a_new_ticket_with_bad_input_is_refused_before_any_request() {
         ),
     ];
     for (req, why) in cases {
-        let e = desk.create_ticket(&req).await.unwrap_err();
+        let e = desk.tickets().create_ticket(&req).await.unwrap_err();
         assert!(e.to_string().contains(why), "{why}: {e}");
     }
     assert_eq!(sim.state().mutations().len(), before, "nothing was sent");
@@ -544,7 +569,8 @@ async fn a_fast_desktop_clock_makes_no_second_note_or_ticket() {
         ..Faults::default()
     });
     let job = desk
-        .create_job(
+        .jobs()
+        .create(
             &ids_text(&ids),
             &[Action::AddNote {
                 text: text.into(),
@@ -553,15 +579,15 @@ async fn a_fast_desktop_clock_makes_no_second_note_or_ticket() {
         )
         .await
         .unwrap();
-    let mut end = desk.run_job(job.id, &|_| {}).await.unwrap();
+    let mut end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
     for _ in 0..5 {
         if end.state.as_str() == "done" {
             break;
         }
-        end = desk.run_job(job.id, &|_| {}).await.unwrap();
+        end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
     }
     let subject = "Fast clock";
-    let made_ticket = desk.create_ticket(&new_ticket(subject)).await;
+    let made_ticket = desk.tickets().create_ticket(&new_ticket(subject)).await;
     sim.state().set_faults(Faults::default());
     assert_eq!(end.state.as_str(), "done", "{end:?}");
     for (id, n) in notes_with(&sim, &ids, text) {

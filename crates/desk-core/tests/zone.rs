@@ -23,7 +23,7 @@ async fn a_workspace_in_another_zone_is_learned_kept_and_read_in_true_instants()
     let dir = tempfile::tempdir().unwrap();
     let desk = common::open(&sim, dir.path()).await;
     common::sync(&desk).await;
-    let z = desk.trengo_zone().await.unwrap();
+    let z = desk.session().trengo_zone().await.unwrap();
     assert_eq!(
         (z.name.as_str(), z.learned_at),
         ("Europe/Amsterdam", None),
@@ -41,22 +41,28 @@ async fn a_workspace_in_another_zone_is_learned_kept_and_read_in_true_instants()
     };
     // Read as Amsterdam's wall clock, the ticket's making is an hour off (Jerusalem is UTC+2 in
     // winter and +3 in summer, Amsterdam +1 and +2).
-    let before = desk.open_ticket(&id.to_string()).await.unwrap();
+    let before = desk.tickets().open(&id.to_string()).await.unwrap();
     let read = instant(before.context.ticket.created_at.as_deref().unwrap());
     assert_eq!(read - truth, 3600, "read in the assumed zone");
 
     // The app's first changes: closing it and opening it again. Each next read of the ticket
     // shows the zone; another zone than the one in use is taken once two readings agree.
-    desk.act(&id.to_string(), Action::Close).await.unwrap();
-    desk.refresh_ticket(&id.to_string()).await.unwrap();
+    desk.tickets()
+        .act(&id.to_string(), Action::Close)
+        .await
+        .unwrap();
+    desk.tickets().refresh(&id.to_string()).await.unwrap();
     assert_eq!(
-        desk.trengo_zone().await.unwrap().name,
+        desk.session().trengo_zone().await.unwrap().name,
         "Europe/Amsterdam",
         "seen once"
     );
-    desk.act(&id.to_string(), Action::Reopen).await.unwrap();
-    let after = desk.refresh_ticket(&id.to_string()).await.unwrap();
-    let z = desk.trengo_zone().await.unwrap();
+    desk.tickets()
+        .act(&id.to_string(), Action::Reopen)
+        .await
+        .unwrap();
+    let after = desk.tickets().refresh(&id.to_string()).await.unwrap();
+    let z = desk.session().trengo_zone().await.unwrap();
     assert_eq!(
         z.name, "Asia/Jerusalem",
         "the users' own zone, among those that fit"
@@ -86,7 +92,10 @@ async fn a_workspace_in_another_zone_is_learned_kept_and_read_in_true_instants()
     assert!(kept.unwrap().contains("Asia/Jerusalem"));
     drop(desk);
     let desk = common::open(&sim, dir.path()).await;
-    assert_eq!(desk.trengo_zone().await.unwrap().name, "Asia/Jerusalem");
+    assert_eq!(
+        desk.session().trengo_zone().await.unwrap().name,
+        "Asia/Jerusalem"
+    );
     let (other, other_truth) = {
         let w = sim.state().world();
         w.tickets
@@ -97,7 +106,7 @@ async fn a_workspace_in_another_zone_is_learned_kept_and_read_in_true_instants()
             .next()
             .unwrap()
     };
-    let t = desk.refresh_ticket(&other.to_string()).await.unwrap();
+    let t = desk.tickets().refresh(&other.to_string()).await.unwrap();
     assert_eq!(
         instant(t.ticket.created_at.as_deref().unwrap()),
         other_truth

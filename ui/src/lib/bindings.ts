@@ -1039,7 +1039,7 @@ export type OpenedTicket_Serialize = {
 	problem: Problem | null,
 };
 
-/**  Pasted ticket ids read for a selection in the list, every line that is not one named. */
+/**  Pasted ticket ids as the list's selection shows them (ids as strings, for TypeScript). */
 export type PastedTickets = {
 	ids: string[],
 	problems: LineProblem[],

@@ -49,7 +49,7 @@ where
         },
     )
     .await?;
-    setup.sync(&|_| {}, &AtomicBool::new(false)).await?;
+    setup.sync().run(&|_| {}, &AtomicBool::new(false)).await?;
     more(setup).await?;
     for f in std::fs::read_dir(dir.join("workspaces"))? {
         let p = f?.path();

@@ -27,7 +27,7 @@ pub use source::{
     is_credential, HeaderSpec, Lookup, LookupError, MatchBy, SourceConfig, SourceKind,
 };
 
-use crate::desk::Desk;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::jobs::{Action, ItemSeed, JobKind, JobView, LineProblem, NewJob, TicketState};
 use crate::view::FieldDef;
@@ -265,18 +265,28 @@ pub fn demo_source(root_url: &str) -> SourceConfig {
     }
 }
 
-impl Desk {
+/// Enrichment: lookup sources, previews and the jobs that write what they found.
+pub struct Enrich<'a> {
+    cx: &'a Context,
+}
+
+impl<'a> Enrich<'a> {
+    pub(crate) fn new(cx: &'a Context) -> Self {
+        Enrich { cx }
+    }
+
     fn source_secret(&self, source: &str, header: &str) -> Result<Option<String>> {
         Ok(self
+            .cx
             .secrets_store()
-            .get(&secret_key(self.workspace(), source, header))?
+            .get(&secret_key(&self.cx.workspace, source, header))?
             .map(|t| t.expose().to_string()))
     }
 
     /// Ready-made sources: the demo's customer system (in the demo), and a template to edit.
-    pub fn source_presets(&self) -> Vec<SourceConfig> {
+    pub fn presets(&self) -> Vec<SourceConfig> {
         let mut out = vec![];
-        if let Some(sim) = self.demo_sim() {
+        if let Some(sim) = self.cx.demo_sim() {
             out.push(demo_source(&sim.root_url()));
         }
         out.push(SourceConfig {
@@ -307,16 +317,16 @@ impl Desk {
     pub async fn sources(&self) -> Result<Vec<SourceConfig>> {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT json FROM enrich_sources ORDER BY name COLLATE NOCASE")
-                .fetch_all(self.cache().pool())
+                .fetch_all(self.cx.cache().pool())
                 .await?;
         let mut out: Vec<SourceConfig> = rows
             .into_iter()
             .filter_map(|(j,)| serde_json::from_str(&j).ok())
             .collect();
-        if self.demo_sim().is_some() && !out.iter().any(|s| s.name == DEMO_SOURCE) {
-            let demo = self.source_presets().remove(0);
-            self.secrets_store().set(
-                &secret_key(self.workspace(), DEMO_SOURCE, "X-Api-Key"),
+        if self.cx.demo_sim().is_some() && !out.iter().any(|s| s.name == DEMO_SOURCE) {
+            let demo = self.presets().remove(0);
+            self.cx.secrets_store().set(
+                &secret_key(&self.cx.workspace, DEMO_SOURCE, "X-Api-Key"),
                 &trengo_unified::api::Token::new(trengo_sim::DEFAULT_LOOKUP_KEY),
             )?;
             out.insert(0, demo);
@@ -337,8 +347,8 @@ impl Desk {
     }
 
     async fn contact_fields(&self) -> Result<HashMap<String, FieldDef>> {
-        Ok(self
-            .directory()
+        Ok(crate::directory::Directory::new(self.cx)
+            .lists()
             .await?
             .fields
             .into_iter()
@@ -407,7 +417,7 @@ impl Desk {
         match &mut cfg.kind {
             SourceKind::Http { url, headers, .. } => {
                 source::url_for(url, "x")?;
-                source::check_url(url, &self.lookup_hosts_allowed().await?)?;
+                source::check_url(url, &self.hosts_allowed().await?)?;
                 let local = source::is_this_machine(url);
                 let plain = url.trim_start().to_ascii_lowercase().starts_with("http://");
                 for h in headers.iter_mut() {
@@ -434,8 +444,8 @@ impl Desk {
                         .rev()
                         .find(|(n, _)| n.eq_ignore_ascii_case(&h.name))
                     {
-                        Some((_, v)) if !v.is_empty() => self.secrets_store().set(
-                            &secret_key(self.workspace(), &name, &h.name),
+                        Some((_, v)) if !v.is_empty() => self.cx.secrets_store().set(
+                            &secret_key(&self.cx.workspace, &name, &h.name),
                             &trengo_unified::api::Token::new(v.clone()),
                         )?,
                         _ => {
@@ -471,7 +481,7 @@ impl Desk {
             .bind(&cfg.name)
             .bind(serde_json::to_string(&cfg).unwrap_or_default())
             .bind(Utc::now().timestamp())
-            .execute(self.cache().pool())
+            .execute(self.cx.cache().pool())
             .await?;
         Ok(())
     }
@@ -483,8 +493,8 @@ impl Desk {
         for cfg in self.sources().await? {
             if let SourceKind::Http { headers, .. } = &cfg.kind {
                 for h in headers.iter().filter(|h| h.secret) {
-                    self.secrets_store().delete(&secret_key(
-                        self.workspace(),
+                    self.cx.secrets_store().delete(&secret_key(
+                        &self.cx.workspace,
                         &cfg.name,
                         &h.name,
                     ))?;
@@ -513,26 +523,30 @@ impl Desk {
         let cfg = self.source(name).await?;
         if let SourceKind::Http { headers, .. } = &cfg.kind {
             for h in headers.iter().filter(|h| h.secret) {
-                self.secrets_store()
-                    .delete(&secret_key(self.workspace(), &cfg.name, &h.name))?;
+                self.cx.secrets_store().delete(&secret_key(
+                    &self.cx.workspace,
+                    &cfg.name,
+                    &h.name,
+                ))?;
             }
         }
         sqlx::query("DELETE FROM enrich_sources WHERE name = ?")
             .bind(&cfg.name)
-            .execute(self.cache().pool())
+            .execute(self.cx.cache().pool())
             .await?;
         Ok(())
     }
 
     async fn open_lookup(&self, cfg: &SourceConfig) -> Result<Lookup> {
-        let allowed = self.lookup_hosts_allowed().await?;
+        let allowed = self.hosts_allowed().await?;
         Lookup::open(cfg, |h| self.source_secret(&cfg.name, h), &allowed)
     }
 
     /// The hosts on this machine or a private network that lookups may reach (`host:port`, or
     /// `host` for any port): none until the lead allows one.
-    pub async fn lookup_hosts_allowed(&self) -> Result<Vec<String>> {
+    pub async fn hosts_allowed(&self) -> Result<Vec<String>> {
         Ok(self
+            .cx
             .cache()
             .setting::<Vec<String>>(LOOKUP_HOSTS_KEY)
             .await?
@@ -541,7 +555,7 @@ impl Desk {
 
     /// Lets lookups reach a host on this machine or a private network: `host:port`, `host`, or
     /// a URL (its host and port). Returns the entry as kept.
-    pub async fn allow_lookup_host(&self, host: &str) -> Result<String> {
+    pub async fn allow_host(&self, host: &str) -> Result<String> {
         let raw = host.trim();
         let entry = match reqwest::Url::parse(&raw.replace("{id}", "x")) {
             Ok(u) if u.host_str().is_some() && matches!(u.scheme(), "http" | "https") => {
@@ -558,10 +572,10 @@ impl Desk {
                 "{raw:?} is not a host: write host:port (e.g. 10.0.0.5:8080) or a URL"
             )));
         }
-        let mut list = self.lookup_hosts_allowed().await?;
+        let mut list = self.hosts_allowed().await?;
         if !list.contains(&entry) {
             list.push(entry.clone());
-            self.cache().set_setting(LOOKUP_HOSTS_KEY, &list).await?;
+            self.cx.cache().set_setting(LOOKUP_HOSTS_KEY, &list).await?;
         }
         Ok(entry)
     }
@@ -615,15 +629,15 @@ impl Desk {
         &self,
         term: &str,
     ) -> Result<Vec<trengo_unified::api::model::Contact>> {
-        let c = self.unified()?.client().lane(Lane::Bulk);
+        let c = self.cx.unified()?.client().lane(Lane::Bulk);
         let page = c
             .contacts(Some(term), 1)
             .await
             .map_err(trengo_unified::Error::from)?;
         // What Trengo showed goes into the index too.
-        let dir = self.cache().directory().await?;
+        let dir = self.cx.cache().directory().await?;
         let now = Utc::now().timestamp();
-        let mut tx = self.cache().pool().begin().await?;
+        let mut tx = self.cx.cache().pool().begin().await?;
         for x in &page.data {
             crate::cache::Cache::put_contact(
                 &mut tx,
@@ -658,7 +672,7 @@ impl Desk {
                 let Some(f) = defs.get(field_id) else {
                     return Ok(Err(format!("field {field_id} is not a contact field here")));
                 };
-                let found = as_ids(self.cache().contacts_by_field(&f.name, id).await?);
+                let found = as_ids(self.cx.cache().contacts_by_field(&f.name, id).await?);
                 if !found.is_empty() {
                     return Ok(Ok(found));
                 }
@@ -693,9 +707,15 @@ impl Desk {
                     digits(v)
                 };
                 let found = if by_email {
-                    self.cache().contacts_by_address(Some(&key), None).await?
+                    self.cx
+                        .cache()
+                        .contacts_by_address(Some(&key), None)
+                        .await?
                 } else {
-                    self.cache().contacts_by_address(None, Some(&key)).await?
+                    self.cx
+                        .cache()
+                        .contacts_by_address(None, Some(&key))
+                        .await?
                 };
                 if !found.is_empty() {
                     return Ok(Ok(as_ids(found)));
@@ -718,13 +738,13 @@ impl Desk {
 
     /// Looks every pasted id up and shows, per contact, each mapped field's current and new value.
     /// Nothing is written.
-    pub async fn enrich_preview(&self, source_name: &str, text: &str) -> Result<EnrichPreview> {
+    pub async fn preview(&self, source_name: &str, text: &str) -> Result<EnrichPreview> {
         let cfg = self.source(source_name).await?;
         let parsed = pasted_ids(&cfg, text)?;
         let lookup = self.open_lookup(&cfg).await?;
         let defs_map = self.contact_fields().await?;
         let defs: Vec<FieldDef> = defs_map.values().cloned().collect();
-        let index = self.contact_index().await?;
+        let index = crate::syncer::Syncer::new(self.cx).contact_index().await?;
         let titles: HashMap<String, String> = defs
             .iter()
             .map(|f| (f.label.clone(), f.id.clone()))
@@ -816,7 +836,7 @@ impl Desk {
                 continue;
             }
             seen_contacts.insert(contact, id.clone());
-            let (name, current) = match self.cache().contact(&contact.to_string()).await? {
+            let (name, current) = match self.cx.cache().contact(&contact.to_string()).await? {
                 Some(c) => (c.name.clone().unwrap_or_default(), cached_state(&c, &defs)),
                 None => (String::new(), TicketState::default()),
             };
@@ -853,7 +873,7 @@ impl Desk {
             .filter(|r| r.fields.iter().any(|f| f.changed))
             .count() as u32;
         let requests = changes + contacts;
-        let eta = self.eta_secs(requests);
+        let eta = self.cx.eta_secs(requests);
         issues.sort_by_key(|i| i.line);
         Ok(EnrichPreview {
             source: cfg.name,
@@ -873,11 +893,7 @@ impl Desk {
 
     /// One contact, from the ticket panel: its customer id (the source's match field) looked up,
     /// and each mapped field's current and new value. Apply it with [`Desk::apply_enrichment`].
-    pub async fn enrich_contact(
-        &self,
-        source_name: &str,
-        contact_id: &str,
-    ) -> Result<EnrichPreview> {
+    pub async fn contact(&self, source_name: &str, contact_id: &str) -> Result<EnrichPreview> {
         let cfg = self.source(source_name).await?;
         let MatchBy::Field { field_id, .. } = &cfg.match_by else {
             return Err(Error::Invalid(format!(
@@ -888,7 +904,7 @@ impl Desk {
         let f = defs.get(field_id).ok_or_else(|| {
             Error::Invalid(format!("field {field_id} is not a contact field here"))
         })?;
-        let c = self.cache().contact(contact_id).await?.ok_or_else(|| {
+        let c = self.cx.cache().contact(contact_id).await?.ok_or_else(|| {
             Error::NotFound(format!("contact {contact_id} is not in the local cache"))
         })?;
         let id = c
@@ -905,7 +921,7 @@ impl Desk {
                     f.label
                 ))
             })?;
-        let p = self.enrich_preview(source_name, &id).await?;
+        let p = self.preview(source_name, &id).await?;
         if let Some(i) = p.issues.iter().find(|i| i.field.is_none()) {
             return Err(Error::NotFound(format!("{}: {}", i.customer_id, i.reason)));
         }
@@ -914,7 +930,7 @@ impl Desk {
 
     /// Records the previewed changes as a job (only changed values; each contact is read fresh
     /// before it is written). Run it with [`Desk::run_job`].
-    pub async fn apply_enrichment(&self, p: &EnrichPreview) -> Result<JobView> {
+    pub async fn apply(&self, p: &EnrichPreview) -> Result<JobView> {
         let mut items = vec![];
         for r in &p.rows {
             let plan: Vec<Action> = r
@@ -956,6 +972,7 @@ impl Desk {
             .collect();
         let n = items.len();
         let id = self
+            .cx
             .job_store()
             .create(NewJob {
                 kind: JobKind::Enrich,
@@ -970,12 +987,12 @@ impl Desk {
                 items,
             })
             .await?;
-        self.job_store().view(id).await
+        self.cx.job_store().view(id).await
     }
 
     /// A job's items as CSV (through the `csv` crate; no cell a spreadsheet would run).
-    pub async fn job_report_csv(&self, id: u32) -> Result<String> {
-        let items = self.job_items(id, None).await?;
+    pub async fn report_csv(&self, id: u32) -> Result<String> {
+        let items = crate::jobs::Jobs::new(self.cx).items(id, None).await?;
         let mut rows = vec![vec![
             "id".to_string(),
             "state".into(),
@@ -993,5 +1010,22 @@ impl Desk {
             ]);
         }
         Ok(source::write_csv(&rows))
+    }
+
+    /// Writes a job's report (CSV) to the Downloads folder (else home); returns where.
+    pub async fn save_report(&self, id: u32) -> Result<std::path::PathBuf> {
+        let csv = self.report_csv(id).await?;
+        let dir = dirs::download_dir()
+            .or_else(dirs::home_dir)
+            .unwrap_or_else(std::env::temp_dir);
+        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+        let path = dir.join(format!("trengo-desk-job-{id}-{stamp}.csv"));
+        std::fs::write(&path, csv).map_err(|e| {
+            Error::Invalid(format!(
+                "the report could not be written to {}: {e}",
+                path.display()
+            ))
+        })?;
+        Ok(path)
     }
 }

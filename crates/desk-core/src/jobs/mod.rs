@@ -18,7 +18,7 @@
 //!   and it reverts a part only while it still stands as the job left it (compare-and-set).
 
 pub mod model;
-mod ops;
+pub(crate) mod ops;
 pub(crate) mod pages;
 pub(crate) mod run;
 
@@ -30,9 +30,10 @@ use sqlx::SqlitePool;
 
 pub use crate::actions::{Action, TicketState};
 pub use model::{
-    parse_ticket_ids, ErrorCode, ItemState, JobKind, JobState, LineProblem, PastedIds, StepOutcome,
+    parse_ticket_ids, ErrorCode, ItemState, JobKind, JobState, LineProblem, PastedIds,
+    PastedTickets, StepOutcome,
 };
-pub use ops::{ActionDone, FieldInput, NewTicket, NoteAdded, TicketCreated};
+pub use ops::{ActionDone, FieldInput, Jobs, NewTicket, NoteAdded, TicketCreated};
 pub use run::{JobControl, JobProgress};
 
 use crate::error::{Error, Result};

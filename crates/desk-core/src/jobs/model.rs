@@ -216,6 +216,28 @@ pub struct PastedIds {
     pub duplicates: u32,
 }
 
+/// Pasted ticket ids as the list's selection shows them (ids as strings, for TypeScript).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PastedTickets {
+    pub ids: Vec<String>,
+    pub problems: Vec<LineProblem>,
+    /// Ids pasted more than once (kept once).
+    pub duplicates: u32,
+}
+
+impl PastedTickets {
+    /// Reads pasted ids, `#ids` and Trengo ticket URLs (the same reading as a bulk job's).
+    pub fn read(text: &str) -> PastedTickets {
+        let p = parse_ticket_ids(text);
+        PastedTickets {
+            ids: p.ids.iter().map(u64::to_string).collect(),
+            problems: p.problems,
+            duplicates: p.duplicates,
+        }
+    }
+}
+
 /// Reads ticket ids: plain ids, `#123`, or Trengo ticket URLs, one per line or separated by commas,
 /// semicolons, tabs or spaces. Anything else is a problem named by its line.
 pub fn parse_ticket_ids(text: &str) -> PastedIds {

@@ -9,24 +9,24 @@ use trengo_unified::api::Lane;
 use trengo_unified::Directory;
 
 use super::model::{
-    ordered, parse_ticket_ids, undo_plan, Action, ErrorCode, ItemState, JobKind, JobState,
-    LineProblem, UndoPlan,
+    ordered, parse_ticket_ids, undo_plan, Action, ItemState, JobKind, JobState, LineProblem,
+    UndoPlan,
 };
 use super::pages::{self, PagePlan};
 use super::run::Runner;
 use super::{
-    ItemSeed, JobControl, JobItemView, JobPlan, JobProgress, JobStore, JobView, NewJob,
-    PlannedChange, Selection, MAX_ITEMS,
+    ItemSeed, JobControl, JobItemView, JobPlan, JobProgress, JobView, NewJob, PlannedChange,
+    Selection, MAX_ITEMS,
 };
 use crate::actions::normalize_actions;
 use crate::actions::{self, describe};
-use crate::desk::Desk;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::view::{TicketFilter, TicketRow};
 
 /// How many items a job works on at once: more as the window allows more (the budget decides
 /// how fast they go; the server's latency how many a worker does).
-fn workers(limit: u32) -> usize {
+pub(crate) fn workers(limit: u32) -> usize {
     (limit / 15).clamp(4, 16) as usize
 }
 
@@ -116,11 +116,14 @@ pub(crate) fn list_problems(problems: &[LineProblem], limit: usize) -> String {
     out.join("; ")
 }
 
-impl Desk {
-    pub(crate) fn job_store(&self) -> JobStore {
-        JobStore {
-            pool: self.cache().pool().clone(),
-        }
+/// Jobs: planned, created, run, paused, cancelled, retried and undone.
+pub struct Jobs<'a> {
+    cx: &'a Context,
+}
+
+impl<'a> Jobs<'a> {
+    pub(crate) fn new(cx: &'a Context) -> Self {
+        Jobs { cx }
     }
 
     async fn resolve(&self, sel: &Selection, dir: &Directory) -> Result<Resolved> {
@@ -128,7 +131,7 @@ impl Desk {
             Selection::Ids { ids } => {
                 let mut out = vec![];
                 for i in ids {
-                    let n = Self::ticket_num(i)?;
+                    let n = crate::context::ticket_num(i)?;
                     if !out.contains(&n) {
                         out.push(n);
                     }
@@ -163,6 +166,7 @@ impl Desk {
             }
             Selection::Filter { filter } => {
                 let ids: Vec<u64> = self
+                    .cx
                     .cache()
                     .search_ids(filter)
                     .await?
@@ -197,7 +201,7 @@ impl Desk {
     /// What a job would do: per action how many tickets change and how many already are so, the
     /// requests it needs (reads included) and how long that takes at the request budget.
     /// Nothing is written.
-    pub async fn plan_job(&self, sel: &Selection, actions: &[Action]) -> Result<JobPlan> {
+    pub async fn plan(&self, sel: &Selection, actions: &[Action]) -> Result<JobPlan> {
         Ok(self.prepare(sel, actions).await?.0)
     }
 
@@ -206,18 +210,18 @@ impl Desk {
         sel: &Selection,
         actions: &[Action],
     ) -> Result<(JobPlan, Vec<ItemSeed>, Option<PagePlan>)> {
-        let dir = self.cache().directory().await?;
+        let dir = self.cx.cache().directory().await?;
         let plan = ordered(&normalize_actions(actions, &dir)?);
         let r = self.resolve(sel, &dir).await?;
         let messages_only = plan.iter().all(Action::is_message);
-        let store = self.job_store();
+        let store = self.cx.job_store();
         let mut states = store.cached_states(&r.ids).await?;
         if plan
             .iter()
             .any(|a| matches!(a, Action::SetTicketField { .. }))
         {
             // Ticket fields as the cache has them, for the counts.
-            for (id, fields) in self.cache().ticket_field_values(&r.ids, &dir).await? {
+            for (id, fields) in self.cx.cache().ticket_field_values(&r.ids, &dir).await? {
                 if let Some((s, _)) = states.get_mut(&id) {
                     s.fields = fields;
                 }
@@ -268,7 +272,7 @@ impl Desk {
             Some(_) if messages_only => None,
             Some(f) => {
                 let set: HashSet<u64> = r.ids.iter().copied().collect();
-                pages::plan(self.cache(), f, &set).await?
+                pages::plan(self.cx.cache(), f, &set).await?
             }
             None => None,
         };
@@ -282,7 +286,7 @@ impl Desk {
             pages + (r.ids.len() as u32 - covered.min(r.ids.len() as u32))
         };
         let requests = writes + reads;
-        let eta = self.eta_secs(requests);
+        let eta = self.cx.eta_secs(requests);
         Ok((
             JobPlan {
                 title: plan
@@ -313,24 +317,14 @@ impl Desk {
         ))
     }
 
-    pub(crate) fn eta_secs(&self, requests: u32) -> u32 {
-        match self.client() {
-            Ok(c) => {
-                let w = workers(c.budget().state().limit) as u32;
-                c.budget().eta(requests, w).as_secs_f64().ceil() as u32
-            }
-            Err(_) => requests / 2,
-        }
-    }
-
     /// Writes a job and its items to the cache. Run it with [`Desk::run_job`].
-    pub async fn create_job(&self, sel: &Selection, actions: &[Action]) -> Result<JobView> {
-        self.create_job_for(sel, actions, None).await
+    pub async fn create(&self, sel: &Selection, actions: &[Action]) -> Result<JobView> {
+        self.create_for(sel, actions, None).await
     }
 
     /// [`Desk::create_job`] for a rule: titled by it, and each ticket checked against it on the
     /// fresh read before it changes.
-    pub(crate) async fn create_job_for(
+    pub(crate) async fn create_for(
         &self,
         sel: &Selection,
         actions: &[Action],
@@ -342,6 +336,7 @@ impl Desk {
         }
         let actions = items.first().map(|i| i.plan.clone()).unwrap_or_default();
         let id = self
+            .cx
             .job_store()
             .create(NewJob {
                 kind: JobKind::Bulk,
@@ -356,322 +351,24 @@ impl Desk {
                 guard: rule.map(|r| serde_json::to_string(r).unwrap_or_default()),
             })
             .await?;
-        self.job_store().view(id).await
-    }
-
-    /// One action on one ticket, as a one-item job in the interactive lane: the ticket is read
-    /// from Trengo, the action sent only if the read shows it is needed, and the job recorded
-    /// (shown in Activity, undoable). A failure comes back as the error Trengo gave.
-    pub async fn act(&self, ticket: &str, action: Action) -> Result<ActionDone> {
-        let id = Self::ticket_num(ticket)?;
-        let _turn = self.ticket_turn().await;
-        let dir = self.cache().directory().await?;
-        let action = normalize_actions(std::slice::from_ref(&action), &dir)?.remove(0);
-        self.act_one(id, format!("#{id}"), action, &dir).await
-    }
-
-    /// Sets one of a contact's fields (by id, slug or label) the way [`Desk::act`] changes a
-    /// ticket: a one-item job, read first, undoable. The value is checked against the field's type
-    /// before anything is sent; empty clears it.
-    pub async fn set_contact_field(
-        &self,
-        contact: &str,
-        field: &str,
-        value: &str,
-    ) -> Result<ActionDone> {
-        let id: u64 = contact
-            .trim()
-            .trim_start_matches('#')
-            .parse()
-            .map_err(|_| Error::Invalid(format!("{contact:?} is not a contact id (a number)")))?;
-        let _turn = self.ticket_turn().await;
-        let dir = self.cache().directory().await?;
-        let action = Self::field_action(&dir, field, value, trengo_unified::EntityType::Contact)?;
-        self.act_one(id, format!("contact #{id}"), action, &dir)
-            .await
-    }
-
-    /// Records a one-item job and runs it in the interactive lane (a click waits for it): its id,
-    /// how it ended, and its item.
-    async fn run_one(
-        &self,
-        kind: JobKind,
-        title: &str,
-        selection: String,
-        target: u64,
-        plan: Vec<Action>,
-        dir: &Directory,
-    ) -> Result<(i64, JobView, JobItemView)> {
-        self.unified()?;
-        let store = self.job_store();
-        let job = store
-            .create(NewJob {
-                kind,
-                title: title.to_string(),
-                actions: plan.clone(),
-                selection,
-                problems: vec![],
-                undo_of: None,
-                source: None,
-                page_plan: None,
-                guard: None,
-                items: vec![ItemSeed {
-                    target,
-                    plan,
-                    expect: None,
-                }],
-            })
-            .await?;
-        let view = self
-            .run_job_in(job as u32, Lane::Interactive, 1, &|_| {})
-            .await?;
-        let item = store
-            .items(job, None, dir)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::NotFound(format!("job {job} has no item")))?;
-        Ok((job, view, item))
-    }
-
-    /// A new ticket for a contact on a channel, routed to a team or a user, tagged and filled in,
-    /// with an internal note for the agents (nothing is sent to the customer): one job whose
-    /// steps are recorded as they happen, so a resumed job never makes a second ticket. All of it
-    /// is checked before anything is sent. Undo deletes the ticket while nobody has touched it.
-    pub async fn create_ticket(&self, req: &NewTicket) -> Result<TicketCreated> {
-        let dir = self.cache().directory().await?;
-        let (title, plan) = Self::new_ticket_plan(&dir, req)?;
-        let (job, view, item) = self
-            .run_one(
-                JobKind::Create,
-                &title,
-                "a new ticket".into(),
-                0,
-                plan,
-                &dir,
-            )
-            .await?;
-        let ticket_id = item.ticket_id.clone();
-        match item.state {
-            ItemState::Done | ItemState::Skipped => Ok(TicketCreated {
-                row: self.cache().ticket_row(&ticket_id).await?,
-                ticket_id,
-                job: view,
-            }),
-            ItemState::Pending if ticket_id != "0" => Err(Error::Refused {
-                code: item.code.unwrap_or(ErrorCode::TrengoError),
-                message: format!(
-                    "ticket #{ticket_id} was made, but the job stopped before it was done ({}); `jobs resume {job}` finishes it",
-                    view.reason.unwrap_or_default()
-                ),
-            }),
-            _ => Err(Error::Refused {
-                code: item.code.unwrap_or(ErrorCode::TrengoError),
-                message: item
-                    .reason
-                    .or(view.reason)
-                    .unwrap_or_else(|| format!("{title} was not done")),
-            }),
-        }
-    }
-
-    /// The steps of a new ticket, every input checked (channel, contact, subject, team, user,
-    /// tags, field values) with an error that names what is wrong.
-    fn new_ticket_plan(dir: &Directory, req: &NewTicket) -> Result<(String, Vec<Action>)> {
-        let ch = req.channel.trim();
-        let channel = dir
-            .channels
-            .iter()
-            .find(|(id, name)| id.to_string() == ch || name.eq_ignore_ascii_case(ch))
-            .map(|(id, _)| *id)
-            .ok_or_else(|| {
-                let mut names: Vec<&str> = dir.channels.values().map(String::as_str).collect();
-                names.sort_unstable();
-                Error::NotFound(format!(
-                    "channel: there is no channel {ch:?} in this workspace (its channels: {})",
-                    names.join(", ")
-                ))
-            })?;
-        let subject = req.subject.trim().to_string();
-        if subject.is_empty()
-            || subject.chars().any(char::is_control)
-            || subject.chars().count() > 255
-        {
-            return Err(Error::Invalid(format!(
-                "subject: {subject:?} must be one line of 1 to 255 characters"
-            )));
-        }
-        let contact = req.contact.trim();
-        let shaped = contact.contains('@') && !contact.contains(char::is_whitespace)
-            || crate::jobs::run::contact_id_of(contact).is_some()
-            || ((contact.starts_with('+') || contact.starts_with('0'))
-                && contact
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || " +-()".contains(c))
-                && contact.chars().filter(char::is_ascii_digit).count() >= 6);
-        if !shaped {
-            return Err(Error::Invalid(format!(
-                "contact: {contact:?} is not an email address, a phone number (starting with + or 0) or a contact id"
-            )));
-        }
-        let mut rest = vec![];
-        if let Some(t) = req.team.as_deref().filter(|t| !t.is_empty()) {
-            rest.push(Action::AssignTeam {
-                team_id: t.to_string(),
-            });
-        }
-        if let Some(u) = req.user.as_deref().filter(|u| !u.is_empty()) {
-            rest.push(Action::AssignUser {
-                user_id: u.to_string(),
-            });
-        }
-        for t in &req.tags {
-            rest.push(Action::AddTag { tag_id: t.clone() });
-        }
-        for f in &req.fields {
-            let a =
-                Self::field_action(dir, &f.field, &f.value, trengo_unified::EntityType::Ticket)?;
-            if !matches!(&a, Action::SetTicketField { value, .. } if value.is_empty()) {
-                rest.push(a);
-            }
-        }
-        if let Some(m) = req.message.as_deref().filter(|m| !m.trim().is_empty()) {
-            rest.push(Action::AddNote {
-                text: m.trim().to_string(),
-                note_id: None,
-            });
-        }
-        if !rest.is_empty() {
-            rest = normalize_actions(&rest, dir)?;
-        }
-        let create = Action::CreateTicket {
-            channel_id: channel.to_string(),
-            contact: contact.to_string(),
-            subject,
-            contact_id: None,
-            ticket_id: None,
-        };
-        let title = describe(&create, dir);
-        let mut plan = vec![create];
-        plan.extend(ordered(&rest));
-        Ok((title, plan))
-    }
-
-    /// Sets one of a ticket's fields (by id, slug or label) as a one-item job ([`Desk::act`]).
-    pub async fn set_ticket_field(
-        &self,
-        ticket: &str,
-        field: &str,
-        value: &str,
-    ) -> Result<ActionDone> {
-        let dir = self.cache().directory().await?;
-        let action = Self::field_action(&dir, field, value, trengo_unified::EntityType::Ticket)?;
-        self.act(ticket, action).await
-    }
-
-    /// A field change for `entity` from what a person typed: the field by id, slug or label, the
-    /// value checked against its type (the error names the field and the reason).
-    pub async fn field_change(
-        &self,
-        field: &str,
-        value: &str,
-        entity: trengo_unified::EntityType,
-    ) -> Result<Action> {
-        let dir = self.cache().directory().await?;
-        Self::field_action(&dir, field, value, entity)
-    }
-
-    fn field_action(
-        dir: &Directory,
-        field: &str,
-        value: &str,
-        entity: trengo_unified::EntityType,
-    ) -> Result<Action> {
-        let what = entity.as_str();
-        let f =
-            dir.find_field(field.trim())
-                .filter(|f| f.entity_type == entity)
-                .ok_or_else(|| {
-                    let known: Vec<&str> = dir
-                        .fields
-                        .iter()
-                        .filter(|f| f.entity_type == entity)
-                        .map(|f| f.label.as_str())
-                        .collect();
-                    Error::NotFound(format!(
-                    "there is no {what} field {field:?} in this workspace (its {what} fields: {})",
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
-                ))
-                })?;
-        let value = crate::enrich::convert::field_text(value, &crate::view::FieldDef::from(f))
-            .map_err(|why| Error::Invalid(format!("{}: {why}", f.label)))?;
-        let field_id = f.id.clone();
-        Ok(if entity == trengo_unified::EntityType::Contact {
-            Action::SetField { field_id, value }
-        } else {
-            Action::SetTicketField { field_id, value }
-        })
-    }
-
-    async fn act_one(
-        &self,
-        id: u64,
-        selection: String,
-        action: Action,
-        dir: &Directory,
-    ) -> Result<ActionDone> {
-        let title = describe(&action, dir);
-        let (job, view, item) = self
-            .run_one(JobKind::Action, &title, selection, id, vec![action], dir)
-            .await?;
-        let store = self.job_store();
-        self.note_online(item.code != Some(ErrorCode::Offline));
-        match item.state {
-            ItemState::Done | ItemState::Skipped | ItemState::Conflict => Ok(ActionDone {
-                changed: item.state == ItemState::Done,
-                row: self.cache().ticket_row(&id.to_string()).await?,
-                job: view,
-            }),
-            ItemState::Failed => Err(Error::Refused {
-                code: item.code.unwrap_or(ErrorCode::TrengoError),
-                message: item.reason.unwrap_or_else(|| format!("{title} failed")),
-            }),
-            ItemState::Pending | ItemState::Cancelled => {
-                // Not sent (offline, token refused): a click is not replayed later by surprise,
-                // unless its write may have landed (then the job checks it when it resumes).
-                if store.cancel_untried(job).await? == 1 {
-                    store
-                        .force_state(job, JobState::Cancelled, view.reason.as_deref())
-                        .await?;
-                }
-                Err(match item.code {
-                    Some(ErrorCode::Offline) | None => Error::Offline {
-                        action: title.to_lowercase(),
-                    },
-                    Some(code) => Error::Refused {
-                        code,
-                        message: view
-                            .reason
-                            .unwrap_or_else(|| format!("{title} was not done")),
-                    },
-                })
-            }
-        }
+        self.cx.job_store().view(id).await
     }
 
     /// Runs a job's pending items until they are all done, or it is paused, cancelled or stopped
     /// (offline, token refused). `progress` hears from it at most five times a second.
-    pub async fn run_job(
+    pub async fn run(
         &self,
         id: u32,
         progress: &(dyn Fn(JobProgress) + Send + Sync),
     ) -> Result<JobView> {
-        let limit = self.budget_state().map(|b| b.limit).unwrap_or(120);
-        self.run_job_in(id, Lane::Bulk, workers(limit), progress)
-            .await
+        let limit = crate::session::Session::new(self.cx)
+            .budget_state()
+            .map(|b| b.limit)
+            .unwrap_or(120);
+        self.run_in(id, Lane::Bulk, workers(limit), progress).await
     }
 
-    async fn run_job_in(
+    pub(crate) async fn run_in(
         &self,
         id: u32,
         lane: Lane,
@@ -681,14 +378,18 @@ impl Desk {
         let id = id as i64;
         let control = Arc::new(JobControl::default());
         {
-            let mut running = self.running_jobs.lock().unwrap_or_else(|p| p.into_inner());
+            let mut running = self
+                .cx
+                .running_jobs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             if running.contains_key(&id) {
                 return Err(Error::Invalid(format!("job {id} is already running")));
             }
             running.insert(id, control.clone());
         }
         // Unregistered however the run ends, a dropped future included.
-        struct Registered<'a>(&'a Desk, i64);
+        struct Registered<'a>(&'a Context, i64);
         impl Drop for Registered<'_> {
             fn drop(&mut self) {
                 self.0
@@ -698,14 +399,14 @@ impl Desk {
                     .remove(&self.1);
             }
         }
-        let _registered = Registered(self, id);
-        let u = self.unified()?;
-        let store = self.job_store();
+        let _registered = Registered(self.cx, id);
+        let u = self.cx.unified()?;
+        let store = self.cx.job_store();
         let runner = Runner {
             store: &store,
-            cache: self.cache(),
+            cache: self.cx.cache(),
             client: u.client().lane(lane).checked_writes(),
-            dir: self.cache().directory().await?,
+            dir: self.cx.cache().directory().await?,
             concurrency,
             token: format!("{}-{}-{id}", std::process::id(), super::run::now_ms()),
         };
@@ -713,20 +414,21 @@ impl Desk {
     }
 
     /// Pauses a job: what is in flight finishes and is recorded, the rest waits for resume.
-    pub async fn pause_job(&self, id: u32) -> Result<JobView> {
-        self.stop_job(id, false).await
+    pub async fn pause(&self, id: u32) -> Result<JobView> {
+        self.stop(id, false).await
     }
 
     /// Cancels a job: what is in flight finishes and is recorded, the rest is recorded as
     /// cancelled.
-    pub async fn cancel_job(&self, id: u32) -> Result<JobView> {
-        self.stop_job(id, true).await
+    pub async fn cancel(&self, id: u32) -> Result<JobView> {
+        self.stop(id, true).await
     }
 
-    async fn stop_job(&self, id: u32, cancel: bool) -> Result<JobView> {
+    async fn stop(&self, id: u32, cancel: bool) -> Result<JobView> {
         let id = id as i64;
-        let store = self.job_store();
+        let store = self.cx.job_store();
         let control = self
+            .cx
             .running_jobs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -771,24 +473,24 @@ impl Desk {
         store.view(id).await
     }
 
-    pub async fn jobs(&self, limit: u32) -> Result<Vec<JobView>> {
-        self.job_store().list(limit).await
+    pub async fn list(&self, limit: u32) -> Result<Vec<JobView>> {
+        self.cx.job_store().list(limit).await
     }
 
-    pub async fn job(&self, id: u32) -> Result<JobView> {
-        self.job_store().view(id as i64).await
+    pub async fn get(&self, id: u32) -> Result<JobView> {
+        self.cx.job_store().view(id as i64).await
     }
 
     /// A job's items; `state` picks one kind (failed, done …).
-    pub async fn job_items(&self, id: u32, state: Option<ItemState>) -> Result<Vec<JobItemView>> {
-        self.job_store().view(id as i64).await?;
-        let dir = self.cache().directory().await?;
-        self.job_store().items(id as i64, state, &dir).await
+    pub async fn items(&self, id: u32, state: Option<ItemState>) -> Result<Vec<JobItemView>> {
+        self.cx.job_store().view(id as i64).await?;
+        let dir = self.cx.cache().directory().await?;
+        self.cx.job_store().items(id as i64, state, &dir).await
     }
 
     /// Puts the failed (and cancelled) items back to pending; run the job again to try them.
     pub async fn retry_failed(&self, id: u32) -> Result<u32> {
-        let store = self.job_store();
+        let store = self.cx.job_store();
         if store.runner_alive(id as i64).await? {
             return Err(Error::Invalid(format!(
                 "job {id} is running; retry its failures when it has finished"
@@ -808,8 +510,9 @@ impl Desk {
 
     /// Jobs left unfinished by a process that died, and jobs created but never started: run them
     /// with [`Desk::run_job`].
-    pub async fn resumable_jobs(&self) -> Result<Vec<u32>> {
+    pub async fn resumable(&self) -> Result<Vec<u32>> {
         Ok(self
+            .cx
             .job_store()
             .resumable()
             .await?
@@ -822,8 +525,8 @@ impl Desk {
     /// runs, and a part is reverted only while it still stands as the job left it; a part
     /// changed since by anyone is listed as a conflict, never overwritten. Tickets the job found
     /// already so are not touched. Run it with [`Desk::run_job`].
-    pub async fn undo_job(&self, id: u32) -> Result<JobView> {
-        let store = self.job_store();
+    pub async fn undo(&self, id: u32) -> Result<JobView> {
+        let store = self.cx.job_store();
         let v = store.view(id as i64).await?;
         if v.active {
             return Err(Error::Invalid(format!(

@@ -67,7 +67,10 @@ pub async fn try_open(
 }
 
 pub async fn sync(desk: &Desk) -> desk_core::SyncReport {
-    desk.sync(&|_| {}, &AtomicBool::new(false)).await.unwrap()
+    desk.sync()
+        .run(&|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap()
 }
 
 /// A simulator and a Desk on it whose cache has been synced once.
@@ -82,7 +85,7 @@ pub async fn synced(size: Size) -> (Sim, tempfile::TempDir, Desk) {
 /// The Desk's cache file, opened on its own (a test looks into the real SQLite file).
 pub async fn db(desk: &Desk) -> sqlx::SqlitePool {
     let opts = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(desk.cache_path())
+        .filename(desk.session().cache_path())
         .busy_timeout(std::time::Duration::from_secs(10));
     sqlx::SqlitePool::connect_with(opts).await.unwrap()
 }
