@@ -6,7 +6,7 @@ use std::sync::Arc;
 use desk_core::jobs::{JobProgress, JobView};
 use desk_core::{Assignment, Desk, DeskEvent, StatusView, SyncProgress};
 use serde::Serialize;
-use tauri::{AppHandle, Manager};
+use tauri::AppHandle;
 use tauri_specta::Event;
 
 use crate::error::ApiError;
@@ -76,15 +76,6 @@ fn forward(app: &AppHandle, desk: &Arc<Desk>, e: DeskEvent) {
     };
 }
 
-/// Brings the window forward (a second start, a notification's click, the tray's "Open").
-pub fn focus<R: tauri::Runtime>(app: &AppHandle<R>) {
-    if let Some(w) = app.get_webview_window("main") {
-        let _ = w.show();
-        let _ = w.unminimize();
-        let _ = w.set_focus();
-    }
-}
-
 /// Desktop notifications for new assignments, as the settings allow.
 async fn notify_assignments(app: AppHandle, desk: Arc<Desk>, list: Vec<Assignment>) {
     if crate::tray::notifications_paused(&app) {
@@ -94,7 +85,7 @@ async fn notify_assignments(app: AppHandle, desk: Arc<Desk>, list: Vec<Assignmen
     for note in desk.watcher().notes(&list).await {
         let a = app.clone();
         let opened = move |id: String| {
-            focus(&a);
+            crate::tray::focus(&a);
             let _ = OpenTicketEvent { id }.emit(&a);
         };
         if let Err(e) = crate::notify::show(&note, sound, opened).await {
@@ -110,7 +101,7 @@ async fn notify_job(app: AppHandle, desk: Arc<Desk>, note: desk_core::watcher::N
     }
     let sound = desk.watcher().sound().await;
     let a = app.clone();
-    if let Err(e) = crate::notify::show(&note, sound, move |_| focus(&a)).await {
+    if let Err(e) = crate::notify::show(&note, sound, move |_| crate::tray::focus(&a)).await {
         tracing::warn!(error = %e, "no desktop notification for the finished job");
     }
 }

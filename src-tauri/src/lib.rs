@@ -149,7 +149,7 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             // A second start brings the running window forward instead.
-            events::focus(app);
+            tray::focus(app);
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         // Addresses open through the OS's opener API, never a shell (`&` in a URL runs nothing).

@@ -71,7 +71,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
         .menu(&menu)
         .tooltip("Trengo Desk")
         .on_menu_event(move |app, event| match event.id.as_ref() {
-            "open" => crate::events::focus(app),
+            "open" => focus(app),
             "pause" => {
                 let on = pause.is_checked().unwrap_or(false);
                 app.state::<Tray<R>>().paused.store(on, Ordering::Relaxed);
@@ -123,4 +123,13 @@ pub fn show_unseen(app: &AppHandle, count: u32) {
         let _ = w.set_badge_count(if count == 0 { None } else { Some(count as i64) });
     }
     set_unseen(app, count);
+}
+
+/// Brings the window forward (a second start, a notification's click, the tray's "Open").
+pub fn focus<R: tauri::Runtime>(app: &AppHandle<R>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
 }

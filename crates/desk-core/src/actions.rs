@@ -486,7 +486,7 @@ pub fn normalize_actions(actions: &[Action], dir: &Directory) -> Result<Vec<Acti
             Action::SetTicketField { field_id, value } => {
                 let def = dir.field_by_id(field_id).map(crate::view::FieldDef::from);
                 let value = def
-                    .and_then(|d| crate::enrich::convert::field_text(value, &d).ok())
+                    .and_then(|d| crate::values::field_text(value, &d).ok())
                     .unwrap_or_else(|| value.clone());
                 Action::SetTicketField {
                     field_id: field_id.clone(),
@@ -548,7 +548,7 @@ pub fn validate_actions(actions: &[Action], dir: &Directory) -> Result<(), crate
                     ))
                 })?;
             let def = crate::view::FieldDef::from(f);
-            crate::enrich::convert::field_text(value, &def)
+            crate::values::field_text(value, &def)
                 .map_err(|why| Error::Invalid(format!("change {}: {why}", i + 1)))?;
         }
         if !matches!(a, Action::Close | Action::Reopen | Action::AddNote { .. }) && a.id().is_none()

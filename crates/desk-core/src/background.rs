@@ -8,95 +8,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use crate::desk::Desk;
+pub use crate::error::Problem;
 use crate::error::{Error, ErrorCode, Result};
 use crate::jobs::{Action, JobProgress, JobView, Selection};
+pub use crate::services::session::{BudgetView, StatusView};
+pub use crate::services::tickets::{OpenedTicket, THREAD_FRESH_SECS};
 use crate::sync::{SyncProgress, SyncReport};
-use crate::view::{Freshness, TicketContext};
 use crate::watcher::Assignment;
+
+pub use crate::sync::CONTACTS_EVERY;
 
 /// How often the tickets are refreshed in the background (see [`crate::refresh`]): the views
 /// first, the rest of the working set in rotation, within the sync's share of the budget.
 pub const SYNC_EVERY: Duration = crate::refresh::REFRESH_EVERY;
-/// A thread read this recently is shown as it is: moving back and forth costs no requests.
-pub const THREAD_FRESH_SECS: i64 = 30;
-/// A complete contact index is read again this often (Trengo's contact list has no
-/// updated-since filter; contacts the app reads or writes are refreshed as they go).
-pub const CONTACTS_EVERY: Duration = Duration::from_secs(3600);
-
-/// An error as a window shows it: a code to branch on and words for people. Problems on this
-/// computer (the cache, files) get a generic message, with the details in the log, so internals
-/// never reach the screen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Problem {
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-impl Problem {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Problem {
-        Problem {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<Error> for Problem {
-    fn from(e: Error) -> Self {
-        let code = e.code();
-        match code {
-            ErrorCode::Cache | ErrorCode::Io => {
-                tracing::error!(error = %e, "internal error");
-                Problem::new(ErrorCode::Internal, "Trengo Desk had a problem with its local data. The details are in the log; restarting the app usually helps.")
-            }
-            ErrorCode::Unauthorized => Problem::new(
-                code,
-                "Trengo refused the token: connect again with a valid personal access token.",
-            ),
-            _ => Problem::new(code, e.to_string()),
-        }
-    }
-}
-
-/// The request budget, for the status bar.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct BudgetView {
-    pub limit: u32,
-    /// Requests in the last window.
-    pub used: u32,
-    pub queued: u32,
-    pub queued_bulk: u32,
-    pub next_slot_ms: u32,
-    pub blocked_ms: Option<u32>,
-}
-
-/// The status bar.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct StatusView {
-    pub freshness: Freshness,
-    /// How the tickets are kept fresh, and how fresh they are.
-    pub sync: crate::refresh::SyncFreshness,
-    pub contacts: crate::sync::ContactIndex,
-    pub budget: Option<BudgetView>,
-    pub online: bool,
-    pub syncing: bool,
-    pub demo: bool,
-}
-
-/// A ticket opened: fresh from Trengo, or from the cache with the reason it is not fresh.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct OpenedTicket {
-    pub context: TicketContext,
-    pub fresh: bool,
-    pub problem: Option<Problem>,
-}
 
 /// What the desk says without being asked.
 #[derive(Debug, Clone)]
@@ -129,10 +54,6 @@ impl<F: Fn(DeskEvent) + Send + Sync + 'static> EventSink for F {
     fn emit(&self, e: DeskEvent) {
         self(e)
     }
-}
-
-pub(crate) fn clamp(v: u64) -> u32 {
-    v.min(u32::MAX as u64) as u32
 }
 
 /// Aborts its tasks when dropped.

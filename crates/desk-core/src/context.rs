@@ -10,10 +10,10 @@ use trengo_unified::api::{BudgetConfig, Client, ClientConfig, Token, ZoneInfo};
 use trengo_unified::{ErrorKind, Unified};
 
 use crate::cache::Cache;
-use crate::desk::WorkspaceSettings;
 use crate::error::{Error, Result};
 use crate::jobs::JobStore;
 use crate::secrets::SecretStore;
+use crate::settings::WorkspaceSettings;
 use crate::view::UserItem;
 
 /// The settings key of the zone Trengo's clock last showed for the workspace.
@@ -226,6 +226,25 @@ impl Context {
         self.ticket_ops.lock().await
     }
 
+    /// The request budget as it stands, once a token is known.
+    pub(crate) fn budget_state(&self) -> Option<trengo_unified::api::BudgetState> {
+        self.unified_opt().map(|u| u.client().budget().state())
+    }
+
+    /// The token's user, asking Trengo once if not yet known.
+    pub(crate) async fn me(&self) -> Result<UserItem> {
+        let s = self.settings().await?;
+        if let Some(u) = s.user {
+            return Ok(u);
+        }
+        let u = self.unified()?;
+        let me = self.seen(
+            "reading your user",
+            u.client().me().await.map_err(trengo_unified::Error::from),
+        )?;
+        self.remember_user(&me).await
+    }
+
     pub(crate) fn job_store(&self) -> JobStore {
         JobStore {
             pool: self.cache().pool().clone(),
@@ -235,7 +254,7 @@ impl Context {
     pub(crate) fn eta_secs(&self, requests: u32) -> u32 {
         match self.client() {
             Ok(c) => {
-                let w = crate::jobs::ops::workers(c.budget().state().limit) as u32;
+                let w = crate::jobs::outcomes::workers(c.budget().state().limit) as u32;
                 c.budget().eta(requests, w).as_secs_f64().ceil() as u32
             }
             Err(_) => requests / 2,

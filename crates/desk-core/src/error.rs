@@ -1,5 +1,6 @@
 //! desk-core's errors: each says what failed, why, and what to do.
 
+use serde::{Deserialize, Serialize};
 use trengo_unified::ErrorKind;
 
 word_enum!(
@@ -116,3 +117,38 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+/// An error as a window shows it: a code to branch on and words for people. Problems on this
+/// computer (the cache, files) get a generic message, with the details in the log, so internals
+/// never reach the screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Problem {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Problem {
+        Problem {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for Problem {
+    fn from(e: Error) -> Self {
+        let code = e.code();
+        match code {
+            ErrorCode::Cache | ErrorCode::Io => {
+                tracing::error!(error = %e, "internal error");
+                Problem::new(ErrorCode::Internal, "Trengo Desk had a problem with its local data. The details are in the log; restarting the app usually helps.")
+            }
+            ErrorCode::Unauthorized => Problem::new(
+                code,
+                "Trengo refused the token: connect again with a valid personal access token.",
+            ),
+            _ => Problem::new(code, e.to_string()),
+        }
+    }
+}

@@ -48,22 +48,20 @@ pub mod background;
 pub mod cache;
 mod context;
 pub mod desk;
-pub mod directory;
 pub mod enrich;
 pub mod error;
 pub mod files;
 pub mod jobs;
 pub mod launcher;
 pub mod migrate;
-pub mod raw;
 pub mod refresh;
 pub mod rules;
 pub mod saved_views;
 pub mod secrets;
-pub mod session;
+pub mod services;
+pub mod settings;
 pub mod sync;
-pub mod syncer;
-pub mod tickets;
+pub mod values;
 pub mod view;
 pub mod watcher;
 pub mod workspaces;
@@ -73,11 +71,11 @@ pub use desk::{
     account_id, default_data_dir, host_id, DemoOptions, Desk, DeskConfig, NotifySettings,
     WorkspaceSettings, DEMO_WORKSPACE,
 };
-pub use directory::TagCreated;
 pub use error::{Error, ErrorCode, Result};
 pub use refresh::{RefreshReport, RefreshRequest, SyncFreshness, SyncMode};
 pub use saved_views::SavedView;
 pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};
+pub use services::directory::TagCreated;
 pub use sync::{SyncOptions, SyncProgress, SyncReport};
 pub use watcher::Assignment;
 pub use workspaces::WorkspaceEntry;

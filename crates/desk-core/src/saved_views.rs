@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
 use crate::cache::Cache;
-use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::view::TicketFilter;
 
@@ -22,12 +21,12 @@ pub struct SavedView {
 }
 
 /// A view's name: trimmed, not empty, at most 60 characters, one line.
-fn clean_name(name: &str) -> Result<String> {
+pub(crate) fn clean_name(name: &str) -> Result<String> {
     crate::view::one_line_name(name, "a saved view", "view", 60)
 }
 
 /// The filter as stored: no paging, and nothing that would not apply (checked by a count).
-fn stored(filter: &TicketFilter) -> TicketFilter {
+pub(crate) fn stored(filter: &TicketFilter) -> TicketFilter {
     let blank = |s: &Option<String>| s.as_ref().filter(|v| !v.trim().is_empty()).cloned();
     TicketFilter {
         status: blank(&filter.status),
@@ -41,7 +40,7 @@ fn stored(filter: &TicketFilter) -> TicketFilter {
     }
 }
 
-async fn taken(pool: &SqlitePool, name: &str, other_than: Option<u32>) -> Result<()> {
+pub(crate) async fn taken(pool: &SqlitePool, name: &str, other_than: Option<u32>) -> Result<()> {
     let id: Option<i64> =
         sqlx::query_scalar("SELECT id FROM saved_views WHERE name = ? COLLATE NOCASE")
             .bind(name)
@@ -104,7 +103,7 @@ pub async fn save(cache: &Cache, name: &str, filter: &TicketFilter) -> Result<Sa
     })
 }
 
-async fn must_exist(pool: &SqlitePool, id: u32) -> Result<()> {
+pub(crate) async fn must_exist(pool: &SqlitePool, id: u32) -> Result<()> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM saved_views WHERE id = ?")
         .bind(id as i64)
         .fetch_one(pool)
@@ -183,49 +182,4 @@ pub async fn find(cache: &Cache, name: &str) -> Result<SavedView> {
                 )
             })
         })
-}
-
-/// The lead's saved views.
-pub struct Views<'a> {
-    cx: &'a Context,
-}
-
-impl<'a> Views<'a> {
-    pub(crate) fn new(cx: &'a Context) -> Self {
-        Views { cx }
-    }
-
-    /// The saved views in the sidebar's order, each with its count in the cache.
-    pub async fn list(&self) -> Result<Vec<SavedView>> {
-        list(&self.cx.cache).await
-    }
-
-    /// Saves a filter as a named view (a name taken already, in any case, is refused).
-    pub async fn save(&self, name: &str, filter: &TicketFilter) -> Result<SavedView> {
-        save(&self.cx.cache, name, filter).await
-    }
-
-    pub async fn rename(&self, id: u32, name: &str) -> Result<()> {
-        rename(&self.cx.cache, id, name).await
-    }
-
-    pub async fn delete(&self, id: u32) -> Result<()> {
-        delete(&self.cx.cache, id).await
-    }
-
-    /// Puts the saved views in the order of `ids` (the rest after them).
-    pub async fn reorder(&self, ids: &[u32]) -> Result<()> {
-        reorder(&self.cx.cache, ids).await
-    }
-
-    /// The saved view called `name`, in any case.
-    pub async fn find(&self, name: &str) -> Result<SavedView> {
-        find(&self.cx.cache, name).await
-    }
-
-    /// How fresh the tickets of a view are: each of them was read at most this long ago (or, where
-    /// Trengo lists changes, has not changed since the last look).
-    pub async fn freshness(&self, f: &TicketFilter) -> Result<crate::refresh::ViewFreshness> {
-        crate::refresh::view_freshness(&self.cx.cache, f).await
-    }
 }

@@ -19,6 +19,10 @@ use trengo_unified::{mapping, Directory, Unified};
 use crate::cache::{ts, Cache};
 use crate::error::{Error, Result};
 
+/// A complete contact index is read again this often (Trengo's contact list has no
+/// updated-since filter; contacts the app reads or writes are refreshed as they go).
+pub const CONTACTS_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SyncOptions {
     /// Pages of the newest-first list kept in the working set on a first sync (25 each).
@@ -82,6 +86,10 @@ pub struct SyncReport {
     /// Tickets that could not be re-read, and why (the sync went on without them).
     pub skipped: Vec<String>,
     pub seconds: f64,
+    /// A whole pass over the working set, when it began and ended (unix seconds): the refresh
+    /// counts it as its own.
+    #[serde(skip)]
+    pub whole_set: Option<(i64, i64)>,
 }
 
 pub type Progress<'a> = &'a (dyn Fn(SyncProgress) + Send + Sync);
@@ -406,7 +414,7 @@ pub async fn sync(
     run.report.left_working_set = left.len() as u32;
     cache.mark_left_working_set(&left).await?;
     check_leavers(&mut run, &bg, &dir, &base, opts.max_leaver_checks).await?;
-    crate::refresh::whole_set_read(cache, started_unix, Utc::now().timestamp()).await?;
+    run.report.whole_set = Some((started_unix, Utc::now().timestamp()));
 
     let mut tx = cache.pool().begin().await?;
     Cache::set_sync_state(
@@ -530,13 +538,13 @@ pub struct ContactIndex {
 
 impl ContactPass {
     /// Whether the index wants reading at `now`: a pass is under way, or none ended yet, or the
-    /// last complete one is older than [`crate::background::CONTACTS_EVERY`].
+    /// last complete one is older than [`CONTACTS_EVERY`].
     pub(crate) fn wanted(&self, now: i64) -> bool {
         self.seen > 0
             || self.next_page > 1
             || self
                 .complete_at
-                .is_none_or(|t| now - t >= crate::background::CONTACTS_EVERY.as_secs() as i64)
+                .is_none_or(|t| now - t >= CONTACTS_EVERY.as_secs() as i64)
     }
 
     pub(crate) async fn load(cache: &Cache) -> Result<ContactPass> {

@@ -255,3 +255,13 @@ pub(crate) fn one_line_name(
     }
     Ok(n.to_string())
 }
+
+/// A pasted line that is not a ticket id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LineProblem {
+    /// 1-based.
+    pub line: u32,
+    pub text: String,
+    pub reason: String,
+}

@@ -9,23 +9,21 @@
 //! are newer than what was seen. An older ticket moved into a team is therefore seen by the next
 //! sync, not at once.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use trengo_unified::api::model as api;
-use trengo_unified::api::{Lane, TicketQuery};
 use trengo_unified::mapping;
 
-use crate::cache::{ts, Cache};
-use crate::context::Context;
+use crate::cache::Cache;
 use crate::error::Result;
 use crate::view::Named;
 use crate::NotifySettings;
 
 /// Pages read per poll at most, per list.
-const MAX_PAGES: u64 = 8;
+pub(crate) const MAX_PAGES: u64 = 8;
 
 /// One new assignment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,7 +40,7 @@ pub struct Assignment {
     pub assigned_at: Option<String>,
 }
 
-fn preview(t: &api::Ticket) -> Option<String> {
+pub(crate) fn preview(t: &api::Ticket) -> Option<String> {
     match &t.latest_message {
         Some(api::LatestMessage::Message(m)) => {
             m.message.as_deref().map(mapping::plain_text).map(|p| {
@@ -59,7 +57,7 @@ fn preview(t: &api::Ticket) -> Option<String> {
 }
 
 impl Cache {
-    async fn seen(&self, ticket: i64, kind: &str, at: i64) -> Result<bool> {
+    pub(crate) async fn seen(&self, ticket: i64, kind: &str, at: i64) -> Result<bool> {
         let r: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM watch_seen WHERE ticket_id = ? AND kind = ? AND assigned_at = ?",
         )
@@ -71,7 +69,7 @@ impl Cache {
         Ok(r.is_some())
     }
 
-    async fn mark_seen(&self, ticket: i64, kind: &str, at: i64) -> Result<()> {
+    pub(crate) async fn mark_seen(&self, ticket: i64, kind: &str, at: i64) -> Result<()> {
         sqlx::query("INSERT OR IGNORE INTO watch_seen (ticket_id, kind, assigned_at, seen_at) VALUES (?, ?, ?, ?)")
             .bind(ticket)
             .bind(kind)
@@ -82,7 +80,7 @@ impl Cache {
         Ok(())
     }
 
-    async fn suppressed(&self, ticket: i64) -> Result<bool> {
+    pub(crate) async fn suppressed(&self, ticket: i64) -> Result<bool> {
         let r: Option<(i64,)> =
             sqlx::query_as("SELECT 1 FROM watch_suppress WHERE ticket_id = ? AND until >= ?")
                 .bind(ticket)
@@ -102,207 +100,13 @@ impl Cache {
         Ok(())
     }
 
-    async fn my_team_ids(&self, user: i64) -> Result<Vec<i64>> {
+    pub(crate) async fn my_team_ids(&self, user: i64) -> Result<Vec<i64>> {
         let rows: Vec<(i64,)> =
             sqlx::query_as("SELECT team_id FROM team_members WHERE user_id = ?")
                 .bind(user)
                 .fetch_all(self.pool())
                 .await?;
         Ok(rows.into_iter().map(|(t,)| t).collect())
-    }
-}
-
-/// New assignments to the lead or the lead's teams.
-pub struct Watcher<'a> {
-    cx: &'a Context,
-}
-
-impl<'a> Watcher<'a> {
-    pub(crate) fn new(cx: &'a Context) -> Self {
-        Watcher { cx }
-    }
-
-    /// My teams: the settings' choice, else the teams I belong to.
-    pub async fn my_teams(&self) -> Result<Vec<i64>> {
-        if let Some(t) = self.cx.settings().await?.my_team_ids {
-            return Ok(t.iter().filter_map(|x| x.parse().ok()).collect());
-        }
-        let me: i64 = crate::session::Session::new(self.cx)
-            .me()
-            .await?
-            .id
-            .parse()
-            .unwrap_or(-1);
-        self.cx.cache().my_team_ids(me).await
-    }
-
-    /// One poll: the assignments not reported before. The first poll of a workspace only learns
-    /// what is already there and reports nothing.
-    pub async fn poll(&self) -> Result<Vec<Assignment>> {
-        let me: u64 = crate::session::Session::new(self.cx)
-            .me()
-            .await?
-            .id
-            .parse()
-            .unwrap_or(0);
-        let teams = self.my_teams().await?;
-        let client = self.cx.client()?.lane(Lane::Watcher);
-        let baseline: bool = self
-            .cx
-            .cache()
-            .setting("watch_baseline")
-            .await?
-            .unwrap_or(false);
-        let team_mark: Option<i64> = self.cx.cache().setting("watch_team_mark").await?;
-        let dir = self.cx.cache().directory().await?;
-        let mut found: Vec<(api::Ticket, String)> = vec![];
-        let mut reported: HashSet<u64> = HashSet::new();
-
-        // Mine.
-        let q = TicketQuery {
-            users: vec![me],
-            status: Some(api::TicketStatus::Assigned),
-            ..Default::default()
-        };
-        let mut page = 1;
-        loop {
-            let pg = client
-                .tickets(&q, page)
-                .await
-                .map_err(trengo_unified::Error::from)?;
-            for t in &pg.data {
-                let at = ts(t.assigned_at).unwrap_or(0);
-                if !self.cx.cache().seen(t.id as i64, "me", at).await? {
-                    reported.insert(t.id);
-                    found.push((t.clone(), "me".into()));
-                }
-            }
-            match pg.next_page(page) {
-                Some(n) if n <= MAX_PAGES => page = n,
-                _ => break,
-            }
-        }
-
-        // My teams: the newest tickets, until they are older than the last poll's newest.
-        let mut newest = team_mark;
-        if !teams.is_empty() {
-            let mut page = 1;
-            loop {
-                let pg = client
-                    .tickets(&TicketQuery::default(), page)
-                    .await
-                    .map_err(trengo_unified::Error::from)?;
-                // Only tickets newer than the last poll's newest (less the overlap) can be news here.
-                let fresh = |created: i64| {
-                    team_mark.is_none_or(|m| created >= m - trengo_unified::OVERLAP_SECS)
-                };
-                let mut all_newer = !pg.data.is_empty();
-                for t in &pg.data {
-                    let created = ts(t.created_at).unwrap_or(0);
-                    newest = Some(newest.map_or(created, |n| n.max(created)));
-                    if !fresh(created) {
-                        all_newer = false;
-                        continue;
-                    }
-                    let open = matches!(
-                        t.status,
-                        api::TicketStatus::Open | api::TicketStatus::Assigned
-                    );
-                    let Some(team) = t.team_id.filter(|g| teams.contains(&(*g as i64))) else {
-                        continue;
-                    };
-                    if !open || reported.contains(&t.id) || t.user_id == Some(me) {
-                        continue;
-                    }
-                    let kind = format!("team:{team}");
-                    let at = ts(t.assigned_at.or(t.created_at)).unwrap_or(0);
-                    if !self.cx.cache().seen(t.id as i64, &kind, at).await? {
-                        reported.insert(t.id);
-                        found.push((t.clone(), kind));
-                    }
-                }
-                match pg.next_page(page) {
-                    Some(n) if all_newer && team_mark.is_some() && n <= MAX_PAGES => page = n,
-                    _ => break,
-                }
-            }
-        }
-        if let Some(n) = newest {
-            self.cx.cache().set_setting("watch_team_mark", &n).await?;
-        }
-
-        let mut out = vec![];
-        for (t, kind) in found {
-            let at = ts(if kind == "me" {
-                t.assigned_at
-            } else {
-                t.assigned_at.or(t.created_at)
-            })
-            .unwrap_or(0);
-            self.cx.cache().mark_seen(t.id as i64, &kind, at).await?;
-            if !baseline || self.cx.cache().suppressed(t.id as i64).await? {
-                continue;
-            }
-            let team = t.team_id.map(|g| Named {
-                id: g.to_string(),
-                name: dir
-                    .teams
-                    .get(&g)
-                    .cloned()
-                    .unwrap_or_else(|| format!("team {g}")),
-            });
-            out.push(Assignment {
-                ticket_id: t.id.to_string(),
-                kind: if kind == "me" {
-                    "me".into()
-                } else {
-                    "team".into()
-                },
-                team,
-                contact: t.contact.as_ref().map(|c| c.display_name()),
-                subject: t.subject.clone().filter(|s| !s.trim().is_empty()),
-                preview: preview(&t),
-                assigned_at: t.assigned_at.map(|a| a.to_rfc3339()),
-            });
-        }
-        if !baseline {
-            self.cx.cache().set_setting("watch_baseline", &true).await?;
-        }
-        Ok(out)
-    }
-
-    /// How long to wait before the next poll: the setting, doubled while bulk work queues in the
-    /// budget (the watcher never takes much of it: a page per 25 of my tickets, plus one).
-    pub async fn interval(&self) -> Duration {
-        let secs = self
-            .cx
-            .settings()
-            .await
-            .map(|s| s.poll_interval_secs)
-            .unwrap_or(20)
-            .max(5) as u64;
-        let busy = crate::session::Session::new(self.cx)
-            .budget_state()
-            .is_some_and(|b| b.queued_bulk > 0 || b.queued_sync > 0);
-        Duration::from_secs(if busy { secs * 2 } else { secs })
-    }
-
-    /// The desktop notifications a batch of new assignments calls for, as the settings allow at
-    /// this hour of the lead's day.
-    pub async fn notes(&self, batch: &[Assignment]) -> Vec<Note> {
-        let settings = self
-            .cx
-            .settings()
-            .await
-            .map(|s| s.notify)
-            .unwrap_or_default();
-        let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
-        notes_for(batch, &settings, hour)
-    }
-
-    /// Whether notifications make a sound.
-    pub async fn sound(&self) -> bool {
-        self.cx.settings().await.is_ok_and(|s| s.notify.sound)
     }
 }
 
@@ -332,9 +136,9 @@ pub fn job_note(end: &crate::jobs::JobView, ran: Duration) -> Option<Note> {
 }
 
 /// More than this many for one target at once become a single "N new tickets" notification.
-const GROUP_ABOVE: usize = 3;
+pub(crate) const GROUP_ABOVE: usize = 3;
 
-fn shorten(s: &str, max: usize) -> String {
+pub(crate) fn shorten(s: &str, max: usize) -> String {
     let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if one.chars().count() <= max {
         one
@@ -343,7 +147,7 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
-fn line(a: &Assignment) -> String {
+pub(crate) fn line(a: &Assignment) -> String {
     let what = a
         .subject
         .as_deref()

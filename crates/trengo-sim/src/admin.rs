@@ -25,8 +25,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::faults::LookupFaults;
 use crate::json::{self, TsStyle};
-use crate::lookup::LookupFaults;
 use crate::state::SimState;
 use crate::world::{AssignTo, MessageKind, SimError, World};
 use crate::Faults;

@@ -17,6 +17,7 @@
 
 mod admin;
 mod api;
+mod faults;
 mod gate;
 pub mod json;
 mod lookup;
@@ -30,8 +31,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use gate::{Faults, Mutation, Stats};
-pub use lookup::LookupFaults;
+pub use faults::LookupFaults;
+pub use faults::{Faults, Mutation, Stats};
 pub use seed::Size;
 pub use state::SimState;
 pub use world::World;

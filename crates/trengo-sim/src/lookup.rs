@@ -14,22 +14,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::rng::{hash_str, Rng};
 use crate::seed::{FIRST_CUSTOMER_NO, PLANS};
 use crate::state::SimState;
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct LookupFaults {
-    pub latency_ms: u64,
-    pub jitter_ms: u64,
-    /// Share answered 500.
-    pub fail_rate: f64,
-    pub seed: u64,
-}
 
 pub(crate) fn routes(state: Arc<SimState>) -> Router {
     Router::new()

@@ -10,20 +10,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tower::ServiceExt;
 
+use crate::faults::ConnKill;
 use crate::state::SimState;
-
-/// Put in every request's extensions: notifying it closes the request's connection at once.
-#[derive(Clone)]
-pub(crate) struct ConnKill(pub Arc<Notify>);
-
-impl ConnKill {
-    /// Closes the connection; the caller then never answers.
-    pub async fn drop_connection(&self) -> ! {
-        self.0.notify_one();
-        std::future::pending::<()>().await;
-        unreachable!()
-    }
-}
 
 pub(crate) fn router(state: Arc<SimState>) -> Router {
     let zone = state.config.zone;

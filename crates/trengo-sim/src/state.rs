@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::gate::{Faults, Mutation, Stats, Window};
-use crate::lookup::LookupFaults;
+use crate::faults::LookupFaults;
+use crate::faults::{Faults, Mutation, Stats, Window};
 use crate::rng::Rng;
 use crate::seed::{self, CustomerSeed};
 use crate::world::{Ts, World};

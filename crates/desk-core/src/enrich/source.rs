@@ -8,8 +8,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::convert::Mapping;
 use crate::error::{Error, Result};
+use crate::values::Mapping;
 
 /// How a pasted id finds its Trengo contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

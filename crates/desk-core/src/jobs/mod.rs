@@ -18,7 +18,7 @@
 //!   and it reverts a part only while it still stands as the job left it (compare-and-set).
 
 pub mod model;
-pub(crate) mod ops;
+pub(crate) mod outcomes;
 pub(crate) mod pages;
 pub(crate) mod run;
 
@@ -33,7 +33,7 @@ pub use model::{
     parse_ticket_ids, ErrorCode, ItemState, JobKind, JobState, LineProblem, PastedIds,
     PastedTickets, StepOutcome,
 };
-pub use ops::{ActionDone, FieldInput, Jobs, NewTicket, NoteAdded, TicketCreated};
+pub use outcomes::{ActionDone, FieldInput, NewTicket, NoteAdded, TicketCreated};
 pub use run::{JobControl, JobProgress};
 
 use crate::error::{Error, Result};

@@ -196,15 +196,7 @@ pub fn undo_plan(before: &TicketState, plan: &[Action], outcomes: &[StepOutcome]
     }
 }
 
-/// A pasted line that is not a ticket id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct LineProblem {
-    /// 1-based.
-    pub line: u32,
-    pub text: String,
-    pub reason: String,
-}
+pub use crate::view::LineProblem;
 
 /// Ticket ids read from pasted text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -18,9 +18,6 @@ use crate::actions::{describe, normalize_actions, Action, TicketState};
 use crate::error::{Error, Result};
 use trengo_unified::Directory;
 
-mod service;
-pub use service::Rules;
-
 /// How a field condition compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

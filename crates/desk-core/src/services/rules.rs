@@ -21,7 +21,7 @@ impl<'a> Rules<'a> {
 
     /// A mark of the cache's tickets: it changes whenever a ticket does.
     pub(crate) async fn stamp(&self) -> Result<String> {
-        super::stamp(&self.cx.cache).await
+        crate::rules::stamp(&self.cx.cache).await
     }
 
     /// The workspace's auto-tagging rules, by name.
@@ -91,7 +91,7 @@ impl<'a> Rules<'a> {
         let sel = crate::jobs::Selection::Pasted {
             text: p.ids.join("\n"),
         };
-        crate::jobs::Jobs::new(self.cx)
+        crate::services::jobs::Jobs::new(self.cx)
             .create_for(&sel, &stored.rule.actions, Some(&stored.rule))
             .await
     }
@@ -134,11 +134,13 @@ impl<'a> Rules<'a> {
                     .collect::<Vec<_>>()
                     .join("\n"),
             };
-            let job = crate::jobs::Jobs::new(self.cx)
+            let job = crate::services::jobs::Jobs::new(self.cx)
                 .create_for(&sel, &rule.rule.actions, Some(&rule.rule))
                 .await?;
-            let end = crate::jobs::Jobs::new(self.cx).run(job.id, &|_| {}).await?;
-            let outcomes: Vec<(u64, String)> = crate::jobs::Jobs::new(self.cx)
+            let end = crate::services::jobs::Jobs::new(self.cx)
+                .run(job.id, &|_| {})
+                .await?;
+            let outcomes: Vec<(u64, String)> = crate::services::jobs::Jobs::new(self.cx)
                 .items(job.id, None)
                 .await?
                 .into_iter()

@@ -7,14 +7,28 @@ use trengo_unified::api::Lane;
 use trengo_unified::{mapping, Directory};
 
 use crate::actions::{describe, normalize_actions};
-use crate::background::{OpenedTicket, THREAD_FRESH_SECS};
+use serde::{Deserialize, Serialize};
+
 use crate::cache::Cache;
 use crate::context::Context;
+use crate::error::Problem;
 use crate::error::{Error, ErrorCode, Result};
 use crate::jobs::model::{ordered, Action, ItemState, JobKind, JobState};
-use crate::jobs::ops::{ActionDone, NewTicket, NoteAdded, TicketCreated};
+use crate::jobs::{ActionDone, NewTicket, NoteAdded, TicketCreated};
 use crate::jobs::{ItemSeed, JobItemView, JobView, NewJob};
 use crate::view::{SearchResult, TicketContext, TicketFilter, TicketRow};
+
+/// A thread read this recently is shown as it is: moving back and forth costs no requests.
+pub const THREAD_FRESH_SECS: i64 = 30;
+
+/// A ticket opened: fresh from Trengo, or from the cache with the reason it is not fresh.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct OpenedTicket {
+    pub context: TicketContext,
+    pub fresh: bool,
+    pub problem: Option<Problem>,
+}
 
 /// Tickets one at a time: the list's search, a ticket's whole context, and each single action as a one-item job.
 pub struct Tickets<'a> {
@@ -222,7 +236,7 @@ impl<'a> Tickets<'a> {
                 _ => None,
             })
             .unwrap_or_else(|| format!("{}-note-{}", tid, done.job.id));
-        let me = crate::session::Session::new(self.cx).me().await.ok();
+        let me = self.cx.me().await.ok();
         let c = trengo_unified::Comment {
             id: note_id.clone(),
             ticket: trengo_unified::Ref {
@@ -324,7 +338,7 @@ impl<'a> Tickets<'a> {
                 }],
             })
             .await?;
-        let view = crate::jobs::Jobs::new(self.cx)
+        let view = crate::services::jobs::Jobs::new(self.cx)
             .run_in(job as u32, Lane::Interactive, 1, &|_| {})
             .await?;
         let item = store
@@ -505,7 +519,7 @@ impl<'a> Tickets<'a> {
                     if known.is_empty() { "none".to_string() } else { known.join(", ") }
                 ))
                 })?;
-        let value = crate::enrich::convert::field_text(value, &crate::view::FieldDef::from(f))
+        let value = crate::values::field_text(value, &crate::view::FieldDef::from(f))
             .map_err(|why| Error::Invalid(format!("{}: {why}", f.label)))?;
         let field_id = f.id.clone();
         Ok(if entity == trengo_unified::EntityType::Contact {

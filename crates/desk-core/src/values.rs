@@ -1,12 +1,12 @@
-//! From a lookup's answer to a Trengo field value: a path into the JSON (or a CSV column), simple
+//! Typed values of Trengo's fields, and from a lookup's answer to one: a path into the JSON (or a CSV column), simple
 //! transforms, and the field's type.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::jobs::LineProblem;
 use crate::view::FieldDef;
+use crate::view::LineProblem;
 
 /// Simple changes to a value before it is typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

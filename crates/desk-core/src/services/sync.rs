@@ -60,6 +60,13 @@ impl<'a> Syncer<'a> {
         self.cx.apply_sync_share().await?;
         let _one = self.cx.sync_lock.lock().await;
         let r = sync::sync(&self.cx.cache, &u, &opts, progress, cancel).await;
+        if let Ok(SyncReport {
+            whole_set: Some((started, ended)),
+            ..
+        }) = &r
+        {
+            crate::refresh::whole_set_read(&self.cx.cache, *started, *ended).await?;
+        }
         match r {
             Err(Error::Trengo(e)) => self.cx.seen("the sync", Err(e)),
             other => {

@@ -6,10 +6,12 @@ use std::sync::atomic::Ordering;
 
 use trengo_unified::api::{BudgetState, ZoneInfo};
 
-use crate::background::{clamp, BudgetView, StatusView};
+use serde::{Deserialize, Serialize};
+
 use crate::context::{Context, ZONE_KEY};
-use crate::desk::WorkspaceSettings;
 use crate::error::{Error, Result};
+use crate::settings::WorkspaceSettings;
+use crate::view::Freshness;
 use crate::view::UserItem;
 use crate::workspaces::Registry;
 
@@ -80,7 +82,7 @@ impl<'a> Session<'a> {
     }
 
     pub fn budget_state(&self) -> Option<BudgetState> {
-        self.cx.unified_opt().map(|u| u.client().budget().state())
+        self.cx.budget_state()
     }
 
     /// Checks and keeps the settings; returns them as kept.
@@ -105,7 +107,7 @@ impl<'a> Session<'a> {
     /// `forget_lookup_secrets` removes the lookup sources' secrets from the keyring too.
     pub async fn logout(&self, forget_lookup_secrets: bool) -> Result<()> {
         if forget_lookup_secrets {
-            crate::enrich::Enrich::new(self.cx)
+            crate::services::enrich::Enrich::new(self.cx)
                 .forget_lookup_secrets()
                 .await?;
         }
@@ -123,16 +125,7 @@ impl<'a> Session<'a> {
 
     /// The token's user, asking Trengo once if not yet known.
     pub async fn me(&self) -> Result<UserItem> {
-        let s = self.cx.settings().await?;
-        if let Some(u) = s.user {
-            return Ok(u);
-        }
-        let u = self.cx.unified()?;
-        let me = self.cx.seen(
-            "reading your user",
-            u.client().me().await.map_err(trengo_unified::Error::from),
-        )?;
-        self.cx.remember_user(&me).await
+        self.cx.me().await
     }
 
     /// The status bar as it is now.
@@ -146,15 +139,50 @@ impl<'a> Session<'a> {
             blocked_ms: b.blocked_ms.map(clamp),
         });
         Ok(StatusView {
-            freshness: crate::directory::Directory::new(self.cx)
+            freshness: crate::services::directory::Directory::new(self.cx)
                 .freshness()
                 .await?,
-            sync: crate::syncer::Syncer::new(self.cx).freshness().await?,
-            contacts: crate::syncer::Syncer::new(self.cx).contact_index().await?,
+            sync: crate::services::sync::Syncer::new(self.cx)
+                .freshness()
+                .await?,
+            contacts: crate::services::sync::Syncer::new(self.cx)
+                .contact_index()
+                .await?,
             budget,
             online: self.is_online(),
             syncing,
             demo: self.is_demo(),
         })
     }
+}
+
+/// The request budget, for the status bar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct BudgetView {
+    pub limit: u32,
+    /// Requests in the last window.
+    pub used: u32,
+    pub queued: u32,
+    pub queued_bulk: u32,
+    pub next_slot_ms: u32,
+    pub blocked_ms: Option<u32>,
+}
+
+/// The status bar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct StatusView {
+    pub freshness: Freshness,
+    /// How the tickets are kept fresh, and how fresh they are.
+    pub sync: crate::refresh::SyncFreshness,
+    pub contacts: crate::sync::ContactIndex,
+    pub budget: Option<BudgetView>,
+    pub online: bool,
+    pub syncing: bool,
+    pub demo: bool,
+}
+
+pub(crate) fn clamp(v: u64) -> u32 {
+    v.min(u32::MAX as u64) as u32
 }
