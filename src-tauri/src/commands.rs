@@ -165,6 +165,17 @@ pub async fn create_tag(
     Ok(desk.directory().create_tag(&name, color.as_deref()).await?)
 }
 
+/// The row as it will be once the action is done: the panel shows it while Trengo is asked.
+#[tauri::command]
+#[specta::specta]
+pub async fn ticket_after(
+    st: State<'_, AppState>,
+    row: TicketRow,
+    action: desk_core::jobs::Action,
+) -> Result<TicketRow> {
+    Ok(st.desk().await?.tickets().after(&row, &action).await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn add_tag(st: State<'_, AppState>, ticket: String, tag: String) -> Result<ActionDone> {

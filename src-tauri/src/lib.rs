@@ -42,6 +42,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::reorder_views,
             commands::status,
             commands::create_tag,
+            commands::ticket_after,
             commands::add_tag,
             commands::remove_tag,
             commands::assign_team,

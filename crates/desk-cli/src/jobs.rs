@@ -328,7 +328,7 @@ fn report(out: &Out, v: &JobView) {
             v.id, v.id
         );
     }
-    if v.can_undo() {
+    if v.can_undo {
         outln!("  undo: trengo-desk-cli jobs undo {}", v.id);
     }
 }

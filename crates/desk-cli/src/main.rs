@@ -290,7 +290,11 @@ impl FilterArgs {
             }
         };
         Ok(TicketFilter {
-            status: self.status.clone(),
+            status: self
+                .status
+                .as_deref()
+                .map(desk_core::view::StatusFilter::parse)
+                .transpose()?,
             team_id: by("team", &self.team).await?,
             tag_id: by("tag", &self.tag).await?,
             assignee_id: by("user", &self.assignee).await?,

@@ -104,7 +104,7 @@ async fn run(a: &Args, pasted: bool) -> anyhow::Result<()> {
     } else {
         Selection::Filter {
             filter: TicketFilter {
-                status: Some("open".into()),
+                status: Some(desk_core::view::StatusFilter::Open),
                 tag_id: Some(A.to_string()),
                 ..TicketFilter::default()
             },

@@ -103,7 +103,7 @@ struct Outcome {
 async fn ours(desk: &Desk, sim: &Sim) -> anyhow::Result<Outcome> {
     let sel = Selection::Filter {
         filter: TicketFilter {
-            status: Some("unassigned".into()),
+            status: Some(desk_core::view::StatusFilter::Unassigned),
             tag_id: Some(A.to_string()),
             ..TicketFilter::default()
         },

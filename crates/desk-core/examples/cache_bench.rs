@@ -82,7 +82,7 @@ async fn search_bench() -> anyhow::Result<()> {
         .clone();
     let user = dl.users[5].id.clone();
     let q = |status: &str| TicketFilter {
-        status: Some(status.into()),
+        status: Some(desk_core::view::StatusFilter::parse(status).unwrap()),
         limit: 50,
         ..Default::default()
     };

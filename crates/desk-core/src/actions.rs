@@ -127,6 +127,61 @@ pub struct TicketState {
     pub messages: u64,
 }
 
+/// A list row as it will be once `a` is done: what the window shows the moment a lead acts, before
+/// Trengo answers (and puts back if it refuses). Said here, beside what an action does to a
+/// ticket's state, so no window works it out on its own.
+pub fn row_after(
+    row: &crate::view::TicketRow,
+    a: &Action,
+    dir: &Directory,
+) -> crate::view::TicketRow {
+    use crate::view::{Named, StatusKind, TagChip, TicketStatus};
+    let id = |n: &Option<Named>| n.as_ref().and_then(|x| x.id.parse().ok());
+    let mut st = TicketState {
+        tags: row.tags.iter().filter_map(|t| t.id.parse().ok()).collect(),
+        team: id(&row.team),
+        user: id(&row.assignee),
+        status: row.status.as_str().to_string(),
+        ..TicketState::default()
+    };
+    st.apply(a);
+    let mut out = row.clone();
+    let named = |id: Option<u64>, name: Option<&String>| {
+        id.map(|i| Named {
+            id: i.to_string(),
+            name: name.cloned().unwrap_or_else(|| format!("#{i}")),
+        })
+    };
+    out.team = named(st.team, st.team.and_then(|t| dir.teams.get(&t)));
+    out.assignee = named(
+        st.user,
+        st.user.and_then(|u| dir.users.get(&u).map(|x| &x.0)),
+    );
+    out.tags = st
+        .tags
+        .iter()
+        .map(|t| {
+            let (name, color) = dir
+                .labels
+                .get(t)
+                .cloned()
+                .unwrap_or((format!("#{t}"), None));
+            TagChip {
+                id: t.to_string(),
+                name,
+                color,
+            }
+        })
+        .collect();
+    out.status = TicketStatus::parse(&st.status);
+    out.status_kind = match out.status {
+        TicketStatus::Closed => StatusKind::Closed,
+        TicketStatus::Invalid => StatusKind::Spam,
+        _ => StatusKind::Open,
+    };
+    out
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -922,5 +977,78 @@ mod tests {
             &dir
         )
         .is_ok());
+    }
+
+    #[test]
+    fn a_row_after_an_action_is_what_the_action_does() {
+        use crate::view::{Named, StatusKind, TicketRow, TicketStatus};
+        let mut dir = Directory::default();
+        dir.users.insert(7, ("Robin".into(), None));
+        dir.teams.insert(3, "Billing".into());
+        dir.labels.insert(9, ("vip".into(), Some("#ff0000".into())));
+        let row = TicketRow {
+            id: "1".into(),
+            subject: None,
+            preview: None,
+            status: TicketStatus::Open,
+            status_kind: StatusKind::Open,
+            contact: None,
+            team: None,
+            assignee: None,
+            channel: None,
+            tags: vec![],
+            created_at: None,
+            updated_at: None,
+            in_working_set: true,
+        };
+        let r = row_after(
+            &row,
+            &Action::AssignUser {
+                user_id: "7".into(),
+            },
+            &dir,
+        );
+        assert_eq!(
+            r.status,
+            TicketStatus::Assigned,
+            "assigning a user assigns the ticket"
+        );
+        assert_eq!(r.assignee.as_ref().map(|n| n.name.as_str()), Some("Robin"));
+        let r = row_after(&r, &Action::Close, &dir);
+        assert_eq!(
+            (r.status, r.status_kind),
+            (TicketStatus::Closed, StatusKind::Closed)
+        );
+        let r = row_after(&r, &Action::Reopen, &dir);
+        assert_eq!(
+            r.status,
+            TicketStatus::Assigned,
+            "reopened with its user: assigned"
+        );
+        let r = row_after(&row, &Action::Reopen, &dir);
+        assert_eq!(
+            r.status,
+            TicketStatus::Open,
+            "reopened without a user: open"
+        );
+        let r = row_after(&row, &Action::AddTag { tag_id: "9".into() }, &dir);
+        assert_eq!(r.tags[0].name, "vip");
+        assert_eq!(r.tags[0].color.as_deref(), Some("#ff0000"));
+        let r = row_after(&r, &Action::RemoveTag { tag_id: "9".into() }, &dir);
+        assert!(r.tags.is_empty());
+        let r = row_after(
+            &row,
+            &Action::AssignTeam {
+                team_id: "3".into(),
+            },
+            &dir,
+        );
+        assert_eq!(
+            r.team,
+            Some(Named {
+                id: "3".into(),
+                name: "Billing".into()
+            })
+        );
     }
 }

@@ -803,13 +803,19 @@ impl Cache {
     fn filter_sql(f: &TicketFilter) -> Result<(String, Vec<FilterArg>)> {
         let mut w = vec![];
         let mut args = vec![];
-        match status_word(f.status.as_deref().unwrap_or("open"))? {
-            "open" => w.push("t.in_working_set = 1 AND t.status_kind = 'open'".to_string()),
-            "unassigned" => w.push("t.in_working_set = 1 AND t.status = 'OPEN'".to_string()),
-            "assigned" => w.push("t.in_working_set = 1 AND t.status = 'ASSIGNED'".to_string()),
-            "closed" => w.push("t.status_kind = 'closed'".to_string()),
-            "spam" => w.push("t.status_kind = 'spam'".to_string()),
-            _ => {}
+        match f.status.unwrap_or_default() {
+            StatusFilter::Open => {
+                w.push("t.in_working_set = 1 AND t.status_kind = 'open'".to_string())
+            }
+            StatusFilter::Unassigned => {
+                w.push("t.in_working_set = 1 AND t.status = 'OPEN'".to_string())
+            }
+            StatusFilter::Assigned => {
+                w.push("t.in_working_set = 1 AND t.status = 'ASSIGNED'".to_string())
+            }
+            StatusFilter::Closed => w.push("t.status_kind = 'closed'".to_string()),
+            StatusFilter::Spam => w.push("t.status_kind = 'spam'".to_string()),
+            StatusFilter::Any => {}
         }
         let num = |v: &str, what: &str| {
             v.trim()
@@ -854,16 +860,11 @@ impl Cache {
     /// Tickets matching a filter, one page, with the total.
     pub async fn search(&self, f: &TicketFilter) -> Result<SearchResult> {
         let (clause, args) = Self::filter_sql(f)?;
-        let order = match f.sort.as_deref().unwrap_or("updated") {
-            "updated" => "t.updated_at DESC, t.id DESC",
-            "updated_asc" => "t.updated_at ASC, t.id ASC",
-            "created" => "t.id DESC",
-            "created_asc" => "t.id ASC",
-            other => {
-                return Err(Error::Invalid(format!(
-                    "unknown sort {other:?}: updated, updated_asc, created or created_asc"
-                )))
-            }
+        let order = match f.sort.unwrap_or_default() {
+            TicketSort::Updated => "t.updated_at DESC, t.id DESC",
+            TicketSort::UpdatedAsc => "t.updated_at ASC, t.id ASC",
+            TicketSort::Created => "t.id DESC",
+            TicketSort::CreatedAsc => "t.id ASC",
         };
         let limit = if f.limit == 0 { 50 } else { f.limit.min(500) };
         // The page of ids first, from an index alone; names are joined for those rows only.
@@ -1175,8 +1176,8 @@ fn row_of(r: &sqlx::sqlite::SqliteRow) -> TicketRow {
         id: r.get::<i64, _>(0).to_string(),
         subject: r.get(1),
         preview: r.get(2),
-        status: r.get(3),
-        status_kind: r.get(4),
+        status: TicketStatus::parse(r.get(3)),
+        status_kind: StatusKind::parse(r.get(4)),
         contact: named(r.get(5), r.get(6)),
         team: named(r.get(7), r.get(8)),
         assignee: named(r.get(9), r.get(10)),

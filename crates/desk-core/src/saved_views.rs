@@ -29,12 +29,12 @@ pub(crate) fn clean_name(name: &str) -> Result<String> {
 pub(crate) fn stored(filter: &TicketFilter) -> TicketFilter {
     let blank = |s: &Option<String>| s.as_ref().filter(|v| !v.trim().is_empty()).cloned();
     TicketFilter {
-        status: blank(&filter.status),
+        status: filter.status,
         team_id: blank(&filter.team_id),
         tag_id: blank(&filter.tag_id),
         assignee_id: blank(&filter.assignee_id),
         text: blank(&filter.text).map(|t| t.trim().to_string()),
-        sort: blank(&filter.sort),
+        sort: filter.sort,
         offset: 0,
         limit: 0,
     }

@@ -27,10 +27,8 @@ pub struct TicketRow {
     pub subject: Option<String>,
     /// The latest message, plain text, shortened.
     pub preview: Option<String>,
-    /// Trengo's status: OPEN, ASSIGNED, CLOSED, INVALID.
-    pub status: String,
-    /// open, closed, spam.
-    pub status_kind: String,
+    pub status: TicketStatus,
+    pub status_kind: StatusKind,
     pub contact: Option<Named>,
     pub team: Option<Named>,
     pub assignee: Option<Named>,
@@ -42,40 +40,185 @@ pub struct TicketRow {
     pub in_working_set: bool,
 }
 
-/// A status as a filter takes it, in our words or Trengo's, in any case: `open` (open and
-/// assigned), `unassigned` (Trengo's OPEN: no user), `assigned` (ASSIGNED), `closed` (CLOSED),
-/// `spam` (INVALID), `any`. `OPEN` reads as `open`: what a lead means by it.
-pub fn status_word(s: &str) -> crate::Result<&'static str> {
-    Ok(match s.trim().to_ascii_lowercase().as_str() {
-        "" | "open" => "open",
-        "unassigned" => "unassigned",
-        "assigned" => "assigned",
-        "closed" => "closed",
-        "spam" | "invalid" => "spam",
-        "any" | "all" => "any",
-        other => {
-            return Err(crate::Error::Invalid(format!(
-                "unknown status {other:?}: open, unassigned, assigned, closed, spam or any (Trengo's OPEN, ASSIGNED, CLOSED and INVALID work too)"
-            )))
+/// Trengo's status of a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TicketStatus {
+    /// Open, with no user.
+    Open,
+    Assigned,
+    Closed,
+    /// Spam.
+    Invalid,
+    /// A word Trengo has not used before (kept as it came in the cache).
+    Unknown,
+}
+
+impl TicketStatus {
+    /// Trengo's word, as the cache keeps it.
+    pub fn parse(s: &str) -> TicketStatus {
+        match s {
+            "OPEN" => TicketStatus::Open,
+            "ASSIGNED" => TicketStatus::Assigned,
+            "CLOSED" => TicketStatus::Closed,
+            "INVALID" => TicketStatus::Invalid,
+            _ => TicketStatus::Unknown,
         }
-    })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Open => "OPEN",
+            TicketStatus::Assigned => "ASSIGNED",
+            TicketStatus::Closed => "CLOSED",
+            TicketStatus::Invalid => "INVALID",
+            TicketStatus::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+impl std::fmt::Display for TicketStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a status means for the inbox: `open` (Trengo's OPEN and ASSIGNED), `closed`, `spam`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "lowercase")]
+pub enum StatusKind {
+    Open,
+    Closed,
+    Spam,
+}
+
+impl StatusKind {
+    /// The word as the cache keeps it (an unknown one reads as open: it is still in the inbox).
+    pub fn parse(s: &str) -> StatusKind {
+        match s {
+            "closed" => StatusKind::Closed,
+            "spam" => StatusKind::Spam,
+            _ => StatusKind::Open,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusKind::Open => "open",
+            StatusKind::Closed => "closed",
+            StatusKind::Spam => "spam",
+        }
+    }
+}
+
+/// Which statuses a filter takes: `open` (open and assigned), `unassigned` (Trengo's OPEN: no
+/// user), `assigned` (ASSIGNED), `closed` (CLOSED), `spam` (INVALID), `any`. Read in our words or
+/// Trengo's, in any case; `OPEN` reads as `open`: what a lead means by it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "lowercase")]
+pub enum StatusFilter {
+    #[default]
+    Open,
+    Unassigned,
+    Assigned,
+    Closed,
+    Spam,
+    Any,
+}
+
+impl StatusFilter {
+    pub fn parse(s: &str) -> crate::Result<StatusFilter> {
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "" | "open" => StatusFilter::Open,
+            "unassigned" => StatusFilter::Unassigned,
+            "assigned" => StatusFilter::Assigned,
+            "closed" => StatusFilter::Closed,
+            "spam" | "invalid" => StatusFilter::Spam,
+            "any" | "all" => StatusFilter::Any,
+            other => {
+                return Err(crate::Error::Invalid(format!(
+                    "unknown status {other:?}: open, unassigned, assigned, closed, spam or any (Trengo's OPEN, ASSIGNED, CLOSED and INVALID work too)"
+                )))
+            }
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::Open => "open",
+            StatusFilter::Unassigned => "unassigned",
+            StatusFilter::Assigned => "assigned",
+            StatusFilter::Closed => "closed",
+            StatusFilter::Spam => "spam",
+            StatusFilter::Any => "any",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        StatusFilter::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::fmt::Display for StatusFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The list's order: `updated` (newest change first, the default), `updated_asc`, `created`
+/// (newest first), `created_asc`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum TicketSort {
+    #[default]
+    Updated,
+    UpdatedAsc,
+    Created,
+    CreatedAsc,
+}
+
+impl TicketSort {
+    pub fn parse(s: &str) -> crate::Result<TicketSort> {
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "" | "updated" => TicketSort::Updated,
+            "updated_asc" => TicketSort::UpdatedAsc,
+            "created" => TicketSort::Created,
+            "created_asc" => TicketSort::CreatedAsc,
+            other => {
+                return Err(crate::Error::Invalid(format!(
+                    "unknown sort {other:?}: updated, updated_asc, created or created_asc"
+                )))
+            }
+        })
+    }
+}
+
+/// A status as a filter takes it (see [`StatusFilter`]), as its word.
+pub fn status_word(s: &str) -> crate::Result<&'static str> {
+    StatusFilter::parse(s).map(StatusFilter::as_str)
 }
 
 /// Which tickets, for lists and bulk selections.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TicketFilter {
-    /// `open` (open and assigned), `unassigned`, `assigned`, `closed`, `spam`, or `any` (default:
-    /// open); Trengo's words and any case work too ([`status_word`]).
-    pub status: Option<String>,
+    /// Default: open.
+    pub status: Option<StatusFilter>,
     /// A team, or several separated by commas.
     pub team_id: Option<String>,
     pub tag_id: Option<String>,
     pub assignee_id: Option<String>,
     /// The free text a lead types: subject, latest message, contact name, email, phone.
     pub text: Option<String>,
-    /// `updated` (newest first, default), `updated_asc`, `created`, `created_asc`.
-    pub sort: Option<String>,
+    /// Default: updated.
+    pub sort: Option<TicketSort>,
     pub offset: u32,
     /// Default 50, at most 500.
     pub limit: u32,

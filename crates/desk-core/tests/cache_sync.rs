@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use desk_core::view::TicketFilter;
+use desk_core::view::{StatusFilter, StatusKind, TicketStatus};
 use desk_core::{Desk, DeskConfig, MemoryStore, Token};
 use trengo_sim::world::{AssignTo, Status};
 use trengo_sim::{Sim, SimConfig, Size};
@@ -31,7 +32,7 @@ use common::sync;
 
 fn all(status: &str) -> TicketFilter {
     TicketFilter {
-        status: Some(status.into()),
+        status: Some(StatusFilter::parse(status).unwrap()),
         limit: 500,
         ..Default::default()
     }
@@ -76,7 +77,7 @@ async fn after_a_full_sync_the_cache_equals_the_simulator() {
         let w = sim.state().world();
         for row in &cached.rows {
             let t = &w.tickets[&row.id.parse::<u64>().unwrap()];
-            assert_eq!(row.status, t.status.as_str());
+            assert_eq!(row.status.as_str(), t.status.as_str());
             assert_eq!(
                 row.team.as_ref().map(|x| x.id.clone()),
                 t.team_id.map(|x| x.to_string())
@@ -196,14 +197,14 @@ async fn tickets_that_left_are_all_rechecked_over_later_syncs() {
     for id in &closed {
         let row = status(*id).await;
         assert!(!row.in_working_set, "out of the open views at once");
-        known += (row.status == "CLOSED") as usize;
+        known += (row.status == TicketStatus::Closed) as usize;
     }
     assert_eq!(known, 50, "one sync re-reads 50");
     sync(&desk).await;
     for id in &closed {
         assert_eq!(
             status(*id).await.status,
-            "CLOSED",
+            TicketStatus::Closed,
             "the rest on the next sync"
         );
     }
@@ -223,7 +224,7 @@ async fn reading_works_with_trengo_gone_and_writes_say_offline() {
         .tickets()
         .search(&TicketFilter {
             text: Some("order".into()),
-            status: Some("any".into()),
+            status: Some(StatusFilter::Any),
             limit: 10,
             ..Default::default()
         })
@@ -255,7 +256,7 @@ async fn searches_run_while_a_sync_writes() {
         desk.tickets()
             .search(&TicketFilter {
                 text: Some("refund".into()),
-                status: Some("any".into()),
+                status: Some(StatusFilter::Any),
                 limit: 20,
                 ..Default::default()
             })
@@ -345,10 +346,10 @@ async fn single_ticket_actions_change_trengo_and_the_cache() {
         ("3604", "ASSIGNED")
     );
     let r = row(desk.tickets().close(&id).await.unwrap());
-    assert_eq!(r.status_kind, "closed");
+    assert_eq!(r.status_kind, StatusKind::Closed);
     assert_eq!(sim.state().world().tickets[&tid].status, Status::Closed);
     let r = row(desk.tickets().reopen(&id).await.unwrap());
-    assert_eq!(r.status, "ASSIGNED");
+    assert_eq!(r.status, TicketStatus::Assigned);
     let note = desk
         .tickets()
         .add_note(&id, "Called the customer")

@@ -216,7 +216,7 @@ async fn a_filter_job_reads_its_tickets_from_list_pages_just_before_writing() {
     // Every open ticket tagged billing (a filter Trengo's list has: labels[]): tag them urgent.
     let (billing, label) = (1001u64, 1002u64);
     let filter = TicketFilter {
-        status: Some("open".into()),
+        status: Some(desk_core::view::StatusFilter::Open),
         tag_id: Some(billing.to_string()),
         ..TicketFilter::default()
     };

@@ -14,7 +14,7 @@ use trengo_unified::api::BudgetConfig;
 
 fn all(status: &str) -> TicketFilter {
     TicketFilter {
-        status: Some(status.into()),
+        status: Some(desk_core::view::StatusFilter::parse(status).unwrap()),
         limit: 500,
         ..TicketFilter::default()
     }

@@ -321,7 +321,7 @@ async fn a_saved_views_first_page_is_read_with_the_views() {
         .save(
             "VIPs",
             &desk_core::view::TicketFilter {
-                status: Some("unassigned".into()),
+                status: Some(desk_core::view::StatusFilter::Unassigned),
                 tag_id: Some(vip.to_string()),
                 ..Default::default()
             },

@@ -47,6 +47,8 @@ export const commands = {
 	status: () => typedError<StatusView_Serialize, Problem>(__TAURI_INVOKE("status")),
 	/**  Makes a tag in Trengo by name (the tag pickers' "Create tag"), or takes Trengo's of that name. */
 	createTag: (name: string, color: string | null) => typedError<TagCreated, Problem>(__TAURI_INVOKE("create_tag", { name, color })),
+	/**  The row as it will be once the action is done: the panel shows it while Trengo is asked. */
+	ticketAfter: (row: TicketRow_Deserialize, action: Action_Deserialize) => typedError<TicketRow_Serialize, Problem>(__TAURI_INVOKE("ticket_after", { row, action })),
 	addTag: (ticket: string, tag: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("add_tag", { ticket, tag })),
 	removeTag: (ticket: string, tag: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("remove_tag", { ticket, tag })),
 	assignTeam: (ticket: string, team: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("assign_team", { ticket, team })),
@@ -810,6 +812,12 @@ export type JobView_Deserialize = {
 	undone_by?: number | null,
 	/**  Whether a process is running it now. */
 	active: boolean,
+	/**
+	 *  Whether it can be undone now: it changed something, will change nothing more (finished,
+	 *  nothing pending, not running) and was not undone yet. An undo can be undone (a redo).
+	 *  The window and the CLI show Undo by this, and [`crate::services::Jobs::undo`] agrees.
+	 */
+	can_undo: boolean,
 };
 
 /**  A job as the UI and the CLI show it. */
@@ -837,6 +845,12 @@ export type JobView_Serialize = {
 	undone_by: number | null,
 	/**  Whether a process is running it now. */
 	active: boolean,
+	/**
+	 *  Whether it can be undone now: it changed something, will change nothing more (finished,
+	 *  nothing pending, not running) and was not undone yet. An undo can be undone (a redo).
+	 *  The window and the CLI show Undo by this, and [`crate::services::Jobs::undo`] agrees.
+	 */
+	can_undo: boolean,
 };
 
 /**  A pasted line that is not a ticket id. */
@@ -1338,6 +1352,16 @@ export type StatusEvent_Deserialize = StatusView_Deserialize;
 
 export type StatusEvent_Serialize = StatusView_Serialize;
 
+/**
+ *  Which statuses a filter takes: `open` (open and assigned), `unassigned` (Trengo's OPEN: no
+ *  user), `assigned` (ASSIGNED), `closed` (CLOSED), `spam` (INVALID), `any`. Read in our words or
+ *  Trengo's, in any case; `OPEN` reads as `open`: what a lead means by it.
+ */
+export type StatusFilter = "open" | "unassigned" | "assigned" | "closed" | "spam" | "any";
+
+/**  What a status means for the inbox: `open` (Trengo's OPEN and ASSIGNED), `closed`, `spam`. */
+export type StatusKind = "open" | "closed" | "spam";
+
 /**  The status bar. */
 export type StatusView = StatusView_Serialize | StatusView_Deserialize;
 
@@ -1580,19 +1604,16 @@ export type TicketFilter = TicketFilter_Serialize | TicketFilter_Deserialize;
 
 /**  Which tickets, for lists and bulk selections. */
 export type TicketFilter_Deserialize = {
-	/**
-	 *  `open` (open and assigned), `unassigned`, `assigned`, `closed`, `spam`, or `any` (default:
-	 *  open); Trengo's words and any case work too ([`status_word`]).
-	 */
-	status?: string | null,
+	/**  Default: open. */
+	status?: StatusFilter | null,
 	/**  A team, or several separated by commas. */
 	team_id?: string | null,
 	tag_id?: string | null,
 	assignee_id?: string | null,
 	/**  The free text a lead types: subject, latest message, contact name, email, phone. */
 	text?: string | null,
-	/**  `updated` (newest first, default), `updated_asc`, `created`, `created_asc`. */
-	sort?: string | null,
+	/**  Default: updated. */
+	sort?: TicketSort | null,
 	offset: number,
 	/**  Default 50, at most 500. */
 	limit: number,
@@ -1600,19 +1621,16 @@ export type TicketFilter_Deserialize = {
 
 /**  Which tickets, for lists and bulk selections. */
 export type TicketFilter_Serialize = {
-	/**
-	 *  `open` (open and assigned), `unassigned`, `assigned`, `closed`, `spam`, or `any` (default:
-	 *  open); Trengo's words and any case work too ([`status_word`]).
-	 */
-	status: string | null,
+	/**  Default: open. */
+	status: StatusFilter | null,
 	/**  A team, or several separated by commas. */
 	team_id: string | null,
 	tag_id: string | null,
 	assignee_id: string | null,
 	/**  The free text a lead types: subject, latest message, contact name, email, phone. */
 	text: string | null,
-	/**  `updated` (newest first, default), `updated_asc`, `created`, `created_asc`. */
-	sort: string | null,
+	/**  Default: updated. */
+	sort: TicketSort | null,
 	offset: number,
 	/**  Default 50, at most 500. */
 	limit: number,
@@ -1627,10 +1645,8 @@ export type TicketRow_Deserialize = {
 	subject?: string | null,
 	/**  The latest message, plain text, shortened. */
 	preview?: string | null,
-	/**  Trengo's status: OPEN, ASSIGNED, CLOSED, INVALID. */
-	status: string,
-	/**  open, closed, spam. */
-	status_kind: string,
+	status: TicketStatus,
+	status_kind: StatusKind,
 	contact?: Named | null,
 	team?: Named | null,
 	assignee?: Named | null,
@@ -1648,10 +1664,8 @@ export type TicketRow_Serialize = {
 	subject: string | null,
 	/**  The latest message, plain text, shortened. */
 	preview: string | null,
-	/**  Trengo's status: OPEN, ASSIGNED, CLOSED, INVALID. */
-	status: string,
-	/**  open, closed, spam. */
-	status_kind: string,
+	status: TicketStatus,
+	status_kind: StatusKind,
 	contact: Named | null,
 	team: Named | null,
 	assignee: Named | null,
@@ -1662,6 +1676,21 @@ export type TicketRow_Serialize = {
 	/**  Still open or assigned in Trengo as far as the last sync knows. */
 	in_working_set: boolean,
 };
+
+/**
+ *  The list's order: `updated` (newest change first, the default), `updated_asc`, `created`
+ *  (newest first), `created_asc`.
+ */
+export type TicketSort = "updated" | "updated_asc" | "created" | "created_asc";
+
+/**  Trengo's status of a ticket. */
+export type TicketStatus = 
+/**  Open, with no user. */
+"OPEN" | "ASSIGNED" | "CLOSED" | 
+/**  Spam. */
+"INVALID" | 
+/**  A word Trengo has not used before (kept as it came in the cache). */
+"UNKNOWN";
 
 /**  Simple changes to a value before it is typed. */
 export type Transform = Transform_Serialize | Transform_Deserialize;

@@ -1,6 +1,6 @@
 // The sidebar's views, as filters over the cache.
 
-import type { TicketFilter } from './types';
+import type { StatusFilter, TicketFilter } from './types';
 
 export type View =
   | { kind: 'mine' }
@@ -16,7 +16,7 @@ export type View =
 
 export interface Refine {
   text: string;
-  status: string; // '' = the view's own
+  status: StatusFilter | ''; // '' = the view's own
   teamId: string;
   tagId: string;
   assigneeId: string;

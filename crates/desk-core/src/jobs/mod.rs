@@ -126,11 +126,19 @@ pub struct JobView {
     pub undone_by: Option<u32>,
     /// Whether a process is running it now.
     pub active: bool,
+    /// Whether it can be undone now: it changed something, will change nothing more (finished,
+    /// nothing pending, not running) and was not undone yet. An undo can be undone (a redo).
+    /// The window and the CLI show Undo by this, and [`crate::services::Jobs::undo`] agrees.
+    pub can_undo: bool,
 }
 
 impl JobView {
-    pub fn can_undo(&self) -> bool {
-        self.undone_by.is_none() && self.done > 0 && !self.active && self.state.is_final()
+    fn undoable(&self) -> bool {
+        self.undone_by.is_none()
+            && self.done > 0
+            && !self.active
+            && self.pending == 0
+            && self.state.is_final()
     }
 
     /// Seconds from its first start to its end (or to now).
@@ -397,7 +405,7 @@ impl JobStore {
                 .unwrap_or(0)
         };
         let state = JobState::parse(&r.5)?;
-        Ok(JobView {
+        let mut v = JobView {
             id: r.0 as u32,
             kind: JobKind::parse(&r.1)?,
             title: r.2,
@@ -419,7 +427,10 @@ impl JobStore {
             created_at: ts(Some(r.10)).unwrap_or_default(),
             started_at: ts(r.11),
             finished_at: ts(r.12),
-        })
+            can_undo: false,
+        };
+        v.can_undo = v.undoable();
+        Ok(v)
     }
 
     /// Whether a live process holds the job.

@@ -14,7 +14,7 @@ use trengo_unified::api::TicketQuery;
 
 use crate::cache::Cache;
 use crate::error::Result;
-use crate::view::TicketFilter;
+use crate::view::{StatusFilter, TicketFilter};
 
 /// Tickets per page of Trengo's list.
 pub const PER_PAGE: usize = 25;
@@ -55,14 +55,12 @@ impl PagePlan {
 /// The statuses of Trengo's ticket list a filter's status covers; `None` when it reaches beyond
 /// the open tickets (closed, spam, any).
 pub(crate) fn list_statuses(f: &TicketFilter) -> Result<Option<&'static [TicketStatus]>> {
-    Ok(
-        match crate::view::status_word(f.status.as_deref().unwrap_or("open"))? {
-            "open" => Some(&[TicketStatus::Open, TicketStatus::Assigned]),
-            "unassigned" => Some(&[TicketStatus::Open]),
-            "assigned" => Some(&[TicketStatus::Assigned]),
-            _ => None,
-        },
-    )
+    Ok(match f.status.unwrap_or_default() {
+        StatusFilter::Open => Some(&[TicketStatus::Open, TicketStatus::Assigned]),
+        StatusFilter::Unassigned => Some(&[TicketStatus::Open]),
+        StatusFilter::Assigned => Some(&[TicketStatus::Assigned]),
+        _ => None,
+    })
 }
 
 /// The pages that read `items` (a filter's tickets) most cheaply, with how many of the items they

@@ -514,11 +514,7 @@ impl<'a> Jobs<'a> {
 
 /// A filter in words: "status open, team Billing, tag vip, text \"refund\"".
 fn describe_filter(f: &TicketFilter, dir: &Directory) -> String {
-    let status = f.status.as_deref().unwrap_or("open");
-    let mut parts = vec![format!(
-        "status {}",
-        crate::view::status_word(status).unwrap_or(status)
-    )];
+    let mut parts = vec![format!("status {}", f.status.unwrap_or_default())];
     let num = |id: &str| id.trim().parse::<u64>().unwrap_or(0);
     if let Some(t) = &f.team_id {
         let names: Vec<String> = t

@@ -176,6 +176,13 @@ impl<'a> Tickets<'a> {
         self.act(ticket, Action::Reopen).await
     }
 
+    /// The row as it will be once `action` is done (see [`crate::actions::row_after`]): what
+    /// the window shows while Trengo is asked.
+    pub async fn after(&self, row: &TicketRow, action: &Action) -> Result<TicketRow> {
+        let dir = self.cx.cache.directory().await?;
+        Ok(crate::actions::row_after(row, action, &dir))
+    }
+
     /// The ticket's page in Trengo's web app, to open in a browser: from the cache (never from
     /// the page), and only an http(s) address.
     pub async fn web_url(&self, ticket: &str) -> Result<String> {
