@@ -9,14 +9,16 @@ use std::sync::Arc;
 #[macro_use]
 mod term;
 mod args;
+mod cmds;
 mod enrich;
 mod jobs;
+mod out;
 mod rules;
 
 use clap::{Args, Parser, Subcommand};
 use desk_core::view::{TicketContext, TicketFilter, TicketRow};
 use desk_core::{Desk, DeskConfig, Error, KeyringStore, Token};
-use serde::Serialize;
+use out::Out;
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 done; 1 failed; 2 bad usage; 3 no token (run login); 4 Trengo unreachable (offline);
@@ -166,30 +168,8 @@ enum Cmd {
     },
     /// Create a ticket for a contact (found or made on the channel), routed, tagged and filled in,
     /// as one resumable job; `jobs undo N` deletes it while nobody has touched it.
-    Create {
-        /// An email address, a phone number (starting with + or 0) or a contact id.
-        #[arg(long)]
-        contact: String,
-        /// The channel's name or id (`directory` lists them).
-        #[arg(long)]
-        channel: String,
-        #[arg(long)]
-        subject: String,
-        /// Posted as an internal note on the new ticket (nothing is sent to the customer).
-        #[arg(long)]
-        message: Option<String>,
-        #[arg(long)]
-        team: Option<String>,
-        /// The user's email.
-        #[arg(long)]
-        user: Option<String>,
-        /// A tag by name (repeatable).
-        #[arg(long = "tag")]
-        tags: Vec<String>,
-        /// NAME=VALUE for a ticket field (repeatable).
-        #[arg(long = "field")]
-        fields: Vec<String>,
-    },
+    Create(CreateArgs),
+
     /// A ticket's or a contact's custom fields: `field set --ticket ID NAME=VALUE`.
     Field {
         #[command(subcommand)]
@@ -375,151 +355,6 @@ fn exit_code(e: &Error) -> u8 {
     }
 }
 
-struct Out {
-    json: bool,
-}
-
-impl Out {
-    fn json<T: Serialize>(&self, v: &T) {
-        outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
-    }
-
-    /// A single action's result: the ticket as it now stands, and the job that can undo it.
-    fn done(&self, d: &desk_core::jobs::ActionDone) {
-        if self.json {
-            return self.json(d);
-        }
-        if let Some(r) = &d.row {
-            self.row(r);
-        }
-        if d.changed {
-            errln!(
-                "{} (job {}; `trengo-desk-cli jobs undo {}` takes it back)",
-                d.job.title,
-                d.job.id,
-                d.job.id
-            );
-        } else {
-            errln!("{}: already so in Trengo, nothing was sent", d.job.title);
-        }
-    }
-
-    fn row(&self, r: &TicketRow) {
-        if self.json {
-            return self.json(r);
-        }
-        let tags: Vec<&str> = r.tags.iter().map(|t| t.name.as_str()).collect();
-        outln!(
-            "#{:<10} {:<9} {:<44} {:<22} {:<18} {:<18} {}",
-            r.id,
-            r.status,
-            cut(
-                r.subject
-                    .as_deref()
-                    .or(r.preview.as_deref())
-                    .unwrap_or("(no subject)"),
-                44
-            ),
-            cut(
-                r.contact.as_ref().map(|c| c.name.as_str()).unwrap_or("—"),
-                22
-            ),
-            cut(r.team.as_ref().map(|c| c.name.as_str()).unwrap_or("—"), 18),
-            cut(
-                r.assignee.as_ref().map(|c| c.name.as_str()).unwrap_or("—"),
-                18
-            ),
-            tags.join(", ")
-        );
-    }
-
-    fn context(&self, c: &TicketContext) {
-        if self.json {
-            return self.json(c);
-        }
-        let t = &c.ticket;
-        outln!(
-            "#{}  {}  ·  {}",
-            t.id,
-            t.subject.as_deref().unwrap_or("(no subject)"),
-            t.status
-        );
-        outln!(
-            "team: {}   assignee: {}   channel: {}",
-            name(&t.team),
-            name(&t.assignee),
-            name(&t.channel)
-        );
-        outln!(
-            "tags: {}",
-            if t.tags.is_empty() {
-                "—".into()
-            } else {
-                t.tags
-                    .iter()
-                    .map(|g| g.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        );
-        if let Some(u) = &c.ticket_url {
-            outln!("open in Trengo: {u}");
-        }
-        if !c.fields.is_empty() {
-            outln!("\nticket fields:");
-            for f in &c.fields {
-                outln!("  {:<18} {}", f.label, f.value.as_deref().unwrap_or("—"));
-            }
-        }
-        if let Some(k) = &c.contact {
-            outln!(
-                "\ncontact: {} ({})",
-                k.name,
-                k.identifier.as_deref().unwrap_or("—")
-            );
-            for f in &k.fields {
-                outln!("  {:<18} {}", f.label, f.value.as_deref().unwrap_or("—"));
-            }
-        }
-        outln!("\nthread:");
-        for m in &c.messages {
-            let who = m.author.as_deref().unwrap_or("");
-            let label = match m.kind.as_str() {
-                "note" => "NOTE (internal)",
-                "outbound" => "outbound",
-                _ => "inbound",
-            };
-            outln!(
-                "  ▸ {label} {} {who}",
-                m.created_at.as_deref().unwrap_or("")
-            );
-            for line in m.body.lines() {
-                outln!("      {line}");
-            }
-        }
-        if c.messages_synced_at.is_none() {
-            outln!("  (only the latest message is cached; open it online for the whole thread)");
-        }
-    }
-}
-
-fn name(n: &Option<desk_core::view::Named>) -> String {
-    n.as_ref()
-        .map(|x| x.name.clone())
-        .unwrap_or_else(|| "—".into())
-}
-
-fn cut(s: &str, max: usize) -> String {
-    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() <= max {
-        s
-    } else {
-        let mut o: String = s.chars().take(max - 1).collect();
-        o.push('…');
-        o
-    }
-}
-
 async fn open(cli: &Cli) -> Result<Desk, Error> {
     if cli.demo {
         let desk = Desk::open_demo(
@@ -633,6 +468,33 @@ async fn resolve(desk: &Desk, kind: &str, v: &str) -> Result<String, Error> {
     )))
 }
 
+/// `create`: a new ticket.
+#[derive(Args)]
+pub(crate) struct CreateArgs {
+    /// An email address, a phone number (starting with + or 0) or a contact id.
+    #[arg(long)]
+    pub contact: String,
+    /// The channel's name or id (`directory` lists them).
+    #[arg(long)]
+    pub channel: String,
+    #[arg(long)]
+    pub subject: String,
+    /// Posted as an internal note on the new ticket (nothing is sent to the customer).
+    #[arg(long)]
+    pub message: Option<String>,
+    #[arg(long)]
+    pub team: Option<String>,
+    /// The user's email.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// A tag by name (repeatable).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// NAME=VALUE for a ticket field (repeatable).
+    #[arg(long = "field")]
+    pub fields: Vec<String>,
+}
+
 #[derive(Subcommand)]
 enum CacheCmd {
     /// Move the workspace's cache aside (a damaged one, or one a newer version made): the next
@@ -643,59 +505,8 @@ enum CacheCmd {
 async fn run(cli: Cli) -> Result<u8, Error> {
     let out = Out { json: cli.json };
     // These need no open workspace: login opens (or makes) the token's own.
-    match &cli.cmd {
-        Cmd::Login if !cli.demo => {
-            let mut token = String::new();
-            std::io::stdin().read_to_string(&mut token)?;
-            let token = Token::new(token.trim());
-            if token.is_empty() {
-                return Err(Error::Invalid(
-                    "no token on standard input: echo \"$TOKEN\" | trengo-desk-cli login".into(),
-                ));
-            }
-            let (desk, me) = Desk::sign_in(config(&cli, None)?, token).await?;
-            if out.json {
-                out.json(&me);
-            } else {
-                outln!(
-                    "Connected as {} ({}) in workspace {}; the token is in the OS keyring.",
-                    me.name,
-                    me.email.as_deref().unwrap_or("no email"),
-                    desk.session().workspace()
-                );
-            }
-            return Ok(0);
-        }
-        Cmd::Cache {
-            cmd: CacheCmd::MoveAside,
-        } if !cli.demo => {
-            let to = Desk::move_cache_aside(cli.data_dir.as_deref(), cli.workspace.as_deref())?;
-            outln!(
-                "The cache is now {}; the next command starts a new one.",
-                to.display()
-            );
-            return Ok(0);
-        }
-        Cmd::Workspaces => {
-            let list = Desk::workspaces(cli.data_dir.as_deref());
-            if out.json {
-                out.json(&list);
-            } else if list.is_empty() {
-                outln!("No workspace yet: echo \"$TOKEN\" | trengo-desk-cli login");
-            } else {
-                for (i, w) in list.iter().enumerate() {
-                    outln!(
-                        "{} {:<32} {:<28} {}",
-                        if i == 0 { "*" } else { " " },
-                        w.id,
-                        w.email.as_deref().unwrap_or(&w.user_name),
-                        w.base_url
-                    );
-                }
-            }
-            return Ok(0);
-        }
-        _ => {}
+    if let Some(code) = cmds::without_workspace(&cli, &out).await? {
+        return Ok(code);
     }
     let desk = open(&cli).await?;
     // A job a killed process left unfinished goes on before a command that writes; a command
@@ -708,7 +519,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         | Cmd::Reopen { .. }
         | Cmd::Note { .. }
         | Cmd::Field { .. }
-        | Cmd::Create { .. }
+        | Cmd::Create(_)
         | Cmd::NewTag { .. }
         | Cmd::Bulk(_)
         | Cmd::Enrich { apply: true, .. }
@@ -741,9 +552,9 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         jobs::mention_unfinished(&desk).await?;
     }
     match &cli.cmd {
-        Cmd::Bulk(a) => return jobs::bulk(&desk, &out, a).await,
-        Cmd::Rules { cmd } => return rules::rules(&desk, &out, cmd).await,
-        Cmd::Jobs { cmd } => return jobs::jobs(&desk, &out, cmd).await,
+        Cmd::Bulk(a) => jobs::bulk(&desk, &out, a).await,
+        Cmd::Rules { cmd } => rules::rules(&desk, &out, cmd).await,
+        Cmd::Jobs { cmd } => jobs::jobs(&desk, &out, cmd).await,
         Cmd::Enrich {
             source,
             ids,
@@ -753,237 +564,49 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         } => {
             return enrich::enrich(&desk, &out, source, ids, *apply, *yes, report.as_deref()).await
         }
-        Cmd::Sources { cmd } => return enrich::sources(&desk, &out, cmd).await,
+        Cmd::Sources { cmd } => enrich::sources(&desk, &out, cmd).await,
         Cmd::Login | Cmd::Workspaces => {
-            return Err(Error::Invalid("the demo workspace needs no login".into()))
+            Err(Error::Invalid("the demo workspace needs no login".into()))
         }
-        Cmd::Cache { .. } => {
-            return Err(Error::Invalid(
-                "the demo workspace starts a fresh cache each time".into(),
-            ))
-        }
+        Cmd::Cache { .. } => Err(Error::Invalid(
+            "the demo workspace starts a fresh cache each time".into(),
+        )),
         Cmd::Logout {
             forget_lookup_secrets,
-        } => {
-            let kept = if *forget_lookup_secrets {
-                0
-            } else {
-                desk.enrich().lookup_secret_count().await?
-            };
-            desk.session().logout(*forget_lookup_secrets).await?;
-            outln!("The token is forgotten; the cache stays for reading.");
-            if kept > 0 {
-                outln!("{kept} lookup secret(s) stay in the OS keyring: logout --forget-lookup-secrets removes them.");
-            } else if *forget_lookup_secrets {
-                outln!("The lookup sources' secrets are removed from the OS keyring too.");
-            }
+        } => cmds::logout(&desk, forget_lookup_secrets).await,
+        Cmd::Refresh { secs } => cmds::refresh(&desk, &out, secs).await,
+        Cmd::Sync { contacts } => cmds::sync_inbox(&desk, &out, &cli, contacts).await,
+        Cmd::Tickets(a) => cmds::tickets(&desk, &out, a).await,
+        Cmd::Ticket { id, cached } => cmds::ticket(&desk, &out, id, cached).await,
+        Cmd::NewTag { name, color } => cmds::new_tag(&desk, &out, name, color).await,
+        Cmd::Tag { id, tag } => {
+            out.done(
+                &desk
+                    .tickets()
+                    .add_tag(id, &resolve(&desk, "tag", tag).await?)
+                    .await?,
+            );
+            Ok(0)
         }
-        Cmd::Refresh { secs } => {
-            let r = desk
-                .sync()
-                .refresh(
-                    std::time::Duration::from_secs(*secs),
-                    &|_| {},
-                    &std::sync::atomic::AtomicBool::new(false),
-                )
-                .await?;
-            if out.json {
-                out.json(&r);
-            } else {
-                outln!(
-                    "Refreshed in {} mode: {} tickets read with {} requests ({} rotation pages{}).",
-                    match r.mode {
-                        Some(desk_core::SyncMode::Incremental) => "incremental",
-                        _ => "rotation",
-                    },
-                    r.tickets,
-                    r.requests,
-                    r.rotation_pages,
-                    if r.whole_read {
-                        "; a whole pass over the working set ended"
-                    } else {
-                        ""
-                    }
-                );
-            }
+        Cmd::Untag { id, tag } => {
+            out.done(
+                &desk
+                    .tickets()
+                    .remove_tag(id, &resolve(&desk, "tag", tag).await?)
+                    .await?,
+            );
+            Ok(0)
         }
-        Cmd::Sync { contacts } => {
-            let r = sync(&desk, cli.json).await?;
-            for s in &r.skipped {
-                errln!("skipped {s}");
-            }
-            let ix = if *contacts {
-                let tty = std::io::stderr().is_terminal() && !cli.json;
-                let ix = desk
-                    .sync()
-                    .finish_contact_index(&|ix: &desk_core::sync::ContactIndex| {
-                        if tty {
-                            eprint!("\r\x1b[2Kcontacts: {} read in this pass", ix.pass_seen);
-                            let _ = std::io::stderr().flush();
-                        }
-                    })
-                    .await?;
-                if tty {
-                    errln!();
-                }
-                Some(ix)
-            } else {
-                None
-            };
-            if out.json {
-                out.json(&serde_json::json!({"sync": r, "contacts": ix}));
-            } else {
-                outln!(
-                    "Synced {} tickets ({} left the working set, {} deleted in Trengo) in {:.1} s with {} requests.",
-                    r.tickets, r.left_working_set, r.deleted, r.seconds, r.requests
-                );
-                if let Some(ix) = ix {
-                    outln!("Contact index complete: {} contacts.", ix.indexed);
-                }
-            }
+        Cmd::Assign { id, team, user } => cmds::assign(&desk, &out, id, team, user).await,
+        Cmd::Close { id } => {
+            out.done(&desk.tickets().close(id).await?);
+            Ok(0)
         }
-        Cmd::Tickets(a) => {
-            let mut f = a.filter.filter(&desk, a.offset, a.limit).await?;
-            if let Some(name) = &a.view {
-                let v = desk.views().find(name).await?.filter;
-                f = TicketFilter {
-                    status: f.status.or(v.status),
-                    team_id: f.team_id.or(v.team_id),
-                    tag_id: f.tag_id.or(v.tag_id),
-                    assignee_id: f.assignee_id.or(v.assignee_id),
-                    text: match (f.text, v.text) {
-                        (Some(a), Some(b)) => Some(format!("{b} {a}")),
-                        (a, b) => a.or(b),
-                    },
-                    sort: v.sort,
-                    ..f
-                };
-            }
-            let r = desk.tickets().search(&f).await?;
-            if out.json {
-                out.json(&r);
-            } else {
-                for row in &r.rows {
-                    out.row(row);
-                }
-                let fresh = desk.directory().freshness().await?;
-                errln!(
-                    "{} of {} matching · cache synced {}",
-                    r.rows.len(),
-                    r.total,
-                    fresh
-                        .age_secs
-                        .map(|s| format!("{} min ago", s / 60))
-                        .unwrap_or_else(|| "never (run sync)".into())
-                );
-            }
+        Cmd::Reopen { id } => {
+            out.done(&desk.tickets().reopen(id).await?);
+            Ok(0)
         }
-        Cmd::Ticket { id, cached } => {
-            let ctx = if *cached || !desk.session().has_token() {
-                desk.tickets().context(id).await?
-            } else {
-                match desk.tickets().refresh(id).await {
-                    Ok(c) => c,
-                    Err(e) if e.is_offline() => {
-                        errln!("offline: showing the cached ticket");
-                        desk.tickets().context(id).await?
-                    }
-                    Err(e) => return Err(e),
-                }
-            };
-            out.context(&ctx);
-        }
-        Cmd::NewTag { name, color } => {
-            let r = desk
-                .directory()
-                .create_tag(&name.join(" "), color.as_deref())
-                .await?;
-            if out.json {
-                out.json(&r);
-            } else if r.created {
-                outln!("tag {} {:?} created", r.tag.id, r.tag.name);
-            } else {
-                outln!("tag {} {:?} was already in Trengo", r.tag.id, r.tag.name);
-            }
-        }
-        Cmd::Tag { id, tag } => out.done(
-            &desk
-                .tickets()
-                .add_tag(id, &resolve(&desk, "tag", tag).await?)
-                .await?,
-        ),
-        Cmd::Untag { id, tag } => out.done(
-            &desk
-                .tickets()
-                .remove_tag(id, &resolve(&desk, "tag", tag).await?)
-                .await?,
-        ),
-        Cmd::Assign { id, team, user } => {
-            let row = match (team, user) {
-                (Some(t), _) => {
-                    desk.tickets()
-                        .assign_team(id, &resolve(&desk, "team", t).await?)
-                        .await?
-                }
-                (None, Some(u)) => {
-                    desk.tickets()
-                        .assign_user(id, &resolve(&desk, "user", u).await?)
-                        .await?
-                }
-                (None, None) => {
-                    return Err(Error::Invalid("give --team NAME or --user EMAIL".into()))
-                }
-            };
-            out.done(&row);
-        }
-        Cmd::Close { id } => out.done(&desk.tickets().close(id).await?),
-        Cmd::Reopen { id } => out.done(&desk.tickets().reopen(id).await?),
-        Cmd::Create {
-            contact,
-            channel,
-            subject,
-            message,
-            team,
-            user,
-            tags,
-            fields,
-        } => {
-            let mut req = desk_core::jobs::NewTicket {
-                channel: channel.clone(),
-                contact: contact.clone(),
-                subject: subject.clone(),
-                message: message.clone(),
-                ..Default::default()
-            };
-            if let Some(t) = team {
-                req.team = Some(resolve(&desk, "team", t).await?);
-            }
-            if let Some(u) = user {
-                req.user = Some(resolve(&desk, "user", u).await?);
-            }
-            for t in tags {
-                req.tags.push(resolve(&desk, "tag", t).await?);
-            }
-            for f in fields {
-                let (field, value) = split_assignment(f)?;
-                req.fields.push(desk_core::jobs::FieldInput {
-                    field: field.into(),
-                    value: value.into(),
-                });
-            }
-            let made = desk.tickets().create_ticket(&req).await?;
-            if out.json {
-                out.json(&made);
-            } else {
-                if let Some(r) = &made.row {
-                    out.row(r);
-                }
-                errln!(
-                    "ticket #{} created (job {}; `trengo-desk-cli jobs undo {}` deletes it while nobody has touched it)",
-                    made.ticket_id, made.job.id, made.job.id
-                );
-            }
-        }
+        Cmd::Create(a) => cmds::create(&desk, &out, a).await,
         Cmd::Field {
             cmd:
                 FieldCmd::Set {
@@ -992,248 +615,27 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     assignment,
                 },
         } => {
-            let (name, value) = split_assignment(assignment)?;
-            let done = match (ticket, contact) {
-                (Some(t), _) => desk.tickets().set_ticket_field(t, name, value).await?,
-                (None, Some(c)) => desk.tickets().set_contact_field(c, name, value).await?,
-                (None, None) => {
-                    return Err(Error::Invalid("give --ticket ID or --contact ID".into()))
-                }
-            };
-            out.done(&done);
+            cmds::field(
+                &desk,
+                &out,
+                ticket.as_deref(),
+                contact.as_deref(),
+                assignment,
+            )
+            .await
         }
-        Cmd::Note { id, text } => {
-            let m = desk.tickets().add_note(id, &text.join(" ")).await?;
-            if out.json {
-                out.json(&m);
-            } else {
-                outln!("Note added to #{id}.");
-                errln!(
-                    "job {}; `trengo-desk-cli jobs undo {}` deletes it",
-                    m.job.id,
-                    m.job.id
-                );
-            }
-        }
-        Cmd::Views { cmd } => match cmd.as_ref().unwrap_or(&ViewsCmd::List) {
-            ViewsCmd::List => {
-                let views = desk.views().list().await?;
-                if out.json {
-                    out.json(&views);
-                } else if views.is_empty() {
-                    errln!("no saved views yet: `views save NAME --status … --team …`");
-                } else {
-                    for v in &views {
-                        outln!("{:>6}  {}", v.count, v.name);
-                    }
-                }
-            }
-            ViewsCmd::Save { name, filter } => {
-                if !filter.is_set() {
-                    return Err(Error::Invalid(
-                        "a saved view needs at least one filter (--status, --team, --tag, --assignee or --text)".into(),
-                    ));
-                }
-                let f = filter.filter(&desk, 0, 0).await?;
-                let v = desk.views().save(name, &f).await?;
-                if out.json {
-                    out.json(&v);
-                } else {
-                    outln!("saved view {:?}: {} tickets now", v.name, v.count);
-                }
-            }
-            ViewsCmd::Delete { name } => {
-                let v = desk.views().find(name).await?;
-                desk.views().delete(v.id).await?;
-                if !out.json {
-                    outln!("deleted view {:?}", v.name);
-                }
-            }
-        },
-        Cmd::Directory => {
-            let d = desk.directory().lists().await?;
-            if out.json {
-                out.json(&d);
-            } else {
-                outln!("teams:");
-                for t in &d.teams {
-                    outln!(
-                        "  {:<24} {:>4} open   {} members",
-                        t.name,
-                        t.open_count,
-                        t.member_ids.len()
-                    );
-                }
-                outln!("users:");
-                for u in &d.users {
-                    outln!(
-                        "  {:<28} {:<36} {}",
-                        u.name,
-                        u.email.as_deref().unwrap_or("—"),
-                        u.role.as_deref().unwrap_or("")
-                    );
-                }
-                outln!(
-                    "tags: {}",
-                    d.tags
-                        .iter()
-                        .map(|t| t.name.clone())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                let z = desk.session().trengo_zone().await?;
-                outln!(
-                    "times: Trengo's zone-less times are read as {} wall clock (with its DST rules); ISO times as given · {}",
-                    z.name,
-                    match (z.learned_at, z.offset_minutes) {
-                        (Some(at), Some(off)) => format!(
-                            "learned from Trengo's clock {} (UTC{}{}:{:02})",
-                            at.format("%Y-%m-%d %H:%M UTC"),
-                            if off < 0 { '-' } else { '+' },
-                            off.abs() / 60,
-                            off.abs() % 60
-                        ),
-                        _ => "assumed, as real answers show (Trengo's clock confirms it after this app's first change to a ticket)".to_string(),
-                    }
-                );
-                let f = desk.sync().freshness().await?;
-                outln!(
-                    "sync: {} · at most {}% of the budget in the background{}{}",
-                    f.mode
-                        .map_or("not probed yet (the app's first refresh probes it)", |m| m
-                            .describe()),
-                    f.share_percent,
-                    f.views_age_secs
-                        .map(|s| format!(" · views read {s} s ago"))
-                        .unwrap_or_default(),
-                    f.whole_read_secs
-                        .map(|s| format!(" · last whole pass took {s} s"))
-                        .unwrap_or_default(),
-                );
-                let ix = desk.sync().contact_index().await?;
-                outln!(
-                    "contacts: {} indexed{}",
-                    ix.indexed,
-                    if ix.complete {
-                        format!(
-                            " (complete, read {})",
-                            ix.complete_at.as_deref().unwrap_or("")
-                        )
-                    } else {
-                        " (the index is still being read: sync --contacts finishes it)".into()
-                    }
-                );
-                outln!("fields:");
-                for f in &d.fields {
-                    outln!(
-                        "  {:<20} {:<8} {:<9} {}",
-                        f.label,
-                        f.entity_type,
-                        f.field_type,
-                        f.options.join(" | ")
-                    );
-                }
-            }
-        }
-        Cmd::Unified { cmd } => {
-            let v: serde_json::Value = match cmd {
-                UnifiedCmd::List {
-                    resource,
-                    limit,
-                    cursor,
-                    ticket,
-                    status,
-                    search,
-                } => {
-                    let params = trengo_unified_params(
-                        *limit,
-                        cursor.clone(),
-                        ticket.clone(),
-                        status.clone(),
-                        search.clone(),
-                    );
-                    let r = desk.raw().list(resource, &params).await?;
-                    serde_json::to_value(r).unwrap_or_default()
-                }
-                UnifiedCmd::Get { resource, id } => desk.raw().get(resource, id).await?,
-            };
-            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-        }
-        Cmd::Watch { interval } => {
-            if desk.directory().freshness().await?.last_sync_at.is_none() {
-                // The teams you belong to come from the directory.
-                sync(&desk, true).await?;
-            }
-            let stdout = std::io::stdout();
-            loop {
-                // Live rules run here too, so a headless machine keeps them on.
-                for r in desk.rules().apply_live().await? {
-                    let line = serde_json::json!({
-                        "rule": r.rule,
-                        "job": r.job,
-                        "matched": r.matched,
-                        "changed": r.changed,
-                        "skipped": r.skipped,
-                        "failed": r.failed,
-                    });
-                    let mut out = stdout.lock();
-                    writeln!(out, "{}", term::clean(&line.to_string()))?;
-                    out.flush()?;
-                }
-                for a in desk.watcher().poll().await? {
-                    let line = serde_json::json!({
-                        "ticket_id": a.ticket_id,
-                        "kind": a.kind,
-                        "team": a.team.map(|t| t.name),
-                        "contact": a.contact,
-                        "subject": a.subject,
-                        "preview": a.preview,
-                    });
-                    let mut out = stdout.lock();
-                    writeln!(out, "{}", term::clean(&line.to_string()))?;
-                    out.flush()?;
-                }
-                let wait = match interval {
-                    Some(s) => std::time::Duration::from_secs((*s).max(1)),
-                    None => desk.watcher().interval().await,
-                };
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = tokio::signal::ctrl_c() => return Ok(0),
-                }
-            }
-        }
+        Cmd::Note { id, text } => cmds::note(&desk, &out, id, text).await,
+        Cmd::Views { cmd } => cmds::views(&desk, &out, cmd.as_ref()).await,
+        Cmd::Directory => cmds::directory(&desk, &out).await,
+        Cmd::Unified { cmd } => cmds::unified(&desk, cmd).await,
+        Cmd::Watch { interval } => cmds::watch(&desk, interval).await,
         Cmd::Proxy {
             method,
             path,
             data,
             query,
-        } => {
-            let m = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-                .map_err(|_| Error::Invalid(format!("{method:?} is not an HTTP method")))?;
-            let body = match data {
-                Some(d) => Some(
-                    serde_json::from_str(d)
-                        .map_err(|e| Error::Invalid(format!("--data is not JSON: {e}")))?,
-                ),
-                None => None,
-            };
-            let r = desk.raw().proxy(m, path, query.clone(), body).await?;
-            if out.json {
-                out.json(&serde_json::json!({"status": r.status, "body": r.body}));
-            } else {
-                errln!("HTTP {}", r.status);
-                outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&r.body).unwrap_or_default()
-                );
-            }
-            if r.status >= 400 {
-                return Err(Error::Invalid(format!("Trengo answered {}", r.status)));
-            }
-        }
+        } => cmds::proxy(&desk, &out, method, path, data, query).await,
     }
-    Ok(0)
 }
 
 fn trengo_unified_params(

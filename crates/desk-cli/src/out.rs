@@ -1,0 +1,151 @@
+//! How the CLI prints: JSON lines for scripts, or lines for people, customer-written text cleaned of
+//! terminal escapes.
+
+use serde::Serialize;
+
+use crate::*;
+
+pub(crate) struct Out {
+    pub(crate) json: bool,
+}
+
+impl Out {
+    pub(crate) fn json<T: Serialize>(&self, v: &T) {
+        outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    }
+
+    /// A single action's result: the ticket as it now stands, and the job that can undo it.
+    pub(crate) fn done(&self, d: &desk_core::jobs::ActionDone) {
+        if self.json {
+            return self.json(d);
+        }
+        if let Some(r) = &d.row {
+            self.row(r);
+        }
+        if d.changed {
+            errln!(
+                "{} (job {}; `trengo-desk-cli jobs undo {}` takes it back)",
+                d.job.title,
+                d.job.id,
+                d.job.id
+            );
+        } else {
+            errln!("{}: already so in Trengo, nothing was sent", d.job.title);
+        }
+    }
+
+    pub(crate) fn row(&self, r: &TicketRow) {
+        if self.json {
+            return self.json(r);
+        }
+        let tags: Vec<&str> = r.tags.iter().map(|t| t.name.as_str()).collect();
+        outln!(
+            "#{:<10} {:<9} {:<44} {:<22} {:<18} {:<18} {}",
+            r.id,
+            r.status,
+            cut(
+                r.subject
+                    .as_deref()
+                    .or(r.preview.as_deref())
+                    .unwrap_or("(no subject)"),
+                44
+            ),
+            cut(
+                r.contact.as_ref().map(|c| c.name.as_str()).unwrap_or("—"),
+                22
+            ),
+            cut(r.team.as_ref().map(|c| c.name.as_str()).unwrap_or("—"), 18),
+            cut(
+                r.assignee.as_ref().map(|c| c.name.as_str()).unwrap_or("—"),
+                18
+            ),
+            tags.join(", ")
+        );
+    }
+
+    pub(crate) fn context(&self, c: &TicketContext) {
+        if self.json {
+            return self.json(c);
+        }
+        let t = &c.ticket;
+        outln!(
+            "#{}  {}  ·  {}",
+            t.id,
+            t.subject.as_deref().unwrap_or("(no subject)"),
+            t.status
+        );
+        outln!(
+            "team: {}   assignee: {}   channel: {}",
+            name(&t.team),
+            name(&t.assignee),
+            name(&t.channel)
+        );
+        outln!(
+            "tags: {}",
+            if t.tags.is_empty() {
+                "—".into()
+            } else {
+                t.tags
+                    .iter()
+                    .map(|g| g.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+        if let Some(u) = &c.ticket_url {
+            outln!("open in Trengo: {u}");
+        }
+        if !c.fields.is_empty() {
+            outln!("\nticket fields:");
+            for f in &c.fields {
+                outln!("  {:<18} {}", f.label, f.value.as_deref().unwrap_or("—"));
+            }
+        }
+        if let Some(k) = &c.contact {
+            outln!(
+                "\ncontact: {} ({})",
+                k.name,
+                k.identifier.as_deref().unwrap_or("—")
+            );
+            for f in &k.fields {
+                outln!("  {:<18} {}", f.label, f.value.as_deref().unwrap_or("—"));
+            }
+        }
+        outln!("\nthread:");
+        for m in &c.messages {
+            let who = m.author.as_deref().unwrap_or("");
+            let label = match m.kind.as_str() {
+                "note" => "NOTE (internal)",
+                "outbound" => "outbound",
+                _ => "inbound",
+            };
+            outln!(
+                "  ▸ {label} {} {who}",
+                m.created_at.as_deref().unwrap_or("")
+            );
+            for line in m.body.lines() {
+                outln!("      {line}");
+            }
+        }
+        if c.messages_synced_at.is_none() {
+            outln!("  (only the latest message is cached; open it online for the whole thread)");
+        }
+    }
+}
+
+pub(crate) fn name(n: &Option<desk_core::view::Named>) -> String {
+    n.as_ref()
+        .map(|x| x.name.clone())
+        .unwrap_or_else(|| "—".into())
+}
+
+pub(crate) fn cut(s: &str, max: usize) -> String {
+    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() <= max {
+        s
+    } else {
+        let mut o: String = s.chars().take(max - 1).collect();
+        o.push('…');
+        o
+    }
+}
