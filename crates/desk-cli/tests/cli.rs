@@ -792,9 +792,12 @@ async fn a_paused_runner_that_wakes_after_a_takeover_and_undo_sends_nothing() {
     let f = e.write_ids("some.txt", &ids);
     // Trengo's limit binds: 12 requests per 4 s window, so the job waits for slots.
     e.sim.state().set_rate_limit(12, Duration::from_secs(4));
+    // A lease of 2 s (not 20): the stopped runner loses the job soon, and the test waits for
+    // that, not for a time.
     let mut a = e
         .command(&["bulk", "tag", "--tag", "bug", "--ids", &f, "--yes"])
         .env("TRENGO_RATE_WINDOW_SECS", "4")
+        .env("TRENGO_DESK_JOB_LEASE_MS", "2000")
         .spawn()
         .unwrap();
     let pid = a.id().unwrap().to_string();
@@ -808,15 +811,31 @@ async fn a_paused_runner_that_wakes_after_a_takeover_and_undo_sends_nothing() {
         .status()
         .unwrap();
     assert!(stop.success());
-    // The runner's lease runs out (20 s); a second process takes the job, finishes it, undoes it.
-    tokio::time::sleep(Duration::from_secs(21)).await;
+    // The runner's lease runs out; a second process takes the job, finishes it, undoes it.
     let second = |args: &[&str]| {
         let mut c = e.command(args);
         c.env("TRENGO_RATE_WINDOW_SECS", "4")
+            .env("TRENGO_DESK_JOB_LEASE_MS", "2000")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         c
     };
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let show = second(&["--json", "jobs", "show", "1"])
+            .output()
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap_or_default();
+        if v["job"]["active"] == false {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "the stopped runner still holds the job: {}",
+            String::from_utf8_lossy(&show.stdout)
+        );
+    }
     let out = second(&["--json", "jobs", "resume", "1"])
         .output()
         .await

@@ -6,7 +6,6 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
 
 use desk_core::jobs::{Action, Selection};
 use desk_core::Desk;
@@ -456,8 +455,16 @@ async fn failures_are_recorded_with_reasons_and_can_be_retried_and_cancel_keeps_
         .unwrap();
     let d = desk.clone();
     let id = job.id;
-    let run = tokio::spawn(async move { d.jobs().run(id, &|_| {}).await });
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Cancelled once some items are done: the job says so in its progress.
+    let (tx, mut rx) = tokio::sync::watch::channel(0u32);
+    let run = tokio::spawn(async move {
+        d.jobs()
+            .run(id, &move |p: desk_core::jobs::JobProgress| {
+                let _ = tx.send(p.finished);
+            })
+            .await
+    });
+    rx.wait_for(|n| *n > 0).await.unwrap();
     desk.jobs().cancel(id).await.unwrap();
     let end = run.await.unwrap().unwrap();
     assert_eq!(end.state.as_str(), "cancelled");

@@ -238,7 +238,7 @@ async fn a_live_rule_tags_a_new_ticket_once_even_across_a_restart() {
         id
     };
     common::sync(&desk).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    common::next_second().await;
     desk.rules().enable("chargebacks", true).await.unwrap();
     assert!(
         desk.rules().apply_live().await.unwrap().is_empty(),
@@ -309,7 +309,7 @@ async fn two_live_rules_that_feed_each_other_do_not_loop() {
     };
     desk.rules().save(&flip("A", "1001", "1002")).await.unwrap();
     desk.rules().save(&flip("B", "1002", "1001")).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    common::next_second().await;
     desk.rules().enable("A", true).await.unwrap();
     desk.rules().enable("B", true).await.unwrap();
     let t = common::admin(

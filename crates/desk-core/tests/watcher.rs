@@ -4,8 +4,6 @@
 mod common;
 use common::open;
 
-use std::time::Duration;
-
 use desk_core::Desk;
 use serde_json::json;
 use trengo_sim::world::Status;
@@ -84,9 +82,9 @@ async fn each_assignment_is_reported_once_and_never_after_a_restart() {
     );
 
     // Reassigned away and back to me later: news again.
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    common::next_second().await;
     admin(&sim, "assign", json!({"ticket_id": old, "user_id": 3602})).await;
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    common::next_second().await;
     admin(&sim, "assign", json!({"ticket_id": old, "user_id": 3601})).await;
     let got = desk.watcher().poll().await.unwrap();
     assert_eq!(

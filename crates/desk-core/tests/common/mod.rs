@@ -130,3 +130,15 @@ pub async fn with_colleague(
     .unwrap();
     (sim, dir, desk, colleague)
 }
+
+/// Waits for the next second on the clock: Trengo's times and the cache's marks are whole
+/// seconds, so "changed after" needs the second to turn (on average half a second, never a fixed
+/// wait).
+#[allow(dead_code)]
+pub async fn next_second() {
+    let now = chrono::Utc::now().timestamp();
+    while chrono::Utc::now().timestamp() == now {
+        let into = chrono::Utc::now().timestamp_subsec_millis() as u64;
+        tokio::time::sleep(std::time::Duration::from_millis(1_001 - into.min(1_000))).await;
+    }
+}
