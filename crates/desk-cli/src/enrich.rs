@@ -122,106 +122,7 @@ pub async fn sources(desk: &Desk, out: &Out, cmd: &SourcesCmd) -> Result<u8, Err
             outln!("Source {name:?} removed, with its secrets in the OS keyring.");
         }
         SourcesCmd::Add(a) => {
-            let AddSource {
-                name,
-                url,
-                csv,
-                key_column,
-                headers,
-                secret_header,
-                match_field,
-                email_path,
-                maps,
-                upper,
-                id_pattern,
-                timeout_ms,
-                concurrency,
-                per_second,
-                max_bytes,
-                config_json,
-            } = a.as_ref();
-            let mut secrets = vec![];
-            let cfg = if let Some(j) = config_json {
-                let mut c: SourceConfig = serde_json::from_str(j)
-                    .map_err(|e| Error::Invalid(format!("--config-json is not a source: {e}")))?;
-                c.name = name.clone();
-                c
-            } else {
-                let mut hs = vec![];
-                for h in headers {
-                    let (k, v) = h
-                        .split_once(':')
-                        .ok_or_else(|| Error::Invalid("--header is not \"Name: value\"".into()))?;
-                    // A credential in the arguments is in every process listing and the shell's
-                    // history: it comes on standard input only.
-                    if desk_core::enrich::is_credential(k) {
-                        return Err(Error::Invalid(format!(
-                            "--header {}: a credential goes on standard input, not in the arguments: --secret-header {} and its value on standard input",
-                            k.trim(),
-                            k.trim()
-                        )));
-                    }
-                    hs.push(HeaderSpec {
-                        name: k.trim().into(),
-                        value: Some(v.trim().into()),
-                        secret: false,
-                    });
-                }
-                if let Some(h) = secret_header {
-                    let mut v = String::new();
-                    std::io::stdin().read_to_string(&mut v)?;
-                    if v.trim().is_empty() {
-                        return Err(Error::Invalid(format!(
-                            "no value for the secret header {h} on standard input"
-                        )));
-                    }
-                    secrets.push((h.clone(), v.trim().to_string()));
-                    hs.push(HeaderSpec {
-                        name: h.clone(),
-                        value: None,
-                        secret: true,
-                    });
-                }
-                let mut mappings = vec![];
-                for m in maps {
-                    let (from, field) = m
-                        .rsplit_once('=')
-                        .ok_or_else(|| Error::Invalid(format!("--map {m:?} is not PATH=FIELD")))?;
-                    mappings.push(Mapping {
-                        from: from.trim().into(),
-                        field_id: field_id(desk, field.trim()).await?,
-                        transform: Transform {
-                            trim: true,
-                            upper: *upper,
-                            date_format: None,
-                        },
-                    });
-                }
-                SourceConfig {
-                    name: name.clone(),
-                    kind: match (url, csv) {
-                        (Some(u), _) => SourceKind::Http {
-                            url: u.clone(),
-                            headers: hs,
-                            timeout_ms: *timeout_ms,
-                            concurrency: *concurrency,
-                            per_second: *per_second,
-                            max_bytes: *max_bytes,
-                        },
-                        (None, Some(p)) => SourceKind::Csv {
-                            path: p.clone(),
-                            key_column: key_column.clone(),
-                        },
-                        (None, None) => return Err(Error::Invalid("give --url or --csv".into())),
-                    },
-                    id_pattern: id_pattern.clone(),
-                    match_by: MatchBy::Field {
-                        field_id: field_id(desk, match_field).await?,
-                        email_path: email_path.clone(),
-                    },
-                    mappings,
-                }
-            };
+            let (cfg, secrets) = source_from_args(desk, a).await?;
             desk.enrich().save_source(&cfg, &secrets).await?;
             outln!("Source {:?} saved.", cfg.name);
         }
@@ -247,6 +148,114 @@ pub async fn sources(desk: &Desk, out: &Out, cmd: &SourcesCmd) -> Result<u8, Err
         }
     }
     Ok(0)
+}
+
+/// The source `sources add` describes, and the secret header's value read from standard input.
+async fn source_from_args(
+    desk: &Desk,
+    a: &AddSource,
+) -> Result<(SourceConfig, Vec<(String, String)>), Error> {
+    let AddSource {
+        name,
+        url,
+        csv,
+        key_column,
+        headers,
+        secret_header,
+        match_field,
+        email_path,
+        maps,
+        upper,
+        id_pattern,
+        timeout_ms,
+        concurrency,
+        per_second,
+        max_bytes,
+        config_json,
+    } = a;
+    let mut secrets = vec![];
+    let cfg = if let Some(j) = config_json {
+        let mut c: SourceConfig = serde_json::from_str(j)
+            .map_err(|e| Error::Invalid(format!("--config-json is not a source: {e}")))?;
+        c.name = name.clone();
+        c
+    } else {
+        let mut hs = vec![];
+        for h in headers {
+            let (k, v) = h
+                .split_once(':')
+                .ok_or_else(|| Error::Invalid("--header is not \"Name: value\"".into()))?;
+            // A credential in the arguments is in every process listing and the shell's
+            // history: it comes on standard input only.
+            if desk_core::enrich::is_credential(k) {
+                return Err(Error::Invalid(format!(
+                    "--header {}: a credential goes on standard input, not in the arguments: --secret-header {} and its value on standard input",
+                    k.trim(),
+                    k.trim()
+                )));
+            }
+            hs.push(HeaderSpec {
+                name: k.trim().into(),
+                value: Some(v.trim().into()),
+                secret: false,
+            });
+        }
+        if let Some(h) = secret_header {
+            let mut v = String::new();
+            std::io::stdin().read_to_string(&mut v)?;
+            if v.trim().is_empty() {
+                return Err(Error::Invalid(format!(
+                    "no value for the secret header {h} on standard input"
+                )));
+            }
+            secrets.push((h.clone(), v.trim().to_string()));
+            hs.push(HeaderSpec {
+                name: h.clone(),
+                value: None,
+                secret: true,
+            });
+        }
+        let mut mappings = vec![];
+        for m in maps {
+            let (from, field) = m
+                .rsplit_once('=')
+                .ok_or_else(|| Error::Invalid(format!("--map {m:?} is not PATH=FIELD")))?;
+            mappings.push(Mapping {
+                from: from.trim().into(),
+                field_id: field_id(desk, field.trim()).await?,
+                transform: Transform {
+                    trim: true,
+                    upper: *upper,
+                    date_format: None,
+                },
+            });
+        }
+        SourceConfig {
+            name: name.clone(),
+            kind: match (url, csv) {
+                (Some(u), _) => SourceKind::Http {
+                    url: u.clone(),
+                    headers: hs,
+                    timeout_ms: *timeout_ms,
+                    concurrency: *concurrency,
+                    per_second: *per_second,
+                    max_bytes: *max_bytes,
+                },
+                (None, Some(p)) => SourceKind::Csv {
+                    path: p.clone(),
+                    key_column: key_column.clone(),
+                },
+                (None, None) => return Err(Error::Invalid("give --url or --csv".into())),
+            },
+            id_pattern: id_pattern.clone(),
+            match_by: MatchBy::Field {
+                field_id: field_id(desk, match_field).await?,
+                email_path: email_path.clone(),
+            },
+            mappings,
+        }
+    };
+    Ok((cfg, secrets))
 }
 
 fn print_preview(p: &EnrichPreview) {

@@ -299,6 +299,9 @@ async fn the_token_appears_nowhere() {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Callsites another test's thread met first (with no subscriber) were cached as never
+    // wanted; this thread's subscriber is asked again.
+    tracing::callsite::rebuild_interest_cache();
 
     let c = client_for(&sim, SECRET, 100_000, Duration::from_secs(60));
     let mut texts = vec![format!("{c:?}")];
