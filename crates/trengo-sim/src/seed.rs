@@ -104,8 +104,37 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
     let d = dims(size);
     let mut rng = Rng::new(seed);
     let mut w = World::default();
+    channels(&mut w);
+    users(&mut w, &mut rng, &d, anchor);
+    teams(&mut w, &mut rng, &d);
+    labels(&mut w, &d);
+    let f = fields(&mut w);
+    results(&mut w);
+    let (customers, last_customer_no) = contacts(&mut w, &mut rng, &d, anchor, &f);
+    let mut ids = Ids {
+        message: FIRST_MESSAGE_ID - 1,
+        attachment: 9_000_000,
+    };
+    tickets(&mut w, &mut rng, &d, anchor, &f, &mut ids);
+    w.next_id = NextIds {
+        // The last id used of each kind: creating one increments first.
+        ticket: FIRST_TICKET_ID + d.tickets as u64 - 1,
+        contact: FIRST_CONTACT_ID + d.contacts as u64 - 1,
+        message: ids.message,
+        label: FIRST_LABEL_ID + d.labels as u64 - 1,
+        note: w.next_id.note + 100,
+        attachment: ids.attachment,
+    };
+    let max_customer_no = last_customer_no + (last_customer_no - FIRST_CUSTOMER_NO) / 10;
+    Seeded {
+        world: w,
+        customers,
+        max_customer_no,
+    }
+}
 
-    // Channels
+/// The channels: two email addresses, chat, WhatsApp, phone and SMS.
+fn channels(w: &mut World) {
     let channels: &[(&str, &str, &str)] = &[
         ("support@", "Support email", "EMAIL"),
         ("billing@", "Billing email", "EMAIL"),
@@ -127,8 +156,10 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
             },
         );
     }
+}
 
-    // Users: the first is the token's owner (a supervisor, the support lead of the demo).
+/// Users: the first is the token's owner (a supervisor, the support lead of the demo).
+fn users(w: &mut World, rng: &mut Rng, d: &Dims, anchor: Ts) {
     let roles_cycle = [
         "ADVANCED_AGENT",
         "ADVANCED_AGENT",
@@ -184,8 +215,10 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
             },
         );
     }
+}
 
-    // Teams: every agent in one to three teams; the demo lead in the first two.
+/// Teams: every agent in one to three teams; the demo lead in the first two.
+fn teams(w: &mut World, rng: &mut Rng, d: &Dims) {
     let user_ids: Vec<u64> = w.users.keys().copied().collect();
     for (i, name) in TEAMS.iter().take(d.teams).enumerate() {
         let id = FIRST_TEAM_ID + i as u64;
@@ -219,8 +252,10 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
             w.teams.get_mut(&t).unwrap().user_ids.push(*uid);
         }
     }
+}
 
-    // Labels
+/// Labels, the last archived.
+fn labels(w: &mut World, d: &Dims) {
     for i in 0..d.labels {
         let id = FIRST_LABEL_ID + i as u64;
         let name = if i < LABELS.len() {
@@ -240,10 +275,22 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
             },
         );
     }
-    let label_by_name: HashMap<String, u64> =
-        w.labels.values().map(|l| (l.name.clone(), l.id)).collect();
+}
 
-    // Custom fields
+/// The custom fields the seed fills in.
+struct FieldIds {
+    customer: u64,
+    plan: u64,
+    mrr: u64,
+    country: u64,
+    signup: u64,
+    vip: u64,
+    order: u64,
+    prio: u64,
+}
+
+/// Custom fields of contacts, tickets and profiles.
+fn fields(w: &mut World) -> FieldIds {
     let mut fid = 501u64;
     let mut add_field =
         |w: &mut World, title: &str, entity: &str, ft: &str, items: &[&str], req: bool| {
@@ -267,25 +314,37 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
             );
             id
         };
-    let f_customer = add_field(&mut w, "Customer ID", "CONTACT", "TEXT", &[], false);
-    let f_plan = add_field(&mut w, "Plan", "CONTACT", "DROPDOWN", PLANS, false);
-    let f_mrr = add_field(&mut w, "MRR", "CONTACT", "NUMBER", &[], false);
-    let f_country = add_field(&mut w, "Country", "CONTACT", "TEXT", &[], false);
-    let f_signup = add_field(&mut w, "Signup date", "CONTACT", "DATE", &[], false);
-    let _f_am = add_field(&mut w, "Account manager", "CONTACT", "TEXT", &[], false);
-    let f_vip = add_field(&mut w, "VIP", "CONTACT", "CHECKBOX", &[], false);
-    let f_order = add_field(&mut w, "Order number", "TICKET", "TEXT", &[], false);
-    let f_prio = add_field(
-        &mut w,
+    let customer = add_field(w, "Customer ID", "CONTACT", "TEXT", &[], false);
+    let plan = add_field(w, "Plan", "CONTACT", "DROPDOWN", PLANS, false);
+    let mrr = add_field(w, "MRR", "CONTACT", "NUMBER", &[], false);
+    let country = add_field(w, "Country", "CONTACT", "TEXT", &[], false);
+    let signup = add_field(w, "Signup date", "CONTACT", "DATE", &[], false);
+    let _f_am = add_field(w, "Account manager", "CONTACT", "TEXT", &[], false);
+    let vip = add_field(w, "VIP", "CONTACT", "CHECKBOX", &[], false);
+    let order = add_field(w, "Order number", "TICKET", "TEXT", &[], false);
+    let prio = add_field(
+        w,
         "Priority",
         "TICKET",
         "DROPDOWN",
         &["Low", "Normal", "High", "Urgent"],
         false,
     );
-    add_field(&mut w, "Company size", "PROFILE", "NUMBER", &[], false);
+    add_field(w, "Company size", "PROFILE", "NUMBER", &[], false);
+    FieldIds {
+        customer,
+        plan,
+        mrr,
+        country,
+        signup,
+        vip,
+        order,
+        prio,
+    }
+}
 
-    // Ticket results
+/// Ticket results.
+fn results(w: &mut World) {
     for (i, name) in ["Solved", "Not solvable", "Duplicate", "No response"]
         .iter()
         .enumerate()
@@ -300,8 +359,18 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
             },
         );
     }
+}
 
-    // Contacts
+/// Contacts, three in four with a Customer ID (a few shared: duplicates) and some fields; the
+/// customer system's records of them, and the last customer number given.
+fn contacts(
+    w: &mut World,
+    rng: &mut Rng,
+    d: &Dims,
+    anchor: Ts,
+    f: &FieldIds,
+) -> (HashMap<String, CustomerSeed>, u64) {
+    let user_ids: Vec<u64> = w.users.keys().copied().collect();
     let mut customers = HashMap::new();
     let mut last_customer_no = FIRST_CUSTOMER_NO;
     for i in 0..d.contacts {
@@ -336,25 +405,25 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
                 name: name.clone(),
                 email: email.clone(),
             });
-            fields.insert(f_customer, cid);
+            fields.insert(f.customer, cid);
             if rng.chance(0.4) {
-                fields.insert(f_plan, rng.pick(PLANS).to_string());
+                fields.insert(f.plan, rng.pick(PLANS).to_string());
             }
             if rng.chance(0.3) {
-                fields.insert(f_mrr, format!("{}", rng.range(0, 40) * 20));
+                fields.insert(f.mrr, format!("{}", rng.range(0, 40) * 20));
             }
             if rng.chance(0.5) {
-                fields.insert(f_country, rng.pick(COUNTRIES).to_string());
+                fields.insert(f.country, rng.pick(COUNTRIES).to_string());
             }
             if rng.chance(0.2) {
                 let days = rng.range(30, 1500) as i64;
                 let date = chrono::DateTime::from_timestamp(anchor - days * 86_400, 0)
                     .unwrap()
                     .date_naive();
-                fields.insert(f_signup, date.format("%Y-%m-%d").to_string());
+                fields.insert(f.signup, date.format("%Y-%m-%d").to_string());
             }
             if rng.chance(0.05) {
-                fields.insert(f_vip, "1".into());
+                fields.insert(f.vip, "1".into());
             }
         }
         let mut notes = vec![];
@@ -385,14 +454,18 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
             },
         );
     }
-    let contact_ids: Vec<u64> = w.contacts.keys().copied().collect();
+    (customers, last_customer_no)
+}
 
-    // Tickets, oldest first so ids grow with time.
+/// Tickets, oldest first so ids grow with time.
+fn tickets(w: &mut World, rng: &mut Rng, d: &Dims, anchor: Ts, f: &FieldIds, ids: &mut Ids) {
+    let user_ids: Vec<u64> = w.users.keys().copied().collect();
+    let label_by_name: HashMap<String, u64> =
+        w.labels.values().map(|l| (l.name.clone(), l.id)).collect();
+    let contact_ids: Vec<u64> = w.contacts.keys().copied().collect();
     let span = d.span_days * 86_400;
     let step = (span / d.tickets as i64).max(1);
     let start = anchor - span;
-    let mut message_id = FIRST_MESSAGE_ID - 1;
-    let mut attachment_id = 9_000_000u64;
     let channel_ids: Vec<u64> = w.channels.keys().copied().collect();
     for i in 0..d.tickets {
         let id = FIRST_TICKET_ID + i as u64;
@@ -408,35 +481,9 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
             90..=97 => channel_ids[4],
             _ => channel_ids[5],
         };
-        let kind = &w.channels[&channel_id].kind;
-        let roll = rng.unit();
-        let status = if frac > 0.9 {
-            if roll < 0.35 {
-                Status::Open
-            } else if roll < 0.95 {
-                Status::Assigned
-            } else {
-                Status::Closed
-            }
-        } else if frac > 0.7 {
-            if roll < 0.10 {
-                Status::Open
-            } else if roll < 0.50 {
-                Status::Assigned
-            } else if roll < 0.98 {
-                Status::Closed
-            } else {
-                Status::Invalid
-            }
-        } else if roll < 0.02 {
-            Status::Open
-        } else if roll < 0.08 {
-            Status::Assigned
-        } else if roll < 0.98 {
-            Status::Closed
-        } else {
-            Status::Invalid
-        };
+        let kind = w.channels[&channel_id].kind.clone();
+        let kind = kind.as_str();
+        let status = ticket_status(frac, rng.unit());
         let pool: Vec<u64> = team_id
             .map(|t| w.teams[&t].user_ids.clone())
             .filter(|p| !p.is_empty())
@@ -447,7 +494,7 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
             _ => rng.chance(0.8).then(|| *rng.pick(&pool)),
         };
         let n = rng.range(1000, 99_999).to_string();
-        let subject = match kind.as_str() {
+        let subject = match kind {
             "VOIP" => None,
             "WA_BUSINESS" | "SMS" if rng.chance(0.7) => None,
             _ => Some(rng.pick(topic.subjects).replace("{n}", &n)),
@@ -467,67 +514,19 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
                 label_ids.push(l);
             }
         }
-        // Messages: the customer writes, agents answer, sometimes a note in between.
-        let mut messages = vec![];
-        let mut t = created_at;
-        let count = if kind == "VOIP" { 1 } else { rng.range(1, 6) };
-        for k in 0..count {
-            message_id += 1;
-            let (mkind, body, author) = if k == 0 {
-                let body = if kind == "VOIP" {
-                    "Inbound call".to_string()
-                } else {
-                    rng.pick(topic.bodies).replace("{n}", &n)
-                };
-                (MessageKind::Inbound, body, None)
-            } else if rng.chance(0.2) {
-                (
-                    MessageKind::Note,
-                    rng.pick(NOTES).to_string(),
-                    Some(user_id.unwrap_or(*rng.pick(&pool))),
-                )
-            } else if k % 2 == 1 {
-                (
-                    MessageKind::Outbound,
-                    rng.pick(REPLIES).to_string(),
-                    Some(user_id.unwrap_or(*rng.pick(&pool))),
-                )
-            } else {
-                (
-                    MessageKind::Inbound,
-                    "Thanks, any update on this?".to_string(),
-                    None,
-                )
-            };
-            let mut attachments = vec![];
-            if mkind == MessageKind::Inbound && kind == "EMAIL" && rng.chance(0.08) {
-                attachment_id += 1;
-                let (name, mime) = if rng.chance(0.5) {
-                    ("invoice.pdf", "application/pdf")
-                } else {
-                    ("screenshot.png", "image/png")
-                };
-                attachments.push(Attachment {
-                    id: attachment_id,
-                    name: name.into(),
-                    mime_type: mime.into(),
-                    size: rng.range(20_000, 2_000_000),
-                });
-            }
-            messages.push(Message {
-                id: message_id,
-                kind: mkind,
-                body,
-                created_at: t,
-                user_id: author,
-                attachments,
-                is_auto_reply: false,
-            });
-            // Gaps shrink near the anchor, so no message lies in the future.
-            t += (rng.range(60, 3 * 3_600) as i64)
-                .min((anchor - t) / 2)
-                .max(0);
-        }
+        let (messages, t) = thread(
+            rng,
+            &Asked {
+                kind,
+                topic,
+                n: &n,
+                user_id,
+                pool: &pool,
+                created_at,
+                anchor,
+            },
+            ids,
+        );
         let t = t.min(anchor);
         let last_at = messages
             .last()
@@ -537,11 +536,11 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
         let updated_at = last_at.max(created_at);
         let mut fields = BTreeMap::new();
         if topic.team == 2 && rng.chance(0.6) {
-            fields.insert(f_order, format!("ORD-{n}"));
+            fields.insert(f.order, format!("ORD-{n}"));
         }
         if rng.chance(0.15) {
             fields.insert(
-                f_prio,
+                f.prio,
                 rng.pick(&["Low", "Normal", "High", "Urgent"]).to_string(),
             );
         }
@@ -568,20 +567,128 @@ pub fn seed(seed: u64, size: Size, anchor: Ts) -> Seeded {
             },
         );
     }
+}
 
-    w.next_id = NextIds {
-        // The last id used of each kind: creating one increments first.
-        ticket: FIRST_TICKET_ID + d.tickets as u64 - 1,
-        contact: FIRST_CONTACT_ID + d.contacts as u64 - 1,
-        message: message_id,
-        label: FIRST_LABEL_ID + d.labels as u64 - 1,
-        note: w.next_id.note + 100,
-        attachment: attachment_id,
-    };
-    let max_customer_no = last_customer_no + (last_customer_no - FIRST_CUSTOMER_NO) / 10;
-    Seeded {
-        world: w,
-        customers,
-        max_customer_no,
+/// A ticket's status by how far along the span it was made (`frac`): the newest mostly open or
+/// assigned, the oldest mostly closed.
+fn ticket_status(frac: f64, roll: f64) -> Status {
+    if frac > 0.9 {
+        if roll < 0.35 {
+            Status::Open
+        } else if roll < 0.95 {
+            Status::Assigned
+        } else {
+            Status::Closed
+        }
+    } else if frac > 0.7 {
+        if roll < 0.10 {
+            Status::Open
+        } else if roll < 0.50 {
+            Status::Assigned
+        } else if roll < 0.98 {
+            Status::Closed
+        } else {
+            Status::Invalid
+        }
+    } else if roll < 0.02 {
+        Status::Open
+    } else if roll < 0.08 {
+        Status::Assigned
+    } else if roll < 0.98 {
+        Status::Closed
+    } else {
+        Status::Invalid
     }
+}
+
+/// What a ticket's thread is made from.
+struct Asked<'a> {
+    kind: &'a str,
+    topic: &'a Topic,
+    n: &'a str,
+    user_id: Option<u64>,
+    pool: &'a [u64],
+    created_at: Ts,
+    anchor: Ts,
+}
+
+/// The last message and attachment ids used.
+struct Ids {
+    message: u64,
+    attachment: u64,
+}
+
+/// A ticket's messages: the customer writes, agents answer, sometimes a note in between; and the
+/// time after the last.
+fn thread(rng: &mut Rng, a: &Asked, ids: &mut Ids) -> (Vec<Message>, Ts) {
+    let Asked {
+        kind,
+        topic,
+        n,
+        user_id,
+        pool,
+        created_at,
+        anchor,
+    } = *a;
+    let mut messages = vec![];
+    let mut t = created_at;
+    let count = if kind == "VOIP" { 1 } else { rng.range(1, 6) };
+    for k in 0..count {
+        ids.message += 1;
+        let (mkind, body, author) = if k == 0 {
+            let body = if kind == "VOIP" {
+                "Inbound call".to_string()
+            } else {
+                rng.pick(topic.bodies).replace("{n}", n)
+            };
+            (MessageKind::Inbound, body, None)
+        } else if rng.chance(0.2) {
+            (
+                MessageKind::Note,
+                rng.pick(NOTES).to_string(),
+                Some(user_id.unwrap_or(*rng.pick(pool))),
+            )
+        } else if k % 2 == 1 {
+            (
+                MessageKind::Outbound,
+                rng.pick(REPLIES).to_string(),
+                Some(user_id.unwrap_or(*rng.pick(pool))),
+            )
+        } else {
+            (
+                MessageKind::Inbound,
+                "Thanks, any update on this?".to_string(),
+                None,
+            )
+        };
+        let mut attachments = vec![];
+        if mkind == MessageKind::Inbound && kind == "EMAIL" && rng.chance(0.08) {
+            ids.attachment += 1;
+            let (name, mime) = if rng.chance(0.5) {
+                ("invoice.pdf", "application/pdf")
+            } else {
+                ("screenshot.png", "image/png")
+            };
+            attachments.push(Attachment {
+                id: ids.attachment,
+                name: name.into(),
+                mime_type: mime.into(),
+                size: rng.range(20_000, 2_000_000),
+            });
+        }
+        messages.push(Message {
+            id: ids.message,
+            kind: mkind,
+            body,
+            created_at: t,
+            user_id: author,
+            attachments,
+            is_auto_reply: false,
+        });
+        // Gaps shrink near the anchor, so no message lies in the future.
+        t += (rng.range(60, 3 * 3_600) as i64)
+            .min((anchor - t) / 2)
+            .max(0);
+    }
+    (messages, t)
 }
