@@ -257,24 +257,28 @@ pub async fn refresh(
     } else {
         bg.clone()
     };
-    let dir = cache.directory().await?;
-    let base = unified.client().base_url().to_string();
     let now = Utc::now().timestamp();
     let mut st = RefreshState::load(cache).await?;
-    let mut run = Run {
-        cache,
-        progress,
-        cancel,
-        report: SyncReport::default(),
-        started_unix: now,
+    let mut p = Pass {
+        run: Run {
+            cache,
+            progress,
+            cancel,
+            report: SyncReport::default(),
+            started_unix: now,
+        },
+        dir: cache.directory().await?,
+        base: unified.client().base_url().to_string(),
+        views,
+        bg,
+        seen: HashSet::new(),
+        hwm: cache.high_water("tickets").await?,
+        out: RefreshReport::default(),
     };
-    let mut out = RefreshReport::default();
-    let mut seen = HashSet::new();
-    let mut hwm = cache.high_water("tickets").await?;
 
-    if st.mode.is_none() || st.probed_at.is_none_or(|p| now - p >= PROBE_EVERY_SECS) {
-        let mode = probe(&bg).await?;
-        run.report.requests += 1 + u32::from(mode == Some(SyncMode::Incremental));
+    if st.mode.is_none() || st.probed_at.is_none_or(|t| now - t >= PROBE_EVERY_SECS) {
+        let mode = probe(&p.bg).await?;
+        p.run.report.requests += 1 + u32::from(mode == Some(SyncMode::Incremental));
         if let Some(m) = mode {
             tracing::info!(mode = ?m, "the ticket list's changes filter was probed");
             st.mode = Some(m);
@@ -283,9 +287,58 @@ pub async fn refresh(
         st.save(cache).await?;
     }
     let mode = st.mode.unwrap_or(SyncMode::Rotation);
-    out.mode = Some(mode);
+    p.out.mode = Some(mode);
 
-    match (mode, hwm) {
+    first_reads(&mut p, &mut st, mode, opts, now).await?;
+    st.save(cache).await?;
+
+    rotate(&mut p, &mut st, mode, opts, now, deadline).await?;
+    if mode == SyncMode::Incremental && st.changes_read_at == Some(now) {
+        // Every change is in: the working set is as fresh as this look.
+        if st.whole_finished_at.is_some() {
+            // Read before the write transaction: a transaction that reads first cannot take the
+            // write lock once another writer (the contact index) has written.
+            let items: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE in_working_set = 1")
+                    .fetch_one(cache.pool())
+                    .await?;
+            let mut tx = cache.pool().begin().await?;
+            Cache::set_sync_state(&mut tx, "tickets", p.hwm, items as u32, 0, now).await?;
+            tx.commit().await?;
+        }
+    }
+    p.out.requests = p.run.report.requests;
+    p.out.tickets = p.seen.len() as u32;
+    p.out.deleted = p.run.report.deleted;
+    p.out.left_working_set += p.run.report.left_working_set;
+    p.run.tell("done", "", p.out.requests, p.out.tickets);
+    Ok(p.out)
+}
+
+/// A refresh under way: the lanes it reads in, and what it has read so far.
+struct Pass<'a> {
+    run: Run<'a>,
+    dir: trengo_unified::Directory,
+    base: String,
+    /// The views' lane (interactive when the lead waits on them).
+    views: Client,
+    /// The background's lane.
+    bg: Client,
+    seen: HashSet<i64>,
+    hwm: Option<i64>,
+    out: RefreshReport,
+}
+
+/// The first reads of a refresh: every ticket changed since the newest change the cache holds
+/// (incremental), or the first page of each view the lead sees first (rotation).
+async fn first_reads(
+    p: &mut Pass<'_>,
+    st: &mut RefreshState,
+    mode: SyncMode,
+    opts: &RefreshOptions,
+    now: i64,
+) -> Result<()> {
+    match (mode, p.hwm) {
         // Every ticket changed since the newest change the cache holds (less an overlap: a change
         // may become visible after a later one), any status.
         (SyncMode::Incremental, Some(h)) => {
@@ -295,19 +348,21 @@ pub async fn refresh(
             };
             let mut page = 1;
             loop {
-                run.check()?;
-                let pg = views
+                p.run.check()?;
+                let pg = p
+                    .views
                     .tickets(&q, page)
                     .await
                     .map_err(trengo_unified::Error::from)?;
-                run.report.requests += 1;
-                run.tickets_page(&pg, &dir, &base, &mut seen, &mut hwm)
+                p.run.report.requests += 1;
+                p.run
+                    .tickets_page(&pg, &p.dir, &p.base, &mut p.seen, &mut p.hwm)
                     .await?;
-                run.tell(
+                p.run.tell(
                     "tickets",
                     "tickets (changed)",
                     page as u32,
-                    seen.len() as u32,
+                    p.seen.len() as u32,
                 );
                 match pg.next_page(page) {
                     Some(n) => page = n,
@@ -342,21 +397,38 @@ pub async fn refresh(
                 st.saved_turn = st.saved_turn.wrapping_add(1);
             }
             for q in &queries {
-                run.check()?;
-                let pg = views
+                p.run.check()?;
+                let pg = p
+                    .views
                     .tickets(q, 1)
                     .await
                     .map_err(trengo_unified::Error::from)?;
-                run.report.requests += 1;
-                run.tickets_page(&pg, &dir, &base, &mut seen, &mut hwm)
+                p.run.report.requests += 1;
+                p.run
+                    .tickets_page(&pg, &p.dir, &p.base, &mut p.seen, &mut p.hwm)
                     .await?;
-                run.tell("tickets", "tickets (views)", 1, seen.len() as u32);
+                p.run
+                    .tell("tickets", "tickets (views)", 1, p.seen.len() as u32);
             }
             st.views_read_at = Some(now);
         }
     }
-    st.save(cache).await?;
+    Ok(())
+}
 
+/// The rotation: pages of the open lists in turn (a whole pass ends with the leavers re-read),
+/// sharing the slice with the contact index, until `deadline`.
+async fn rotate(
+    p: &mut Pass<'_>,
+    st: &mut RefreshState,
+    mode: SyncMode,
+    opts: &RefreshOptions,
+    now: i64,
+    deadline: Instant,
+) -> Result<()> {
+    let cache = p.run.cache;
+    let cancel = p.run.cancel;
+    let progress = p.run.progress;
     // The rotation: always in rotation mode; in incremental mode while a whole pass is due. The
     // contact index shares it, once the working set has been read whole (what the lead sees
     // comes first): one page in three while tickets are due, the whole slice otherwise.
@@ -365,18 +437,18 @@ pub async fn refresh(
         .is_none_or(|t| now - t >= opts.min_pass_gap.as_secs() as i64);
     let mut tickets_due = (mode == SyncMode::Rotation && pass_may_begin)
         || st.cursor.is_some()
-        || hwm.is_none()
+        || p.hwm.is_none()
         || st
             .whole_finished_at
             .is_none_or(|t| now - t >= WHOLE_READ_EVERY_SECS);
     let mut turn = 0u32;
     while Instant::now() < deadline {
-        run.check()?;
+        p.run.check()?;
         let contacts_due = st.whole_finished_at.is_some()
             && crate::sync::ContactPass::load(cache).await?.wanted(now);
         turn += 1;
         if contacts_due && (!tickets_due || turn.is_multiple_of(CONTACT_TURN)) {
-            crate::sync::contacts_pass(cache, &bg, &dir, 1, cancel, &|p| {
+            crate::sync::contacts_pass(cache, &p.bg, &p.dir, 1, cancel, &|p| {
                 (progress)(crate::sync::SyncProgress {
                     phase: "contacts".into(),
                     resource: "contacts".into(),
@@ -387,8 +459,8 @@ pub async fn refresh(
                 })
             })
             .await?;
-            run.report.requests += 1;
-            out.contact_pages += 1;
+            p.run.report.requests += 1;
+            p.out.contact_pages += 1;
             // Where the budget lets pages through as fast as they land, the lead's own work on
             // this runtime gets a turn between them.
             tokio::task::yield_now().await;
@@ -412,21 +484,23 @@ pub async fn refresh(
             status: Some(status),
             ..Default::default()
         };
-        let pg = bg
-            .tickets(&q, c.page)
-            .await
-            .map_err(trengo_unified::Error::from)?;
-        run.report.requests += 1;
-        run.tickets_page(&pg, &dir, &base, &mut seen, &mut hwm)
+        let pg =
+            p.bg.tickets(&q, c.page)
+                .await
+                .map_err(trengo_unified::Error::from)?;
+        p.run.report.requests += 1;
+        p.run
+            .tickets_page(&pg, &p.dir, &p.base, &mut p.seen, &mut p.hwm)
             .await?;
-        out.rotation_pages += 1;
+        p.out.rotation_pages += 1;
         c.pages += 1;
         // The list's "loading your inbox" counts what the cache holds, not this slice's pages.
         let cached: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE in_working_set = 1")
                 .fetch_one(cache.pool())
                 .await?;
-        run.tell("tickets", "tickets (rotation)", c.pages, cached as u32);
+        p.run
+            .tell("tickets", "tickets (rotation)", c.pages, cached as u32);
         match pg.next_page(c.page) {
             Some(n) => c.page = n,
             None if c.part == 0 => {
@@ -437,17 +511,17 @@ pub async fn refresh(
                 // A whole pass: an open ticket it did not see (nor anything else since it began)
                 // left the open lists, and is re-read; a closed one simply leaves the working set.
                 let left = mark_unseen(cache, c.started_at).await?;
-                out.left_working_set += left;
-                check_leavers(&mut run, &bg, &dir, &base, opts.max_leaver_checks).await?;
+                p.out.left_working_set += left;
+                check_leavers(&mut p.run, &p.bg, &p.dir, &p.base, opts.max_leaver_checks).await?;
                 whole_set_read(cache, c.started_at, Utc::now().timestamp()).await?;
-                st = RefreshState::load(cache).await?;
-                out.whole_read = true;
+                *st = RefreshState::load(cache).await?;
+                p.out.whole_read = true;
                 let mut tx = cache.pool().begin().await?;
                 Cache::set_sync_state(
                     &mut tx,
                     "tickets",
-                    hwm,
-                    seen.len() as u32,
+                    p.hwm,
+                    p.seen.len() as u32,
                     c.pages,
                     Utc::now().timestamp(),
                 )
@@ -462,26 +536,7 @@ pub async fn refresh(
         st.cursor = Some(c);
         st.save(cache).await?;
     }
-    if mode == SyncMode::Incremental && st.changes_read_at == Some(now) {
-        // Every change is in: the working set is as fresh as this look.
-        if st.whole_finished_at.is_some() {
-            // Read before the write transaction: a transaction that reads first cannot take the
-            // write lock once another writer (the contact index) has written.
-            let items: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE in_working_set = 1")
-                    .fetch_one(cache.pool())
-                    .await?;
-            let mut tx = cache.pool().begin().await?;
-            Cache::set_sync_state(&mut tx, "tickets", hwm, items as u32, 0, now).await?;
-            tx.commit().await?;
-        }
-    }
-    out.requests = run.report.requests;
-    out.tickets = seen.len() as u32;
-    out.deleted = run.report.deleted;
-    out.left_working_set += run.report.left_working_set;
-    run.tell("done", "", out.requests, out.tickets);
-    Ok(out)
+    Ok(())
 }
 
 /// After a whole pass that began at `started`: working-set tickets no read touched since then
