@@ -264,72 +264,7 @@ pub async fn sync(
     };
 
     // 1. The directory: teams first, so users know their teams.
-    let teams = run
-        .directory(
-            "teams",
-            "teams",
-            |p| fg.teams(p),
-            |t: &api::Team| Put::Team(mapping::team(t, false)),
-        )
-        .await?;
-    let mut user_teams: std::collections::HashMap<u64, Vec<u64>> = Default::default();
-    for t in &teams {
-        for m in t.member_ids() {
-            user_teams.entry(m).or_default().push(t.id);
-        }
-    }
-    let ut_dir = Directory {
-        user_teams,
-        ..Directory::default()
-    };
-    let users = run
-        .directory(
-            "users",
-            "users",
-            |p| fg.users(p),
-            |x: &api::User| Put::User(mapping::user(x, &ut_dir, false)),
-        )
-        .await?;
-    // The zone most users keep is preferred where Trengo's clock fits several.
-    fg.set_zone_hint_from(&users);
-    run.directory(
-        "tags",
-        "tags",
-        |p| fg.labels(p),
-        |x: &api::Label| Put::Tag(mapping::tag(x, false)),
-    )
-    .await?;
-    run.directory(
-        "fields",
-        "fields",
-        |p| fg.custom_fields(p),
-        |x: &api::CustomField| Put::Field(mapping::field(x, false)),
-    )
-    .await?;
-    run.directory(
-        "channels",
-        "channels",
-        |p| fg.channels(p),
-        |x: &api::Channel| Put::Channel {
-            id: x.id,
-            name: x.display_name(),
-            kind: x.kind.clone(),
-            // Only what the app shows: a channel's other fields may hold its configuration.
-            json: serde_json::json!({"id": x.id, "name": x.name, "title": x.title, "type": x.kind})
-                .to_string(),
-        },
-    )
-    .await?;
-    run.directory(
-        "ticket_results",
-        "ticket_results",
-        |p| fg.ticket_results(p),
-        |x: &api::TicketResult| Put::TicketResult {
-            id: x.id,
-            name: x.name.clone(),
-        },
-    )
-    .await?;
+    read_directory(&mut run, &fg).await?;
     let dir = cache.directory().await?;
     unified.set_directory(dir.clone());
     let base = unified.client().base_url().to_string();
@@ -434,6 +369,78 @@ pub async fn sync(
     run.report.seconds = t0.elapsed().as_secs_f64();
     run.tell("done", "", run.report.pages, seen.len() as u32);
     Ok(run.report)
+}
+
+/// The directory, page by page into the cache: teams first, so users know their teams; then
+/// users (whose zones hint at Trengo's), tags, fields, channels and ticket results.
+async fn read_directory(run: &mut Run<'_>, fg: &Client) -> Result<()> {
+    let teams = run
+        .directory(
+            "teams",
+            "teams",
+            |p| fg.teams(p),
+            |t: &api::Team| Put::Team(mapping::team(t, false)),
+        )
+        .await?;
+    let mut user_teams: std::collections::HashMap<u64, Vec<u64>> = Default::default();
+    for t in &teams {
+        for m in t.member_ids() {
+            user_teams.entry(m).or_default().push(t.id);
+        }
+    }
+    let ut_dir = Directory {
+        user_teams,
+        ..Directory::default()
+    };
+    let users = run
+        .directory(
+            "users",
+            "users",
+            |p| fg.users(p),
+            |x: &api::User| Put::User(mapping::user(x, &ut_dir, false)),
+        )
+        .await?;
+    // The zone most users keep is preferred where Trengo's clock fits several.
+    fg.set_zone_hint_from(&users);
+    run.directory(
+        "tags",
+        "tags",
+        |p| fg.labels(p),
+        |x: &api::Label| Put::Tag(mapping::tag(x, false)),
+    )
+    .await?;
+    run.directory(
+        "fields",
+        "fields",
+        |p| fg.custom_fields(p),
+        |x: &api::CustomField| Put::Field(mapping::field(x, false)),
+    )
+    .await?;
+    run.directory(
+        "channels",
+        "channels",
+        |p| fg.channels(p),
+        |x: &api::Channel| Put::Channel {
+            id: x.id,
+            name: x.display_name(),
+            kind: x.kind.clone(),
+            // Only what the app shows: a channel's other fields may hold its configuration.
+            json: serde_json::json!({"id": x.id, "name": x.name, "title": x.title, "type": x.kind})
+                .to_string(),
+        },
+    )
+    .await?;
+    run.directory(
+        "ticket_results",
+        "ticket_results",
+        |p| fg.ticket_results(p),
+        |x: &api::TicketResult| Put::TicketResult {
+            id: x.id,
+            name: x.name.clone(),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Re-reads up to `max` tickets that left the working set (the longest waiting first): one still

@@ -543,36 +543,10 @@ impl<'a> Enrich<'a> {
                     continue;
                 }
             };
-            let contact = match candidates.as_slice() {
-                [] if index.complete => {
-                    issues.push(issue(
-                        "unmatched",
-                        None,
-                        format!(
-                            "no Trengo contact has this id (all {} contacts are indexed)",
-                            index.total.unwrap_or(index.indexed)
-                        ),
-                    ));
-                    continue;
-                }
-                [] => {
-                    issues.push(issue("not_indexed", None, not_indexed(&index)));
-                    continue;
-                }
-                [one] => *one,
-                many => {
-                    issues.push(issue(
-                        "ambiguous",
-                        None,
-                        format!(
-                            "{} contacts match ({}); fix the duplicates in Trengo",
-                            many.len(),
-                            many.iter()
-                                .map(|c| format!("#{c}"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    ));
+            let contact = match one_contact(&candidates, &index) {
+                Ok(c) => c,
+                Err((kind, why)) => {
+                    issues.push(issue(kind, None, why));
                     continue;
                 }
             };
@@ -778,5 +752,35 @@ impl<'a> Enrich<'a> {
             ))
         })?;
         Ok(path)
+    }
+}
+
+/// The one contact an id matched, or why there is not one: none (said only once the index is
+/// complete), or several (never a guess).
+fn one_contact(
+    candidates: &[u64],
+    index: &crate::sync::ContactIndex,
+) -> std::result::Result<u64, (&'static str, String)> {
+    match candidates {
+        [] if index.complete => Err((
+            "unmatched",
+            format!(
+                "no Trengo contact has this id (all {} contacts are indexed)",
+                index.total.unwrap_or(index.indexed)
+            ),
+        )),
+        [] => Err(("not_indexed", not_indexed(index))),
+        [one] => Ok(*one),
+        many => Err((
+            "ambiguous",
+            format!(
+                "{} contacts match ({}); fix the duplicates in Trengo",
+                many.len(),
+                many.iter()
+                    .map(|c| format!("#{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
     }
 }

@@ -153,12 +153,7 @@ impl Runner<'_> {
                     continue;
                 }
             }
-            if a.is_assignment() {
-                // Not news to the one who made it.
-                if let Err(e) = self.cache.suppress_assignment(it.target as i64).await {
-                    tracing::warn!(error = %e, "the watcher could not be told of an assignment");
-                }
-            }
+            self.not_news(&a, it.target).await;
             let mut tries = 0;
             loop {
                 tries += 1;
@@ -220,6 +215,29 @@ impl Runner<'_> {
             it.outcomes.push(StepOutcome::Done);
             it.step += 1;
         }
+        self.finish(job, it, client, read, &cur).await?;
+        Ok(None)
+    }
+
+    /// An assignment this job makes is not news to the lead who made it: the watcher is told.
+    async fn not_news(&self, a: &Action, target: u64) {
+        if a.is_assignment() {
+            if let Err(e) = self.cache.suppress_assignment(target as i64).await {
+                tracing::warn!(error = %e, "the watcher could not be told of an assignment");
+            }
+        }
+    }
+
+    /// Records where an item ended (done, already so, or with conflicts), and shows the record
+    /// in the cache as Trengo has it now (as read, with what was applied).
+    async fn finish(
+        &self,
+        job: i64,
+        it: &Item,
+        client: &Client,
+        read: bool,
+        cur: &TicketState,
+    ) -> Result<()> {
         let (state, reason) = if !it.conflicts.is_empty() {
             (ItemState::Conflict, Some(it.conflicts.join("; ")))
         } else if it.outcomes.contains(&StepOutcome::Done) {
@@ -228,7 +246,6 @@ impl Runner<'_> {
             (ItemState::Skipped, Some("already so".to_string()))
         };
         self.save(job, it, state, reason.as_deref(), None).await?;
-        // The cache shows the record as Trengo has it now (as read, with what was applied).
         let made = it.first_step() > 0;
         let deleted = state == ItemState::Done && it.plan.contains(&Action::DeleteTicket);
         let r = if deleted {
@@ -253,14 +270,14 @@ impl Runner<'_> {
                 Ok(())
             }
         } else if read {
-            actions::show_ticket(self.cache, &self.dir, it.target, &cur).await
+            actions::show_ticket(self.cache, &self.dir, it.target, cur).await
         } else {
             Ok(())
         };
         if let Err(e) = r {
             tracing::warn!(error = %e, "the cache could not take the change");
         }
-        Ok(None)
+        Ok(())
     }
 
     /// The new-ticket step: the contact (found or made on the channel), then the ticket. Each id
