@@ -119,20 +119,7 @@ async fn run(a: &Args, pasted: bool) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
 
     // A click every 2 s while the job runs (a client of the same token shares the Desk's budget).
-    let clicks = {
-        let stop = stop.clone();
-        let client = Client::new(ClientConfig::new(sim.base_url(), Token::new("demo-token")))?;
-        let (id, every) = (ids[0], a.probe_every);
-        tokio::spawn(async move {
-            let mut calls = 0u64;
-            while every > 0.0 && !stop.load(Ordering::Relaxed) {
-                tokio::time::sleep(Duration::from_secs_f64(every)).await;
-                let _ = client.ticket(id).await;
-                calls += 1;
-            }
-            (calls, client.budget().recent_waits(Lane::Interactive))
-        })
-    };
+    let clicks = clicks(&sim, stop.clone(), ids[0], a.probe_every)?;
     // A colleague changes a share of the job's tickets while it runs: tags some, untags others.
     let expected =
         Duration::from_secs_f64(plan.requests as f64 / (a.limit as f64 / a.window.as_secs_f64()));
@@ -232,6 +219,26 @@ async fn run(a: &Args, pasted: bool) -> anyhow::Result<()> {
         pct(&mut waits, 1.0)
     );
     Ok(())
+}
+
+/// A click every `every` seconds (a client of the same token, sharing the Desk's budget) until
+/// `stop`: how many, and how long each waited in the budget.
+fn clicks(
+    sim: &Sim,
+    stop: Arc<AtomicBool>,
+    id: u64,
+    every: f64,
+) -> anyhow::Result<tokio::task::JoinHandle<(u64, Vec<Duration>)>> {
+    let client = Client::new(ClientConfig::new(sim.base_url(), Token::new("demo-token")))?;
+    Ok(tokio::spawn(async move {
+        let mut calls = 0u64;
+        while every > 0.0 && !stop.load(Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_secs_f64(every)).await;
+            let _ = client.ticket(id).await;
+            calls += 1;
+        }
+        (calls, client.budget().recent_waits(Lane::Interactive))
+    }))
 }
 
 #[tokio::main]

@@ -36,21 +36,17 @@ async fn search_bench() -> anyhow::Result<()> {
         ..SimConfig::default()
     })
     .await?;
-    let mut cfg = DeskConfig {
+    let cfg = DeskConfig {
         base_url: sim.base_url(),
         workspace: None,
         data_dir: Some(dir_path),
         token: Some(Token::new("demo-token")),
         secrets: Arc::new(MemoryStore::default()),
         budget: Some(BudgetConfig {
-            limit: u32::MAX / 2,
+            limit: 1_000_000_000,
             ..BudgetConfig::default()
         }),
     };
-    cfg.budget = Some(BudgetConfig {
-        limit: 1_000_000_000,
-        ..BudgetConfig::default()
-    });
     let desk = Desk::open(cfg).await?;
     // The directory and working set through the real sync; then every other ticket straight from
     // the simulator's records (Trengo's JSON, decoded and mapped as a sync does), so the cache
@@ -175,12 +171,18 @@ async fn search_bench() -> anyhow::Result<()> {
         pct(&mut all, 0.95)
     );
 
-    // Ticket context: read 100 threads from Trengo into the cache, then open them from the cache.
+    context_bench(&desk).await?;
+    Ok(())
+}
+
+/// Ticket context: 100 threads read from Trengo into the cache, then opened from the cache.
+async fn context_bench(desk: &Desk) -> anyhow::Result<()> {
     let ids: Vec<String> = desk
         .tickets()
         .search(&TicketFilter {
             limit: 100,
-            ..q("open")
+            status: Some(desk_core::view::StatusFilter::Open),
+            ..Default::default()
         })
         .await?
         .rows

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use desk_core::{SyncMode, SyncProgress};
+use desk_core::{Desk, SyncMode, SyncProgress};
 use trengo_sim::{Faults, Sim, SimConfig, Size};
 use trengo_unified::api::model::TicketStatus;
 use trengo_unified::api::{Assignee, BudgetConfig, Client, ClientConfig, TicketQuery, Token};
@@ -111,26 +111,7 @@ async fn run(
     let stop = Arc::new(AtomicBool::new(false));
     // The sync lane's requests: in each of Trengo's windows as the budget counts them (sampled
     // every 5 ms: the most any window held), and per minute of the clock.
-    let sampler = {
-        let (desk, stop) = (desk.clone(), stop.clone());
-        tokio::spawn(async move {
-            let mut per_minute = vec![];
-            let mut most_in_a_window = 0;
-            let mut last = 0;
-            let mut minute = Instant::now();
-            while !stop.load(Ordering::Relaxed) {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                let b = desk.session().budget_state().unwrap_or_default();
-                most_in_a_window = most_in_a_window.max(b.sync_used_in_window);
-                if minute.elapsed() >= w {
-                    minute += w;
-                    per_minute.push(b.granted_sync - last);
-                    last = b.granted_sync;
-                }
-            }
-            (per_minute, most_in_a_window)
-        })
-    };
+    let sampler = sample_sync_lane(desk.clone(), stop.clone(), w);
     let mut whole_at = None;
     let mut refreshes = 0;
     let end = t0 + w * minutes;
@@ -212,76 +193,109 @@ async fn run(
     );
 
     if mode == SyncMode::Incremental {
-        let requests = || {
-            sim.state()
-                .stats()
-                .by_token
-                .get("demo-token")
-                .map_or(0, |s| s.requests)
-        };
-        let before = requests();
-        desk.sync()
-            .refresh(Duration::ZERO, &|_| {}, &AtomicBool::new(false))
-            .await?;
-        println!(
-            "a refresh with nothing changed: {} requests (goal ≤ 2)",
-            requests() - before
-        );
-        // A colleague changes 50 open tickets.
-        let colleague = Client::new(ClientConfig::new(sim.base_url(), Token::new(COLLEAGUE)))?;
-        let team = *sim.state().world().teams.keys().last().unwrap_or(&0);
-        let pg1 = colleague
-            .tickets(
-                &TicketQuery {
-                    status: Some(TicketStatus::Open),
-                    ..Default::default()
-                },
-                3,
-            )
-            .await?;
-        let pg2 = colleague
-            .tickets(
-                &TicketQuery {
-                    status: Some(TicketStatus::Open),
-                    ..Default::default()
-                },
-                40,
-            )
-            .await?;
-        let ids: Vec<u64> = pg1
-            .data
-            .iter()
-            .chain(&pg2.data)
-            .map(|t| t.id)
-            .take(50)
-            .collect();
-        for id in &ids {
-            colleague
-                .assign_ticket(*id, Assignee::Team(team), None)
-                .await?;
-        }
-        let before = requests();
-        desk.sync()
-            .refresh(Duration::ZERO, &|_| {}, &AtomicBool::new(false))
-            .await?;
-        let spent = requests() - before;
-        let db = sqlx::SqlitePool::connect(&format!(
-            "sqlite://{}",
-            desk.session().cache_path().display()
-        ))
-        .await?;
-        let mut in_cache = 0;
-        for id in &ids {
-            let t: Option<i64> = sqlx::query_scalar("SELECT team_id FROM tickets WHERE id = ?")
-                .bind(*id as i64)
-                .fetch_one(&db)
-                .await?;
-            in_cache += u32::from(t == Some(team as i64));
-        }
-        println!(
-            "{} tickets changed by a colleague: {in_cache} of them in the cache after one refresh of {spent} requests",
-            ids.len()
-        );
+        incremental_checks(&sim, &desk).await?;
     }
+    Ok(())
+}
+
+/// The sync lane's requests: in each of Trengo's windows as the budget counts them (sampled every
+/// 5 ms: the most any window held), and per window of the clock.
+fn sample_sync_lane(
+    desk: Arc<Desk>,
+    stop: Arc<AtomicBool>,
+    w: Duration,
+) -> tokio::task::JoinHandle<(Vec<u64>, u32)> {
+    tokio::spawn(async move {
+        let mut per_minute = vec![];
+        let mut most_in_a_window = 0;
+        let mut last = 0;
+        let mut minute = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let b = desk.session().budget_state().unwrap_or_default();
+            most_in_a_window = most_in_a_window.max(b.sync_used_in_window);
+            if minute.elapsed() >= w {
+                minute += w;
+                per_minute.push(b.granted_sync - last);
+                last = b.granted_sync;
+            }
+        }
+        (per_minute, most_in_a_window)
+    })
+}
+
+/// Incremental mode: a refresh with nothing changed, and one after a colleague changed 50 open
+/// tickets.
+async fn incremental_checks(sim: &Sim, desk: &Desk) -> anyhow::Result<()> {
+    let requests = || {
+        sim.state()
+            .stats()
+            .by_token
+            .get("demo-token")
+            .map_or(0, |s| s.requests)
+    };
+    let before = requests();
+    desk.sync()
+        .refresh(Duration::ZERO, &|_| {}, &AtomicBool::new(false))
+        .await?;
+    println!(
+        "a refresh with nothing changed: {} requests (goal ≤ 2)",
+        requests() - before
+    );
+    // A colleague changes 50 open tickets.
+    let colleague = Client::new(ClientConfig::new(sim.base_url(), Token::new(COLLEAGUE)))?;
+    let team = *sim.state().world().teams.keys().last().unwrap_or(&0);
+    let pg1 = colleague
+        .tickets(
+            &TicketQuery {
+                status: Some(TicketStatus::Open),
+                ..Default::default()
+            },
+            3,
+        )
+        .await?;
+    let pg2 = colleague
+        .tickets(
+            &TicketQuery {
+                status: Some(TicketStatus::Open),
+                ..Default::default()
+            },
+            40,
+        )
+        .await?;
+    let ids: Vec<u64> = pg1
+        .data
+        .iter()
+        .chain(&pg2.data)
+        .map(|t| t.id)
+        .take(50)
+        .collect();
+    for id in &ids {
+        colleague
+            .assign_ticket(*id, Assignee::Team(team), None)
+            .await?;
+    }
+    let before = requests();
+    desk.sync()
+        .refresh(Duration::ZERO, &|_| {}, &AtomicBool::new(false))
+        .await?;
+    let spent = requests() - before;
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        desk.session().cache_path().display()
+    ))
+    .await?;
+    let mut in_cache = 0;
+    for id in &ids {
+        let t: Option<i64> = sqlx::query_scalar("SELECT team_id FROM tickets WHERE id = ?")
+            .bind(*id as i64)
+            .fetch_one(&db)
+            .await?;
+        in_cache += u32::from(t == Some(team as i64));
+    }
+    println!(
+        "{} tickets changed by a colleague: {in_cache} of them in the cache after one refresh of {spent} requests",
+        ids.len()
+    );
     Ok(())
 }
