@@ -420,7 +420,7 @@ async fn sync(desk: &Desk, json: bool) -> Result<desk_core::SyncReport, Error> {
             eprint!(
                 "\r\x1b[2Ksync: {} · page {} · {} items · {} requests",
                 if p.resource.is_empty() {
-                    &p.phase
+                    p.phase.as_str()
                 } else {
                     &p.resource
                 },

@@ -104,7 +104,7 @@ async fn run(
     let t0 = Instant::now();
     let first_page = Mutex::new(None);
     let progress = |p: SyncProgress| {
-        if p.phase == "tickets" && p.items > 0 {
+        if p.phase == desk_core::sync::SyncPhase::Tickets && p.items > 0 {
             first_page.lock().unwrap().get_or_insert(t0.elapsed());
         }
     };

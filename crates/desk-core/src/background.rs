@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::jobs::{Action, JobProgress, JobView, Selection};
 pub use crate::services::session::{BudgetView, StatusView};
 pub use crate::services::tickets::{OpenedTicket, THREAD_FRESH_SECS};
-use crate::sync::{SyncProgress, SyncReport};
+use crate::sync::{SyncPhase, SyncProgress, SyncReport};
 use crate::watcher::Assignment;
 
 pub use crate::sync::CONTACTS_EVERY;
@@ -303,7 +303,7 @@ impl Background {
         let last_told = Mutex::new((Instant::now() - Duration::from_secs(1), String::new()));
         let progress = move |p: SyncProgress| {
             // While the inbox first arrives, lists re-read as pages land, a few times a second.
-            let page = filling && (p.phase == "tickets" || p.phase == "contacts");
+            let page = filling && matches!(p.phase, SyncPhase::Tickets | SyncPhase::Contacts);
             {
                 // The window hears at most five a second (pages can land faster than it draws):
                 // a new phase and the end always.

@@ -76,7 +76,7 @@ pub use refresh::{RefreshReport, RefreshRequest, SyncFreshness, SyncMode};
 pub use saved_views::SavedView;
 pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};
 pub use services::directory::TagCreated;
-pub use sync::{SyncOptions, SyncProgress, SyncReport};
+pub use sync::{SyncOptions, SyncPhase, SyncProgress, SyncReport};
 pub use watcher::Assignment;
 pub use workspaces::WorkspaceEntry;
 

@@ -311,7 +311,12 @@ pub async fn refresh(
     p.out.tickets = p.seen.len() as u32;
     p.out.deleted = p.run.report.deleted;
     p.out.left_working_set += p.run.report.left_working_set;
-    p.run.tell("done", "", p.out.requests, p.out.tickets);
+    p.run.tell(
+        crate::sync::SyncPhase::Done,
+        "",
+        p.out.requests,
+        p.out.tickets,
+    );
     Ok(p.out)
 }
 
@@ -359,7 +364,7 @@ async fn first_reads(
                     .tickets_page(&pg, &p.dir, &p.base, &mut p.seen, &mut p.hwm)
                     .await?;
                 p.run.tell(
-                    "tickets",
+                    crate::sync::SyncPhase::Tickets,
                     "tickets (changed)",
                     page as u32,
                     p.seen.len() as u32,
@@ -407,8 +412,12 @@ async fn first_reads(
                 p.run
                     .tickets_page(&pg, &p.dir, &p.base, &mut p.seen, &mut p.hwm)
                     .await?;
-                p.run
-                    .tell("tickets", "tickets (views)", 1, p.seen.len() as u32);
+                p.run.tell(
+                    crate::sync::SyncPhase::Tickets,
+                    "tickets (views)",
+                    1,
+                    p.seen.len() as u32,
+                );
             }
             st.views_read_at = Some(now);
         }
@@ -450,7 +459,7 @@ async fn rotate(
         if contacts_due && (!tickets_due || turn.is_multiple_of(CONTACT_TURN)) {
             crate::sync::contacts_pass(cache, &p.bg, &p.dir, 1, cancel, &|p| {
                 (progress)(crate::sync::SyncProgress {
-                    phase: "contacts".into(),
+                    phase: crate::sync::SyncPhase::Contacts,
                     resource: "contacts".into(),
                     pages: p.next_page.saturating_sub(1) as u32,
                     items: p.seen,
@@ -499,8 +508,12 @@ async fn rotate(
             sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE in_working_set = 1")
                 .fetch_one(cache.pool())
                 .await?;
-        p.run
-            .tell("tickets", "tickets (rotation)", c.pages, cached as u32);
+        p.run.tell(
+            crate::sync::SyncPhase::Tickets,
+            "tickets (rotation)",
+            c.pages,
+            cached as u32,
+        );
         match pg.next_page(c.page) {
             Some(n) => c.page = n,
             None if c.part == 0 => {

@@ -60,14 +60,47 @@ impl Default for SyncOptions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncProgress {
-    /// `directory`, `tickets`, `leavers`, `done`.
-    pub phase: String,
+    pub phase: SyncPhase,
     pub resource: String,
     pub pages: u32,
     pub items: u32,
     /// Requests made so far by this sync.
     pub requests: u32,
     pub done: bool,
+}
+
+/// What a sync or refresh is reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SyncPhase {
+    /// Users, teams, tags, fields, channels.
+    Directory,
+    /// Ticket lists: the open views, changes, the rotation.
+    Tickets,
+    /// Tickets that left the working set, read again.
+    Leavers,
+    /// The contact index.
+    Contacts,
+    Done,
+}
+
+impl SyncPhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncPhase::Directory => "directory",
+            SyncPhase::Tickets => "tickets",
+            SyncPhase::Leavers => "leavers",
+            SyncPhase::Contacts => "contacts",
+            SyncPhase::Done => "done",
+        }
+    }
+}
+
+impl std::fmt::Display for SyncPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -111,14 +144,14 @@ impl Run<'_> {
         }
     }
 
-    pub(crate) fn tell(&self, phase: &str, resource: &str, pages: u32, items: u32) {
+    pub(crate) fn tell(&self, phase: SyncPhase, resource: &str, pages: u32, items: u32) {
         (self.progress)(SyncProgress {
-            phase: phase.into(),
+            phase,
             resource: resource.into(),
             pages,
             items,
             requests: self.report.requests,
-            done: phase == "done",
+            done: phase == SyncPhase::Done,
         });
     }
 
@@ -151,7 +184,12 @@ impl Run<'_> {
             }
             tx.commit().await?;
             all.extend(pg.data.iter().cloned());
-            self.tell("directory", resource, page as u32, all.len() as u32);
+            self.tell(
+                crate::sync::SyncPhase::Directory,
+                resource,
+                page as u32,
+                all.len() as u32,
+            );
             match pg.next_page(page) {
                 Some(n) => page = n,
                 None => break,
@@ -270,7 +308,7 @@ pub async fn sync(
     let base = unified.client().base_url().to_string();
     if opts.directory_only {
         run.report.seconds = t0.elapsed().as_secs_f64();
-        run.tell("done", "", run.report.pages, 0);
+        run.tell(crate::sync::SyncPhase::Done, "", run.report.pages, 0);
         return Ok(run.report);
     }
 
@@ -299,7 +337,7 @@ pub async fn sync(
             run.tickets_page(&pg, &dir, &base, &mut seen, &mut hwm)
                 .await?;
             run.tell(
-                "tickets",
+                crate::sync::SyncPhase::Tickets,
                 &format!("tickets ({})", status.as_str().to_lowercase()),
                 page as u32,
                 seen.len() as u32,
@@ -325,7 +363,7 @@ pub async fn sync(
         run.tickets_page(&pg, &dir, &base, &mut seen, &mut hwm)
             .await?;
         run.tell(
-            "tickets",
+            crate::sync::SyncPhase::Tickets,
             "tickets (recent)",
             page as u32,
             seen.len() as u32,
@@ -367,7 +405,12 @@ pub async fn sync(
         .execute(cache.pool())
         .await?;
     run.report.seconds = t0.elapsed().as_secs_f64();
-    run.tell("done", "", run.report.pages, seen.len() as u32);
+    run.tell(
+        crate::sync::SyncPhase::Done,
+        "",
+        run.report.pages,
+        seen.len() as u32,
+    );
     Ok(run.report)
 }
 
@@ -499,7 +542,7 @@ pub(crate) async fn check_leavers(
             }
         }
         run.tell(
-            "leavers",
+            crate::sync::SyncPhase::Leavers,
             "tickets (left)",
             i as u32 + 1,
             to_check.len() as u32,

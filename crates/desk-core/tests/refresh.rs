@@ -141,7 +141,7 @@ async fn where_trengo_ignores_the_filter_the_views_come_first_and_the_rest_in_ro
     // The documented reading: the parameter is ignored, a future time lists everything.
     let events = Mutex::new(vec![]);
     let progress = |p: SyncProgress| {
-        if p.phase == "tickets" {
+        if p.phase == desk_core::sync::SyncPhase::Tickets {
             let mut e = events.lock().unwrap();
             if e.last() != Some(&p.resource) {
                 e.push(p.resource.clone());
@@ -280,12 +280,12 @@ async fn the_contact_index_follows_the_working_set_in_the_same_refresh() {
     let phases = Mutex::new(vec![]);
     let progress = |p: SyncProgress| {
         let mut e = phases.lock().unwrap();
-        let key = if p.phase == "contacts" {
+        let key = if p.phase == desk_core::sync::SyncPhase::Contacts {
             "contacts".to_string()
         } else {
             p.resource.clone()
         };
-        if p.phase != "done" && e.last() != Some(&key) {
+        if p.phase != desk_core::sync::SyncPhase::Done && e.last() != Some(&key) {
             e.push(key);
         }
     };

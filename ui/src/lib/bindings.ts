@@ -613,11 +613,7 @@ export type IdIssue = IdIssue_Serialize | IdIssue_Deserialize;
 export type IdIssue_Deserialize = {
 	line: number,
 	customer_id: string,
-	/**
-	 *  `unmatched` (no contact has it: the index is complete), `not_indexed` (not among the
-	 *  contacts indexed so far), `ambiguous`, `lookup`, `invalid` (a value a field refuses).
-	 */
-	kind: string,
+	kind: IssueKind,
 	/**  The field, for a value it refuses. */
 	field?: string | null,
 	reason: string,
@@ -627,15 +623,24 @@ export type IdIssue_Deserialize = {
 export type IdIssue_Serialize = {
 	line: number,
 	customer_id: string,
-	/**
-	 *  `unmatched` (no contact has it: the index is complete), `not_indexed` (not among the
-	 *  contacts indexed so far), `ambiguous`, `lookup`, `invalid` (a value a field refuses).
-	 */
-	kind: string,
+	kind: IssueKind,
 	/**  The field, for a value it refuses. */
 	field: string | null,
 	reason: string,
 };
+
+/**  Why a pasted id is not used, or not wholly. */
+export type IssueKind = 
+/**  No contact has it (the contact index is complete). */
+"unmatched" | 
+/**  Not among the contacts indexed so far: it may still be there. */
+"not_indexed" | 
+/**  Several contacts have it, or another id matched the same contact. */
+"ambiguous" | 
+/**  The lookup failed for it. */
+"lookup" | 
+/**  A value a field refuses (the contact's other fields are still written). */
+"invalid";
 
 /**  Where one item (one ticket or contact) of a job is. */
 export type ItemState = "pending" | "done" | 
@@ -1479,10 +1484,20 @@ export type SyncMode =
 /**  It does not: the views first, the rest of the working set in rotation. */
 "rotation";
 
+/**  What a sync or refresh is reading. */
+export type SyncPhase = 
+/**  Users, teams, tags, fields, channels. */
+"directory" | 
+/**  Ticket lists: the open views, changes, the rotation. */
+"tickets" | 
+/**  Tickets that left the working set, read again. */
+"leavers" | 
+/**  The contact index. */
+"contacts" | "done";
+
 /**  Where a sync is, after each page. */
 export type SyncProgress = {
-	/**  `directory`, `tickets`, `leavers`, `done`. */
-	phase: string,
+	phase: SyncPhase,
 	resource: string,
 	pages: number,
 	items: number,

@@ -40,12 +40,32 @@ pub(crate) const LOOKUP_HOSTS_KEY: &str = "lookup_hosts_allowed";
 pub struct IdIssue {
     pub line: u32,
     pub customer_id: String,
-    /// `unmatched` (no contact has it: the index is complete), `not_indexed` (not among the
-    /// contacts indexed so far), `ambiguous`, `lookup`, `invalid` (a value a field refuses).
-    pub kind: String,
+    pub kind: IssueKind,
     /// The field, for a value it refuses.
     pub field: Option<String>,
     pub reason: String,
+}
+
+word_enum! {
+    /// Why a pasted id is not used, or not wholly.
+    IssueKind {
+        /// No contact has it (the contact index is complete).
+        Unmatched = "unmatched",
+        /// Not among the contacts indexed so far: it may still be there.
+        NotIndexed = "not_indexed",
+        /// Several contacts have it, or another id matched the same contact.
+        Ambiguous = "ambiguous",
+        /// The lookup failed for it.
+        Lookup = "lookup",
+        /// A value a field refuses (the contact's other fields are still written).
+        Invalid = "invalid",
+    }
+}
+
+impl PartialEq<&str> for IssueKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// One mapped field of one contact.

@@ -518,17 +518,17 @@ impl<'a> Enrich<'a> {
         let mut issues = vec![];
         let mut seen_contacts: HashMap<u64, String> = HashMap::new();
         for (line, id, answer) in answers {
-            let issue = |kind: &str, field: Option<String>, reason: String| IdIssue {
+            let issue = |kind: IssueKind, field: Option<String>, reason: String| IdIssue {
                 line,
                 customer_id: id.clone(),
-                kind: kind.into(),
+                kind,
                 field,
                 reason,
             };
             let answer = match answer {
                 Ok(a) => a,
                 Err(e) => {
-                    issues.push(issue("lookup", None, e.to_string()));
+                    issues.push(issue(IssueKind::Lookup, None, e.to_string()));
                     continue;
                 }
             };
@@ -539,7 +539,7 @@ impl<'a> Enrich<'a> {
             {
                 Ok(c) => c,
                 Err(why) => {
-                    issues.push(issue("unmatched", None, why));
+                    issues.push(issue(IssueKind::Unmatched, None, why));
                     continue;
                 }
             };
@@ -552,7 +552,7 @@ impl<'a> Enrich<'a> {
             };
             if let Some(first) = seen_contacts.get(&contact) {
                 issues.push(issue(
-                    "ambiguous",
+                    IssueKind::Ambiguous,
                     None,
                     format!("contact #{contact} is also matched by {first}; used once"),
                 ));
@@ -566,7 +566,7 @@ impl<'a> Enrich<'a> {
             let fields = changes_for(&answer, &cfg, &defs_map, &current);
             for f in fields.iter().filter(|f| f.error.is_some()) {
                 issues.push(issue(
-                    "invalid",
+                    IssueKind::Invalid,
                     Some(f.label.clone()),
                     format!(
                         "{}: {}; the contact's other fields are still written",
@@ -760,19 +760,19 @@ impl<'a> Enrich<'a> {
 fn one_contact(
     candidates: &[u64],
     index: &crate::sync::ContactIndex,
-) -> std::result::Result<u64, (&'static str, String)> {
+) -> std::result::Result<u64, (IssueKind, String)> {
     match candidates {
         [] if index.complete => Err((
-            "unmatched",
+            IssueKind::Unmatched,
             format!(
                 "no Trengo contact has this id (all {} contacts are indexed)",
                 index.total.unwrap_or(index.indexed)
             ),
         )),
-        [] => Err(("not_indexed", not_indexed(index))),
+        [] => Err((IssueKind::NotIndexed, not_indexed(index))),
         [one] => Ok(*one),
         many => Err((
-            "ambiguous",
+            IssueKind::Ambiguous,
             format!(
                 "{} contacts match ({}); fix the duplicates in Trengo",
                 many.len(),
