@@ -94,7 +94,7 @@ impl<'a> Enrich<'a> {
     }
 
     async fn contact_fields(&self) -> Result<HashMap<String, FieldDef>> {
-        Ok(crate::services::directory::Directory::new(self.cx)
+        Ok(super::Directory::new(self.cx)
             .lists()
             .await?
             .fields
@@ -491,9 +491,7 @@ impl<'a> Enrich<'a> {
         let lookup = self.open_lookup(&cfg).await?;
         let defs_map = self.contact_fields().await?;
         let defs: Vec<FieldDef> = defs_map.values().cloned().collect();
-        let index = crate::services::sync::Syncer::new(self.cx)
-            .contact_index()
-            .await?;
+        let index = super::Syncer::new(self.cx).contact_index().await?;
         let titles: HashMap<String, String> = defs
             .iter()
             .map(|f| (f.label.clone(), f.id.clone()))
@@ -715,9 +713,7 @@ impl<'a> Enrich<'a> {
 
     /// A job's items as CSV (through the `csv` crate; no cell a spreadsheet would run).
     pub async fn report_csv(&self, id: u32) -> Result<String> {
-        let items = crate::services::jobs::Jobs::new(self.cx)
-            .items(id, None)
-            .await?;
+        let items = super::Jobs::new(self.cx).items(id, None).await?;
         let mut rows = vec![vec![
             "id".to_string(),
             "state".into(),

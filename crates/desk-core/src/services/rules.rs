@@ -19,6 +19,11 @@ impl<'a> Rules<'a> {
         Rules { cx }
     }
 
+    /// The jobs a rule's runs are.
+    fn jobs(&self) -> super::Jobs<'a> {
+        super::Jobs::new(self.cx)
+    }
+
     /// A mark of the cache's tickets: it changes whenever a ticket does.
     pub(crate) async fn stamp(&self) -> Result<String> {
         crate::rules::stamp(&self.cx.cache).await
@@ -91,7 +96,7 @@ impl<'a> Rules<'a> {
         let sel = crate::jobs::Selection::Pasted {
             text: p.ids.join("\n"),
         };
-        crate::services::jobs::Jobs::new(self.cx)
+        self.jobs()
             .create_for(&sel, &stored.rule.actions, Some(&stored.rule))
             .await
     }
@@ -134,13 +139,13 @@ impl<'a> Rules<'a> {
                     .collect::<Vec<_>>()
                     .join("\n"),
             };
-            let job = crate::services::jobs::Jobs::new(self.cx)
+            let job = self
+                .jobs()
                 .create_for(&sel, &rule.rule.actions, Some(&rule.rule))
                 .await?;
-            let end = crate::services::jobs::Jobs::new(self.cx)
-                .run(job.id, &|_| {})
-                .await?;
-            let outcomes: Vec<(u64, String)> = crate::services::jobs::Jobs::new(self.cx)
+            let end = self.jobs().run(job.id, &|_| {}).await?;
+            let outcomes: Vec<(u64, String)> = self
+                .jobs()
                 .items(job.id, None)
                 .await?
                 .into_iter()

@@ -107,9 +107,7 @@ impl<'a> Session<'a> {
     /// `forget_lookup_secrets` removes the lookup sources' secrets from the keyring too.
     pub async fn logout(&self, forget_lookup_secrets: bool) -> Result<()> {
         if forget_lookup_secrets {
-            crate::services::enrich::Enrich::new(self.cx)
-                .forget_lookup_secrets()
-                .await?;
+            super::Enrich::new(self.cx).forget_lookup_secrets().await?;
         }
         self.cx.secrets.delete(&self.cx.workspace)?;
         *self.cx.unified.write().unwrap_or_else(|e| e.into_inner()) = None;
@@ -139,15 +137,9 @@ impl<'a> Session<'a> {
             blocked_ms: b.blocked_ms.map(clamp),
         });
         Ok(StatusView {
-            freshness: crate::services::directory::Directory::new(self.cx)
-                .freshness()
-                .await?,
-            sync: crate::services::sync::Syncer::new(self.cx)
-                .freshness()
-                .await?,
-            contacts: crate::services::sync::Syncer::new(self.cx)
-                .contact_index()
-                .await?,
+            freshness: super::Directory::new(self.cx).freshness().await?,
+            sync: super::Syncer::new(self.cx).freshness().await?,
+            contacts: super::Syncer::new(self.cx).contact_index().await?,
             budget,
             online: self.is_online(),
             syncing,

@@ -345,7 +345,7 @@ impl<'a> Tickets<'a> {
                 }],
             })
             .await?;
-        let view = crate::services::jobs::Jobs::new(self.cx)
+        let view = super::Jobs::new(self.cx)
             .run_in(job as u32, Lane::Interactive, 1, &|_| {})
             .await?;
         let item = store
