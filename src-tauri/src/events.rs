@@ -33,6 +33,18 @@ pub struct OpenTicketEvent {
     pub id: String,
 }
 
+/// A notification about SLA warnings was clicked: show this SLA view.
+#[derive(Debug, Clone, Serialize, specta::Type, Event)]
+pub struct OpenSlaViewEvent {
+    pub sla: desk_core::view::SlaFilter,
+}
+
+/// Tickets became at risk of breaching their SLA (the sidebar's counts move).
+#[derive(Debug, Clone, Serialize, specta::Type, Event)]
+pub struct SlaWarningsEvent {
+    pub tickets: u32,
+}
+
 /// A sync failed in the background (`unauthorized`: the token was revoked).
 #[derive(Debug, Clone, Serialize, specta::Type, Event)]
 pub struct SyncFailedEvent(pub ApiError);
@@ -66,6 +78,14 @@ fn forward(app: &AppHandle, desk: &Arc<Desk>, e: DeskEvent) {
             tauri::async_runtime::spawn(notify_assignments(app.clone(), desk.clone(), list));
             r
         }
+        DeskEvent::SlaWarnings(notes) => {
+            let r = SlaWarningsEvent {
+                tickets: notes.len() as u32,
+            }
+            .emit(app);
+            tauri::async_runtime::spawn(notify_sla(app.clone(), desk.clone(), notes));
+            r
+        }
         DeskEvent::JobFinished { job, note } => {
             let r = JobFinishedEvent(job).emit(app);
             if let Some(note) = note {
@@ -84,7 +104,8 @@ async fn notify_assignments(app: AppHandle, desk: Arc<Desk>, list: Vec<Assignmen
     let sound = desk.watcher().sound().await;
     for note in desk.watcher().notes(&list).await {
         let a = app.clone();
-        let opened = move |id: String| {
+        let id = note.ticket_id.clone().unwrap_or_default();
+        let opened = move || {
             crate::tray::focus(&a);
             let _ = OpenTicketEvent { id }.emit(&a);
         };
@@ -101,7 +122,30 @@ async fn notify_job(app: AppHandle, desk: Arc<Desk>, note: desk_core::watcher::N
     }
     let sound = desk.watcher().sound().await;
     let a = app.clone();
-    if let Err(e) = crate::notify::show(&note, sound, move |_| crate::tray::focus(&a)).await {
+    if let Err(e) = crate::notify::show(&note, sound, move || crate::tray::focus(&a)).await {
         tracing::warn!(error = %e, "no desktop notification for the finished job");
+    }
+}
+
+/// Desktop notifications before SLA breaches; a click opens the At risk view (or the one ticket).
+async fn notify_sla(app: AppHandle, desk: Arc<Desk>, notes: Vec<desk_core::watcher::Note>) {
+    if crate::tray::notifications_paused(&app) {
+        return;
+    }
+    let sound = desk.watcher().sound().await;
+    for note in notes {
+        let a = app.clone();
+        let (ticket, sla) = (note.ticket_id.clone(), note.sla_view);
+        let opened = move || {
+            crate::tray::focus(&a);
+            let _ = match (ticket, sla) {
+                (Some(id), _) => OpenTicketEvent { id }.emit(&a),
+                (None, Some(sla)) => OpenSlaViewEvent { sla }.emit(&a),
+                (None, None) => Ok(()),
+            };
+        };
+        if let Err(e) = crate::notify::show(&note, sound, opened).await {
+            tracing::warn!(error = %e, "no desktop notification for the SLA warning");
+        }
     }
 }

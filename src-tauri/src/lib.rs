@@ -11,6 +11,7 @@ pub mod events;
 pub mod jobs;
 pub mod notify;
 pub mod rules;
+pub mod sla;
 pub mod state;
 pub mod tray;
 
@@ -85,6 +86,11 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             enrich::finish_contact_index,
             enrich::apply_enrichment,
             enrich::export_job_report,
+            sla::list_sla,
+            sla::save_sla,
+            sla::remove_sla,
+            sla::enable_sla,
+            sla::sla_counts,
         ])
         .events(collect_events![
             events::SyncProgressEvent,
@@ -94,7 +100,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             events::AssignmentsEvent,
             events::OpenTicketEvent,
             events::JobProgressEvent,
-            events::JobFinishedEvent
+            events::JobFinishedEvent,
+            events::SlaWarningsEvent,
+            events::OpenSlaViewEvent
         ])
 }
 

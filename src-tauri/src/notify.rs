@@ -16,7 +16,6 @@ fn icon_path() -> Option<String> {
     .clone()
 }
 
-/// Shows a notification; a click on one about a ticket calls `on_open` with its id.
 /// A body as notification daemons read it: GNOME, KDE and dunst render the Freedesktop markup
 /// subset (`<b>`, `<a href>`, `<img>`), so a customer's name or subject is escaped, never markup.
 pub fn body_text(s: &str) -> String {
@@ -40,10 +39,12 @@ pub fn summary_text(s: &str) -> String {
     s.chars().filter(|c| *c != '<' && *c != '>').collect()
 }
 
+/// Shows a notification; a click on one that opens something (a ticket, an SLA view) calls
+/// `on_open`.
 pub async fn show(
     note: &Note,
     sound: bool,
-    on_open: impl FnOnce(String) + Send + 'static,
+    on_open: impl FnOnce() + Send + 'static,
 ) -> Result<(), String> {
     let mut n = notify_rust::Notification::new();
     n.appname("Trengo Desk")
@@ -53,17 +54,18 @@ pub async fn show(
     if sound {
         n.sound_name("message-new-instant");
     }
-    if note.ticket_id.is_some() {
+    let opens = note.ticket_id.is_some() || note.sla_view.is_some();
+    if opens {
         n.action("default", "Open");
     }
     let handle = n.show_async().await.map_err(|e| e.to_string())?;
     #[cfg(all(unix, not(target_os = "macos")))]
-    if let Some(id) = note.ticket_id.clone() {
+    if opens {
         // Waiting for the click blocks: a thread of its own, ended when the notification closes.
         std::thread::spawn(move || {
             handle.wait_for_action(|action| {
                 if action == "default" {
-                    on_open(id);
+                    on_open();
                 }
             })
         });

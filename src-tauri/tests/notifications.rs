@@ -67,10 +67,11 @@ async fn a_notification_reaches_the_daemon() {
         summary: "Assigned to you".into(),
         body: "Mara de Vries: Refund not received".into(),
         ticket_id: Some("318550001".into()),
+        sla_view: None,
     };
     tokio::time::timeout(
         std::time::Duration::from_secs(20),
-        show(&note, false, |_| {}),
+        show(&note, false, || {}),
     )
     .await
     .expect("the daemon answers")
@@ -79,10 +80,11 @@ async fn a_notification_reaches_the_daemon() {
         summary: "12 new tickets in Billing".into(),
         body: "a\nb\nc".into(),
         ticket_id: None,
+        sla_view: None,
     };
     tokio::time::timeout(
         std::time::Duration::from_secs(20),
-        show(&group, true, |_| {}),
+        show(&group, true, || {}),
     )
     .await
     .expect("the daemon answers")
@@ -107,16 +109,38 @@ async fn a_notification_reaches_the_daemon() {
     assert_eq!(got[1].1, "12 new tickets in Billing");
     assert!(got[1].3.is_empty(), "a group opens nothing");
 
+    // A group of SLA warnings opens the At risk view.
+    let warning = Note {
+        summary: "4 tickets in Billing breach within 15 min".into(),
+        body: "#1 Refund (first reply due)".into(),
+        ticket_id: None,
+        sla_view: Some(desk_core::view::SlaFilter::AtRisk),
+    };
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        show(&warning, false, || {}),
+    )
+    .await
+    .expect("the daemon answers")
+    .unwrap();
+    let warned = daemon.got.lock().unwrap().pop().unwrap();
+    assert_eq!(warned.1, "4 tickets in Billing breach within 15 min");
+    assert!(
+        warned.3.contains(&"default".to_string()),
+        "a click opens the view"
+    );
+
     // A customer's name and subject are text, never markup the daemon would render (a message
     // whose HTML was turned into text may hold `<` again: `&lt;b&gt;` decodes to `<b>`).
     let hostile = Note {
         summary: "New in <b>Shipping & Returns</b>".into(),
         body: "<a href=\"https://evil.example\">Mara</a>: <img src=x> & <b>refund</b>".into(),
         ticket_id: Some("318550002".into()),
+        sla_view: None,
     };
     tokio::time::timeout(
         std::time::Duration::from_secs(20),
-        show(&hostile, false, |_| {}),
+        show(&hostile, false, || {}),
     )
     .await
     .expect("the daemon answers")

@@ -2,6 +2,7 @@
 //! enrichment have modules of their own).
 
 use crate::*;
+use desk_core::view::{SlaFilter, TicketSort};
 
 pub(crate) async fn logout(desk: &Desk, forget_lookup_secrets: &bool) -> Result<u8, Error> {
     let kept = if *forget_lookup_secrets {
@@ -421,9 +422,18 @@ pub(crate) async fn tickets(desk: &Desk, out: &Out, a: &TicketArgs) -> Result<u8
                 (Some(a), Some(b)) => Some(format!("{b} {a}")),
                 (a, b) => a.or(b),
             },
+            sla: v.sla,
             sort: v.sort,
             ..f
         };
+    }
+    if a.at_risk {
+        f.sla = Some(SlaFilter::AtRisk);
+    } else if a.breached {
+        f.sla = Some(SlaFilter::Breached);
+    }
+    if let Some(s) = &a.sort {
+        f.sort = Some(TicketSort::parse(s)?);
     }
     let r = desk.tickets().search(&f).await?;
     if out.json {

@@ -14,6 +14,7 @@ mod enrich;
 mod jobs;
 mod out;
 mod rules;
+mod sla;
 
 use clap::{Args, Parser, Subcommand};
 use desk_core::view::{TicketContext, TicketFilter, TicketRow};
@@ -166,6 +167,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: rules::RulesCmd,
     },
+    /// SLA policies (the radar): list, add, show, enable, disable, move, remove, export, import.
+    Sla {
+        #[command(subcommand)]
+        cmd: sla::SlaCmd,
+    },
     /// Create a ticket for a contact (found or made on the channel), routed, tagged and filled in,
     /// as one resumable job; `jobs undo N` deletes it while nobody has touched it.
     Create(CreateArgs),
@@ -279,6 +285,7 @@ impl FilterArgs {
             tag_id: by("tag", &self.tag).await?,
             assignee_id: by("user", &self.assignee).await?,
             text: self.text.clone(),
+            sla: None,
             sort: None,
             offset,
             limit,
@@ -293,6 +300,15 @@ struct TicketArgs {
     view: Option<String>,
     #[command(flatten)]
     filter: FilterArgs,
+    /// Only tickets at risk of breaching their SLA.
+    #[arg(long = "at-risk", conflicts_with = "breached")]
+    at_risk: bool,
+    /// Only tickets that breached their SLA.
+    #[arg(long)]
+    breached: bool,
+    /// updated (default), updated_asc, created, created_asc, next-breach, waiting.
+    #[arg(long)]
+    sort: Option<String>,
     #[arg(long, default_value_t = 50)]
     limit: u32,
     #[arg(long, default_value_t = 0)]
@@ -554,6 +570,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
     match &cli.cmd {
         Cmd::Bulk(a) => jobs::bulk(&desk, &out, a).await,
         Cmd::Rules { cmd } => rules::rules(&desk, &out, cmd).await,
+        Cmd::Sla { cmd } => sla::sla(&desk, &out, cmd).await,
         Cmd::Jobs { cmd } => jobs::jobs(&desk, &out, cmd).await,
         Cmd::Enrich {
             source,

@@ -40,7 +40,7 @@ impl Out {
         }
         let tags: Vec<&str> = r.tags.iter().map(|t| t.name.as_str()).collect();
         outln!(
-            "#{:<10} {:<9} {:<44} {:<22} {:<18} {:<18} {}",
+            "#{:<10} {:<9} {:<44} {:<22} {:<18} {:<18} {:<24} {}",
             r.id,
             r.status,
             cut(
@@ -59,7 +59,8 @@ impl Out {
                 r.assignee.as_ref().map(|c| c.name.as_str()).unwrap_or("—"),
                 18
             ),
-            tags.join(", ")
+            tags.join(", "),
+            clock(r, chrono::Utc::now().timestamp())
         );
     }
 
@@ -148,4 +149,40 @@ pub(crate) fn cut(s: &str, max: usize) -> String {
         o.push('…');
         o
     }
+}
+
+/// Minutes as a lead reads them: "45 min", "3 h 12 min", "40 h", "2 d 4 h".
+pub(crate) fn minutes(m: i64) -> String {
+    let m = m.max(0);
+    match m {
+        0..=59 => format!("{m} min"),
+        60..=2879 if m % 60 == 0 => format!("{} h", m / 60),
+        60..=2879 => format!("{} h {} min", m / 60, m % 60),
+        _ if m % 1440 / 60 == 0 => format!("{} d", m / 1440),
+        _ => format!("{} d {} h", m / 1440, m % 1440 / 60),
+    }
+}
+
+/// The waiting clock and the SLA of a row: "waiting 3 h 12 min · first reply due in 18 min".
+pub(crate) fn clock(r: &TicketRow, now: i64) -> String {
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.timestamp())
+    };
+    let mut parts = vec![];
+    if let Some(w) = r.waiting_since.as_deref().and_then(at) {
+        parts.push(format!("waiting {}", minutes((now - w) / 60)));
+    }
+    if let Some(s) = &r.sla {
+        if let Some(due) = at(&s.due_at) {
+            let what = s.target.words();
+            parts.push(if due <= now {
+                format!("{what} breached {} ago", minutes((now - due) / 60))
+            } else {
+                format!("{what} due in {}", minutes((due - now + 59) / 60))
+            });
+        }
+    }
+    parts.join(" · ")
 }

@@ -43,7 +43,12 @@ pub enum DeskEvent {
         job: JobView,
         note: Option<crate::watcher::Note>,
     },
+    /// Tickets that became at risk of breaching their SLA: the warnings to show (each given once).
+    SlaWarnings(Vec<crate::watcher::Note>),
 }
+
+/// How often the SLA radar looks for tickets that became at risk.
+pub const SLA_LOOK_EVERY: Duration = Duration::from_secs(15);
 
 /// Where events go.
 pub trait EventSink: Send + Sync + 'static {
@@ -177,6 +182,24 @@ impl Background {
                 let wait = inner.desk.watcher().interval().await;
                 drop(inner);
                 tokio::time::sleep(wait).await;
+            }
+        });
+        let weak = Arc::downgrade(&bg.inner);
+        bg.spawn(async move {
+            // The SLA radar: it reads only the cache, so it can look often at no request's cost.
+            loop {
+                let Some(inner) = weak.upgrade() else { return };
+                match inner.desk.sla().warnings().await {
+                    Ok(notes) if !notes.is_empty() => {
+                        inner.sink.emit(DeskEvent::SlaWarnings(notes))
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(code = %e.code(), error = %e, "the SLA radar could not look")
+                    }
+                }
+                drop(inner);
+                tokio::time::sleep(SLA_LOOK_EVERY).await;
             }
         });
         let weak = Arc::downgrade(&bg.inner);

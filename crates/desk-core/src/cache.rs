@@ -430,16 +430,29 @@ impl Cache {
                 lean.description = lean.description.or(old.description);
             }
         }
+        // The clock (the SLA radar's): a customer's message keeps the wait that was running (a
+        // later list page shows a later message of the same wait); ours ends it; a note, or a
+        // read that shows no latest message, leaves it as it was.
+        let (last_from, waiting_since, replied, first_reply_at) = clock::list_clock(&lean);
         sqlx::query(
             "INSERT INTO tickets (id, status, status_kind, subject, preview, contact_id, channel_id, user_id, team_id,
-                 created_at, updated_at, assigned_at, closed_at, last_message_at, in_working_set, synced_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 created_at, updated_at, assigned_at, closed_at, last_message_at, in_working_set, synced_at,
+                 last_from, waiting_since, replied, first_reply_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT(id) DO UPDATE SET status=excluded.status, status_kind=excluded.status_kind, subject=excluded.subject,
                preview=COALESCE(excluded.preview, tickets.preview), contact_id=excluded.contact_id, channel_id=excluded.channel_id,
                user_id=excluded.user_id, team_id=excluded.team_id, created_at=excluded.created_at, updated_at=excluded.updated_at,
                assigned_at=excluded.assigned_at, closed_at=excluded.closed_at,
                last_message_at=COALESCE(excluded.last_message_at, tickets.last_message_at),
-               in_working_set=excluded.in_working_set, synced_at=excluded.synced_at, needs_check=0",
+               in_working_set=excluded.in_working_set, synced_at=excluded.synced_at, needs_check=0,
+               waiting_since=CASE excluded.last_from
+                 WHEN 'customer' THEN CASE WHEN tickets.last_from = 'customer' AND tickets.waiting_since IS NOT NULL
+                   THEN MIN(tickets.waiting_since, excluded.waiting_since) ELSE excluded.waiting_since END
+                 WHEN 'us' THEN NULL
+                 ELSE tickets.waiting_since END,
+               replied=CASE WHEN excluded.replied = 1 OR tickets.replied = 1 THEN 1 ELSE COALESCE(tickets.replied, excluded.replied) END,
+               first_reply_at=COALESCE(tickets.first_reply_at, excluded.first_reply_at),
+               last_from=COALESCE(excluded.last_from, tickets.last_from)",
         )
         .bind(tid)
         .bind(&t.status.raw)
@@ -457,6 +470,10 @@ impl Cache {
         .bind(ts(t.last_message_at))
         .bind(in_working_set)
         .bind(now)
+        .bind(last_from)
+        .bind(waiting_since)
+        .bind(replied)
+        .bind(first_reply_at)
         .execute(&mut *c)
         .await?;
         sqlx::query("INSERT INTO ticket_json (id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json")
@@ -531,8 +548,17 @@ impl Cache {
                 .execute(&mut *c)
                 .await?;
         }
-        sqlx::query("UPDATE tickets SET messages_synced_at = ? WHERE id = ?")
+        // The whole thread: the clock is known exactly.
+        let k = clock::thread_clock(comments);
+        sqlx::query(
+            "UPDATE tickets SET messages_synced_at = ?, last_from = COALESCE(?, last_from), waiting_since = ?,
+                 replied = ?, first_reply_at = ? WHERE id = ?",
+        )
             .bind(now)
+            .bind(k.last_from)
+            .bind(k.waiting_since)
+            .bind(k.first_reply_at.is_some())
+            .bind(k.first_reply_at)
             .bind(tid)
             .execute(&mut *c)
             .await?;
@@ -695,6 +721,7 @@ impl Cache {
     }
 }
 
+pub mod clock;
 mod read;
 
 pub use read::message_view;

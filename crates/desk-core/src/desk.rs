@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::secrets::{MemoryStore, SecretStore};
 use crate::services::{
-    Directory, Enrich, Jobs, Raw, Rules, Session, Syncer, Tickets, Views, Watcher,
+    Directory, Enrich, Jobs, Raw, Rules, Session, Sla, Syncer, Tickets, Views, Watcher,
 };
 use crate::view::*;
 use crate::workspaces::Registry;
@@ -291,12 +291,15 @@ impl Desk {
         if fresh {
             // The lead's saved views and rules stay (the seed's ids are the same again); the
             // rules start off, since the simulator's tickets are all new to them.
-            cache.clear_except(&["saved_views", "rules"]).await?;
+            cache
+                .clear_except(&["saved_views", "rules", "sla_policies"])
+                .await?;
             sqlx::query("UPDATE rules SET enabled = 0")
                 .execute(cache.pool())
                 .await?;
             crate::rules::add_examples(&cache, &sim).await?;
         }
+        crate::sla::store::add_examples(&cache).await?;
         let budget = BudgetConfig {
             limit: opts.rate_limit,
             ..BudgetConfig::default()
@@ -356,6 +359,10 @@ impl Desk {
 
     pub fn enrich(&self) -> Enrich<'_> {
         Enrich::new(&self.cx)
+    }
+
+    pub fn sla(&self) -> Sla<'_> {
+        Sla::new(&self.cx)
     }
 
     pub fn watcher(&self) -> Watcher<'_> {

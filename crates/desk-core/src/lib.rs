@@ -60,6 +60,7 @@ pub mod saved_views;
 pub mod secrets;
 pub mod services;
 pub mod settings;
+pub mod sla;
 pub mod sync;
 pub mod values;
 pub mod view;

@@ -34,6 +34,7 @@ pub(crate) fn stored(filter: &TicketFilter) -> TicketFilter {
         tag_id: blank(&filter.tag_id),
         assignee_id: blank(&filter.assignee_id),
         text: blank(&filter.text).map(|t| t.trim().to_string()),
+        sla: filter.sla,
         sort: filter.sort,
         offset: 0,
         limit: 0,

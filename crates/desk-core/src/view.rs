@@ -38,6 +38,89 @@ pub struct TicketRow {
     pub updated_at: Option<String>,
     /// Still open or assigned in Trengo as far as the last sync knows.
     pub in_working_set: bool,
+    /// Since when the customer has been waiting for us (ISO UTC): their first message after our
+    /// last reply. `None` when the last message is ours (or none is known).
+    pub waiting_since: Option<String>,
+    /// Where the ticket stands against its SLA policy; `None`: no policy covers it, or its clock
+    /// is paused.
+    pub sla: Option<SlaChip>,
+}
+
+/// A promise the team keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SlaTarget {
+    /// From the ticket's first message until our first reply.
+    FirstReply,
+    /// From the customer's first message after our reply until our next.
+    NextReply,
+    /// From the ticket's creation until it is closed (paused while the last message is ours).
+    Resolution,
+}
+
+impl SlaTarget {
+    pub fn words(self) -> &'static str {
+        match self {
+            SlaTarget::FirstReply => "first reply",
+            SlaTarget::NextReply => "next reply",
+            SlaTarget::Resolution => "resolution",
+        }
+    }
+}
+
+/// Where a ticket stands against its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SlaState {
+    OnTrack,
+    AtRisk,
+    Breached,
+}
+
+impl SlaState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaState::OnTrack => "on_track",
+            SlaState::AtRisk => "at_risk",
+            SlaState::Breached => "breached",
+        }
+    }
+}
+
+/// Which tickets a list takes by their SLA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SlaFilter {
+    AtRisk,
+    Breached,
+    /// At risk or breached.
+    Due,
+}
+
+impl SlaFilter {
+    pub fn takes(self, s: SlaState) -> bool {
+        match self {
+            SlaFilter::AtRisk => s == SlaState::AtRisk,
+            SlaFilter::Breached => s == SlaState::Breached,
+            SlaFilter::Due => s != SlaState::OnTrack,
+        }
+    }
+}
+
+/// A ticket's SLA as a list shows it: the target that comes due first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SlaChip {
+    pub state: SlaState,
+    pub target: SlaTarget,
+    /// When the target is due (ISO UTC).
+    pub due_at: String,
+    /// From when it counts as at risk (ISO UTC): a list can move the chip without asking again.
+    pub at_risk_at: String,
+    pub policy: String,
 }
 
 /// Trengo's status of a ticket.
@@ -172,7 +255,8 @@ impl std::fmt::Display for StatusFilter {
 }
 
 /// The list's order: `updated` (newest change first, the default), `updated_asc`, `created`
-/// (newest first), `created_asc`.
+/// (newest first), `created_asc`, `next_breach` (the SLA target due soonest first), `waiting`
+/// (the customer waiting longest first).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
@@ -182,6 +266,8 @@ pub enum TicketSort {
     UpdatedAsc,
     Created,
     CreatedAsc,
+    NextBreach,
+    Waiting,
 }
 
 impl TicketSort {
@@ -191,9 +277,11 @@ impl TicketSort {
             "updated_asc" => TicketSort::UpdatedAsc,
             "created" => TicketSort::Created,
             "created_asc" => TicketSort::CreatedAsc,
+            "next_breach" | "next-breach" => TicketSort::NextBreach,
+            "waiting" => TicketSort::Waiting,
             other => {
                 return Err(crate::Error::Invalid(format!(
-                    "unknown sort {other:?}: updated, updated_asc, created or created_asc"
+                    "unknown sort {other:?}: updated, updated_asc, created, created_asc, next-breach or waiting"
                 )))
             }
         })
@@ -217,6 +305,9 @@ pub struct TicketFilter {
     pub assignee_id: Option<String>,
     /// The free text a lead types: subject, latest message, contact name, email, phone.
     pub text: Option<String>,
+    /// Only tickets at risk, breached, or either.
+    #[serde(default)]
+    pub sla: Option<SlaFilter>,
     /// Default: updated.
     pub sort: Option<TicketSort>,
     pub offset: u32,

@@ -117,6 +117,8 @@ pub struct Note {
     pub body: String,
     /// The ticket a click opens; `None` for a group.
     pub ticket_id: Option<String>,
+    /// The SLA view a click opens (a warning before a breach).
+    pub sla_view: Option<crate::view::SlaFilter>,
 }
 
 /// A job that ran longer than this says so with a desktop notification when it ends.
@@ -132,6 +134,7 @@ pub fn job_note(end: &crate::jobs::JobView, ran: Duration) -> Option<Note> {
             end.title, end.done, end.skipped, end.failed
         ),
         ticket_id: None,
+        sla_view: None,
     })
 }
 
@@ -203,6 +206,7 @@ pub fn notes_for(batch: &[Assignment], settings: &NotifySettings, hour: u8) -> V
                 summary,
                 body,
                 ticket_id: None,
+                sla_view: None,
             });
         } else {
             for a in list {
@@ -215,6 +219,7 @@ pub fn notes_for(batch: &[Assignment], settings: &NotifySettings, hour: u8) -> V
                     summary,
                     body: line(a),
                     ticket_id: Some(a.ticket_id.clone()),
+                    sla_view: None,
                 });
             }
         }
@@ -255,7 +260,8 @@ mod tests {
             Note {
                 summary: "Assigned to you".into(),
                 body: "Mara de Vries: Refund 1".into(),
-                ticket_id: Some("1".into())
+                ticket_id: Some("1".into()),
+                sla_view: None,
             }
         );
         assert_eq!(notes[1].summary, "New in Billing");

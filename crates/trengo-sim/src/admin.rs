@@ -7,7 +7,8 @@
 //! | `GET` / `POST /__sim/lookup_faults` | the lookup service's faults ([`crate::LookupFaults`]) |
 //! | `GET` / `POST /__sim/rate` | `{"limit": 120, "window_ms": 60000}` |
 //! | `POST /__sim/assign` | `{"ticket_id", "user_id"? , "team_id"?}`: assigned as another agent would |
-//! | `POST /__sim/inbound` | `{"message", "subject"?, "contact_id"? or "identifier"? (+ "contact_name"?), "channel_id"?, "team_id"?, "user_id"?}`: a customer writes in |
+//! | `POST /__sim/inbound` | `{"message", "subject"?, "contact_id"? or "identifier"? (+ "contact_name"?), "channel_id"?, "team_id"?, "user_id"?, "ago_secs"?}`: a customer writes in (`ago_secs` ago) |
+//! | `POST /__sim/message` | `{"ticket_id", "from": "customer"\|"agent"\|"note", "message", "user_id"?, "ago_secs"?}`: a message on a ticket, written `ago_secs` ago |
 //! | `POST /__sim/reset` | back to the seeded workspace; logs, stats, windows and faults cleared |
 //! | `GET /__sim/stats` | requests per token, 429s served, faults injected |
 //! | `GET /__sim/lookups` | the raw paths the lookup service received |
@@ -44,6 +45,7 @@ pub(crate) fn routes(state: Arc<SimState>) -> Router {
         .route("/rate", get(get_rate).post(set_rate))
         .route("/assign", post(assign))
         .route("/inbound", post(inbound))
+        .route("/message", post(message))
         .route("/reset", post(reset))
         .route("/stats", get(stats))
         .route("/lookups", get(lookups))
@@ -166,6 +168,8 @@ struct Inbound {
     channel_id: Option<u64>,
     team_id: Option<u64>,
     user_id: Option<u64>,
+    /// Written this long ago (the ticket still changed now).
+    ago_secs: Option<i64>,
 }
 
 /// A customer writes in: a new open ticket with one inbound message, optionally routed.
@@ -188,8 +192,10 @@ fn inbound_ticket(w: &mut World, i: Inbound, now: i64) -> Result<u64, SimError> 
             .next()
             .ok_or_else(|| SimError::not_found("Contact", 0))?,
     };
-    let id = w.create_ticket(channel, contact, i.subject, None, now)?;
-    w.add_message(id, MessageKind::Inbound, i.message, None, now)?;
+    let at = now - i.ago_secs.unwrap_or(0).max(0);
+    let id = w.create_ticket(channel, contact, i.subject, None, at)?;
+    w.add_message(id, MessageKind::Inbound, i.message, None, at)?;
+    w.ticket_mut(id)?.updated_at = now;
     if let Some(t) = i.team_id {
         w.assign(id, AssignTo::Team(t), now)?;
     }
@@ -204,6 +210,48 @@ async fn inbound(State(st): St, Json(i): Json<Inbound>) -> Response {
     let mut w = st.world();
     match inbound_ticket(&mut w, i, now) {
         Ok(id) => Json(json::ticket(&w, &w.tickets[&id], TsStyle::List, false)).into_response(),
+        Err(e) => err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct NewMessage {
+    ticket_id: u64,
+    /// `customer`, `agent` (a reply) or `note`.
+    from: String,
+    message: String,
+    user_id: Option<u64>,
+    ago_secs: Option<i64>,
+}
+
+/// A message on a ticket, from the customer or an agent, as if written `ago_secs` ago.
+async fn message(State(st): St, Json(m): Json<NewMessage>) -> Response {
+    let now = st.now();
+    let mut w = st.world();
+    let kind = match m.from.as_str() {
+        "customer" => MessageKind::Inbound,
+        "agent" => MessageKind::Outbound,
+        "note" => MessageKind::Note,
+        other => {
+            return err(SimError::invalid(
+                "from",
+                format!("{other:?}: customer, agent or note"),
+            ))
+        }
+    };
+    let user = match kind {
+        MessageKind::Inbound => None,
+        _ => m.user_id.or_else(|| w.users.keys().next().copied()),
+    };
+    let at = now - m.ago_secs.unwrap_or(0).max(0);
+    let r = w
+        .add_message(m.ticket_id, kind, m.message, user, at)
+        .and_then(|id| {
+            w.ticket_mut(m.ticket_id)?.updated_at = now;
+            Ok(id)
+        });
+    match r {
+        Ok(id) => Json(json!({"id": id})).into_response(),
         Err(e) => err(e),
     }
 }

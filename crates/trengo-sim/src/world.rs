@@ -250,7 +250,7 @@ impl World {
             .ok_or_else(|| SimError::not_found("Ticket", id))
     }
 
-    fn ticket_mut(&mut self, id: u64) -> SimResult<&mut Ticket> {
+    pub(crate) fn ticket_mut(&mut self, id: u64) -> SimResult<&mut Ticket> {
         self.tickets
             .get_mut(&id)
             .ok_or_else(|| SimError::not_found("Ticket", id))

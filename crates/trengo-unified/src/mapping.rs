@@ -446,6 +446,11 @@ pub fn ticket(t: &api::Ticket, dir: &Directory, base_url: &str, keep_remote: boo
             },
             _ => None,
         },
+        last_message_note: matches!(
+            latest,
+            Some(api::LatestMessage::Message(m)) if m.kind == api::MessageType::Note
+        ),
+        message_count: t.messages_count.map(|n| n.min(u32::MAX as u64) as u32),
         ticket_url: Some(ticket_url(base_url, t.id)),
         remote_data: remote(keep_remote, t),
     }

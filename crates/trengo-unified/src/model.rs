@@ -163,6 +163,12 @@ pub struct Ticket {
     /// Whether the latest message came from the customer (`None`: not known from what was read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message_inbound: Option<bool>,
+    /// Whether the latest message is an internal note (not a reply: a customer's clock runs on).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub last_message_note: bool,
+    /// How many messages the thread holds, where a list page said (`None` on a show read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_count: Option<u32>,
     pub ticket_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_data: Option<Value>,

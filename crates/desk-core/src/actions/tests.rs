@@ -109,6 +109,8 @@ fn a_row_after_an_action_is_what_the_action_does() {
         created_at: None,
         updated_at: None,
         in_working_set: true,
+        waiting_since: None,
+        sla: None,
     };
     let r = row_after(
         &row,

@@ -196,7 +196,9 @@ impl Cache {
     pub async fn search(&self, f: &TicketFilter) -> Result<SearchResult> {
         let (clause, args) = Self::filter_sql(f)?;
         let order = match f.sort.unwrap_or_default() {
-            TicketSort::Updated => "t.updated_at DESC, t.id DESC",
+            // The SLA's order is the radar's (the tickets service sorts by it); here, recency.
+            TicketSort::Updated | TicketSort::NextBreach => "t.updated_at DESC, t.id DESC",
+            TicketSort::Waiting => "t.waiting_since IS NULL, t.waiting_since ASC, t.id ASC",
             TicketSort::UpdatedAsc => "t.updated_at ASC, t.id ASC",
             TicketSort::Created => "t.id DESC",
             TicketSort::CreatedAsc => "t.id ASC",
@@ -205,7 +207,7 @@ impl Cache {
         // The page of ids first, from an index alone; names are joined for those rows only.
         let sql = format!(
             "SELECT t.id, t.subject, t.preview, t.status, t.status_kind, t.contact_id, c.name, t.team_id, tm.name, t.user_id, us.name,
-                    t.channel_id, ch.name, t.created_at, t.updated_at, t.in_working_set
+                    t.channel_id, ch.name, t.created_at, t.updated_at, t.in_working_set, t.waiting_since
              FROM (SELECT t.id FROM tickets t {clause} ORDER BY {order} LIMIT ? OFFSET ?) page
              JOIN tickets t ON t.id = page.id
              LEFT JOIN contacts c ON c.id = t.contact_id
@@ -301,7 +303,7 @@ impl Cache {
     pub async fn ticket_row(&self, ticket_id: &str) -> Result<Option<TicketRow>> {
         let r = sqlx::query(
             "SELECT t.id, t.subject, t.preview, t.status, t.status_kind, t.contact_id, c.name, t.team_id, tm.name, t.user_id, us.name,
-                    t.channel_id, ch.name, t.created_at, t.updated_at, t.in_working_set
+                    t.channel_id, ch.name, t.created_at, t.updated_at, t.in_working_set, t.waiting_since
              FROM tickets t
              LEFT JOIN contacts c ON c.id = t.contact_id
              LEFT JOIN teams tm ON tm.id = t.team_id
@@ -316,6 +318,34 @@ impl Cache {
         let mut rows = vec![row_of(&r)];
         self.attach_tags(&mut rows).await?;
         Ok(rows.pop())
+    }
+
+    /// The list lines of these tickets, in this order (those not cached left out).
+    pub async fn rows_by_ids(&self, ids: &[i64]) -> Result<Vec<TicketRow>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let rows = sqlx::query(
+            "SELECT t.id, t.subject, t.preview, t.status, t.status_kind, t.contact_id, c.name, t.team_id, tm.name, t.user_id, us.name,
+                    t.channel_id, ch.name, t.created_at, t.updated_at, t.in_working_set, t.waiting_since
+             FROM tickets t
+             LEFT JOIN contacts c ON c.id = t.contact_id
+             LEFT JOIN teams tm ON tm.id = t.team_id
+             LEFT JOIN users us ON us.id = t.user_id
+             LEFT JOIN channels ch ON ch.id = t.channel_id
+             WHERE t.id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_id: HashMap<String, TicketRow> =
+            rows.iter().map(row_of).map(|r| (r.id.clone(), r)).collect();
+        let mut out: Vec<TicketRow> = ids
+            .iter()
+            .filter_map(|i| by_id.remove(&i.to_string()))
+            .collect();
+        self.attach_tags(&mut out).await?;
+        Ok(out)
     }
 
     /// The unified ticket as cached.
@@ -508,6 +538,11 @@ pub(crate) fn row_of(r: &sqlx::sqlite::SqliteRow) -> TicketRow {
         created_at: iso(r.get(13)),
         updated_at: iso(r.get(14)),
         in_working_set: r.get(15),
+        // A closed ticket keeps no one waiting.
+        waiting_since: (r.get::<&str, _>(4) == "open")
+            .then(|| iso(r.get(16)))
+            .flatten(),
+        sla: None,
     }
 }
 

@@ -42,23 +42,41 @@ impl<'a> Tickets<'a> {
 
     /// One line of the list for a ticket, from the cache.
     pub async fn row(&self, id: &str) -> Result<Option<TicketRow>> {
-        self.cx
+        let mut row = self
+            .cx
             .cache
             .ticket_row(&crate::context::ticket_num(id)?.to_string())
-            .await
+            .await?;
+        if let Some(r) = row.as_mut() {
+            super::Sla::new(self.cx)
+                .annotate(std::slice::from_mut(r))
+                .await?;
+        }
+        Ok(row)
     }
 
+    /// A page of the tickets a filter takes, each with its SLA chip.
     pub async fn search(&self, f: &TicketFilter) -> Result<SearchResult> {
-        self.cx.cache.search(f).await
+        let sla = super::Sla::new(self.cx);
+        if super::Sla::decides(f) {
+            return sla.search(f).await;
+        }
+        let mut r = self.cx.cache.search(f).await?;
+        sla.annotate(&mut r.rows).await?;
+        Ok(r)
     }
 
     /// A ticket's context from the cache alone (works offline).
     pub async fn context(&self, id: &str) -> Result<TicketContext> {
-        self.cx.cache.ticket_context(id).await?.ok_or_else(|| {
+        let mut cx = self.cx.cache.ticket_context(id).await?.ok_or_else(|| {
             Error::NotFound(format!(
                 "ticket {id} is not in the local cache; sync, or open it while online"
             ))
-        })
+        })?;
+        super::Sla::new(self.cx)
+            .annotate(std::slice::from_mut(&mut cx.ticket))
+            .await?;
+        Ok(cx)
     }
 
     /// Reads a ticket, its contact and its whole thread from Trengo (Interactive lane) into the

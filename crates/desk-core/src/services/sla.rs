@@ -1,0 +1,302 @@
+//! The SLA radar service: the lead's policies, where each open ticket stands against them, the
+//! lists and counts of those at risk or breached, and the warnings before a breach. It reads
+//! only the cache: the radar costs no request.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::context::Context;
+use crate::error::Result;
+use crate::sla::store;
+use crate::sla::{Names, Radar, SlaPolicy, SlaState, Standing};
+use crate::view::{SearchResult, SlaFilter, TicketFilter, TicketRow, TicketSort};
+use crate::watcher::Note;
+
+/// Where the open tickets stand, for the sidebar.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SlaCounts {
+    pub at_risk: u32,
+    pub breached: u32,
+    /// The soonest due target that is not breached yet (ISO UTC).
+    pub next_due_at: Option<String>,
+    /// Enabled policies.
+    pub policies: u32,
+    /// Enabled policies that no longer fit the workspace (a team or tag gone), and why.
+    pub problems: Vec<String>,
+}
+
+/// The standings of every open ticket at one instant.
+pub struct Board {
+    pub radar: Radar,
+    pub standings: HashMap<i64, Standing>,
+    pub problems: Vec<String>,
+}
+
+pub struct Sla<'a> {
+    cx: &'a Context,
+}
+
+impl<'a> Sla<'a> {
+    pub(crate) fn new(cx: &'a Context) -> Self {
+        Sla { cx }
+    }
+
+    /// The policies, in the order they are tried (the first that covers a ticket wins).
+    pub async fn list(&self) -> Result<Vec<SlaPolicy>> {
+        store::list(&self.cx.cache).await
+    }
+
+    pub async fn show(&self, name: &str) -> Result<SlaPolicy> {
+        store::find(&self.cx.cache, name).await
+    }
+
+    /// Saves a policy, checked against the workspace; `replace` replaces one of the same name.
+    pub async fn save(&self, p: &SlaPolicy, replace: bool) -> Result<()> {
+        let dir = self.cx.cache.directory().await?;
+        store::save(&self.cx.cache, p, &Names { dir: &dir }, replace).await
+    }
+
+    pub async fn remove(&self, name: &str) -> Result<()> {
+        store::remove(&self.cx.cache, name).await
+    }
+
+    pub async fn set_enabled(&self, name: &str, on: bool) -> Result<()> {
+        store::set_enabled(&self.cx.cache, name, on).await
+    }
+
+    /// Puts a policy at `position` (1: tried first).
+    pub async fn move_to(&self, name: &str, position: u32) -> Result<()> {
+        store::move_to(&self.cx.cache, name, position).await
+    }
+
+    /// The policies as a JSON list, to import elsewhere.
+    pub async fn export(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(&self.list().await?).unwrap_or_default())
+    }
+
+    /// Saves every policy of a file, all checked first: one bad policy saves none.
+    pub async fn import(&self, json: &str, replace: bool) -> Result<u32> {
+        let dir = self.cx.cache.directory().await?;
+        store::import(&self.cx.cache, json, &Names { dir: &dir }, replace).await
+    }
+
+    /// Where every open ticket stands at `now` (unix seconds).
+    pub async fn board(&self, now: i64) -> Result<Board> {
+        self.board_of(None, now).await
+    }
+
+    async fn board_of(&self, ids: Option<&[i64]>, now: i64) -> Result<Board> {
+        let (mut radar, problems) = store::radar(&self.cx.cache).await?;
+        let mut standings = HashMap::new();
+        if !radar.policies.is_empty() {
+            for f in store::facts(&self.cx.cache, &radar, ids).await? {
+                if let Some(s) = radar.standing(&f, now) {
+                    standings.insert(f.id, s);
+                }
+            }
+        }
+        Ok(Board {
+            radar,
+            standings,
+            problems,
+        })
+    }
+
+    /// The counts the sidebar shows.
+    pub async fn counts(&self) -> Result<SlaCounts> {
+        let now = chrono::Utc::now().timestamp();
+        let b = self.board(now).await?;
+        let mut c = SlaCounts {
+            policies: b.radar.policies.len() as u32,
+            problems: b.problems,
+            ..Default::default()
+        };
+        let mut next: Option<i64> = None;
+        for s in b.standings.values() {
+            match s.state {
+                SlaState::AtRisk => c.at_risk += 1,
+                SlaState::Breached => c.breached += 1,
+                SlaState::OnTrack => {}
+            }
+            if s.state != SlaState::Breached {
+                next = Some(next.map_or(s.due_at, |n| n.min(s.due_at)));
+            }
+        }
+        c.next_due_at = crate::cache::iso(next);
+        Ok(c)
+    }
+
+    /// Puts each row's SLA chip on it (open tickets a policy covers).
+    pub(crate) async fn annotate(&self, rows: &mut [TicketRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = rows.iter().filter_map(|r| r.id.parse().ok()).collect();
+        let b = self
+            .board_of(Some(&ids), chrono::Utc::now().timestamp())
+            .await?;
+        for r in rows.iter_mut() {
+            r.sla =
+                r.id.parse::<i64>()
+                    .ok()
+                    .and_then(|i| b.standings.get(&i))
+                    .map(|s| s.chip(&b.radar.policies));
+        }
+        Ok(())
+    }
+
+    /// Whether a list needs the radar to choose or order its tickets.
+    pub(crate) fn decides(f: &TicketFilter) -> bool {
+        f.sla.is_some() || f.sort == Some(TicketSort::NextBreach)
+    }
+
+    /// A page of the tickets a filter takes, chosen or ordered by their SLA: at risk, breached,
+    /// or the target due soonest first (tickets without one after them, newest change first).
+    pub(crate) async fn search(&self, f: &TicketFilter) -> Result<SearchResult> {
+        let now = chrono::Utc::now().timestamp();
+        let b = self.board(now).await?;
+        let mut ids: Vec<(usize, i64)> = self
+            .cx
+            .cache
+            .search_ids(&TicketFilter {
+                sort: None,
+                sla: None,
+                ..f.clone()
+            })
+            .await?
+            .iter()
+            .filter_map(|i| i.parse().ok())
+            .enumerate()
+            .collect();
+        if let Some(want) = f.sla {
+            ids.retain(|(_, i)| b.standings.get(i).is_some_and(|s| want.takes(s.state)));
+        }
+        if f.sort == Some(TicketSort::NextBreach) {
+            ids.sort_by_key(|(k, i)| (b.standings.get(i).map_or(i64::MAX, |s| s.due_at), *k));
+        } else if f.sort.is_some_and(|s| s != TicketSort::Updated) {
+            // Any other order: the cache's, among the tickets the radar kept.
+            let keep: std::collections::HashSet<i64> = ids.iter().map(|(_, i)| *i).collect();
+            ids = self
+                .cx
+                .cache
+                .search_ids(&TicketFilter {
+                    sla: None,
+                    ..f.clone()
+                })
+                .await
+                .map(|all| {
+                    all.iter()
+                        .filter_map(|i| i.parse().ok())
+                        .filter(|i| keep.contains(i))
+                        .enumerate()
+                        .collect()
+                })?;
+        }
+        let total = ids.len() as u32;
+        let limit = if f.limit == 0 { 50 } else { f.limit.min(500) } as usize;
+        let page: Vec<i64> = ids
+            .iter()
+            .skip(f.offset as usize)
+            .take(limit)
+            .map(|(_, i)| *i)
+            .collect();
+        let mut rows = self.cx.cache.rows_by_ids(&page).await?;
+        for r in rows.iter_mut() {
+            r.sla =
+                r.id.parse::<i64>()
+                    .ok()
+                    .and_then(|i| b.standings.get(&i))
+                    .map(|s| s.chip(&b.radar.policies));
+        }
+        Ok(SearchResult {
+            rows,
+            total,
+            offset: f.offset,
+        })
+    }
+
+    /// The warnings due now: each ticket that became at risk, once per target and due time
+    /// (across restarts and processes), grouped by team ("4 tickets in Billing breach within 15
+    /// min"). During the lead's quiet hours none is given (nor recorded: it comes after them if
+    /// the ticket is still at risk).
+    pub async fn warnings(&self) -> Result<Vec<Note>> {
+        let now = chrono::Utc::now().timestamp();
+        let notify = self.cx.settings().await?.notify;
+        let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
+        if notify.quiet_at(hour) {
+            return Ok(vec![]);
+        }
+        self.warnings_at(now).await
+    }
+
+    /// [`Self::warnings`] at a given instant.
+    pub async fn warnings_at(&self, now: i64) -> Result<Vec<Note>> {
+        let b = self.board(now).await?;
+        let mut due: Vec<(&i64, &Standing)> = b
+            .standings
+            .iter()
+            .filter(|(_, s)| s.state == SlaState::AtRisk)
+            .collect();
+        due.sort_by_key(|(i, s)| (s.due_at, **i));
+        let mut fresh = vec![];
+        for (id, s) in due {
+            if store::mark_warned(&self.cx.cache, *id, s.target.words(), s.due_at).await? {
+                fresh.push((*id, *s));
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(vec![]);
+        }
+        let ids: Vec<i64> = fresh.iter().map(|(i, _)| *i).collect();
+        let rows = self.cx.cache.rows_by_ids(&ids).await?;
+        let mut by_team: BTreeMap<String, Vec<(&TicketRow, &Standing)>> = BTreeMap::new();
+        for (row, (_, s)) in rows.iter().zip(&fresh) {
+            let team = row
+                .team
+                .as_ref()
+                .map(|t| t.name.clone())
+                .unwrap_or_else(|| "no team".into());
+            by_team.entry(team).or_default().push((row, s));
+        }
+        Ok(by_team
+            .into_iter()
+            .map(|(team, list)| warning(&team, &list, now))
+            .collect())
+    }
+}
+
+/// One team's warning.
+fn warning(team: &str, list: &[(&TicketRow, &Standing)], now: i64) -> Note {
+    let last = list.iter().map(|(_, s)| s.due_at).max().unwrap_or(now);
+    let mins = ((last - now).max(0) + 59) / 60;
+    let line = |r: &TicketRow, s: &Standing| {
+        let what = r
+            .subject
+            .as_deref()
+            .or(r.preview.as_deref())
+            .unwrap_or("(no subject)");
+        crate::watcher::shorten(
+            &format!("#{} {} ({} due)", r.id, what, s.target.words()),
+            140,
+        )
+    };
+    if let [(r, s)] = list {
+        return Note {
+            summary: format!("Ticket #{} in {team} breaches within {mins} min", r.id),
+            body: line(r, s),
+            ticket_id: Some(r.id.clone()),
+            sla_view: Some(SlaFilter::AtRisk),
+        };
+    }
+    Note {
+        summary: format!("{} tickets in {team} breach within {mins} min", list.len()),
+        body: list
+            .iter()
+            .take(3)
+            .map(|(r, s)| line(r, s))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        ticket_id: None,
+        sla_view: Some(SlaFilter::AtRisk),
+    }
+}

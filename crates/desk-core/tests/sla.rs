@@ -1,0 +1,239 @@
+//! The SLA radar against the simulator over HTTP: customers write in and agents answer as they
+//! would in Trengo (`/__sim/inbound`, `/__sim/message`), the app syncs, and the radar tells who
+//! waits, what is at risk and what breached, and warns once.
+
+mod common;
+
+use common::admin;
+use desk_core::sla::{AtRisk, SlaPolicy, SlaScope, SlaState, SlaTarget};
+use desk_core::view::{SlaFilter, TicketFilter, TicketSort};
+use desk_core::Desk;
+use serde_json::json;
+use trengo_sim::Size;
+
+fn ts(s: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+}
+
+/// A customer writes in, `ago` seconds ago; the new ticket's id.
+async fn writes_in(sim: &trengo_sim::Sim, ago: i64) -> String {
+    let t = admin(
+        sim,
+        "inbound",
+        json!({"message": "Where is my order?", "subject": "Order", "ago_secs": ago}),
+    )
+    .await;
+    t["id"].as_u64().unwrap().to_string()
+}
+
+async fn message(sim: &trengo_sim::Sim, ticket: &str, from: &str) {
+    let r = admin(
+        sim,
+        "message",
+        json!({"ticket_id": ticket.parse::<u64>().unwrap(), "from": from, "message": "…"}),
+    )
+    .await;
+    assert!(r["id"].is_u64(), "{r}");
+}
+
+/// A policy for tickets tagged `tag` (so the seeded tickets stay out of it).
+fn policy(name: &str, tag: &str, first: u32, next: u32, at_risk: u32) -> SlaPolicy {
+    SlaPolicy {
+        name: name.into(),
+        enabled: true,
+        first_reply: Some(first),
+        next_reply: Some(next),
+        resolution: None,
+        at_risk: AtRisk::Minutes(at_risk),
+        scope: SlaScope {
+            tag: Some(tag.into()),
+            ..Default::default()
+        },
+        hours: None,
+    }
+}
+
+async fn tag(desk: &Desk, name: &str, tickets: &[&str]) {
+    let t = desk.directory().create_tag(name, None).await.unwrap().tag;
+    for id in tickets {
+        desk.tickets().add_tag(id, &t.id).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_waiting_clock_follows_the_customer_and_pauses_on_our_reply() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let id = writes_in(&sim, 10 * 60).await;
+    common::sync(&desk).await;
+    tag(&desk, "radar", &[&id]).await;
+    desk.sla()
+        .save(&policy("Radar", "radar", 30, 60, 15), false)
+        .await
+        .unwrap();
+
+    let row = desk.tickets().row(&id).await.unwrap().unwrap();
+    let since = ts(row.waiting_since.as_deref().expect("the customer waits"));
+    let now = chrono::Utc::now().timestamp();
+    assert!(
+        (now - 10 * 60 - since).abs() <= 2,
+        "waiting since the message"
+    );
+    let sla = row.sla.expect("the policy covers it");
+    assert_eq!(
+        (sla.target, sla.state),
+        (SlaTarget::FirstReply, SlaState::OnTrack)
+    );
+    assert_eq!(ts(&sla.due_at), since + 30 * 60);
+
+    // Our reply: nobody waits, nothing is due.
+    message(&sim, &id, "agent").await;
+    common::sync(&desk).await;
+    let row = desk.tickets().row(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (row.waiting_since.as_deref(), row.sla.as_ref()),
+        (None, None)
+    );
+
+    // An internal note after it does not start the clock again.
+    message(&sim, &id, "note").await;
+    common::sync(&desk).await;
+    assert_eq!(
+        desk.tickets()
+            .row(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .waiting_since,
+        None
+    );
+
+    // The customer writes again: the next reply is due an hour after that message.
+    common::next_second().await;
+    message(&sim, &id, "customer").await;
+    let wrote = chrono::Utc::now().timestamp();
+    common::sync(&desk).await;
+    let row = desk.tickets().row(&id).await.unwrap().unwrap();
+    let since = ts(row.waiting_since.as_deref().unwrap());
+    assert!((wrote - since).abs() <= 1);
+    let sla = row.sla.unwrap();
+    assert_eq!(
+        (sla.target, ts(&sla.due_at)),
+        (SlaTarget::NextReply, since + 3600)
+    );
+
+    // The whole thread, read when the lead opens the ticket, says the same.
+    desk.tickets().refresh(&id).await.unwrap();
+    let row = desk.tickets().row(&id).await.unwrap().unwrap();
+    assert_eq!(ts(row.waiting_since.as_deref().unwrap()), since);
+    assert_eq!(row.sla.unwrap().target, SlaTarget::NextReply);
+}
+
+#[tokio::test]
+async fn at_risk_breached_and_next_breach_lists() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let late = writes_in(&sim, 25 * 60).await; // first reply (20 min) breached 5 min ago
+    let close = writes_in(&sim, 12 * 60).await; // due in 8 min: at risk (10 min before)
+    let fresh = writes_in(&sim, 60).await; // due in 19 min: on track
+    common::sync(&desk).await;
+    tag(&desk, "radar", &[&late, &close, &fresh]).await;
+    desk.sla()
+        .save(&policy("Radar", "radar", 20, 60, 10), false)
+        .await
+        .unwrap();
+    let ids = |f: TicketFilter| {
+        let desk = &desk;
+        async move {
+            desk.tickets()
+                .search(&f)
+                .await
+                .unwrap()
+                .rows
+                .into_iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let at_risk = ids(TicketFilter {
+        sla: Some(SlaFilter::AtRisk),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(at_risk, vec![close.clone()]);
+    let breached = ids(TicketFilter {
+        sla: Some(SlaFilter::Breached),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(breached, vec![late.clone()]);
+    let order = ids(TicketFilter {
+        sort: Some(TicketSort::NextBreach),
+        limit: 3,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(order, vec![late, close, fresh]);
+    let c = desk.sla().counts().await.unwrap();
+    assert_eq!((c.at_risk, c.breached, c.policies), (1, 1, 1));
+}
+
+#[tokio::test]
+async fn a_warning_comes_once_per_ticket_also_after_a_restart() {
+    let (sim, dir, desk) = common::synced(Size::Small).await;
+    let a = writes_in(&sim, 12 * 60).await;
+    let b = writes_in(&sim, 13 * 60).await;
+    let ok = writes_in(&sim, 60).await;
+    common::sync(&desk).await;
+    tag(&desk, "radar", &[&a, &b, &ok]).await;
+    desk.sla()
+        .save(&policy("Radar", "radar", 20, 60, 10), false)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let notes = desk.sla().warnings_at(now).await.unwrap();
+    assert_eq!(notes.len(), 1, "one group: {notes:?}");
+    assert!(
+        notes[0].summary.starts_with("2 tickets in ")
+            && notes[0].summary.contains("breach within 8 min"),
+        "{}",
+        notes[0].summary
+    );
+    assert!(notes[0].body.contains(&format!("#{b}")) && notes[0].body.contains(&format!("#{a}")));
+    assert!(desk.sla().warnings_at(now + 30).await.unwrap().is_empty());
+
+    // The app restarts: nothing is said twice.
+    desk.shut().await;
+    drop(desk);
+    let desk = common::open(&sim, dir.path()).await;
+    assert!(desk.sla().warnings_at(now + 60).await.unwrap().is_empty());
+    // Ten minutes on, the third ticket's turn comes: it alone is warned of.
+    let later = desk.sla().warnings_at(now + 10 * 60).await.unwrap();
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].ticket_id.as_deref(), Some(ok.as_str()));
+}
+
+#[tokio::test]
+async fn policies_round_trip_as_json_and_a_bad_file_saves_none() {
+    let (_sim, _dir, desk) = common::synced(Size::Small).await;
+    let mut p = policy("Gold", "vip", 30, 60, 10);
+    p.scope.tag = None;
+    desk.sla().save(&p, false).await.unwrap();
+    let err = desk.sla().save(&p, false).await.unwrap_err().to_string();
+    assert!(err.contains("\"Gold\" exists already"), "{err}");
+    let json = desk.sla().export().await.unwrap();
+    desk.sla().remove("gold").await.unwrap();
+    assert_eq!(desk.sla().import(&json, false).await.unwrap(), 1);
+    assert_eq!(desk.sla().list().await.unwrap(), vec![p]);
+
+    let bad = r#"[{"name": "Silver", "first_reply": 60},
+                  {"name": "Bronze", "first_reply": 60, "scope": {"team": "Nobody"}}]"#;
+    let err = desk.sla().import(bad, false).await.unwrap_err().to_string();
+    assert!(
+        err.contains("SLA policy \"Bronze\": team: \"Nobody\""),
+        "{err}"
+    );
+    assert_eq!(
+        desk.sla().list().await.unwrap().len(),
+        1,
+        "Silver was not saved either"
+    );
+}
