@@ -91,6 +91,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             sla::remove_sla,
             sla::enable_sla,
             sla::sla_counts,
+            sla::move_sla,
+            sla::export_sla,
+            sla::import_sla,
         ])
         .events(collect_events![
             events::SyncProgressEvent,

@@ -40,3 +40,24 @@ pub async fn enable_sla(st: State<'_, AppState>, name: String, on: bool) -> Resu
 pub async fn sla_counts(st: State<'_, AppState>) -> Result<SlaCounts> {
     Ok(st.desk().await?.sla().counts().await?)
 }
+
+/// Puts a policy at `position` (1: tried first).
+#[tauri::command]
+#[specta::specta]
+pub async fn move_sla(st: State<'_, AppState>, name: String, position: u32) -> Result<()> {
+    Ok(st.desk().await?.sla().move_to(&name, position).await?)
+}
+
+/// Every policy as JSON, to keep or to import elsewhere.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_sla(st: State<'_, AppState>) -> Result<String> {
+    Ok(st.desk().await?.sla().export().await?)
+}
+
+/// Policies from JSON (`export_sla`'s), all checked first: one bad policy saves none.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_sla(st: State<'_, AppState>, json: String, replace: bool) -> Result<u32> {
+    Ok(st.desk().await?.sla().import(&json, replace).await?)
+}

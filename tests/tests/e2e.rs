@@ -1722,3 +1722,134 @@ async fn a_rule_written_in_the_rules_view_runs_and_is_undone() {
     })
     .await;
 }
+
+/// The SLA chip of the list row of ticket `id` (`on_track`, `at_risk`, `breached`, or '').
+async fn sla_chip(c: &Client, id: &str) -> String {
+    c.execute(
+        "const r = document.querySelector(`[data-ticket-id='${arguments[0]}'] [data-sla]`); return r ? r.dataset.sla : null;",
+        vec![json!(id)],
+    )
+    .await
+    .ok()
+    .and_then(|v| v.as_str().map(str::to_string))
+    .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, a session bus and tauri-driver: run by scripts/test.sh"]
+async fn the_sla_radar_warns_once_and_a_ticket_turns_at_risk_then_breached() {
+    let notes = Notifications::default();
+    let _bus = zbus::connection::Builder::session()
+        .unwrap()
+        .name("org.freedesktop.Notifications")
+        .unwrap()
+        .serve_at("/org/freedesktop/Notifications", notes.clone())
+        .unwrap()
+        .build()
+        .await
+        .expect("a session bus (run under dbus-run-session)");
+    let app = launch(&["--demo-rate-limit", "6000"]).await;
+    let c = &app.client;
+    let http = reqwest::Client::new();
+    c.set_window_size(1280, 800).await.unwrap();
+    wait_for(c, "[data-ticket-id]").await;
+    wait_synced(c).await;
+
+    // The lead writes a policy in the app: a first reply on SMS within 2 minutes, at risk from
+    // 1 minute before.
+    click(c, Locator::Css("[data-view='sla']")).await;
+    find(c, Locator::Css("[data-sla-policy='Enterprise customers']")).await;
+    click(c, Locator::Css("[data-new-sla]")).await;
+    wait_for(c, "[data-sla-name]")
+        .await
+        .send_keys("SMS promise")
+        .await
+        .unwrap();
+    for (css, value) in [("[data-sla-first]", "2"), ("[data-sla-risk]", "1")] {
+        let e = wait_for(c, css).await;
+        e.clear().await.unwrap();
+        e.send_keys(value).await.unwrap();
+    }
+    c.execute(
+        "const ch = document.querySelector('[data-sla-channel]'); ch.value = 'SMS'; ch.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(c, Locator::Css("[data-sla-save]")).await;
+    find(c, Locator::Css("[data-sla-policy='SMS promise']")).await;
+
+    // A customer texted 65 s ago: 55 s of the 2 minutes are left, so it is at risk at once.
+    let t = http
+        .post(format!("{}/__sim/inbound", app.sim))
+        .json(&json!({"message": "Is my parcel lost?", "subject": "Parcel via SMS", "channel_id": 806, "ago_secs": 65}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let id = t["id"].as_u64().unwrap().to_string();
+    click(c, Locator::Css("[data-view='at-risk']")).await;
+    // The app reads the inbox every 30 s; the list follows the cache.
+    until_within(
+        c,
+        "the ticket in the At risk view",
+        Duration::from_secs(60),
+        || async { sla_chip(c, &id).await == "at_risk" },
+    )
+    .await;
+    let count = c
+        .execute(
+            "return Number(document.querySelector(\"[data-sla-count='at_risk']\").textContent)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        count.as_u64().unwrap_or(0) >= 1,
+        "the sidebar counts it: {count}"
+    );
+    let row = rows_text(c).await.join("\n");
+    assert!(row.contains("left"), "a countdown in the row: {row}");
+    shot(c, "sla-at-risk-1280.png").await;
+    c.set_window_size(1024, 768).await.unwrap();
+    shot(c, "sla-at-risk-1024.png").await;
+    c.set_window_size(1280, 800).await.unwrap();
+
+    // One warning, before the breach (the radar looks every 15 s).
+    let mine = |n: &Vec<String>| n.iter().filter(|s| s.contains(&format!("#{id}"))).count();
+    until_within(c, "the warning", Duration::from_secs(45), || async {
+        mine(&notes.shown.lock().unwrap()) == 1
+    })
+    .await;
+
+    // The clock runs on: in All open, soonest breach first, the same row turns breached (the
+    // chip moves with the clock), and then the Breached view holds it.
+    click(c, Locator::XPath("//nav//button[text()='All open']")).await;
+    click(c, Locator::Css("[data-sort-waiting]")).await;
+    find(c, Locator::Css("[data-sort-waiting='next_breach']")).await;
+    until(c, "the ticket in All open", || async {
+        !sla_chip(c, &id).await.is_empty()
+    })
+    .await;
+    until_within(
+        c,
+        "the chip turns breached",
+        Duration::from_secs(90),
+        || async { sla_chip(c, &id).await == "breached" },
+    )
+    .await;
+    click(c, Locator::Css("[data-view='breached']")).await;
+    until(c, "the ticket in the Breached view", || async {
+        sla_chip(c, &id).await == "breached"
+    })
+    .await;
+    shot(c, "sla-breached-1280.png").await;
+    assert_eq!(
+        mine(&notes.shown.lock().unwrap()),
+        1,
+        "warned once: {:?}",
+        notes.shown.lock().unwrap()
+    );
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chipColors, contrastRatio, parseHex, textOn } from '../src/lib/contrast';
 import { pagesFor, scrollToShow, visibleRange } from '../src/lib/virtual';
-import { ago, count, statusWord } from '../src/lib/format';
+import { ago, clockLine, count, short, slaNow, statusWord, wait } from '../src/lib/format';
 import { enterIsOwn, isTyping, keyAction } from '../src/lib/keys';
 import { emptyRefine, filterFor } from '../src/lib/views';
 import { fuzzyFilter, fuzzyScore } from '../src/lib/fuzzy';
@@ -160,5 +160,35 @@ describe('action keys and the palette', () => {
     expect(fuzzyFilter(items, 'zzz', (s) => s)).toEqual([]);
     expect(fuzzyFilter(items, '', (s) => s)).toEqual(items);
     expect(fuzzyScore('bill', 'Team Billing')).toBeGreaterThan(fuzzyScore('bill', 'rebilling'));
+  });
+});
+
+describe('the SLA radar in the list', () => {
+  const due = '2026-12-06T10:00:00Z';
+  const risk = '2026-12-06T09:45:00Z';
+  const at = (s: string) => Date.parse(s);
+  it('moves a chip from on track to at risk to breached as the clock runs, without asking again', () => {
+    const sla = { state: 'on_track', due_at: due, at_risk_at: risk, target: 'first_reply' };
+    expect(slaNow(sla, at('2026-12-06T09:30:00Z'))).toBe('on_track');
+    expect(slaNow(sla, at('2026-12-06T09:45:00Z'))).toBe('at_risk');
+    expect(slaNow(sla, at('2026-12-06T10:00:00Z'))).toBe('breached');
+    expect(slaNow(null, 0)).toBeNull();
+  });
+  it('says the wait and the target in words', () => {
+    expect(wait(59)).toBe('59 s');
+    expect(wait(12 * 60)).toBe('12 min');
+    expect(wait(3 * 3600 + 12 * 60)).toBe('3 h 12 min');
+    expect(wait(52 * 3600)).toBe('2 d 4 h');
+    expect([short(39), short(12 * 60), short(3 * 3600 + 12 * 60), short(52 * 3600)]).toEqual(['39s', '12m', '3h 12m', '2d 4h']);
+    const row = { waiting_since: '2026-12-06T06:30:00Z', sla: { due_at: due, target: 'first_reply' } };
+    expect(clockLine(row, at('2026-12-06T09:42:00Z'))).toBe('Waiting 3 h 12 min · first reply due in 18 min');
+    expect(clockLine(row, at('2026-12-06T10:05:00Z'))).toBe('Waiting 3 h 35 min · first reply 5 min late');
+    expect(clockLine({ waiting_since: null, sla: null }, 0)).toBe('');
+  });
+  it('gives the At risk and Breached views their filter, soonest breach first', () => {
+    const f = filterFor({ kind: 'at-risk' }, emptyRefine, null, []);
+    expect([f.sla, f.sort, f.status]).toEqual(['at_risk', 'next_breach', 'open']);
+    expect(filterFor({ kind: 'breached' }, emptyRefine, null, []).sla).toBe('breached');
+    expect(filterFor({ kind: 'all-open' }, { ...emptyRefine, sla: 'due', sort: 'waiting' }, null, []).sort).toBe('waiting');
   });
 });

@@ -133,6 +133,20 @@ export const commands = {
 	applyEnrichment: (preview: EnrichPreview_Deserialize) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("apply_enrichment", { preview })),
 	/**  Writes a job's report (CSV) to the Downloads folder and says where. */
 	exportJobReport: (id: number) => typedError<string, Problem>(__TAURI_INVOKE("export_job_report", { id })),
+	/**  The policies, in the order they are tried. */
+	listSla: () => typedError<SlaPolicy_Serialize[], Problem>(__TAURI_INVOKE("list_sla")),
+	/**  Saves a policy, checked first; `replace` replaces one of the same name. */
+	saveSla: (policy: SlaPolicy_Deserialize, replace: boolean) => typedError<null, Problem>(__TAURI_INVOKE("save_sla", { policy, replace })),
+	removeSla: (name: string) => typedError<null, Problem>(__TAURI_INVOKE("remove_sla", { name })),
+	enableSla: (name: string, on: boolean) => typedError<null, Problem>(__TAURI_INVOKE("enable_sla", { name, on })),
+	/**  How many open tickets are at risk and breached now, for the sidebar. */
+	slaCounts: () => typedError<SlaCounts_Serialize, Problem>(__TAURI_INVOKE("sla_counts")),
+	/**  Puts a policy at `position` (1: tried first). */
+	moveSla: (name: string, position: number) => typedError<null, Problem>(__TAURI_INVOKE("move_sla", { name, position })),
+	/**  Every policy as JSON, to keep or to import elsewhere. */
+	exportSla: () => typedError<string, Problem>(__TAURI_INVOKE("export_sla")),
+	/**  Policies from JSON (`export_sla`'s), all checked first: one bad policy saves none. */
+	importSla: (json: string, replace: boolean) => typedError<number, Problem>(__TAURI_INVOKE("import_sla", { json, replace })),
 };
 
 /** Events */
@@ -141,7 +155,9 @@ export const events = {
 	cacheChangedEvent: makeEvent<CacheChangedEvent, CacheChangedEvent>("cache-changed-event"),
 	jobFinishedEvent: makeEvent<JobFinishedEvent_Serialize, JobFinishedEvent_Deserialize>("job-finished-event"),
 	jobProgressEvent: makeEvent<JobProgressEvent, JobProgressEvent>("job-progress-event"),
+	openSlaViewEvent: makeEvent<OpenSlaViewEvent, OpenSlaViewEvent>("open-sla-view-event"),
 	openTicketEvent: makeEvent<OpenTicketEvent, OpenTicketEvent>("open-ticket-event"),
+	slaWarningsEvent: makeEvent<SlaWarningsEvent, SlaWarningsEvent>("sla-warnings-event"),
 	statusEvent: makeEvent<StatusEvent_Serialize, StatusEvent_Deserialize>("status-event"),
 	syncFailedEvent: makeEvent<SyncFailedEvent, SyncFailedEvent>("sync-failed-event"),
 	syncProgressEvent: makeEvent<SyncProgressEvent, SyncProgressEvent>("sync-progress-event"),
@@ -273,6 +289,12 @@ export type AssignmentsEvent_Deserialize = Assignment_Deserialize[];
 /**  Tickets newly assigned to the user or their teams. */
 export type AssignmentsEvent_Serialize = Assignment_Serialize[];
 
+/**
+ *  When a ticket counts as at risk: this many minutes before a target is due, or once this share
+ *  (in %) of the target has run.
+ */
+export type AtRisk = ({ minutes: number }) & { percent?: never } | ({ percent: number }) & { minutes?: never };
+
 export type AttachmentView = AttachmentView_Serialize | AttachmentView_Deserialize;
 
 export type AttachmentView_Deserialize = {
@@ -312,6 +334,27 @@ export type BudgetView_Serialize = {
 	queued_bulk: number,
 	next_slot_ms: number,
 	blocked_ms: number | null,
+};
+
+/**  Business hours: the clock of a target runs only while they are open. */
+export type BusinessHours = BusinessHours_Serialize | BusinessHours_Deserialize;
+
+/**  Business hours: the clock of a target runs only while they are open. */
+export type BusinessHours_Deserialize = {
+	/**  An IANA zone, e.g. `Europe/Amsterdam`. */
+	time_zone: string,
+	days: DayHours[],
+	/**  Closed all day (`YYYY-MM-DD`, in the zone). */
+	holidays?: string[],
+};
+
+/**  Business hours: the clock of a target runs only while they are open. */
+export type BusinessHours_Serialize = {
+	/**  An IANA zone, e.g. `Europe/Amsterdam`. */
+	time_zone: string,
+	days: DayHours[],
+	/**  Closed all day (`YYYY-MM-DD`, in the zone). */
+	holidays: string[],
 };
 
 /**  The cache has new data: lists should re-read. */
@@ -413,6 +456,14 @@ export type ContactIndex_Serialize = {
 	pass_seen: number,
 	/**  RFC 3339. */
 	complete_at: string | null,
+};
+
+/**  Open hours on one weekday: `from` and `to` as `HH:MM`. */
+export type DayHours = {
+	/**  `mon` … `sun`. */
+	day: string,
+	from: string,
+	to: string,
 };
 
 export type DirectoryLists = DirectoryLists_Serialize | DirectoryLists_Deserialize;
@@ -530,6 +581,11 @@ export type FieldDef = {
 
 export type FieldInput = {
 	field: string,
+	value: string,
+};
+
+export type FieldIs = {
+	name: string,
 	value: string,
 };
 
@@ -1036,6 +1092,11 @@ export type NotifySettings_Serialize = {
 	sound: boolean,
 };
 
+/**  A notification about SLA warnings was clicked: show this SLA view. */
+export type OpenSlaViewEvent = {
+	sla: SlaFilter,
+};
+
 /**  A notification was clicked: show this ticket. */
 export type OpenTicketEvent = {
 	id: string,
@@ -1290,6 +1351,124 @@ export type Session_Deserialize =
 export type Session_Serialize = 
 /**  First run, a revoked token, or signed out: show Connect. */
 { type: "NeedsLogin"; base_url: string; problem: string | null } | { type: "Ready"; workspace: string; base_url: string; demo: boolean; user: UserItem_Serialize | null };
+
+/**  A ticket's SLA as a list shows it: the target that comes due first. */
+export type SlaChip = {
+	state: SlaState,
+	target: SlaTarget,
+	/**  When the target is due (ISO UTC). */
+	due_at: string,
+	/**  From when it counts as at risk (ISO UTC): a list can move the chip without asking again. */
+	at_risk_at: string,
+	policy: string,
+};
+
+/**  Where the open tickets stand, for the sidebar. */
+export type SlaCounts = SlaCounts_Serialize | SlaCounts_Deserialize;
+
+/**  Where the open tickets stand, for the sidebar. */
+export type SlaCounts_Deserialize = {
+	at_risk: number,
+	breached: number,
+	/**  The soonest due target that is not breached yet (ISO UTC). */
+	next_due_at?: string | null,
+	/**  Enabled policies. */
+	policies: number,
+	/**  Enabled policies that no longer fit the workspace (a team or tag gone), and why. */
+	problems: string[],
+};
+
+/**  Where the open tickets stand, for the sidebar. */
+export type SlaCounts_Serialize = {
+	at_risk: number,
+	breached: number,
+	/**  The soonest due target that is not breached yet (ISO UTC). */
+	next_due_at: string | null,
+	/**  Enabled policies. */
+	policies: number,
+	/**  Enabled policies that no longer fit the workspace (a team or tag gone), and why. */
+	problems: string[],
+};
+
+/**  Which tickets a list takes by their SLA. */
+export type SlaFilter = "at_risk" | "breached" | 
+/**  At risk or breached. */
+"due";
+
+/**  One SLA policy, as the lead writes it (and exports it). */
+export type SlaPolicy = SlaPolicy_Serialize | SlaPolicy_Deserialize;
+
+/**  One SLA policy, as the lead writes it (and exports it). */
+export type SlaPolicy_Deserialize = {
+	name: string,
+	enabled?: boolean,
+	/**  Minutes. */
+	first_reply?: number | null,
+	next_reply?: number | null,
+	resolution?: number | null,
+	at_risk?: AtRisk,
+	scope?: SlaScope_Deserialize,
+	/**  `None`: around the clock. */
+	hours?: BusinessHours_Deserialize | null,
+};
+
+/**  One SLA policy, as the lead writes it (and exports it). */
+export type SlaPolicy_Serialize = {
+	name: string,
+	enabled: boolean,
+	/**  Minutes. */
+	first_reply?: number,
+	next_reply?: number,
+	resolution?: number,
+	at_risk: AtRisk,
+	scope: SlaScope_Serialize,
+	/**  `None`: around the clock. */
+	hours?: BusinessHours_Serialize,
+};
+
+/**  Which tickets a policy covers: every part given must match (none given: every ticket). */
+export type SlaScope = SlaScope_Serialize | SlaScope_Deserialize;
+
+/**  Which tickets a policy covers: every part given must match (none given: every ticket). */
+export type SlaScope_Deserialize = {
+	/**  A team's name. */
+	team?: string | null,
+	/**  A channel's name. */
+	channel?: string | null,
+	/**  A tag's name. */
+	tag?: string | null,
+	/**  A ticket or contact field (its label or name) and the value it must have. */
+	field?: FieldIs | null,
+};
+
+/**  Which tickets a policy covers: every part given must match (none given: every ticket). */
+export type SlaScope_Serialize = {
+	/**  A team's name. */
+	team?: string,
+	/**  A channel's name. */
+	channel?: string,
+	/**  A tag's name. */
+	tag?: string,
+	/**  A ticket or contact field (its label or name) and the value it must have. */
+	field?: FieldIs,
+};
+
+/**  Where a ticket stands against its target. */
+export type SlaState = "on_track" | "at_risk" | "breached";
+
+/**  A promise the team keeps. */
+export type SlaTarget = 
+/**  From the ticket's first message until our first reply. */
+"first_reply" | 
+/**  From the customer's first message after our reply until our next. */
+"next_reply" | 
+/**  From the ticket's creation until it is closed (paused while the last message is ours). */
+"resolution";
+
+/**  Tickets became at risk of breaching their SLA (the sidebar's counts move). */
+export type SlaWarningsEvent = {
+	tickets: number,
+};
 
 /**  A lookup source, saved per workspace. */
 export type SourceConfig = SourceConfig_Serialize | SourceConfig_Deserialize;
@@ -1627,6 +1806,8 @@ export type TicketFilter_Deserialize = {
 	assignee_id?: string | null,
 	/**  The free text a lead types: subject, latest message, contact name, email, phone. */
 	text?: string | null,
+	/**  Only tickets at risk, breached, or either. */
+	sla?: SlaFilter | null,
 	/**  Default: updated. */
 	sort?: TicketSort | null,
 	offset: number,
@@ -1644,6 +1825,8 @@ export type TicketFilter_Serialize = {
 	assignee_id: string | null,
 	/**  The free text a lead types: subject, latest message, contact name, email, phone. */
 	text: string | null,
+	/**  Only tickets at risk, breached, or either. */
+	sla: SlaFilter | null,
 	/**  Default: updated. */
 	sort: TicketSort | null,
 	offset: number,
@@ -1671,6 +1854,16 @@ export type TicketRow_Deserialize = {
 	updated_at?: string | null,
 	/**  Still open or assigned in Trengo as far as the last sync knows. */
 	in_working_set: boolean,
+	/**
+	 *  Since when the customer has been waiting for us (ISO UTC): their first message after our
+	 *  last reply. `None` when the last message is ours (or none is known).
+	 */
+	waiting_since?: string | null,
+	/**
+	 *  Where the ticket stands against its SLA policy; `None`: no policy covers it, or its clock
+	 *  is paused.
+	 */
+	sla?: SlaChip | null,
 };
 
 /**  One line of the ticket list. */
@@ -1690,13 +1883,24 @@ export type TicketRow_Serialize = {
 	updated_at: string | null,
 	/**  Still open or assigned in Trengo as far as the last sync knows. */
 	in_working_set: boolean,
+	/**
+	 *  Since when the customer has been waiting for us (ISO UTC): their first message after our
+	 *  last reply. `None` when the last message is ours (or none is known).
+	 */
+	waiting_since: string | null,
+	/**
+	 *  Where the ticket stands against its SLA policy; `None`: no policy covers it, or its clock
+	 *  is paused.
+	 */
+	sla: SlaChip | null,
 };
 
 /**
  *  The list's order: `updated` (newest change first, the default), `updated_asc`, `created`
- *  (newest first), `created_asc`.
+ *  (newest first), `created_asc`, `next_breach` (the SLA target due soonest first), `waiting`
+ *  (the customer waiting longest first).
  */
-export type TicketSort = "updated" | "updated_asc" | "created" | "created_asc";
+export type TicketSort = "updated" | "updated_asc" | "created" | "created_asc" | "next_breach" | "waiting";
 
 /**  Trengo's status of a ticket. */
 export type TicketStatus = 

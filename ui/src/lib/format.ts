@@ -57,3 +57,55 @@ export function statusWord(raw: string): string {
       return raw.charAt(0).toUpperCase() + raw.slice(1).toLowerCase();
   }
 }
+
+/** A wait as a lead says it: "45 s", "12 min", "3 h 12 min", "2 d 4 h". */
+export function wait(secs: number): string {
+  const s = Math.max(0, Math.floor(secs));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  if (m < 48 * 60) return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m / 60} h`;
+  const h = Math.floor(m / 60);
+  return h % 24 ? `${Math.floor(h / 24)} d ${h % 24} h` : `${h / 24} d`;
+}
+
+/** A wait in a list cell: "39s", "12m", "3h 12m", "2d 4h". */
+export function short(secs: number): string {
+  const s = Math.max(0, Math.floor(secs));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
+  return h % 24 ? `${Math.floor(h / 24)}d ${h % 24}h` : `${h / 24}d`;
+}
+
+/** Where a row's SLA stands at `now` (ms): the chip's state moves with the clock, from the two
+ * instants the radar gave, without asking again. */
+export function slaNow(sla: { due_at: string; at_risk_at: string; state: string } | null | undefined, now: number): 'on_track' | 'at_risk' | 'breached' | null {
+  if (!sla) return null;
+  const due = Date.parse(sla.due_at);
+  const risk = Date.parse(sla.at_risk_at);
+  if (Number.isNaN(due)) return null;
+  if (now >= due) return 'breached';
+  if (!Number.isNaN(risk) && now >= risk) return 'at_risk';
+  return 'on_track';
+}
+
+const TARGET: Record<string, string> = { first_reply: 'first reply', next_reply: 'next reply', resolution: 'resolution' };
+
+/** "first reply due in 18 min", "next reply 2 h late". */
+export function slaText(sla: { due_at: string; target: string } | null | undefined, now: number): string {
+  if (!sla) return '';
+  const due = Date.parse(sla.due_at);
+  const what = TARGET[sla.target] ?? sla.target;
+  return now >= due ? `${what} ${wait((now - due) / 1000)} late` : `${what} due in ${wait((due - now) / 1000)}`;
+}
+
+/** "Waiting 3 h 12 min · first reply due in 18 min", or what of it is known. */
+export function clockLine(row: { waiting_since: string | null; sla: { due_at: string; target: string } | null }, now: number): string {
+  const parts: string[] = [];
+  if (row.waiting_since) parts.push(`Waiting ${wait((now - Date.parse(row.waiting_since)) / 1000)}`);
+  if (row.sla) parts.push(slaText(row.sla, now));
+  return parts.join(' · ');
+}

@@ -45,4 +45,10 @@ export type {
   Condition_Deserialize as Condition,
   RulePreview_Serialize as RulePreview,
   TicketCreated_Serialize as TicketCreated,
+  SlaChip,
+  SlaFilter,
+  SlaState,
+  SlaCounts_Serialize as SlaCounts,
+  SlaPolicy_Serialize as SlaPolicy,
+  SlaPolicy_Deserialize as NewSlaPolicy,
 } from './bindings';

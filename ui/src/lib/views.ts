@@ -1,18 +1,21 @@
 // The sidebar's views, as filters over the cache.
 
-import type { StatusFilter, TicketFilter } from './types';
+import type { SlaFilter, StatusFilter, TicketFilter, TicketSort } from './types';
 
 export type View =
   | { kind: 'mine' }
   | { kind: 'my-teams' }
   | { kind: 'unassigned' }
   | { kind: 'all-open' }
+  | { kind: 'at-risk' }
+  | { kind: 'breached' }
   | { kind: 'team'; id: string; name: string }
   | { kind: 'tag'; id: string; name: string }
   | { kind: 'saved'; id: number; name: string; filter: TicketFilter }
   | { kind: 'activity' }
   | { kind: 'enrich' }
-  | { kind: 'rules' };
+  | { kind: 'rules' }
+  | { kind: 'sla' };
 
 export interface Refine {
   text: string;
@@ -20,9 +23,11 @@ export interface Refine {
   teamId: string;
   tagId: string;
   assigneeId: string;
+  sla: SlaFilter | ''; // '' = the view's own
+  sort: TicketSort | ''; // '' = the view's own
 }
 
-export const emptyRefine: Refine = { text: '', status: '', teamId: '', tagId: '', assigneeId: '' };
+export const emptyRefine: Refine = { text: '', status: '', teamId: '', tagId: '', assigneeId: '', sla: '', sort: '' };
 
 export function viewTitle(v: View): string {
   switch (v.kind) {
@@ -34,6 +39,10 @@ export function viewTitle(v: View): string {
       return 'Unassigned';
     case 'all-open':
       return 'All open';
+    case 'at-risk':
+      return 'At risk';
+    case 'breached':
+      return 'Breached';
     case 'team':
       return v.name;
     case 'tag':
@@ -46,6 +55,8 @@ export function viewTitle(v: View): string {
       return 'Enrich';
     case 'rules':
       return 'Rules';
+    case 'sla':
+      return 'SLA policies';
   }
 }
 
@@ -55,7 +66,7 @@ export function sameView(a: View, b: View): boolean {
 
 /** The filter for a view, refined by the filter bar. `me` and `myTeams` come from the directory. */
 export function filterFor(v: View, r: Refine, me: string | null, myTeams: string[], offset = 0, limit = 100): TicketFilter {
-  const f: TicketFilter = { status: 'open', team_id: null, tag_id: null, assignee_id: null, text: null, sort: null, offset, limit };
+  const f: TicketFilter = { status: 'open', team_id: null, tag_id: null, assignee_id: null, text: null, sla: null, sort: null, offset, limit };
   switch (v.kind) {
     case 'mine':
       f.assignee_id = me ?? '-1';
@@ -65,6 +76,14 @@ export function filterFor(v: View, r: Refine, me: string | null, myTeams: string
       break;
     case 'unassigned':
       f.status = 'unassigned';
+      break;
+    case 'at-risk':
+      f.sla = 'at_risk';
+      f.sort = 'next_breach';
+      break;
+    case 'breached':
+      f.sla = 'breached';
+      f.sort = 'next_breach';
       break;
     case 'team':
       f.team_id = v.id;
@@ -79,12 +98,15 @@ export function filterFor(v: View, r: Refine, me: string | null, myTeams: string
       f.assignee_id = v.filter.assignee_id;
       f.text = v.filter.text;
       f.sort = v.filter.sort;
+      f.sla = v.filter.sla ?? null;
       break;
   }
   if (r.status) f.status = r.status;
   if (r.teamId) f.team_id = r.teamId;
   if (r.tagId) f.tag_id = r.tagId;
   if (r.assigneeId) f.assignee_id = r.assigneeId;
+  if (r.sla) f.sla = r.sla;
+  if (r.sort) f.sort = r.sort;
   if (r.text.trim()) f.text = f.text ? `${f.text} ${r.text.trim()}` : r.text.trim();
   return f;
 }

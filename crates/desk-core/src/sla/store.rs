@@ -39,7 +39,9 @@ pub async fn find(cache: &Cache, name: &str) -> Result<SlaPolicy> {
 /// in its place when `replace`, else refused.
 pub async fn save(cache: &Cache, p: &SlaPolicy, names: &Names<'_>, replace: bool) -> Result<()> {
     let checked = p.check(names)?;
-    let mut tx = cache.pool().begin().await?;
+    // IMMEDIATE: the write lock first (a read then a write in a deferred transaction fails at
+    // once while the sync writes, instead of waiting its turn).
+    let mut tx = cache.pool().begin_with("BEGIN IMMEDIATE").await?;
     put(&mut tx, p, &checked, replace).await?;
     tx.commit().await?;
     Ok(())
@@ -135,7 +137,9 @@ pub async fn move_to(cache: &Cache, name: &str, position: u32) -> Result<()> {
     let n = names.remove(at);
     let to = (position.max(1) as usize - 1).min(names.len());
     names.insert(to, n);
-    let mut tx = cache.pool().begin().await?;
+    // IMMEDIATE: the write lock first (a read then a write in a deferred transaction fails at
+    // once while the sync writes, instead of waiting its turn).
+    let mut tx = cache.pool().begin_with("BEGIN IMMEDIATE").await?;
     for (i, n) in names.iter().enumerate() {
         sqlx::query("UPDATE sla_policies SET position = ? WHERE name = ?")
             .bind(i as i64 + 1)
@@ -169,7 +173,9 @@ pub async fn import(cache: &Cache, json: &str, names: &Names<'_>, replace: bool)
         }
         checked.push(c);
     }
-    let mut tx = cache.pool().begin().await?;
+    // IMMEDIATE: the write lock first (a read then a write in a deferred transaction fails at
+    // once while the sync writes, instead of waiting its turn).
+    let mut tx = cache.pool().begin_with("BEGIN IMMEDIATE").await?;
     for (p, c) in list.iter().zip(&checked) {
         put(&mut tx, p, c, replace).await?;
     }
