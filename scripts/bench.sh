@@ -25,6 +25,8 @@ echo "== internal notes in bulk: 600 at 1,200/min (N = 3 L, about 30 s), then 50
 cargo run --release --quiet -p desk-core --example notes_bench -- 600 200 10 50
 echo "== rules: 20 rules previewed over 100,000 cached tickets, then a live rule from a customer's message to its tag (about 2 min)"
 cargo run --release --quiet -p desk-core --example rules_bench -- all 2
+echo "== the SLA radar: 100,000 cached tickets, 25,163 open, three policies (standings, next-breach order, views, counts, warnings; about 3 min)"
+cargo run --release --quiet -p desk-core --example sla_bench -- 20
 echo "== the background sync on the large seed (25,163 open tickets) at 120 a window of 1 s, 240 windows, in both modes (about 9 min)"
 cargo run --release --quiet -p desk-core --example sync_bench -- 1 240 both
 echo "== the app under Xvfb: cold start, memory after ten tickets, bundle size"

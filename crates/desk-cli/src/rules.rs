@@ -93,6 +93,12 @@ pub struct AddArgs {
     /// The latest message is the customer's (they wait for an answer).
     #[arg(long)]
     last_from_customer: bool,
+    /// By the SLA radar: at-risk, breached, or due (either).
+    #[arg(long)]
+    sla: Option<String>,
+    /// With --sla: only this target (first-reply, next-reply, resolution).
+    #[arg(long, requires = "sla")]
+    sla_target: Option<String>,
     /// Actions: add this tag (repeatable).
     #[arg(long = "add-tag")]
     add_tags: Vec<String>,
@@ -203,6 +209,16 @@ async fn rule_of(desk: &Desk, a: &AddArgs) -> Result<Rule, Error> {
     }
     if a.last_from_customer {
         c.push(Condition::LastFromCustomer);
+    }
+    if let Some(state) = &a.sla {
+        c.push(Condition::Sla {
+            state: desk_core::view::SlaFilter::parse(state)?,
+            target: a
+                .sla_target
+                .as_deref()
+                .map(desk_core::view::SlaTarget::parse)
+                .transpose()?,
+        });
     }
     let mut actions = vec![];
     for t in &a.add_tags {

@@ -334,9 +334,12 @@ impl Radar {
         Radar { policies, memos }
     }
 
-    /// Whether any policy is scoped by a tag or a field (what the facts must then carry).
-    pub fn wants_tags(&self) -> bool {
-        self.policies.iter().any(|p| p.tag.is_some())
+    /// The tags policies are scoped by (what the facts must then carry).
+    pub fn tags(&self) -> Vec<i64> {
+        let mut t: Vec<i64> = self.policies.iter().filter_map(|p| p.tag).collect();
+        t.sort_unstable();
+        t.dedup();
+        t
     }
 
     pub fn fields(&self) -> Vec<(bool, String)> {
@@ -368,12 +371,25 @@ impl Radar {
     /// Where an open ticket stands at `now`: the target of its policy that comes due first, or
     /// `None` (no policy covers it, or its clock is paused: the last message is ours).
     pub fn standing(&mut self, t: &ClockFacts, now: i64) -> Option<Standing> {
-        let i = self.policy_of(t)?;
-        let waiting = t.waiting_since?;
+        self.targets(t, now)
+            .into_iter()
+            .reduce(|a, b| if b.due_at < a.due_at { b } else { a })
+    }
+
+    /// Where an open ticket stands at `now` on each target of its policy that runs: the reply
+    /// it owes (first or next) and its resolution. Empty where no policy covers it or its clock
+    /// is paused (the last message is ours).
+    pub fn targets(&mut self, t: &ClockFacts, now: i64) -> Vec<Standing> {
+        let Some(i) = self.policy_of(t) else {
+            return vec![];
+        };
+        let Some(waiting) = t.waiting_since else {
+            return vec![];
+        };
         let p = &self.policies[i];
         let memo = &mut self.memos[i];
         let created = t.created_at.unwrap_or(waiting).min(waiting);
-        let mut best: Option<Standing> = None;
+        let mut out = Vec::with_capacity(2);
         let mut consider = |target: SlaTarget, start: i64, secs: Option<i64>| {
             let Some(secs) = secs else { return };
             let add = |from: i64, s: i64, memo: &mut DayMemo| match &p.hours {
@@ -386,22 +402,20 @@ impl Radar {
                 AtRisk::Percent(pc) => add(start, secs * pc as i64 / 100, memo),
             }
             .max(start);
-            if best.is_none_or(|b| due < b.due_at) {
-                let state = if now >= due {
-                    SlaState::Breached
-                } else if now >= at_risk_at {
-                    SlaState::AtRisk
-                } else {
-                    SlaState::OnTrack
-                };
-                best = Some(Standing {
-                    policy: i,
-                    state,
-                    target,
-                    due_at: due,
-                    at_risk_at,
-                });
-            }
+            let state = if now >= due {
+                SlaState::Breached
+            } else if now >= at_risk_at {
+                SlaState::AtRisk
+            } else {
+                SlaState::OnTrack
+            };
+            out.push(Standing {
+                policy: i,
+                state,
+                target,
+                due_at: due,
+                at_risk_at,
+            });
         };
         if t.replied == Some(false) {
             consider(SlaTarget::FirstReply, created, p.first_reply);
@@ -409,7 +423,18 @@ impl Radar {
             consider(SlaTarget::NextReply, waiting, p.next_reply);
         }
         consider(SlaTarget::Resolution, created, p.resolution);
-        best
+        out
+    }
+}
+
+impl Standing {
+    /// When the ticket entered its present state on this target (`None`: on track).
+    pub fn since(&self) -> Option<i64> {
+        match self.state {
+            SlaState::OnTrack => None,
+            SlaState::AtRisk => Some(self.at_risk_at),
+            SlaState::Breached => Some(self.due_at),
+        }
     }
 }
 

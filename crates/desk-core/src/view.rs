@@ -67,6 +67,18 @@ impl SlaTarget {
             SlaTarget::Resolution => "resolution",
         }
     }
+
+    /// `first-reply`, `next-reply`, `resolution` (`_` or a space for the dash).
+    pub fn parse(s: &str) -> crate::Result<SlaTarget> {
+        match s.trim().to_lowercase().replace(['_', ' '], "-").as_str() {
+            "first-reply" => Ok(SlaTarget::FirstReply),
+            "next-reply" => Ok(SlaTarget::NextReply),
+            "resolution" => Ok(SlaTarget::Resolution),
+            _ => Err(crate::Error::Invalid(format!(
+                "{s:?} is not an SLA target: first-reply, next-reply or resolution"
+            ))),
+        }
+    }
 }
 
 /// Where a ticket stands against its target.
@@ -101,6 +113,26 @@ pub enum SlaFilter {
 }
 
 impl SlaFilter {
+    pub fn words(self) -> &'static str {
+        match self {
+            SlaFilter::AtRisk => "at risk",
+            SlaFilter::Breached => "breached",
+            SlaFilter::Due => "at risk or breached",
+        }
+    }
+
+    /// `at-risk`, `breached`, `due` (at risk or breached).
+    pub fn parse(s: &str) -> crate::Result<SlaFilter> {
+        match s.trim().to_lowercase().replace(['_', ' '], "-").as_str() {
+            "at-risk" => Ok(SlaFilter::AtRisk),
+            "breached" => Ok(SlaFilter::Breached),
+            "due" => Ok(SlaFilter::Due),
+            _ => Err(crate::Error::Invalid(format!(
+                "{s:?} is not an SLA state: at-risk, breached or due (either)"
+            ))),
+        }
+    }
+
     pub fn takes(self, s: SlaState) -> bool {
         match self {
             SlaFilter::AtRisk => s == SlaState::AtRisk,

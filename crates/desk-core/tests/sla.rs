@@ -237,3 +237,76 @@ async fn policies_round_trip_as_json_and_a_bad_file_saves_none() {
         "Silver was not saved either"
     );
 }
+
+/// A live rule on "SLA breached (first reply)" tags a ticket when its clock runs out after the
+/// rule was switched on (time moved on, not waited for), once, as an undoable job; a ticket
+/// that breached before the rule was on is left to a run of the rule by hand.
+#[tokio::test]
+async fn a_live_rule_tags_a_ticket_when_its_first_reply_breaches() {
+    use desk_core::actions::Action;
+    use desk_core::rules::{Condition, Rule};
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let soon = writes_in(&sim, 10 * 60).await; // first reply (30 min) due in 20 min
+    let long_ago = writes_in(&sim, 2 * 3600).await; // breached 90 min ago
+    common::sync(&desk).await;
+    tag(&desk, "radar", &[&soon, &long_ago]).await;
+    let breach = desk
+        .directory()
+        .create_tag("sla-breach", None)
+        .await
+        .unwrap()
+        .tag;
+    desk.sla()
+        .save(&policy("Radar", "radar", 30, 60, 10), false)
+        .await
+        .unwrap();
+    let rule = Rule {
+        name: "Breaches".into(),
+        all: true,
+        conditions: vec![Condition::Sla {
+            state: SlaFilter::Breached,
+            target: Some(SlaTarget::FirstReply),
+        }],
+        actions: vec![Action::AddTag {
+            tag_id: breach.id.clone(),
+        }],
+    };
+    desk.rules().save(&rule).await.unwrap();
+    let summary = desk.rules().find("Breaches").await.unwrap().summary;
+    assert!(summary.contains("SLA breached (first reply)"), "{summary}");
+    // The preview counts what is breached now: the old one only.
+    let p = desk.rules().preview(&rule).await.unwrap();
+    assert_eq!(p.ids, vec![long_ago.clone()]);
+
+    common::next_second().await;
+    desk.rules().enable("Breaches", true).await.unwrap();
+    let now = chrono::Utc::now().timestamp();
+    assert!(
+        desk.rules().apply_live_at(now).await.unwrap().is_empty(),
+        "nothing breached since the rule was switched on"
+    );
+
+    // 25 minutes on, the first reply of `soon` is 5 minutes late.
+    let runs = desk.rules().apply_live_at(now + 25 * 60).await.unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!((runs[0].matched, runs[0].changed), (1, 1));
+    let tagged = |id: &str| {
+        sim.state().world().tickets[&id.parse::<u64>().unwrap()]
+            .label_ids
+            .contains(&breach.id.parse::<u64>().unwrap())
+    };
+    assert!(tagged(&soon));
+    assert!(!tagged(&long_ago), "breached before the rule was on");
+    assert!(
+        desk.rules()
+            .apply_live_at(now + 30 * 60)
+            .await
+            .unwrap()
+            .is_empty(),
+        "once per ticket"
+    );
+
+    // The rule's job is undoable like any other.
+    let job = desk.jobs().get(runs[0].job).await.unwrap();
+    assert!(job.can_undo, "{job:?}");
+}

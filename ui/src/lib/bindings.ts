@@ -380,7 +380,12 @@ export type Condition_Deserialize =
 /**  Created more than this many hours ago. */
 { kind: "older_than"; hours: number } | 
 /**  The latest message came from the customer (they are waiting for an answer). */
-{ kind: "last_from_customer" };
+{ kind: "last_from_customer" } | 
+/**
+ *  By the SLA radar: a target of the ticket's policy is at risk, breached, or either
+ *  (`due`); only this target where one is given (first reply, next reply, resolution).
+ */
+{ kind: "sla"; state: SlaFilter; target?: SlaTarget | null };
 
 /**  One condition of a rule. */
 export type Condition_Serialize = 
@@ -397,7 +402,12 @@ export type Condition_Serialize =
 /**  Created more than this many hours ago. */
 { kind: "older_than"; hours: number } | 
 /**  The latest message came from the customer (they are waiting for an answer). */
-{ kind: "last_from_customer" };
+{ kind: "last_from_customer" } | 
+/**
+ *  By the SLA radar: a target of the ticket's policy is at risk, breached, or either
+ *  (`due`); only this target where one is given (first reply, next reply, resolution).
+ */
+{ kind: "sla"; state: SlaFilter; target: SlaTarget | null };
 
 export type ContactCard = ContactCard_Serialize | ContactCard_Deserialize;
 

@@ -195,14 +195,7 @@ impl Cache {
     /// Tickets matching a filter, one page, with the total.
     pub async fn search(&self, f: &TicketFilter) -> Result<SearchResult> {
         let (clause, args) = Self::filter_sql(f)?;
-        let order = match f.sort.unwrap_or_default() {
-            // The SLA's order is the radar's (the tickets service sorts by it); here, recency.
-            TicketSort::Updated | TicketSort::NextBreach => "t.updated_at DESC, t.id DESC",
-            TicketSort::Waiting => "t.waiting_since IS NULL, t.waiting_since ASC, t.id ASC",
-            TicketSort::UpdatedAsc => "t.updated_at ASC, t.id ASC",
-            TicketSort::Created => "t.id DESC",
-            TicketSort::CreatedAsc => "t.id ASC",
-        };
+        let order = order_sql(f.sort);
         let limit = if f.limit == 0 { 50 } else { f.limit.min(500) };
         // The page of ids first, from an index alone; names are joined for those rows only.
         let sql = format!(
@@ -255,6 +248,26 @@ impl Cache {
             q = a.bind_scalar(q);
         }
         Ok(Some(q.fetch_one(&self.pool).await?).filter(|t| *t >= 0))
+    }
+
+    /// Every ticket id matching a filter, in the filter's order, as numbers: one value from
+    /// SQLite (a JSON list), not a row per ticket, so 100,000 come in a few milliseconds.
+    pub async fn search_id_list(&self, f: &TicketFilter) -> Result<Vec<i64>> {
+        let (clause, args) = Self::filter_sql(f)?;
+        let order = order_sql(f.sort);
+        let sql = format!(
+            "SELECT COALESCE(json_group_array(id), '[]') FROM (SELECT t.id FROM tickets t {clause} ORDER BY {order})"
+        );
+        let mut q = sqlx::query_scalar::<_, String>(&sql);
+        for a in &args {
+            q = match a {
+                FilterArg::Int(i) => q.bind(*i),
+                FilterArg::Text(t) => q.bind(t.clone()),
+            };
+        }
+        let json = q.fetch_one(&self.pool).await?;
+        serde_json::from_str(&json)
+            .map_err(|e| Error::Invalid(format!("the cache's ticket list could not be read: {e}")))
     }
 
     /// Every ticket id matching a filter (for a bulk selection of "all N matching").
@@ -508,6 +521,18 @@ impl FilterArg {
             FilterArg::Int(i) => q.bind(*i),
             FilterArg::Text(s) => q.bind(s.as_str()),
         }
+    }
+}
+
+/// The SQL order of a list's sort. The SLA's order is the radar's (the tickets service sorts by
+/// it); here, recency.
+fn order_sql(sort: Option<TicketSort>) -> &'static str {
+    match sort.unwrap_or_default() {
+        TicketSort::Updated | TicketSort::NextBreach => "t.updated_at DESC, t.id DESC",
+        TicketSort::Waiting => "t.waiting_since IS NULL, t.waiting_since ASC, t.id ASC",
+        TicketSort::UpdatedAsc => "t.updated_at ASC, t.id ASC",
+        TicketSort::Created => "t.id DESC",
+        TicketSort::CreatedAsc => "t.id ASC",
     }
 }
 

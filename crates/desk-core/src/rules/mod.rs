@@ -15,7 +15,12 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::actions::{describe, normalize_actions, Action, TicketState};
 use crate::error::{Error, Result};
+use crate::sla::{SlaFilter, SlaTarget, Standing};
 use trengo_unified::Directory;
+
+/// Where each open ticket stands on the targets of its SLA policy, by ticket id, at one moment
+/// (what the `Sla` conditions read).
+pub type SlaNow = HashMap<u64, Vec<Standing>>;
 
 /// How a field condition compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +87,13 @@ pub enum Condition {
     },
     /// The latest message came from the customer (they are waiting for an answer).
     LastFromCustomer,
+    /// By the SLA radar: a target of the ticket's policy is at risk, breached, or either
+    /// (`due`); only this target where one is given (first reply, next reply, resolution).
+    Sla {
+        state: SlaFilter,
+        #[serde(default)]
+        target: Option<SlaTarget>,
+    },
 }
 
 /// A rule as a lead writes it.
@@ -143,6 +155,7 @@ enum Test {
     Field(bool, String, FieldOp, Vec<String>),
     Older(i64),
     LastInbound,
+    Sla(SlaFilter, Option<SlaTarget>),
 }
 
 impl RuleTicket {
@@ -309,6 +322,7 @@ impl Rule {
                 }
                 Condition::OlderThan { hours } => Test::Older(*hours as i64 * 3600),
                 Condition::LastFromCustomer => Test::LastInbound,
+                Condition::Sla { state, target } => Test::Sla(*state, *target),
             });
         }
         Ok(Compiled {
@@ -334,25 +348,32 @@ fn field_equals(have: &str, want: &str) -> bool {
 
 impl Compiled {
     /// The tickets that match, in their order; a large cache is matched on two threads.
-    pub fn all_matches<'t>(&self, tickets: &'t [RuleTicket], now: i64) -> Vec<&'t RuleTicket> {
+    pub fn all_matches<'t>(
+        &self,
+        tickets: &'t [RuleTicket],
+        now: i64,
+        sla: &SlaNow,
+    ) -> Vec<&'t RuleTicket> {
+        let on = |t: &RuleTicket| self.matches(t, now, sla_of(sla, t.id));
         if tickets.len() < 20_000 {
-            return tickets.iter().filter(|t| self.matches(t, now)).collect();
+            return tickets.iter().filter(|t| on(t)).collect();
         }
         let (a, b) = tickets.split_at(tickets.len() / 2);
         std::thread::scope(|s| {
-            let second = s.spawn(|| {
-                b.iter()
-                    .filter(|t| self.matches(t, now))
-                    .collect::<Vec<_>>()
-            });
-            let mut first: Vec<&RuleTicket> = a.iter().filter(|t| self.matches(t, now)).collect();
+            let second = s.spawn(|| b.iter().filter(|t| on(t)).collect::<Vec<_>>());
+            let mut first: Vec<&RuleTicket> = a.iter().filter(|t| on(t)).collect();
             first.extend(second.join().unwrap_or_default());
             first
         })
     }
 
-    /// Whether the ticket matches, at `now` (unix seconds).
-    pub fn matches(&self, t: &RuleTicket, now: i64) -> bool {
+    /// Whether any condition reads the SLA radar.
+    pub fn uses_sla(&self) -> bool {
+        self.tests.iter().any(|t| matches!(t, Test::Sla(..)))
+    }
+
+    /// Whether the ticket matches, at `now` (unix seconds), standing so on its SLA targets.
+    pub fn matches(&self, t: &RuleTicket, now: i64, sla: &[Standing]) -> bool {
         let test = |x: &Test| match x {
             Test::Words(w) => w.iter().any(|w| t.text.contains(w.as_str())),
             Test::Regex(re) => re.is_match(&t.text),
@@ -380,6 +401,9 @@ impl Compiled {
             ),
             Test::Older(secs) => t.created_at.is_some_and(|c| now - c > *secs),
             Test::LastInbound => t.last_inbound == Some(true),
+            Test::Sla(want, target) => sla
+                .iter()
+                .any(|s| want.takes(s.state) && target.is_none_or(|x| s.target == x)),
         };
         if self.all {
             self.tests.iter().all(test)
@@ -389,11 +413,17 @@ impl Compiled {
     }
 }
 
+/// A ticket's standings in a [`SlaNow`] (none: no policy covers it, or its clock is paused).
+pub fn sla_of(sla: &SlaNow, id: u64) -> &[Standing] {
+    sla.get(&id).map(Vec::as_slice).unwrap_or(&[])
+}
+
 impl Compiled {
     /// Whether the ticket, as Trengo has it now (read fresh by the job), still matches in the
     /// parts that change: team, assignee, tags, status, ticket fields. Text, channel and age do not
     /// change, and contact fields are the cache's (a rule's job reads tickets, not contacts), so
-    /// those stand as the preview found them.
+    /// those stand as the preview found them; so do SLA standings, the radar's at the moment of
+    /// the match (a live pass reads the newest tickets into the cache just before).
     pub fn still_matches(&self, s: &TicketState) -> bool {
         let state_test = |x: &Test| -> Option<bool> {
             Some(match x {
@@ -528,6 +558,13 @@ pub fn describe_condition(c: &Condition, dir: &Directory) -> String {
         } => format!("{} {}", field(field_id), op(o, values)),
         Condition::OlderThan { hours } => format!("older than {hours} h"),
         Condition::LastFromCustomer => "the last message is the customer's".into(),
+        Condition::Sla { state, target } => format!(
+            "SLA {}{}",
+            state.words(),
+            target
+                .map(|t| format!(" ({})", t.words()))
+                .unwrap_or_default()
+        ),
     }
 }
 

@@ -130,11 +130,12 @@ pub(crate) async fn preview(
     dir: &Directory,
     rule: &Rule,
     tickets: &[RuleTicket],
+    sla: &SlaNow,
+    now: i64,
 ) -> Result<RulePreview> {
     let started = std::time::Instant::now();
     let c = rule.compile(dir)?;
-    let now = Utc::now().timestamp();
-    let hits = c.all_matches(tickets, now);
+    let hits = c.all_matches(tickets, now, sla);
     let ids: Vec<u64> = hits.iter().map(|t| t.id).collect();
     let actions = normalize_actions(&rule.actions, dir)?;
     // Already so by the same snapshot (what a run's fresh reads then decide).
@@ -209,18 +210,26 @@ pub(crate) async fn live(
         .collect())
 }
 
-/// The tickets a live rule takes on now: open ones made or changed since it was switched on,
-/// that match, and that this version of it never took before. They are recorded at once (so
-/// nothing takes them twice, even across a restart).
+/// The tickets a live rule takes on now: open ones made or changed since it was switched on
+/// (or, for a rule on the SLA, that turned at risk or breached since), that match, and that this
+/// version of it never took before. They are recorded at once (so nothing takes them twice, even
+/// across a restart).
 pub(crate) async fn take(
     cache: &crate::cache::Cache,
     dir: &Directory,
     rule: &StoredRule,
     since: i64,
     tickets: &[RuleTicket],
+    sla: &SlaNow,
+    now: i64,
 ) -> Result<Vec<u64>> {
     let c = rule.rule.compile(dir)?;
-    let now = Utc::now().timestamp();
+    let turned = |t: &RuleTicket| {
+        c.uses_sla()
+            && sla_of(sla, t.id)
+                .iter()
+                .any(|s| s.since().is_some_and(|x| x >= since))
+    };
     let done: std::collections::HashSet<i64> =
         sqlx::query_scalar("SELECT ticket_id FROM rule_runs WHERE rule_id = ? AND version = ?")
             .bind(rule.id as i64)
@@ -231,9 +240,9 @@ pub(crate) async fn take(
             .collect();
     let ids: Vec<u64> = tickets
         .iter()
-        .filter(|t| t.created_at.max(t.updated_at).is_some_and(|x| x >= since))
+        .filter(|t| t.created_at.max(t.updated_at).is_some_and(|x| x >= since) || turned(t))
         .filter(|t| !done.contains(&(t.id as i64)))
-        .filter(|t| c.matches(t, now))
+        .filter(|t| c.matches(t, now, sla_of(sla, t.id)))
         .map(|t| t.id)
         .collect();
     // The claim is the insert: where another process (the app and `watch`) took a ticket between
@@ -248,7 +257,7 @@ pub(crate) async fn take(
         .bind(rule.id as i64)
         .bind(rule.version as i64)
         .bind(*id as i64)
-        .bind(now)
+        .bind(Utc::now().timestamp())
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 1 {

@@ -64,7 +64,7 @@ fn m(c: Condition) -> bool {
     rule(true, vec![c])
         .compile(&dir())
         .unwrap()
-        .matches(&ticket(), 1_000 + 5 * 3600)
+        .matches(&ticket(), 1_000 + 5 * 3600, &[])
 }
 
 #[test]
@@ -120,11 +120,11 @@ fn all_of_and_any_of() {
     assert!(!rule(true, vec![yes.clone(), no.clone()])
         .compile(&d)
         .unwrap()
-        .matches(&t, 0));
+        .matches(&t, 0, &[]));
     assert!(rule(false, vec![yes, no])
         .compile(&d)
         .unwrap()
-        .matches(&t, 0));
+        .matches(&t, 0, &[]));
 }
 
 #[test]

@@ -61,7 +61,27 @@ impl<'a> Rules<'a> {
     pub async fn preview(&self, rule: &crate::rules::Rule) -> Result<crate::rules::RulePreview> {
         let dir = self.cx.cache.directory().await?;
         let tickets = self.tickets(&dir).await?;
-        crate::rules::preview(&self.cx.cache, &dir, rule, &tickets).await
+        let now = chrono::Utc::now().timestamp();
+        let sla = self.sla_now([rule], now).await?;
+        crate::rules::preview(&self.cx.cache, &dir, rule, &tickets, &sla, now).await
+    }
+
+    /// Where the open tickets stand on their SLA targets at `now`, read only when one of these
+    /// rules has a condition on it.
+    async fn sla_now<'r>(
+        &self,
+        rules: impl IntoIterator<Item = &'r crate::rules::Rule>,
+        now: i64,
+    ) -> Result<crate::rules::SlaNow> {
+        let wanted = rules.into_iter().any(|r| {
+            r.conditions
+                .iter()
+                .any(|c| matches!(c, crate::rules::Condition::Sla { .. }))
+        });
+        if !wanted {
+            return Ok(Default::default());
+        }
+        super::Sla::new(self.cx).targets(now).await
     }
 
     /// The cache's open tickets as rules read them: read again only when the cache changed.
@@ -108,6 +128,12 @@ impl<'a> Rules<'a> {
     /// ticket read fresh and checked it still matches). A ticket is taken at most once per rule
     /// version, so rules never set each other off in a loop.
     pub async fn apply_live(&self) -> Result<Vec<crate::rules::LiveRun>> {
+        self.apply_live_at(chrono::Utc::now().timestamp()).await
+    }
+
+    /// [`Self::apply_live`] as at `now` (unix seconds), the moment the SLA conditions are judged
+    /// at (tests move it on instead of waiting).
+    pub async fn apply_live_at(&self, now: i64) -> Result<Vec<crate::rules::LiveRun>> {
         let dir = self.cx.cache.directory().await?;
         let live = crate::rules::live(&self.cx.cache, &dir).await?;
         if live.is_empty() {
@@ -126,9 +152,11 @@ impl<'a> Rules<'a> {
             .put_api_tickets(&newest.data, &dir, client.base_url())
             .await?;
         let tickets = self.tickets(&dir).await?;
+        let sla = self.sla_now(live.iter().map(|(r, _)| &r.rule), now).await?;
         let mut out = vec![];
         for (rule, since) in live {
-            let ids = crate::rules::take(&self.cx.cache, &dir, &rule, since, &tickets).await?;
+            let ids =
+                crate::rules::take(&self.cx.cache, &dir, &rule, since, &tickets, &sla, now).await?;
             if ids.is_empty() {
                 continue;
             }

@@ -32,6 +32,33 @@ pub struct Board {
     pub problems: Vec<String>,
 }
 
+impl Board {
+    /// Ticket ids in the cache's order, kept where the SLA filter takes them and, `by_breach`,
+    /// ordered by the target due soonest. Only the tickets a policy covers are sorted (a few
+    /// thousand of 100,000); the rest follow in the cache's order, which is already theirs.
+    pub fn order(&self, ids: Vec<i64>, want: Option<SlaFilter>, by_breach: bool) -> Vec<i64> {
+        let mut timed: Vec<(i64, usize, i64)> = Vec::new();
+        let mut rest: Vec<i64> = Vec::with_capacity(ids.len());
+        for (k, i) in ids.into_iter().enumerate() {
+            let s = self.standings.get(&i);
+            if let Some(want) = want {
+                if !s.is_some_and(|s| want.takes(s.state)) {
+                    continue;
+                }
+            }
+            match s {
+                Some(s) if by_breach => timed.push((s.due_at, k, i)),
+                _ => rest.push(i),
+            }
+        }
+        if timed.is_empty() {
+            return rest;
+        }
+        timed.sort_unstable();
+        timed.into_iter().map(|(_, _, i)| i).chain(rest).collect()
+    }
+}
+
 pub struct Sla<'a> {
     cx: &'a Context,
 }
@@ -102,6 +129,22 @@ impl<'a> Sla<'a> {
         })
     }
 
+    /// Where every open ticket stands at `now` on each target of its policy (what rules on the
+    /// SLA read).
+    pub(crate) async fn targets(&self, now: i64) -> Result<crate::rules::SlaNow> {
+        let (mut radar, _) = store::radar(&self.cx.cache).await?;
+        let mut out = crate::rules::SlaNow::new();
+        if !radar.policies.is_empty() {
+            for f in store::facts(&self.cx.cache, &radar, None).await? {
+                let t = radar.targets(&f, now);
+                if !t.is_empty() {
+                    out.insert(f.id as u64, t);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The counts the sidebar shows.
     pub async fn counts(&self) -> Result<SlaCounts> {
         let now = chrono::Utc::now().timestamp();
@@ -155,50 +198,25 @@ impl<'a> Sla<'a> {
     pub(crate) async fn search(&self, f: &TicketFilter) -> Result<SearchResult> {
         let now = chrono::Utc::now().timestamp();
         let b = self.board(now).await?;
-        let mut ids: Vec<(usize, i64)> = self
+        let by_breach = f.sort == Some(TicketSort::NextBreach);
+        // The cache's order (recency for the next-breach order, which breaks its ties).
+        let all = self
             .cx
             .cache
-            .search_ids(&TicketFilter {
-                sort: None,
+            .search_id_list(&TicketFilter {
                 sla: None,
+                sort: if by_breach { None } else { f.sort },
                 ..f.clone()
             })
-            .await?
-            .iter()
-            .filter_map(|i| i.parse().ok())
-            .enumerate()
-            .collect();
-        if let Some(want) = f.sla {
-            ids.retain(|(_, i)| b.standings.get(i).is_some_and(|s| want.takes(s.state)));
-        }
-        if f.sort == Some(TicketSort::NextBreach) {
-            ids.sort_by_key(|(k, i)| (b.standings.get(i).map_or(i64::MAX, |s| s.due_at), *k));
-        } else if f.sort.is_some_and(|s| s != TicketSort::Updated) {
-            // Any other order: the cache's, among the tickets the radar kept.
-            let keep: std::collections::HashSet<i64> = ids.iter().map(|(_, i)| *i).collect();
-            ids = self
-                .cx
-                .cache
-                .search_ids(&TicketFilter {
-                    sla: None,
-                    ..f.clone()
-                })
-                .await
-                .map(|all| {
-                    all.iter()
-                        .filter_map(|i| i.parse().ok())
-                        .filter(|i| keep.contains(i))
-                        .enumerate()
-                        .collect()
-                })?;
-        }
+            .await?;
+        let ids = b.order(all, f.sla, by_breach);
         let total = ids.len() as u32;
         let limit = if f.limit == 0 { 50 } else { f.limit.min(500) } as usize;
         let page: Vec<i64> = ids
             .iter()
             .skip(f.offset as usize)
             .take(limit)
-            .map(|(_, i)| *i)
+            .copied()
             .collect();
         let mut rows = self.cx.cache.rows_by_ids(&page).await?;
         for r in rows.iter_mut() {

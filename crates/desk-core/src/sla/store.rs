@@ -1,9 +1,6 @@
 //! The SLA radar's tables: the lead's policies (in order), the warnings given, and the clock
 //! facts of the open tickets as the cache knows them.
 
-use std::collections::HashMap;
-
-use sqlx::Row;
 use trengo_unified::model as u;
 
 use super::{field_key, Checked, ClockFacts, Names, Radar, SlaPolicy};
@@ -208,39 +205,60 @@ pub async fn facts(cache: &Cache, radar: &Radar, ids: Option<&[i64]>) -> Result<
         ),
         None => String::new(),
     };
+    // One row holding every ticket as JSON, from the clock index alone: SQLite builds it in one
+    // pass, and the pool hands over one value instead of 25,000 rows (each a trip through the
+    // driver).
     let sql = format!(
-        "SELECT t.id, t.created_at, t.team_id, t.channel_id, t.waiting_since, t.replied, t.contact_id
-         FROM tickets t WHERE t.in_working_set = 1 AND t.status_kind = 'open' {only}"
+        "SELECT COALESCE(json_group_array(json_array(t.id, t.created_at, t.team_id, t.channel_id,
+                    t.waiting_since, t.replied, t.contact_id)), '[]')
+         FROM tickets t INDEXED BY tickets_clock
+         WHERE t.status_kind = 'open' AND t.in_working_set = 1 {only}"
     );
-    let rows = sqlx::query(&sql).fetch_all(cache.pool()).await?;
+    let json: String = sqlx::query_scalar(&sql).fetch_one(cache.pool()).await?;
+    type Row = (
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = serde_json::from_str(&json)
+        .map_err(|e| Error::Invalid(format!("the cache's ticket clocks could not be read: {e}")))?;
     let mut out: Vec<ClockFacts> = Vec::with_capacity(rows.len());
     let mut contacts: Vec<Option<i64>> = Vec::with_capacity(rows.len());
-    for r in &rows {
+    for (id, created_at, team, channel, waiting_since, replied, contact) in rows {
         out.push(ClockFacts {
-            id: r.get(0),
-            created_at: r.get(1),
-            team: r.get(2),
-            channel: r.get(3),
-            waiting_since: r.get(4),
-            replied: r.get::<Option<i64>, _>(5).map(|x| x != 0),
+            id,
+            created_at,
+            team,
+            channel,
+            waiting_since,
+            replied: replied.map(|x| x != 0),
             ..Default::default()
         });
-        contacts.push(r.get(6));
+        contacts.push(contact);
     }
-    if radar.wants_tags() {
-        let sql = format!(
-            "SELECT tt.ticket_id, tt.tag_id FROM ticket_tags tt JOIN tickets t ON t.id = tt.ticket_id
-             WHERE t.in_working_set = 1 AND t.status_kind = 'open' {only}"
-        );
-        let mut tags: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (t, g) in sqlx::query_as::<_, (i64, i64)>(&sql)
-            .fetch_all(cache.pool())
-            .await?
-        {
-            tags.entry(t).or_default().push(g);
+    // Only the tags policies are scoped by, from the tag index.
+    let tags = radar.tags();
+    if !tags.is_empty() {
+        let json: String = sqlx::query_scalar(
+            "SELECT COALESCE(json_group_array(json_array(ticket_id, tag_id)), '[]') FROM ticket_tags
+             WHERE tag_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into()))
+        .fetch_one(cache.pool())
+        .await?;
+        let pairs: Vec<(i64, i64)> = serde_json::from_str(&json).unwrap_or_default();
+        let mut by: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+        for (t, g) in pairs {
+            by.entry(t).or_default().push(g);
         }
         for f in &mut out {
-            f.tags = tags.remove(&f.id).unwrap_or_default();
+            if let Some(g) = by.remove(&f.id) {
+                f.tags = g;
+            }
         }
     }
     let fields = radar.fields();
