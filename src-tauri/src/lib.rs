@@ -91,6 +91,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             sla::remove_sla,
             sla::enable_sla,
             sla::sla_counts,
+            sla::replay_sla,
             sla::move_sla,
             sla::export_sla,
             sla::import_sla,

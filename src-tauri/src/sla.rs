@@ -2,7 +2,7 @@
 //! only; no command here sends a request to Trengo.
 
 use desk_core::services::sla::SlaCounts;
-use desk_core::sla::SlaPolicy;
+use desk_core::sla::{SlaPolicy, SlaReplay};
 use tauri::State;
 
 use crate::error::Result;
@@ -32,6 +32,14 @@ pub async fn remove_sla(st: State<'_, AppState>, name: String) -> Result<()> {
 #[specta::specta]
 pub async fn enable_sla(st: State<'_, AppState>, name: String, on: bool) -> Result<()> {
     Ok(st.desk().await?.sla().set_enabled(&name, on).await?)
+}
+
+/// What a draft policy would have done over the cached tickets; nothing is saved.
+#[tauri::command]
+#[specta::specta]
+pub async fn replay_sla(st: State<'_, AppState>, policy: SlaPolicy) -> Result<SlaReplay> {
+    let now = chrono::Utc::now().timestamp();
+    Ok(st.desk().await?.sla().replay(&policy, now).await?)
 }
 
 /// How many open tickets are at risk and breached now, for the sidebar.

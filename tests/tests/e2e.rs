@@ -1776,6 +1776,18 @@ async fn the_sla_radar_warns_once_and_a_ticket_turns_at_risk_then_breached() {
     )
     .await
     .unwrap();
+    // Replayed on the demo's history first: the draft is judged, nothing is saved yet.
+    click(c, Locator::Css("[data-sla-replay]")).await;
+    let replay = wait_for(c, "[data-sla-replay-result]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        replay.contains("would have breached") || replay.contains("no history to replay"),
+        "{replay}"
+    );
+    shot(c, "sla-replay-1280.png").await;
     click(c, Locator::Css("[data-sla-save]")).await;
     find(c, Locator::Css("[data-sla-policy='SMS promise']")).await;
 

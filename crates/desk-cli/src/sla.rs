@@ -13,6 +13,10 @@ pub enum SlaCmd {
     List,
     /// Write a policy (targets in minutes; around the clock unless --hours is given).
     Add(Box<AddArgs>),
+    /// What a policy would have done over the cached tickets, before saving it: how many it
+    /// would have breached, per target and team (the same flags as `add`; a saved policy by
+    /// `--name` alone). Nothing is saved.
+    Replay(Box<AddArgs>),
     /// One policy.
     Show {
         name: String,
@@ -264,6 +268,38 @@ pub async fn sla(desk: &Desk, out: &Out, cmd: &SlaCmd) -> Result<u8, Error> {
                 errln!(
                     "saved; with every policy on: {} at risk, {} breached now (`tickets --at-risk`, `tickets --breached`)",
                     c.at_risk, c.breached
+                );
+            }
+        }
+        SlaCmd::Replay(a) => {
+            let no_targets =
+                a.first_reply.is_none() && a.next_reply.is_none() && a.resolution.is_none();
+            let p = if no_targets {
+                sla.show(&a.name).await?
+            } else {
+                policy_of(a)?
+            };
+            let r = sla.replay(&p, chrono::Utc::now().timestamp()).await?;
+            if out.json {
+                out.json(&r);
+            } else {
+                outln!("{}: {}", p.name, r.summary);
+                for (what, t) in [
+                    ("first reply", &r.first_reply),
+                    ("next reply", &r.next_reply),
+                    ("resolution", &r.resolution),
+                ] {
+                    if t.covered > 0 {
+                        outln!("  {what}: {} of {} late", t.breached, t.covered);
+                    }
+                }
+                for t in &r.by_team {
+                    outln!("  {}: {} of {} breached", t.team, t.breached, t.covered);
+                }
+                errln!(
+                    "(replayed over {} cached tickets in {} ms; nothing saved)",
+                    r.tickets_cached,
+                    r.took_ms
                 );
             }
         }

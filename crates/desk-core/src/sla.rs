@@ -427,6 +427,139 @@ impl Radar {
     }
 }
 
+/// What the cache remembers of a ticket's past, for replaying a draft policy over it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Past {
+    /// Our first reply, where the thread was read.
+    pub first_reply_at: Option<i64>,
+    /// When it was closed, where it is.
+    pub closed_at: Option<i64>,
+    pub open: bool,
+}
+
+/// How one target fared in a replay.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ReplayTarget {
+    /// Tickets whose history tells whether this target was met.
+    pub covered: u32,
+    pub breached: u32,
+}
+
+/// A team's share of a replay.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ReplayTeam {
+    /// The team's name ("No team" for tickets in none).
+    pub team: String,
+    pub covered: u32,
+    pub breached: u32,
+}
+
+/// A draft policy replayed over the cached tickets: how many it would have breached.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SlaReplay {
+    /// Every ticket in the cache.
+    pub tickets_cached: u32,
+    /// Those the policy's scope takes.
+    pub in_scope: u32,
+    /// Of those, the ones whose history tells whether a target was met.
+    pub covered: u32,
+    /// Of those, the ones that missed at least one target.
+    pub breached: u32,
+    pub first_reply: ReplayTarget,
+    pub next_reply: ReplayTarget,
+    pub resolution: ReplayTarget,
+    /// By team, most breached first.
+    pub by_team: Vec<ReplayTeam>,
+    /// "would have breached 41 of 380 tickets (11%); the history covers 380 of 1,204 in scope".
+    pub summary: String,
+    pub took_ms: u32,
+}
+
+impl Radar {
+    /// Replays the radar's first policy over tickets' histories at `now`: first reply by our
+    /// first reply where the thread was read (or, still unanswered, by now); resolution by the
+    /// closing time (pauses in the past not taken off: an upper bound) or, open and waiting, by
+    /// now; next reply only for the wait under way (earlier waits are not kept). Per team by
+    /// the ticket's team id (the caller names them).
+    pub fn replay(
+        &mut self,
+        tickets: &[(ClockFacts, Past)],
+        now: i64,
+    ) -> (SlaReplay, Vec<(Option<i64>, u32, u32)>) {
+        let mut r = SlaReplay {
+            tickets_cached: tickets.len() as u32,
+            ..Default::default()
+        };
+        let mut teams: std::collections::HashMap<Option<i64>, (u32, u32)> = Default::default();
+        if self.policies.is_empty() {
+            return (r, vec![]);
+        }
+        for (t, past) in tickets {
+            let Some(created) = t.created_at.filter(|_| self.policy_of(t) == Some(0)) else {
+                continue;
+            };
+            let (p, memo) = (&self.policies[0], &mut self.memos[0]);
+            r.in_scope += 1;
+            let due = |start: i64, secs: i64, memo: &mut DayMemo| match &p.hours {
+                Some(h) => h.add(start, secs, memo),
+                None => start + secs,
+            };
+            let (mut covered, mut breached) = (false, false);
+            let mut judge = |target: &mut ReplayTarget, late: Option<bool>| {
+                if let Some(late) = late {
+                    target.covered += 1;
+                    covered = true;
+                    if late {
+                        target.breached += 1;
+                        breached = true;
+                    }
+                }
+            };
+            if let Some(secs) = p.first_reply {
+                let d = due(created, secs, memo);
+                let late = match (past.first_reply_at, t.replied) {
+                    (Some(at), _) => Some(at > d),
+                    (None, Some(false)) if past.open => Some(now > d),
+                    _ => None,
+                };
+                judge(&mut r.first_reply, late);
+            }
+            if let Some(secs) = p.next_reply {
+                let late = match (t.replied, t.waiting_since) {
+                    (Some(true), Some(w)) if past.open => Some(now > due(w, secs, memo)),
+                    _ => None,
+                };
+                judge(&mut r.next_reply, late);
+            }
+            if let Some(secs) = p.resolution {
+                let d = due(created, secs, memo);
+                let late = match past.closed_at {
+                    Some(at) if !past.open => Some(at > d),
+                    _ if past.open && t.waiting_since.is_some() => Some(now > d),
+                    _ => None,
+                };
+                judge(&mut r.resolution, late);
+            }
+            if covered {
+                r.covered += 1;
+                let e = teams.entry(t.team).or_default();
+                e.0 += 1;
+                if breached {
+                    r.breached += 1;
+                    e.1 += 1;
+                }
+            }
+        }
+        let mut by: Vec<(Option<i64>, u32, u32)> =
+            teams.into_iter().map(|(k, (c, b))| (k, c, b)).collect();
+        by.sort_by_key(|(k, c, b)| (std::cmp::Reverse(*b), std::cmp::Reverse(*c), *k));
+        (r, by)
+    }
+}
+
 impl Standing {
     /// When the ticket entered its present state on this target (`None`: on track).
     pub fn since(&self) -> Option<i64> {

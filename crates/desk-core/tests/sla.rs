@@ -310,3 +310,98 @@ async fn a_live_rule_tags_a_ticket_when_its_first_reply_breaches() {
     let job = desk.jobs().get(runs[0].job).await.unwrap();
     assert!(job.can_undo, "{job:?}");
 }
+
+/// A draft policy replayed over the cached tickets: a first reply that came late and one still
+/// owed past its due time count as breached, one in time does not; a contact field scopes it
+/// (and the live radar agrees); the history covers only tickets whose thread was read.
+#[tokio::test]
+async fn a_draft_policy_replays_over_the_cached_history() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let inbound = |who: &str, ago: i64| {
+        let sim = &sim;
+        let who = who.to_string();
+        async move {
+            let t = admin(
+                sim,
+                "inbound",
+                json!({"message": "Help", "subject": "Help", "ago_secs": ago,
+                       "identifier": format!("{who}@replay.example")}),
+            )
+            .await;
+            (
+                t["id"].as_u64().unwrap().to_string(),
+                t["contact"]["id"]
+                    .as_u64()
+                    .expect("the ticket's contact")
+                    .to_string(),
+            )
+        }
+    };
+    let (owed, c1) = inbound("owed", 30 * 60).await; // first reply (20 min) owed 10 min late
+    let (late, c2) = inbound("late", 40 * 60).await; // answered now: 20 min late
+    let (kept, c3) = inbound("kept", 10 * 60).await; // answered now: in time
+    let (other, _) = inbound("other", 30 * 60).await; // elsewhere: out of scope
+    message(&sim, &late, "agent").await;
+    message(&sim, &kept, "agent").await;
+    common::sync(&desk).await;
+    for c in [&c1, &c2, &c3] {
+        desk.tickets()
+            .set_contact_field(c, "Country", "Replayland")
+            .await
+            .unwrap();
+    }
+    for id in [&owed, &late, &kept, &other] {
+        desk.tickets().refresh(id).await.unwrap();
+    }
+    let draft = SlaPolicy {
+        scope: SlaScope {
+            field: Some(desk_core::sla::FieldIs {
+                name: "Country".into(),
+                value: "replayland".into(),
+            }),
+            ..Default::default()
+        },
+        resolution: None,
+        next_reply: None,
+        ..policy("Enterprise", "unused", 20, 60, 5)
+    };
+    let now = chrono::Utc::now().timestamp();
+    let r = desk.sla().replay(&draft, now).await.unwrap();
+    assert_eq!(
+        (r.in_scope, r.covered, r.breached),
+        (3, 3, 2),
+        "{}: {r:?}",
+        r.summary
+    );
+    assert_eq!((r.first_reply.covered, r.first_reply.breached), (3, 2));
+    assert_eq!(r.by_team.iter().map(|t| t.breached).sum::<u32>(), 2);
+    assert!(
+        r.summary
+            .starts_with("would have breached 2 of 3 tickets (67%)"),
+        "{}",
+        r.summary
+    );
+    assert!(
+        desk.sla().list().await.unwrap().is_empty(),
+        "a replay saves nothing"
+    );
+
+    // Saved and on, the radar scopes by the same field.
+    desk.sla().save(&draft, false).await.unwrap();
+    let state = |id: &str| {
+        let desk = &desk;
+        let id = id.to_string();
+        async move {
+            desk.tickets()
+                .row(&id)
+                .await
+                .unwrap()
+                .unwrap()
+                .sla
+                .map(|s| s.state)
+        }
+    };
+    assert_eq!(state(&owed).await, Some(SlaState::Breached));
+    assert_eq!(state(&other).await, None, "not in Replayland");
+    assert_eq!(state(&kept).await, None, "answered: nothing owed");
+}

@@ -141,6 +141,8 @@ export const commands = {
 	enableSla: (name: string, on: boolean) => typedError<null, Problem>(__TAURI_INVOKE("enable_sla", { name, on })),
 	/**  How many open tickets are at risk and breached now, for the sidebar. */
 	slaCounts: () => typedError<SlaCounts_Serialize, Problem>(__TAURI_INVOKE("sla_counts")),
+	/**  What a draft policy would have done over the cached tickets; nothing is saved. */
+	replaySla: (policy: SlaPolicy_Deserialize) => typedError<SlaReplay, Problem>(__TAURI_INVOKE("replay_sla", { policy })),
 	/**  Puts a policy at `position` (1: tried first). */
 	moveSla: (name: string, position: number) => typedError<null, Problem>(__TAURI_INVOKE("move_sla", { name, position })),
 	/**  Every policy as JSON, to keep or to import elsewhere. */
@@ -1209,6 +1211,21 @@ export type RefreshReport_Serialize = {
 	deleted: number,
 };
 
+/**  How one target fared in a replay. */
+export type ReplayTarget = {
+	/**  Tickets whose history tells whether this target was met. */
+	covered: number,
+	breached: number,
+};
+
+/**  A team's share of a replay. */
+export type ReplayTeam = {
+	/**  The team's name ("No team" for tickets in none). */
+	team: string,
+	covered: number,
+	breached: number,
+};
+
 /**  A rule as a lead writes it. */
 export type Rule = Rule_Serialize | Rule_Deserialize;
 
@@ -1434,6 +1451,26 @@ export type SlaPolicy_Serialize = {
 	scope: SlaScope_Serialize,
 	/**  `None`: around the clock. */
 	hours?: BusinessHours_Serialize,
+};
+
+/**  A draft policy replayed over the cached tickets: how many it would have breached. */
+export type SlaReplay = {
+	/**  Every ticket in the cache. */
+	tickets_cached: number,
+	/**  Those the policy's scope takes. */
+	in_scope: number,
+	/**  Of those, the ones whose history tells whether a target was met. */
+	covered: number,
+	/**  Of those, the ones that missed at least one target. */
+	breached: number,
+	first_reply: ReplayTarget,
+	next_reply: ReplayTarget,
+	resolution: ReplayTarget,
+	/**  By team, most breached first. */
+	by_team: ReplayTeam[],
+	/**  "would have breached 41 of 380 tickets (11%); the history covers 380 of 1,204 in scope". */
+	summary: string,
+	took_ms: number,
 };
 
 /**  Which tickets a policy covers: every part given must match (none given: every ticket). */

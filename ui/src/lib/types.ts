@@ -51,4 +51,5 @@ export type {
   SlaCounts_Serialize as SlaCounts,
   SlaPolicy_Serialize as SlaPolicy,
   SlaPolicy_Deserialize as NewSlaPolicy,
+  SlaReplay,
 } from './bindings';

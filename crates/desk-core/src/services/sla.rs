@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::context::Context;
 use crate::error::Result;
 use crate::sla::store;
-use crate::sla::{Names, Radar, SlaPolicy, SlaState, Standing};
+use crate::sla::{Names, Radar, ReplayTeam, SlaPolicy, SlaReplay, SlaState, Standing};
 use crate::view::{SearchResult, SlaFilter, TicketFilter, TicketRow, TicketSort};
 use crate::watcher::Note;
 
@@ -105,6 +105,45 @@ impl<'a> Sla<'a> {
     pub async fn import(&self, json: &str, replace: bool) -> Result<u32> {
         let dir = self.cx.cache.directory().await?;
         store::import(&self.cx.cache, json, &Names { dir: &dir }, replace).await
+    }
+
+    /// A draft policy (saved or not) replayed over every cached ticket's history at `now`: how
+    /// many it would have breached, per target and per team, and how many tickets that history
+    /// covers. Reads the cache only.
+    pub async fn replay(&self, draft: &SlaPolicy, now: i64) -> Result<SlaReplay> {
+        let started = std::time::Instant::now();
+        let dir = self.cx.cache.directory().await?;
+        let checked = draft.check(&Names { dir: &dir })?;
+        let mut radar = Radar::new(vec![checked]);
+        let history = store::history(&self.cx.cache, &radar).await?;
+        let (mut r, teams) = radar.replay(&history, now);
+        r.by_team = teams
+            .into_iter()
+            .map(|(team, covered, breached)| ReplayTeam {
+                team: team
+                    .and_then(|t| dir.teams.get(&(t as u64)).cloned())
+                    .unwrap_or_else(|| team.map_or("No team".into(), |t| format!("team #{t}"))),
+                covered,
+                breached,
+            })
+            .collect();
+        r.summary = if r.covered == 0 {
+            format!(
+                "no history to replay: {} of {} cached tickets in scope, none with a known reply or close (open tickets to read their threads)",
+                r.in_scope, r.tickets_cached
+            )
+        } else {
+            format!(
+                "would have breached {} of {} tickets ({}%); the history covers {} of {} in scope",
+                r.breached,
+                r.covered,
+                (r.breached as u64 * 100 + r.covered as u64 / 2) / r.covered as u64,
+                r.covered,
+                r.in_scope
+            )
+        };
+        r.took_ms = started.elapsed().as_millis() as u32;
+        Ok(r)
     }
 
     /// Where every open ticket stands at `now` (unix seconds).

@@ -3,7 +3,7 @@
 
 use trengo_unified::model as u;
 
-use super::{field_key, Checked, ClockFacts, Names, Radar, SlaPolicy};
+use super::{field_key, Checked, ClockFacts, Names, Past, Radar, SlaPolicy};
 use crate::cache::Cache;
 use crate::error::{Error, Result};
 
@@ -240,6 +240,67 @@ pub async fn facts(cache: &Cache, radar: &Radar, ids: Option<&[i64]>) -> Result<
         });
         contacts.push(contact);
     }
+    complete(cache, radar, &mut out, &contacts).await?;
+    Ok(out)
+}
+
+/// Every cached ticket's clock and what is known of its past (for replaying a draft policy).
+pub async fn history(cache: &Cache, radar: &Radar) -> Result<Vec<(ClockFacts, Past)>> {
+    let json: String = sqlx::query_scalar(
+        "SELECT COALESCE(json_group_array(json_array(t.id, t.created_at, t.team_id, t.channel_id,
+                    t.waiting_since, t.replied, t.contact_id, t.first_reply_at, t.closed_at,
+                    t.status_kind = 'open')), '[]')
+         FROM tickets t",
+    )
+    .fetch_one(cache.pool())
+    .await?;
+    type Row = (
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        i64,
+    );
+    let rows: Vec<Row> = serde_json::from_str(&json)
+        .map_err(|e| Error::Invalid(format!("the cache's ticket clocks could not be read: {e}")))?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut pasts = Vec::with_capacity(rows.len());
+    let mut contacts = Vec::with_capacity(rows.len());
+    for (id, created_at, team, channel, waiting_since, replied, contact, first, closed, open) in
+        rows
+    {
+        out.push(ClockFacts {
+            id,
+            created_at,
+            team,
+            channel,
+            waiting_since,
+            replied: replied.map(|x| x != 0),
+            ..Default::default()
+        });
+        pasts.push(Past {
+            first_reply_at: first,
+            closed_at: closed,
+            open: open != 0,
+        });
+        contacts.push(contact);
+    }
+    complete(cache, radar, &mut out, &contacts).await?;
+    Ok(out.into_iter().zip(pasts).collect())
+}
+
+/// The tags and field values the policies are scoped by, added to the tickets' clocks.
+async fn complete(
+    cache: &Cache,
+    radar: &Radar,
+    out: &mut [ClockFacts],
+    contacts: &[Option<i64>],
+) -> Result<()> {
     // Only the tags policies are scoped by, from the tag index.
     let tags = radar.tags();
     if !tags.is_empty() {
@@ -255,7 +316,7 @@ pub async fn facts(cache: &Cache, radar: &Radar, ids: Option<&[i64]>) -> Result<
         for (t, g) in pairs {
             by.entry(t).or_default().push(g);
         }
-        for f in &mut out {
+        for f in out.iter_mut() {
             if let Some(g) = by.remove(&f.id) {
                 f.tags = g;
             }
@@ -263,56 +324,60 @@ pub async fn facts(cache: &Cache, radar: &Radar, ids: Option<&[i64]>) -> Result<
     }
     let fields = radar.fields();
     if !fields.is_empty() {
-        field_values(cache, &mut out, &contacts, &fields).await?;
+        field_values(cache, out, contacts, &fields).await?;
     }
-    Ok(out)
+    Ok(())
 }
 
-/// The values of the fields policies are scoped by, from the cached records.
+/// The values of the fields policies are scoped by, from the cached records: two reads in all
+/// (the tickets', the contacts'), each taking only those fields out of the stored JSON.
 async fn field_values(
     cache: &Cache,
     out: &mut [ClockFacts],
     contacts: &[Option<i64>],
     fields: &[(bool, String)],
 ) -> Result<()> {
-    #[derive(serde::Deserialize)]
-    struct Values {
-        #[serde(default)]
-        custom_fields: std::collections::BTreeMap<String, u::FieldValue>,
-    }
-    let read = |json: &str| -> Values {
-        serde_json::from_str(json).unwrap_or(Values {
-            custom_fields: Default::default(),
-        })
-    };
-    let want_ticket = fields.iter().any(|(c, _)| !c);
-    let want_contact = fields.iter().any(|(c, _)| *c);
-    for (f, contact) in out.iter_mut().zip(contacts) {
-        if want_ticket {
-            let j: Option<String> = sqlx::query_scalar("SELECT json FROM ticket_json WHERE id = ?")
-                .bind(f.id)
-                .fetch_optional(cache.pool())
-                .await?;
-            if let Some(j) = j {
-                let v = read(&j);
-                for (c, name) in fields.iter().filter(|(c, _)| !c) {
-                    if let Some(x) = v.custom_fields.get(name) {
-                        f.field_values.push((field_key(*c, name), x.as_text()));
-                    }
-                }
-            }
+    for contact in [false, true] {
+        let names: Vec<&str> = fields
+            .iter()
+            .filter(|(c, _)| *c == contact)
+            .map(|(_, n)| n.as_str())
+            .collect();
+        if names.is_empty() {
+            continue;
         }
-        if let (true, Some(cid)) = (want_contact, contact) {
-            let j: Option<String> = sqlx::query_scalar("SELECT json FROM contacts WHERE id = ?")
-                .bind(cid)
-                .fetch_optional(cache.pool())
-                .await?;
-            if let Some(j) = j {
-                let v = read(&j);
-                for (c, name) in fields.iter().filter(|(c, _)| *c) {
-                    if let Some(x) = v.custom_fields.get(name) {
-                        f.field_values.push((field_key(*c, name), x.as_text()));
-                    }
+        let ids: Vec<i64> = if contact {
+            let mut v: Vec<i64> = contacts.iter().flatten().copied().collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        } else {
+            out.iter().map(|f| f.id).collect()
+        };
+        // [[id, {name: value, …}], …] with only the wanted names.
+        let table = if contact { "contacts" } else { "ticket_json" };
+        let json: String = sqlx::query_scalar(&format!(
+            "SELECT COALESCE(json_group_array(json_array(r.id,
+                      json((SELECT json_group_object(n.value, json_extract(r.json, '$.custom_fields.' || json_quote(n.value)))
+                         FROM json_each(?2) n
+                        WHERE json_type(r.json, '$.custom_fields.' || json_quote(n.value)) IS NOT NULL)))), '[]')
+               FROM {table} r WHERE r.id IN (SELECT value FROM json_each(?1))"
+        ))
+        .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+        .bind(serde_json::to_string(&names).unwrap_or_else(|_| "[]".into()))
+        .fetch_one(cache.pool())
+        .await?;
+        let rows: Vec<(i64, std::collections::BTreeMap<String, u::FieldValue>)> =
+            serde_json::from_str(&json).map_err(|e| {
+                Error::Invalid(format!("the cache's field values could not be read: {e}"))
+            })?;
+        let by: std::collections::HashMap<i64, std::collections::BTreeMap<String, u::FieldValue>> =
+            rows.into_iter().collect();
+        for (f, cid) in out.iter_mut().zip(contacts) {
+            let key = if contact { *cid } else { Some(f.id) };
+            if let Some(values) = key.and_then(|k| by.get(&k)) {
+                for (name, x) in values {
+                    f.field_values.push((field_key(contact, name), x.as_text()));
                 }
             }
         }
