@@ -5,6 +5,10 @@ ALTER TABLE tickets ADD COLUMN last_from TEXT;          -- 'customer' or 'us'; N
 ALTER TABLE tickets ADD COLUMN waiting_since INTEGER;   -- the customer's wait began; NULL: not waiting
 ALTER TABLE tickets ADD COLUMN replied INTEGER;         -- 1: we replied; 0: not yet; NULL: not known
 ALTER TABLE tickets ADD COLUMN first_reply_at INTEGER;  -- our first reply, where known
+-- The resolution clock stops while the last message is ours: how long it stood still before the
+-- wait under way (seconds), and since when it stands still now (our reply; NULL: it runs).
+ALTER TABLE tickets ADD COLUMN paused_secs INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tickets ADD COLUMN paused_from INTEGER;
 
 -- The lead's SLA policies, first match wins in `position` order.
 CREATE TABLE sla_policies (
@@ -28,4 +32,4 @@ CREATE TABLE sla_warnings (
 -- The radar reads the clock of every open ticket after each refresh: from this index alone (a few
 -- MB), not from the rows with their subjects and previews.
 CREATE INDEX tickets_clock ON tickets (status_kind, in_working_set, id, created_at, team_id, channel_id,
-    waiting_since, replied, contact_id);
+    waiting_since, replied, contact_id, paused_secs);

@@ -434,11 +434,16 @@ impl Cache {
         // later list page shows a later message of the same wait); ours ends it; a note, or a
         // read that shows no latest message, leaves it as it was.
         let (last_from, waiting_since, replied, first_reply_at) = clock::list_clock(&lean);
+        // Our reply stops the resolution clock from its time; the customer's next message starts
+        // it again, and the stop's length is added to the ticket's pauses.
+        let paused_from = (last_from == Some("us"))
+            .then(|| lean.last_message_at.map(|x| x.timestamp()))
+            .flatten();
         sqlx::query(
             "INSERT INTO tickets (id, status, status_kind, subject, preview, contact_id, channel_id, user_id, team_id,
                  created_at, updated_at, assigned_at, closed_at, last_message_at, in_working_set, synced_at,
-                 last_from, waiting_since, replied, first_reply_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 last_from, waiting_since, replied, first_reply_at, paused_from)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT(id) DO UPDATE SET status=excluded.status, status_kind=excluded.status_kind, subject=excluded.subject,
                preview=COALESCE(excluded.preview, tickets.preview), contact_id=excluded.contact_id, channel_id=excluded.channel_id,
                user_id=excluded.user_id, team_id=excluded.team_id, created_at=excluded.created_at, updated_at=excluded.updated_at,
@@ -452,6 +457,15 @@ impl Cache {
                  ELSE tickets.waiting_since END,
                replied=CASE WHEN excluded.replied = 1 OR tickets.replied = 1 THEN 1 ELSE COALESCE(tickets.replied, excluded.replied) END,
                first_reply_at=COALESCE(tickets.first_reply_at, excluded.first_reply_at),
+               paused_secs=CASE WHEN excluded.last_from = 'customer' AND tickets.last_from = 'us'
+                   AND tickets.paused_from IS NOT NULL
+                 THEN tickets.paused_secs + MAX(0, excluded.waiting_since - tickets.paused_from)
+                 ELSE tickets.paused_secs END,
+               paused_from=CASE excluded.last_from
+                 WHEN 'us' THEN CASE WHEN tickets.last_from = 'us' AND tickets.paused_from IS NOT NULL
+                   THEN MIN(tickets.paused_from, excluded.paused_from) ELSE excluded.paused_from END
+                 WHEN 'customer' THEN NULL
+                 ELSE tickets.paused_from END,
                last_from=COALESCE(excluded.last_from, tickets.last_from)",
         )
         .bind(tid)
@@ -474,6 +488,7 @@ impl Cache {
         .bind(waiting_since)
         .bind(replied)
         .bind(first_reply_at)
+        .bind(paused_from)
         .execute(&mut *c)
         .await?;
         sqlx::query("INSERT INTO ticket_json (id, json) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json")
@@ -552,13 +567,15 @@ impl Cache {
         let k = clock::thread_clock(comments);
         sqlx::query(
             "UPDATE tickets SET messages_synced_at = ?, last_from = COALESCE(?, last_from), waiting_since = ?,
-                 replied = ?, first_reply_at = ? WHERE id = ?",
+                 replied = ?, first_reply_at = ?, paused_secs = ?, paused_from = ? WHERE id = ?",
         )
             .bind(now)
             .bind(k.last_from)
             .bind(k.waiting_since)
             .bind(k.first_reply_at.is_some())
             .bind(k.first_reply_at)
+            .bind(k.paused_secs)
+            .bind(k.paused_from)
             .bind(tid)
             .execute(&mut *c)
             .await?;

@@ -288,6 +288,8 @@ pub struct ClockFacts {
     pub waiting_since: Option<i64>,
     /// `Some(false)`: known not replied yet; `None`: not known.
     pub replied: Option<bool>,
+    /// How long the clock stood still before the wait under way (our turn), in seconds.
+    pub paused_secs: i64,
     /// The value of the field a policy is scoped by, where one is.
     pub field_values: Vec<(String, String)>,
 }
@@ -422,7 +424,9 @@ impl Radar {
         } else {
             consider(SlaTarget::NextReply, waiting, p.next_reply);
         }
-        consider(SlaTarget::Resolution, created, p.resolution);
+        // Resolution runs from creation, less the time the clock stood still (with business
+        // hours, a past stop moves the start by its length on the wall clock).
+        consider(SlaTarget::Resolution, created + t.paused_secs, p.resolution);
         out
     }
 }
@@ -434,6 +438,8 @@ pub struct Past {
     pub first_reply_at: Option<i64>,
     /// When it was closed, where it is.
     pub closed_at: Option<i64>,
+    /// Our reply that stopped the clock, where the last message is ours.
+    pub paused_from: Option<i64>,
     pub open: bool,
 }
 
@@ -481,8 +487,8 @@ pub struct SlaReplay {
 impl Radar {
     /// Replays the radar's first policy over tickets' histories at `now`: first reply by our
     /// first reply where the thread was read (or, still unanswered, by now); resolution by the
-    /// closing time (pauses in the past not taken off: an upper bound) or, open and waiting, by
-    /// now; next reply only for the wait under way (earlier waits are not kept). Per team by
+    /// closing time, or our last reply before it (less the time the clock stood still before,
+    /// as the cache knows it), or, open and waiting, by now; next reply only for the wait under way (earlier waits are not kept). Per team by
     /// the ticket's team id (the caller names them).
     pub fn replay(
         &mut self,
@@ -535,9 +541,9 @@ impl Radar {
                 judge(&mut r.next_reply, late);
             }
             if let Some(secs) = p.resolution {
-                let d = due(created, secs, memo);
+                let d = due(created + t.paused_secs, secs, memo);
                 let late = match past.closed_at {
-                    Some(at) if !past.open => Some(at > d),
+                    Some(at) if !past.open => Some(past.paused_from.map_or(at, |p| p.min(at)) > d),
                     _ if past.open && t.waiting_since.is_some() => Some(now > d),
                     _ => None,
                 };

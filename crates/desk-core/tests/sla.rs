@@ -174,6 +174,22 @@ async fn at_risk_breached_and_next_breach_lists() {
     assert_eq!(order, vec![late, close, fresh]);
     let c = desk.sla().counts().await.unwrap();
     assert_eq!((c.at_risk, c.breached, c.policies), (1, 1, 1));
+
+    // A saved view of the breached ones counts what its list shows.
+    let v = desk
+        .views()
+        .save(
+            "Late",
+            &TicketFilter {
+                sla: Some(SlaFilter::Breached),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.count, 1);
+    let listed = desk.views().list().await.unwrap();
+    assert_eq!(listed.iter().find(|v| v.name == "Late").unwrap().count, 1);
 }
 
 #[tokio::test]
@@ -404,4 +420,60 @@ async fn a_draft_policy_replays_over_the_cached_history() {
     assert_eq!(state(&owed).await, Some(SlaState::Breached));
     assert_eq!(state(&other).await, None, "not in Replayland");
     assert_eq!(state(&kept).await, None, "answered: nothing owed");
+}
+
+/// The resolution clock stands still while the last message is ours: two hours between our reply
+/// and the customer's next message are added to the due time, whether the cache saw them on the
+/// list pages one sync at a time or in the whole thread.
+#[tokio::test]
+async fn the_resolution_clock_leaves_out_the_time_it_was_our_turn() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let id = writes_in(&sim, 3 * 3600).await;
+    common::sync(&desk).await;
+    let at = |from: &str, ago: i64| {
+        let sim = &sim;
+        let body = json!({"ticket_id": id.parse::<u64>().unwrap(), "from": from, "message": "…", "ago_secs": ago});
+        async move { assert!(admin(sim, "message", body).await["id"].is_u64()) }
+    };
+    at("agent", 150 * 60).await;
+    common::sync(&desk).await;
+    at("customer", 30 * 60).await;
+    common::sync(&desk).await;
+    tag(&desk, "radar", &[&id]).await;
+    desk.sla()
+        .save(
+            &SlaPolicy {
+                first_reply: None,
+                next_reply: None,
+                resolution: Some(150),
+                ..policy("Resolve", "radar", 1, 1, 10)
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    let created = ts(&desk
+        .tickets()
+        .row(&id)
+        .await
+        .unwrap()
+        .unwrap()
+        .created_at
+        .unwrap());
+    let due = || {
+        let (id, desk) = (id.clone(), &desk);
+        async move {
+            let s = desk.tickets().row(&id).await.unwrap().unwrap().sla.unwrap();
+            assert_eq!(
+                (s.target, s.state),
+                (SlaTarget::Resolution, SlaState::OnTrack)
+            );
+            ts(&s.due_at)
+        }
+    };
+    // 150 min of running clock from creation, plus the 120 min it stood still.
+    let expect = created + 150 * 60 + 120 * 60;
+    assert!((due().await - expect).abs() <= 2, "from the list pages");
+    desk.tickets().refresh(&id).await.unwrap();
+    assert!((due().await - expect).abs() <= 2, "from the thread");
 }

@@ -41,6 +41,11 @@ pub struct ThreadClock {
     pub waiting_since: Option<i64>,
     /// Our first reply.
     pub first_reply_at: Option<i64>,
+    /// How long the clock stood still (from our reply to the customer's next message) before
+    /// the wait under way.
+    pub paused_secs: i64,
+    /// Our reply that stopped the clock, while the last message is ours.
+    pub paused_from: Option<i64>,
 }
 
 /// The clock of a whole thread (in any order).
@@ -55,10 +60,14 @@ pub fn thread_clock(comments: &[u::Comment]) -> ThreadClock {
         match from {
             Writer::Customer => {
                 clock.waiting_since.get_or_insert(at);
+                if let Some(from) = clock.paused_from.take() {
+                    clock.paused_secs += (at - from).max(0);
+                }
             }
             Writer::Us => {
                 clock.waiting_since = None;
                 clock.first_reply_at.get_or_insert(at);
+                clock.paused_from.get_or_insert(at);
             }
             Writer::Note => continue,
         }
@@ -129,9 +138,17 @@ mod tests {
         assert_eq!(c.waiting_since, Some(300));
         assert_eq!(c.first_reply_at, Some(200));
         assert_eq!(c.last_from, Some("customer"));
+        // It stood still from our reply (200) to their next message (300).
+        assert_eq!((c.paused_secs, c.paused_from), (100, None));
         // Our reply stops it; a note after it does not start it.
-        let c = thread_clock(&[msg(100, Customer), msg(200, Us), msg(250, Note)]);
+        let c = thread_clock(&[
+            msg(100, Customer),
+            msg(200, Us),
+            msg(250, Note),
+            msg(260, Us),
+        ]);
         assert_eq!((c.waiting_since, c.last_from), (None, Some("us")));
+        assert_eq!((c.paused_secs, c.paused_from), (0, Some(200)));
         // Never answered: waiting since the first message, no reply.
         let c = thread_clock(&[msg(50, Customer), msg(60, Note)]);
         assert_eq!((c.waiting_since, c.first_reply_at), (Some(50), None));

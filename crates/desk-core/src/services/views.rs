@@ -17,12 +17,33 @@ impl<'a> Views<'a> {
 
     /// The saved views in the sidebar's order, each with its count in the cache.
     pub async fn list(&self) -> Result<Vec<SavedView>> {
-        list(&self.cx.cache).await
+        let mut all = list(&self.cx.cache).await?;
+        for v in all.iter_mut() {
+            self.count_sla(v).await;
+        }
+        Ok(all)
     }
 
     /// Saves a filter as a named view (a name taken already, in any case, is refused).
     pub async fn save(&self, name: &str, filter: &TicketFilter) -> Result<SavedView> {
-        save(&self.cx.cache, name, filter).await
+        let mut v = save(&self.cx.cache, name, filter).await?;
+        self.count_sla(&mut v).await;
+        Ok(v)
+    }
+
+    /// A view on the SLA (at risk, breached) counts what the radar says now, as its list does.
+    async fn count_sla(&self, v: &mut SavedView) {
+        if v.filter.sla.is_some() {
+            let f = TicketFilter {
+                limit: 1,
+                offset: 0,
+                ..v.filter.clone()
+            };
+            v.count = match super::Sla::new(self.cx).search(&f).await {
+                Ok(r) => r.total,
+                Err(_) => 0,
+            };
+        }
     }
 
     pub async fn rename(&self, id: u32, name: &str) -> Result<()> {

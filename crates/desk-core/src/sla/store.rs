@@ -210,7 +210,7 @@ pub async fn facts(cache: &Cache, radar: &Radar, ids: Option<&[i64]>) -> Result<
     // driver).
     let sql = format!(
         "SELECT COALESCE(json_group_array(json_array(t.id, t.created_at, t.team_id, t.channel_id,
-                    t.waiting_since, t.replied, t.contact_id)), '[]')
+                    t.waiting_since, t.replied, t.contact_id, t.paused_secs)), '[]')
          FROM tickets t INDEXED BY tickets_clock
          WHERE t.status_kind = 'open' AND t.in_working_set = 1 {only}"
     );
@@ -223,12 +223,13 @@ pub async fn facts(cache: &Cache, radar: &Radar, ids: Option<&[i64]>) -> Result<
         Option<i64>,
         Option<i64>,
         Option<i64>,
+        i64,
     );
     let rows: Vec<Row> = serde_json::from_str(&json)
         .map_err(|e| Error::Invalid(format!("the cache's ticket clocks could not be read: {e}")))?;
     let mut out: Vec<ClockFacts> = Vec::with_capacity(rows.len());
     let mut contacts: Vec<Option<i64>> = Vec::with_capacity(rows.len());
-    for (id, created_at, team, channel, waiting_since, replied, contact) in rows {
+    for (id, created_at, team, channel, waiting_since, replied, contact, paused_secs) in rows {
         out.push(ClockFacts {
             id,
             created_at,
@@ -236,6 +237,7 @@ pub async fn facts(cache: &Cache, radar: &Radar, ids: Option<&[i64]>) -> Result<
             channel,
             waiting_since,
             replied: replied.map(|x| x != 0),
+            paused_secs,
             ..Default::default()
         });
         contacts.push(contact);
@@ -249,7 +251,7 @@ pub async fn history(cache: &Cache, radar: &Radar) -> Result<Vec<(ClockFacts, Pa
     let json: String = sqlx::query_scalar(
         "SELECT COALESCE(json_group_array(json_array(t.id, t.created_at, t.team_id, t.channel_id,
                     t.waiting_since, t.replied, t.contact_id, t.first_reply_at, t.closed_at,
-                    t.status_kind = 'open')), '[]')
+                    t.status_kind = 'open', t.paused_secs, t.paused_from)), '[]')
          FROM tickets t",
     )
     .fetch_one(cache.pool())
@@ -265,14 +267,28 @@ pub async fn history(cache: &Cache, radar: &Radar) -> Result<Vec<(ClockFacts, Pa
         Option<i64>,
         Option<i64>,
         i64,
+        i64,
+        Option<i64>,
     );
     let rows: Vec<Row> = serde_json::from_str(&json)
         .map_err(|e| Error::Invalid(format!("the cache's ticket clocks could not be read: {e}")))?;
     let mut out = Vec::with_capacity(rows.len());
     let mut pasts = Vec::with_capacity(rows.len());
     let mut contacts = Vec::with_capacity(rows.len());
-    for (id, created_at, team, channel, waiting_since, replied, contact, first, closed, open) in
-        rows
+    for (
+        id,
+        created_at,
+        team,
+        channel,
+        waiting_since,
+        replied,
+        contact,
+        first,
+        closed,
+        open,
+        paused_secs,
+        paused_from,
+    ) in rows
     {
         out.push(ClockFacts {
             id,
@@ -281,11 +297,13 @@ pub async fn history(cache: &Cache, radar: &Radar) -> Result<Vec<(ClockFacts, Pa
             channel,
             waiting_since,
             replied: replied.map(|x| x != 0),
+            paused_secs,
             ..Default::default()
         });
         pasts.push(Past {
             first_reply_at: first,
             closed_at: closed,
+            paused_from,
             open: open != 0,
         });
         contacts.push(contact);
