@@ -14,6 +14,7 @@ pub mod rules;
 pub mod sla;
 pub mod state;
 pub mod tray;
+pub mod workload;
 
 use tauri::Manager;
 use tauri_specta::{collect_commands, collect_events};
@@ -92,6 +93,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             sla::enable_sla,
             sla::sla_counts,
             sla::replay_sla,
+            workload::workload,
+            workload::set_workload_limit,
             sla::move_sla,
             sla::export_sla,
             sla::import_sla,

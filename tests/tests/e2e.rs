@@ -1865,3 +1865,75 @@ async fn the_sla_radar_warns_once_and_a_ticket_turns_at_risk_then_breached() {
         notes.shown.lock().unwrap()
     );
 }
+
+/// The workload board's numbers open their tickets: a team's open count is the list's total for
+/// that team, and an agent's waiting count opens their open tickets, longest waiting first. (The
+/// demo's inbox moves meanwhile, so each pair is read again if a sync came between them.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display and tauri-driver: run by scripts/test.sh under xvfb-run"]
+async fn the_workload_board_counts_what_the_list_shows() {
+    let app = launch(&["--demo-rate-limit", "6000"]).await;
+    let c = &app.client;
+    c.set_window_size(1280, 800).await.unwrap();
+    wait_for(c, "[data-ticket-id]").await;
+    wait_synced(c).await;
+    let list_total = || async {
+        c.execute(
+            "return Number(document.querySelector('[role=grid][aria-label=Tickets]')?.getAttribute('aria-rowcount') ?? -1)",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_i64())
+        .unwrap_or(-1)
+    };
+    let mut shot_taken = false;
+    for (table, what) in [
+        ("[data-workload-teams]", "open"),
+        ("[data-workload-agents]", "waiting"),
+    ] {
+        let mut matched = false;
+        for _attempt in 0..3 {
+            click(c, Locator::Css("[data-view='workload']")).await;
+            let cell = wait_for(c, &format!("{table} [data-workload-open='{what}']")).await;
+            if !shot_taken {
+                shot(c, "workload-1280.png").await;
+                shot_taken = true;
+            }
+            // The row's open count: what the list must then hold.
+            let open: i64 = c
+                .execute(
+                    &format!(
+                        "const b = document.querySelector(\"{table} [data-workload-open='{what}']\"); const tr = b.closest('tr'); \
+                         const o = tr.querySelector(\"[data-workload-open='open']\"); return Number(o ? o.textContent : 0);"
+                    ),
+                    vec![],
+                )
+                .await
+                .unwrap()
+                .as_i64()
+                .unwrap();
+            assert!(open > 0);
+            cell.click().await.unwrap();
+            wait_for(c, "[data-ticket-id]").await;
+            until(c, "the list counted", || async { list_total().await >= 0 }).await;
+            // The list loads once; a sync between the two reads moves both, so read again.
+            let mut seen = -1;
+            for _ in 0..20 {
+                seen = list_total().await;
+                if seen == open {
+                    break;
+                }
+                wait_for(c, "[data-ticket-id]").await;
+            }
+            if seen == open {
+                matched = true;
+                break;
+            }
+        }
+        assert!(
+            matched,
+            "{table}: the list's total equals the board's open count"
+        );
+    }
+}

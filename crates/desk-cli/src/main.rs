@@ -15,6 +15,7 @@ mod jobs;
 mod out;
 mod rules;
 mod sla;
+mod workload;
 
 use clap::{Args, Parser, Subcommand};
 use desk_core::view::{TicketContext, TicketFilter, TicketRow};
@@ -167,10 +168,16 @@ enum Cmd {
         #[command(subcommand)]
         cmd: rules::RulesCmd,
     },
-    /// SLA policies (the radar): list, add, show, enable, disable, move, remove, export, import.
+    /// SLA policies (the radar): list, add, show, enable, disable, move, remove, export, import, replay.
     Sla {
         #[command(subcommand)]
         cmd: sla::SlaCmd,
+    },
+    /// The workload board: per team and agent, open, waiting, oldest wait, at risk, breached,
+    /// assigned today, availability and limits (`--json`); `workload limit AGENT N` sets a limit.
+    Workload {
+        #[command(subcommand)]
+        cmd: Option<workload::WorkloadCmd>,
     },
     /// Create a ticket for a contact (found or made on the channel), routed, tagged and filled in,
     /// as one resumable job; `jobs undo N` deletes it while nobody has touched it.
@@ -571,6 +578,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Cmd::Bulk(a) => jobs::bulk(&desk, &out, a).await,
         Cmd::Rules { cmd } => rules::rules(&desk, &out, cmd).await,
         Cmd::Sla { cmd } => sla::sla(&desk, &out, cmd).await,
+        Cmd::Workload { cmd } => workload::workload(&desk, &out, cmd.as_ref()).await,
         Cmd::Jobs { cmd } => jobs::jobs(&desk, &out, cmd).await,
         Cmd::Enrich {
             source,

@@ -193,15 +193,16 @@ impl Cache {
 
     pub async fn put_user(c: &mut SqliteConnection, x: &u::User, now: i64) -> Result<()> {
         sqlx::query(
-            "INSERT INTO users (id, name, email, role, is_active, json, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO users (id, name, email, role, is_active, is_online, json, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT(id) DO UPDATE SET name=excluded.name, email=excluded.email, role=excluded.role,
-               is_active=excluded.is_active, json=excluded.json, synced_at=excluded.synced_at",
+               is_active=excluded.is_active, is_online=excluded.is_online, json=excluded.json, synced_at=excluded.synced_at",
         )
         .bind(id(&x.id))
         .bind(&x.name)
         .bind(x.emails.first())
         .bind(x.roles.first().map(|r| r.id.clone()))
         .bind(x.is_active)
+        .bind(x.is_online)
         .bind(serde_json::to_string(x).unwrap_or_default())
         .bind(now)
         .execute(&mut *c)

@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::secrets::{MemoryStore, SecretStore};
 use crate::services::{
-    Directory, Enrich, Jobs, Raw, Rules, Session, Sla, Syncer, Tickets, Views, Watcher,
+    Directory, Enrich, Jobs, Raw, Rules, Session, Sla, Syncer, Tickets, Views, Watcher, Workload,
 };
 use crate::view::*;
 use crate::workspaces::Registry;
@@ -292,7 +292,7 @@ impl Desk {
             // The lead's saved views and rules stay (the seed's ids are the same again); the
             // rules start off, since the simulator's tickets are all new to them.
             cache
-                .clear_except(&["saved_views", "rules", "sla_policies"])
+                .clear_except(&["saved_views", "rules", "sla_policies", "workload_limits"])
                 .await?;
             sqlx::query("UPDATE rules SET enabled = 0")
                 .execute(cache.pool())
@@ -300,6 +300,7 @@ impl Desk {
             crate::rules::add_examples(&cache, &sim).await?;
         }
         crate::sla::store::add_examples(&cache).await?;
+        crate::workload::store::add_examples(&cache, &sim).await?;
         let budget = BudgetConfig {
             limit: opts.rate_limit,
             ..BudgetConfig::default()
@@ -363,6 +364,10 @@ impl Desk {
 
     pub fn sla(&self) -> Sla<'_> {
         Sla::new(&self.cx)
+    }
+
+    pub fn workload(&self) -> Workload<'_> {
+        Workload::new(&self.cx)
     }
 
     pub fn watcher(&self) -> Watcher<'_> {

@@ -65,6 +65,7 @@ pub mod sync;
 pub mod values;
 pub mod view;
 pub mod watcher;
+pub mod workload;
 pub mod workspaces;
 
 pub use background::{Background, DeskEvent, EventSink, OpenedTicket, Problem, StatusView};

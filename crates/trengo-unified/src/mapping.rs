@@ -665,6 +665,7 @@ pub fn user(u: &api::User, dir: &Directory, keep_remote: bool) -> User {
             .status
             .as_deref()
             .is_none_or(|s| s.eq_ignore_ascii_case("active")),
+        is_online: Some(u.is_online),
         avatar: u
             .extra
             .get("profile_image")

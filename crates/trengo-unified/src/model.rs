@@ -303,6 +303,9 @@ pub struct User {
     /// Trengo's `status` (`ACTIVE`, …).
     pub status: Option<String>,
     pub is_active: bool,
+    /// Online in Trengo now (its `is_online`), as of the read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_online: Option<bool>,
     pub avatar: Option<String>,
     pub team_ids: Vec<String>,
     pub roles: Vec<RoleRef>,

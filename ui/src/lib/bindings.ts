@@ -143,6 +143,13 @@ export const commands = {
 	slaCounts: () => typedError<SlaCounts_Serialize, Problem>(__TAURI_INVOKE("sla_counts")),
 	/**  What a draft policy would have done over the cached tickets; nothing is saved. */
 	replaySla: (policy: SlaPolicy_Deserialize) => typedError<SlaReplay, Problem>(__TAURI_INVOKE("replay_sla", { policy })),
+	/**  Who holds what and who is free, now. */
+	workload: () => typedError<WorkloadBoard_Serialize, Problem>(__TAURI_INVOKE("workload")),
+	/**
+	 *  Sets an agent's limit of waiting tickets (email, name or id; `default` for everyone);
+	 *  `None` removes it.
+	 */
+	setWorkloadLimit: (agent: string, limit: number | null) => typedError<null, Problem>(__TAURI_INVOKE("set_workload_limit", { agent, limit })),
 	/**  Puts a policy at `position` (1: tried first). */
 	moveSla: (name: string, position: number) => typedError<null, Problem>(__TAURI_INVOKE("move_sla", { name, position })),
 	/**  Every policy as JSON, to keep or to import elsewhere. */
@@ -2016,6 +2023,109 @@ export type ViewFreshness_Serialize = {
 	 */
 	within_secs: number | null,
 	mode: SyncMode | null,
+};
+
+/**  The board: teams first (by name), then agents (by name). */
+export type WorkloadBoard = WorkloadBoard_Serialize | WorkloadBoard_Deserialize;
+
+/**  The board: teams first (by name), then agents (by name). */
+export type WorkloadBoard_Deserialize = {
+	rows: WorkloadRow_Deserialize[],
+	/**  The limit of an agent who has none of their own. */
+	default_limit?: number | null,
+	/**  When the agents' availability was read from Trengo (ISO UTC): with the directory. */
+	availability_read_at?: string | null,
+	took_ms: number,
+};
+
+/**  The board: teams first (by name), then agents (by name). */
+export type WorkloadBoard_Serialize = {
+	rows: WorkloadRow_Serialize[],
+	/**  The limit of an agent who has none of their own. */
+	default_limit: number | null,
+	/**  When the agents' availability was read from Trengo (ISO UTC): with the directory. */
+	availability_read_at: string | null,
+	took_ms: number,
+};
+
+/**  A team's row or an agent's. */
+export type WorkloadKind = "team" | "agent";
+
+/**  One row of the board. */
+export type WorkloadRow = WorkloadRow_Serialize | WorkloadRow_Deserialize;
+
+/**  One row of the board. */
+export type WorkloadRow_Deserialize = {
+	kind: WorkloadKind,
+	id: string,
+	name: string,
+	/**  An agent's email. */
+	email?: string | null,
+	/**
+	 *  Open tickets: a team's, or those assigned to the agent (as `tickets --status open` counts
+	 *  them).
+	 */
+	open: number,
+	/**  Of the open ones, assigned to someone (an agent's: all of them). */
+	assigned: number,
+	/**  Of the open ones, the customer waits for us (the last message is theirs). */
+	waiting: number,
+	/**  The longest wait's start (ISO UTC). */
+	oldest_waiting_since?: string | null,
+	at_risk: number,
+	breached: number,
+	/**  Open tickets assigned since midnight (this machine's day). */
+	assigned_today: number,
+	/**  An agent: online in Trengo (`None`: not known). A team: some member is. */
+	available?: boolean | null,
+	/**  A team: its members online, of `members`. */
+	online: number,
+	members: number,
+	/**  An agent's limit of tickets waiting on them (theirs or the default; `None`: no limit). */
+	limit?: number | null,
+	/**  The limit is the agent's own (not the default). */
+	limit_own: boolean,
+	/**  The limit less what waits on them (negative: over it). */
+	spare?: number | null,
+	/**  An agent's teams, by name. */
+	teams: string[],
+};
+
+/**  One row of the board. */
+export type WorkloadRow_Serialize = {
+	kind: WorkloadKind,
+	id: string,
+	name: string,
+	/**  An agent's email. */
+	email: string | null,
+	/**
+	 *  Open tickets: a team's, or those assigned to the agent (as `tickets --status open` counts
+	 *  them).
+	 */
+	open: number,
+	/**  Of the open ones, assigned to someone (an agent's: all of them). */
+	assigned: number,
+	/**  Of the open ones, the customer waits for us (the last message is theirs). */
+	waiting: number,
+	/**  The longest wait's start (ISO UTC). */
+	oldest_waiting_since: string | null,
+	at_risk: number,
+	breached: number,
+	/**  Open tickets assigned since midnight (this machine's day). */
+	assigned_today: number,
+	/**  An agent: online in Trengo (`None`: not known). A team: some member is. */
+	available: boolean | null,
+	/**  A team: its members online, of `members`. */
+	online: number,
+	members: number,
+	/**  An agent's limit of tickets waiting on them (theirs or the default; `None`: no limit). */
+	limit: number | null,
+	/**  The limit is the agent's own (not the default). */
+	limit_own: boolean,
+	/**  The limit less what waits on them (negative: over it). */
+	spare: number | null,
+	/**  An agent's teams, by name. */
+	teams: string[],
 };
 
 /**  One account this machine has connected to (no secret in it: the token is in the keyring). */

@@ -52,4 +52,6 @@ export type {
   SlaPolicy_Serialize as SlaPolicy,
   SlaPolicy_Deserialize as NewSlaPolicy,
   SlaReplay,
+  WorkloadBoard_Serialize as WorkloadBoard,
+  WorkloadRow_Serialize as WorkloadRow,
 } from './bindings';

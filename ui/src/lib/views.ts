@@ -15,7 +15,8 @@ export type View =
   | { kind: 'activity' }
   | { kind: 'enrich' }
   | { kind: 'rules' }
-  | { kind: 'sla' };
+  | { kind: 'sla' }
+  | { kind: 'workload' };
 
 export interface Refine {
   text: string;
@@ -57,6 +58,8 @@ export function viewTitle(v: View): string {
       return 'Rules';
     case 'sla':
       return 'SLA policies';
+    case 'workload':
+      return 'Workload';
   }
 }
 

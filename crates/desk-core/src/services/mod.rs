@@ -14,6 +14,7 @@ pub mod sync;
 pub mod tickets;
 pub mod views;
 pub mod watcher;
+pub mod workload;
 
 pub use directory::Directory;
 pub use enrich::Enrich;
@@ -26,3 +27,4 @@ pub use sync::Syncer;
 pub use tickets::Tickets;
 pub use views::Views;
 pub use watcher::Watcher;
+pub use workload::Workload;
