@@ -29,7 +29,7 @@ CREATE TABLE sla_warnings (
     PRIMARY KEY (ticket_id, target, due_at)
 ) WITHOUT ROWID;
 
--- The radar reads the clock of every open ticket after each refresh: from this index alone (a few
--- MB), not from the rows with their subjects and previews.
+-- The radar (and the workload board) read the clock of every open ticket after each refresh: from
+-- this index alone (a few MB), not from the rows with their subjects and previews.
 CREATE INDEX tickets_clock ON tickets (status_kind, in_working_set, id, created_at, team_id, channel_id,
-    waiting_since, replied, contact_id, paused_secs);
+    waiting_since, replied, contact_id, paused_secs, user_id, assigned_at);

@@ -290,6 +290,9 @@ pub struct ClockFacts {
     pub replied: Option<bool>,
     /// How long the clock stood still before the wait under way (our turn), in seconds.
     pub paused_secs: i64,
+    /// The assignee, and when the ticket was assigned (for the workload board).
+    pub user: Option<i64>,
+    pub assigned_at: Option<i64>,
     /// The value of the field a policy is scoped by, where one is.
     pub field_values: Vec<(String, String)>,
 }

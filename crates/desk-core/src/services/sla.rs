@@ -168,6 +168,25 @@ impl<'a> Sla<'a> {
         })
     }
 
+    /// Every open ticket's clock and, where a policy covers it, its standing at `now` (what the
+    /// workload board counts): one read of the cache.
+    pub(crate) async fn clocks(
+        &self,
+        now: i64,
+    ) -> Result<(Vec<crate::sla::ClockFacts>, HashMap<i64, Standing>)> {
+        let (mut radar, _) = store::radar(&self.cx.cache).await?;
+        let facts = store::facts(&self.cx.cache, &radar, None).await?;
+        let mut standings = HashMap::new();
+        if !radar.policies.is_empty() {
+            for f in &facts {
+                if let Some(s) = radar.standing(f, now) {
+                    standings.insert(f.id, s);
+                }
+            }
+        }
+        Ok((facts, standings))
+    }
+
     /// Where every open ticket stands at `now` on each target of its policy (what rules on the
     /// SLA read).
     pub(crate) async fn targets(&self, now: i64) -> Result<crate::rules::SlaNow> {

@@ -3,7 +3,7 @@
 
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::workload::{store, tally, WorkloadBoard};
+use crate::workload::{store, tally, Held, WorkloadBoard};
 
 pub struct Workload<'a> {
     cx: &'a Context,
@@ -18,8 +18,17 @@ impl<'a> Workload<'a> {
     pub async fn board(&self, now: i64) -> Result<WorkloadBoard> {
         let started = std::time::Instant::now();
         let cache = &self.cx.cache;
-        let held = store::held(cache).await?;
-        let standings = super::Sla::new(self.cx).board(now).await?.standings;
+        let (clocks, standings) = super::Sla::new(self.cx).clocks(now).await?;
+        let held: Vec<Held> = clocks
+            .iter()
+            .map(|c| Held {
+                id: c.id,
+                team: c.team,
+                user: c.user,
+                waiting_since: c.waiting_since,
+                assigned_at: c.assigned_at,
+            })
+            .collect();
         let teams = store::teams(cache).await?;
         let (agents, read_at) = store::agents(cache).await?;
         let limits = store::limits(cache).await?;

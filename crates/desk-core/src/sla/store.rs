@@ -210,7 +210,8 @@ pub async fn facts(cache: &Cache, radar: &Radar, ids: Option<&[i64]>) -> Result<
     // driver).
     let sql = format!(
         "SELECT COALESCE(json_group_array(json_array(t.id, t.created_at, t.team_id, t.channel_id,
-                    t.waiting_since, t.replied, t.contact_id, t.paused_secs)), '[]')
+                    t.waiting_since, t.replied, t.contact_id, t.paused_secs, t.user_id,
+                    t.assigned_at)), '[]')
          FROM tickets t INDEXED BY tickets_clock
          WHERE t.status_kind = 'open' AND t.in_working_set = 1 {only}"
     );
@@ -224,12 +225,26 @@ pub async fn facts(cache: &Cache, radar: &Radar, ids: Option<&[i64]>) -> Result<
         Option<i64>,
         Option<i64>,
         i64,
+        Option<i64>,
+        Option<i64>,
     );
     let rows: Vec<Row> = serde_json::from_str(&json)
         .map_err(|e| Error::Invalid(format!("the cache's ticket clocks could not be read: {e}")))?;
     let mut out: Vec<ClockFacts> = Vec::with_capacity(rows.len());
     let mut contacts: Vec<Option<i64>> = Vec::with_capacity(rows.len());
-    for (id, created_at, team, channel, waiting_since, replied, contact, paused_secs) in rows {
+    for (
+        id,
+        created_at,
+        team,
+        channel,
+        waiting_since,
+        replied,
+        contact,
+        paused_secs,
+        user,
+        assigned_at,
+    ) in rows
+    {
         out.push(ClockFacts {
             id,
             created_at,
@@ -238,6 +253,8 @@ pub async fn facts(cache: &Cache, radar: &Radar, ids: Option<&[i64]>) -> Result<
             waiting_since,
             replied: replied.map(|x| x != 0),
             paused_secs,
+            user,
+            assigned_at,
             ..Default::default()
         });
         contacts.push(contact);

@@ -3,32 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::{Agent, Held};
+use super::Agent;
 use crate::cache::Cache;
-use crate::error::{Error, Result};
-
-/// The open tickets of the working set, as `tickets --status open` takes them: one JSON row.
-pub async fn held(cache: &Cache) -> Result<Vec<Held>> {
-    let json: String = sqlx::query_scalar(
-        "SELECT COALESCE(json_group_array(json_array(id, team_id, user_id, waiting_since, assigned_at)), '[]')
-         FROM tickets WHERE in_working_set = 1 AND status_kind = 'open'",
-    )
-    .fetch_one(cache.pool())
-    .await?;
-    type Row = (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
-    let rows: Vec<Row> = serde_json::from_str(&json)
-        .map_err(|e| Error::Invalid(format!("the cache's open tickets could not be read: {e}")))?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, team, user, waiting_since, assigned_at)| Held {
-            id,
-            team,
-            user,
-            waiting_since,
-            assigned_at,
-        })
-        .collect())
-}
+use crate::error::Result;
 
 pub async fn teams(cache: &Cache) -> Result<Vec<(i64, String)>> {
     Ok(sqlx::query_as("SELECT id, name FROM teams")
