@@ -1936,4 +1936,9 @@ async fn the_workload_board_counts_what_the_list_shows() {
             "{table}: the list's total equals the board's open count"
         );
     }
+    // At 1024 wide the board still reads as a table, the agents' limits in reach.
+    c.set_window_size(1024, 768).await.unwrap();
+    click(c, Locator::Css("[data-view='workload']")).await;
+    wait_for(c, "[data-workload-agents] input").await;
+    shot(c, "workload-1024.png").await;
 }
