@@ -15,7 +15,7 @@ pub async fn workload(st: State<'_, AppState>) -> Result<WorkloadBoard> {
     Ok(st.desk().await?.workload().board(now).await?)
 }
 
-/// Sets an agent's limit of waiting tickets (email, name or id; `default` for everyone);
+/// Sets an agent's limit of waiting tickets (email or id; `default` for everyone);
 /// `None` removes it.
 #[tauri::command]
 #[specta::specta]

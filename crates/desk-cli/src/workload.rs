@@ -11,7 +11,7 @@ pub enum WorkloadCmd {
     /// Set an agent's limit of tickets waiting on them (`default`: everyone without one);
     /// `none` removes it.
     Limit {
-        /// An email, a name or a user id; or `default`.
+        /// An email or a user id; or `default`.
         agent: String,
         /// A number of tickets, or `none`.
         limit: String,

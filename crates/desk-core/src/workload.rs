@@ -122,6 +122,32 @@ impl Tally {
     }
 }
 
+impl Tally {
+    /// The row of these counts, the rest to be filled in.
+    fn row(&self, kind: WorkloadKind, id: i64, name: &str) -> WorkloadRow {
+        WorkloadRow {
+            kind,
+            id: id.to_string(),
+            name: name.to_string(),
+            email: None,
+            open: self.open,
+            assigned: self.assigned,
+            waiting: self.waiting,
+            oldest_waiting_since: self.oldest.and_then(iso),
+            at_risk: self.at_risk,
+            breached: self.breached,
+            assigned_today: self.today,
+            available: None,
+            online: 0,
+            members: 0,
+            limit: None,
+            limit_own: false,
+            spare: None,
+            teams: vec![],
+        }
+    }
+}
+
 fn iso(t: i64) -> Option<String> {
     chrono::DateTime::from_timestamp(t, 0)
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
@@ -158,24 +184,10 @@ pub fn tally(
         let online = members.iter().filter(|a| a.online == Some(true)).count() as u32;
         let known = members.iter().any(|a| a.online.is_some());
         rows.push(WorkloadRow {
-            kind: WorkloadKind::Team,
-            id: id.to_string(),
-            name: name.clone(),
-            email: None,
-            open: t.open,
-            assigned: t.assigned,
-            waiting: t.waiting,
-            oldest_waiting_since: t.oldest.and_then(iso),
-            at_risk: t.at_risk,
-            breached: t.breached,
-            assigned_today: t.today,
             available: known.then_some(online > 0),
             online,
             members: members.len() as u32,
-            limit: None,
-            limit_own: false,
-            spare: None,
-            teams: vec![],
+            ..t.row(WorkloadKind::Team, *id, name)
         });
     }
     let mut agents_sorted: Vec<&Agent> = agents.iter().collect();
@@ -190,17 +202,7 @@ pub fn tally(
             .collect();
         teams.sort_by_key(|n| n.to_lowercase());
         rows.push(WorkloadRow {
-            kind: WorkloadKind::Agent,
-            id: a.id.to_string(),
-            name: a.name.clone(),
             email: a.email.clone(),
-            open: t.open,
-            assigned: t.assigned,
-            waiting: t.waiting,
-            oldest_waiting_since: t.oldest.and_then(iso),
-            at_risk: t.at_risk,
-            breached: t.breached,
-            assigned_today: t.today,
             available: a.online,
             online: u32::from(a.online == Some(true)),
             members: 1,
@@ -208,6 +210,7 @@ pub fn tally(
             limit_own: limits.contains_key(&a.id),
             spare: limit.map(|l| l as i32 - t.waiting as i32),
             teams,
+            ..t.row(WorkloadKind::Agent, a.id, &a.name)
         });
     }
     rows

@@ -146,7 +146,7 @@ export const commands = {
 	/**  Who holds what and who is free, now. */
 	workload: () => typedError<WorkloadBoard_Serialize, Problem>(__TAURI_INVOKE("workload")),
 	/**
-	 *  Sets an agent's limit of waiting tickets (email, name or id; `default` for everyone);
+	 *  Sets an agent's limit of waiting tickets (email or id; `default` for everyone);
 	 *  `None` removes it.
 	 */
 	setWorkloadLimit: (agent: string, limit: number | null) => typedError<null, Problem>(__TAURI_INVOKE("set_workload_limit", { agent, limit })),

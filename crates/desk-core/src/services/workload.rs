@@ -44,25 +44,21 @@ impl<'a> Workload<'a> {
         })
     }
 
-    /// Sets an agent's limit of tickets waiting on them (by email, name or id; `default` for
-    /// every agent without one of their own); `None` removes it.
+    /// Sets an agent's limit of tickets waiting on them (by email or id; `default` for every
+    /// agent without one of their own); `None` removes it.
     pub async fn set_limit(&self, agent: &str, limit: Option<u32>) -> Result<()> {
         let user = if agent.trim().eq_ignore_ascii_case("default") {
             0
         } else {
-            let dir = self.cx.cache.directory().await?;
             let want = agent.trim().trim_start_matches('#');
-            dir.users
-                .iter()
-                .find(|(id, (name, email))| {
-                    id.to_string() == want
-                        || name.eq_ignore_ascii_case(want)
-                        || email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(want))
-                })
-                .map(|(id, _)| *id as i64)
+            self.cx
+                .cache
+                .find_user(want)
+                .await?
+                .and_then(|u| u.id.parse::<i64>().ok())
                 .ok_or_else(|| {
                     Error::NotFound(format!(
-                        "no agent {want:?} in this workspace (an email, a name or an id; `default` for everyone)"
+                        "no agent {want:?} in this workspace (an email or an id; `default` for everyone)"
                     ))
                 })?
         };

@@ -205,125 +205,70 @@ pub async fn facts(cache: &Cache, radar: &Radar, ids: Option<&[i64]>) -> Result<
         ),
         None => String::new(),
     };
-    // One row holding every ticket as JSON, from the clock index alone: SQLite builds it in one
-    // pass, and the pool hands over one value instead of 25,000 rows (each a trip through the
-    // driver).
-    let sql = format!(
-        "SELECT COALESCE(json_group_array(json_array(t.id, t.created_at, t.team_id, t.channel_id,
-                    t.waiting_since, t.replied, t.contact_id, t.paused_secs, t.user_id,
-                    t.assigned_at)), '[]')
-         FROM tickets t INDEXED BY tickets_clock
+    let from = format!(
+        "FROM tickets t INDEXED BY tickets_clock
          WHERE t.status_kind = 'open' AND t.in_working_set = 1 {only}"
     );
-    let json: String = sqlx::query_scalar(&sql).fetch_one(cache.pool()).await?;
-    type Row = (
-        i64,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        i64,
-        Option<i64>,
-        Option<i64>,
-    );
-    let rows: Vec<Row> = serde_json::from_str(&json)
-        .map_err(|e| Error::Invalid(format!("the cache's ticket clocks could not be read: {e}")))?;
-    let mut out: Vec<ClockFacts> = Vec::with_capacity(rows.len());
-    let mut contacts: Vec<Option<i64>> = Vec::with_capacity(rows.len());
-    for (
-        id,
-        created_at,
-        team,
-        channel,
-        waiting_since,
-        replied,
-        contact,
-        paused_secs,
-        user,
-        assigned_at,
-    ) in rows
-    {
-        out.push(ClockFacts {
-            id,
-            created_at,
-            team,
-            channel,
-            waiting_since,
-            replied: replied.map(|x| x != 0),
-            paused_secs,
-            user,
-            assigned_at,
-            ..Default::default()
-        });
-        contacts.push(contact);
-    }
-    complete(cache, radar, &mut out, &contacts).await?;
-    Ok(out)
+    Ok(clocks(cache, radar, &from, false)
+        .await?
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect())
 }
 
 /// Every cached ticket's clock and what is known of its past (for replaying a draft policy).
 pub async fn history(cache: &Cache, radar: &Radar) -> Result<Vec<(ClockFacts, Past)>> {
-    let json: String = sqlx::query_scalar(
+    clocks(cache, radar, "FROM tickets t", true).await
+}
+
+/// The clocks of the tickets `from` takes, with their past where `past` (else a default one).
+/// One row holding every ticket as JSON: SQLite builds it in one pass (for the open ones, from
+/// the clock index alone), and the pool hands over one value instead of 25,000 rows (each a trip
+/// through the driver).
+async fn clocks(
+    cache: &Cache,
+    radar: &Radar,
+    from: &str,
+    past: bool,
+) -> Result<Vec<(ClockFacts, Past)>> {
+    let past_columns = if past {
+        ", t.first_reply_at, t.closed_at, t.status_kind = 'open', t.paused_from"
+    } else {
+        ""
+    };
+    let sql = format!(
         "SELECT COALESCE(json_group_array(json_array(t.id, t.created_at, t.team_id, t.channel_id,
-                    t.waiting_since, t.replied, t.contact_id, t.first_reply_at, t.closed_at,
-                    t.status_kind = 'open', t.paused_secs, t.paused_from)), '[]')
-         FROM tickets t",
-    )
-    .fetch_one(cache.pool())
-    .await?;
-    type Row = (
-        i64,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        i64,
-        i64,
-        Option<i64>,
+                    t.waiting_since, t.replied, t.contact_id, t.paused_secs, t.user_id,
+                    t.assigned_at{past_columns})), '[]')
+         {from}"
     );
-    let rows: Vec<Row> = serde_json::from_str(&json)
+    let json: String = sqlx::query_scalar(&sql).fetch_one(cache.pool()).await?;
+    let rows: Vec<Vec<Option<i64>>> = serde_json::from_str(&json)
         .map_err(|e| Error::Invalid(format!("the cache's ticket clocks could not be read: {e}")))?;
     let mut out = Vec::with_capacity(rows.len());
     let mut pasts = Vec::with_capacity(rows.len());
     let mut contacts = Vec::with_capacity(rows.len());
-    for (
-        id,
-        created_at,
-        team,
-        channel,
-        waiting_since,
-        replied,
-        contact,
-        first,
-        closed,
-        open,
-        paused_secs,
-        paused_from,
-    ) in rows
-    {
+    for r in rows {
+        let at = |i: usize| r.get(i).copied().flatten();
         out.push(ClockFacts {
-            id,
-            created_at,
-            team,
-            channel,
-            waiting_since,
-            replied: replied.map(|x| x != 0),
-            paused_secs,
+            id: at(0).unwrap_or_default(),
+            created_at: at(1),
+            team: at(2),
+            channel: at(3),
+            waiting_since: at(4),
+            replied: at(5).map(|x| x != 0),
+            paused_secs: at(7).unwrap_or_default(),
+            user: at(8),
+            assigned_at: at(9),
             ..Default::default()
         });
+        contacts.push(at(6));
         pasts.push(Past {
-            first_reply_at: first,
-            closed_at: closed,
-            paused_from,
-            open: open != 0,
+            first_reply_at: at(10),
+            closed_at: at(11),
+            open: at(12).is_some_and(|x| x != 0),
+            paused_from: at(13),
         });
-        contacts.push(contact);
     }
     complete(cache, radar, &mut out, &contacts).await?;
     Ok(out.into_iter().zip(pasts).collect())
