@@ -232,24 +232,25 @@ async fn clocks(
     past: bool,
 ) -> Result<Vec<(ClockFacts, Past)>> {
     let past_columns = if past {
-        ", t.first_reply_at, t.closed_at, t.status_kind = 'open', t.paused_from"
+        "t.first_reply_at, t.closed_at, t.status_kind = 'open', t.paused_from"
     } else {
-        ""
+        "NULL, NULL, NULL, NULL"
     };
     let sql = format!(
         "SELECT COALESCE(json_group_array(json_array(t.id, t.created_at, t.team_id, t.channel_id,
                     t.waiting_since, t.replied, t.contact_id, t.paused_secs, t.user_id,
-                    t.assigned_at{past_columns})), '[]')
+                    t.assigned_at, {past_columns})), '[]')
          {from}"
     );
     let json: String = sqlx::query_scalar(&sql).fetch_one(cache.pool()).await?;
-    let rows: Vec<Vec<Option<i64>>> = serde_json::from_str(&json)
+    // Fixed-size rows: no allocation per ticket.
+    let rows: Vec<[Option<i64>; 14]> = serde_json::from_str(&json)
         .map_err(|e| Error::Invalid(format!("the cache's ticket clocks could not be read: {e}")))?;
     let mut out = Vec::with_capacity(rows.len());
     let mut pasts = Vec::with_capacity(rows.len());
     let mut contacts = Vec::with_capacity(rows.len());
     for r in rows {
-        let at = |i: usize| r.get(i).copied().flatten();
+        let at = |i: usize| r[i];
         out.push(ClockFacts {
             id: at(0).unwrap_or_default(),
             created_at: at(1),
