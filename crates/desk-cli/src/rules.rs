@@ -257,6 +257,7 @@ async fn rule_of(desk: &Desk, a: &AddArgs) -> Result<Rule, Error> {
     }
     Ok(Rule {
         name: a.name.clone(),
+        balance: None,
         all: !a.any,
         conditions: c,
         actions,

@@ -84,6 +84,7 @@ fn rules(tags: &[String], team: &str, vip: &str, prio: &str) -> Vec<Rule> {
         };
         out.push(Rule {
             name: format!("rule {i}"),
+            balance: None,
             all: i % 7 != 6,
             conditions,
             actions: vec![Action::AddTag { tag_id: tag }],
@@ -180,6 +181,7 @@ async fn live_bench(interval: Duration) -> anyhow::Result<()> {
     desk.rules()
         .save(&Rule {
             name: "Chargebacks".into(),
+            balance: None,
             all: true,
             conditions: vec![Condition::TextContains {
                 words: vec!["chargeback".into()],

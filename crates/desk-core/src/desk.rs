@@ -292,7 +292,13 @@ impl Desk {
             // The lead's saved views and rules stay (the seed's ids are the same again); the
             // rules start off, since the simulator's tickets are all new to them.
             cache
-                .clear_except(&["saved_views", "rules", "sla_policies", "workload_limits"])
+                .clear_except(&[
+                    "saved_views",
+                    "rules",
+                    "sla_policies",
+                    "workload_limits",
+                    "workload_skills",
+                ])
                 .await?;
             sqlx::query("UPDATE rules SET enabled = 0")
                 .execute(cache.pool())
@@ -301,6 +307,7 @@ impl Desk {
         }
         crate::sla::store::add_examples(&cache).await?;
         crate::workload::store::add_examples(&cache, &sim).await?;
+        crate::workload::store::add_example_skills(&cache, &sim).await?;
         let budget = BudgetConfig {
             limit: opts.rate_limit,
             ..BudgetConfig::default()

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::sla::{SlaState, Standing};
 
+pub mod balance;
 pub mod store;
 
 /// A team's row or an agent's.

@@ -56,6 +56,7 @@ fn seed(sim: &trengo_sim::Sim) -> (Vec<u64>, Vec<u64>, u64) {
 fn refund_rule(vip: u64) -> Rule {
     Rule {
         name: "Refund VIP".into(),
+        balance: None,
         all: true,
         conditions: vec![
             Condition::TextContains {
@@ -218,6 +219,7 @@ async fn a_live_rule_tags_a_new_ticket_once_even_across_a_restart() {
     let (sim, dir, desk) = common::synced(Size::Small).await;
     let rule = Rule {
         name: "Chargebacks".into(),
+        balance: None,
         all: true,
         conditions: vec![Condition::TextContains {
             words: vec!["chargeback".into()],
@@ -296,6 +298,7 @@ async fn two_live_rules_that_feed_each_other_do_not_loop() {
     let (sim, _dir, desk) = common::synced(Size::Small).await;
     let flip = |name: &str, from: &str, to: &str| Rule {
         name: name.into(),
+        balance: None,
         all: true,
         conditions: vec![Condition::HasTag {
             tag_id: from.into(),
@@ -363,6 +366,7 @@ async fn the_last_message_from_the_customer_is_known_from_the_cache() {
         .rules()
         .preview(&Rule {
             name: "Waiting on us".into(),
+            balance: None,
             all: true,
             conditions: vec![Condition::LastFromCustomer],
             actions: vec![Action::AddTag {
@@ -385,6 +389,7 @@ async fn the_app_and_watch_at_once_take_each_ticket_once() {
     app.rules()
         .save(&Rule {
             name: "Chargebacks".into(),
+            balance: None,
             all: true,
             conditions: vec![Condition::TextContains {
                 words: vec!["chargeback".into()],

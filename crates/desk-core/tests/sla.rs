@@ -278,6 +278,7 @@ async fn a_live_rule_tags_a_ticket_when_its_first_reply_breaches() {
         .unwrap();
     let rule = Rule {
         name: "Breaches".into(),
+        balance: None,
         all: true,
         conditions: vec![Condition::Sla {
             state: SlaFilter::Breached,

@@ -45,6 +45,7 @@ pub(crate) fn routes(state: Arc<SimState>) -> Router {
         .route("/rate", get(get_rate).post(set_rate))
         .route("/assign", post(assign))
         .route("/inbound", post(inbound))
+        .route("/online", post(online))
         .route("/message", post(message))
         .route("/reset", post(reset))
         .route("/stats", get(stats))
@@ -211,6 +212,24 @@ async fn inbound(State(st): St, Json(i): Json<Inbound>) -> Response {
     match inbound_ticket(&mut w, i, now) {
         Ok(id) => Json(json::ticket(&w, &w.tickets[&id], TsStyle::List, false)).into_response(),
         Err(e) => err(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct Online {
+    user_id: u64,
+    online: bool,
+}
+
+/// An agent goes online or offline in Trengo (their chat status).
+async fn online(State(st): St, Json(o): Json<Online>) -> Response {
+    let mut w = st.world();
+    match w.users.get_mut(&o.user_id) {
+        Some(u) => {
+            u.is_online = o.online;
+            Json(serde_json::json!({"user_id": o.user_id, "online": o.online})).into_response()
+        }
+        None => err(SimError::not_found("User", o.user_id)),
     }
 }
 

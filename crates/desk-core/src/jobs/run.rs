@@ -320,6 +320,9 @@ struct Shared<'a> {
     created_local: i64,
     /// A rule's job: each ticket must still match it as read fresh.
     guard: Option<crate::rules::Compiled>,
+    /// It undoes another job (a part changed since is "not as the job left it", not "not as
+    /// the preview showed").
+    undo: bool,
     total: u32,
     started: Instant,
     last_emit: Mutex<Instant>,
@@ -527,6 +530,7 @@ impl Runner<'_> {
             progress,
             lost,
             created_local: self.store.created_at(job).await?,
+            undo: view.undo_of.is_some(),
             guard: match self.store.guard(job).await? {
                 Some(r) => Some(r.compile(&self.dir)?),
                 None => None,

@@ -16,6 +16,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::actions::{describe, normalize_actions, Action, TicketState};
 use crate::error::{Error, Result};
 use crate::sla::{SlaFilter, SlaTarget, Standing};
+use crate::workload::balance::Balance;
 use trengo_unified::Directory;
 
 /// Where each open ticket stands on the targets of its SLA policy, by ticket id, at one moment
@@ -106,6 +107,10 @@ pub struct Rule {
     pub all: bool,
     pub conditions: Vec<Condition>,
     pub actions: Vec<Action>,
+    /// Then assign to an agent of a team, by balance or in turn (a ticket somebody already holds
+    /// is left alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance: Option<Balance>,
 }
 
 fn yes() -> bool {
@@ -182,6 +187,8 @@ impl RuleTicket {
 pub struct Compiled {
     all: bool,
     tests: Vec<Test>,
+    /// It assigns by balance: only a ticket nobody holds.
+    unassigned: bool,
 }
 
 fn id_of(what: &str, rule: &str, n: usize, s: &str) -> Result<u64> {
@@ -193,6 +200,15 @@ fn id_of(what: &str, rule: &str, n: usize, s: &str) -> Result<u64> {
 }
 
 impl Rule {
+    /// Its actions, checked and written as Trengo is sent them (none is fine where it assigns by
+    /// balance).
+    pub fn checked_actions(&self, dir: &Directory) -> Result<Vec<Action>> {
+        if self.balance.is_some() && self.actions.is_empty() {
+            return Ok(vec![]);
+        }
+        normalize_actions(&self.actions, dir)
+    }
+
     /// Checks the rule against the workspace: every tag, team, user, channel and field it names
     /// exists, the regex compiles, the actions are valid. Errors name the rule and the condition.
     pub fn compile(&self, dir: &Directory) -> Result<Compiled> {
@@ -205,8 +221,32 @@ impl Rule {
                 "rule {r:?}: give at least one condition (a rule on every ticket is a bulk job)"
             )));
         }
-        normalize_actions(&self.actions, dir)
-            .map_err(|e| Error::Invalid(format!("rule {r:?}: {e}")))?;
+        if let Some(b) = &self.balance {
+            let known = b
+                .team_id
+                .trim()
+                .parse::<u64>()
+                .is_ok_and(|t| dir.teams.contains_key(&t));
+            if !known {
+                return Err(Error::NotFound(format!(
+                    "rule {r:?}: the balanced assignment names no team of this workspace ({:?})",
+                    b.team_id
+                )));
+            }
+            if self
+                .actions
+                .iter()
+                .any(|a| matches!(a, Action::AssignUser { .. }))
+            {
+                return Err(Error::Invalid(format!(
+                    "rule {r:?}: it assigns by balance, so it cannot also assign to one agent"
+                )));
+            }
+        }
+        if self.balance.is_none() || !self.actions.is_empty() {
+            normalize_actions(&self.actions, dir)
+                .map_err(|e| Error::Invalid(format!("rule {r:?}: {e}")))?;
+        }
         let mut tests = vec![];
         for (i, c) in self.conditions.iter().enumerate() {
             let n = i + 1;
@@ -328,6 +368,7 @@ impl Rule {
         Ok(Compiled {
             all: self.all,
             tests,
+            unassigned: self.balance.is_some(),
         })
     }
 }
@@ -405,6 +446,9 @@ impl Compiled {
                 .iter()
                 .any(|s| want.takes(s.state) && target.is_none_or(|x| s.target == x)),
         };
+        if self.unassigned && t.user.is_some() {
+            return false;
+        }
         if self.all {
             self.tests.iter().all(test)
         } else {
@@ -445,6 +489,10 @@ impl Compiled {
                 _ => return None,
             })
         };
+        if self.unassigned && s.user.is_some() {
+            // Somebody holds it now (a colleague, or Trengo's own balancing): left alone.
+            return false;
+        }
         let results: Vec<Option<bool>> = self.tests.iter().map(state_test).collect();
         if self.all {
             results.iter().all(|r| r.unwrap_or(true))
@@ -575,7 +623,10 @@ pub fn summary(r: &Rule, dir: &Directory) -> String {
         .iter()
         .map(|c| describe_condition(c, dir))
         .collect();
-    let acts: Vec<String> = r.actions.iter().map(|a| describe(a, dir)).collect();
+    let mut acts: Vec<String> = r.actions.iter().map(|a| describe(a, dir)).collect();
+    if let Some(b) = &r.balance {
+        acts.push(crate::workload::balance::describe(b, dir));
+    }
     format!(
         "{} {} → {}",
         if r.all { "all of:" } else { "any of:" },
@@ -614,11 +665,18 @@ pub fn parse_rules(json: &str, dir: &Directory) -> Result<Vec<Rule>> {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LiveRun {
     pub rule: String,
+    /// The job that applied it (a balanced assignment: the last of its one-ticket jobs).
     pub job: u32,
+    /// A balanced assignment's jobs, one per ticket assigned.
+    #[serde(default)]
+    pub jobs: Vec<u32>,
     pub matched: u32,
     pub changed: u32,
     pub skipped: u32,
     pub failed: u32,
+    /// Tickets nobody could take (balanced assignment), left unassigned and logged.
+    #[serde(default)]
+    pub unassigned: u32,
 }
 
 /// A live rule's log: how many tickets it matched since it was switched on, and what became of
@@ -631,6 +689,12 @@ pub struct RuleLog {
     pub skipped: u32,
     pub failed: u32,
     pub pending: u32,
+    /// A balanced assignment's tickets nobody could take (offline, at their limit, no skill).
+    #[serde(default)]
+    pub unassigned: u32,
+    /// The newest of those, and why: "#123 nobody fits: 2 offline, 1 at their limit".
+    #[serde(default)]
+    pub unassigned_why: Vec<String>,
 }
 
 // ---- storage (the workspace's cache file) ----

@@ -2,7 +2,7 @@
 //! tickets as rules read them, previews, and what the live rules took and did.
 
 use super::*;
-use crate::actions::{normalize_actions, Action};
+use crate::actions::Action;
 use crate::error::{Error, Result};
 use chrono::Utc;
 use serde::Deserialize;
@@ -137,13 +137,14 @@ pub(crate) async fn preview(
     let c = rule.compile(dir)?;
     let hits = c.all_matches(tickets, now, sla);
     let ids: Vec<u64> = hits.iter().map(|t| t.id).collect();
-    let actions = normalize_actions(&rule.actions, dir)?;
+    let actions = rule.checked_actions(dir)?;
     // Already so by the same snapshot (what a run's fresh reads then decide).
     let already = hits
         .iter()
         .filter(|t| {
             let s = t.state();
-            actions.iter().all(|a| s.satisfies(a))
+            // A balanced assignment changes every ticket it takes (nobody holds one).
+            rule.balance.is_none() && actions.iter().all(|a| s.satisfies(a))
         })
         .count() as u32;
     let matches = ids.len() as u32;
@@ -176,10 +177,22 @@ pub(crate) async fn log(cache: &crate::cache::Cache, rule_id: u32) -> Result<Rul
     .fetch_all(cache.pool())
     .await?;
     let mut l = RuleLog::default();
+    // The last tickets nobody could take, and why.
+    let why: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT ticket_id, outcome FROM rule_runs WHERE rule_id = ? AND outcome LIKE 'unassigned%' ORDER BY at DESC, ticket_id DESC LIMIT 5",
+    )
+    .bind(rule_id as i64)
+    .fetch_all(cache.pool())
+    .await?;
+    l.unassigned_why = why
+        .into_iter()
+        .map(|(t, o)| format!("#{t} {}", o.trim_start_matches("unassigned: ")))
+        .collect();
     for (o, n) in rows {
         let n = n as u32;
         l.matched += n;
         match o.as_str() {
+            o if o.starts_with("unassigned") => l.unassigned += n,
             "done" => l.changed += n,
             "skipped" | "conflict" => l.skipped += n,
             "failed" | "cancelled" => l.failed += n,
@@ -272,7 +285,7 @@ pub(crate) async fn take(
 pub(crate) async fn record(
     cache: &crate::cache::Cache,
     rule: &StoredRule,
-    job: u32,
+    job: Option<u32>,
     outcomes: &[(u64, String)],
 ) -> Result<()> {
     let mut tx = cache.pool().begin().await?;
@@ -280,7 +293,7 @@ pub(crate) async fn record(
         sqlx::query(
             "UPDATE rule_runs SET job_id = ?, outcome = ? WHERE rule_id = ? AND version = ? AND ticket_id = ?",
         )
-        .bind(job as i64)
+        .bind(job.map(i64::from))
         .bind(o)
         .bind(rule.id as i64)
         .bind(rule.version as i64)
@@ -332,6 +345,7 @@ pub(crate) async fn add_examples(cache: &crate::cache::Cache, sim: &trengo_sim::
     let examples = [
         Rule {
             name: "Refunds to Billing".into(),
+            balance: None,
             all: true,
             conditions: vec![
                 Condition::TextContains {
@@ -349,6 +363,7 @@ pub(crate) async fn add_examples(cache: &crate::cache::Cache, sim: &trengo_sim::
         },
         Rule {
             name: "VIPs first".into(),
+            balance: None,
             all: true,
             conditions: vec![
                 Condition::ContactField {
@@ -443,7 +458,7 @@ pub(crate) async fn save(
     rule.compile(dir)?;
     let mut r = rule.clone();
     r.name = r.name.trim().to_string();
-    r.actions = normalize_actions(&r.actions, dir)?;
+    r.actions = r.checked_actions(dir)?;
     sqlx::query(
         "INSERT INTO rules (name, json, enabled, version, updated_at) VALUES (?, ?, 0, 1, ?)
          ON CONFLICT (name COLLATE NOCASE) DO UPDATE SET json = excluded.json, version = rules.version + 1,

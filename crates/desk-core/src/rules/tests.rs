@@ -37,6 +37,7 @@ fn dir() -> Directory {
 fn rule(all: bool, conditions: Vec<Condition>) -> Rule {
     Rule {
         name: "r".into(),
+        balance: None,
         all,
         conditions,
         actions: vec![Action::AddTag { tag_id: "1".into() }],

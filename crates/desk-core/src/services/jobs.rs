@@ -270,6 +270,47 @@ impl<'a> Jobs<'a> {
         self.cx.job_store().view(id).await
     }
 
+    /// A job whose tickets each have their own changes (a rebalance's moves, one balanced
+    /// assignment), kept in the order given. Where an item has `expect`, a ticket must still
+    /// show it in the part a change touches when read fresh, or it is left as it is (a
+    /// conflict); where `rule` is given, each ticket must still match it.
+    pub(crate) async fn create_items(
+        &self,
+        title: String,
+        selection: String,
+        items: Vec<ItemSeed>,
+        rule: Option<&crate::rules::Rule>,
+    ) -> Result<JobView> {
+        if items.is_empty() {
+            return Err(Error::Invalid("nothing to do: no ticket changes".into()));
+        }
+        let dir = self.cx.cache().directory().await?;
+        let mut seeds = Vec::with_capacity(items.len());
+        for it in items {
+            seeds.push(ItemSeed {
+                plan: ordered(&normalize_actions(&it.plan, &dir)?),
+                ..it
+            });
+        }
+        let id = self
+            .cx
+            .job_store()
+            .create(NewJob {
+                kind: JobKind::Bulk,
+                title,
+                actions: vec![],
+                selection,
+                problems: vec![],
+                undo_of: None,
+                source: None,
+                page_plan: None,
+                items: seeds,
+                guard: rule.map(|r| serde_json::to_string(r).unwrap_or_default()),
+            })
+            .await?;
+        self.cx.job_store().view(id).await
+    }
+
     /// Runs a job's pending items until they are all done, or it is paused, cancelled or stopped
     /// (offline, token refused). `progress` hears from it at most five times a second.
     pub async fn run(

@@ -160,6 +160,11 @@ impl<'a> Rules<'a> {
             if ids.is_empty() {
                 continue;
             }
+            if rule.rule.balance.is_some() {
+                let w = super::Workload::new(self.cx);
+                out.push(w.hand_out(&rule, &ids, &tickets, now).await?);
+                continue;
+            }
             let sel = crate::jobs::Selection::Pasted {
                 text: ids
                     .iter()
@@ -184,10 +189,12 @@ impl<'a> Rules<'a> {
                     )
                 })
                 .collect();
-            crate::rules::record(&self.cx.cache, &rule, job.id, &outcomes).await?;
+            crate::rules::record(&self.cx.cache, &rule, Some(job.id), &outcomes).await?;
             out.push(crate::rules::LiveRun {
                 rule: rule.rule.name.clone(),
                 job: job.id,
+                jobs: vec![job.id],
+                unassigned: 0,
                 matched: ids.len() as u32,
                 changed: end.done,
                 skipped: end.skipped + end.conflicts,

@@ -134,6 +134,12 @@ impl<'a> Syncer<'a> {
                 cancel,
             )
             .await?;
+        } else if let Err(e) = super::Workload::new(self.cx)
+            .read_availability_if_due(now)
+            .await
+        {
+            // The board keeps what it last knew, and says when that was.
+            tracing::warn!(error = %e, "who is online could not be read");
         }
         let me = self
             .cx

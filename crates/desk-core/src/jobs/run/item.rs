@@ -144,8 +144,13 @@ impl Runner<'_> {
                 if !cur.same_part(exp, &a) {
                     // Changed since by someone: undo leaves it.
                     it.conflicts.push(format!(
-                        "{} now (the job left {})",
+                        "{} now ({} {})",
                         cur.describe_part(&a, &self.dir),
+                        if sh.undo {
+                            "the job left"
+                        } else {
+                            "the preview showed"
+                        },
                         exp.describe_part(&a, &self.dir)
                     ));
                     it.outcomes.push(StepOutcome::Conflict);
