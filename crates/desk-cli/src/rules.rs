@@ -4,6 +4,7 @@
 use clap::{Args, Subcommand};
 use desk_core::jobs::Action;
 use desk_core::rules::{Condition, FieldOp, Rule, StoredRule};
+use desk_core::workload::balance::{Balance, BalanceMode};
 use desk_core::{Desk, Error};
 
 use crate::jobs::{confirm, run_job};
@@ -115,6 +116,13 @@ pub struct AddArgs {
     /// Post this internal note.
     #[arg(long)]
     note: Option<String>,
+    /// Then assign to the available agent of this team with the most room under their limit
+    /// who has the skills (ties: the longest since their last assignment).
+    #[arg(long, conflicts_with_all = ["assign", "round_robin"])]
+    balance: Option<String>,
+    /// Then assign to each available agent of this team in turn.
+    #[arg(long, conflicts_with = "assign")]
+    round_robin: Option<String>,
 }
 
 async fn field_condition(desk: &Desk, s: &str, contact: bool) -> Result<Condition, Error> {
@@ -255,9 +263,21 @@ async fn rule_of(desk: &Desk, a: &AddArgs) -> Result<Rule, Error> {
             note_id: None,
         });
     }
+    let balance = match (&a.balance, &a.round_robin) {
+        (Some(t), _) => Some((t, BalanceMode::Balanced)),
+        (None, Some(t)) => Some((t, BalanceMode::RoundRobin)),
+        _ => None,
+    };
+    let balance = match balance {
+        Some((t, mode)) => Some(Balance {
+            team_id: resolve(desk, "team", t).await?,
+            mode,
+        }),
+        None => None,
+    };
     Ok(Rule {
         name: a.name.clone(),
-        balance: None,
+        balance,
         all: !a.any,
         conditions: c,
         actions,

@@ -57,6 +57,11 @@ pub struct WorkloadRow {
     pub spare: Option<i32>,
     /// An agent's teams, by name.
     pub teams: Vec<String>,
+    /// What an agent may take (balanced assignment), and the same in words.
+    #[serde(default)]
+    pub skills: Vec<balance::Skill>,
+    #[serde(default)]
+    pub skill_labels: Vec<String>,
 }
 
 /// The board: teams first (by name), then agents (by name).
@@ -145,6 +150,8 @@ impl Tally {
             limit_own: false,
             spare: None,
             teams: vec![],
+            skills: vec![],
+            skill_labels: vec![],
         }
     }
 }

@@ -150,6 +150,17 @@ export const commands = {
 	 *  `None` removes it.
 	 */
 	setWorkloadLimit: (agent: string, limit: number | null) => typedError<null, Problem>(__TAURI_INVOKE("set_workload_limit", { agent, limit })),
+	/**  Replaces an agent's skills (what they may take). */
+	setWorkloadSkills: (agent: string, skills: Skill[]) => typedError<null, Problem>(__TAURI_INVOKE("set_workload_skills", { agent, skills })),
+	/**
+	 *  Who would give and who would get which waiting tickets among these agents (or a team's),
+	 *  from the cache; nothing is written.
+	 */
+	rebalancePreview: (scope: RebalanceScope_Deserialize) => typedError<Rebalance_Serialize, Problem>(__TAURI_INVOKE("rebalance_preview", { scope })),
+	/**  Where an away agent's waiting tickets would go, from the cache; nothing is written. */
+	awayPreview: (agent: string) => typedError<Rebalance_Serialize, Problem>(__TAURI_INVOKE("away_preview", { agent })),
+	/**  Runs a previewed rebalance (or away sweep) as one undoable job. */
+	startRebalance: (plan: Rebalance_Deserialize) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("start_rebalance", { plan })),
 	/**  Puts a policy at `position` (1: tried first). */
 	moveSla: (name: string, position: number) => typedError<null, Problem>(__TAURI_INVOKE("move_sla", { name, position })),
 	/**  Every policy as JSON, to keep or to import elsewhere. */
@@ -260,6 +271,29 @@ contact: string; subject: string; contact_id: string | null; ticket_id: string |
  */
 { kind: "delete_ticket" };
 
+/**  An agent's load before and after a rebalance. */
+export type AgentLoad = AgentLoad_Serialize | AgentLoad_Deserialize;
+
+/**  An agent's load before and after a rebalance. */
+export type AgentLoad_Deserialize = {
+	id: string,
+	name: string,
+	online?: boolean | null,
+	limit?: number | null,
+	before: number,
+	after: number,
+};
+
+/**  An agent's load before and after a rebalance. */
+export type AgentLoad_Serialize = {
+	id: string,
+	name: string,
+	online: boolean | null,
+	limit: number | null,
+	before: number,
+	after: number,
+};
+
 /**  One new assignment. */
 export type Assignment = Assignment_Serialize | Assignment_Deserialize;
 
@@ -318,6 +352,31 @@ export type AttachmentView_Serialize = {
 	url: string | null,
 	content_type: string | null,
 	size: number | null,
+};
+
+/**  A rule's assignment: to an agent of this team, by balance or in turn. */
+export type Balance = Balance_Serialize | Balance_Deserialize;
+
+/**  How a rule hands out tickets. */
+export type BalanceMode = 
+/**
+ *  The available agent with the most spare capacity (ties: the longest since their last
+ *  assignment).
+ */
+"balanced" | 
+/**  Each available agent in turn. */
+"round_robin";
+
+/**  A rule's assignment: to an agent of this team, by balance or in turn. */
+export type Balance_Deserialize = {
+	team_id: string,
+	mode?: BalanceMode,
+};
+
+/**  A rule's assignment: to an agent of this team, by balance or in turn. */
+export type Balance_Serialize = {
+	team_id: string,
+	mode: BalanceMode,
 };
 
 /**  The request budget, for the status bar. */
@@ -1022,6 +1081,33 @@ export type MessageView_Serialize = {
 	attachments: AttachmentView_Serialize[],
 };
 
+/**  A ticket handed from one agent to another. */
+export type Move = Move_Serialize | Move_Deserialize;
+
+/**  A ticket handed from one agent to another. */
+export type Move_Deserialize = {
+	ticket_id: string,
+	subject?: string | null,
+	from_id: string,
+	from: string,
+	to_id: string,
+	to: string,
+	/**  Since when the customer waits (ISO UTC). */
+	waiting_since?: string | null,
+};
+
+/**  A ticket handed from one agent to another. */
+export type Move_Serialize = {
+	ticket_id: string,
+	subject: string | null,
+	from_id: string,
+	from: string,
+	to_id: string,
+	to: string,
+	/**  Since when the customer waits (ISO UTC). */
+	waiting_since: string | null,
+};
+
 export type Named = {
 	id: string,
 	name: string,
@@ -1181,6 +1267,55 @@ export type Problem = {
 	message: string,
 };
 
+/**
+ *  What a rebalance or an away sweep would do, before anything is written: who gives and who
+ *  gets which tickets. Running it makes one job of exactly these moves.
+ */
+export type Rebalance = Rebalance_Serialize | Rebalance_Deserialize;
+
+/**  Who rebalances: these agents, or a team's. */
+export type RebalanceScope = RebalanceScope_Serialize | RebalanceScope_Deserialize;
+
+/**  Who rebalances: these agents, or a team's. */
+export type RebalanceScope_Deserialize = {
+	team_id?: string | null,
+	/**  Agents by id or email. */
+	agents?: string[],
+};
+
+/**  Who rebalances: these agents, or a team's. */
+export type RebalanceScope_Serialize = {
+	team_id: string | null,
+	/**  Agents by id or email. */
+	agents: string[],
+};
+
+/**
+ *  What a rebalance or an away sweep would do, before anything is written: who gives and who
+ *  gets which tickets. Running it makes one job of exactly these moves.
+ */
+export type Rebalance_Deserialize = {
+	title: string,
+	moves: Move_Deserialize[],
+	stays: Stay_Deserialize[],
+	agents: AgentLoad_Deserialize[],
+	/**  "5 tickets move: Ann gives 3, Bob gives 2; Cas gets 5". */
+	summary: string,
+};
+
+/**
+ *  What a rebalance or an away sweep would do, before anything is written: who gives and who
+ *  gets which tickets. Running it makes one job of exactly these moves.
+ */
+export type Rebalance_Serialize = {
+	title: string,
+	moves: Move_Serialize[],
+	stays: Stay_Serialize[],
+	agents: AgentLoad_Serialize[],
+	/**  "5 tickets move: Ann gives 3, Bob gives 2; Cas gets 5". */
+	summary: string,
+};
+
 /**  What a refresh did. */
 export type RefreshReport = RefreshReport_Serialize | RefreshReport_Deserialize;
 
@@ -1240,12 +1375,38 @@ export type Rule = Rule_Serialize | Rule_Deserialize;
  *  A live rule's log: how many tickets it matched since it was switched on, and what became of
  *  them.
  */
-export type RuleLog = {
+export type RuleLog = RuleLog_Serialize | RuleLog_Deserialize;
+
+/**
+ *  A live rule's log: how many tickets it matched since it was switched on, and what became of
+ *  them.
+ */
+export type RuleLog_Deserialize = {
 	matched: number,
 	changed: number,
 	skipped: number,
 	failed: number,
 	pending: number,
+	/**  A balanced assignment's tickets nobody could take (offline, at their limit, no skill). */
+	unassigned?: number,
+	/**  The newest of those, and why: "#123 nobody fits: 2 offline, 1 at their limit". */
+	unassigned_why?: string[],
+};
+
+/**
+ *  A live rule's log: how many tickets it matched since it was switched on, and what became of
+ *  them.
+ */
+export type RuleLog_Serialize = {
+	matched: number,
+	changed: number,
+	skipped: number,
+	failed: number,
+	pending: number,
+	/**  A balanced assignment's tickets nobody could take (offline, at their limit, no skill). */
+	unassigned: number,
+	/**  The newest of those, and why: "#123 nobody fits: 2 offline, 1 at their limit". */
+	unassigned_why: string[],
 };
 
 /**  What a rule would do now, by the cache. */
@@ -1292,6 +1453,11 @@ export type Rule_Deserialize = {
 	all?: boolean,
 	conditions: Condition_Deserialize[],
 	actions: Action_Deserialize[],
+	/**
+	 *  Then assign to an agent of a team, by balance or in turn (a ticket somebody already holds
+	 *  is left alone).
+	 */
+	balance?: Balance_Deserialize | null,
 };
 
 /**  A rule as a lead writes it. */
@@ -1301,6 +1467,11 @@ export type Rule_Serialize = {
 	all: boolean,
 	conditions: Condition_Serialize[],
 	actions: Action_Serialize[],
+	/**
+	 *  Then assign to an agent of a team, by balance or in turn (a ticket somebody already holds
+	 *  is left alone).
+	 */
+	balance?: Balance_Serialize,
 };
 
 /**  A saved view with how many cached tickets match it now. */
@@ -1385,6 +1556,11 @@ export type Session_Deserialize =
 export type Session_Serialize = 
 /**  First run, a revoked token, or signed out: show Connect. */
 { type: "NeedsLogin"; base_url: string; problem: string | null } | { type: "Ready"; workspace: string; base_url: string; demo: boolean; user: UserItem_Serialize | null };
+
+/**  What an agent may take. */
+export type Skill = { kind: "tag"; tag_id: string } | { kind: "team"; team_id: string } | { kind: "channel"; channel_id: string } | 
+/**  A contact's field value (compared folded: case and accents ignored). */
+{ kind: "contact_field"; field_id: string; value: string } | { kind: "ticket_field"; field_id: string; value: string };
 
 /**  A ticket's SLA as a list shows it: the target that comes due first. */
 export type SlaChip = {
@@ -1627,6 +1803,23 @@ export type StatusView_Serialize = {
 	demo: boolean,
 };
 
+/**  A ticket that stays where it is, and why. */
+export type Stay = Stay_Serialize | Stay_Deserialize;
+
+/**  A ticket that stays where it is, and why. */
+export type Stay_Deserialize = {
+	ticket_id: string,
+	subject?: string | null,
+	why: string,
+};
+
+/**  A ticket that stays where it is, and why. */
+export type Stay_Serialize = {
+	ticket_id: string,
+	subject: string | null,
+	why: string,
+};
+
 /**  A stored rule. */
 export type StoredRule = StoredRule_Serialize | StoredRule_Deserialize;
 
@@ -1639,7 +1832,7 @@ export type StoredRule_Deserialize = {
 	/**  The rule in words: "all of: text contains refund; tag vip present → Add tag refund". */
 	summary: string,
 	/**  What it did live. */
-	log: RuleLog,
+	log: RuleLog_Deserialize,
 };
 
 /**  A stored rule. */
@@ -1651,7 +1844,7 @@ export type StoredRule_Serialize = {
 	/**  The rule in words: "all of: text contains refund; tag vip present → Add tag refund". */
 	summary: string,
 	/**  What it did live. */
-	log: RuleLog,
+	log: RuleLog_Serialize,
 };
 
 /**  A sync failed in the background (`unauthorized`: the token was revoked). */
@@ -2089,6 +2282,9 @@ export type WorkloadRow_Deserialize = {
 	spare?: number | null,
 	/**  An agent's teams, by name. */
 	teams: string[],
+	/**  What an agent may take (balanced assignment), and the same in words. */
+	skills?: Skill[],
+	skill_labels?: string[],
 };
 
 /**  One row of the board. */
@@ -2126,6 +2322,9 @@ export type WorkloadRow_Serialize = {
 	spare: number | null,
 	/**  An agent's teams, by name. */
 	teams: string[],
+	/**  What an agent may take (balanced assignment), and the same in words. */
+	skills: Skill[],
+	skill_labels: string[],
 };
 
 /**  One account this machine has connected to (no secret in it: the token is in the keyring). */

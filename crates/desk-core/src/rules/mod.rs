@@ -16,7 +16,6 @@ use unicode_normalization::UnicodeNormalization;
 use crate::actions::{describe, normalize_actions, Action, TicketState};
 use crate::error::{Error, Result};
 use crate::sla::{SlaFilter, SlaTarget, Standing};
-use crate::workload::balance::Balance;
 use trengo_unified::Directory;
 
 /// Where each open ticket stands on the targets of its SLA policy, by ticket id, at one moment
@@ -95,6 +94,42 @@ pub enum Condition {
         #[serde(default)]
         target: Option<SlaTarget>,
     },
+}
+
+/// How a rule hands out tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum BalanceMode {
+    /// The available agent with the most spare capacity (ties: the longest since their last
+    /// assignment).
+    #[default]
+    Balanced,
+    /// Each available agent in turn.
+    RoundRobin,
+}
+
+/// A rule's assignment: to an agent of this team, by balance or in turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Balance {
+    pub team_id: String,
+    #[serde(default)]
+    pub mode: BalanceMode,
+}
+
+/// A rule's assignment in words: "Assign by balance in team Billing".
+pub fn describe_balance(b: &Balance, dir: &Directory) -> String {
+    let team = b
+        .team_id
+        .trim()
+        .parse::<u64>()
+        .map(|t| crate::actions::team_name(dir, t))
+        .unwrap_or_else(|_| b.team_id.clone());
+    match b.mode {
+        BalanceMode::Balanced => format!("Assign by balance in team {team}"),
+        BalanceMode::RoundRobin => format!("Assign in turn in team {team}"),
+    }
 }
 
 /// A rule as a lead writes it.
@@ -625,7 +660,7 @@ pub fn summary(r: &Rule, dir: &Directory) -> String {
         .collect();
     let mut acts: Vec<String> = r.actions.iter().map(|a| describe(a, dir)).collect();
     if let Some(b) = &r.balance {
-        acts.push(crate::workload::balance::describe(b, dir));
+        acts.push(describe_balance(b, dir));
     }
     format!(
         "{} {} → {}",

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::jobs::{ItemSeed, ItemState, JobView};
 use crate::rules::{LiveRun, RuleTicket, StoredRule};
 use crate::workload::balance::{self, Candidate, Move, Skill, Waiting};
-use crate::workload::{store, tally, Held, WorkloadBoard};
+use crate::workload::{store, tally, Held, WorkloadBoard, WorkloadKind};
 
 pub struct Workload<'a> {
     cx: &'a Context,
@@ -43,7 +43,23 @@ impl<'a> Workload<'a> {
         let teams = store::teams(cache).await?;
         let (agents, read_at) = store::agents(cache).await?;
         let limits = store::limits(cache).await?;
-        let rows = tally(&held, &standings, &teams, &agents, &limits, day_start(now));
+        let mut rows = tally(&held, &standings, &teams, &agents, &limits, day_start(now));
+        let mut skills = store::skills(cache).await?;
+        if !skills.is_empty() {
+            let dir = cache.directory().await?;
+            for r in rows.iter_mut().filter(|r| r.kind == WorkloadKind::Agent) {
+                let mut s: Vec<Skill> =
+                    r.id.parse::<i64>()
+                        .ok()
+                        .and_then(|id| skills.remove(&id))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .collect();
+                s.sort();
+                r.skill_labels = s.iter().map(|x| balance::describe_skill(x, &dir)).collect();
+                r.skills = s;
+            }
+        }
         Ok(WorkloadBoard {
             rows,
             default_limit: limits.get(&0).copied(),

@@ -11,41 +11,30 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::rules::{describe_balance as describe, Balance, BalanceMode};
 use crate::rules::{fold, RuleTicket};
 
-/// How a rule hands out tickets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum BalanceMode {
-    /// The available agent with the most spare capacity (ties: the longest since their last
-    /// assignment).
-    #[default]
-    Balanced,
-    /// Each available agent in turn.
-    RoundRobin,
-}
-
-/// A rule's assignment: to an agent of this team, by balance or in turn.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Balance {
-    pub team_id: String,
-    #[serde(default)]
-    pub mode: BalanceMode,
-}
-
-/// A rule's assignment in words: "Assign by balance in team Billing".
-pub fn describe(b: &Balance, dir: &trengo_unified::Directory) -> String {
-    let team = b
-        .team_id
-        .trim()
-        .parse::<u64>()
-        .map(|t| crate::actions::team_name(dir, t))
-        .unwrap_or_else(|_| b.team_id.clone());
-    match b.mode {
-        BalanceMode::Balanced => format!("Assign by balance in team {team}"),
-        BalanceMode::RoundRobin => format!("Assign in turn in team {team}"),
+/// A skill in words: "tag vip", "team Billing", "channel Email", "Language = nl".
+pub fn describe_skill(s: &Skill, dir: &trengo_unified::Directory) -> String {
+    let id = |x: &str| x.trim().parse::<u64>().unwrap_or(0);
+    let field = |f: &str| {
+        dir.field_by_id(f)
+            .map(|x| x.label.clone())
+            .unwrap_or_else(|| format!("field {f}"))
+    };
+    match s {
+        Skill::Tag { tag_id } => format!("tag {}", crate::actions::tag_name(dir, id(tag_id))),
+        Skill::Team { team_id } => format!("team {}", crate::actions::team_name(dir, id(team_id))),
+        Skill::Channel { channel_id } => format!(
+            "channel {}",
+            dir.channels
+                .get(&id(channel_id))
+                .cloned()
+                .unwrap_or_else(|| format!("#{channel_id}"))
+        ),
+        Skill::ContactField { field_id, value } | Skill::TicketField { field_id, value } => {
+            format!("{} = {value}", field(field_id))
+        }
     }
 }
 

@@ -215,8 +215,9 @@ pub async fn put_availability(cache: &Cache, online: &[(u64, bool)], now: i64) -
     Ok(())
 }
 
-/// The demo's skills: the agent with the lowest limit takes Dutch-speaking customers only where
-/// the workspace has a language field, else the first tag; nothing the lead set is replaced.
+/// The demo's skills: the two agents with their own limits take the VIP customers (the tag
+/// `vip`, else the workspace's last tag), so those go to them alone; nothing the lead set is
+/// replaced.
 pub async fn add_example_skills(cache: &Cache, sim: &trengo_sim::Sim) -> Result<()> {
     let has: Option<i64> = sqlx::query_scalar("SELECT 1 FROM workload_skills LIMIT 1")
         .fetch_optional(cache.pool())
@@ -224,22 +225,25 @@ pub async fn add_example_skills(cache: &Cache, sim: &trengo_sim::Sim) -> Result<
     if has.is_some() {
         return Ok(());
     }
-    let (user, skill) = {
+    let (users, tag) = {
         let w = sim.state().world();
-        let Some(user) = w.users.keys().next().copied() else {
-            return Ok(());
-        };
-        let Some(tag) = w.labels.keys().next().copied() else {
-            return Ok(());
-        };
-        (
-            user,
-            Skill::Tag {
-                tag_id: tag.to_string(),
-            },
-        )
+        let users: Vec<u64> = w.users.keys().take(2).copied().collect();
+        let tag = w
+            .labels
+            .values()
+            .find(|l| l.name.eq_ignore_ascii_case("vip"))
+            .or_else(|| w.labels.values().last())
+            .map(|l| l.id);
+        (users, tag)
     };
-    set_skills(cache, user as i64, &[skill]).await
+    let Some(tag) = tag else { return Ok(()) };
+    for u in users {
+        let skill = Skill::Tag {
+            tag_id: tag.to_string(),
+        };
+        set_skills(cache, u as i64, &[skill]).await?;
+    }
+    Ok(())
 }
 
 /// The cached subjects of these tickets.
