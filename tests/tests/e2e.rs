@@ -1941,4 +1941,79 @@ async fn the_workload_board_counts_what_the_list_shows() {
     click(c, Locator::Css("[data-view='workload']")).await;
     wait_for(c, "[data-workload-agents] input").await;
     shot(c, "workload-1024.png").await;
+
+    // A rebalance from the board: a team whose agents' load is uneven shows who gives and who
+    // gets which tickets; running it sends exactly those assignments.
+    c.set_window_size(1280, 800).await.unwrap();
+    let http = reqwest::Client::new();
+    let teams: Vec<String> = c
+        .execute(
+            "return [...document.querySelectorAll('[data-workload-rebalance-team]:not([disabled])')].map(b => b.dataset.workloadRebalanceTeam)",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    let mut moves: Vec<(String, u64)> = vec![];
+    for team in &teams {
+        click(
+            c,
+            Locator::Css(&format!("[data-workload-rebalance-team='{team}']")),
+        )
+        .await;
+        wait_for(c, "[data-rebalance-summary]").await;
+        let found = c
+            .execute(
+                "return [...document.querySelectorAll('[data-move]')].map(r => [r.dataset.move, Number(r.dataset.moveTo)])",
+                vec![],
+            )
+            .await
+            .unwrap();
+        moves = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_u64().unwrap()))
+            .collect();
+        if !moves.is_empty() {
+            break;
+        }
+        click(c, Locator::Css("[data-rebalance-cancel]")).await;
+    }
+    assert!(!moves.is_empty(), "some team's load can be evened out");
+    shot(c, "rebalance-1280.png").await;
+    let before = mutations(&http, &app.sim).await.len();
+    click(c, Locator::Css("[data-rebalance-run]")).await;
+    until(c, "the rebalance's assignments reached Trengo", || async {
+        let log = mutations(&http, &app.sim).await;
+        moves.iter().all(|(id, _)| {
+            log[before..].iter().any(|m| {
+                m["path"].as_str() == Some(&format!("/tickets/{id}/assign")) && m["applied"] == true
+            })
+        })
+    })
+    .await;
+    let log = mutations(&http, &app.sim).await;
+    let assigns: Vec<(String, u64)> = log[before..]
+        .iter()
+        .filter(|m| m["path"].as_str().is_some_and(|p| p.ends_with("/assign")))
+        .filter(|m| m["token"] == "demo-token")
+        .map(|m| {
+            let p = m["path"].as_str().unwrap();
+            let id = p
+                .trim_start_matches("/tickets/")
+                .trim_end_matches("/assign");
+            (id.to_string(), m["body"]["user_id"].as_u64().unwrap_or(0))
+        })
+        .collect();
+    for mv in &moves {
+        assert!(
+            assigns.contains(mv),
+            "move {mv:?} sent as shown: {assigns:?}"
+        );
+    }
 }

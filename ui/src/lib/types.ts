@@ -54,4 +54,9 @@ export type {
   SlaReplay,
   WorkloadBoard_Serialize as WorkloadBoard,
   WorkloadRow_Serialize as WorkloadRow,
+  Rebalance_Serialize as Rebalance,
+  RebalanceScope_Deserialize as RebalanceScope,
+  Skill,
+  Balance_Serialize as Balance,
+  BalanceMode,
 } from './bindings';
