@@ -27,6 +27,8 @@ echo "== rules: 20 rules previewed over 100,000 cached tickets, then a live rule
 cargo run --release --quiet -p desk-core --example rules_bench -- all 2
 echo "== the SLA radar: 100,000 cached tickets, 25,163 open, three policies (standings, next-breach order, views, counts, warnings; about 3 min)"
 cargo run --release --quiet -p desk-core --example sla_bench -- 20
+echo "== balanced assignment: 300 tickets arriving over 20 live passes (10 simulated minutes) in a team; requests per assignment and the spread of load (about 10 s)"
+cargo run --release --quiet -p desk-core --example balance_bench -- 300 20
 echo "== the background sync on the large seed (25,163 open tickets) at 120 a window of 1 s, 240 windows, in both modes (about 9 min)"
 cargo run --release --quiet -p desk-core --example sync_bench -- 1 240 both
 echo "== the app under Xvfb: cold start, memory after ten tickets, bundle size"

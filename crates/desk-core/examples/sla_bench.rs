@@ -29,6 +29,58 @@ fn pct(v: &mut [Duration], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
 }
 
+/// The large seed has 60 agents; the board is measured at `n`: agents are added to the cache
+/// (spread over the teams, half of them online) and the open tickets' assignees spread over
+/// all of them, as in a bigger support floor.
+async fn grow_to_agents(cache: &Cache, n: i64, now: i64) -> anyhow::Result<()> {
+    let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_active = 1")
+        .fetch_one(cache.pool())
+        .await?;
+    let teams: Vec<i64> = sqlx::query_scalar("SELECT id FROM teams ORDER BY id")
+        .fetch_all(cache.pool())
+        .await?;
+    let mut tx = cache.pool().begin().await?;
+    for k in 0..(n - have).max(0) {
+        let id = 9_000_000 + k;
+        sqlx::query(
+            "INSERT OR IGNORE INTO users (id, name, email, role, is_active, is_online, json, synced_at) VALUES (?, ?, ?, NULL, 1, ?, '{}', ?)",
+        )
+        .bind(id)
+        .bind(format!("Agent {k:03}"))
+        .bind(format!("agent{k}@example.com"))
+        .bind(k % 2)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for t in teams.iter().skip(k as usize % teams.len()).take(2) {
+            sqlx::query("INSERT OR IGNORE INTO team_members (team_id, user_id) VALUES (?, ?)")
+                .bind(t)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM users WHERE is_active = 1 ORDER BY id")
+        .fetch_all(cache.pool())
+        .await?;
+    let mut tx = cache.pool().begin().await?;
+    let open: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM tickets WHERE status_kind = 'open' AND user_id IS NOT NULL",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for t in open {
+        sqlx::query("UPDATE tickets SET user_id = ? WHERE id = ?")
+            .bind(ids[(t as usize * 31) % ids.len()])
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 fn policies(team: &str) -> Vec<SlaPolicy> {
     let base = SlaPolicy {
         name: String::new(),
@@ -199,6 +251,9 @@ async fn main() -> anyhow::Result<()> {
         "sla: replaying a draft policy over the {} cached tickets ({}): p50 {p50:.1} ms, p95 {p95:.1} ms",
         r.tickets_cached, r.summary
     );
+    grow_to_agents(&cache, 200, now).await?;
+    // Once before timing: the reassignment above rewrote most of the cache's pages.
+    desk.workload().board(now).await?;
     let (p50, p95, w) = timed(rounds, || async { Ok(desk.workload().board(now).await?) }).await?;
     let kinds = |k| w.rows.iter().filter(|r| r.kind == k).count();
     println!(

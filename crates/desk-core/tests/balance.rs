@@ -383,3 +383,42 @@ async fn a_rebalance_does_what_its_preview_showed_and_undo_leaves_a_colleagues_m
         assert_ne!(sim.state().world().tickets[&t].user_id, Some(a));
     }
 }
+
+/// Who is online is read on its own between the directory's reads, at most every two minutes, a
+/// users page in the sync's share; the board and the balancer then see it.
+#[tokio::test]
+async fn availability_is_read_again_between_directory_reads() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let (_, members) = team_of_four(&sim);
+    let agent = members[0];
+    set_online(&sim, agent, true).await;
+    let w = desk.workload();
+    let now = chrono::Utc::now().timestamp();
+    assert!(
+        !w.read_availability_if_due(now).await.unwrap(),
+        "the directory was just read: not due"
+    );
+    set_online(&sim, agent, false).await;
+    let before = sim.state().stats().requests;
+    let later = now + desk_core::services::workload::AVAILABILITY_EVERY_SECS + 1;
+    assert!(w.read_availability_if_due(later).await.unwrap());
+    let pages = sim.state().stats().requests - before;
+    assert!((1..=3).contains(&pages), "a page or two of users: {pages}");
+    let row = w
+        .board(later)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .find(|r| r.id == agent.to_string())
+        .unwrap();
+    assert_eq!(
+        row.available,
+        Some(false),
+        "the board shows what Trengo says now"
+    );
+    assert!(
+        !w.read_availability_if_due(later + 5).await.unwrap(),
+        "read once per interval"
+    );
+}

@@ -133,7 +133,7 @@ impl<'a> Workload<'a> {
     /// Reads the agents' availability (Trengo's online status) on its own, between the
     /// directory's reads: a page of users or two in the sync's share, at most every
     /// [`AVAILABILITY_EVERY_SECS`]. Returns whether it read.
-    pub(crate) async fn read_availability_if_due(&self, now: i64) -> Result<bool> {
+    pub async fn read_availability_if_due(&self, now: i64) -> Result<bool> {
         let last = store::availability_read(&self.cx.cache).await?;
         if last.is_some_and(|t| now - t < AVAILABILITY_EVERY_SECS && t <= now) {
             return Ok(false);
