@@ -337,6 +337,7 @@ pub(crate) async fn watch(desk: &Desk, interval: &Option<u64>) -> Result<u8, Err
         crate::sync(desk, true).await?;
     }
     let stdout = std::io::stdout();
+    let mut first = true;
     loop {
         // Live rules run here too, so a headless machine keeps them on.
         for r in desk.rules().apply_live().await? {
@@ -347,6 +348,7 @@ pub(crate) async fn watch(desk: &Desk, interval: &Option<u64>) -> Result<u8, Err
                 "changed": r.changed,
                 "skipped": r.skipped,
                 "failed": r.failed,
+                "unassigned": r.unassigned,
             });
             let mut out = stdout.lock();
             writeln!(out, "{}", term::clean(&line.to_string()))?;
@@ -369,6 +371,12 @@ pub(crate) async fn watch(desk: &Desk, interval: &Option<u64>) -> Result<u8, Err
             Some(s) => std::time::Duration::from_secs((*s).max(1)),
             None => desk.watcher().interval().await,
         };
+        if std::mem::take(&mut first) {
+            errln!(
+                "watching: each ticket newly assigned to you or your teams prints as a JSON line (a look every {} s; Ctrl-C stops)",
+                wait.as_secs()
+            );
+        }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = tokio::signal::ctrl_c() => return Ok(0),

@@ -264,12 +264,23 @@ async fn watch_prints_a_line_per_new_assignment() {
         .args(["watch", "--interval", "1"])
         .env("TRENGO_TOKEN", "demo-token")
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    // Let the first poll learn what is there, then assign a ticket to me as a colleague would.
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let mut said = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    // The first look learns what is there (it says so); then a colleague assigns a ticket to me.
+    let ready = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Ok(Some(l)) = said.next_line().await {
+            if l.starts_with("watching:") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(ready, Ok(true), "watch says when its first look is done");
     let id = e
         .sim
         .state()
@@ -294,8 +305,16 @@ async fn watch_prints_a_line_per_new_assignment() {
     let v: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(v["ticket_id"], id.to_string());
     assert_eq!(v["kind"], "me");
+    // Two more looks later (the simulator served them), nothing more was printed: a look
+    // prints its lines before its next one asks.
+    let served = |sim: &trengo_sim::Sim| sim.state().stats().requests;
+    let at = served(&e.sim);
+    while served(&e.sim) < at + 4 {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(
-        tokio::time::timeout(Duration::from_millis(2_500), lines.next_line())
+        tokio::time::timeout(Duration::from_millis(50), lines.next_line())
             .await
             .is_err(),
         "reported once"

@@ -246,9 +246,12 @@ async fn interactive_call_behind_200_bulk_calls_starts_within_a_slot() {
             b.attach_label(id, 1001 + i % 10).await
         }));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
     // The window's background share (three quarters, while nothing is known of the user's
-    // clicks) went at the server's speed; the rest waits.
+    // clicks) goes at the server's speed; the rest waits.
+    let began = Instant::now();
+    while c.budget().state().granted_total < 40 && began.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let st = c.budget().state();
     assert!(st.granted_total >= 40, "{st:?}");
     assert!(
