@@ -29,6 +29,10 @@ pub(crate) async fn refresh(desk: &Desk, out: &Out, secs: &u64) -> Result<u8, Er
             &std::sync::atomic::AtomicBool::new(false),
         )
         .await?;
+    // As the app's radar does after each look: the inbox's levels into the local history.
+    desk.trends()
+        .snapshot(chrono::Utc::now().timestamp())
+        .await?;
     if out.json {
         out.json(&r);
     } else {

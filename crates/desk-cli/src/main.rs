@@ -15,6 +15,7 @@ mod jobs;
 mod out;
 mod rules;
 mod sla;
+mod trends;
 mod workload;
 
 use clap::{Args, Parser, Subcommand};
@@ -179,6 +180,9 @@ enum Cmd {
         #[command(subcommand)]
         cmd: Option<workload::WorkloadCmd>,
     },
+    /// The inbox over time, from the history kept locally: open, waiting, at risk, created,
+    /// closed, reply times (`--json`: `series` with `points`; `--csv`).
+    Trends(trends::TrendArgs),
     /// Create a ticket for a contact (found or made on the channel), routed, tagged and filled in,
     /// as one resumable job; `jobs undo N` deletes it while nobody has touched it.
     Create(CreateArgs),
@@ -579,6 +583,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Cmd::Rules { cmd } => rules::rules(&desk, &out, cmd).await,
         Cmd::Sla { cmd } => sla::sla(&desk, &out, cmd).await,
         Cmd::Workload { cmd } => workload::workload(&desk, &out, cmd.as_ref()).await,
+        Cmd::Trends(a) => trends::trends(&desk, &out, a).await,
         Cmd::Jobs { cmd } => jobs::jobs(&desk, &out, cmd).await,
         Cmd::Enrich {
             source,

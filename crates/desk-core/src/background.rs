@@ -187,9 +187,10 @@ impl Background {
         let weak = Arc::downgrade(&bg.inner);
         bg.spawn(async move {
             // The SLA radar: it reads only the cache, so it can look often at no request's cost.
+            // The same look is the trends' snapshot of the inbox.
             loop {
                 let Some(inner) = weak.upgrade() else { return };
-                match inner.desk.sla().warnings().await {
+                match inner.desk.sla().look().await {
                     Ok(notes) if !notes.is_empty() => {
                         inner.sink.emit(DeskEvent::SlaWarnings(notes))
                     }

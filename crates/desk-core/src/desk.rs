@@ -10,7 +10,8 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::secrets::{MemoryStore, SecretStore};
 use crate::services::{
-    Directory, Enrich, Jobs, Raw, Rules, Session, Sla, Syncer, Tickets, Views, Watcher, Workload,
+    Directory, Enrich, Jobs, Raw, Rules, Session, Sla, Syncer, Tickets, Trends, Views, Watcher,
+    Workload,
 };
 use crate::view::*;
 use crate::workspaces::Registry;
@@ -375,6 +376,10 @@ impl Desk {
 
     pub fn workload(&self) -> Workload<'_> {
         Workload::new(&self.cx)
+    }
+
+    pub fn trends(&self) -> Trends<'_> {
+        Trends::new(&self.cx)
     }
 
     pub fn watcher(&self) -> Watcher<'_> {

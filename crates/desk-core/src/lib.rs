@@ -62,6 +62,7 @@ pub mod services;
 pub mod settings;
 pub mod sla;
 pub mod sync;
+pub mod trends;
 pub mod values;
 pub mod view;
 pub mod watcher;

@@ -297,19 +297,50 @@ impl<'a> Sla<'a> {
     /// the ticket is still at risk).
     pub async fn warnings(&self) -> Result<Vec<Note>> {
         let now = chrono::Utc::now().timestamp();
-        let notify = self.cx.settings().await?.notify;
-        let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
-        if notify.quiet_at(hour) {
+        if self.quiet().await? {
             return Ok(vec![]);
         }
         self.warnings_at(now).await
     }
 
+    /// The radar's look (the app's, every 15 s): one read of the open tickets' clocks gives the
+    /// warnings (none in quiet hours) and the trends' snapshot of the inbox. No request.
+    pub async fn look(&self) -> Result<Vec<Note>> {
+        let now = chrono::Utc::now().timestamp();
+        let (facts, standings) = self.clocks(now).await?;
+        if let Err(e) = super::Trends::new(self.cx)
+            .snapshot_from(&facts, &standings, now, &chrono::Local)
+            .await
+        {
+            tracing::warn!(error = %e, "the trends could not keep this look");
+        }
+        if self.quiet().await? {
+            return Ok(vec![]);
+        }
+        self.warnings_from(&standings, now).await
+    }
+
+    /// Whether it is the lead's quiet hours now (no warning is given).
+    pub(crate) async fn quiet(&self) -> Result<bool> {
+        let notify = self.cx.settings().await?.notify;
+        let hour = chrono::Timelike::hour(&chrono::Local::now()) as u8;
+        Ok(notify.quiet_at(hour))
+    }
+
     /// [`Self::warnings`] at a given instant.
     pub async fn warnings_at(&self, now: i64) -> Result<Vec<Note>> {
         let b = self.board(now).await?;
-        let mut due: Vec<(&i64, &Standing)> = b
-            .standings
+        self.warnings_from(&b.standings, now).await
+    }
+
+    /// The warnings of standings already judged at `now` (the radar's look, shared with the
+    /// trends' snapshot).
+    pub(crate) async fn warnings_from(
+        &self,
+        standings: &HashMap<i64, Standing>,
+        now: i64,
+    ) -> Result<Vec<Note>> {
+        let mut due: Vec<(&i64, &Standing)> = standings
             .iter()
             .filter(|(_, s)| s.state == SlaState::AtRisk)
             .collect();
