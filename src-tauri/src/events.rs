@@ -39,6 +39,12 @@ pub struct OpenSlaViewEvent {
     pub sla: desk_core::view::SlaFilter,
 }
 
+/// A notification about a spike of new tickets was clicked: show these tickets.
+#[derive(Debug, Clone, Serialize, specta::Type, Event)]
+pub struct OpenFilterEvent {
+    pub filter: desk_core::view::TicketFilter,
+}
+
 /// Tickets became at risk of breaching their SLA (the sidebar's counts move).
 #[derive(Debug, Clone, Serialize, specta::Type, Event)]
 pub struct SlaWarningsEvent {
@@ -127,7 +133,8 @@ async fn notify_job(app: AppHandle, desk: Arc<Desk>, note: desk_core::watcher::N
     }
 }
 
-/// Desktop notifications before SLA breaches; a click opens the At risk view (or the one ticket).
+/// Desktop notifications before SLA breaches (a click opens the At risk view, or the one ticket)
+/// and of spikes of new tickets (a click opens them).
 async fn notify_sla(app: AppHandle, desk: Arc<Desk>, notes: Vec<desk_core::watcher::Note>) {
     if crate::tray::notifications_paused(&app) {
         return;
@@ -135,13 +142,14 @@ async fn notify_sla(app: AppHandle, desk: Arc<Desk>, notes: Vec<desk_core::watch
     let sound = desk.watcher().sound().await;
     for note in notes {
         let a = app.clone();
-        let (ticket, sla) = (note.ticket_id.clone(), note.sla_view);
+        let (ticket, sla, filter) = (note.ticket_id.clone(), note.sla_view, note.filter.clone());
         let opened = move || {
             crate::tray::focus(&a);
-            let _ = match (ticket, sla) {
-                (Some(id), _) => OpenTicketEvent { id }.emit(&a),
-                (None, Some(sla)) => OpenSlaViewEvent { sla }.emit(&a),
-                (None, None) => Ok(()),
+            let _ = match (ticket, sla, filter) {
+                (Some(id), _, _) => OpenTicketEvent { id }.emit(&a),
+                (None, Some(sla), _) => OpenSlaViewEvent { sla }.emit(&a),
+                (None, None, Some(filter)) => OpenFilterEvent { filter: *filter }.emit(&a),
+                (None, None, None) => Ok(()),
             };
         };
         if let Err(e) = crate::notify::show(&note, sound, opened).await {

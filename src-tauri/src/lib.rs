@@ -14,6 +14,7 @@ pub mod rules;
 pub mod sla;
 pub mod state;
 pub mod tray;
+pub mod trends;
 pub mod workload;
 
 use tauri::Manager;
@@ -99,6 +100,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             workload::rebalance_preview,
             workload::away_preview,
             workload::start_rebalance,
+            trends::trends_overview,
+            trends::export_trends_csv,
+            trends::save_trend_png,
             sla::move_sla,
             sla::export_sla,
             sla::import_sla,
@@ -113,7 +117,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             events::JobProgressEvent,
             events::JobFinishedEvent,
             events::SlaWarningsEvent,
-            events::OpenSlaViewEvent
+            events::OpenSlaViewEvent,
+            events::OpenFilterEvent
         ])
 }
 

@@ -54,7 +54,7 @@ pub async fn show(
     if sound {
         n.sound_name("message-new-instant");
     }
-    let opens = note.ticket_id.is_some() || note.sla_view.is_some();
+    let opens = note.ticket_id.is_some() || note.sla_view.is_some() || note.filter.is_some();
     if opens {
         n.action("default", "Open");
     }

@@ -68,6 +68,7 @@ async fn a_notification_reaches_the_daemon() {
         body: "Mara de Vries: Refund not received".into(),
         ticket_id: Some("318550001".into()),
         sla_view: None,
+        filter: None,
     };
     tokio::time::timeout(
         std::time::Duration::from_secs(20),
@@ -81,6 +82,7 @@ async fn a_notification_reaches_the_daemon() {
         body: "a\nb\nc".into(),
         ticket_id: None,
         sla_view: None,
+        filter: None,
     };
     tokio::time::timeout(
         std::time::Duration::from_secs(20),
@@ -115,6 +117,7 @@ async fn a_notification_reaches_the_daemon() {
         body: "#1 Refund (first reply due)".into(),
         ticket_id: None,
         sla_view: Some(desk_core::view::SlaFilter::AtRisk),
+        filter: None,
     };
     tokio::time::timeout(
         std::time::Duration::from_secs(20),
@@ -137,6 +140,7 @@ async fn a_notification_reaches_the_daemon() {
         body: "<a href=\"https://evil.example\">Mara</a>: <img src=x> & <b>refund</b>".into(),
         ticket_id: Some("318550002".into()),
         sla_view: None,
+        filter: None,
     };
     tokio::time::timeout(
         std::time::Duration::from_secs(20),

@@ -298,6 +298,8 @@ impl FilterArgs {
             text: self.text.clone(),
             sla: None,
             sort: None,
+            channel_id: None,
+            period: None,
             offset,
             limit,
         })

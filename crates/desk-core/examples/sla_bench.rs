@@ -29,6 +29,154 @@ fn pct(v: &mut [Duration], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
 }
 
+/// The trends' history: a look's snapshot beside the radar's read (goal ≤ 10 ms, no request), the
+/// bytes a year of looks takes, and a year's report (what the Trends view draws first).
+async fn trends(
+    desk: &desk_core::Desk,
+    cache: &Cache,
+    radar: &mut desk_core::sla::Radar,
+    rounds: usize,
+    now: i64,
+) -> anyhow::Result<()> {
+    use desk_core::services::trends::TrendQuery;
+    use desk_core::trends::{self as tr, TrendDim};
+    let facts = desk_core::sla::store::facts(cache, radar, None).await?;
+    let standings: std::collections::HashMap<i64, desk_core::sla::Standing> = facts
+        .iter()
+        .filter_map(|f| radar.standing(f, now).map(|s| (f.id, s)))
+        .collect();
+    let (p50, p95, snap) = timed(rounds, || async {
+        Ok(desk
+            .trends()
+            .snapshot_from(&facts, &standings, now, &chrono::Utc)
+            .await?)
+    })
+    .await?;
+    println!(
+        "trends: a look's snapshot ({} open; {} teams, tags, channels and agents), beside the radar's read of the clocks: p50 {p50:.1} ms, p95 {p95:.1} ms (goal ≤ 10 ms, 0 requests)",
+        snap.open, snap.keys
+    );
+    // Every fifth minute a look also counts the day's flow again (created, closed, reply times).
+    let k = std::sync::atomic::AtomicI64::new(1);
+    let (p50, p95, snap) = timed(rounds, || async {
+        let later = now + 301 * k.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(desk
+            .trends()
+            .snapshot_from(&facts, &standings, later, &chrono::Utc)
+            .await?)
+    })
+    .await?;
+    println!(
+        "trends: a look that also counts the day's flow ({} created, {} closed today; every 5 min): p50 {p50:.1} ms, p95 {p95:.1} ms",
+        snap.created_today, snap.closed_today
+    );
+    let used = |c: &Cache| {
+        let pool = c.pool().clone();
+        async move {
+            let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+                .fetch_one(&pool)
+                .await?;
+            let free: i64 = sqlx::query_scalar("PRAGMA freelist_count")
+                .fetch_one(&pool)
+                .await?;
+            let size: i64 = sqlx::query_scalar("PRAGMA page_size")
+                .fetch_one(&pool)
+                .await?;
+            anyhow::Ok((pages - free) * size)
+        }
+    };
+    sqlx::query("DELETE FROM trend_levels")
+        .execute(cache.pool())
+        .await?;
+    sqlx::query("DELETE FROM trend_flow")
+        .execute(cache.pool())
+        .await?;
+    sqlx::query("VACUUM").execute(cache.pool()).await?;
+    let before = used(cache).await?;
+    // A year of looks as the app keeps them: the last look of each hour stands for it, so one
+    // write an hour leaves exactly what a look every 15 s would. The levels wander by the hour.
+    let seen: Vec<tr::Seen> = facts
+        .iter()
+        .map(|f| tr::Seen {
+            id: f.id,
+            team: f.team,
+            channel: f.channel,
+            user: f.user,
+            waiting: f.waiting_since.is_some(),
+            at_risk: standings
+                .get(&f.id)
+                .is_some_and(|s| s.state == desk_core::sla::SlaState::AtRisk),
+        })
+        .collect();
+    let tags = tr::store::open_tags(cache).await?;
+    let base = tr::levels(&seen, &tags);
+    let start = tr::hour_start(now) - 365 * 86_400;
+    let began = Instant::now();
+    for h in 0..365 * 24 {
+        let at = start + h * 3600;
+        let levels: tr::Levels = base
+            .iter()
+            .map(|(k, v)| (*k, v.map(|x| x + (h as u32 * 7 + x) % 5)))
+            .collect();
+        tr::store::put_levels(cache, &levels, at, tr::day_start(at, &chrono::Utc), at).await?;
+        if h % 24 == 23 {
+            let flow: std::collections::HashMap<(TrendDim, i64), tr::FlowCounts> = base
+                .keys()
+                .map(|k| {
+                    (
+                        *k,
+                        tr::FlowCounts {
+                            created: 12,
+                            closed: 11,
+                            reply_secs: 3600,
+                            replies: 10,
+                            resolve_secs: 86_400,
+                            resolved: 11,
+                        },
+                    )
+                })
+                .collect();
+            tr::store::put_flow(cache, tr::day_start(at, &chrono::Utc), &flow, at).await?;
+        }
+    }
+    let wrote = began.elapsed();
+    sqlx::query("VACUUM").execute(cache.pool()).await?;
+    let bytes = used(cache).await? - before;
+    println!(
+        "trends: a year of history for {} keys (hours kept 35 days, days for good): {:.1} MB in the cache file ({} bytes; written in {:.0} s)",
+        base.len(),
+        bytes as f64 / 1e6,
+        bytes,
+        wrote.as_secs_f64()
+    );
+    let q = TrendQuery {
+        days: 365,
+        dim: TrendDim::All,
+        key: None,
+    };
+    let (p50, p95, r) = timed(rounds, || async {
+        Ok(desk.trends().report(&q, now).await?)
+    })
+    .await?;
+    println!(
+        "trends: a year's report ({} series of {} days): p50 {p50:.1} ms, p95 {p95:.1} ms",
+        r.series.len(),
+        r.series[0].points.len()
+    );
+    let team = desk.directory().lists().await?.teams[0].id.clone();
+    let q = TrendQuery {
+        days: 30,
+        dim: TrendDim::Team,
+        key: Some(team),
+    };
+    let (p50, p95, _) = timed(rounds, || async {
+        Ok(desk.trends().report(&q, now).await?)
+    })
+    .await?;
+    println!("trends: a team's 30 days: p50 {p50:.1} ms, p95 {p95:.1} ms");
+    Ok(())
+}
+
 /// The large seed has 60 agents; the board is measured at `n`: agents are added to the cache
 /// (spread over the teams, half of them online) and the open tickets' assignees spread over
 /// all of them, as in a bigger support floor.
@@ -251,6 +399,7 @@ async fn main() -> anyhow::Result<()> {
         "sla: replaying a draft policy over the {} cached tickets ({}): p50 {p50:.1} ms, p95 {p95:.1} ms",
         r.tickets_cached, r.summary
     );
+    trends(&desk, &cache, &mut radar, rounds, now).await?;
     grow_to_agents(&cache, 200, now).await?;
     // Once before timing: the reassignment above rewrote most of the cache's pages.
     desk.workload().board(now).await?;

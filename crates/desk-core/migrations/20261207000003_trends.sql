@@ -14,6 +14,8 @@ CREATE TABLE trend_levels (
     seen_at  INTEGER NOT NULL,   -- the look these counts are from
     PRIMARY KEY (grain, dim, key, at)
 ) WITHOUT ROWID;
+-- A look replaces its buckets and forgets old hours: by time, not by key.
+CREATE INDEX trend_levels_at ON trend_levels (grain, at);
 
 CREATE TABLE trend_flow (
     day           INTEGER NOT NULL,  -- the local day's start, an instant
@@ -27,4 +29,15 @@ CREATE TABLE trend_flow (
     resolved      INTEGER NOT NULL,
     seen_at       INTEGER NOT NULL,
     PRIMARY KEY (day, dim, key)
+) WITHOUT ROWID;
+
+-- Spikes told: a tag or team whose new tickets in the last hour were far above its usual level,
+-- each told once (and not again for that one within six hours).
+CREATE TABLE trend_spikes (
+    dim     INTEGER NOT NULL,
+    key     INTEGER NOT NULL,
+    hour    INTEGER NOT NULL,   -- the hour it was told in (its start, an instant)
+    count   INTEGER NOT NULL,
+    usual   REAL NOT NULL,      -- new tickets an hour, usually
+    PRIMARY KEY (dim, key, hour)
 ) WITHOUT ROWID;

@@ -43,6 +43,9 @@ pub(crate) struct Context {
     /// then only the matching.
     pub(crate) rule_tickets_memo:
         tokio::sync::Mutex<Option<(String, Arc<Vec<crate::rules::RuleTicket>>)>>,
+    /// The trends' tag levels and when they were counted: tags are counted again every few
+    /// minutes (it takes a join over every open ticket), the other levels at each look.
+    pub(crate) trend_tags: std::sync::Mutex<Option<(i64, crate::trends::TagLevels)>>,
 }
 
 impl Context {
@@ -67,6 +70,7 @@ impl Context {
             demo: None,
             running_jobs: Default::default(),
             rule_tickets_memo: Default::default(),
+            trend_tags: Default::default(),
         }
     }
 

@@ -72,3 +72,17 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     std::fs::rename(&tmp, path)?;
     Ok(())
 }
+
+/// Writes a file the lead asked for (a report, a chart) into their Downloads folder (else home,
+/// else the temporary folder), named `<stem>-<local time>.<ext>`, and says where.
+pub fn save_download(stem: &str, ext: &str, bytes: &[u8]) -> Result<std::path::PathBuf> {
+    let dir = dirs::download_dir()
+        .or_else(dirs::home_dir)
+        .unwrap_or_else(std::env::temp_dir);
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let path = dir.join(format!("{stem}-{stamp}.{ext}"));
+    std::fs::write(&path, bytes).map_err(|e| {
+        crate::Error::Invalid(format!("{} could not be written: {e}", path.display()))
+    })?;
+    Ok(path)
+}

@@ -36,6 +36,8 @@ pub(crate) fn stored(filter: &TicketFilter) -> TicketFilter {
         text: blank(&filter.text).map(|t| t.trim().to_string()),
         sla: filter.sla,
         sort: filter.sort,
+        channel_id: blank(&filter.channel_id),
+        period: filter.period.clone(),
         offset: 0,
         limit: 0,
     }

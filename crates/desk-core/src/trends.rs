@@ -99,6 +99,9 @@ pub struct Seen {
     pub at_risk: bool,
 }
 
+/// Each tag's levels (open, waiting, at risk), by tag id.
+pub type TagLevels = Vec<(i64, [u32; 3])>;
+
 /// One look's levels: per (dimension, id): open, waiting, at risk.
 pub type Levels = HashMap<(TrendDim, i64), [u32; 3]>;
 
@@ -159,7 +162,9 @@ pub struct FlowCounts {
 
 /// The flow of the day `[start, end)` from the tickets touched lately.
 pub fn flow(touched: &[Touched], start: i64, end: i64) -> HashMap<(TrendDim, i64), FlowCounts> {
-    let mut out: HashMap<(TrendDim, i64), FlowCounts> = HashMap::new();
+    // Everything has a row even on a day with nothing new: counted, so a 0, not a gap.
+    let mut out: HashMap<(TrendDim, i64), FlowCounts> =
+        HashMap::from([((TrendDim::All, 0), FlowCounts::default())]);
     let within = |t: Option<i64>| t.is_some_and(|t| t >= start && t < end);
     for t in touched {
         let created = within(t.created_at);
@@ -283,14 +288,60 @@ pub struct TrendReport {
     pub took_ms: u32,
 }
 
+/// A tag's new tickets this week (the last 7 local days) against the week before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TagWeek {
+    pub tag_id: String,
+    pub name: String,
+    pub this_week: u32,
+    pub last_week: u32,
+    /// Far above the week before: at least twice as many and at least 5 more.
+    pub spike: bool,
+}
+
+/// Whether an hour's new tickets are a spike against the usual hour: at least 5, and at least
+/// three times as many as usual.
+pub fn is_spike_hour(count: i64, usual_per_hour: f64) -> bool {
+    count >= 5 && count as f64 >= 3.0 * usual_per_hour.max(0.0)
+}
+
+/// Whether a week's count is a spike against the week before.
+pub fn is_spike(this: u32, last: u32) -> bool {
+    this >= 2 * last && this >= last + 5
+}
+
+/// The Trends view: the chosen scope's series, the backlog and the first reply of each team, and
+/// the top tags this week against last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TrendOverview {
+    pub report: TrendReport,
+    /// Each team's open tickets (the report's grain).
+    pub backlog_by_team: Vec<TrendSeries>,
+    /// Each team's mean first reply per day, in minutes.
+    pub reply_by_team: Vec<TrendSeries>,
+    /// The ten tags with the most new tickets this week.
+    pub top_tags: Vec<TagWeek>,
+    pub took_ms: u32,
+}
+
 /// What one look wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// Teams, tags, channels and agents counted (and everything).
     pub keys: u32,
+    /// Whether today's flow was counted again in this look (every few minutes).
+    pub flow_counted: bool,
     pub open: u32,
+    /// Where the flow was counted in this look.
     pub created_today: u32,
     pub closed_today: u32,
+}
+
+/// An instant as the series write it (ISO UTC, whole seconds).
+pub fn iso_of(t: i64) -> String {
+    iso(t)
 }
 
 pub(crate) fn iso(t: i64) -> String {

@@ -325,6 +325,47 @@ pub fn status_word(s: &str) -> crate::Result<&'static str> {
     StatusFilter::parse(s).map(StatusFilter::as_str)
 }
 
+/// What a [`Period`] is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodKind {
+    Created,
+    Closed,
+}
+
+/// Tickets created (or closed) from `from` to just before `before` (ISO instants).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Period {
+    pub kind: PeriodKind,
+    pub from: String,
+    pub before: String,
+}
+
+impl Period {
+    /// The range as unix seconds, or what is wrong with it.
+    pub fn instants(&self) -> crate::Result<(i64, i64)> {
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s.trim())
+                .map(|d| d.timestamp())
+                .map_err(|_| {
+                    crate::Error::Invalid(format!(
+                        "{s:?} is not a time (ISO 8601, e.g. 2026-12-07T00:00:00Z)"
+                    ))
+                })
+        };
+        let (a, b) = (at(&self.from)?, at(&self.before)?);
+        if b <= a {
+            return Err(crate::Error::Invalid(format!(
+                "the period from {} ends before it begins ({})",
+                self.from, self.before
+            )));
+        }
+        Ok((a, b))
+    }
+}
+
 /// Which tickets, for lists and bulk selections.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -342,6 +383,12 @@ pub struct TicketFilter {
     pub sla: Option<SlaFilter>,
     /// Default: updated.
     pub sort: Option<TicketSort>,
+    /// Only tickets on this channel.
+    #[serde(default)]
+    pub channel_id: Option<String>,
+    /// Only tickets created (or closed) within a range: a trend's day opens its tickets.
+    #[serde(default)]
+    pub period: Option<Period>,
     pub offset: u32,
     /// Default 50, at most 500.
     pub limit: u32,

@@ -111,7 +111,7 @@ impl Cache {
 }
 
 /// One notification to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Note {
     pub summary: String,
     pub body: String,
@@ -119,6 +119,8 @@ pub struct Note {
     pub ticket_id: Option<String>,
     /// The SLA view a click opens (a warning before a breach).
     pub sla_view: Option<crate::view::SlaFilter>,
+    /// The tickets a click opens in the list (a spike's new tickets).
+    pub filter: Option<Box<crate::view::TicketFilter>>,
 }
 
 /// A job that ran longer than this says so with a desktop notification when it ends.
@@ -135,6 +137,7 @@ pub fn job_note(end: &crate::jobs::JobView, ran: Duration) -> Option<Note> {
         ),
         ticket_id: None,
         sla_view: None,
+        filter: None,
     })
 }
 
@@ -207,6 +210,7 @@ pub fn notes_for(batch: &[Assignment], settings: &NotifySettings, hour: u8) -> V
                 body,
                 ticket_id: None,
                 sla_view: None,
+                filter: None,
             });
         } else {
             for a in list {
@@ -220,6 +224,7 @@ pub fn notes_for(batch: &[Assignment], settings: &NotifySettings, hour: u8) -> V
                     body: line(a),
                     ticket_id: Some(a.ticket_id.clone()),
                     sla_view: None,
+                    filter: None,
                 });
             }
         }
@@ -262,6 +267,7 @@ mod tests {
                 body: "Mara de Vries: Refund 1".into(),
                 ticket_id: Some("1".into()),
                 sla_view: None,
+                filter: None,
             }
         );
         assert_eq!(notes[1].summary, "New in Billing");

@@ -184,3 +184,107 @@ async fn the_csv_is_formula_safe() {
     }
     assert_eq!(csv.lines().count(), 1 + 7 * 7, "7 series of 7 days");
 }
+
+/// The demo's three weeks rebuilt from the cache: a day's created bar equals the list of tickets
+/// created that day; each team has its backlog line.
+#[tokio::test]
+async fn a_days_created_bar_equals_the_list_of_tickets_created_that_day() {
+    let (_sim, _dir, desk) = common::synced(Size::Small).await;
+    let t = desk.trends();
+    let now = chrono::Utc::now().timestamp();
+    t.seed_demo(now, &chrono::Utc).await.unwrap();
+    t.snapshot_in(now, &chrono::Utc).await.unwrap();
+    let o = t
+        .overview_in(
+            &TrendQuery {
+                days: 21,
+                dim: TrendDim::All,
+                key: None,
+            },
+            now,
+            &chrono::Utc,
+        )
+        .await
+        .unwrap();
+    let teams = desk.directory().lists().await.unwrap().teams.len();
+    assert_eq!(o.backlog_by_team.len(), teams);
+    let created = o
+        .report
+        .series
+        .iter()
+        .find(|s| s.metric == TrendMetric::Created)
+        .unwrap();
+    assert_eq!(created.points.len(), 21);
+    let mut checked = 0;
+    for (i, p) in created.points.iter().enumerate() {
+        let from = p.at.clone();
+        let before = created
+            .points
+            .get(i + 1)
+            .map(|q| q.at.clone())
+            .unwrap_or_else(|| desk_core::trends::iso_of(now + 1));
+        let list = desk
+            .tickets()
+            .search(&TicketFilter {
+                status: Some(StatusFilter::Any),
+                period: Some(desk_core::view::Period {
+                    kind: desk_core::view::PeriodKind::Created,
+                    from,
+                    before,
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .total;
+        assert_eq!(p.value, Some(list as f64), "day {}", p.at);
+        checked += list;
+    }
+    assert!(checked > 0, "some tickets were created in three weeks");
+}
+
+/// New tickets far above a team's usual hour give one notification, whose click opens them.
+#[tokio::test]
+async fn a_spike_of_new_tickets_is_told_once_and_opens_them() {
+    let (sim, _dir, desk) = common::synced(Size::Small).await;
+    let t = desk.trends();
+    let now = chrono::Utc::now().timestamp();
+    t.seed_demo(now, &chrono::Utc).await.unwrap();
+    assert!(
+        t.spikes_in(now, &chrono::Utc).await.unwrap().is_empty(),
+        "nothing unusual yet"
+    );
+    let team = desk.directory().lists().await.unwrap().teams[0].clone();
+    for i in 0..8 {
+        common::admin(
+            &sim,
+            "inbound",
+            serde_json::json!({"message": "it broke", "identifier": format!("spike{i}@example.com"), "team_id": team.id.parse::<u64>().unwrap()}),
+        )
+        .await;
+    }
+    common::sync(&desk).await;
+    let now = chrono::Utc::now().timestamp();
+    let notes = t.spikes_in(now, &chrono::Utc).await.unwrap();
+    let note = notes
+        .iter()
+        .find(|n| n.summary == format!("Spike in team {}", team.name))
+        .unwrap_or_else(|| panic!("{notes:?}"));
+    let n: u32 = note.body.split(' ').next().unwrap().parse().unwrap();
+    assert!(n >= 8, "{}", note.body);
+    let opened = desk
+        .tickets()
+        .search(note.filter.as_deref().unwrap())
+        .await
+        .unwrap()
+        .total;
+    assert_eq!(opened, n, "a click opens those tickets");
+    assert!(
+        t.spikes_in(now + 60, &chrono::Utc)
+            .await
+            .unwrap()
+            .iter()
+            .all(|x| x.summary != note.summary),
+        "told once"
+    );
+}

@@ -161,6 +161,12 @@ export const commands = {
 	awayPreview: (agent: string) => typedError<Rebalance_Serialize, Problem>(__TAURI_INVOKE("away_preview", { agent })),
 	/**  Runs a previewed rebalance (or away sweep) as one undoable job. */
 	startRebalance: (plan: Rebalance_Deserialize) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("start_rebalance", { plan })),
+	/**  The Trends view's numbers for a range and a scope. */
+	trendsOverview: (query: TrendQuery_Deserialize) => typedError<TrendOverview_Serialize, Problem>(__TAURI_INVOKE("trends_overview", { query })),
+	/**  The numbers behind the charts as CSV (formula-safe) in the Downloads folder; says where. */
+	exportTrendsCsv: (query: TrendQuery_Deserialize) => typedError<string, Problem>(__TAURI_INVOKE("export_trends_csv", { query })),
+	/**  A chart the window drew, as PNG, in the Downloads folder; says where. */
+	saveTrendPng: (chart: string, png: number[]) => typedError<string, Problem>(__TAURI_INVOKE("save_trend_png", { chart, png })),
 	/**  Puts a policy at `position` (1: tried first). */
 	moveSla: (name: string, position: number) => typedError<null, Problem>(__TAURI_INVOKE("move_sla", { name, position })),
 	/**  Every policy as JSON, to keep or to import elsewhere. */
@@ -175,6 +181,7 @@ export const events = {
 	cacheChangedEvent: makeEvent<CacheChangedEvent, CacheChangedEvent>("cache-changed-event"),
 	jobFinishedEvent: makeEvent<JobFinishedEvent_Serialize, JobFinishedEvent_Deserialize>("job-finished-event"),
 	jobProgressEvent: makeEvent<JobProgressEvent, JobProgressEvent>("job-progress-event"),
+	openFilterEvent: makeEvent<OpenFilterEvent_Serialize, OpenFilterEvent_Deserialize>("open-filter-event"),
 	openSlaViewEvent: makeEvent<OpenSlaViewEvent, OpenSlaViewEvent>("open-sla-view-event"),
 	openTicketEvent: makeEvent<OpenTicketEvent, OpenTicketEvent>("open-ticket-event"),
 	slaWarningsEvent: makeEvent<SlaWarningsEvent, SlaWarningsEvent>("sla-warnings-event"),
@@ -1197,6 +1204,19 @@ export type NotifySettings_Serialize = {
 	sound: boolean,
 };
 
+/**  A notification about a spike of new tickets was clicked: show these tickets. */
+export type OpenFilterEvent = OpenFilterEvent_Serialize | OpenFilterEvent_Deserialize;
+
+/**  A notification about a spike of new tickets was clicked: show these tickets. */
+export type OpenFilterEvent_Deserialize = {
+	filter: TicketFilter_Deserialize,
+};
+
+/**  A notification about a spike of new tickets was clicked: show these tickets. */
+export type OpenFilterEvent_Serialize = {
+	filter: TicketFilter_Serialize,
+};
+
 /**  A notification about SLA warnings was clicked: show this SLA view. */
 export type OpenSlaViewEvent = {
 	sla: SlaFilter,
@@ -1231,6 +1251,16 @@ export type PastedTickets = {
 	/**  Ids pasted more than once (kept once). */
 	duplicates: number,
 };
+
+/**  Tickets created (or closed) from `from` to just before `before` (ISO instants). */
+export type Period = {
+	kind: PeriodKind,
+	from: string,
+	before: string,
+};
+
+/**  What a [`Period`] is of. */
+export type PeriodKind = "created" | "closed";
 
 export type PlannedChange = {
 	/**  "Add tag migrated". */
@@ -1973,6 +2003,16 @@ export type TagItem_Serialize = {
 	active: boolean,
 };
 
+/**  A tag's new tickets this week (the last 7 local days) against the week before. */
+export type TagWeek = {
+	tag_id: string,
+	name: string,
+	this_week: number,
+	last_week: number,
+	/**  Far above the week before: at least twice as many and at least 5 more. */
+	spike: boolean,
+};
+
 export type TeamItem = {
 	id: string,
 	name: string,
@@ -2057,6 +2097,10 @@ export type TicketFilter_Deserialize = {
 	sla?: SlaFilter | null,
 	/**  Default: updated. */
 	sort?: TicketSort | null,
+	/**  Only tickets on this channel. */
+	channel_id?: string | null,
+	/**  Only tickets created (or closed) within a range: a trend's day opens its tickets. */
+	period?: Period | null,
 	offset: number,
 	/**  Default 50, at most 500. */
 	limit: number,
@@ -2076,6 +2120,10 @@ export type TicketFilter_Serialize = {
 	sla: SlaFilter | null,
 	/**  Default: updated. */
 	sort: TicketSort | null,
+	/**  Only tickets on this channel. */
+	channel_id: string | null,
+	/**  Only tickets created (or closed) within a range: a trend's day opens its tickets. */
+	period: Period | null,
 	offset: number,
 	/**  Default 50, at most 500. */
 	limit: number,
@@ -2175,6 +2223,154 @@ export type Transform_Serialize = {
 	upper: boolean,
 	/**  The lookup's date format (chrono's, e.g. `%d-%m-%Y`); dates are written as `YYYY-MM-DD`. */
 	date_format: string | null,
+};
+
+/**  What a series counts over. */
+export type TrendDim = "all" | "team" | "tag" | "channel" | "agent";
+
+/**  What a series measures. */
+export type TrendMetric = 
+/**  Open tickets (the backlog), at the bucket's last look. */
+"open" | 
+/**  Of those, waiting on us. */
+"waiting" | 
+/**  Of those, at risk of breaching their SLA. */
+"at_risk" | 
+/**  Tickets created that day. */
+"created" | 
+/**  Tickets closed that day. */
+"closed" | 
+/**  The mean first reply to the tickets created that day, in minutes. */
+"first_reply_mins" | 
+/**  The mean time from created to closed of the tickets closed that day, in hours. */
+"resolution_hours";
+
+/**
+ *  The Trends view: the chosen scope's series, the backlog and the first reply of each team, and
+ *  the top tags this week against last.
+ */
+export type TrendOverview = TrendOverview_Serialize | TrendOverview_Deserialize;
+
+/**
+ *  The Trends view: the chosen scope's series, the backlog and the first reply of each team, and
+ *  the top tags this week against last.
+ */
+export type TrendOverview_Deserialize = {
+	report: TrendReport_Deserialize,
+	/**  Each team's open tickets (the report's grain). */
+	backlog_by_team: TrendSeries_Deserialize[],
+	/**  Each team's mean first reply per day, in minutes. */
+	reply_by_team: TrendSeries_Deserialize[],
+	/**  The ten tags with the most new tickets this week. */
+	top_tags: TagWeek[],
+	took_ms: number,
+};
+
+/**
+ *  The Trends view: the chosen scope's series, the backlog and the first reply of each team, and
+ *  the top tags this week against last.
+ */
+export type TrendOverview_Serialize = {
+	report: TrendReport_Serialize,
+	/**  Each team's open tickets (the report's grain). */
+	backlog_by_team: TrendSeries_Serialize[],
+	/**  Each team's mean first reply per day, in minutes. */
+	reply_by_team: TrendSeries_Serialize[],
+	/**  The ten tags with the most new tickets this week. */
+	top_tags: TagWeek[],
+	took_ms: number,
+};
+
+/**  One point of a series: a bucket's start and its value (`None`: the app did not look then). */
+export type TrendPoint = TrendPoint_Serialize | TrendPoint_Deserialize;
+
+/**  One point of a series: a bucket's start and its value (`None`: the app did not look then). */
+export type TrendPoint_Deserialize = {
+	/**  The bucket's start (ISO UTC). */
+	at: string,
+	value?: number | null,
+};
+
+/**  One point of a series: a bucket's start and its value (`None`: the app did not look then). */
+export type TrendPoint_Serialize = {
+	/**  The bucket's start (ISO UTC). */
+	at: string,
+	value: number | null,
+};
+
+/**  What a report shows: a range and one team, tag, channel, agent or everything. */
+export type TrendQuery = TrendQuery_Serialize | TrendQuery_Deserialize;
+
+/**  What a report shows: a range and one team, tag, channel, agent or everything. */
+export type TrendQuery_Deserialize = {
+	/**  The last this many days (today included; 1: today, by the hour). */
+	days: number,
+	dim: TrendDim,
+	/**  The team's (tag's, …) id; none for everything. */
+	key?: string | null,
+};
+
+/**  What a report shows: a range and one team, tag, channel, agent or everything. */
+export type TrendQuery_Serialize = {
+	/**  The last this many days (today included; 1: today, by the hour). */
+	days: number,
+	dim: TrendDim,
+	/**  The team's (tag's, …) id; none for everything. */
+	key: string | null,
+};
+
+/**  What the trends show for a range. */
+export type TrendReport = TrendReport_Serialize | TrendReport_Deserialize;
+
+/**  What the trends show for a range. */
+export type TrendReport_Deserialize = {
+	/**  The range (ISO UTC). */
+	from: string,
+	to: string,
+	/**  The first look the history holds (ISO UTC): nothing is known before it. */
+	history_from?: string | null,
+	series: TrendSeries_Deserialize[],
+	took_ms: number,
+};
+
+/**  What the trends show for a range. */
+export type TrendReport_Serialize = {
+	/**  The range (ISO UTC). */
+	from: string,
+	to: string,
+	/**  The first look the history holds (ISO UTC): nothing is known before it. */
+	history_from: string | null,
+	series: TrendSeries_Serialize[],
+	took_ms: number,
+};
+
+/**  A series: one metric over one team, tag, channel, agent or everything. */
+export type TrendSeries = TrendSeries_Serialize | TrendSeries_Deserialize;
+
+/**  A series: one metric over one team, tag, channel, agent or everything. */
+export type TrendSeries_Deserialize = {
+	/**  "Billing · open". */
+	name: string,
+	metric: TrendMetric,
+	dim: TrendDim,
+	/**  The team's (tag's, …) id; empty for everything. */
+	key: string,
+	/**  `hour` or `day`. */
+	grain: string,
+	points: TrendPoint_Deserialize[],
+};
+
+/**  A series: one metric over one team, tag, channel, agent or everything. */
+export type TrendSeries_Serialize = {
+	/**  "Billing · open". */
+	name: string,
+	metric: TrendMetric,
+	dim: TrendDim,
+	/**  The team's (tag's, …) id; empty for everything. */
+	key: string,
+	/**  `hour` or `day`. */
+	grain: string,
+	points: TrendPoint_Serialize[],
 };
 
 export type UserItem = UserItem_Serialize | UserItem_Deserialize;

@@ -59,4 +59,12 @@ export type {
   Skill,
   Balance_Serialize as Balance,
   BalanceMode,
+  Period,
+  PeriodKind,
+  TrendOverview_Serialize as TrendOverview,
+  TrendSeries_Serialize as TrendSeries,
+  TrendQuery_Deserialize as TrendQuery,
+  TrendDim,
+  TrendMetric,
+  TagWeek,
 } from './bindings';

@@ -1,6 +1,6 @@
 // The sidebar's views, as filters over the cache.
 
-import type { SlaFilter, StatusFilter, TicketFilter, TicketSort } from './types';
+import type { Period, SlaFilter, StatusFilter, TicketFilter, TicketSort } from './types';
 
 export type View =
   | { kind: 'mine' }
@@ -16,7 +16,8 @@ export type View =
   | { kind: 'enrich' }
   | { kind: 'rules' }
   | { kind: 'sla' }
-  | { kind: 'workload' };
+  | { kind: 'workload' }
+  | { kind: 'trends' };
 
 export interface Refine {
   text: string;
@@ -26,9 +27,12 @@ export interface Refine {
   assigneeId: string;
   sla: SlaFilter | ''; // '' = the view's own
   sort: TicketSort | ''; // '' = the view's own
+  channelId: string;
+  /** Created (or closed) within a range: a trend's day opens its tickets. */
+  period: Period | null;
 }
 
-export const emptyRefine: Refine = { text: '', status: '', teamId: '', tagId: '', assigneeId: '', sla: '', sort: '' };
+export const emptyRefine: Refine = { text: '', status: '', teamId: '', tagId: '', assigneeId: '', sla: '', sort: '', channelId: '', period: null };
 
 export function viewTitle(v: View): string {
   switch (v.kind) {
@@ -60,6 +64,8 @@ export function viewTitle(v: View): string {
       return 'SLA policies';
     case 'workload':
       return 'Workload';
+    case 'trends':
+      return 'Trends';
   }
 }
 
@@ -69,7 +75,7 @@ export function sameView(a: View, b: View): boolean {
 
 /** The filter for a view, refined by the filter bar. `me` and `myTeams` come from the directory. */
 export function filterFor(v: View, r: Refine, me: string | null, myTeams: string[], offset = 0, limit = 100): TicketFilter {
-  const f: TicketFilter = { status: 'open', team_id: null, tag_id: null, assignee_id: null, text: null, sla: null, sort: null, offset, limit };
+  const f: TicketFilter = { status: 'open', team_id: null, tag_id: null, assignee_id: null, text: null, sla: null, sort: null, channel_id: null, period: null, offset, limit };
   switch (v.kind) {
     case 'mine':
       f.assignee_id = me ?? '-1';
@@ -102,6 +108,8 @@ export function filterFor(v: View, r: Refine, me: string | null, myTeams: string
       f.text = v.filter.text;
       f.sort = v.filter.sort;
       f.sla = v.filter.sla ?? null;
+      f.channel_id = v.filter.channel_id ?? null;
+      f.period = v.filter.period ?? null;
       break;
   }
   if (r.status) f.status = r.status;
@@ -110,6 +118,8 @@ export function filterFor(v: View, r: Refine, me: string | null, myTeams: string
   if (r.assigneeId) f.assignee_id = r.assigneeId;
   if (r.sla) f.sla = r.sla;
   if (r.sort) f.sort = r.sort;
+  if (r.channelId) f.channel_id = r.channelId;
+  if (r.period) f.period = r.period;
   if (r.text.trim()) f.text = f.text ? `${f.text} ${r.text.trim()}` : r.text.trim();
   return f;
 }
@@ -117,4 +127,14 @@ export function filterFor(v: View, r: Refine, me: string | null, myTeams: string
 /** What the current view and filter bar show, as a filter to save under a name. */
 export function savable(v: View, r: Refine, me: string | null, myTeams: string[]): TicketFilter {
   return { ...filterFor(v, r, me, myTeams), offset: 0, limit: 0 };
+}
+
+/** A period in words: "created 6 Dec", "closed 1 Dec – 7 Dec". */
+export function periodLabel(p: Period): string {
+  const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+  const from = Date.parse(p.from);
+  const before = Date.parse(p.before);
+  const one = before - from <= 25 * 3600 * 1000;
+  const span = one ? day(p.from) : `${day(p.from)} – ${day(new Date(before - 1).toISOString())}`;
+  return `${p.kind === 'created' ? 'Created' : 'Closed'} ${span}`;
 }

@@ -180,6 +180,20 @@ impl Cache {
             w.push("t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag_id = ?)".into());
             args.push(FilterArg::Int(num(g, "tag")?));
         }
+        if let Some(c) = &f.channel_id {
+            w.push("t.channel_id = ?".into());
+            args.push(FilterArg::Int(num(c, "channel")?));
+        }
+        if let Some(p) = &f.period {
+            let (from, before) = p.instants()?;
+            let col = match p.kind {
+                crate::view::PeriodKind::Created => "t.created_at",
+                crate::view::PeriodKind::Closed => "t.closed_at",
+            };
+            w.push(format!("{col} >= ? AND {col} < ?"));
+            args.push(FilterArg::Int(from));
+            args.push(FilterArg::Int(before));
+        }
         if let Some(q) = f.text.as_deref().and_then(fts_query) {
             w.push("t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)".into());
             args.push(FilterArg::Text(q));

@@ -736,18 +736,7 @@ impl<'a> Enrich<'a> {
     /// Writes a job's report (CSV) to the Downloads folder (else home); returns where.
     pub async fn save_report(&self, id: u32) -> Result<std::path::PathBuf> {
         let csv = self.report_csv(id).await?;
-        let dir = dirs::download_dir()
-            .or_else(dirs::home_dir)
-            .unwrap_or_else(std::env::temp_dir);
-        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-        let path = dir.join(format!("trengo-desk-job-{id}-{stamp}.csv"));
-        std::fs::write(&path, csv).map_err(|e| {
-            Error::Invalid(format!(
-                "the report could not be written to {}: {e}",
-                path.display()
-            ))
-        })?;
-        Ok(path)
+        crate::files::save_download(&format!("trengo-desk-job-{id}"), "csv", csv.as_bytes())
     }
 }
 

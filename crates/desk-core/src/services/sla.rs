@@ -304,7 +304,8 @@ impl<'a> Sla<'a> {
     }
 
     /// The radar's look (the app's, every 15 s): one read of the open tickets' clocks gives the
-    /// warnings (none in quiet hours) and the trends' snapshot of the inbox. No request.
+    /// warnings and the trends' snapshot of the inbox, then any spike of new tickets (no
+    /// notification in quiet hours). No request.
     pub async fn look(&self) -> Result<Vec<Note>> {
         let now = chrono::Utc::now().timestamp();
         let (facts, standings) = self.clocks(now).await?;
@@ -317,7 +318,12 @@ impl<'a> Sla<'a> {
         if self.quiet().await? {
             return Ok(vec![]);
         }
-        self.warnings_from(&standings, now).await
+        let mut notes = self.warnings_from(&standings, now).await?;
+        match super::Trends::new(self.cx).spikes(now).await {
+            Ok(s) => notes.extend(s),
+            Err(e) => tracing::warn!(error = %e, "spikes could not be judged"),
+        }
+        Ok(notes)
     }
 
     /// Whether it is the lead's quiet hours now (no warning is given).
@@ -393,6 +399,7 @@ fn warning(team: &str, list: &[(&TicketRow, &Standing)], now: i64) -> Note {
             body: line(r, s),
             ticket_id: Some(r.id.clone()),
             sla_view: Some(SlaFilter::AtRisk),
+            filter: None,
         };
     }
     Note {
@@ -405,5 +412,6 @@ fn warning(team: &str, list: &[(&TicketRow, &Standing)], now: i64) -> Note {
             .join("\n"),
         ticket_id: None,
         sla_view: Some(SlaFilter::AtRisk),
+        filter: None,
     }
 }

@@ -11,9 +11,12 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::sla::{ClockFacts, SlaState, Standing};
 use crate::trends::{
-    self, day_start, day_starts, hour_start, hour_starts, iso, store, Seen, Snapshot, TrendDim,
-    TrendMetric, TrendPoint, TrendReport, TrendSeries,
+    self, day_start, day_starts, hour_start, hour_starts, iso, store, Seen, Snapshot, TagWeek,
+    TrendDim, TrendMetric, TrendOverview, TrendPoint, TrendReport, TrendSeries,
 };
+
+/// How often a day's flow (created, closed, reply times) is counted again.
+pub const FLOW_EVERY_SECS: i64 = 300;
 
 /// The longest range a report covers, in days.
 pub const MAX_DAYS: u32 = 400;
@@ -52,7 +55,7 @@ impl<'a> Trends<'a> {
 
     /// A look written into the history from clocks already read (the radar's, each 15 s), the
     /// local days as `zone` has them.
-    pub(crate) async fn snapshot_from<Z: TimeZone>(
+    pub async fn snapshot_from<Z: TimeZone>(
         &self,
         facts: &[ClockFacts],
         standings: &HashMap<i64, Standing>,
@@ -60,6 +63,9 @@ impl<'a> Trends<'a> {
         zone: &Z,
     ) -> Result<Snapshot> {
         let cache = &self.cx.cache;
+        if self.cx.demo_sim().is_some() && store::first_look(cache).await?.is_none() {
+            self.seed_demo(now, zone).await?;
+        }
         let seen: Vec<Seen> = facts
             .iter()
             .map(|f| Seen {
@@ -73,31 +79,150 @@ impl<'a> Trends<'a> {
                     .is_some_and(|s| s.state == SlaState::AtRisk),
             })
             .collect();
-        let tags = store::open_tags(cache).await?;
-        let levels = trends::levels(&seen, &tags);
+        let mut levels = trends::levels(&seen, &[]);
         let today = day_start(now, zone);
+        // Tags and today's flow move slowly and cost a join over every open ticket: counted
+        // again every few minutes (and on a day's first look); the other levels at each look.
+        let seen_flow = store::flow_seen(cache, today).await?;
+        let due = seen_flow.is_none_or(|t| now - t >= FLOW_EVERY_SECS || t > now);
+        let held = self
+            .cx
+            .trend_tags
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .filter(|(at, _)| !due && *at <= now && now - at < FLOW_EVERY_SECS);
+        let tags = match held {
+            Some((_, t)) => t,
+            None => {
+                let risky: Vec<i64> = seen.iter().filter(|s| s.at_risk).map(|s| s.id).collect();
+                let t = store::tag_levels(cache, &risky).await?;
+                *self.cx.trend_tags.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((now, t.clone()));
+                t
+            }
+        };
+        for (tag, l) in tags {
+            levels.insert((TrendDim::Tag, tag), l);
+        }
         store::put_levels(cache, &levels, hour_start(now), today, now).await?;
-        // Today's flow, recounted each look; on the first look of a day, yesterday's again too
-        // (its last hours, if the app closed before midnight).
-        let first_today = !store::has_flow(cache, today).await?;
-        let yesterday = day_start(today - 1, zone);
-        let since = if first_today { yesterday } else { today };
-        let touched = store::touched(cache, since).await?;
-        let flow = trends::flow(&touched, today, now + 1);
-        store::put_flow(cache, today, &flow, now).await?;
-        if first_today {
-            let before = trends::flow(&touched, yesterday, today);
-            if !before.is_empty() || store::has_flow(cache, yesterday).await? {
-                store::put_flow(cache, yesterday, &before, now).await?;
+        let mut flow = HashMap::new();
+        if due {
+            let yesterday = day_start(today - 1, zone);
+            let since = if seen_flow.is_none() {
+                yesterday
+            } else {
+                today
+            };
+            let touched = store::touched(cache, since).await?;
+            flow = trends::flow(&touched, today, now + 1);
+            store::put_flow(cache, today, &flow, now).await?;
+            if seen_flow.is_none() {
+                let before = trends::flow(&touched, yesterday, today);
+                if !before.is_empty() || store::has_flow(cache, yesterday).await? {
+                    store::put_flow(cache, yesterday, &before, now).await?;
+                }
             }
         }
         let all = flow.get(&(TrendDim::All, 0)).copied().unwrap_or_default();
         Ok(Snapshot {
+            flow_counted: due,
             keys: levels.len() as u32,
             open: levels.get(&(TrendDim::All, 0)).map(|l| l[0]).unwrap_or(0),
             created_today: all.created,
             closed_today: all.closed,
         })
+    }
+
+    /// The spikes to tell now: a team or tag whose new tickets in the last hour are far above
+    /// its usual level (see [`trends::is_spike_hour`]), judged against the days kept (at least
+    /// three of the last fourteen). Each is told once, and not again for that one within six
+    /// hours; a click opens those tickets.
+    pub async fn spikes(&self, now: i64) -> Result<Vec<crate::watcher::Note>> {
+        self.spikes_in(now, &chrono::Local).await
+    }
+
+    pub async fn spikes_in<Z: TimeZone>(
+        &self,
+        now: i64,
+        zone: &Z,
+    ) -> Result<Vec<crate::watcher::Note>> {
+        let cache = &self.cx.cache;
+        let today = day_start(now, zone);
+        let (usual, days) = store::usual(cache, today - 14 * 86_400, today).await?;
+        if days < 3 {
+            return Ok(vec![]);
+        }
+        let since = now - 3600;
+        let mut out = vec![];
+        for (dim, key, n) in store::created_since(cache, since).await? {
+            let per_hour =
+                usual.get(&(dim, key)).copied().unwrap_or(0) as f64 / (days as f64 * 24.0);
+            if !trends::is_spike_hour(n, per_hour) {
+                continue;
+            }
+            if !store::tell_spike(cache, dim, key, hour_start(now), n, per_hour).await? {
+                continue;
+            }
+            let name = self.name_of(dim, key).await?;
+            let what = if dim == TrendDim::Tag { "tag" } else { "team" };
+            out.push(crate::watcher::Note {
+                summary: format!("Spike in {what} {name}"),
+                body: format!("{n} new tickets in the last hour; usually {per_hour:.1} an hour"),
+                ticket_id: None,
+                sla_view: None,
+                filter: Some(Box::new(crate::view::TicketFilter {
+                    status: Some(crate::view::StatusFilter::Any),
+                    team_id: (dim == TrendDim::Team).then(|| key.to_string()),
+                    tag_id: (dim == TrendDim::Tag).then(|| key.to_string()),
+                    period: Some(crate::view::Period {
+                        kind: crate::view::PeriodKind::Created,
+                        from: iso(since),
+                        before: iso(now + 60),
+                    }),
+                    ..Default::default()
+                })),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The demo's history, so its Trends view is not empty: the last three weeks' days rebuilt
+    /// from the simulator's tickets in the cache (open at each day's end by their created and
+    /// closed times; waiting where they wait now and did then; at risk not known, so 0), and
+    /// each day's flow.
+    pub async fn seed_demo<Z: TimeZone>(&self, now: i64, zone: &Z) -> Result<()> {
+        let cache = &self.cx.cache;
+        let all = store::all_tickets(cache).await?;
+        let today = day_start(now, zone);
+        let days = day_starts(today - 21 * 86_400 - 43_200, today - 1, zone);
+        let touched: Vec<trends::Touched> = all.iter().map(|(t, _, _)| t.clone()).collect();
+        for (i, d) in days.iter().enumerate() {
+            let end = days.get(i + 1).copied().unwrap_or(today);
+            let mut seen = vec![];
+            let mut tags = vec![];
+            for (t, waiting_since, spam) in &all {
+                let open = !spam
+                    && t.created_at.is_some_and(|c| c < end)
+                    && t.closed_at.is_none_or(|c| c >= end);
+                if !open {
+                    continue;
+                }
+                seen.push(Seen {
+                    id: t.id,
+                    team: t.team,
+                    channel: t.channel,
+                    user: t.user,
+                    waiting: waiting_since.is_some_and(|w| w < end),
+                    at_risk: false,
+                });
+                tags.extend(t.tags.iter().map(|g| (t.id, *g)));
+            }
+            let levels = trends::levels(&seen, &tags);
+            store::put_levels(cache, &levels, hour_start(end - 1), *d, end - 1).await?;
+            store::put_flow(cache, *d, &trends::flow(&touched, *d, end), end - 1).await?;
+        }
+        Ok(())
     }
 
     /// The series of a range: the levels (by the hour for one day, else by the day) and the
@@ -211,6 +336,86 @@ impl<'a> Trends<'a> {
         })
     }
 
+    /// The Trends view's numbers: the scope's report, each team's backlog and first reply, and
+    /// the top tags this week against last (spikes marked).
+    pub async fn overview(&self, q: &TrendQuery, now: i64) -> Result<TrendOverview> {
+        self.overview_in(q, now, &chrono::Local).await
+    }
+
+    pub async fn overview_in<Z: TimeZone>(
+        &self,
+        q: &TrendQuery,
+        now: i64,
+        zone: &Z,
+    ) -> Result<TrendOverview> {
+        let started = std::time::Instant::now();
+        let report = self.report_in(q, now, zone).await?;
+        let mut teams: Vec<(String, String)> =
+            sqlx::query_as("SELECT CAST(id AS TEXT), name FROM teams")
+                .fetch_all(self.cx.cache.pool())
+                .await?;
+        teams.sort_by_key(|(_, n)| n.to_lowercase());
+        let (mut backlog, mut reply) = (vec![], vec![]);
+        for (id, name) in teams {
+            let r = self
+                .report_in(
+                    &TrendQuery {
+                        days: q.days,
+                        dim: TrendDim::Team,
+                        key: Some(id),
+                    },
+                    now,
+                    zone,
+                )
+                .await?;
+            for s in r.series {
+                match s.metric {
+                    TrendMetric::Open => backlog.push(TrendSeries {
+                        name: name.clone(),
+                        ..s
+                    }),
+                    TrendMetric::FirstReplyMins => reply.push(TrendSeries {
+                        name: name.clone(),
+                        ..s
+                    }),
+                    _ => {}
+                }
+            }
+        }
+        let today = day_start(now, zone);
+        let days = day_starts(today - 13 * 86_400 - 43_200, now, zone);
+        let (last, this) = match days.len() {
+            n if n >= 14 => (days[n - 14], days[n - 7]),
+            _ => (today - 13 * 86_400, today - 6 * 86_400),
+        };
+        let dir = self.cx.cache.directory().await?;
+        let mut top: Vec<TagWeek> = store::tag_weeks(&self.cx.cache, last, this, now)
+            .await?
+            .into_iter()
+            .filter(|(_, t, _)| *t > 0)
+            .map(|(tag, t, l)| TagWeek {
+                tag_id: tag.to_string(),
+                name: dir
+                    .labels
+                    .get(&(tag as u64))
+                    .map(|x| x.0.clone())
+                    .unwrap_or_else(|| format!("#{tag}")),
+                this_week: t as u32,
+                last_week: l as u32,
+                spike: trends::is_spike(t as u32, l as u32),
+            })
+            .collect();
+        top.sort_by(|a, b| b.this_week.cmp(&a.this_week).then(a.name.cmp(&b.name)));
+        top.truncate(10);
+        Ok(TrendOverview {
+            report,
+            backlog_by_team: backlog,
+            reply_by_team: reply,
+            top_tags: top,
+            took_ms: started.elapsed().as_millis() as u32,
+        })
+    }
+
     fn series(
         &self,
         name: &str,
@@ -239,20 +444,53 @@ impl<'a> Trends<'a> {
         Ok(to_csv(&self.report(q, now).await?))
     }
 
-    async fn name_of(&self, dim: TrendDim, key: i64) -> Result<String> {
-        if dim == TrendDim::All {
-            return Ok("Everything".into());
+    /// The report's CSV written to the Downloads folder; says where.
+    pub async fn save_csv(&self, q: &TrendQuery, now: i64) -> Result<std::path::PathBuf> {
+        let csv = self.csv(q, now).await?;
+        crate::files::save_download("trengo-desk-trends", "csv", csv.as_bytes())
+    }
+
+    /// A chart as PNG (drawn by the window) written to the Downloads folder; says where. Only a
+    /// PNG image of at most 20 MB is written.
+    pub fn save_png(&self, chart: &str, png: &[u8]) -> Result<std::path::PathBuf> {
+        const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+        if !png.starts_with(SIGNATURE) || png.len() > 20_000_000 {
+            return Err(Error::Invalid(format!(
+                "the chart is not a PNG image of at most 20 MB ({} bytes)",
+                png.len()
+            )));
         }
-        let dir = self.cx.cache.directory().await?;
-        let k = key as u64;
-        let found = match dim {
-            TrendDim::Team => dir.teams.get(&k).cloned(),
-            TrendDim::Tag => dir.labels.get(&k).map(|l| l.0.clone()),
-            TrendDim::Channel => dir.channels.get(&k).cloned(),
-            TrendDim::Agent => dir.users.get(&k).map(|u| u.0.clone()),
-            TrendDim::All => None,
+        let stem: String = chart
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        crate::files::save_download(
+            &format!("trengo-desk-{}", stem.trim_matches('-')),
+            "png",
+            png,
+        )
+    }
+
+    async fn name_of(&self, dim: TrendDim, key: i64) -> Result<String> {
+        let table = match dim {
+            TrendDim::All => return Ok("Everything".into()),
+            TrendDim::Team => "teams",
+            TrendDim::Tag => "tags",
+            TrendDim::Channel => "channels",
+            TrendDim::Agent => "users",
         };
-        found.ok_or_else(|| {
+        let name: Option<String> =
+            sqlx::query_scalar(&format!("SELECT name FROM {table} WHERE id = ?"))
+                .bind(key)
+                .fetch_optional(self.cx.cache.pool())
+                .await?;
+        name.ok_or_else(|| {
             Error::NotFound(format!(
                 "there is no {} with id {key} in this workspace",
                 format!("{dim:?}").to_lowercase()

@@ -6,8 +6,40 @@ use super::{FlowCounts, Levels, Touched, TrendDim};
 use crate::cache::Cache;
 use crate::error::{Error, Result};
 
-/// Hours are kept this long (the charts over 30 days read days beyond it).
-pub const KEEP_HOURS_SECS: i64 = 35 * 86_400;
+/// Hours are kept this long (today's chart is by the hour; longer ranges read days).
+pub const KEEP_HOURS_SECS: i64 = 2 * 86_400;
+
+/// Each tag's levels over the open tickets (open, waiting), counted by SQLite from the indexes,
+/// and its at-risk count among `at_risk` (ticket ids).
+pub async fn tag_levels(cache: &Cache, at_risk: &[i64]) -> Result<Vec<(i64, [u32; 3])>> {
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT tt.tag_id, COUNT(*), COUNT(t.waiting_since)
+           FROM tickets t INDEXED BY tickets_clock JOIN ticket_tags tt ON tt.ticket_id = t.id
+          WHERE t.status_kind = 'open' AND t.in_working_set = 1
+          GROUP BY tt.tag_id",
+    )
+    .fetch_all(cache.pool())
+    .await?;
+    let risky: HashMap<i64, i64> = if at_risk.is_empty() {
+        HashMap::new()
+    } else {
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT tag_id, COUNT(*) FROM ticket_tags WHERE ticket_id IN (SELECT value FROM json_each(?)) GROUP BY tag_id",
+        )
+        .bind(serde_json::to_string(at_risk).unwrap_or_else(|_| "[]".into()))
+        .fetch_all(cache.pool())
+        .await?
+        .into_iter()
+        .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|(tag, open, waiting)| {
+            let r = risky.get(&tag).copied().unwrap_or(0);
+            (tag, [open as u32, waiting as u32, r as u32])
+        })
+        .collect())
+}
 
 /// The tags of the open tickets, as (ticket, tag): one JSON row, parsed without a row each.
 pub async fn open_tags(cache: &Cache) -> Result<Vec<(i64, i64)>> {
@@ -37,9 +69,10 @@ pub async fn touched(cache: &Cache, since: i64) -> Result<Vec<Touched>> {
     );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT t.id, t.team_id, t.channel_id, t.user_id, t.created_at, t.closed_at, t.first_reply_at,
-                (SELECT group_concat(tag_id) FROM ticket_tags WHERE ticket_id = t.id)
-           FROM tickets t INDEXED BY tickets_updated
-          WHERE t.updated_at >= ?1 AND (t.created_at >= ?1 OR t.closed_at >= ?1)",
+                group_concat(tt.tag_id)
+           FROM tickets t INDEXED BY tickets_updated LEFT JOIN ticket_tags tt ON tt.ticket_id = t.id
+          WHERE t.updated_at >= ?1 AND (t.created_at >= ?1 OR t.closed_at >= ?1)
+          GROUP BY t.id",
     )
     .bind(since)
     .fetch_all(cache.pool())
@@ -66,7 +99,8 @@ pub async fn touched(cache: &Cache, since: i64) -> Result<Vec<Touched>> {
 }
 
 /// Writes a look's levels into its hour and its day (the last look of a bucket stands for it),
-/// and forgets hours older than [`KEEP_HOURS_SECS`].
+/// and forgets hours older than [`KEEP_HOURS_SECS`]. One statement per bucket: the rows go in as
+/// one JSON array, not a statement each.
 pub async fn put_levels(
     cache: &Cache,
     levels: &Levels,
@@ -74,6 +108,11 @@ pub async fn put_levels(
     day: i64,
     now: i64,
 ) -> Result<()> {
+    let rows: Vec<[i64; 5]> = levels
+        .iter()
+        .map(|((dim, key), [o, w, r])| [dim.code(), *key, *o as i64, *w as i64, *r as i64])
+        .collect();
+    let json = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into());
     let mut tx = cache.pool().begin().await?;
     for (grain, at) in [(1_i64, hour), (2, day)] {
         // A key with nothing open now: its bucket says 0, not the last look that saw some.
@@ -82,22 +121,17 @@ pub async fn put_levels(
             .bind(at)
             .execute(&mut *tx)
             .await?;
-        for ((dim, key), [open, waiting, at_risk]) in levels {
-            sqlx::query(
-                "INSERT INTO trend_levels (grain, dim, key, at, open, waiting, at_risk, seen_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(grain)
-            .bind(dim.code())
-            .bind(*key)
-            .bind(at)
-            .bind(*open as i64)
-            .bind(*waiting as i64)
-            .bind(*at_risk as i64)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
+        sqlx::query(
+            "INSERT INTO trend_levels (grain, dim, key, at, open, waiting, at_risk, seen_at)
+             SELECT ?1, value ->> 0, value ->> 1, ?2, value ->> 2, value ->> 3, value ->> 4, ?3
+               FROM json_each(?4)",
+        )
+        .bind(grain)
+        .bind(at)
+        .bind(now)
+        .bind(&json)
+        .execute(&mut *tx)
+        .await?;
     }
     sqlx::query("DELETE FROM trend_levels WHERE grain = 1 AND at < ?")
         .bind(now - KEEP_HOURS_SECS)
@@ -107,38 +141,55 @@ pub async fn put_levels(
     Ok(())
 }
 
-/// Replaces a day's flow.
+/// Replaces a day's flow (one statement for its rows).
 pub async fn put_flow(
     cache: &Cache,
     day: i64,
     flow: &HashMap<(TrendDim, i64), FlowCounts>,
     now: i64,
 ) -> Result<()> {
+    let rows: Vec<[i64; 8]> = flow
+        .iter()
+        .map(|((dim, key), f)| {
+            [
+                dim.code(),
+                *key,
+                f.created as i64,
+                f.closed as i64,
+                f.reply_secs,
+                f.replies as i64,
+                f.resolve_secs,
+                f.resolved as i64,
+            ]
+        })
+        .collect();
     let mut tx = cache.pool().begin().await?;
     sqlx::query("DELETE FROM trend_flow WHERE day = ?")
         .bind(day)
         .execute(&mut *tx)
         .await?;
-    for ((dim, key), f) in flow {
-        sqlx::query(
-            "INSERT INTO trend_flow (day, dim, key, created, closed, reply_secs, replies, resolve_secs, resolved, seen_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(day)
-        .bind(dim.code())
-        .bind(*key)
-        .bind(f.created as i64)
-        .bind(f.closed as i64)
-        .bind(f.reply_secs)
-        .bind(f.replies as i64)
-        .bind(f.resolve_secs)
-        .bind(f.resolved as i64)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
+    sqlx::query(
+        "INSERT INTO trend_flow (day, dim, key, created, closed, reply_secs, replies, resolve_secs, resolved, seen_at)
+         SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, ?2
+           FROM json_each(?3)",
+    )
+    .bind(day)
+    .bind(now)
+    .bind(serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into()))
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// When a day's flow was last counted.
+pub async fn flow_seen(cache: &Cache, day: i64) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT seen_at FROM trend_flow WHERE day = ? AND dim = 0 AND key = 0")
+            .bind(day)
+            .fetch_optional(cache.pool())
+            .await?,
+    )
 }
 
 /// Whether a day's flow was written before.
@@ -244,4 +295,161 @@ pub async fn first_look(cache: &Cache) -> Result<Option<i64>> {
             .fetch_one(cache.pool())
             .await?,
     )
+}
+
+/// Each tag's tickets created in `[this, now]` and in `[last, this)` (from the days' flow).
+pub async fn tag_weeks(
+    cache: &Cache,
+    last: i64,
+    this: i64,
+    now: i64,
+) -> Result<Vec<(i64, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT key, SUM(CASE WHEN day >= ?2 THEN created ELSE 0 END),
+                SUM(CASE WHEN day < ?2 THEN created ELSE 0 END)
+           FROM trend_flow WHERE dim = 2 AND day >= ?1 AND day <= ?3
+          GROUP BY key",
+    )
+    .bind(last)
+    .bind(this)
+    .bind(now)
+    .fetch_all(cache.pool())
+    .await?)
+}
+
+/// Every cached ticket as a day's history counts it (the demo's seed): its dimensions, times,
+/// tags, and since when it waits on us.
+pub async fn all_tickets(cache: &Cache) -> Result<Vec<(Touched, Option<i64>, bool)>> {
+    type Row = (
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+        String,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT t.id, t.team_id, t.channel_id, t.user_id, t.created_at, t.closed_at, t.first_reply_at,
+                group_concat(tt.tag_id), t.waiting_since, t.status_kind
+           FROM tickets t LEFT JOIN ticket_tags tt ON tt.ticket_id = t.id
+          GROUP BY t.id",
+    )
+    .fetch_all(cache.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                Touched {
+                    id: r.0,
+                    team: r.1,
+                    channel: r.2,
+                    user: r.3,
+                    created_at: r.4,
+                    closed_at: r.5,
+                    first_reply_at: r.6,
+                    tags: r
+                        .7
+                        .as_deref()
+                        .unwrap_or("")
+                        .split(',')
+                        .filter_map(|x| x.parse().ok())
+                        .collect(),
+                },
+                r.8,
+                r.9 == "spam",
+            )
+        })
+        .collect())
+}
+
+/// New tickets per team and per tag created since `since` (from the cache).
+pub async fn created_since(cache: &Cache, since: i64) -> Result<Vec<(TrendDim, i64, i64)>> {
+    let teams: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT team_id, COUNT(*) FROM tickets INDEXED BY tickets_updated
+          WHERE updated_at >= ?1 AND created_at >= ?1 AND team_id IS NOT NULL GROUP BY team_id",
+    )
+    .bind(since)
+    .fetch_all(cache.pool())
+    .await?;
+    let tags: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT tt.tag_id, COUNT(*) FROM tickets t INDEXED BY tickets_updated
+           JOIN ticket_tags tt ON tt.ticket_id = t.id
+          WHERE t.updated_at >= ?1 AND t.created_at >= ?1 GROUP BY tt.tag_id",
+    )
+    .bind(since)
+    .fetch_all(cache.pool())
+    .await?;
+    Ok(teams
+        .into_iter()
+        .map(|(k, n)| (TrendDim::Team, k, n))
+        .chain(tags.into_iter().map(|(k, n)| (TrendDim::Tag, k, n)))
+        .collect())
+}
+
+/// Per team and tag, the new tickets of the days from `from` to before `to`, and how many days
+/// were counted at all.
+pub async fn usual(
+    cache: &Cache,
+    from: i64,
+    to: i64,
+) -> Result<(HashMap<(TrendDim, i64), i64>, i64)> {
+    let days: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM trend_flow WHERE dim = 0 AND key = 0 AND day >= ? AND day < ?",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(cache.pool())
+    .await?;
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT dim, key, SUM(created) FROM trend_flow WHERE dim IN (1, 2) AND day >= ? AND day < ? GROUP BY dim, key",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(cache.pool())
+    .await?;
+    Ok((
+        rows.into_iter()
+            .filter_map(|(d, k, n)| Some(((TrendDim::from_code(d)?, k), n)))
+            .collect(),
+        days,
+    ))
+}
+
+/// Records a spike as told, unless one was told for it within six hours: whether to tell it.
+pub async fn tell_spike(
+    cache: &Cache,
+    dim: TrendDim,
+    key: i64,
+    hour: i64,
+    count: i64,
+    usual: f64,
+) -> Result<bool> {
+    let recent: Option<i64> = sqlx::query_scalar(
+        "SELECT hour FROM trend_spikes WHERE dim = ? AND key = ? AND hour > ? AND hour <= ? LIMIT 1",
+    )
+    .bind(dim.code())
+    .bind(key)
+    .bind(hour - 6 * 3600)
+    .bind(hour)
+    .fetch_optional(cache.pool())
+    .await?;
+    if recent.is_some() {
+        return Ok(false);
+    }
+    let r = sqlx::query(
+        "INSERT OR IGNORE INTO trend_spikes (dim, key, hour, count, usual) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(dim.code())
+    .bind(key)
+    .bind(hour)
+    .bind(count)
+    .bind(usual)
+    .execute(cache.pool())
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
