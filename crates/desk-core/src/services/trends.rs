@@ -63,6 +63,10 @@ impl<'a> Trends<'a> {
         zone: &Z,
     ) -> Result<Snapshot> {
         let cache = &self.cx.cache;
+        if facts.is_empty() && !store::any_ticket(cache).await? {
+            // Before the first sync: nothing is known yet, which is not a zero.
+            return Ok(Snapshot::default());
+        }
         if self.cx.demo_sim().is_some() && store::first_look(cache).await?.is_none() {
             self.seed_demo(now, zone).await?;
         }

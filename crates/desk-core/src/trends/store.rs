@@ -453,3 +453,11 @@ pub async fn tell_spike(
     .await?;
     Ok(r.rows_affected() == 1)
 }
+
+/// Whether the cache holds any ticket at all (a first sync happened).
+pub async fn any_ticket(cache: &Cache) -> Result<bool> {
+    let one: Option<i64> = sqlx::query_scalar("SELECT 1 FROM tickets LIMIT 1")
+        .fetch_optional(cache.pool())
+        .await?;
+    Ok(one.is_some())
+}
