@@ -20,15 +20,9 @@ pub async fn trends_overview(st: State<'_, AppState>, query: TrendQuery) -> Resu
 #[tauri::command]
 #[specta::specta]
 pub async fn export_trends_csv(st: State<'_, AppState>, query: TrendQuery) -> Result<String> {
-    let now = chrono::Utc::now().timestamp();
-    Ok(st
-        .desk()
-        .await?
-        .trends()
-        .save_csv(&query, now)
-        .await?
-        .display()
-        .to_string())
+    let (desk, now) = (st.desk().await?, chrono::Utc::now().timestamp());
+    let path = desk.trends().save_csv(&query, now).await?;
+    Ok(path.display().to_string())
 }
 
 /// A chart the window drew, as PNG, in the Downloads folder; says where.
@@ -39,11 +33,6 @@ pub async fn save_trend_png(
     chart: String,
     png: Vec<u8>,
 ) -> Result<String> {
-    Ok(st
-        .desk()
-        .await?
-        .trends()
-        .save_png(&chart, &png)?
-        .display()
-        .to_string())
+    let path = st.desk().await?.trends().save_png(&chart, &png)?;
+    Ok(path.display().to_string())
 }

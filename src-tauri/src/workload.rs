@@ -38,12 +38,8 @@ pub async fn set_workload_skills(
     agent: String,
     skills: Vec<Skill>,
 ) -> Result<()> {
-    Ok(st
-        .desk()
-        .await?
-        .workload()
-        .set_skills(&agent, &skills)
-        .await?)
+    let desk = st.desk().await?;
+    Ok(desk.workload().set_skills(&agent, &skills).await?)
 }
 
 /// Who would give and who would get which waiting tickets among these agents (or a team's),

@@ -244,18 +244,9 @@ impl Rule {
         normalize_actions(&self.actions, dir)
     }
 
-    /// Checks the rule against the workspace: every tag, team, user, channel and field it names
-    /// exists, the regex compiles, the actions are valid. Errors name the rule and the condition.
-    pub fn compile(&self, dir: &Directory) -> Result<Compiled> {
+    /// A balanced assignment names a team of the workspace and is the rule's only assignment.
+    fn check_balance(&self, dir: &Directory) -> Result<()> {
         let r = self.name.trim();
-        if r.is_empty() {
-            return Err(Error::Invalid("a rule needs a name".into()));
-        }
-        if self.conditions.is_empty() {
-            return Err(Error::Invalid(format!(
-                "rule {r:?}: give at least one condition (a rule on every ticket is a bulk job)"
-            )));
-        }
         if let Some(b) = &self.balance {
             let known = b
                 .team_id
@@ -278,6 +269,22 @@ impl Rule {
                 )));
             }
         }
+        Ok(())
+    }
+
+    /// Checks the rule against the workspace: every tag, team, user, channel and field it names
+    /// exists, the regex compiles, the actions are valid. Errors name the rule and the condition.
+    pub fn compile(&self, dir: &Directory) -> Result<Compiled> {
+        let r = self.name.trim();
+        if r.is_empty() {
+            return Err(Error::Invalid("a rule needs a name".into()));
+        }
+        if self.conditions.is_empty() {
+            return Err(Error::Invalid(format!(
+                "rule {r:?}: give at least one condition (a rule on every ticket is a bulk job)"
+            )));
+        }
+        self.check_balance(dir)?;
         if self.balance.is_none() || !self.actions.is_empty() {
             normalize_actions(&self.actions, dir)
                 .map_err(|e| Error::Invalid(format!("rule {r:?}: {e}")))?;

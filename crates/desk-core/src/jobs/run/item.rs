@@ -70,6 +70,26 @@ impl Runner<'_> {
             .map_err(|e| classify(&e))
     }
 
+    /// A part changed since by someone, in words: "team Sales now (the job left team Billing)".
+    fn changed_since(
+        &self,
+        cur: &TicketState,
+        exp: &TicketState,
+        a: &Action,
+        undo: bool,
+    ) -> String {
+        let basis = if undo {
+            "the job left"
+        } else {
+            "the preview showed"
+        };
+        format!(
+            "{} now ({basis} {})",
+            cur.describe_part(a, &self.dir),
+            exp.describe_part(a, &self.dir)
+        )
+    }
+
     /// Runs one item to its end, or to a pause in its flow. `Ok(None)`: it ended (done, skipped,
     /// or with conflicts).
     pub(super) async fn run_item(
@@ -143,16 +163,8 @@ impl Runner<'_> {
             if let Some(exp) = &it.expect {
                 if !cur.same_part(exp, &a) {
                     // Changed since by someone: undo leaves it.
-                    it.conflicts.push(format!(
-                        "{} now ({} {})",
-                        cur.describe_part(&a, &self.dir),
-                        if sh.undo {
-                            "the job left"
-                        } else {
-                            "the preview showed"
-                        },
-                        exp.describe_part(&a, &self.dir)
-                    ));
+                    it.conflicts
+                        .push(self.changed_since(&cur, exp, &a, sh.undo));
                     it.outcomes.push(StepOutcome::Conflict);
                     it.step += 1;
                     continue;
