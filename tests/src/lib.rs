@@ -241,3 +241,23 @@ pub async fn type_keys(c: &Client, text: &str) {
         chord(c, &[k]).await;
     }
 }
+
+/// Clicks with the mouse at a point of the window (CSS pixels from the viewport's top left), as a
+/// person pointing at a chart's bar would.
+pub async fn click_at(c: &Client, x: f64, y: f64) {
+    use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+    let a = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveTo {
+            duration: None,
+            x: x.round(),
+            y: y.round(),
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    c.perform_actions(a).await.expect("mouse clicked");
+    c.release_actions().await.ok();
+}

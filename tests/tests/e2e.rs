@@ -2017,3 +2017,87 @@ async fn the_workload_board_counts_what_the_list_shows() {
         );
     }
 }
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display (scripts/test.sh)"]
+async fn the_trends_view_draws_and_a_bar_opens_its_tickets() {
+    let app = launch(&["--demo-rate-limit", "6000"]).await;
+    let c = &app.client;
+    c.set_window_size(1280, 800).await.unwrap();
+    wait_for(c, "[data-ticket-id]").await;
+    wait_synced(c).await;
+    click(c, Locator::Css("[data-view='trends']")).await;
+    // The demo keeps three weeks of history: the backlog and the in-and-out charts draw.
+    wait_for(c, "[data-trends-chart='backlog'] canvas").await;
+    // The demo's weeks are rebuilt once its first read is whole (until then only today and
+    // yesterday are known); the view follows the radar's looks (every 15 s).
+    until_within(
+        c,
+        "the demo's history drawn",
+        Duration::from_secs(60),
+        || async {
+            c.execute(
+            "const h = document.querySelector(\"[data-trends-chart='flow'] [data-plot-values]\"); \
+             return !!h && JSON.parse(h.dataset.plotValues)[0].every(v => v !== null)",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+        },
+    )
+    .await;
+    wait_for(c, "[data-trends-drawn-ms]").await;
+    click(c, Locator::Css("[data-trends-days='30']")).await;
+    wait_for(c, "[data-trends-drawn-ms]").await;
+    shot(c, "trends-1280.png").await;
+    // The tag table lists this week's top tags against last week's.
+    let tags = c
+        .execute(
+            "return document.querySelectorAll('[data-trends-tag]').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(tags.as_i64().unwrap() > 0, "top tags listed");
+
+    // The busiest past day's "created" bar: a click opens the tickets created that day, and the
+    // list holds as many as the bar shows (a past day no longer moves).
+    let bar = c
+        .execute(
+            "const host = document.querySelector(\"[data-trends-chart='flow'] [data-plot-x]\"); \
+             const xs = JSON.parse(host.dataset.plotX); const created = JSON.parse(host.dataset.plotValues)[0]; \
+             let best = -1; for (let i = 0; i < created.length - 1; i++) if (created[i] !== null && (best < 0 || created[i] > created[best])) best = i; \
+             const over = host.querySelector('.u-over').getBoundingClientRect(); \
+             return { x: over.left + xs[best] - 3, y: over.bottom - 2, value: created[best] };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let value = bar["value"]
+        .as_i64()
+        .expect("a past day with tickets created");
+    assert!(value > 0, "the busiest past day has tickets: {bar}");
+    desk_e2e::click_at(c, bar["x"].as_f64().unwrap(), bar["y"].as_f64().unwrap()).await;
+    let chip = wait_for(c, "[data-filter-period]").await;
+    assert!(
+        chip.text().await.unwrap().starts_with("Created"),
+        "the list is filtered to the day the bar stands for"
+    );
+    let total = || async {
+        c.execute(
+            "return Number(document.querySelector('[role=grid][aria-label=Tickets]')?.getAttribute('aria-rowcount') ?? -1)",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_i64())
+        .unwrap_or(-1)
+    };
+    until(c, "the list holds the bar's tickets", || async {
+        total().await == value
+    })
+    .await;
+    wait_for(c, "[data-ticket-id]").await;
+}

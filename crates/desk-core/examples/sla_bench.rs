@@ -143,8 +143,9 @@ async fn trends(
     sqlx::query("VACUUM").execute(cache.pool()).await?;
     let bytes = used(cache).await? - before;
     println!(
-        "trends: a year of history for {} keys (hours kept 35 days, days for good): {:.1} MB in the cache file ({} bytes; written in {:.0} s)",
+        "trends: a year of history for {} keys (hours kept {} days, days for good): {:.1} MB in the cache file ({} bytes; written in {:.0} s)",
         base.len(),
+        tr::store::KEEP_HOURS_SECS / 86_400,
         bytes as f64 / 1e6,
         bytes,
         wrote.as_secs_f64()

@@ -49,6 +49,8 @@ pub enum DeskEvent {
 
 /// How often the SLA radar looks for tickets that became at risk.
 pub const SLA_LOOK_EVERY: Duration = Duration::from_secs(15);
+/// How soon the radar looks again while nothing is known yet (before the first sync's tickets).
+pub const FIRST_LOOK_RETRY: Duration = Duration::from_secs(2);
 
 /// Where events go.
 pub trait EventSink: Send + Sync + 'static {
@@ -199,8 +201,14 @@ impl Background {
                         tracing::warn!(code = %e.code(), error = %e, "the SLA radar could not look")
                     }
                 }
+                let begun = inner.desk.trends().begun().await.unwrap_or(true);
                 drop(inner);
-                tokio::time::sleep(SLA_LOOK_EVERY).await;
+                tokio::time::sleep(if begun {
+                    SLA_LOOK_EVERY
+                } else {
+                    FIRST_LOOK_RETRY
+                })
+                .await;
             }
         });
         let weak = Arc::downgrade(&bg.inner);

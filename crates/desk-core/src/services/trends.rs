@@ -47,6 +47,14 @@ impl<'a> Trends<'a> {
         self.snapshot_in(now, &chrono::Local).await
     }
 
+    /// Whether the history has begun (a look was kept): until then the radar looks again soon,
+    /// so the first sync's tickets are in the history within seconds, not a radar's interval.
+    pub async fn begun(&self) -> Result<bool> {
+        let cache = &self.cx.cache;
+        Ok(store::begun(cache).await?
+            && (self.cx.demo_sim().is_none() || store::demo_seeded(cache).await?))
+    }
+
     /// [`Self::snapshot`] with the local days as `zone` has them.
     pub async fn snapshot_in<Z: TimeZone>(&self, now: i64, zone: &Z) -> Result<Snapshot> {
         let (facts, standings) = super::Sla::new(self.cx).clocks(now).await?;
@@ -67,8 +75,13 @@ impl<'a> Trends<'a> {
             // Before the first sync: nothing is known yet, which is not a zero.
             return Ok(Snapshot::default());
         }
-        if self.cx.demo_sim().is_some() && store::first_look(cache).await?.is_none() {
+        if self.cx.demo_sim().is_some()
+            && !store::demo_seeded(cache).await?
+            && store::working_set_read(cache).await?
+        {
+            // The demo's weeks, rebuilt once from all its tickets (not the first page's).
             self.seed_demo(now, zone).await?;
+            store::mark_demo_seeded(cache, now).await?;
         }
         let seen: Vec<Seen> = facts
             .iter()
@@ -201,6 +214,8 @@ impl<'a> Trends<'a> {
         let today = day_start(now, zone);
         let days = day_starts(today - 21 * 86_400 - 43_200, today - 1, zone);
         let touched: Vec<trends::Touched> = all.iter().map(|(t, _, _)| t.clone()).collect();
+        // One transaction: the view never shows half of the weeks.
+        let mut tx = cache.pool().begin().await?;
         for (i, d) in days.iter().enumerate() {
             let end = days.get(i + 1).copied().unwrap_or(today);
             let mut seen = vec![];
@@ -223,9 +238,10 @@ impl<'a> Trends<'a> {
                 tags.extend(t.tags.iter().map(|g| (t.id, *g)));
             }
             let levels = trends::levels(&seen, &tags);
-            store::put_levels(cache, &levels, hour_start(end - 1), *d, end - 1).await?;
-            store::put_flow(cache, *d, &trends::flow(&touched, *d, end), end - 1).await?;
+            store::write_levels(&mut tx, &levels, hour_start(end - 1), *d, end - 1).await?;
+            store::write_flow(&mut tx, *d, &trends::flow(&touched, *d, end), end - 1).await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -108,18 +108,31 @@ pub async fn put_levels(
     day: i64,
     now: i64,
 ) -> Result<()> {
+    let mut tx = cache.pool().begin().await?;
+    write_levels(&mut tx, levels, hour, day, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`put_levels`] inside a transaction of the caller's (the demo's weeks are written as one).
+pub async fn write_levels(
+    conn: &mut sqlx::SqliteConnection,
+    levels: &Levels,
+    hour: i64,
+    day: i64,
+    now: i64,
+) -> Result<()> {
     let rows: Vec<[i64; 5]> = levels
         .iter()
         .map(|((dim, key), [o, w, r])| [dim.code(), *key, *o as i64, *w as i64, *r as i64])
         .collect();
     let json = serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into());
-    let mut tx = cache.pool().begin().await?;
     for (grain, at) in [(1_i64, hour), (2, day)] {
         // A key with nothing open now: its bucket says 0, not the last look that saw some.
         sqlx::query("DELETE FROM trend_levels WHERE grain = ? AND at = ?")
             .bind(grain)
             .bind(at)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         sqlx::query(
             "INSERT INTO trend_levels (grain, dim, key, at, open, waiting, at_risk, seen_at)
@@ -130,20 +143,32 @@ pub async fn put_levels(
         .bind(at)
         .bind(now)
         .bind(&json)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     }
     sqlx::query("DELETE FROM trend_levels WHERE grain = 1 AND at < ?")
         .bind(now - KEEP_HOURS_SECS)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
 /// Replaces a day's flow (one statement for its rows).
 pub async fn put_flow(
     cache: &Cache,
+    day: i64,
+    flow: &HashMap<(TrendDim, i64), FlowCounts>,
+    now: i64,
+) -> Result<()> {
+    let mut tx = cache.pool().begin().await?;
+    write_flow(&mut tx, day, flow, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`put_flow`] inside a transaction of the caller's.
+pub async fn write_flow(
+    conn: &mut sqlx::SqliteConnection,
     day: i64,
     flow: &HashMap<(TrendDim, i64), FlowCounts>,
     now: i64,
@@ -163,10 +188,9 @@ pub async fn put_flow(
             ]
         })
         .collect();
-    let mut tx = cache.pool().begin().await?;
     sqlx::query("DELETE FROM trend_flow WHERE day = ?")
         .bind(day)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     sqlx::query(
         "INSERT INTO trend_flow (day, dim, key, created, closed, reply_secs, replies, resolve_secs, resolved, seen_at)
@@ -176,9 +200,8 @@ pub async fn put_flow(
     .bind(day)
     .bind(now)
     .bind(serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into()))
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -455,6 +478,42 @@ pub async fn tell_spike(
 }
 
 /// Whether the cache holds any ticket at all (a first sync happened).
+/// Whether the demo's history was rebuilt from its tickets (once, after its first full read).
+pub async fn demo_seeded(cache: &Cache) -> Result<bool> {
+    let one: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM sync_state WHERE resource = 'trends_demo_seed'")
+            .fetch_optional(cache.pool())
+            .await?;
+    Ok(one.is_some())
+}
+
+pub async fn mark_demo_seeded(cache: &Cache, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT OR REPLACE INTO sync_state (resource, last_complete_at, items) VALUES ('trends_demo_seed', ?, 0)",
+    )
+    .bind(now)
+    .execute(cache.pool())
+    .await?;
+    Ok(())
+}
+
+/// Whether the whole working set has been read once (the first sync is complete).
+pub async fn working_set_read(cache: &Cache) -> Result<bool> {
+    let one: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM sync_state WHERE resource = 'tickets'")
+            .fetch_optional(cache.pool())
+            .await?;
+    Ok(one.is_some())
+}
+
+/// Whether any look has been kept yet.
+pub async fn begun(cache: &Cache) -> Result<bool> {
+    let one: Option<i64> = sqlx::query_scalar("SELECT 1 FROM trend_levels LIMIT 1")
+        .fetch_optional(cache.pool())
+        .await?;
+    Ok(one.is_some())
+}
+
 pub async fn any_ticket(cache: &Cache) -> Result<bool> {
     let one: Option<i64> = sqlx::query_scalar("SELECT 1 FROM tickets LIMIT 1")
         .fetch_optional(cache.pool())
