@@ -59,6 +59,10 @@ enum BulkAction {
     Close,
     /// Reopen.
     Reopen,
+    /// Mark as spam (undo takes the mark off).
+    Spam,
+    /// Take the spam mark off.
+    Unspam,
     /// Post an internal note on each ticket (undo deletes the notes this job posted).
     Note {
         /// The note; `-` reads it from standard input.
@@ -114,7 +118,16 @@ pub(crate) fn read_ids(path: &str) -> Result<String, Error> {
 }
 
 async fn selection(desk: &Desk, a: &BulkArgs) -> Result<Selection, Error> {
-    match (&a.ids, a.filter.is_set()) {
+    choose(desk, &a.filter, a.ids.as_deref()).await
+}
+
+/// The tickets `--ids FILE` or the filter flags stand for (one of the two).
+pub(crate) async fn choose(
+    desk: &Desk,
+    filter: &crate::FilterArgs,
+    ids: Option<&str>,
+) -> Result<Selection, Error> {
+    match (ids, filter.is_set()) {
         (Some(_), true) => Err(Error::Invalid(
             "give --ids or filter flags, not both".into(),
         )),
@@ -123,7 +136,7 @@ async fn selection(desk: &Desk, a: &BulkArgs) -> Result<Selection, Error> {
             "choose the tickets: --ids FILE (- for standard input), or filter flags before the action (see --help)".into(),
         )),
         (None, true) => Ok(Selection::Filter {
-            filter: a.filter.filter(desk, 0, 0).await?,
+            filter: filter.filter(desk, 0, 0).await?,
         }),
     }
 }
@@ -144,6 +157,8 @@ async fn action(desk: &Desk, a: &BulkAction) -> Result<Action, Error> {
         },
         BulkAction::Close => Action::Close,
         BulkAction::Reopen => Action::Reopen,
+        BulkAction::Spam => Action::MarkSpam,
+        BulkAction::Unspam => Action::UnmarkSpam,
         BulkAction::Note { text } => Action::AddNote {
             text: if text == "-" {
                 std::io::read_to_string(std::io::stdin()).map_err(|e| {
@@ -165,7 +180,7 @@ async fn action(desk: &Desk, a: &BulkAction) -> Result<Action, Error> {
     })
 }
 
-fn print_plan(p: &JobPlan) {
+pub(crate) fn print_plan(p: &JobPlan) {
     errln!("{} — {}", p.title, p.selection);
     for c in &p.changes {
         errln!(

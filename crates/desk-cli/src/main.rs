@@ -12,6 +12,7 @@ mod args;
 mod cmds;
 mod enrich;
 mod jobs;
+mod macros;
 mod out;
 mod rules;
 mod sla;
@@ -162,12 +163,22 @@ enum Cmd {
     Close { id: String },
     /// Reopen a ticket.
     Reopen { id: String },
+    /// Mark a ticket as spam (`jobs undo N` takes the mark off)
+    Spam { id: String },
+    /// Take a ticket's spam mark off
+    Unspam { id: String },
     /// Add an internal note to a ticket.
     Note { id: String, text: Vec<String> },
     /// Auto-tagging rules: list, add, show, preview, run, enable, disable, remove, export, import.
     Rules {
         #[command(subcommand)]
         cmd: rules::RulesCmd,
+    },
+    /// Macros: several changes in one job, saved by name: list, add, show, run, move, remove,
+    /// export, import.
+    Macros {
+        #[command(subcommand)]
+        cmd: macros::MacrosCmd,
     },
     /// SLA policies (the radar): list, add, show, enable, disable, move, remove, export, import, replay.
     Sla {
@@ -546,6 +557,8 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         | Cmd::Assign { .. }
         | Cmd::Close { .. }
         | Cmd::Reopen { .. }
+        | Cmd::Spam { .. }
+        | Cmd::Unspam { .. }
         | Cmd::Note { .. }
         | Cmd::Field { .. }
         | Cmd::Create(_)
@@ -556,6 +569,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         | Cmd::Sync { .. }
         | Cmd::Refresh { .. } => true,
         Cmd::Rules { cmd } => matches!(cmd, rules::RulesCmd::Run { .. }),
+        Cmd::Macros { cmd } => matches!(cmd, macros::MacrosCmd::Run(_)),
         Cmd::Jobs { cmd } => matches!(
             cmd,
             jobs::JobsCmd::Retry { .. } | jobs::JobsCmd::Undo { .. }
@@ -583,6 +597,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
     match &cli.cmd {
         Cmd::Bulk(a) => jobs::bulk(&desk, &out, a).await,
         Cmd::Rules { cmd } => rules::rules(&desk, &out, cmd).await,
+        Cmd::Macros { cmd } => macros::macros(&desk, &out, cmd).await,
         Cmd::Sla { cmd } => sla::sla(&desk, &out, cmd).await,
         Cmd::Workload { cmd } => workload::workload(&desk, &out, cmd.as_ref()).await,
         Cmd::Trends(a) => trends::trends(&desk, &out, a).await,
@@ -636,6 +651,14 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         }
         Cmd::Reopen { id } => {
             out.done(&desk.tickets().reopen(id).await?);
+            Ok(0)
+        }
+        Cmd::Spam { id } => {
+            out.done(&desk.tickets().spam(id).await?);
+            Ok(0)
+        }
+        Cmd::Unspam { id } => {
+            out.done(&desk.tickets().unspam(id).await?);
             Ok(0)
         }
         Cmd::Create(a) => cmds::create(&desk, &out, a).await,

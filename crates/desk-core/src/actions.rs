@@ -31,6 +31,10 @@ pub enum Action {
     },
     Close,
     Reopen,
+    /// Marks the ticket as spam (Trengo's status `INVALID`); undone by [`Action::UnmarkSpam`].
+    MarkSpam,
+    /// Takes the spam mark off: the ticket is open again (assigned where it has a user).
+    UnmarkSpam,
     /// A contact's custom field (enrichment); an empty value clears it.
     SetField {
         field_id: String,
@@ -83,7 +87,12 @@ impl Action {
             Action::CreateTicket { ticket_id, .. } => {
                 ticket_id.as_deref().and_then(|t| t.parse().ok())
             }
-            Action::Close | Action::Reopen | Action::AddNote { .. } | Action::DeleteTicket => None,
+            Action::Close
+            | Action::Reopen
+            | Action::MarkSpam
+            | Action::UnmarkSpam
+            | Action::AddNote { .. }
+            | Action::DeleteTicket => None,
         }
     }
 
@@ -200,6 +209,7 @@ pub enum Part {
     Team(Option<u64>),
     User(Option<u64>),
     Open(bool),
+    Spam(bool),
     Field(String, String),
     Whole(String),
     Nothing,
@@ -265,6 +275,11 @@ impl TicketState {
         self.status == "OPEN" || self.status == "ASSIGNED"
     }
 
+    /// Marked as spam (Trengo's `INVALID`).
+    pub(crate) fn is_spam(&self) -> bool {
+        self.status == "INVALID"
+    }
+
     /// Whether the record is already as `a` would leave it.
     pub fn satisfies(&self, a: &Action) -> bool {
         match a {
@@ -274,6 +289,8 @@ impl TicketState {
             Action::AssignUser { .. } => a.id().is_some() && self.user == a.id(),
             Action::Close => self.status == "CLOSED",
             Action::Reopen => self.is_open(),
+            Action::MarkSpam => self.is_spam(),
+            Action::UnmarkSpam => !self.is_spam(),
             Action::SetField { field_id, value } | Action::SetTicketField { field_id, value } => {
                 same_text(
                     self.fields.get(field_id).map(|v| v.trim()).unwrap_or(""),
@@ -299,6 +316,7 @@ impl TicketState {
             Action::AssignTeam { .. } => Part::Team(self.team),
             Action::AssignUser { .. } => Part::User(self.user),
             Action::Close | Action::Reopen => Part::Open(self.is_open()),
+            Action::MarkSpam | Action::UnmarkSpam => Part::Spam(self.is_spam()),
             Action::SetField { field_id, .. } | Action::SetTicketField { field_id, .. } => {
                 Part::Field(
                     field_id.clone(),
@@ -364,6 +382,17 @@ impl TicketState {
                 self.status = "ASSIGNED".into();
             }
             Action::Close => self.status = "CLOSED".into(),
+            Action::MarkSpam => self.status = "INVALID".into(),
+            Action::UnmarkSpam => {
+                if self.is_spam() {
+                    self.status = if self.user.is_some() {
+                        "ASSIGNED"
+                    } else {
+                        "OPEN"
+                    }
+                    .into()
+                }
+            }
             Action::SetField { field_id, value } | Action::SetTicketField { field_id, value } => {
                 if value.is_empty() {
                     self.fields.remove(field_id);
@@ -399,6 +428,8 @@ impl TicketState {
             Part::User(None) => "no user".into(),
             Part::Open(true) => "open".into(),
             Part::Open(false) => "closed".into(),
+            Part::Spam(true) => "marked as spam".into(),
+            Part::Spam(false) => "not spam".into(),
             Part::Field(f, v) => format!(
                 "{} = {:?}",
                 dir.field_by_id(&f)
@@ -497,6 +528,8 @@ pub fn describe(a: &Action, dir: &Directory) -> String {
         Action::AssignUser { .. } => format!("Assign to {}", user_name(dir, id)),
         Action::Close => "Close".into(),
         Action::Reopen => "Reopen".into(),
+        Action::MarkSpam => "Mark as spam".into(),
+        Action::UnmarkSpam => "Not spam".into(),
         Action::AddNote { text, .. } => {
             let one: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
             let short: String = one.chars().take(40).collect();
@@ -605,7 +638,14 @@ pub fn validate_actions(actions: &[Action], dir: &Directory) -> Result<(), crate
             crate::values::field_text(value, &def)
                 .map_err(|why| Error::Invalid(format!("change {}: {why}", i + 1)))?;
         }
-        if !matches!(a, Action::Close | Action::Reopen | Action::AddNote { .. }) && a.id().is_none()
+        if !matches!(
+            a,
+            Action::Close
+                | Action::Reopen
+                | Action::MarkSpam
+                | Action::UnmarkSpam
+                | Action::AddNote { .. }
+        ) && a.id().is_none()
         {
             return Err(Error::Invalid(format!(
                 "change {}: {a:?} does not name a valid id",
@@ -634,7 +674,12 @@ pub fn validate_actions(actions: &[Action], dir: &Directory) -> Result<(), crate
                     | (Action::RemoveTag { tag_id: x }, Action::AddTag { tag_id: y }) => x == y,
                     (Action::AssignTeam { .. }, Action::AssignTeam { .. })
                     | (Action::AssignUser { .. }, Action::AssignUser { .. }) => true,
-                    (Action::Close, Action::Reopen) | (Action::Reopen, Action::Close) => true,
+                    (Action::Close, Action::Reopen)
+                    | (Action::Reopen, Action::Close)
+                    | (Action::MarkSpam, Action::UnmarkSpam)
+                    | (Action::UnmarkSpam, Action::MarkSpam)
+                    | (Action::MarkSpam, Action::Reopen)
+                    | (Action::Reopen, Action::MarkSpam) => true,
                     (
                         Action::SetTicketField { field_id: x, .. },
                         Action::SetTicketField { field_id: y, .. },
@@ -665,6 +710,10 @@ pub fn ordered(actions: &[Action]) -> Vec<Action> {
         Action::SetTicketField { .. } => 3,
         Action::AddNote { .. } | Action::DeleteNote { .. } => 4,
         Action::Close | Action::Reopen => 5,
+        // First: a ticket must be out of spam before other changes show.
+        Action::UnmarkSpam => -1,
+        // Last: a ticket marked as spam is closed to every other change.
+        Action::MarkSpam => 8,
         Action::SetField { .. } => 6,
     };
     let mut v = actions.to_vec();

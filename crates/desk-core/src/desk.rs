@@ -10,8 +10,8 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::secrets::{MemoryStore, SecretStore};
 use crate::services::{
-    Directory, Enrich, Jobs, Raw, Rules, Session, Sla, Syncer, Tickets, Trends, Views, Watcher,
-    Workload,
+    Directory, Enrich, Jobs, Macros, Raw, Rules, Session, Sla, Syncer, Tickets, Trends, Views,
+    Watcher, Workload,
 };
 use crate::view::*;
 use crate::workspaces::Registry;
@@ -380,6 +380,10 @@ impl Desk {
 
     pub fn trends(&self) -> Trends<'_> {
         Trends::new(&self.cx)
+    }
+
+    pub fn macros(&self) -> Macros<'_> {
+        Macros::new(&self.cx)
     }
 
     pub fn watcher(&self) -> Watcher<'_> {

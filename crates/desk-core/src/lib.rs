@@ -53,6 +53,7 @@ pub mod error;
 pub mod files;
 pub mod jobs;
 pub mod launcher;
+pub mod macros;
 pub mod migrate;
 pub mod refresh;
 pub mod rules;

@@ -63,6 +63,8 @@ pub(crate) async fn send(
             .map(drop),
         Action::Close => client.close_ticket(target, None).await.map(drop),
         Action::Reopen => client.reopen_ticket(target).await.map(drop),
+        Action::MarkSpam => client.mark_spam(target).await.map(drop),
+        Action::UnmarkSpam => client.unmark_spam(target).await.map(drop),
         Action::SetField { value, .. } => client.set_contact_custom_field(target, id, value).await,
     };
     r.map(|()| None)

@@ -182,7 +182,16 @@ pub fn undo_plan(before: &TicketState, plan: &[Action], outcomes: &[StepOutcome]
     for s in &steps {
         sim.apply(s);
     }
-    if sim.is_open() != before.is_open() {
+    if sim.is_spam() != before.is_spam() {
+        let back = if before.is_spam() {
+            Action::MarkSpam
+        } else {
+            Action::UnmarkSpam
+        };
+        sim.apply(&back);
+        steps.push(back);
+    }
+    if sim.is_open() != before.is_open() && !before.is_spam() {
         steps.push(if before.is_open() {
             Action::Reopen
         } else {

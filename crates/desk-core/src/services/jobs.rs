@@ -32,6 +32,9 @@ struct Resolved {
     filter: Option<TicketFilter>,
 }
 
+/// Each ticket's own steps, written from a job's common ones.
+pub(crate) type PerTicket = dyn Fn(u64, &[Action]) -> Vec<Action> + Send + Sync;
+
 /// Jobs: planned, created, run, paused, cancelled, retried and undone.
 pub struct Jobs<'a> {
     cx: &'a Context,
@@ -40,6 +43,12 @@ pub struct Jobs<'a> {
 impl<'a> Jobs<'a> {
     pub(crate) fn new(cx: &'a Context) -> Self {
         Jobs { cx }
+    }
+
+    /// The tickets a selection stands for.
+    pub(crate) async fn ids_of(&self, sel: &Selection) -> Result<Vec<u64>> {
+        let dir = self.cx.cache().directory().await?;
+        Ok(self.resolve(sel, &dir).await?.ids)
     }
 
     async fn resolve(&self, sel: &Selection, dir: &Directory) -> Result<Resolved> {
@@ -246,9 +255,30 @@ impl<'a> Jobs<'a> {
         actions: &[Action],
         rule: Option<&crate::rules::Rule>,
     ) -> Result<JobView> {
-        let (mut plan, items, page_plan) = self.prepare(sel, actions).await?;
-        if let Some(r) = rule {
-            plan.title = format!("Rule {}: {}", r.name, plan.title);
+        let title = rule.map(|r| format!("Rule {}: ", r.name));
+        self.create_named(sel, actions, title.as_deref(), rule, None)
+            .await
+    }
+
+    /// A job over a selection whose title starts with `prefix` ("Macro Refund done: "); where
+    /// `each` is given, it writes each ticket's own steps from the common ones (a macro's notes
+    /// with their placeholders filled).
+    pub(crate) async fn create_named(
+        &self,
+        sel: &Selection,
+        actions: &[Action],
+        prefix: Option<&str>,
+        rule: Option<&crate::rules::Rule>,
+        each: Option<&PerTicket>,
+    ) -> Result<JobView> {
+        let (mut plan, mut items, page_plan) = self.prepare(sel, actions).await?;
+        if let Some(p) = prefix {
+            plan.title = format!("{p}{}", plan.title);
+        }
+        if let Some(f) = each {
+            for it in &mut items {
+                it.plan = f(it.target, &it.plan);
+            }
         }
         let actions = items.first().map(|i| i.plan.clone()).unwrap_or_default();
         let id = self

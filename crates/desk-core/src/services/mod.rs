@@ -6,6 +6,7 @@
 pub mod directory;
 pub mod enrich;
 pub mod jobs;
+pub mod macros;
 pub mod raw;
 pub mod rules;
 pub mod session;
@@ -20,6 +21,7 @@ pub mod workload;
 pub use directory::Directory;
 pub use enrich::Enrich;
 pub use jobs::Jobs;
+pub use macros::Macros;
 pub use raw::Raw;
 pub use rules::Rules;
 pub use session::Session;

@@ -72,6 +72,12 @@ impl<'a> Syncer<'a> {
             other => {
                 if other.is_ok() {
                     self.cx.online.store(true, Ordering::Relaxed);
+                    if self.cx.demo_sim().is_some() {
+                        // The demo's macros, once its tags and teams are known.
+                        if let Err(e) = super::Macros::new(self.cx).seed_demo().await {
+                            tracing::warn!(error = %e, "the demo's macros could not be saved");
+                        }
+                    }
                 }
                 other
             }
@@ -169,6 +175,12 @@ impl<'a> Syncer<'a> {
             other => {
                 if other.is_ok() {
                     self.cx.online.store(true, Ordering::Relaxed);
+                    if self.cx.demo_sim().is_some() {
+                        // The demo's macros, once its tags and teams are known.
+                        if let Err(e) = super::Macros::new(self.cx).seed_demo().await {
+                            tracing::warn!(error = %e, "the demo's macros could not be saved");
+                        }
+                    }
                 }
                 other
             }

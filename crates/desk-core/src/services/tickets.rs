@@ -194,6 +194,16 @@ impl<'a> Tickets<'a> {
         self.act(ticket, Action::Reopen).await
     }
 
+    /// Marks a ticket as spam, as a one-ticket job (undo takes the mark off).
+    pub async fn spam(&self, ticket: &str) -> Result<ActionDone> {
+        self.act(ticket, Action::MarkSpam).await
+    }
+
+    /// Takes a ticket's spam mark off.
+    pub async fn unspam(&self, ticket: &str) -> Result<ActionDone> {
+        self.act(ticket, Action::UnmarkSpam).await
+    }
+
     /// The row as it will be once `action` is done (see [`crate::actions::row_after`]): what
     /// the window shows while Trengo is asked.
     pub async fn after(&self, row: &TicketRow, action: &Action) -> Result<TicketRow> {
