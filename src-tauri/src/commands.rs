@@ -228,6 +228,18 @@ pub async fn reopen_ticket(st: State<'_, AppState>, ticket: String) -> Result<Ac
 
 #[tauri::command]
 #[specta::specta]
+pub async fn spam_ticket(st: State<'_, AppState>, ticket: String) -> Result<ActionDone> {
+    Ok(st.desk().await?.tickets().spam(&ticket).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn unspam_ticket(st: State<'_, AppState>, ticket: String) -> Result<ActionDone> {
+    Ok(st.desk().await?.tickets().unspam(&ticket).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
 pub async fn add_note(
     st: State<'_, AppState>,
     ticket: String,

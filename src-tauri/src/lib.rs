@@ -9,6 +9,7 @@ pub mod enrich;
 pub mod error;
 pub mod events;
 pub mod jobs;
+pub mod macros;
 pub mod notify;
 pub mod rules;
 pub mod sla;
@@ -101,6 +102,16 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             workload::away_preview,
             workload::start_rebalance,
             trends::trends_overview,
+            macros::macros,
+            macros::save_macro,
+            macros::remove_macro,
+            macros::place_macro,
+            macros::export_macros,
+            macros::import_macros,
+            macros::macro_plan,
+            macros::start_macro,
+            commands::spam_ticket,
+            commands::unspam_ticket,
             trends::export_trends_csv,
             trends::save_trend_png,
             sla::move_sla,

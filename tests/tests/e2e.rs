@@ -2101,3 +2101,102 @@ async fn the_trends_view_draws_and_a_bar_opens_its_tickets() {
     .await;
     wait_for(c, "[data-ticket-id]").await;
 }
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display (scripts/test.sh)"]
+async fn a_macro_on_key_1_over_three_ticked_tickets_then_z() {
+    let app = launch(&["--demo-rate-limit", "6000"]).await;
+    let c = &app.client;
+    c.set_window_size(1280, 800).await.unwrap();
+    let http = reqwest::Client::new();
+    wait_for(c, "[data-ticket-id]").await;
+    wait_synced(c).await;
+    // The demo's macros: "Refund done" on key 1 (tag refund, a note naming the contact, close).
+    click(c, Locator::Css("[data-view='macros']")).await;
+    wait_for(c, "[data-macro='Refund done']").await;
+    shot(c, "macros-1280.png").await;
+    click(c, Locator::Css("[data-view='all-open']")).await;
+    wait_for(c, "[data-ticket-id]").await;
+
+    let mut ids = vec![];
+    for r in c.find_all(Locator::Css("[data-ticket-id]")).await.unwrap() {
+        if let Some(id) = r.attr("data-ticket-id").await.ok().flatten() {
+            ids.push(id);
+        }
+        if ids.len() == 3 {
+            break;
+        }
+    }
+    for id in &ids {
+        click(
+            c,
+            Locator::Css(&format!("[data-ticket-id='{id}'] input[type=checkbox]")),
+        )
+        .await;
+    }
+    find(
+        c,
+        Locator::XPath("//*[contains(text(), '3 tickets selected')]"),
+    )
+    .await;
+    let applied = |kind: &'static str| {
+        let http = http.clone();
+        let sim = app.sim.clone();
+        async move {
+            let mut per: HashMap<String, usize> = HashMap::new();
+            for m in mutations(&http, &sim).await {
+                let path = m["path"].as_str().unwrap_or("").to_string();
+                let method = m["method"].as_str().unwrap_or("");
+                let hit = match kind {
+                    "note" => method == "POST" && path.ends_with("/messages"),
+                    "close" => path.ends_with("/close"),
+                    "unnote" => method == "DELETE" && path.contains("/messages/"),
+                    _ => false,
+                };
+                if m["applied"] == true && hit {
+                    let id = path.trim_matches('/').split('/').nth(1).unwrap_or("");
+                    *per.entry(id.to_string()).or_default() += 1;
+                }
+            }
+            per
+        }
+    };
+    type_keys(c, "1").await;
+    until(
+        c,
+        "the macro's note and close on each of the three",
+        || async {
+            let (notes, closes) = (applied("note").await, applied("close").await);
+            ids.iter()
+                .all(|i| notes.get(i) == Some(&1) && closes.get(i) == Some(&1))
+        },
+    )
+    .await;
+    assert_eq!(applied("note").await.len(), 3, "on those three only");
+    for id in &ids {
+        let t = sim_ticket(&http, &app.sim, id).await;
+        assert_eq!(t["status"], "CLOSED", "#{id}: {t}");
+        let tags = t["labels"].to_string();
+        assert!(tags.contains("refund"), "#{id} tagged refund: {tags}");
+    }
+    // One job for the whole macro: one z takes every part back.
+    find(
+        c,
+        Locator::XPath("//*[starts-with(normalize-space(text()), 'Macro Refund done:')]"),
+    )
+    .await;
+    type_keys(c, "z").await;
+    until(
+        c,
+        "the notes deleted and the tickets open again",
+        || async {
+            let gone = applied("unnote").await;
+            let mut all = ids.iter().all(|i| gone.get(i) == Some(&1));
+            for id in &ids {
+                all &= sim_ticket(&http, &app.sim, id).await["status"] != "CLOSED";
+            }
+            all
+        },
+    )
+    .await;
+}

@@ -163,6 +163,23 @@ export const commands = {
 	startRebalance: (plan: Rebalance_Deserialize) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("start_rebalance", { plan })),
 	/**  The Trends view's numbers for a range and a scope. */
 	trendsOverview: (query: TrendQuery_Deserialize) => typedError<TrendOverview_Serialize, Problem>(__TAURI_INVOKE("trends_overview", { query })),
+	/**  The workspace's macros in order (the first nine on the keys 1–9). */
+	macros: () => typedError<StoredMacro_Serialize[], Problem>(__TAURI_INVOKE("macros")),
+	/**  Saves a macro (checked first; one of the same name is replaced). */
+	saveMacro: (def: Macro_Deserialize) => typedError<StoredMacro_Serialize, Problem>(__TAURI_INVOKE("save_macro", { def })),
+	removeMacro: (name: string) => typedError<null, Problem>(__TAURI_INVOKE("remove_macro", { name })),
+	/**  Moves a macro to a place in the order (from 1); the keys follow. */
+	placeMacro: (name: string, to: number) => typedError<StoredMacro_Serialize[], Problem>(__TAURI_INVOKE("place_macro", { name, to })),
+	/**  Every macro as JSON in the Downloads folder; says where. */
+	exportMacros: () => typedError<string, Problem>(__TAURI_INVOKE("export_macros")),
+	/**  Saves every macro of a macros file (all checked first: one bad macro saves none). */
+	importMacros: (json: string) => typedError<StoredMacro_Serialize[], Problem>(__TAURI_INVOKE("import_macros", { json })),
+	/**  What running a macro on the selection would do; nothing is written. */
+	macroPlan: (name: string, selection: Selection_Deserialize, answers: string[]) => typedError<MacroPlan_Serialize, Problem>(__TAURI_INVOKE("macro_plan", { name, selection, answers })),
+	/**  Runs a macro on the selection as one job with one undo. */
+	startMacro: (name: string, selection: Selection_Deserialize, answers: string[]) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("start_macro", { name, selection, answers })),
+	spamTicket: (ticket: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("spam_ticket", { ticket })),
+	unspamTicket: (ticket: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("unspam_ticket", { ticket })),
 	/**  The numbers behind the charts as CSV (formula-safe) in the Downloads folder; says where. */
 	exportTrendsCsv: (query: TrendQuery_Deserialize) => typedError<string, Problem>(__TAURI_INVOKE("export_trends_csv", { query })),
 	/**  A chart the window drew, as PNG, in the Downloads folder; says where. */
@@ -226,6 +243,10 @@ export type ActionDone_Serialize = {
 
 /**  One change to a ticket (or, for `SetField`, a contact). Ids are Trengo's, as text. */
 export type Action_Deserialize = { kind: "add_tag"; tag_id: string } | { kind: "remove_tag"; tag_id: string } | { kind: "assign_team"; team_id: string } | { kind: "assign_user"; user_id: string } | { kind: "close" } | { kind: "reopen" } | 
+/**  Marks the ticket as spam (Trengo's status `INVALID`); undone by [`Action::UnmarkSpam`]. */
+{ kind: "mark_spam" } | 
+/**  Takes the spam mark off: the ticket is open again (assigned where it has a user). */
+{ kind: "unmark_spam" } | 
 /**  A contact's custom field (enrichment); an empty value clears it. */
 { kind: "set_field"; field_id: string; value: string } | 
 /**  A ticket's custom field; an empty value clears it. */
@@ -253,6 +274,10 @@ contact: string; subject: string; contact_id?: string | null; ticket_id?: string
 
 /**  One change to a ticket (or, for `SetField`, a contact). Ids are Trengo's, as text. */
 export type Action_Serialize = { kind: "add_tag"; tag_id: string } | { kind: "remove_tag"; tag_id: string } | { kind: "assign_team"; team_id: string } | { kind: "assign_user"; user_id: string } | { kind: "close" } | { kind: "reopen" } | 
+/**  Marks the ticket as spam (Trengo's status `INVALID`); undone by [`Action::UnmarkSpam`]. */
+{ kind: "mark_spam" } | 
+/**  Takes the spam mark off: the ticket is open again (assigned where it has a user). */
+{ kind: "unmark_spam" } | 
 /**  A contact's custom field (enrichment); an empty value clears it. */
 { kind: "set_field"; field_id: string; value: string } | 
 /**  A ticket's custom field; an empty value clears it. */
@@ -300,6 +325,11 @@ export type AgentLoad_Serialize = {
 	before: number,
 	after: number,
 };
+
+/**  What a step asks at run time. */
+export type AskKind = { kind: "tag" } | { kind: "team" } | { kind: "user" } | { kind: "note" } | 
+/**  A ticket field's value, typed by its definition (a dropdown's options, a date, a number). */
+{ kind: "field"; field: FieldDef };
 
 /**  One new assignment. */
 export type Assignment = Assignment_Serialize | Assignment_Deserialize;
@@ -1005,6 +1035,76 @@ export type LineProblem = {
 	line: number,
 	text: string,
 	reason: string,
+};
+
+/**  A macro as it is saved, exported and imported. */
+export type Macro = Macro_Serialize | Macro_Deserialize;
+
+export type MacroAsk = {
+	/**  The step (from 1) whose value this is. */
+	step: number,
+	/**  "Assign to", "Plan". */
+	label: string,
+	ask: AskKind,
+};
+
+/**  What running a macro would do, before anything is written. */
+export type MacroPlan = MacroPlan_Serialize | MacroPlan_Deserialize;
+
+/**  What running a macro would do, before anything is written. */
+export type MacroPlan_Deserialize = {
+	macro: StoredMacro_Deserialize,
+	job: JobPlan_Deserialize,
+	/**  The first ticket's note with its placeholders filled, when the notes have any. */
+	example_note?: string | null,
+};
+
+/**  What running a macro would do, before anything is written. */
+export type MacroPlan_Serialize = {
+	macro: StoredMacro_Serialize,
+	job: JobPlan_Serialize,
+	/**  The first ticket's note with its placeholders filled, when the notes have any. */
+	example_note: string | null,
+};
+
+/**
+ *  One step of a macro: a change, or (with `ask`) a change whose value is asked at run time
+ *  (its id or value in `action` is then empty).
+ */
+export type MacroStep = MacroStep_Serialize | MacroStep_Deserialize;
+
+/**
+ *  One step of a macro: a change, or (with `ask`) a change whose value is asked at run time
+ *  (its id or value in `action` is then empty).
+ */
+export type MacroStep_Deserialize = {
+	action: Action_Deserialize,
+	ask?: boolean,
+};
+
+/**
+ *  One step of a macro: a change, or (with `ask`) a change whose value is asked at run time
+ *  (its id or value in `action` is then empty).
+ */
+export type MacroStep_Serialize = {
+	action: Action_Serialize,
+	ask?: boolean,
+};
+
+/**  A macro as it is saved, exported and imported. */
+export type Macro_Deserialize = {
+	name: string,
+	steps: MacroStep_Deserialize[],
+	/**  After running on the open ticket, open the next one in the list. */
+	then_next?: boolean,
+};
+
+/**  A macro as it is saved, exported and imported. */
+export type Macro_Serialize = {
+	name: string,
+	steps: MacroStep_Serialize[],
+	/**  After running on the open ticket, open the next one in the list. */
+	then_next?: boolean,
 };
 
 /**
@@ -1848,6 +1948,29 @@ export type Stay_Serialize = {
 	ticket_id: string,
 	subject: string | null,
 	why: string,
+};
+
+/**  A saved macro with its place on the keys and its steps in words. */
+export type StoredMacro = StoredMacro_Serialize | StoredMacro_Deserialize;
+
+/**  A saved macro with its place on the keys and its steps in words. */
+export type StoredMacro_Deserialize = {
+	id: number,
+	/**  1–9 for the first nine, in their order. */
+	key?: number | null,
+	macro: Macro_Deserialize,
+	steps: string[],
+	asks: MacroAsk[],
+};
+
+/**  A saved macro with its place on the keys and its steps in words. */
+export type StoredMacro_Serialize = {
+	id: number,
+	/**  1–9 for the first nine, in their order. */
+	key: number | null,
+	macro: Macro_Serialize,
+	steps: string[],
+	asks: MacroAsk[],
 };
 
 /**  A stored rule. */

@@ -2,7 +2,7 @@
 
 import type { Action, JobPlan, JobProgress, JobState, JobView } from './types';
 
-export type BulkKind = 'add_tag' | 'remove_tag' | 'assign_team' | 'assign_user' | 'close' | 'reopen' | 'add_note' | 'set_ticket_field';
+export type BulkKind = 'add_tag' | 'remove_tag' | 'assign_team' | 'assign_user' | 'close' | 'reopen' | 'mark_spam' | 'add_note' | 'set_ticket_field';
 
 export const bulkLabels: Record<BulkKind, string> = {
   add_tag: 'Tag',
@@ -11,6 +11,7 @@ export const bulkLabels: Record<BulkKind, string> = {
   assign_user: 'Assign',
   close: 'Close',
   reopen: 'Reopen',
+  mark_spam: 'Spam',
   add_note: 'Add note',
   set_ticket_field: 'Set field',
 };
@@ -33,6 +34,7 @@ export function actionFor(kind: BulkKind, target: string, value = ''): Action | 
       return target ? { kind, user_id: target } : null;
     case 'close':
     case 'reopen':
+    case 'mark_spam':
       return { kind };
   }
 }

@@ -24,6 +24,7 @@ export type KeyAction =
   | 'undo'
   | 'redo'
   | 'paste'
+  | `macro-${number}`
   | null;
 
 export function keyAction(e: { key: string; ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean; shiftKey?: boolean }, typing: boolean): KeyAction {
@@ -79,7 +80,8 @@ export function keyAction(e: { key: string; ctrlKey?: boolean; metaKey?: boolean
     case 'p':
       return 'paste';
     default:
-      return null;
+      // 1–9: the macro on that key.
+      return /^[1-9]$/.test(key) ? `macro-${Number(key)}` : null;
   }
 }
 
@@ -121,6 +123,7 @@ export const keySheet: [string, string][] = [
   ['z', 'undo the last action (again: the one before)'],
   ['Shift+z', 'redo what z took back'],
   ['p', 'paste ticket ids to select them'],
+  ['1 … 9', 'run the macro on that key on the open ticket or the ticked ones (one job, one undo)'],
   ['Ctrl+K', 'command palette: every action, view, tag, team, job and setting'],
   ['/', 'search'],
   ['r', 'sync now'],

@@ -17,7 +17,8 @@ export type View =
   | { kind: 'rules' }
   | { kind: 'sla' }
   | { kind: 'workload' }
-  | { kind: 'trends' };
+  | { kind: 'trends' }
+  | { kind: 'macros' };
 
 export interface Refine {
   text: string;
@@ -66,6 +67,8 @@ export function viewTitle(v: View): string {
       return 'Workload';
     case 'trends':
       return 'Trends';
+    case 'macros':
+      return 'Macros';
   }
 }
 

@@ -66,6 +66,15 @@ impl<'a> Macros<'a> {
         Ok(serde_json::to_string_pretty(&all).unwrap_or_default())
     }
 
+    /// Every macro as a JSON file in the Downloads folder; says where.
+    pub async fn save_export(&self) -> Result<std::path::PathBuf> {
+        crate::files::save_download(
+            "trengo-desk-macros",
+            "json",
+            self.export().await?.as_bytes(),
+        )
+    }
+
     /// Saves every macro of a file, all checked first: one bad macro saves none.
     pub async fn import(&self, json: &str) -> Result<Vec<StoredMacro>> {
         let dir = self.cx.cache.directory().await?;
