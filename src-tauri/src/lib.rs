@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod jobs;
 pub mod macros;
+pub mod merge;
 pub mod notify;
 pub mod rules;
 pub mod sla;
@@ -110,6 +111,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             macros::import_macros,
             macros::macro_plan,
             macros::start_macro,
+            merge::ticket_duplicates,
+            merge::merge_preview,
+            merge::start_merge,
             commands::spam_ticket,
             commands::unspam_ticket,
             trends::export_trends_csv,

@@ -2200,3 +2200,73 @@ async fn a_macro_on_key_1_over_three_ticked_tickets_then_z() {
     )
     .await;
 }
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display (scripts/test.sh)"]
+async fn a_duplicate_is_merged_after_a_side_by_side_preview() {
+    let app = launch(&["--demo-rate-limit", "6000"]).await;
+    let c = &app.client;
+    c.set_window_size(1280, 800).await.unwrap();
+    let http = reqwest::Client::new();
+    wait_for(c, "[data-ticket-id]").await;
+    wait_synced(c).await;
+    // A customer writes twice about the same refund.
+    let mut ids = vec![];
+    for text in ["Where is my refund?", "Still no refund, please help"] {
+        let t: Value = http
+            .post(format!("{}/__sim/inbound", app.sim))
+            .json(&json!({"identifier": "twice@example.com", "contact_name": "Twice Customer", "subject": "Refund for order 5012", "message": text, "channel_id": 801}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(t["id"].as_u64().unwrap().to_string());
+    }
+    click(c, Locator::Css("footer button.sync")).await;
+    click(c, Locator::Css(&format!("[data-ticket-id='{}']", ids[1]))).await;
+    // The panel suggests the other one; the preview shows both, read fresh, and says a merge
+    // cannot be undone.
+    wait_for(c, &format!("[data-duplicate='{}']", ids[0])).await;
+    c.execute(
+        "document.querySelector('[data-duplicates]').scrollIntoView({block: 'center'}); \
+         for (const el of [document.scrollingElement, document.body, document.getElementById('app')]) if (el) el.scrollTop = 0;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(c, Locator::Css(&format!("[data-duplicate='{}']", ids[0]))).await;
+    click(c, Locator::Css("[data-merge-open]")).await;
+    wait_for(c, "[data-merge-preview]").await;
+    let warning = wait_for(c, "[data-merge-warning]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(warning.contains("cannot undo a merge"), "{warning}");
+    shot(c, "merge-1280.png").await;
+    assert!(
+        !mutations(&http, &app.sim)
+            .await
+            .iter()
+            .any(|m| m["path"].as_str().unwrap_or("").ends_with("/merge")),
+        "nothing merged before the lead confirms"
+    );
+    click(c, Locator::Css("[data-merge-run]")).await;
+    until(c, "the merge sent, the second kept", || async {
+        mutations(&http, &app.sim).await.iter().any(|m| {
+            m["applied"] == true
+                && m["path"] == format!("/tickets/{}/merge", ids[1])
+                && m["body"]["source_ticket_id"].to_string() == ids[0]
+        })
+    })
+    .await;
+    let gone = http
+        .get(format!("{}/__sim/tickets/{}", app.sim, ids[0]))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(gone.as_u16(), 404, "Trengo deleted the merged ticket");
+}

@@ -581,3 +581,41 @@ pub(crate) async fn without_workspace(cli: &Cli, out: &Out) -> Result<Option<u8>
         _ => Ok(None),
     }
 }
+
+/// `merge TARGET SOURCE…`: each read fresh and shown, then merged as one job (not undoable).
+pub(crate) async fn merge(
+    desk: &Desk,
+    out: &Out,
+    target: &str,
+    sources: &[String],
+    yes: bool,
+) -> Result<u8, Error> {
+    let p = desk.tickets().merge_preview(target, sources).await?;
+    let line = |s: &desk_core::services::tickets::MergeSide| {
+        format!(
+            "#{} {} · {} · {} · {} · tags [{}] · updated {}",
+            s.id,
+            crate::term::clean(s.subject.as_deref().unwrap_or("(no subject)")),
+            crate::term::clean(s.contact.as_deref().unwrap_or("?")),
+            s.status,
+            s.team.as_deref().unwrap_or("no team"),
+            s.tags.join(", "),
+            s.updated_at.as_deref().unwrap_or("?")
+        )
+    };
+    errln!("stays:  {}", line(&p.target));
+    for s in &p.sources {
+        errln!("merged: {}", line(s));
+    }
+    errln!("{}", p.warning);
+    if !crate::jobs::confirm(
+        &format!("Merge {} into #{}?", p.sources.len(), p.target.id),
+        yes,
+        false,
+    )? {
+        errln!("Nothing was changed.");
+        return Ok(0);
+    }
+    let job = desk.tickets().merge(&p).await?;
+    crate::jobs::run_job(desk, out, job.id).await
+}

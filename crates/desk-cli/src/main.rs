@@ -163,6 +163,15 @@ enum Cmd {
     Close { id: String },
     /// Reopen a ticket.
     Reopen { id: String },
+    /// Merge tickets of one contact into TARGET (each read fresh first; Trengo deletes the
+    /// merged ones, so it cannot be undone)
+    Merge {
+        target: String,
+        #[arg(required = true)]
+        sources: Vec<String>,
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Mark a ticket as spam (`jobs undo N` takes the mark off)
     Spam { id: String },
     /// Take a ticket's spam mark off
@@ -559,6 +568,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         | Cmd::Reopen { .. }
         | Cmd::Spam { .. }
         | Cmd::Unspam { .. }
+        | Cmd::Merge { .. }
         | Cmd::Note { .. }
         | Cmd::Field { .. }
         | Cmd::Create(_)
@@ -662,6 +672,11 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             Ok(0)
         }
         Cmd::Create(a) => cmds::create(&desk, &out, a).await,
+        Cmd::Merge {
+            target,
+            sources,
+            yes,
+        } => cmds::merge(&desk, &out, target, sources, *yes).await,
         Cmd::Field {
             cmd:
                 FieldCmd::Set {

@@ -72,6 +72,31 @@ pub enum Action {
     /// Deletes a ticket this app created (the undo of [`Action::CreateTicket`]), only while it is
     /// as the job left it.
     DeleteTicket,
+    /// Merges another ticket of the same contact into this one: Trengo deletes the source and
+    /// moves its messages here, so it cannot be undone. Both are read fresh first; where either
+    /// changed since the preview (`target_seen`, `source_seen`: [`merge_mark`]), nothing is
+    /// merged.
+    Merge {
+        source_id: String,
+        /// Checked on the first merge into a ticket only (each merge changes the target).
+        #[serde(default)]
+        target_seen: Option<String>,
+        source_seen: String,
+    },
+}
+
+/// What a merge's preview saw of a ticket, to refuse the merge where it changed since: Trengo's
+/// own last change, status, team, user and tags.
+pub fn merge_mark(t: &Ticket) -> String {
+    let s = TicketState::from_api(t);
+    format!(
+        "{} {} team {:?} user {:?} tags {:?}",
+        t.updated_at.map(|u| u.to_rfc3339()).unwrap_or_default(),
+        s.status,
+        s.team,
+        s.user,
+        s.tags
+    )
 }
 
 impl Action {
@@ -84,6 +109,7 @@ impl Action {
                 field_id.parse().ok()
             }
             Action::DeleteNote { note_id } => note_id.parse().ok(),
+            Action::Merge { source_id, .. } => source_id.parse().ok(),
             Action::CreateTicket { ticket_id, .. } => {
                 ticket_id.as_deref().and_then(|t| t.parse().ok())
             }
@@ -301,7 +327,8 @@ impl TicketState {
                 note_id.is_some() || self.notes.iter().any(|n| same_note(&n.text, text))
             }
             // A note's deletion is checked by Trengo's answer (gone already: 404), never read.
-            Action::DeleteNote { .. } | Action::DeleteTicket => false,
+            // A merge checks both tickets itself before it is sent.
+            Action::DeleteNote { .. } | Action::DeleteTicket | Action::Merge { .. } => false,
             Action::CreateTicket { ticket_id, .. } => ticket_id.is_some(),
         }
     }
@@ -326,9 +353,10 @@ impl TicketState {
                         .unwrap_or_default(),
                 )
             }
-            Action::AddNote { .. } | Action::DeleteNote { .. } | Action::CreateTicket { .. } => {
-                Part::Nothing
-            }
+            Action::AddNote { .. }
+            | Action::DeleteNote { .. }
+            | Action::CreateTicket { .. }
+            | Action::Merge { .. } => Part::Nothing,
             Action::DeleteTicket => Part::Whole(self.whole()),
         }
     }
@@ -402,7 +430,7 @@ impl TicketState {
             }
             Action::AddNote { .. } => self.messages += 1,
             Action::DeleteNote { .. } => self.messages = self.messages.saturating_sub(1),
-            Action::CreateTicket { .. } | Action::DeleteTicket => {}
+            Action::CreateTicket { .. } | Action::DeleteTicket | Action::Merge { .. } => {}
             Action::Reopen => {
                 self.status = if self.user.is_some() {
                     "ASSIGNED"
@@ -544,6 +572,7 @@ pub fn describe(a: &Action, dir: &Directory) -> String {
             subject, contact, ..
         } => format!("New ticket “{}” for {}", subject.trim(), contact.trim()),
         Action::DeleteTicket => "Delete the ticket".into(),
+        Action::Merge { source_id, .. } => format!("Merge #{source_id} into it"),
         Action::SetField { field_id, value } | Action::SetTicketField { field_id, value } => {
             let label = dir
                 .field_by_id(field_id)
@@ -674,6 +703,9 @@ pub fn validate_actions(actions: &[Action], dir: &Directory) -> Result<(), crate
                     | (Action::RemoveTag { tag_id: x }, Action::AddTag { tag_id: y }) => x == y,
                     (Action::AssignTeam { .. }, Action::AssignTeam { .. })
                     | (Action::AssignUser { .. }, Action::AssignUser { .. }) => true,
+                    (Action::Merge { source_id: x, .. }, Action::Merge { source_id: y, .. }) => {
+                        x == y
+                    }
                     (Action::Close, Action::Reopen)
                     | (Action::Reopen, Action::Close)
                     | (Action::MarkSpam, Action::UnmarkSpam)
@@ -703,7 +735,7 @@ pub fn validate_actions(actions: &[Action], dir: &Directory) -> Result<(), crate
 pub fn ordered(actions: &[Action]) -> Vec<Action> {
     let rank = |a: &Action| match a {
         Action::CreateTicket { .. } => -1,
-        Action::DeleteTicket => 9,
+        Action::DeleteTicket | Action::Merge { .. } => 9,
         Action::AssignUser { .. } => 0,
         Action::AssignTeam { .. } => 1,
         Action::AddTag { .. } | Action::RemoveTag { .. } => 2,

@@ -270,3 +270,135 @@ async fn spam_in_bulk_and_its_undo() {
         trengo_sim::world::Status::Open
     );
 }
+
+/// Two more tickets for the contact of an open ticket, arrived now: (target, [sources]).
+async fn duplicates_of(sim: &trengo_sim::Sim) -> (u64, Vec<u64>, String) {
+    let (identifier, channel) = {
+        let w = sim.state().world();
+        let t = w
+            .tickets
+            .values()
+            .rev()
+            .find(|t| t.status == trengo_sim::world::Status::Open)
+            .unwrap();
+        let c = &w.contacts[&t.contact_id];
+        (c.identifier.clone(), t.channel_id)
+    };
+    let mut ids = vec![];
+    for _ in 0..3 {
+        let v = common::admin(
+            sim,
+            "inbound",
+            serde_json::json!({
+                "message": "My refund for order 5012 has not arrived",
+                "subject": "Refund for order 5012",
+                "identifier": identifier,
+                "channel_id": channel,
+            }),
+        )
+        .await;
+        ids.push(v["id"].as_u64().unwrap());
+    }
+    (ids[0], ids[1..].to_vec(), identifier)
+}
+
+#[tokio::test]
+async fn a_merge_reads_both_fresh_refuses_a_changed_one_and_deletes_the_source() {
+    let (sim, _dir, desk, colleague) = common::with_colleague(Size::Small).await;
+    let (target, sources, _who) = duplicates_of(&sim).await;
+    common::sync(&desk).await;
+    // The panel's suggestion: the same contact's open tickets with a similar subject.
+    let dups = desk
+        .tickets()
+        .duplicates(&target.to_string())
+        .await
+        .unwrap();
+    let dup_ids: Vec<String> = dups.iter().map(|r| r.id.clone()).collect();
+    for s in &sources {
+        assert!(dup_ids.contains(&s.to_string()), "{dup_ids:?}");
+    }
+    let all: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+    let p = desk
+        .tickets()
+        .merge_preview(&target.to_string(), &all)
+        .await
+        .unwrap();
+    assert!(p.warning.contains("cannot undo"), "{}", p.warning);
+    assert_eq!(p.sources.len(), 2);
+
+    // A colleague tags the second source after the preview: it is not merged.
+    let tag = *sim.state().world().labels.keys().next().unwrap();
+    common::next_second().await;
+    colleague.attach_label(sources[1], tag).await.unwrap();
+    let job = desk.tickets().merge(&p).await.unwrap();
+    let end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
+    assert_eq!(end.failed, 1, "{end:?}");
+    let items = desk.jobs().items(job.id, None).await.unwrap();
+    let why = items[0].reason.clone().unwrap_or_default();
+    assert!(
+        why.contains(&format!("#{} changed since the preview", sources[1])),
+        "{why}"
+    );
+    {
+        let w = sim.state().world();
+        assert!(
+            !w.tickets.contains_key(&sources[0]),
+            "the first source is deleted, as Trengo does"
+        );
+        assert!(w.tickets.contains_key(&sources[1]), "the changed one stays");
+        let moved = w.tickets[&target]
+            .messages
+            .iter()
+            .filter(|m| m.body.contains("has not arrived"))
+            .count();
+        assert_eq!(moved, 2, "the first source's message moved to the target");
+    }
+    let merges = sim
+        .state()
+        .mutations()
+        .into_iter()
+        .filter(|m| m.path.ends_with("/merge"))
+        .count();
+    assert_eq!(merges, 1, "one merge sent");
+    assert!(!end.can_undo, "a merge cannot be undone");
+
+    // A fresh preview of what is left merges it; a target changed since is refused too.
+    let p = desk
+        .tickets()
+        .merge_preview(&target.to_string(), &[sources[1].to_string()])
+        .await
+        .unwrap();
+    common::next_second().await;
+    colleague.attach_label(target, tag).await.unwrap();
+    let job = desk.tickets().merge(&p).await.unwrap();
+    let end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
+    assert_eq!(end.failed, 1, "the target changed: {end:?}");
+    assert!(sim.state().world().tickets.contains_key(&sources[1]));
+    let p = desk
+        .tickets()
+        .merge_preview(&target.to_string(), &[sources[1].to_string()])
+        .await
+        .unwrap();
+    let job = desk.tickets().merge(&p).await.unwrap();
+    let end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
+    assert_eq!((end.done, end.failed), (1, 0), "{end:?}");
+    assert!(!sim.state().world().tickets.contains_key(&sources[1]));
+
+    // Another contact's ticket is refused before anything is sent.
+    let other = {
+        let w = sim.state().world();
+        let c = w.tickets[&target].contact_id;
+        *w.tickets
+            .values()
+            .find(|t| t.contact_id != c)
+            .map(|t| &t.id)
+            .unwrap()
+    };
+    let e = desk
+        .tickets()
+        .merge_preview(&target.to_string(), &[other.to_string()])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("another contact's ticket"), "{e}");
+}

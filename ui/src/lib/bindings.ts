@@ -178,6 +178,15 @@ export const commands = {
 	macroPlan: (name: string, selection: Selection_Deserialize, answers: string[]) => typedError<MacroPlan_Serialize, Problem>(__TAURI_INVOKE("macro_plan", { name, selection, answers })),
 	/**  Runs a macro on the selection as one job with one undo. */
 	startMacro: (name: string, selection: Selection_Deserialize, answers: string[]) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("start_macro", { name, selection, answers })),
+	/**
+	 *  Likely duplicates of a ticket (same contact, open, similar subject, within two weeks), from
+	 *  the cache.
+	 */
+	ticketDuplicates: (ticket: string) => typedError<TicketRow_Serialize[], Problem>(__TAURI_INVOKE("ticket_duplicates", { ticket })),
+	/**  The tickets read fresh, side by side, before a merge; nothing is written. */
+	mergePreview: (target: string, sources: string[]) => typedError<MergePreview_Serialize, Problem>(__TAURI_INVOKE("merge_preview", { target, sources })),
+	/**  Runs a previewed merge as a job (it cannot be undone: Trengo deletes the merged tickets). */
+	startMerge: (preview: MergePreview_Deserialize) => typedError<JobView_Serialize, Problem>(__TAURI_INVOKE("start_merge", { preview })),
 	spamTicket: (ticket: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("spam_ticket", { ticket })),
 	unspamTicket: (ticket: string) => typedError<ActionDone_Serialize, Problem>(__TAURI_INVOKE("unspam_ticket", { ticket })),
 	/**  The numbers behind the charts as CSV (formula-safe) in the Downloads folder; says where. */
@@ -270,7 +279,16 @@ contact: string; subject: string; contact_id?: string | null; ticket_id?: string
  *  Deletes a ticket this app created (the undo of [`Action::CreateTicket`]), only while it is
  *  as the job left it.
  */
-{ kind: "delete_ticket" };
+{ kind: "delete_ticket" } | 
+/**
+ *  Merges another ticket of the same contact into this one: Trengo deletes the source and
+ *  moves its messages here, so it cannot be undone. Both are read fresh first; where either
+ *  changed since the preview (`target_seen`, `source_seen`: [`merge_mark`]), nothing is
+ *  merged.
+ */
+{ kind: "merge"; source_id: string; 
+/**  Checked on the first merge into a ticket only (each merge changes the target). */
+target_seen?: string | null; source_seen: string };
 
 /**  One change to a ticket (or, for `SetField`, a contact). Ids are Trengo's, as text. */
 export type Action_Serialize = { kind: "add_tag"; tag_id: string } | { kind: "remove_tag"; tag_id: string } | { kind: "assign_team"; team_id: string } | { kind: "assign_user"; user_id: string } | { kind: "close" } | { kind: "reopen" } | 
@@ -301,7 +319,16 @@ contact: string; subject: string; contact_id: string | null; ticket_id: string |
  *  Deletes a ticket this app created (the undo of [`Action::CreateTicket`]), only while it is
  *  as the job left it.
  */
-{ kind: "delete_ticket" };
+{ kind: "delete_ticket" } | 
+/**
+ *  Merges another ticket of the same contact into this one: Trengo deletes the source and
+ *  moves its messages here, so it cannot be undone. Both are read fresh first; where either
+ *  changed since the preview (`target_seen`, `source_seen`: [`merge_mark`]), nothing is
+ *  merged.
+ */
+{ kind: "merge"; source_id: string; 
+/**  Checked on the first merge into a ticket only (each merge changes the target). */
+target_seen: string | null; source_seen: string };
 
 /**  An agent's load before and after a rebalance. */
 export type AgentLoad = AgentLoad_Serialize | AgentLoad_Deserialize;
@@ -1163,6 +1190,62 @@ email_path: string | null } |
 { by: "email"; path: string } | 
 /**  The phone number the lookup returns. */
 { by: "phone"; path: string };
+
+/**  A merge, read fresh and shown side by side before anything is sent. */
+export type MergePreview = MergePreview_Serialize | MergePreview_Deserialize;
+
+/**  A merge, read fresh and shown side by side before anything is sent. */
+export type MergePreview_Deserialize = {
+	/**  The ticket that stays. */
+	target: MergeSide_Deserialize,
+	/**  The tickets merged into it (Trengo deletes them). */
+	sources: MergeSide_Deserialize[],
+	warning: string,
+};
+
+/**  A merge, read fresh and shown side by side before anything is sent. */
+export type MergePreview_Serialize = {
+	/**  The ticket that stays. */
+	target: MergeSide_Serialize,
+	/**  The tickets merged into it (Trengo deletes them). */
+	sources: MergeSide_Serialize[],
+	warning: string,
+};
+
+/**  One ticket as the merge preview read it from Trengo. */
+export type MergeSide = MergeSide_Serialize | MergeSide_Deserialize;
+
+/**  One ticket as the merge preview read it from Trengo. */
+export type MergeSide_Deserialize = {
+	id: string,
+	subject?: string | null,
+	contact?: string | null,
+	/**  Trengo's: OPEN, ASSIGNED, CLOSED, INVALID. */
+	status: string,
+	team?: string | null,
+	assignee?: string | null,
+	tags: string[],
+	created_at?: string | null,
+	updated_at?: string | null,
+	/**  What the merge checks is unchanged when it runs. */
+	seen: string,
+};
+
+/**  One ticket as the merge preview read it from Trengo. */
+export type MergeSide_Serialize = {
+	id: string,
+	subject: string | null,
+	contact: string | null,
+	/**  Trengo's: OPEN, ASSIGNED, CLOSED, INVALID. */
+	status: string,
+	team: string | null,
+	assignee: string | null,
+	tags: string[],
+	created_at: string | null,
+	updated_at: string | null,
+	/**  What the merge checks is unchanged when it runs. */
+	seen: string,
+};
 
 export type MessageView = MessageView_Serialize | MessageView_Deserialize;
 

@@ -23,6 +23,8 @@ export type {
   MacroStep_Deserialize as MacroStep,
   MacroPlan_Serialize as MacroPlan,
   MacroAsk,
+  MergePreview_Serialize as MergePreview,
+  MergeSide_Serialize as MergeSide,
   Selection_Deserialize as Selection,
   EnrichPreview_Serialize as EnrichPreview,
   SourceConfig_Serialize as SourceConfig,

@@ -63,6 +63,34 @@ pub(crate) async fn send(
             .map(drop),
         Action::Close => client.close_ticket(target, None).await.map(drop),
         Action::Reopen => client.reopen_ticket(target).await.map(drop),
+        Action::Merge {
+            target_seen,
+            source_seen,
+            ..
+        } => {
+            if let Some(seen) = target_seen {
+                let t = client.ticket(target).await?;
+                if crate::actions::merge_mark(&t) != *seen {
+                    return Err(api::Error::Invalid(format!(
+                        "#{target} changed since the preview (now {}; the preview saw {seen}): nothing was merged",
+                        crate::actions::merge_mark(&t)
+                    )));
+                }
+            }
+            match client.ticket(id).await {
+                Err(api::Error::NotFound { .. }) => Err(api::Error::Invalid(format!(
+                    "#{id} no longer exists (merged or deleted since the preview): nothing was sent"
+                ))),
+                Err(e) => Err(e),
+                Ok(s) if crate::actions::merge_mark(&s) != *source_seen => {
+                    Err(api::Error::Invalid(format!(
+                        "#{id} changed since the preview (now {}; the preview saw {source_seen}): it was not merged",
+                        crate::actions::merge_mark(&s)
+                    )))
+                }
+                Ok(_) => client.merge_tickets(target, id).await,
+            }
+        }
         Action::MarkSpam => client.mark_spam(target).await.map(drop),
         Action::UnmarkSpam => client.unmark_spam(target).await.map(drop),
         Action::SetField { value, .. } => client.set_contact_custom_field(target, id, value).await,

@@ -348,6 +348,20 @@ impl Cache {
     }
 
     /// The list lines of these tickets, in this order (those not cached left out).
+    /// The same contact's other open tickets made within `window` seconds of this one, newest
+    /// first.
+    pub(crate) async fn same_contact_open(&self, id: i64, window: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT o.id FROM tickets t JOIN tickets o ON o.contact_id = t.contact_id AND o.id <> t.id
+              WHERE t.id = ? AND o.status_kind = 'open' AND ABS(COALESCE(o.created_at, 0) - COALESCE(t.created_at, 0)) <= ?
+              ORDER BY o.created_at DESC LIMIT 20",
+        )
+        .bind(id)
+        .bind(window)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn rows_by_ids(&self, ids: &[i64]) -> Result<Vec<TicketRow>> {
         if ids.is_empty() {
             return Ok(vec![]);

@@ -99,6 +99,13 @@ pub fn undo_plan(before: &TicketState, plan: &[Action], outcomes: &[StepOutcome]
     if !any {
         return UndoPlan::default();
     }
+    if plan
+        .iter()
+        .zip(outcomes)
+        .any(|(a, o)| matches!(a, Action::Merge { .. }) && *o == StepOutcome::Done)
+    {
+        notes.push("a merge cannot be undone: Trengo deleted the merged ticket".into());
+    }
     // A ticket the job made goes as a whole, and only while it is as the job left it.
     if let (Some(Action::CreateTicket { .. }), Some(StepOutcome::Done)) =
         (plan.first(), outcomes.first())

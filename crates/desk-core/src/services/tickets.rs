@@ -18,6 +18,9 @@ use crate::jobs::{ActionDone, NewTicket, NoteAdded, TicketCreated};
 use crate::jobs::{ItemSeed, JobItemView, JobView, NewJob};
 use crate::view::{SearchResult, TicketContext, TicketFilter, TicketRow};
 
+mod merge;
+pub use merge::{MergePreview, MergeSide};
+
 /// A thread read this recently is shown as it is: moving back and forth costs no requests.
 pub const THREAD_FRESH_SECS: i64 = 30;
 
