@@ -25,6 +25,8 @@ echo "== internal notes in bulk: 600 at 1,200/min (N = 3 L, about 30 s), then 50
 cargo run --release --quiet -p desk-core --example notes_bench -- 600 200 10 50
 echo "== rules: 20 rules previewed over 100,000 cached tickets, then a live rule from a customer's message to its tag (about 2 min)"
 cargo run --release --quiet -p desk-core --example rules_bench -- all 2
+echo "== a macro of 4 steps (tag, team, a note with the contact's name, close) over 300 tickets at 1,200/min: requests against N + N x k, wall time against the rate limit (about 75 s)"
+cargo run --release --quiet -p desk-core --example macro_bench -- 300 200 10 50
 echo "== the SLA radar: 100,000 cached tickets, 25,163 open, three policies (standings, next-breach order, views, counts, warnings; about 3 min)"
 cargo run --release --quiet -p desk-core --example sla_bench -- 20
 echo "== balanced assignment: 300 tickets arriving over 20 live passes (10 simulated minutes) in a team; requests per assignment and the spread of load (about 10 s)"

@@ -116,6 +116,9 @@ pub struct AddArgs {
     /// Post this internal note.
     #[arg(long)]
     note: Option<String>,
+    /// Mark as spam (undoable, like every change of a rule's run).
+    #[arg(long)]
+    spam: bool,
     /// Then assign to the available agent of this team with the most room under their limit
     /// who has the skills (ties: the longest since their last assignment).
     #[arg(long, conflicts_with_all = ["assign", "round_robin"])]
@@ -262,6 +265,9 @@ async fn rule_of(desk: &Desk, a: &AddArgs) -> Result<Rule, Error> {
             text: n.clone(),
             note_id: None,
         });
+    }
+    if a.spam {
+        actions.push(Action::MarkSpam);
     }
     let balance = match (&a.balance, &a.round_robin) {
         (Some(t), _) => Some((t, BalanceMode::Balanced)),

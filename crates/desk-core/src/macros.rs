@@ -194,6 +194,14 @@ impl Macro {
             }
         };
         for (i, s) in self.steps.iter().enumerate() {
+            if let Action::Merge { .. } = &s.action {
+                return Err(at(
+                    i,
+                    Error::Invalid(
+                        "tickets are merged from the panel or `merge`, after a preview".into(),
+                    ),
+                ));
+            }
             if let Action::AddNote { text, .. } = &s.action {
                 if let Err(why) = placeholders(text) {
                     return Err(at(i, Error::Invalid(why)));

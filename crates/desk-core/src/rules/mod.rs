@@ -241,6 +241,16 @@ impl Rule {
         if self.balance.is_some() && self.actions.is_empty() {
             return Ok(vec![]);
         }
+        if self
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::Merge { .. }))
+        {
+            return Err(Error::Invalid(format!(
+                "rule {:?}: tickets are merged from the panel or `merge`, after a preview, never by a rule",
+                self.name.trim()
+            )));
+        }
         normalize_actions(&self.actions, dir)
     }
 
