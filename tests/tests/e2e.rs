@@ -2258,7 +2258,10 @@ async fn a_duplicate_is_merged_after_a_side_by_side_preview() {
         mutations(&http, &app.sim).await.iter().any(|m| {
             m["applied"] == true
                 && m["path"] == format!("/tickets/{}/merge", ids[1])
-                && m["body"]["source_ticket_id"].to_string() == ids[0]
+                && m["body"]["source_ticket_id"]
+                    .as_u64()
+                    .map(|v| v.to_string())
+                    == Some(ids[0].clone())
         })
     })
     .await;
