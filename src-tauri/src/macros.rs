@@ -44,14 +44,8 @@ pub async fn place_macro(
 #[tauri::command]
 #[specta::specta]
 pub async fn export_macros(st: State<'_, AppState>) -> Result<String> {
-    Ok(st
-        .desk()
-        .await?
-        .macros()
-        .save_export()
-        .await?
-        .display()
-        .to_string())
+    let path = st.desk().await?.macros().save_export().await?;
+    Ok(path.display().to_string())
 }
 
 /// Saves every macro of a macros file (all checked first: one bad macro saves none).
@@ -70,12 +64,8 @@ pub async fn macro_plan(
     selection: Selection,
     answers: Vec<String>,
 ) -> Result<MacroPlan> {
-    Ok(st
-        .desk()
-        .await?
-        .macros()
-        .plan(&name, &selection, &answers)
-        .await?)
+    let desk = st.desk().await?;
+    Ok(desk.macros().plan(&name, &selection, &answers).await?)
 }
 
 /// Runs a macro on the selection as one job with one undo.
@@ -87,11 +77,7 @@ pub async fn start_macro(
     selection: Selection,
     answers: Vec<String>,
 ) -> Result<JobView> {
-    let bg = st.background().await?;
-    Ok(bg.started(
-        bg.desk()
-            .macros()
-            .create(&name, &selection, &answers)
-            .await?,
-    ))
+    let (bg, sel) = (st.background().await?, selection);
+    let job = bg.desk().macros().create(&name, &sel, &answers).await?;
+    Ok(bg.started(job))
 }

@@ -25,12 +25,8 @@ pub async fn merge_preview(
     target: String,
     sources: Vec<String>,
 ) -> Result<MergePreview> {
-    Ok(st
-        .desk()
-        .await?
-        .tickets()
-        .merge_preview(&target, &sources)
-        .await?)
+    let desk = st.desk().await?;
+    Ok(desk.tickets().merge_preview(&target, &sources).await?)
 }
 
 /// Runs a previewed merge as a job (it cannot be undone: Trengo deletes the merged tickets).

@@ -619,3 +619,16 @@ pub(crate) async fn merge(
     let job = desk.tickets().merge(&p).await?;
     crate::jobs::run_job(desk, out, job.id).await
 }
+
+/// `close`, `reopen`, `spam`, `unspam`: one ticket's status, as a one-ticket job.
+pub(crate) async fn status(desk: &Desk, out: &Out, cmd: &Cmd, id: &str) -> Result<u8, Error> {
+    let t = desk.tickets();
+    let done = match cmd {
+        Cmd::Close { .. } => t.close(id).await?,
+        Cmd::Reopen { .. } => t.reopen(id).await?,
+        Cmd::Spam { .. } => t.spam(id).await?,
+        _ => t.unspam(id).await?,
+    };
+    out.done(&done);
+    Ok(0)
+}

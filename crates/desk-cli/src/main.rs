@@ -655,21 +655,8 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             Ok(0)
         }
         Cmd::Assign { id, team, user } => cmds::assign(&desk, &out, id, team, user).await,
-        Cmd::Close { id } => {
-            out.done(&desk.tickets().close(id).await?);
-            Ok(0)
-        }
-        Cmd::Reopen { id } => {
-            out.done(&desk.tickets().reopen(id).await?);
-            Ok(0)
-        }
-        Cmd::Spam { id } => {
-            out.done(&desk.tickets().spam(id).await?);
-            Ok(0)
-        }
-        Cmd::Unspam { id } => {
-            out.done(&desk.tickets().unspam(id).await?);
-            Ok(0)
+        Cmd::Close { id } | Cmd::Reopen { id } | Cmd::Spam { id } | Cmd::Unspam { id } => {
+            cmds::status(&desk, &out, &cli.cmd, id).await
         }
         Cmd::Create(a) => cmds::create(&desk, &out, a).await,
         Cmd::Merge {
