@@ -56,6 +56,10 @@ struct Cli {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Read the cache as it is, changing nothing and asking Trengo nothing: a cache made by a
+    /// newer version, or one kept as it was. Only commands that read the cache run.
+    #[arg(long, global = true)]
+    read_only: bool,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -404,6 +408,30 @@ fn exit_code(e: &Error) -> u8 {
     }
 }
 
+/// Whether a command only reads the cache (what `--read-only` runs).
+fn reads_the_cache_only(cmd: &Cmd) -> bool {
+    match cmd {
+        Cmd::Tickets(_) | Cmd::Directory | Cmd::Trends(_) => true,
+        Cmd::Ticket { cached, .. } => *cached,
+        Cmd::Views { cmd } => cmd.is_none(),
+        Cmd::Workload { cmd } => cmd.is_none(),
+        Cmd::Jobs { cmd } => matches!(cmd, jobs::JobsCmd::List { .. } | jobs::JobsCmd::Show { .. }),
+        Cmd::Rules { cmd } => matches!(
+            cmd,
+            rules::RulesCmd::List | rules::RulesCmd::Show { .. } | rules::RulesCmd::Export
+        ),
+        Cmd::Sla { cmd } => matches!(
+            cmd,
+            sla::SlaCmd::List | sla::SlaCmd::Show { .. } | sla::SlaCmd::Export
+        ),
+        Cmd::Macros { cmd } => matches!(
+            cmd,
+            macros::MacrosCmd::List | macros::MacrosCmd::Show { .. } | macros::MacrosCmd::Export
+        ),
+        _ => false,
+    }
+}
+
 async fn open(cli: &Cli) -> Result<Desk, Error> {
     if cli.demo {
         let desk = Desk::open_demo(
@@ -437,6 +465,7 @@ fn config(cli: &Cli, token: Option<Token>) -> Result<DeskConfig, Error> {
         token,
         secrets: Arc::new(KeyringStore::new()),
         budget: budget_from_env()?,
+        read_only: cli.read_only,
     })
 }
 
@@ -557,6 +586,14 @@ async fn run(cli: Cli) -> Result<u8, Error> {
     if let Some(code) = cmds::without_workspace(&cli, &out).await? {
         return Ok(code);
     }
+    if cli.read_only {
+        if cli.demo || !reads_the_cache_only(&cli.cmd) {
+            return Err(Error::Invalid(
+                "--read-only runs only what reads the cache as it is: tickets, ticket --cached, directory, views, trends, workload, jobs list|show, and the list, show and export of rules, sla and macros".into(),
+            ));
+        }
+        return dispatch(&cli, &out, &open(&cli).await?).await;
+    }
     let desk = open(&cli).await?;
     // A job a killed process left unfinished goes on before a command that writes; a command
     // that only reads says so in one line and goes on.
@@ -604,24 +641,27 @@ async fn run(cli: Cli) -> Result<u8, Error> {
     } else if !inspecting && desk.session().has_token() {
         jobs::mention_unfinished(&desk).await?;
     }
+    dispatch(&cli, &out, &desk).await
+}
+
+/// Runs one command on an open workspace.
+async fn dispatch(cli: &Cli, out: &Out, desk: &Desk) -> Result<u8, Error> {
     match &cli.cmd {
-        Cmd::Bulk(a) => jobs::bulk(&desk, &out, a).await,
-        Cmd::Rules { cmd } => rules::rules(&desk, &out, cmd).await,
-        Cmd::Macros { cmd } => macros::macros(&desk, &out, cmd).await,
-        Cmd::Sla { cmd } => sla::sla(&desk, &out, cmd).await,
-        Cmd::Workload { cmd } => workload::workload(&desk, &out, cmd.as_ref()).await,
-        Cmd::Trends(a) => trends::trends(&desk, &out, a).await,
-        Cmd::Jobs { cmd } => jobs::jobs(&desk, &out, cmd).await,
+        Cmd::Bulk(a) => jobs::bulk(desk, out, a).await,
+        Cmd::Rules { cmd } => rules::rules(desk, out, cmd).await,
+        Cmd::Macros { cmd } => macros::macros(desk, out, cmd).await,
+        Cmd::Sla { cmd } => sla::sla(desk, out, cmd).await,
+        Cmd::Workload { cmd } => workload::workload(desk, out, cmd.as_ref()).await,
+        Cmd::Trends(a) => trends::trends(desk, out, a).await,
+        Cmd::Jobs { cmd } => jobs::jobs(desk, out, cmd).await,
         Cmd::Enrich {
             source,
             ids,
             apply,
             yes,
             report,
-        } => {
-            return enrich::enrich(&desk, &out, source, ids, *apply, *yes, report.as_deref()).await
-        }
-        Cmd::Sources { cmd } => enrich::sources(&desk, &out, cmd).await,
+        } => return enrich::enrich(desk, out, source, ids, *apply, *yes, report.as_deref()).await,
+        Cmd::Sources { cmd } => enrich::sources(desk, out, cmd).await,
         Cmd::Login | Cmd::Workspaces => {
             Err(Error::Invalid("the demo workspace needs no login".into()))
         }
@@ -630,17 +670,17 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         )),
         Cmd::Logout {
             forget_lookup_secrets,
-        } => cmds::logout(&desk, forget_lookup_secrets).await,
-        Cmd::Refresh { secs } => cmds::refresh(&desk, &out, secs).await,
-        Cmd::Sync { contacts } => cmds::sync_inbox(&desk, &out, &cli, contacts).await,
-        Cmd::Tickets(a) => cmds::tickets(&desk, &out, a).await,
-        Cmd::Ticket { id, cached } => cmds::ticket(&desk, &out, id, cached).await,
-        Cmd::NewTag { name, color } => cmds::new_tag(&desk, &out, name, color).await,
+        } => cmds::logout(desk, forget_lookup_secrets).await,
+        Cmd::Refresh { secs } => cmds::refresh(desk, out, secs).await,
+        Cmd::Sync { contacts } => cmds::sync_inbox(desk, out, cli, contacts).await,
+        Cmd::Tickets(a) => cmds::tickets(desk, out, a).await,
+        Cmd::Ticket { id, cached } => cmds::ticket(desk, out, id, cached).await,
+        Cmd::NewTag { name, color } => cmds::new_tag(desk, out, name, color).await,
         Cmd::Tag { id, tag } => {
             out.done(
                 &desk
                     .tickets()
-                    .add_tag(id, &resolve(&desk, "tag", tag).await?)
+                    .add_tag(id, &resolve(desk, "tag", tag).await?)
                     .await?,
             );
             Ok(0)
@@ -649,21 +689,21 @@ async fn run(cli: Cli) -> Result<u8, Error> {
             out.done(
                 &desk
                     .tickets()
-                    .remove_tag(id, &resolve(&desk, "tag", tag).await?)
+                    .remove_tag(id, &resolve(desk, "tag", tag).await?)
                     .await?,
             );
             Ok(0)
         }
-        Cmd::Assign { id, team, user } => cmds::assign(&desk, &out, id, team, user).await,
+        Cmd::Assign { id, team, user } => cmds::assign(desk, out, id, team, user).await,
         Cmd::Close { id } | Cmd::Reopen { id } | Cmd::Spam { id } | Cmd::Unspam { id } => {
-            cmds::status(&desk, &out, &cli.cmd, id).await
+            cmds::status(desk, out, &cli.cmd, id).await
         }
-        Cmd::Create(a) => cmds::create(&desk, &out, a).await,
+        Cmd::Create(a) => cmds::create(desk, out, a).await,
         Cmd::Merge {
             target,
             sources,
             yes,
-        } => cmds::merge(&desk, &out, target, sources, *yes).await,
+        } => cmds::merge(desk, out, target, sources, *yes).await,
         Cmd::Field {
             cmd:
                 FieldCmd::Set {
@@ -671,27 +711,18 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                     contact,
                     assignment,
                 },
-        } => {
-            cmds::field(
-                &desk,
-                &out,
-                ticket.as_deref(),
-                contact.as_deref(),
-                assignment,
-            )
-            .await
-        }
-        Cmd::Note { id, text } => cmds::note(&desk, &out, id, text).await,
-        Cmd::Views { cmd } => cmds::views(&desk, &out, cmd.as_ref()).await,
-        Cmd::Directory => cmds::directory(&desk, &out).await,
-        Cmd::Unified { cmd } => cmds::unified(&desk, cmd).await,
-        Cmd::Watch { interval } => cmds::watch(&desk, interval).await,
+        } => cmds::field(desk, out, ticket.as_deref(), contact.as_deref(), assignment).await,
+        Cmd::Note { id, text } => cmds::note(desk, out, id, text).await,
+        Cmd::Views { cmd } => cmds::views(desk, out, cmd.as_ref()).await,
+        Cmd::Directory => cmds::directory(desk, out).await,
+        Cmd::Unified { cmd } => cmds::unified(desk, cmd).await,
+        Cmd::Watch { interval } => cmds::watch(desk, interval).await,
         Cmd::Proxy {
             method,
             path,
             data,
             query,
-        } => cmds::proxy(&desk, &out, method, path, data, query).await,
+        } => cmds::proxy(desk, out, method, path, data, query).await,
     }
 }
 

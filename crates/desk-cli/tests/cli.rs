@@ -1678,3 +1678,62 @@ async fn two_processes_opening_a_new_cache_both_work() {
         }
     }
 }
+
+/// A cache made by a newer version cannot be opened as it is: the message offers `--read-only`,
+/// which lists the cached tickets, refuses what would change anything, and leaves the file as
+/// it was, byte for byte.
+#[tokio::test]
+async fn a_newer_cache_is_read_as_it_is_with_read_only() {
+    let e = env().await;
+    let r = e.run(&["sync"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dir = e.data.path().join("workspaces");
+    let db = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|x| x.ok())
+        .map(|x| x.path())
+        .find(|p| p.extension().is_some_and(|x| x == "sqlite3"))
+        .expect("the cache file");
+    // A later version's migration, recorded as run.
+    let pool =
+        sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&db))
+            .await
+            .unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time)
+         VALUES (29991231000001, 'from the future', CURRENT_TIMESTAMP, 1, X'00', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let before = std::fs::read(&db).unwrap();
+
+    let r = e.run(&["tickets"]).await;
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("newer version") && r.stderr.contains("--read-only"),
+        "{}",
+        r.stderr
+    );
+    let r = e.run(&["--read-only", "tickets", "--limit", "5"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout.lines().filter(|l| l.starts_with('#')).count(),
+        5,
+        "five cached tickets listed: {}",
+        r.stdout
+    );
+    let r = e.run(&["--read-only", "tag", "1", "--tag", "vip"]).await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("--read-only runs only"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the cache file is as it was"
+    );
+}

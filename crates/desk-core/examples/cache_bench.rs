@@ -46,6 +46,7 @@ async fn search_bench() -> anyhow::Result<()> {
             limit: 1_000_000_000,
             ..BudgetConfig::default()
         }),
+        read_only: false,
     };
     let desk = Desk::open(cfg).await?;
     // The directory and working set through the real sync; then every other ticket straight from
@@ -243,6 +244,7 @@ async fn sync_bench() -> anyhow::Result<()> {
         token: Some(Token::new("demo-token")),
         secrets: Arc::new(MemoryStore::default()),
         budget: None,
+        read_only: false,
     })
     .await?;
     println!(

@@ -111,6 +111,38 @@ impl Cache {
         })
     }
 
+    /// Opens an existing cache file as it is, for reading only: no migration (a cache made by a
+    /// newer version reads as far as its tables are known), nothing written to it.
+    pub async fn open_read_only(path: &Path) -> Result<Cache> {
+        if !path.exists() {
+            return Err(Error::NotFound(format!(
+                "there is no cache at {}",
+                path.display()
+            )));
+        }
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(opts)
+            .await?;
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sqlite_master")
+            .fetch_one(&pool)
+            .await
+            .map_err(|e| crate::migrate::unusable(path, e.into()))?;
+        let open = crate::files::private_file_handle(&crate::migrate::side_file(path, ".open"))?;
+        open.lock_shared()
+            .map_err(|e| Error::Invalid(format!("could not mark the cache as open: {e}")))?;
+        Ok(Cache {
+            _open: std::sync::Arc::new(open),
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }

@@ -54,6 +54,9 @@ pub struct DeskConfig {
     pub workspace: Option<String>,
     pub secrets: Arc<dyn SecretStore>,
     pub budget: Option<BudgetConfig>,
+    /// Reads the cache as it is: no migration, no write, no token (a cache made by a newer
+    /// version, or one kept as evidence). Anything that would change it is refused.
+    pub read_only: bool,
 }
 
 /// An open workspace: the composition root. It opens the workspace's context (cache, client,
@@ -146,6 +149,9 @@ impl Desk {
                     }),
                 })?,
         };
+        if cfg.read_only {
+            return Self::open_read_only(&dir, &entry, cfg.secrets, cfg.budget).await;
+        }
         let desk = Self::open_entry(&dir, &entry, cfg.token, cfg.secrets, cfg.budget).await?;
         // Named for one command, or a script's token: the current workspace stays as it was.
         // Recording it is not worth failing over (a full disk): reading goes on.
@@ -202,6 +208,19 @@ impl Desk {
         let mut list = reg.workspaces.clone();
         list.sort_by_key(|w| Some(&w.id) != reg.current.as_ref());
         list
+    }
+
+    /// [`Desk::open`] with `read_only`: the cache as it is, no token, nothing recorded.
+    async fn open_read_only(
+        dir: &Path,
+        entry: &WorkspaceEntry,
+        secrets: Arc<dyn SecretStore>,
+        budget: Option<BudgetConfig>,
+    ) -> Result<Desk> {
+        let cache = Cache::open_read_only(&db_path(dir, &entry.id)).await?;
+        let budget = budget.unwrap_or_default();
+        let cx = Context::new(cache, &entry.id, &entry.base_url, secrets, budget);
+        Ok(Desk { cx })
     }
 
     async fn open_entry(

@@ -280,6 +280,7 @@ impl Launcher {
             token: None,
             secrets: self.secrets.clone(),
             budget: None,
+            read_only: false,
         }
     }
 

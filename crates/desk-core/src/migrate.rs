@@ -154,12 +154,12 @@ pub(crate) fn unusable(path: &Path, e: Error) -> Error {
         )
     } else if let Some(MigrateError::VersionMissing(v)) = migrate {
         format!(
-            "The cache {} was made by a newer version of Trengo Desk (its schema {v} is unknown to this one). Update Trengo Desk to open it, or {aside}.",
+            "The cache {} was made by a newer version of Trengo Desk (its schema {v} is unknown to this one). Update Trengo Desk to open it; read it as it is with `trengo-desk-cli --read-only tickets` (nothing is changed); or {aside}.",
             path.display()
         )
     } else if let Some(MigrateError::VersionMismatch(v)) = migrate {
         format!(
-            "The cache {} was made with another text of schema {v} than this version's. It cannot be used as it is: {aside}.",
+            "The cache {} was made with another text of schema {v} than this version's. It cannot be used as it is: read it with `trengo-desk-cli --read-only tickets` (nothing is changed), or {aside}.",
             path.display()
         )
     } else if matches!(code.as_deref(), Some("26" | "11")) {

@@ -398,6 +398,7 @@ async fn the_token_is_nowhere_in_the_database_file() {
             limit: 1_000_000,
             ..BudgetConfig::default()
         }),
+        read_only: false,
     };
     // Nothing connected yet: connect first.
     let none = Desk::open(cfg()).await.err().unwrap();

@@ -186,6 +186,7 @@ async fn desk_with_store(
             limit: 1_000_000,
             ..BudgetConfig::default()
         }),
+        read_only: false,
     })
     .await
     .unwrap();
@@ -329,6 +330,7 @@ async fn two_accounts_on_one_host_share_nothing() {
             limit: 1_000_000,
             ..BudgetConfig::default()
         }),
+        read_only: false,
     };
     let (robin, me) = Desk::sign_in(cfg(None, None), Token::new("token-robin"))
         .await
@@ -426,6 +428,7 @@ async fn a_host_keyed_cache_becomes_its_accounts_workspace() {
             limit: 1_000_000,
             ..BudgetConfig::default()
         }),
+        read_only: false,
     };
     let (desk, _) = Desk::sign_in(cfg(), Token::new("demo-token"))
         .await

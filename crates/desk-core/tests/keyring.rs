@@ -47,6 +47,7 @@ async fn a_login_survives_a_restart_through_the_keyring() {
         token: None,
         secrets: Arc::new(KeyringStore::new()),
         budget: None,
+        read_only: false,
     };
     let open = || async { Desk::open(cfg()).await.unwrap() };
     let (desk, _) = Desk::sign_in(cfg(), Token::new("demo-token"))

@@ -17,6 +17,7 @@ pub async fn open(sim: &Sim, dir: &std::path::Path, budget: BudgetConfig) -> any
         token: Some(Token::new("demo-token")),
         secrets: Arc::new(MemoryStore::default()),
         budget: Some(budget),
+        read_only: false,
     })
     .await?)
 }

@@ -43,6 +43,7 @@ pub async fn open_with(sim: &Sim, dir: &std::path::Path, budget: BudgetConfig) -
         token: Some(Token::new("demo-token")),
         secrets: Arc::new(MemoryStore::default()),
         budget: Some(budget),
+        read_only: false,
     })
     .await
     .unwrap()
@@ -62,6 +63,7 @@ pub async fn try_open(
         token: token.map(Token::new),
         secrets: Arc::new(MemoryStore::default()),
         budget: None,
+        read_only: false,
     })
     .await
 }
