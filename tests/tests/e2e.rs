@@ -1073,7 +1073,14 @@ async fn triage_by_keyboard_palette_saved_views_and_pasted_ids() {
 
     // 1024 px: with and without a ticket open, columns readable.
     c.set_window_size(1024, 768).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    until(c, "the window at 1024 wide", || async {
+        c.execute("return window.innerWidth", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_i64())
+            == Some(1024)
+    })
+    .await;
     shot(c, "inbox-1024x768.png").await;
     type_keys(c, "\u{E007}").await;
     wait_for(c, "article.ticket").await;

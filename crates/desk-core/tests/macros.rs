@@ -89,6 +89,18 @@ async fn a_macro_is_one_job_and_one_undo_that_leaves_a_colleagues_change() {
         saved.asks
     );
 
+    // Exported and imported as JSON: the same macro comes back; a file with a bad step saves
+    // nothing and names the macro and the step.
+    let json = desk.macros().export().await.unwrap();
+    desk.macros().remove("Refund handled").await.unwrap();
+    assert!(desk.macros().list().await.unwrap().is_empty());
+    let back = desk.macros().import(&json).await.unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].def, saved.def, "the same macro after a round trip");
+    let broken = json.replace(&format!("\"{tag}\""), "\"424242\"");
+    let e = desk.macros().import(&broken).await.unwrap_err().to_string();
+    assert!(e.contains("macro \"Refund handled\", step 1"), "{e}");
+
     // A macro that names what the workspace lacks is refused, naming the macro and the step.
     let mut bad = m.clone();
     bad.name = "Broken".into();
