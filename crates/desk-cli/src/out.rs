@@ -115,10 +115,11 @@ impl Out {
         outln!("\nthread:");
         for m in &c.messages {
             let who = m.author.as_deref().unwrap_or("");
-            let label = match m.kind.as_str() {
-                "note" => "NOTE (internal)",
-                "outbound" => "outbound",
-                _ => "inbound",
+            use desk_core::view::MessageKind;
+            let label = match m.kind {
+                MessageKind::Note => "NOTE (internal)",
+                MessageKind::Outbound => "outbound",
+                MessageKind::Inbound => "inbound",
             };
             outln!(
                 "  ▸ {label} {} {who}",

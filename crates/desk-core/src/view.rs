@@ -437,12 +437,23 @@ pub struct AttachmentView {
     pub size: Option<u32>,
 }
 
+word_enum!(
+    /// Who a message is from and to.
+    MessageKind {
+        /// From the customer.
+        Inbound = "inbound",
+        /// A reply to the customer.
+        Outbound = "outbound",
+        /// An internal note (only the team sees it).
+        Note = "note",
+    }
+);
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MessageView {
     pub id: String,
-    /// `inbound`, `outbound` or `note` (internal).
-    pub kind: String,
+    pub kind: MessageKind,
     pub author: Option<String>,
     /// Plain text: never rendered as HTML.
     pub body: String,

@@ -25,13 +25,22 @@ use crate::NotifySettings;
 /// Pages read per poll at most, per list.
 pub(crate) const MAX_PAGES: u64 = 8;
 
+word_enum!(
+    /// Why a new ticket is news to the lead.
+    AssignmentKind {
+        /// Assigned to you.
+        Me = "me",
+        /// New in one of your teams.
+        Team = "team",
+    }
+);
+
 /// One new assignment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Assignment {
     pub ticket_id: String,
-    /// `me` (assigned to you) or `team` (new in one of your teams).
-    pub kind: String,
+    pub kind: AssignmentKind,
     pub team: Option<Named>,
     pub contact: Option<String>,
     pub subject: Option<String>,
@@ -172,7 +181,7 @@ pub fn notes_for(batch: &[Assignment], settings: &NotifySettings, hour: u8) -> V
     }
     let mut groups: BTreeMap<(u8, String), Vec<&Assignment>> = BTreeMap::new();
     for a in batch {
-        let key = if a.kind == "me" {
+        let key = if a.kind == AssignmentKind::Me {
             if !settings.me {
                 continue;
             }
@@ -240,7 +249,7 @@ mod tests {
     fn a(id: &str, kind: &str, team: Option<&str>) -> Assignment {
         Assignment {
             ticket_id: id.into(),
-            kind: kind.into(),
+            kind: AssignmentKind::parse(kind).unwrap(),
             team: team.map(|t| Named {
                 id: "201".into(),
                 name: t.into(),

@@ -297,7 +297,7 @@ async fn a_ticket_context_has_the_contact_thread_and_names() {
         let w = sim.state().world();
         let t = &w.tickets[&id];
         assert_eq!(ctx.messages.len(), t.messages.len());
-        assert!(ctx.messages.iter().any(|m| m.kind == "note"));
+        assert!(ctx.messages.iter().any(|m| m.kind.as_str() == "note"));
         assert!(
             ctx.messages
                 .windows(2)

@@ -60,7 +60,7 @@ async fn each_assignment_is_reported_once_and_never_after_a_restart() {
     .await;
     let got = desk.watcher().poll().await.unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0].kind, "team");
+    assert_eq!(got[0].kind.as_str(), "team");
     assert_eq!(got[0].ticket_id, t["id"].to_string());
     assert_eq!(got[0].team.as_ref().unwrap().id, my_team.to_string());
     assert_eq!(got[0].preview.as_deref(), Some("Where is my refund?"));

@@ -361,11 +361,17 @@ export type AskKind = { kind: "tag" } | { kind: "team" } | { kind: "user" } | { 
 /**  One new assignment. */
 export type Assignment = Assignment_Serialize | Assignment_Deserialize;
 
+/**  Why a new ticket is news to the lead. */
+export type AssignmentKind = 
+/**  Assigned to you. */
+"me" | 
+/**  New in one of your teams. */
+"team";
+
 /**  One new assignment. */
 export type Assignment_Deserialize = {
 	ticket_id: string,
-	/**  `me` (assigned to you) or `team` (new in one of your teams). */
-	kind: string,
+	kind: AssignmentKind,
 	team?: Named | null,
 	contact?: string | null,
 	subject?: string | null,
@@ -377,8 +383,7 @@ export type Assignment_Deserialize = {
 /**  One new assignment. */
 export type Assignment_Serialize = {
 	ticket_id: string,
-	/**  `me` (assigned to you) or `team` (new in one of your teams). */
-	kind: string,
+	kind: AssignmentKind,
 	team: Named | null,
 	contact: string | null,
 	subject: string | null,
@@ -1247,12 +1252,20 @@ export type MergeSide_Serialize = {
 	seen: string,
 };
 
+/**  Who a message is from and to. */
+export type MessageKind = 
+/**  From the customer. */
+"inbound" | 
+/**  A reply to the customer. */
+"outbound" | 
+/**  An internal note (only the team sees it). */
+"note";
+
 export type MessageView = MessageView_Serialize | MessageView_Deserialize;
 
 export type MessageView_Deserialize = {
 	id: string,
-	/**  `inbound`, `outbound` or `note` (internal). */
-	kind: string,
+	kind: MessageKind,
 	author?: string | null,
 	/**  Plain text: never rendered as HTML. */
 	body: string,
@@ -1262,8 +1275,7 @@ export type MessageView_Deserialize = {
 
 export type MessageView_Serialize = {
 	id: string,
-	/**  `inbound`, `outbound` or `note` (internal). */
-	kind: string,
+	kind: MessageKind,
 	author: string | null,
 	/**  Plain text: never rendered as HTML. */
 	body: string,

@@ -451,7 +451,7 @@ impl Cache {
                 if let Some(d) = &t.description {
                     messages.push(MessageView {
                         id: format!("{}-latest", t.id),
-                        kind: "inbound".into(),
+                        kind: MessageKind::Inbound,
                         author: None,
                         body: d.clone(),
                         created_at: t.last_message_at.map(|x| x.to_rfc3339()),
@@ -644,15 +644,15 @@ pub(crate) fn field_lines(
 
 pub fn message_view(m: &u::Comment) -> MessageView {
     let (kind, author) = match (&m.author, m.is_internal) {
-        (u::ActorRef::User(x), true) => ("note", x.name.clone()),
-        (u::ActorRef::User(x), false) => ("outbound", x.name.clone()),
-        (u::ActorRef::Contact(x), _) => ("inbound", x.name.clone()),
-        (u::ActorRef::System, true) => ("note", None),
-        (u::ActorRef::System, false) => ("outbound", None),
+        (u::ActorRef::User(x), true) => (MessageKind::Note, x.name.clone()),
+        (u::ActorRef::User(x), false) => (MessageKind::Outbound, x.name.clone()),
+        (u::ActorRef::Contact(x), _) => (MessageKind::Inbound, x.name.clone()),
+        (u::ActorRef::System, true) => (MessageKind::Note, None),
+        (u::ActorRef::System, false) => (MessageKind::Outbound, None),
     };
     MessageView {
         id: m.id.clone(),
-        kind: kind.into(),
+        kind,
         author,
         body: m.body.clone(),
         created_at: m

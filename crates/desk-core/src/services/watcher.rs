@@ -143,9 +143,9 @@ impl<'a> Watcher<'a> {
             out.push(Assignment {
                 ticket_id: t.id.to_string(),
                 kind: if kind == "me" {
-                    "me".into()
+                    AssignmentKind::Me
                 } else {
-                    "team".into()
+                    AssignmentKind::Team
                 },
                 team,
                 contact: t.contact.as_ref().map(|c| c.display_name()),
