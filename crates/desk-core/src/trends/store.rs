@@ -55,21 +55,45 @@ pub async fn open_tags(cache: &Cache) -> Result<Vec<(i64, i64)>> {
     Ok(rows.into_iter().map(|[a, b]| (a, b)).collect())
 }
 
+/// A ticket's row as the flow counts it (`tags`: its tag ids, comma-separated).
+#[derive(sqlx::FromRow)]
+struct TouchedRow {
+    id: i64,
+    team_id: Option<i64>,
+    channel_id: Option<i64>,
+    user_id: Option<i64>,
+    created_at: Option<i64>,
+    closed_at: Option<i64>,
+    first_reply_at: Option<i64>,
+    tags: Option<String>,
+}
+
+impl From<TouchedRow> for Touched {
+    fn from(r: TouchedRow) -> Touched {
+        Touched {
+            id: r.id,
+            team: r.team_id,
+            channel: r.channel_id,
+            user: r.user_id,
+            created_at: r.created_at,
+            closed_at: r.closed_at,
+            first_reply_at: r.first_reply_at,
+            tags: r
+                .tags
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .filter_map(|x| x.parse().ok())
+                .collect(),
+        }
+    }
+}
+
 /// The tickets created or closed since `since` (any status, in the working set or not).
 pub async fn touched(cache: &Cache, since: i64) -> Result<Vec<Touched>> {
-    type Row = (
-        i64,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<TouchedRow> = sqlx::query_as(
         "SELECT t.id, t.team_id, t.channel_id, t.user_id, t.created_at, t.closed_at, t.first_reply_at,
-                group_concat(tt.tag_id)
+                group_concat(tt.tag_id) AS tags
            FROM tickets t INDEXED BY tickets_updated LEFT JOIN ticket_tags tt ON tt.ticket_id = t.id
           WHERE t.updated_at >= ?1 AND (t.created_at >= ?1 OR t.closed_at >= ?1)
           GROUP BY t.id",
@@ -77,25 +101,7 @@ pub async fn touched(cache: &Cache, since: i64) -> Result<Vec<Touched>> {
     .bind(since)
     .fetch_all(cache.pool())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Touched {
-            id: r.0,
-            team: r.1,
-            channel: r.2,
-            user: r.3,
-            created_at: r.4,
-            closed_at: r.5,
-            first_reply_at: r.6,
-            tags: r
-                .7
-                .as_deref()
-                .unwrap_or("")
-                .split(',')
-                .filter_map(|x| x.parse().ok())
-                .collect(),
-        })
-        .collect())
+    Ok(rows.into_iter().map(Touched::from).collect())
 }
 
 /// Writes a look's levels into its hour and its day (the last look of a bucket stands for it),
@@ -343,21 +349,16 @@ pub async fn tag_weeks(
 /// Every cached ticket as a day's history counts it (the demo's seed): its dimensions, times,
 /// tags, and since when it waits on us.
 pub async fn all_tickets(cache: &Cache) -> Result<Vec<(Touched, Option<i64>, bool)>> {
-    type Row = (
-        i64,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<String>,
-        Option<i64>,
-        String,
-    );
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        ticket: TouchedRow,
+        waiting_since: Option<i64>,
+        status_kind: String,
+    }
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT t.id, t.team_id, t.channel_id, t.user_id, t.created_at, t.closed_at, t.first_reply_at,
-                group_concat(tt.tag_id), t.waiting_since, t.status_kind
+                group_concat(tt.tag_id) AS tags, t.waiting_since, t.status_kind
            FROM tickets t LEFT JOIN ticket_tags tt ON tt.ticket_id = t.id
           GROUP BY t.id",
     )
@@ -365,28 +366,7 @@ pub async fn all_tickets(cache: &Cache) -> Result<Vec<(Touched, Option<i64>, boo
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| {
-            (
-                Touched {
-                    id: r.0,
-                    team: r.1,
-                    channel: r.2,
-                    user: r.3,
-                    created_at: r.4,
-                    closed_at: r.5,
-                    first_reply_at: r.6,
-                    tags: r
-                        .7
-                        .as_deref()
-                        .unwrap_or("")
-                        .split(',')
-                        .filter_map(|x| x.parse().ok())
-                        .collect(),
-                },
-                r.8,
-                r.9 == "spam",
-            )
-        })
+        .map(|r| (r.ticket.into(), r.waiting_since, r.status_kind == "spam"))
         .collect())
 }
 
