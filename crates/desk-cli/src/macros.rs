@@ -226,13 +226,6 @@ async fn answers(desk: &Desk, m: &StoredMacro, values: &[String]) -> Result<Vec<
     Ok(out)
 }
 
-fn read_file(file: &str) -> Result<String, Error> {
-    if file == "-" {
-        Ok(std::io::read_to_string(std::io::stdin())?)
-    } else {
-        std::fs::read_to_string(file).map_err(|e| Error::Invalid(format!("{file}: {e}")))
-    }
-}
 
 pub async fn macros(desk: &Desk, out: &Out, cmd: &MacrosCmd) -> Result<u8, Error> {
     match cmd {
@@ -301,7 +294,7 @@ pub async fn macros(desk: &Desk, out: &Out, cmd: &MacrosCmd) -> Result<u8, Error
         }
         MacrosCmd::Export => outln!("{}", desk.macros().export().await?),
         MacrosCmd::Import { file } => {
-            let saved = desk.macros().import(&read_file(file)?).await?;
+            let saved = desk.macros().import(&crate::read_file(file)?).await?;
             errln!("{} macros saved", saved.len());
         }
     }

@@ -79,6 +79,15 @@ enum FieldCmd {
 }
 
 /// `NAME=VALUE` split at the first `=`, both trimmed; the error says what was expected.
+/// A file's text, or standard input's for `-` (rules, SLA policies and macros files).
+pub(crate) fn read_file(file: &str) -> Result<String, Error> {
+    if file == "-" {
+        Ok(std::io::read_to_string(std::io::stdin())?)
+    } else {
+        std::fs::read_to_string(file).map_err(|e| Error::Invalid(format!("{file}: {e}")))
+    }
+}
+
 pub(crate) fn split_assignment(s: &str) -> Result<(&str, &str), Error> {
     match s.split_once('=') {
         Some((n, v)) if !n.trim().is_empty() => Ok((n.trim(), v.trim())),

@@ -390,11 +390,7 @@ pub async fn rules(desk: &Desk, out: &Out, cmd: &RulesCmd) -> Result<u8, Error> 
         }
         RulesCmd::Export => outln!("{}", desk.rules().export().await?),
         RulesCmd::Import { file } => {
-            let json = if file == "-" {
-                std::io::read_to_string(std::io::stdin())?
-            } else {
-                std::fs::read_to_string(file).map_err(|e| Error::Invalid(format!("{file}: {e}")))?
-            };
+            let json = crate::read_file(file)?;
             let saved = desk.rules().import(&json).await?;
             if out.json {
                 out.json(&saved);

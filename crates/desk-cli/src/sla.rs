@@ -325,11 +325,7 @@ pub async fn sla(desk: &Desk, out: &Out, cmd: &SlaCmd) -> Result<u8, Error> {
         SlaCmd::Remove { name } => sla.remove(name).await?,
         SlaCmd::Export => outln!("{}", sla.export().await?),
         SlaCmd::Import { file, replace } => {
-            let json = if file == "-" {
-                std::io::read_to_string(std::io::stdin())?
-            } else {
-                std::fs::read_to_string(file).map_err(|e| Error::Invalid(format!("{file}: {e}")))?
-            };
+            let json = crate::read_file(file)?;
             let n = sla.import(&json, *replace).await?;
             errln!("{n} SLA policies saved");
         }
