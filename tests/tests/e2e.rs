@@ -855,6 +855,32 @@ async fn layout(c: &Client) -> (f64, f64, u64) {
 }
 
 /// Screenshots of the inbox for the repository (`tests/screenshots/`), looked at by a person.
+/// Ticks the list's first three tickets with their boxes, as a person would; their ids.
+async fn tick_first_three(c: &Client) -> Vec<String> {
+    let mut ids = vec![];
+    for r in c.find_all(Locator::Css("[data-ticket-id]")).await.unwrap() {
+        if let Some(id) = r.attr("data-ticket-id").await.ok().flatten() {
+            ids.push(id);
+        }
+        if ids.len() == 3 {
+            break;
+        }
+    }
+    for id in &ids {
+        click(
+            c,
+            Locator::Css(&format!("[data-ticket-id='{id}'] input[type=checkbox]")),
+        )
+        .await;
+    }
+    find(
+        c,
+        Locator::XPath("//*[contains(text(), '3 tickets selected')]"),
+    )
+    .await;
+    ids
+}
+
 async fn shot(c: &Client, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -1440,27 +1466,7 @@ async fn a_note_on_three_tickets_and_fields_edited_in_the_panel() {
     wait_synced(c).await;
 
     // Tick three tickets; the bulk bar's Add note posts one note on each.
-    let mut ids = vec![];
-    for r in c.find_all(Locator::Css("[data-ticket-id]")).await.unwrap() {
-        if let Some(id) = r.attr("data-ticket-id").await.ok().flatten() {
-            ids.push(id);
-        }
-        if ids.len() == 3 {
-            break;
-        }
-    }
-    for id in &ids {
-        click(
-            c,
-            Locator::Css(&format!("[data-ticket-id='{id}'] input[type=checkbox]")),
-        )
-        .await;
-    }
-    find(
-        c,
-        Locator::XPath("//*[contains(text(), '3 tickets selected')]"),
-    )
-    .await;
+    let ids = tick_first_three(c).await;
     click(c, Locator::Css("[data-bulk='add_note']")).await;
     let text = "Refund approved by finance";
     wait_for(c, "textarea[data-bulk-note]")
@@ -2125,27 +2131,7 @@ async fn a_macro_on_key_1_over_three_ticked_tickets_then_z() {
     click(c, Locator::Css("[data-view='all-open']")).await;
     wait_for(c, "[data-ticket-id]").await;
 
-    let mut ids = vec![];
-    for r in c.find_all(Locator::Css("[data-ticket-id]")).await.unwrap() {
-        if let Some(id) = r.attr("data-ticket-id").await.ok().flatten() {
-            ids.push(id);
-        }
-        if ids.len() == 3 {
-            break;
-        }
-    }
-    for id in &ids {
-        click(
-            c,
-            Locator::Css(&format!("[data-ticket-id='{id}'] input[type=checkbox]")),
-        )
-        .await;
-    }
-    find(
-        c,
-        Locator::XPath("//*[contains(text(), '3 tickets selected')]"),
-    )
-    .await;
+    let ids = tick_first_three(c).await;
     let applied = |kind: &'static str| {
         let http = http.clone();
         let sim = app.sim.clone();

@@ -226,7 +226,6 @@ async fn answers(desk: &Desk, m: &StoredMacro, values: &[String]) -> Result<Vec<
     Ok(out)
 }
 
-
 pub async fn macros(desk: &Desk, out: &Out, cmd: &MacrosCmd) -> Result<u8, Error> {
     match cmd {
         MacrosCmd::List => {

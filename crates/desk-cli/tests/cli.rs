@@ -57,6 +57,16 @@ impl Env {
     async fn run(&self, args: &[&str]) -> Run {
         self.run_with(Some("demo-token"), args).await
     }
+
+    /// The workspace's cache file.
+    fn cache_file(&self) -> std::path::PathBuf {
+        std::fs::read_dir(self.data.path().join("workspaces"))
+            .unwrap()
+            .filter_map(|x| x.ok())
+            .map(|x| x.path())
+            .find(|p| p.extension().is_some_and(|x| x == "sqlite3"))
+            .expect("the cache file")
+    }
 }
 
 #[tokio::test]
@@ -1623,13 +1633,7 @@ async fn a_damaged_cache_says_what_to_do_and_cache_move_aside_does_it() {
     let e = env().await;
     let r = e.run(&["sync"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let dir = e.data.path().join("workspaces");
-    let db = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|x| x.ok())
-        .map(|x| x.path())
-        .find(|p| p.extension().is_some_and(|x| x == "sqlite3"))
-        .expect("the cache file");
+    let db = e.cache_file();
     for side in ["sqlite3-wal", "sqlite3-shm"] {
         let _ = std::fs::remove_file(db.with_extension(side));
     }
@@ -1687,13 +1691,7 @@ async fn a_newer_cache_is_read_as_it_is_with_read_only() {
     let e = env().await;
     let r = e.run(&["sync"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let dir = e.data.path().join("workspaces");
-    let db = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|x| x.ok())
-        .map(|x| x.path())
-        .find(|p| p.extension().is_some_and(|x| x == "sqlite3"))
-        .expect("the cache file");
+    let db = e.cache_file();
     // A later version's migration, recorded as run.
     let pool =
         sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&db))
