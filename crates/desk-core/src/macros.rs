@@ -157,9 +157,9 @@ pub fn render(text: &str, f: &Fill) -> String {
     out
 }
 
-/// Whether any note of the macro has placeholders (each ticket then gets its own text).
-pub fn personal(m: &Macro) -> bool {
-    m.steps.iter().any(|s| match &s.action {
+/// Whether any note among the steps has placeholders (each ticket then gets its own text).
+pub fn personal(actions: &[Action]) -> bool {
+    actions.iter().any(|a| match a {
         Action::AddNote { text, .. } => placeholders(text).is_ok_and(|p| !p.is_empty()),
         _ => false,
     })

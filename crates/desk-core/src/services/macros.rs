@@ -95,17 +95,7 @@ impl<'a> Macros<'a> {
     ) -> Result<(Vec<Action>, Option<NoteFill>)> {
         let dir = self.cx.cache.directory().await?;
         let actions = m.def.actions(answers, &dir)?;
-        let filled = Macro {
-            steps: actions
-                .iter()
-                .map(|a| MacroStep {
-                    action: a.clone(),
-                    ask: false,
-                })
-                .collect(),
-            ..m.def.clone()
-        };
-        if !macros::personal(&filled) {
+        if !macros::personal(&actions) {
             return Ok((actions, None));
         }
         let ids = super::Jobs::new(self.cx).ids_of(sel).await?;
