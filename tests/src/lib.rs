@@ -141,23 +141,24 @@ pub async fn launch_in(data: PathBuf, extra_args: &[&str]) -> App {
         }
     });
     let caps: serde_json::Map<String, Value> = caps.as_object().unwrap().clone();
-    let mut client = None;
-    for _ in 0..50 {
-        // A session that never answers (an app stuck before its window) fails, not hangs.
-        let mut builder = ClientBuilder::rustls().expect("tls");
-        builder.capabilities(caps.clone());
-        let url = format!("http://127.0.0.1:{port}");
-        let connect = builder.connect(&url);
-        match tokio::time::timeout(Duration::from_secs(60), connect).await {
-            Ok(Ok(c)) => {
-                client = Some(c);
-                break;
+    // tauri-driver takes a moment to listen: a refused connection is asked again.
+    let client = until_some(
+        "a WebDriver session with the app",
+        Duration::from_secs(10),
+        || {
+            // A session that never answers (an app stuck before its window) fails, not hangs.
+            let mut builder = ClientBuilder::rustls().expect("tls");
+            builder.capabilities(caps.clone());
+            let url = format!("http://127.0.0.1:{port}");
+            async move {
+                match tokio::time::timeout(Duration::from_secs(60), builder.connect(&url)).await {
+                    Ok(c) => c.ok(),
+                    Err(_) => panic!("the app gave no WebDriver session within 60 s"),
+                }
             }
-            Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(200)).await,
-            Err(_) => panic!("the app gave no WebDriver session within 60 s"),
-        }
-    }
-    let client = client.expect("a WebDriver session with the app");
+        },
+    )
+    .await;
     App {
         client,
         sim: format!("http://127.0.0.1:{sim_port}"),
@@ -191,6 +192,26 @@ pub async fn find(c: &Client, at: Locator<'_>) -> fantoccini::elements::Element 
 /// Waits for the element `at` finds, then clicks it.
 pub async fn click(c: &Client, at: Locator<'_>) {
     find(c, at).await.click().await.unwrap();
+}
+
+/// Polls `attempt` until it gives something, or panics after `limit` naming `what` (before
+/// there is a window to take a screenshot of).
+pub async fn until_some<T, F, Fut>(what: &str, limit: Duration, mut attempt: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let end = std::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = attempt().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "no {what} within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Polls until `check` holds, or saves a screenshot and panics after 30 s.

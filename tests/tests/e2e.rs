@@ -301,10 +301,9 @@ async fn triage_a_ticket_in_the_demo_workspace() {
         .find(Locator::Css("input[aria-label='Search tickets']"))
         .await
         .unwrap();
+    // The list searches again whenever the sync changes the cache.
+    search.send_keys("XSS check").await.unwrap();
     until(c, "the new ticket in a search", || async {
-        let _ = search.clear().await;
-        let _ = search.send_keys("XSS check").await;
-        tokio::time::sleep(Duration::from_millis(400)).await;
         rows_text(c).await.iter().any(|r| r.contains("XSS check"))
     })
     .await;
@@ -916,16 +915,15 @@ async fn triage_by_keyboard_palette_saved_views_and_pasted_ids() {
     let mut done: Vec<String> = vec![];
     for n in 0..5 {
         // The top row is the next ticket: a closed one leaves "All open".
-        let end = std::time::Instant::now() + Duration::from_secs(30);
-        let id = loop {
-            if let Some(top) = rows_ids(c).await.first() {
-                if !done.contains(top) {
-                    break top.clone();
-                }
-            }
-            assert!(std::time::Instant::now() < end, "the next ticket on top");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+        let top = std::sync::Mutex::new(None);
+        until(c, "the next ticket on top", || async {
+            let first = rows_ids(c).await.into_iter().next();
+            let next = first.filter(|t| !done.contains(t));
+            *top.lock().unwrap() = next.clone();
+            next.is_some()
+        })
+        .await;
+        let id = top.into_inner().unwrap().unwrap();
         type_keys(c, "\u{E007}").await;
         wait_for(c, &format!("article[aria-label='Ticket {id}']")).await;
         if n == 0 {
@@ -1360,7 +1358,6 @@ async fn the_tray_counts_new_assignments_pauses_notifications_and_quits() {
         .expect("a session bus (run under dbus-run-session)");
 
     let app = launch(&["--demo-rate-limit", "6000"]).await;
-    let started = tokio::time::Instant::now();
     let c = &app.client;
     let http = reqwest::Client::new();
     wait_for(c, "[data-ticket-id]").await;
@@ -1387,8 +1384,16 @@ async fn the_tray_counts_new_assignments_pauses_notifications_and_quits() {
             .any(|e| e.1 == "Pause notifications" && e.2 == 1)
     })
     .await;
-    // The watcher's first look (5 s after the start) only learns what is already assigned.
-    tokio::time::sleep_until(started + Duration::from_secs(8)).await;
+    // The watcher's first look (5 s after the start) only learns what is already assigned: the
+    // assignment comes after it asked for my tickets.
+    until(c, "the watcher's first look", || async {
+        let asked = get_json(&http, format!("{}/__sim/requests", app.sim)).await;
+        asked.as_array().unwrap().iter().any(|r| {
+            let r = r.as_str().unwrap_or_default();
+            r.starts_with("GET /api/v2/tickets?") && r.contains("status=ASSIGNED")
+        })
+    })
+    .await;
     assign_to_lead(&http, &app.sim, c).await;
     // The watcher looks every 20 s, every 40 s while the contact index reads in the background.
     let poll = Duration::from_secs(90);
@@ -1398,7 +1403,6 @@ async fn the_tray_counts_new_assignments_pauses_notifications_and_quits() {
         unseen > 0 && label == unseen.to_string()
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(
         notes.shown.lock().unwrap().is_empty(),
         "paused, yet notified: {:?}",
@@ -1409,10 +1413,19 @@ async fn the_tray_counts_new_assignments_pauses_notifications_and_quits() {
     tray_click(&bus, &item, "Pause notifications").await;
     let before = sidebar_unseen(c).await;
     assign_to_lead(&http, &app.sim, c).await;
+    let mine = |shown: &[String]| shown.iter().filter(|s| *s == "Assigned to you").count();
     until_within(c, "a notification once unpaused", poll, || async {
-        !notes.shown.lock().unwrap().is_empty() && sidebar_unseen(c).await > before
+        mine(&notes.shown.lock().unwrap()) > 0 && sidebar_unseen(c).await > before
     })
     .await;
+    // The app's notifications reach the bus in order: one for the paused assignment would have
+    // come before this one.
+    assert_eq!(
+        mine(&notes.shown.lock().unwrap()),
+        1,
+        "paused, yet notified: {:?}",
+        notes.shown.lock().unwrap()
+    );
 
     // Quit from the tray ends the app: its item leaves the bus.
     tray_click(&bus, &item, "Quit").await;

@@ -157,34 +157,26 @@ fn the_package_installs_starts_on_the_demo_and_removes() {
         .stderr(Stdio::null())
         .spawn()
         .expect("the installed app starts");
-    let started = Instant::now();
-    let mut shown = false;
-    while started.elapsed() < Duration::from_secs(60) {
-        if output(&["xwininfo", "-root", "-tree"]).contains("\"Trengo Desk\"") {
-            shown = true;
-            break;
-        }
+    until("a \"Trengo Desk\" window", || {
         assert!(app.try_wait().unwrap().is_none(), "the app exited early");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    assert!(shown, "a \"Trengo Desk\" window within a minute");
-    // Give the demo a moment to draw its inbox, then look at it.
-    std::thread::sleep(Duration::from_secs(8));
+        output(&["xwininfo", "-root", "-tree"]).contains("\"Trengo Desk\"")
+    });
+    // The demo draws its inbox: the screen is looked at until it shows more than a blank window.
     let shot = artifacts().join("package.png");
-    let s = Command::new("import")
-        .args(["-window", "root"])
-        .arg(&shot)
-        .status()
-        .unwrap();
-    assert!(s.success(), "a screenshot");
-    let colours: u32 = output(&["identify", "-format", "%k", shot.to_str().unwrap()])
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    assert!(
-        colours > 50,
-        "the window draws something ({colours} colours)"
-    );
+    until("the window draws something (over 50 colours)", || {
+        let s = Command::new("import")
+            .args(["-window", "root"])
+            .arg(&shot)
+            .status()
+            .unwrap();
+        assert!(s.success(), "a screenshot");
+        let colours: u32 = output(&["identify", "-format", "%k", shot.to_str().unwrap()])
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        colours > 50
+    });
+    assert!(app.try_wait().unwrap().is_none(), "the app still runs");
     let _ = app.kill();
     let _ = app.wait();
 
@@ -192,4 +184,13 @@ fn the_package_installs_starts_on_the_demo_and_removes() {
     as_root(&["dpkg", "-r", "trengo-desk"]);
     assert!(!bin.exists());
     let _ = std::fs::remove_dir_all(&home);
+}
+
+/// Checks `check` every quarter second until it holds; panics naming `what` after a minute.
+fn until(what: &str, mut check: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_secs(60);
+    while !check() {
+        assert!(Instant::now() < end, "{what} within a minute");
+        std::thread::sleep(Duration::from_millis(250));
+    }
 }

@@ -59,6 +59,22 @@ impl Env {
     }
 
     /// The workspace's cache file.
+    /// Whether another process may write the cache now (nobody holds its write lock).
+    async fn cache_unlocked(&self) -> bool {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(self.cache_file())
+            .busy_timeout(Duration::ZERO);
+        let mut db = sqlx::ConnectOptions::connect(&opts).await.unwrap();
+        let free = sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut db)
+            .await
+            .is_ok();
+        if free {
+            sqlx::query("ROLLBACK").execute(&mut db).await.unwrap();
+        }
+        free
+    }
+
     fn cache_file(&self) -> std::path::PathBuf {
         std::fs::read_dir(self.data.path().join("workspaces"))
             .unwrap()
@@ -250,8 +266,7 @@ async fn tokens_offline_and_exit_codes() {
         .unwrap()
         .id
         .to_string();
-    e.sim.stop();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    e.sim.stopped().await;
     let r = e
         .run(&["--json", "tickets", "--text", "order", "--status", "any"])
         .await;
@@ -319,10 +334,12 @@ async fn watch_prints_a_line_per_new_assignment() {
     // prints its lines before its next one asks.
     let served = |sim: &trengo_sim::Sim| sim.state().stats().requests;
     let at = served(&e.sim);
-    while served(&e.sim) < at + 4 {
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    assert!(
+        e.sim
+            .state()
+            .until(Duration::from_secs(30), |s| s.stats().requests >= at + 4)
+            .await
+    );
     assert!(
         tokio::time::timeout(Duration::from_millis(50), lines.next_line())
             .await
@@ -492,14 +509,19 @@ async fn a_job_killed_ten_times_ends_right_with_nothing_lost_or_doubled() {
             (_, 0) => vec!["jobs", "resume", "1"],
             _ => vec!["sync"],
         };
+        // Killed after a random number of Trengo's answers: at a different step each time.
+        let answers = rand(1, 12);
+        let at = e.sim.state().stats().requests;
         let mut child = e.command(&args).spawn().unwrap();
-        let wait = rand(200, 900);
+        let killed = e.sim.state().until(Duration::from_secs(60), |s| {
+            s.stats().requests >= at + answers
+        });
         tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {
+            _ = killed => {
                 child.kill().await.unwrap();
                 kills += 1;
                 let j = e.run(&["--json", "jobs", "list"]).await.json();
-                eprintln!("kill {kills} after {wait} ms ({args:?}): {}", j[0]);
+                eprintln!("kill {kills} after {answers} answers ({args:?}): {}", j[0]);
             }
             s = child.wait() => panic!("the job ended before kill {} ({s:?}); make it slower", kills + 1),
         }
@@ -754,22 +776,21 @@ async fn an_enrichment_killed_five_times_writes_each_field_once() {
         } else {
             vec!["jobs", "resume", "1"]
         };
-        let mut child = e.command(&args).spawn().unwrap();
         // The first run previews (lookups, reads) before it records the job: the kills are to
-        // land in the job, so the first waits for it to be recorded.
-        let in_job = async {
-            while created == 0
-                && e.run(&["--json", "jobs", "list"])
-                    .await
-                    .json()
-                    .as_array()
-                    .unwrap()
-                    .is_empty()
-            {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            tokio::time::sleep(Duration::from_millis(300 + 150 * (round % 4))).await;
+        // land in the job, so each comes after one to four of its writes (a write is sent only
+        // once its job is recorded).
+        let writes = |s: &trengo_sim::SimState| {
+            s.mutations()
+                .iter()
+                .filter(|m| m.path.ends_with("/custom_fields"))
+                .count()
         };
+        let at = writes(e.sim.state());
+        let mut child = e.command(&args).spawn().unwrap();
+        let in_job = e
+            .sim
+            .state()
+            .until(Duration::from_secs(60), |s| writes(s) > at + round % 4);
         tokio::select! {
             _ = in_job => {
                 child.kill().await.unwrap();
@@ -830,16 +851,37 @@ async fn a_paused_runner_that_wakes_after_a_takeover_and_undo_sends_nothing() {
         .spawn()
         .unwrap();
     let pid = a.id().unwrap().to_string();
-    // Its first window is used; the rest of its requests wait for the next one.
-    while e.sim.state().stats().requests < 8 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    // Its first write is in: the job is recorded and writing, and the rest of its writes wait
+    // for slots (its reads used most of the first window). It is paused at a moment it holds no
+    // lock on the cache (a pause inside a transaction would lock every other process out until
+    // it wakes): if it holds one, it runs on to its next request and is paused again.
+    let signal = |sig: &str| {
+        let s = std::process::Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap();
+        assert!(s.success());
+    };
+    assert!(
+        e.sim
+            .state()
+            .until(Duration::from_secs(30), |s| !s.mutations().is_empty())
+            .await
+    );
+    loop {
+        signal("-STOP");
+        if e.cache_unlocked().await {
+            break;
+        }
+        signal("-CONT");
+        let at = e.sim.state().stats().requests;
+        assert!(
+            e.sim
+                .state()
+                .until(Duration::from_secs(30), |s| s.stats().requests > at)
+                .await
+        );
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let stop = std::process::Command::new("kill")
-        .args(["-STOP", &pid])
-        .status()
-        .unwrap();
-    assert!(stop.success());
     // The runner's lease runs out; a second process takes the job, finishes it, undoes it.
     let second = |args: &[&str]| {
         let mut c = e.command(args);
@@ -887,10 +929,7 @@ async fn a_paused_runner_that_wakes_after_a_takeover_and_undo_sends_nothing() {
     assert_eq!(undo["state"], "done", "{undo}");
     let undone = e.sim.state().mutations().len();
     // The first runner wakes, and its writes queued in the budget get their slots.
-    std::process::Command::new("kill")
-        .args(["-CONT", &pid])
-        .status()
-        .unwrap();
+    signal("-CONT");
     let end = tokio::time::timeout(Duration::from_secs(30), a.wait())
         .await
         .expect("the woken runner ends")
@@ -1409,11 +1448,13 @@ async fn a_new_ticket_killed_between_steps_resumes_without_a_second_ticket() {
             .filter(|m| m.applied && m.method == "POST" && m.path == "/tickets")
             .count()
     };
-    let end = std::time::Instant::now() + Duration::from_secs(30);
-    while made(&e) == 0 {
-        assert!(std::time::Instant::now() < end, "the ticket was never made");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    assert!(
+        e.sim
+            .state()
+            .until(Duration::from_secs(30), |_| made(&e) > 0)
+            .await,
+        "the ticket was never made"
+    );
     child.kill().await.unwrap();
     let r = e.run(&["--json", "jobs", "resume", "1"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);

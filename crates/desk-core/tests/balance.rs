@@ -78,6 +78,7 @@ async fn arrive(sim: &trengo_sim::Sim, who: &str, extra: serde_json::Value) -> u
 #[tokio::test]
 async fn a_new_ticket_goes_to_the_agent_with_most_room_who_has_the_skills() {
     let sim = common::sim(Size::Small).await;
+    common::trengo_behind(&sim);
     let (team, members) = team_of_four(&sim);
     let (off, full, roomy, skilled) = (members[0], members[1], members[2], members[3]);
     for m in &members {
@@ -127,8 +128,8 @@ async fn a_new_ticket_goes_to_the_agent_with_most_room_who_has_the_skills() {
         .save(&balance_rule(team, BalanceMode::Balanced))
         .await
         .unwrap();
-    common::next_second().await;
     desk.rules().enable("Hand out", true).await.unwrap();
+    common::trengo_in_step(&sim);
 
     let first = arrive(&sim, "first", serde_json::json!({"channel_id": chan_a})).await;
     let runs = desk.rules().apply_live().await.unwrap();
@@ -178,6 +179,7 @@ async fn a_new_ticket_goes_to_the_agent_with_most_room_who_has_the_skills() {
 #[tokio::test]
 async fn round_robin_goes_round_the_available_agents() {
     let sim = common::sim(Size::Small).await;
+    common::trengo_behind(&sim);
     let (team, members) = team_of_four(&sim);
     for m in &members {
         set_online(&sim, *m, true).await;
@@ -194,8 +196,8 @@ async fn round_robin_goes_round_the_available_agents() {
         .save(&balance_rule(team, BalanceMode::RoundRobin))
         .await
         .unwrap();
-    common::next_second().await;
     desk.rules().enable("Hand out", true).await.unwrap();
+    common::trengo_in_step(&sim);
     let mut got = vec![];
     for i in 0..members.len() {
         let t = arrive(&sim, &format!("rr{i}"), serde_json::json!({})).await;
@@ -220,6 +222,7 @@ async fn round_robin_goes_round_the_available_agents() {
 #[tokio::test]
 async fn a_ticket_somebody_holds_is_left_alone() {
     let (sim, _dir, desk, colleague) = common::with_colleague(Size::Small).await;
+    common::trengo_behind(&sim);
     let (team, members) = team_of_four(&sim);
     for m in &members {
         set_online(&sim, *m, true).await;
@@ -233,8 +236,8 @@ async fn a_ticket_somebody_holds_is_left_alone() {
         .save(&balance_rule(team, BalanceMode::Balanced))
         .await
         .unwrap();
-    common::next_second().await;
     desk.rules().enable("Hand out", true).await.unwrap();
+    common::trengo_in_step(&sim);
 
     // Trengo assigned it as it arrived.
     let routed = arrive(&sim, "routed", serde_json::json!({"user_id": members[0]})).await;

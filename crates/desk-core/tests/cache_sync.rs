@@ -5,7 +5,6 @@ mod common;
 use std::collections::HashSet;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
 
 use desk_core::view::TicketFilter;
 use desk_core::view::{StatusFilter, StatusKind, TicketStatus};
@@ -218,8 +217,7 @@ async fn reading_works_with_trengo_gone_and_writes_say_offline() {
         .id
         .clone();
     desk.tickets().refresh(&first).await.unwrap();
-    sim.stop();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    sim.stopped().await;
     let rows = desk
         .tickets()
         .search(&TicketFilter {

@@ -347,9 +347,11 @@ async fn a_runner_that_lost_its_job_sends_nothing_more() {
             .filter(|m| m.method == "POST" && m.path.ends_with("/labels"))
             .count()
     };
-    while attaches(&sim) < 3 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    assert!(
+        sim.state()
+            .until(Duration::from_secs(30), |_| attaches(&sim) >= 3)
+            .await
+    );
     // Another process takes the job (as after the lease ran out).
     let db = common::db(&desk).await;
     sqlx::query("UPDATE jobs SET runner_token = 'someone-else', runner_pid = 1 WHERE id = ?")

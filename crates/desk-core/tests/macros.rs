@@ -198,7 +198,7 @@ async fn a_macro_is_one_job_and_one_undo_that_leaves_a_colleagues_change() {
         .iter()
         .find(|t| **t != target_team && Some(**t) != before[1].team_id)
         .unwrap();
-    common::next_second().await;
+    common::next_second(&sim);
     colleague
         .assign_ticket(ids[1], Assignee::Team(elsewhere), None)
         .await
@@ -340,7 +340,7 @@ async fn a_merge_reads_both_fresh_refuses_a_changed_one_and_deletes_the_source()
 
     // A colleague tags the second source after the preview: it is not merged.
     let tag = *sim.state().world().labels.keys().next().unwrap();
-    common::next_second().await;
+    common::next_second(&sim);
     colleague.attach_label(sources[1], tag).await.unwrap();
     let job = desk.tickets().merge(&p).await.unwrap();
     let end = desk.jobs().run(job.id, &|_| {}).await.unwrap();
@@ -380,7 +380,7 @@ async fn a_merge_reads_both_fresh_refuses_a_changed_one_and_deletes_the_source()
         .merge_preview(&target.to_string(), &[sources[1].to_string()])
         .await
         .unwrap();
-    common::next_second().await;
+    common::next_second(&sim);
     colleague.attach_label(target, tag).await.unwrap();
     let job = desk.tickets().merge(&p).await.unwrap();
     let end = desk.jobs().run(job.id, &|_| {}).await.unwrap();

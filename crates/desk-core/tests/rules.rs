@@ -217,6 +217,7 @@ async fn rules_export_and_import_and_a_bad_file_saves_nothing() {
 #[tokio::test]
 async fn a_live_rule_tags_a_new_ticket_once_even_across_a_restart() {
     let (sim, dir, desk) = common::synced(Size::Small).await;
+    common::trengo_behind(&sim);
     let rule = Rule {
         name: "Chargebacks".into(),
         balance: None,
@@ -240,8 +241,8 @@ async fn a_live_rule_tags_a_new_ticket_once_even_across_a_restart() {
         id
     };
     common::sync(&desk).await;
-    common::next_second().await;
     desk.rules().enable("chargebacks", true).await.unwrap();
+    common::trengo_in_step(&sim);
     assert!(
         desk.rules().apply_live().await.unwrap().is_empty(),
         "nothing new yet"
@@ -296,6 +297,7 @@ async fn a_live_rule_tags_a_new_ticket_once_even_across_a_restart() {
 #[tokio::test]
 async fn two_live_rules_that_feed_each_other_do_not_loop() {
     let (sim, _dir, desk) = common::synced(Size::Small).await;
+    common::trengo_behind(&sim);
     let flip = |name: &str, from: &str, to: &str| Rule {
         name: name.into(),
         balance: None,
@@ -312,9 +314,9 @@ async fn two_live_rules_that_feed_each_other_do_not_loop() {
     };
     desk.rules().save(&flip("A", "1001", "1002")).await.unwrap();
     desk.rules().save(&flip("B", "1002", "1001")).await.unwrap();
-    common::next_second().await;
     desk.rules().enable("A", true).await.unwrap();
     desk.rules().enable("B", true).await.unwrap();
+    common::trengo_in_step(&sim);
     let t = common::admin(
         &sim,
         "inbound",

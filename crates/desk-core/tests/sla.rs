@@ -108,7 +108,7 @@ async fn the_waiting_clock_follows_the_customer_and_pauses_on_our_reply() {
     );
 
     // The customer writes again: the next reply is due an hour after that message.
-    common::next_second().await;
+    common::next_second(&sim);
     message(&sim, &id, "customer").await;
     let wrote = chrono::Utc::now().timestamp();
     common::sync(&desk).await;
@@ -262,6 +262,7 @@ async fn a_live_rule_tags_a_ticket_when_its_first_reply_breaches() {
     use desk_core::actions::Action;
     use desk_core::rules::{Condition, Rule};
     let (sim, _dir, desk) = common::synced(Size::Small).await;
+    common::trengo_behind(&sim);
     let soon = writes_in(&sim, 10 * 60).await; // first reply (30 min) due in 20 min
     let long_ago = writes_in(&sim, 2 * 3600).await; // breached 90 min ago
     common::sync(&desk).await;
@@ -295,8 +296,8 @@ async fn a_live_rule_tags_a_ticket_when_its_first_reply_breaches() {
     let p = desk.rules().preview(&rule).await.unwrap();
     assert_eq!(p.ids, vec![long_ago.clone()]);
 
-    common::next_second().await;
     desk.rules().enable("Breaches", true).await.unwrap();
+    common::trengo_in_step(&sim);
     let now = chrono::Utc::now().timestamp();
     assert!(
         desk.rules().apply_live_at(now).await.unwrap().is_empty(),

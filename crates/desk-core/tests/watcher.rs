@@ -82,9 +82,9 @@ async fn each_assignment_is_reported_once_and_never_after_a_restart() {
     );
 
     // Reassigned away and back to me later: news again.
-    common::next_second().await;
+    common::next_second(&sim);
     admin(&sim, "assign", json!({"ticket_id": old, "user_id": 3602})).await;
-    common::next_second().await;
+    common::next_second(&sim);
     admin(&sim, "assign", json!({"ticket_id": old, "user_id": 3601})).await;
     let got = desk.watcher().poll().await.unwrap();
     assert_eq!(

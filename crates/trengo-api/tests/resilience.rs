@@ -162,8 +162,7 @@ async fn a_lost_note_is_an_unknown_outcome_never_a_duplicate() {
     assert_eq!(writes, 2, "each note was sent exactly once");
 
     // Not sent at all (nothing listening): safe to repeat, then a network error.
-    sim.stop();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    sim.stopped().await;
     let mut cfg = ClientConfig::new(sim.base_url(), Token::new("demo-token"));
     cfg.retry = RetryPolicy {
         max_attempts: 2,
@@ -248,10 +247,11 @@ async fn interactive_call_behind_200_bulk_calls_starts_within_a_slot() {
     }
     // The window's background share (three quarters, while nothing is known of the user's
     // clicks) goes at the server's speed; the rest waits.
-    let began = Instant::now();
-    while c.budget().state().granted_total < 40 && began.elapsed() < Duration::from_secs(5) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    assert!(
+        sim.state()
+            .until(Duration::from_secs(5), |s| s.stats().requests >= 40)
+            .await
+    );
     let st = c.budget().state();
     assert!(st.granted_total >= 40, "{st:?}");
     assert!(

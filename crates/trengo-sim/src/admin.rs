@@ -50,6 +50,7 @@ pub(crate) fn routes(state: Arc<SimState>) -> Router {
         .route("/reset", post(reset))
         .route("/stats", get(stats))
         .route("/lookups", get(lookups))
+        .route("/requests", get(requests))
         .route("/tickets/{id}", get(ticket))
         .route("/contacts/{id}", get(contact))
         .route("/info", get(info))
@@ -284,6 +285,10 @@ async fn stats(State(st): St) -> Json<crate::Stats> {
     Json(st.stats())
 }
 
+async fn requests(State(st): St) -> Json<Vec<String>> {
+    Json(st.requests())
+}
+
 async fn lookups(State(st): St) -> Json<Vec<String>> {
     Json(st.lookups())
 }
@@ -385,6 +390,8 @@ pub(crate) async fn auto_assign_loop(
             ..Default::default()
         };
         let _ = inbound_ticket(&mut w, i, now);
+        drop(w);
+        st.touch();
         n += 1;
     }
 }

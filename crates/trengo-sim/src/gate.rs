@@ -82,7 +82,7 @@ fn plan(st: &SimState, is_write: bool) -> Plan {
 fn hit(st: &SimState, token: &str) -> Result<(u32, u32), (u32, u64)> {
     let mut l = st.lock_limiter();
     let (limit, window) = (l.limit, l.window);
-    let now = Instant::now();
+    let now = Instant::now() + l.skew;
     let w = l.windows.entry(token.to_string()).or_insert(Window {
         start: now,
         hits: 0,
@@ -166,6 +166,7 @@ pub(crate) async fn api_gate(
     let kill = req.extensions().get::<ConnKill>().cloned();
 
     let record = |status: u16, throttled: bool, fault: Option<&str>| {
+        st.log_request(&method, &path, query.as_deref());
         let mut s = st.lock_stats();
         s.requests += 1;
         *s.by_status.entry(status).or_default() += 1;

@@ -95,6 +95,7 @@ pub struct Sim {
     addr: SocketAddr,
     state: Arc<SimState>,
     shutdown: tokio::sync::watch::Sender<bool>,
+    server: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Sim {
@@ -106,7 +107,7 @@ impl Sim {
         let state = Arc::new(SimState::new(config));
         let (shutdown, rx) = tokio::sync::watch::channel(false);
         let app = server::router(state.clone());
-        tokio::spawn(server::serve(listener, app, rx.clone()));
+        let server = tokio::spawn(server::serve(listener, app, rx.clone()));
         if let Some(every) = auto_assign {
             tokio::spawn(admin::auto_assign_loop(state.clone(), every, rx));
         }
@@ -114,6 +115,7 @@ impl Sim {
             addr,
             state,
             shutdown,
+            server: std::sync::Mutex::new(Some(server)),
         })
     }
 
@@ -144,6 +146,15 @@ impl Sim {
     /// Stops accepting and closes every open connection.
     pub fn stop(&self) {
         let _ = self.shutdown.send(true);
+    }
+
+    /// Stops, and returns once the port refuses new connections.
+    pub async fn stopped(&self) {
+        self.stop();
+        let server = self.server.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(server) = server {
+            let _ = server.await;
+        }
     }
 }
 

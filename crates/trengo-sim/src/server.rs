@@ -33,6 +33,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
                     if let Ok(v) = http::HeaderValue::from_str(&date) {
                         res.headers_mut().insert(http::header::DATE, v);
                     }
+                    clock.touch();
                     res
                 }
             },

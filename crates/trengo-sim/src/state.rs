@@ -24,12 +24,21 @@ pub struct SimState {
     pub(crate) stats: Mutex<Stats>,
     /// Raw request paths the lookup service received.
     pub(crate) lookups: Mutex<Vec<String>>,
+    /// The last `REQUEST_LOG` API requests, as `METHOD /path?query`.
+    requests: Mutex<std::collections::VecDeque<String>>,
+    /// Counts the requests answered (and the workspace's own changes), so a test can wait for
+    /// what it expects instead of for a time.
+    changes: tokio::sync::watch::Sender<u64>,
+    /// Seconds Trengo's clock was moved on by `advance_clock`.
+    advanced: std::sync::atomic::AtomicI64,
 }
 
 pub(crate) struct Limiter {
     pub limit: u32,
     pub window: std::time::Duration,
     pub windows: HashMap<String, Window>,
+    /// How far the limiter's clock is ahead of the real one (see `advance_rate_windows`).
+    pub skew: std::time::Duration,
 }
 
 pub(crate) struct FaultState {
@@ -72,6 +81,7 @@ impl SimState {
                 limit: config.rate_limit,
                 window: config.window,
                 windows: HashMap::new(),
+                skew: std::time::Duration::ZERO,
             }),
             faults: Mutex::new(FaultState {
                 rng: Rng::new(config.faults.seed),
@@ -81,8 +91,35 @@ impl SimState {
             mutations: Mutex::new(vec![]),
             stats: Mutex::new(Stats::default()),
             lookups: Mutex::new(vec![]),
+            requests: Mutex::new(Default::default()),
+            changes: tokio::sync::watch::channel(0).0,
+            advanced: std::sync::atomic::AtomicI64::new(0),
             config,
         }
+    }
+
+    /// Says that a request was answered or the workspace changed: wakes whoever waits in
+    /// [`SimState::until`].
+    pub(crate) fn touch(&self) {
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// Waits until `cond` holds, checking it again after each request the simulator answers
+    /// (and each change it makes on its own); false if it still does not hold `within`.
+    pub async fn until(
+        &self,
+        within: std::time::Duration,
+        cond: impl Fn(&SimState) -> bool,
+    ) -> bool {
+        let mut changes = self.changes.subscribe();
+        tokio::time::timeout(within, async {
+            while !cond(self) {
+                // The sender lives as long as `self`.
+                let _ = changes.changed().await;
+            }
+        })
+        .await
+        .is_ok()
     }
 
     /// The workspace, locked. Keep the guard short: every request waits on it.
@@ -92,6 +129,14 @@ impl SimState {
 
     pub fn now(&self) -> Ts {
         (chrono::Utc::now().timestamp() + self.config.clock_offset_secs).max(self.anchor)
+            + self.advanced.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Moves Trengo's clock (its times and its `Date`) on by `secs` seconds: a test that needs
+    /// "changed after" to be a later second than what it read takes one, instead of waiting.
+    pub fn advance_clock(&self, secs: i64) {
+        self.advanced
+            .fetch_add(secs, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The user a token belongs to.
@@ -133,9 +178,33 @@ impl SimState {
         l.windows.clear();
     }
 
+    /// Moves the rate limiter's clock on by `by`, as if that much time had passed: a test of
+    /// windows turning needs no wait.
+    pub fn advance_rate_windows(&self, by: std::time::Duration) {
+        lock(&self.limiter).skew += by;
+    }
+
     pub fn rate_limit(&self) -> (u32, std::time::Duration) {
         let l = lock(&self.limiter);
         (l.limit, l.window)
+    }
+
+    /// The last API requests answered (at most 10,000), oldest first, as `METHOD /path?query`:
+    /// how a test sees that a client asked something, when asking leaves no other trace.
+    pub fn requests(&self) -> Vec<String> {
+        lock(&self.requests).iter().cloned().collect()
+    }
+
+    pub(crate) fn log_request(&self, method: &str, path: &str, query: Option<&str>) {
+        const REQUEST_LOG: usize = 10_000;
+        let mut log = lock(&self.requests);
+        if log.len() == REQUEST_LOG {
+            log.pop_front();
+        }
+        log.push_back(match query {
+            Some(q) => format!("{method} {path}?{q}"),
+            None => format!("{method} {path}"),
+        });
     }
 
     pub fn lookups(&self) -> Vec<String> {
@@ -150,11 +219,13 @@ impl SimState {
         lock(&self.mutations).clear();
         *lock(&self.stats) = Stats::default();
         lock(&self.lookups).clear();
+        lock(&self.requests).clear();
         {
             let mut l = lock(&self.limiter);
             l.limit = self.config.rate_limit;
             l.window = self.config.window;
             l.windows.clear();
+            l.skew = std::time::Duration::ZERO;
         }
         self.set_faults(Faults::default());
         self.set_lookup_faults(LookupFaults::default());

@@ -133,14 +133,24 @@ pub async fn with_colleague(
     (sim, dir, desk, colleague)
 }
 
-/// Waits for the next second on the clock: Trengo's times and the cache's marks are whole
-/// seconds, so "changed after" needs the second to turn (on average half a second, never a fixed
-/// wait).
+/// Runs Trengo's clock a second behind the desktop's: what the test sets up from now on is
+/// stamped before the second in which the desktop switches a rule on (by its own clock), without
+/// waiting for a second to turn. [`trengo_in_step`] puts it back once the rule is on.
 #[allow(dead_code)]
-pub async fn next_second() {
-    let now = chrono::Utc::now().timestamp();
-    while chrono::Utc::now().timestamp() == now {
-        let into = chrono::Utc::now().timestamp_subsec_millis() as u64;
-        tokio::time::sleep(std::time::Duration::from_millis(1_001 - into.min(1_000))).await;
-    }
+pub fn trengo_behind(sim: &Sim) {
+    sim.state().advance_clock(-1);
+}
+
+/// Puts Trengo's clock back in step after [`trengo_behind`]: what happens from now on is stamped
+/// in or after the second the rule was switched on.
+#[allow(dead_code)]
+pub fn trengo_in_step(sim: &Sim) {
+    sim.state().advance_clock(1);
+}
+
+/// Moves Trengo's clock on by a second: its times and the cache's marks are whole seconds, so
+/// "changed after" what was read needs a later second (injected, not waited for).
+#[allow(dead_code)]
+pub fn next_second(sim: &Sim) {
+    sim.state().advance_clock(1);
 }
