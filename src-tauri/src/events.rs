@@ -30,7 +30,7 @@ pub struct AssignmentsEvent(pub Vec<Assignment>);
 /// A notification was clicked: show this ticket.
 #[derive(Debug, Clone, Serialize, specta::Type, Event)]
 pub struct OpenTicketEvent {
-    pub id: String,
+    pub id: desk_core::TicketId,
 }
 
 /// A notification about SLA warnings was clicked: show this SLA view.
@@ -110,10 +110,13 @@ async fn notify_assignments(app: AppHandle, desk: Arc<Desk>, list: Vec<Assignmen
     let sound = desk.watcher().sound().await;
     for note in desk.watcher().notes(&list).await {
         let a = app.clone();
-        let id = note.ticket_id.clone().unwrap_or_default();
+        // A group of assignments opens the window; one opens its ticket.
+        let id = note.ticket_id.clone();
         let opened = move || {
             crate::tray::focus(&a);
-            let _ = OpenTicketEvent { id }.emit(&a);
+            if let Some(id) = id {
+                let _ = OpenTicketEvent { id }.emit(&a);
+            }
         };
         if let Err(e) = crate::notify::show(&note, sound, opened).await {
             tracing::warn!(error = %e, "no desktop notification (is a notification service running?)");

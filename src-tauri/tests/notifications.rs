@@ -66,7 +66,7 @@ async fn a_notification_reaches_the_daemon() {
     let note = Note {
         summary: "Assigned to you".into(),
         body: "Mara de Vries: Refund not received".into(),
-        ticket_id: Some("318550001".into()),
+        ticket_id: Some(desk_core::TicketId::new(318550001)),
         sla_view: None,
         filter: None,
     };
@@ -138,7 +138,7 @@ async fn a_notification_reaches_the_daemon() {
     let hostile = Note {
         summary: "New in <b>Shipping & Returns</b>".into(),
         body: "<a href=\"https://evil.example\">Mara</a>: <img src=x> & <b>refund</b>".into(),
-        ticket_id: Some("318550002".into()),
+        ticket_id: Some(desk_core::TicketId::new(318550002)),
         sla_view: None,
         filter: None,
     };

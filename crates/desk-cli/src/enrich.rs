@@ -82,7 +82,7 @@ async fn field_id(desk: &Desk, label: &str) -> Result<String, Error> {
         .iter()
         .filter(|f| f.entity_type == "contact")
         .find(|f| f.id == label || f.label.eq_ignore_ascii_case(label) || f.name == label)
-        .map(|f| f.id.clone())
+        .map(|f| f.id.to_string())
         .ok_or_else(|| {
             Error::NotFound(format!(
                 "no contact field {label:?} (trengo-desk-cli directory lists them)"

@@ -147,13 +147,13 @@ async fn field_condition(desk: &Desk, s: &str, contact: bool) -> Result<Conditio
     };
     Ok(if contact {
         Condition::ContactField {
-            field_id: f.id.clone(),
+            field_id: f.id.to_string(),
             op,
             values,
         }
     } else {
         Condition::TicketField {
-            field_id: f.id.clone(),
+            field_id: f.id.to_string(),
             op,
             values,
         }

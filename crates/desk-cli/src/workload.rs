@@ -106,7 +106,7 @@ async fn skills_of(desk: &Desk, a: &SkillArgs) -> Result<Vec<Skill>, Error> {
                         && (d.id == name || d.name == name || d.label.eq_ignore_ascii_case(name))
                 })
                 .ok_or_else(|| Error::NotFound(format!("there is no {entity} field {name:?}")))?;
-            let (field_id, value) = (def.id.clone(), value.to_string());
+            let (field_id, value) = (def.id.to_string(), value.to_string());
             out.push(if entity == "contact" {
                 Skill::ContactField { field_id, value }
             } else {

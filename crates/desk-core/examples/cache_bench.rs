@@ -69,15 +69,15 @@ async fn search_bench() -> anyhow::Result<()> {
     );
 
     let dl = desk.directory().lists().await?;
-    let team = dl.teams[1].id.clone();
+    let team = dl.teams[1].id.to_string();
     let tag = dl
         .tags
         .iter()
         .find(|t| t.name == "refund")
         .unwrap()
         .id
-        .clone();
-    let user = dl.users[5].id.clone();
+        .to_string();
+    let user = dl.users[5].id.to_string();
     let q = |status: &str| TicketFilter {
         status: Some(desk_core::view::StatusFilter::parse(status).unwrap()),
         limit: 50,
@@ -178,7 +178,7 @@ async fn search_bench() -> anyhow::Result<()> {
 
 /// Ticket context: 100 threads read from Trengo into the cache, then opened from the cache.
 async fn context_bench(desk: &Desk) -> anyhow::Result<()> {
-    let ids: Vec<String> = desk
+    let ids: Vec<desk_core::TicketId> = desk
         .tickets()
         .search(&TicketFilter {
             limit: 100,

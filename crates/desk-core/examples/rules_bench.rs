@@ -116,7 +116,7 @@ async fn preview_bench() -> anyhow::Result<()> {
     let cache = Cache::open(desk.session().cache_path()).await?;
     common::fill(&sim, &cache, true).await?;
     let dl = desk.directory().lists().await?;
-    let tags: Vec<String> = dl.tags.iter().take(10).map(|t| t.id.clone()).collect();
+    let tags: Vec<String> = dl.tags.iter().take(10).map(|t| t.id.to_string()).collect();
     let field = |label: &str| {
         dl.fields
             .iter()

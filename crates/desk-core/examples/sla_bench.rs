@@ -164,7 +164,7 @@ async fn trends(
         r.series.len(),
         r.series[0].points.len()
     );
-    let team = desk.directory().lists().await?.teams[0].id.clone();
+    let team = desk.directory().lists().await?.teams[0].id.to_string();
     let q = TrendQuery {
         days: 30,
         dim: TrendDim::Team,

@@ -201,7 +201,7 @@ pub fn row_after(
                 .cloned()
                 .unwrap_or((format!("#{t}"), None));
             TagChip {
-                id: t.to_string(),
+                id: (*t).into(),
                 name,
                 color,
             }

@@ -205,7 +205,7 @@ impl Context {
         me: &trengo_unified::api::model::User,
     ) -> Result<UserItem> {
         let user = UserItem {
-            id: me.id.to_string(),
+            id: me.id.into(),
             name: me.display_name(),
             email: me.email.clone(),
             // The role is `role.name`; `authorization: OWNER` marks the account's owner.
@@ -267,11 +267,7 @@ impl Context {
 }
 
 pub(crate) fn ticket_num(id: &str) -> Result<u64> {
-    let t = id.trim().trim_start_matches('#');
-    t.parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| Error::Invalid(format!("{id:?} is not a ticket id")))
+    Ok(crate::TicketId::parse(id)?.number())
 }
 
 pub(crate) fn id_num(what: &str, id: &str) -> Result<String> {

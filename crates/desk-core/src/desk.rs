@@ -441,7 +441,7 @@ fn entry_for(base_url: &str, me: &trengo_unified::api::model::User) -> Workspace
     WorkspaceEntry {
         id: account_id(base_url, me.id),
         base_url: base_url.to_string(),
-        user_id: me.id.to_string(),
+        user_id: me.id.into(),
         user_name: me.display_name(),
         email: me.email.clone(),
         last_used: String::new(),

@@ -37,7 +37,7 @@ macro_rules! word_enum {
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
+                f.pad(self.as_str())
             }
         }
     };
@@ -51,6 +51,7 @@ pub mod desk;
 pub mod enrich;
 pub mod error;
 pub mod files;
+pub mod ids;
 pub mod jobs;
 pub mod launcher;
 pub mod macros;
@@ -76,6 +77,7 @@ pub use desk::{
     WorkspaceSettings, DEMO_WORKSPACE,
 };
 pub use error::{Error, ErrorCode, Result};
+pub use ids::{ChannelId, ContactId, FieldId, TagId, TeamId, TicketId, UserId};
 pub use refresh::{RefreshReport, RefreshRequest, SyncFreshness, SyncMode};
 pub use saved_views::SavedView;
 pub use secrets::{KeyringStore, MemoryStore, SecretStore, Token};

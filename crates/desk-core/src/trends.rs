@@ -292,7 +292,7 @@ pub struct TrendReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TagWeek {
-    pub tag_id: String,
+    pub tag_id: crate::TagId,
     pub name: String,
     pub this_week: u32,
     pub last_week: u32,

@@ -151,7 +151,7 @@ pub fn convert(raw: Option<&Value>, m: &Mapping, f: &FieldDef) -> Result<Option<
 pub fn field_text(raw: &str, f: &FieldDef) -> Result<String, String> {
     let m = Mapping {
         from: f.label.clone(),
-        field_id: f.id.clone(),
+        field_id: f.id.to_string(),
         transform: Transform {
             trim: true,
             ..Transform::default()
@@ -240,11 +240,11 @@ mod tests {
 
     fn field(t: &str, options: &[&str]) -> FieldDef {
         FieldDef {
-            id: "502".into(),
+            id: crate::FieldId::new(502),
             name: "plan".into(),
             label: "Plan".into(),
             entity_type: "contact".into(),
-            field_type: t.into(),
+            field_type: crate::view::FieldType::parse(t).unwrap(),
             options: options.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -337,11 +337,11 @@ mod tests {
     #[test]
     fn a_comma_in_a_number_is_never_guessed() {
         let f = FieldDef {
-            id: "503".into(),
+            id: crate::FieldId::new(503),
             name: "mrr".into(),
             label: "MRR".into(),
             entity_type: "contact".into(),
-            field_type: "number".into(),
+            field_type: crate::view::FieldType::Number,
             options: vec![],
         };
         let m = Mapping {

@@ -1,5 +1,6 @@
-//! What the desk shows: plain records for the UI and the CLI. Ids are strings and counts `u32`
-//! so they cross to JavaScript intact; times are RFC 3339 strings.
+//! What the desk shows: plain records for the UI and the CLI. Ids are typed ([`crate::ids`]) and
+//! travel as strings, counts are `u32`, so they cross to JavaScript intact; times are RFC 3339
+//! strings.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +14,7 @@ pub struct Named {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TagChip {
-    pub id: String,
+    pub id: crate::TagId,
     pub name: String,
     /// `#rrggbb`, Trengo's colour for the label.
     pub color: Option<String>,
@@ -23,7 +24,7 @@ pub struct TagChip {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TicketRow {
-    pub id: String,
+    pub id: crate::TicketId,
     pub subject: Option<String>,
     /// The latest message, plain text, shortened.
     pub preview: Option<String>,
@@ -403,15 +404,40 @@ pub struct SearchResult {
     pub offset: u32,
 }
 
+word_enum!(
+    /// How a field's value is written and edited. A kind Trengo adds later is edited as text.
+    FieldType {
+        Text = "text",
+        Number = "number",
+        Date = "date",
+        Dropdown = "dropdown",
+        Checkbox = "checkbox",
+        Email = "email",
+    }
+);
+
+impl FieldType {
+    pub fn of(kind: &trengo_unified::FieldKind) -> FieldType {
+        use trengo_unified::FieldKind as K;
+        match kind {
+            K::Number => FieldType::Number,
+            K::Date => FieldType::Date,
+            K::Dropdown => FieldType::Dropdown,
+            K::Checkbox => FieldType::Checkbox,
+            K::Email => FieldType::Email,
+            K::Text | K::Other(_) => FieldType::Text,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FieldLine {
-    pub field_id: String,
+    pub field_id: crate::FieldId,
     pub label: String,
     /// `None` when the contact (or ticket) has no value for it.
     pub value: Option<String>,
-    /// text, number, date, dropdown, checkbox, email: how it is edited.
-    pub field_type: String,
+    pub field_type: FieldType,
     /// A dropdown's options.
     pub options: Vec<String>,
 }
@@ -419,7 +445,7 @@ pub struct FieldLine {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ContactCard {
-    pub id: String,
+    pub id: crate::ContactId,
     pub name: String,
     pub emails: Vec<String>,
     pub phones: Vec<String>,
@@ -480,19 +506,19 @@ pub struct TicketContext {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct UserItem {
-    pub id: String,
+    pub id: crate::UserId,
     pub name: String,
     pub email: Option<String>,
     pub role: Option<String>,
-    pub team_ids: Vec<String>,
+    pub team_ids: Vec<crate::TeamId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TeamItem {
-    pub id: String,
+    pub id: crate::TeamId,
     pub name: String,
-    pub member_ids: Vec<String>,
+    pub member_ids: Vec<crate::UserId>,
     /// Open and assigned tickets of the team in the cache.
     pub open_count: u32,
 }
@@ -500,7 +526,7 @@ pub struct TeamItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TagItem {
-    pub id: String,
+    pub id: crate::TagId,
     pub name: String,
     pub color: Option<String>,
     pub active: bool,
@@ -509,24 +535,23 @@ pub struct TagItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FieldDef {
-    pub id: String,
+    pub id: crate::FieldId,
     pub name: String,
     pub label: String,
     /// ticket, contact, profile
     pub entity_type: String,
-    /// text, number, date, dropdown, checkbox, email
-    pub field_type: String,
+    pub field_type: FieldType,
     pub options: Vec<String>,
 }
 
 impl From<&trengo_unified::Field> for FieldDef {
     fn from(f: &trengo_unified::Field) -> FieldDef {
         FieldDef {
-            id: f.id.clone(),
+            id: crate::FieldId::from_trengo(&f.id),
             name: f.name.clone(),
             label: f.label.clone(),
             entity_type: f.entity_type.as_str().to_string(),
-            field_type: f.field_type.as_str().to_string(),
+            field_type: FieldType::of(&f.field_type),
             options: f.options.iter().map(|o| o.value.clone()).collect(),
         }
     }

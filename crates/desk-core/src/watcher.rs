@@ -39,7 +39,7 @@ word_enum!(
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Assignment {
-    pub ticket_id: String,
+    pub ticket_id: crate::TicketId,
     pub kind: AssignmentKind,
     pub team: Option<Named>,
     pub contact: Option<String>,
@@ -125,7 +125,7 @@ pub struct Note {
     pub summary: String,
     pub body: String,
     /// The ticket a click opens; `None` for a group.
-    pub ticket_id: Option<String>,
+    pub ticket_id: Option<crate::TicketId>,
     /// The SLA view a click opens (a warning before a breach).
     pub sla_view: Option<crate::view::SlaFilter>,
     /// The tickets a click opens in the list (a spike's new tickets).
@@ -248,7 +248,7 @@ mod tests {
 
     fn a(id: &str, kind: &str, team: Option<&str>) -> Assignment {
         Assignment {
-            ticket_id: id.into(),
+            ticket_id: id.parse().unwrap(),
             kind: AssignmentKind::parse(kind).unwrap(),
             team: team.map(|t| Named {
                 id: "201".into(),
@@ -274,13 +274,13 @@ mod tests {
             Note {
                 summary: "Assigned to you".into(),
                 body: "Mara de Vries: Refund 1".into(),
-                ticket_id: Some("1".into()),
+                ticket_id: Some(crate::TicketId::new(1)),
                 sla_view: None,
                 filter: None,
             }
         );
         assert_eq!(notes[1].summary, "New in Billing");
-        let many: Vec<_> = (0..12)
+        let many: Vec<_> = (1..=12)
             .map(|i| a(&i.to_string(), "team", Some("Billing")))
             .collect();
         let notes = notes_for(&many, &s, 12);

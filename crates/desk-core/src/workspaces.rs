@@ -16,7 +16,7 @@ pub struct WorkspaceEntry {
     /// `app.trengo.com~3601`: the host, and the token's user.
     pub id: String,
     pub base_url: String,
-    pub user_id: String,
+    pub user_id: crate::UserId,
     pub user_name: String,
     pub email: Option<String>,
     /// RFC 3339.
@@ -273,7 +273,7 @@ mod tests {
         WorkspaceEntry {
             id: id.into(),
             base_url: format!("https://{}/api/v2", id.split('~').next().unwrap()),
-            user_id: id.split('~').nth(1).unwrap().into(),
+            user_id: id.split('~').nth(1).unwrap().parse().unwrap(),
             user_name: email.split('@').next().unwrap().into(),
             email: Some(email.into()),
             last_used: String::new(),

@@ -58,7 +58,7 @@ async fn after_a_full_sync_the_cache_equals_the_simulator() {
     };
     let cached = desk.tickets().search(&all("open")).await.unwrap();
     assert_eq!(cached.total as usize, open_ids.len());
-    let cached_ids: HashSet<String> = cached.rows.iter().map(|r| r.id.clone()).collect();
+    let cached_ids: HashSet<String> = cached.rows.iter().map(|r| r.id.to_string()).collect();
     assert_eq!(cached_ids, open_ids);
 
     let d = desk.directory().lists().await.unwrap();
@@ -85,7 +85,7 @@ async fn after_a_full_sync_the_cache_equals_the_simulator() {
                 row.assignee.as_ref().map(|x| x.id.clone()),
                 t.user_id.map(|x| x.to_string())
             );
-            let mut tags: Vec<String> = row.tags.iter().map(|g| g.id.clone()).collect();
+            let mut tags: Vec<String> = row.tags.iter().map(|g| g.id.to_string()).collect();
             let mut want: Vec<String> = t.label_ids.iter().map(u64::to_string).collect();
             tags.sort();
             want.sort();

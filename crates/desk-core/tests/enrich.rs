@@ -493,7 +493,7 @@ async fn with_a_complete_index_apply_equals_the_preview_and_a_second_has_nothing
             r.fields
                 .iter()
                 .filter(|f| f.changed)
-                .map(|f| (r.contact_id.clone(), f.field_id.clone()))
+                .map(|f| (r.contact_id.to_string(), f.field_id.clone()))
         })
         .collect();
     assert_eq!(changes.len() as u32, p.changes);

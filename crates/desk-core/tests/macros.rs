@@ -325,7 +325,7 @@ async fn a_merge_reads_both_fresh_refuses_a_changed_one_and_deletes_the_source()
         .duplicates(&target.to_string())
         .await
         .unwrap();
-    let dup_ids: Vec<String> = dups.iter().map(|r| r.id.clone()).collect();
+    let dup_ids: Vec<String> = dups.iter().map(|r| r.id.to_string()).collect();
     for s in &sources {
         assert!(dup_ids.contains(&s.to_string()), "{dup_ids:?}");
     }

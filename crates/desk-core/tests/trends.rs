@@ -37,8 +37,8 @@ async fn a_look_counts_what_the_list_shows() {
         async move { desk.tickets().search(&f).await.unwrap().total }
     };
     let lists = desk.directory().lists().await.unwrap();
-    let team = lists.teams[0].id.clone();
-    let tag = lists.tags[0].id.clone();
+    let team = lists.teams[0].id.to_string();
+    let tag = lists.tags[0].id.to_string();
     for (dim, key, filter) in [
         (TrendDim::All, None, TicketFilter::default()),
         (

@@ -41,7 +41,7 @@ async fn each_assignment_is_reported_once_and_never_after_a_restart() {
     let got = desk.watcher().poll().await.unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(
-        (got[0].ticket_id.clone(), got[0].kind.as_str()),
+        (got[0].ticket_id.to_string(), got[0].kind.as_str()),
         (old.to_string(), "me")
     );
     assert!(got[0].contact.is_some());

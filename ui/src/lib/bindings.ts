@@ -335,7 +335,7 @@ export type AgentLoad = AgentLoad_Serialize | AgentLoad_Deserialize;
 
 /**  An agent's load before and after a rebalance. */
 export type AgentLoad_Deserialize = {
-	id: string,
+	id: UserId,
 	name: string,
 	online?: boolean | null,
 	limit?: number | null,
@@ -345,7 +345,7 @@ export type AgentLoad_Deserialize = {
 
 /**  An agent's load before and after a rebalance. */
 export type AgentLoad_Serialize = {
-	id: string,
+	id: UserId,
 	name: string,
 	online: boolean | null,
 	limit: number | null,
@@ -370,7 +370,7 @@ export type AssignmentKind =
 
 /**  One new assignment. */
 export type Assignment_Deserialize = {
-	ticket_id: string,
+	ticket_id: TicketId,
 	kind: AssignmentKind,
 	team?: Named | null,
 	contact?: string | null,
@@ -382,7 +382,7 @@ export type Assignment_Deserialize = {
 
 /**  One new assignment. */
 export type Assignment_Serialize = {
-	ticket_id: string,
+	ticket_id: TicketId,
 	kind: AssignmentKind,
 	team: Named | null,
 	contact: string | null,
@@ -549,7 +549,7 @@ export type Condition_Serialize =
 export type ContactCard = ContactCard_Serialize | ContactCard_Deserialize;
 
 export type ContactCard_Deserialize = {
-	id: string,
+	id: ContactId,
 	name: string,
 	emails: string[],
 	phones: string[],
@@ -559,7 +559,7 @@ export type ContactCard_Deserialize = {
 };
 
 export type ContactCard_Serialize = {
-	id: string,
+	id: ContactId,
 	name: string,
 	emails: string[],
 	phones: string[],
@@ -567,6 +567,9 @@ export type ContactCard_Serialize = {
 	/**  Every contact field of the workspace, by label, in Trengo's order. */
 	fields: FieldLine_Serialize[],
 };
+
+/**  A contact's id. */
+export type ContactId = string;
 
 /**  The contact index as the status bar, `directory` and enrichment show it. */
 export type ContactIndex = ContactIndex_Serialize | ContactIndex_Deserialize;
@@ -716,15 +719,17 @@ export type FieldChange_Serialize = {
 };
 
 export type FieldDef = {
-	id: string,
+	id: FieldId,
 	name: string,
 	label: string,
 	/**  ticket, contact, profile */
 	entity_type: string,
-	/**  text, number, date, dropdown, checkbox, email */
-	field_type: string,
+	field_type: FieldType,
 	options: string[],
 };
+
+/**  A custom field's id. */
+export type FieldId = string;
 
 export type FieldInput = {
 	field: string,
@@ -739,23 +744,21 @@ export type FieldIs = {
 export type FieldLine = FieldLine_Serialize | FieldLine_Deserialize;
 
 export type FieldLine_Deserialize = {
-	field_id: string,
+	field_id: FieldId,
 	label: string,
 	/**  `None` when the contact (or ticket) has no value for it. */
 	value?: string | null,
-	/**  text, number, date, dropdown, checkbox, email: how it is edited. */
-	field_type: string,
+	field_type: FieldType,
 	/**  A dropdown's options. */
 	options: string[],
 };
 
 export type FieldLine_Serialize = {
-	field_id: string,
+	field_id: FieldId,
 	label: string,
 	/**  `None` when the contact (or ticket) has no value for it. */
 	value: string | null,
-	/**  text, number, date, dropdown, checkbox, email: how it is edited. */
-	field_type: string,
+	field_type: FieldType,
 	/**  A dropdown's options. */
 	options: string[],
 };
@@ -766,6 +769,9 @@ export type FieldOp =
 "equals" | "contains" | 
 /**  One of `values`. */
 "one_of" | "is_empty";
+
+/**  How a field's value is written and edited. A kind Trengo adds later is edited as text. */
+export type FieldType = "text" | "number" | "date" | "dropdown" | "checkbox" | "email";
 
 /**  How old and how complete the cache is. */
 export type Freshness = Freshness_Serialize | Freshness_Deserialize;
@@ -1222,11 +1228,10 @@ export type MergeSide = MergeSide_Serialize | MergeSide_Deserialize;
 
 /**  One ticket as the merge preview read it from Trengo. */
 export type MergeSide_Deserialize = {
-	id: string,
+	id: TicketId,
 	subject?: string | null,
 	contact?: string | null,
-	/**  Trengo's: OPEN, ASSIGNED, CLOSED, INVALID. */
-	status: string,
+	status: TicketStatus,
 	team?: string | null,
 	assignee?: string | null,
 	tags: string[],
@@ -1238,11 +1243,10 @@ export type MergeSide_Deserialize = {
 
 /**  One ticket as the merge preview read it from Trengo. */
 export type MergeSide_Serialize = {
-	id: string,
+	id: TicketId,
 	subject: string | null,
 	contact: string | null,
-	/**  Trengo's: OPEN, ASSIGNED, CLOSED, INVALID. */
-	status: string,
+	status: TicketStatus,
 	team: string | null,
 	assignee: string | null,
 	tags: string[],
@@ -1288,11 +1292,11 @@ export type Move = Move_Serialize | Move_Deserialize;
 
 /**  A ticket handed from one agent to another. */
 export type Move_Deserialize = {
-	ticket_id: string,
+	ticket_id: TicketId,
 	subject?: string | null,
-	from_id: string,
+	from_id: UserId,
 	from: string,
-	to_id: string,
+	to_id: UserId,
 	to: string,
 	/**  Since when the customer waits (ISO UTC). */
 	waiting_since?: string | null,
@@ -1300,11 +1304,11 @@ export type Move_Deserialize = {
 
 /**  A ticket handed from one agent to another. */
 export type Move_Serialize = {
-	ticket_id: string,
+	ticket_id: TicketId,
 	subject: string | null,
-	from_id: string,
+	from_id: UserId,
 	from: string,
-	to_id: string,
+	to_id: UserId,
 	to: string,
 	/**  Since when the customer waits (ISO UTC). */
 	waiting_since: string | null,
@@ -1419,7 +1423,7 @@ export type OpenSlaViewEvent = {
 
 /**  A notification was clicked: show this ticket. */
 export type OpenTicketEvent = {
-	id: string,
+	id: TicketId,
 };
 
 /**  A ticket opened: fresh from Trengo, or from the cache with the reason it is not fresh. */
@@ -1469,7 +1473,7 @@ export type PreviewRow = PreviewRow_Serialize | PreviewRow_Deserialize;
 export type PreviewRow_Deserialize = {
 	line: number,
 	customer_id: string,
-	contact_id: string,
+	contact_id: ContactId,
 	contact_name: string,
 	fields: FieldChange_Deserialize[],
 };
@@ -1477,7 +1481,7 @@ export type PreviewRow_Deserialize = {
 export type PreviewRow_Serialize = {
 	line: number,
 	customer_id: string,
-	contact_id: string,
+	contact_id: ContactId,
 	contact_name: string,
 	fields: FieldChange_Serialize[],
 };
@@ -2033,14 +2037,14 @@ export type Stay = Stay_Serialize | Stay_Deserialize;
 
 /**  A ticket that stays where it is, and why. */
 export type Stay_Deserialize = {
-	ticket_id: string,
+	ticket_id: TicketId,
 	subject?: string | null,
 	why: string,
 };
 
 /**  A ticket that stays where it is, and why. */
 export type Stay_Serialize = {
-	ticket_id: string,
+	ticket_id: TicketId,
 	subject: string | null,
 	why: string,
 };
@@ -2185,14 +2189,14 @@ export type SyncProgressEvent = SyncProgress;
 export type TagChip = TagChip_Serialize | TagChip_Deserialize;
 
 export type TagChip_Deserialize = {
-	id: string,
+	id: TagId,
 	name: string,
 	/**  `#rrggbb`, Trengo's colour for the label. */
 	color?: string | null,
 };
 
 export type TagChip_Serialize = {
-	id: string,
+	id: TagId,
 	name: string,
 	/**  `#rrggbb`, Trengo's colour for the label. */
 	color: string | null,
@@ -2205,17 +2209,20 @@ export type TagCreated = {
 	created: boolean,
 };
 
+/**  A tag's (Trengo's label's) id. */
+export type TagId = string;
+
 export type TagItem = TagItem_Serialize | TagItem_Deserialize;
 
 export type TagItem_Deserialize = {
-	id: string,
+	id: TagId,
 	name: string,
 	color?: string | null,
 	active: boolean,
 };
 
 export type TagItem_Serialize = {
-	id: string,
+	id: TagId,
 	name: string,
 	color: string | null,
 	active: boolean,
@@ -2223,7 +2230,7 @@ export type TagItem_Serialize = {
 
 /**  A tag's new tickets this week (the last 7 local days) against the week before. */
 export type TagWeek = {
-	tag_id: string,
+	tag_id: TagId,
 	name: string,
 	this_week: number,
 	last_week: number,
@@ -2231,10 +2238,13 @@ export type TagWeek = {
 	spike: boolean,
 };
 
+/**  A team's id. */
+export type TeamId = string;
+
 export type TeamItem = {
-	id: string,
+	id: TeamId,
 	name: string,
-	member_ids: string[],
+	member_ids: UserId[],
 	/**  Open and assigned tickets of the team in the cache. */
 	open_count: number,
 };
@@ -2281,7 +2291,7 @@ export type TicketCreated = TicketCreated_Serialize | TicketCreated_Deserialize;
  *  deletes it while nobody has touched it).
  */
 export type TicketCreated_Deserialize = {
-	ticket_id: string,
+	ticket_id: TicketId,
 	/**  `None` when the cache could not take it yet. */
 	row?: TicketRow_Deserialize | null,
 	job: JobView_Deserialize,
@@ -2292,7 +2302,7 @@ export type TicketCreated_Deserialize = {
  *  deletes it while nobody has touched it).
  */
 export type TicketCreated_Serialize = {
-	ticket_id: string,
+	ticket_id: TicketId,
 	/**  `None` when the cache could not take it yet. */
 	row: TicketRow_Serialize | null,
 	job: JobView_Serialize,
@@ -2347,12 +2357,15 @@ export type TicketFilter_Serialize = {
 	limit: number,
 };
 
+/**  A ticket's id. */
+export type TicketId = string;
+
 /**  One line of the ticket list. */
 export type TicketRow = TicketRow_Serialize | TicketRow_Deserialize;
 
 /**  One line of the ticket list. */
 export type TicketRow_Deserialize = {
-	id: string,
+	id: TicketId,
 	subject?: string | null,
 	/**  The latest message, plain text, shortened. */
 	preview?: string | null,
@@ -2381,7 +2394,7 @@ export type TicketRow_Deserialize = {
 
 /**  One line of the ticket list. */
 export type TicketRow_Serialize = {
-	id: string,
+	id: TicketId,
 	subject: string | null,
 	/**  The latest message, plain text, shortened. */
 	preview: string | null,
@@ -2591,22 +2604,25 @@ export type TrendSeries_Serialize = {
 	points: TrendPoint_Serialize[],
 };
 
+/**  A user's (an agent's) id. */
+export type UserId = string;
+
 export type UserItem = UserItem_Serialize | UserItem_Deserialize;
 
 export type UserItem_Deserialize = {
-	id: string,
+	id: UserId,
 	name: string,
 	email?: string | null,
 	role?: string | null,
-	team_ids: string[],
+	team_ids: TeamId[],
 };
 
 export type UserItem_Serialize = {
-	id: string,
+	id: UserId,
 	name: string,
 	email: string | null,
 	role: string | null,
-	team_ids: string[],
+	team_ids: TeamId[],
 };
 
 /**  How fresh a view's tickets are. */
@@ -2749,7 +2765,7 @@ export type WorkspaceEntry_Deserialize = {
 	/**  `app.trengo.com~3601`: the host, and the token's user. */
 	id: string,
 	base_url: string,
-	user_id: string,
+	user_id: UserId,
 	user_name: string,
 	email?: string | null,
 	/**  RFC 3339. */
@@ -2761,7 +2777,7 @@ export type WorkspaceEntry_Serialize = {
 	/**  `app.trengo.com~3601`: the host, and the token's user. */
 	id: string,
 	base_url: string,
-	user_id: string,
+	user_id: UserId,
 	user_name: string,
 	email: string | null,
 	/**  RFC 3339. */

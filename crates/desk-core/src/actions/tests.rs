@@ -96,7 +96,7 @@ fn a_row_after_an_action_is_what_the_action_does() {
     dir.teams.insert(3, "Billing".into());
     dir.labels.insert(9, ("vip".into(), Some("#ff0000".into())));
     let row = TicketRow {
-        id: "1".into(),
+        id: crate::TicketId::new(1),
         subject: None,
         preview: None,
         status: TicketStatus::Open,

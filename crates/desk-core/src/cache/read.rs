@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::error::{Error, Result};
+use crate::{ContactId, FieldId, TeamId, TicketId, UserId};
 use chrono::Utc;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -60,15 +61,15 @@ impl Cache {
     }
 
     pub async fn directory_lists(&self) -> Result<DirectoryLists> {
-        let mut members: HashMap<i64, Vec<String>> = HashMap::new();
-        let mut user_teams: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut members: HashMap<TeamId, Vec<UserId>> = HashMap::new();
+        let mut user_teams: HashMap<UserId, Vec<TeamId>> = HashMap::new();
         for r in sqlx::query("SELECT team_id, user_id FROM team_members ORDER BY team_id, user_id")
             .fetch_all(&self.pool)
             .await?
         {
-            let (t, u): (i64, i64) = (r.get(0), r.get(1));
-            members.entry(t).or_default().push(u.to_string());
-            user_teams.entry(u).or_default().push(t.to_string());
+            let (t, u): (TeamId, UserId) = (r.get(0), r.get(1));
+            members.entry(t.clone()).or_default().push(u.clone());
+            user_teams.entry(u).or_default().push(t);
         }
         let users =
             sqlx::query("SELECT id, name, email, role FROM users ORDER BY name COLLATE NOCASE")
@@ -76,13 +77,13 @@ impl Cache {
                 .await?
                 .into_iter()
                 .map(|r| {
-                    let i: i64 = r.get(0);
+                    let i: UserId = r.get(0);
                     UserItem {
-                        id: i.to_string(),
+                        team_ids: user_teams.remove(&i).unwrap_or_default(),
+                        id: i,
                         name: r.get(1),
                         email: r.get(2),
                         role: r.get(3),
-                        team_ids: user_teams.remove(&i).unwrap_or_default(),
                     }
                 })
                 .collect();
@@ -94,8 +95,8 @@ impl Cache {
         .await?
         .into_iter()
         .map(|r| {
-            let i: i64 = r.get(0);
-            TeamItem { id: i.to_string(), name: r.get(1), member_ids: members.remove(&i).unwrap_or_default(), open_count: r.get::<i64, _>(2) as u32 }
+            let i: TeamId = r.get(0);
+            TeamItem { member_ids: members.remove(&i).unwrap_or_default(), id: i, name: r.get(1), open_count: r.get::<i64, _>(2) as u32 }
         })
         .collect();
         let tags =
@@ -104,7 +105,7 @@ impl Cache {
                 .await?
                 .into_iter()
                 .map(|r| TagItem {
-                    id: r.get::<i64, _>(0).to_string(),
+                    id: r.get(0),
                     name: r.get(1),
                     color: r.get(2),
                     active: r.get(3),
@@ -304,19 +305,19 @@ impl Cache {
         if rows.is_empty() {
             return Ok(());
         }
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let ids: Vec<TicketId> = rows.iter().map(|r| r.id.clone()).collect();
         let placeholders = vec!["?"; ids.len()].join(",");
         let sql = format!(
             "SELECT tt.ticket_id, g.id, g.name, g.color FROM ticket_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.ticket_id IN ({placeholders}) ORDER BY g.name COLLATE NOCASE"
         );
         let mut q = sqlx::query(&sql);
         for i in &ids {
-            q = q.bind(id(i));
+            q = q.bind(i);
         }
         let mut by_ticket: HashMap<i64, Vec<TagChip>> = HashMap::new();
         for r in q.fetch_all(&self.pool).await? {
             by_ticket.entry(r.get(0)).or_default().push(TagChip {
-                id: r.get::<i64, _>(1).to_string(),
+                id: r.get(1),
                 name: r.get(2),
                 color: r.get(3),
             });
@@ -379,11 +380,11 @@ impl Cache {
         .bind(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
         .fetch_all(&self.pool)
         .await?;
-        let mut by_id: HashMap<String, TicketRow> =
+        let mut by_id: HashMap<TicketId, TicketRow> =
             rows.iter().map(row_of).map(|r| (r.id.clone(), r)).collect();
         let mut out: Vec<TicketRow> = ids
             .iter()
-            .filter_map(|i| by_id.remove(&i.to_string()))
+            .filter_map(|i| by_id.remove(i.to_string().as_str()))
             .collect();
         self.attach_tags(&mut out).await?;
         Ok(out)
@@ -578,7 +579,7 @@ pub(crate) fn named(idv: Option<i64>, name: Option<String>) -> Option<Named> {
 
 pub(crate) fn row_of(r: &sqlx::sqlite::SqliteRow) -> TicketRow {
     TicketRow {
-        id: r.get::<i64, _>(0).to_string(),
+        id: r.get(0),
         subject: r.get(1),
         preview: r.get(2),
         status: TicketStatus::parse(r.get(3)),
@@ -614,7 +615,7 @@ pub(crate) fn shown(v: &u::FieldValue, f: &u::Field) -> String {
 
 pub(crate) fn card(c: &u::Contact, fields: &[u::Field]) -> ContactCard {
     ContactCard {
-        id: c.id.clone(),
+        id: ContactId::from_trengo(&c.id),
         name: c
             .name
             .clone()
@@ -633,10 +634,10 @@ pub(crate) fn field_lines(
     fields
         .iter()
         .map(|f| FieldLine {
-            field_id: f.id.clone(),
+            field_id: FieldId::from_trengo(&f.id),
             label: f.label.clone(),
             value: values.get(&f.name).map(|v| shown(v, f)),
-            field_type: f.field_type.as_str().to_string(),
+            field_type: crate::view::FieldType::of(&f.field_type),
             options: f.options.iter().map(|o| o.value.clone()).collect(),
         })
         .collect()

@@ -86,7 +86,7 @@ pub struct FieldChange {
 pub struct PreviewRow {
     pub line: u32,
     pub customer_id: String,
-    pub contact_id: String,
+    pub contact_id: crate::ContactId,
     pub contact_name: String,
     pub fields: Vec<FieldChange>,
 }
@@ -138,7 +138,7 @@ pub(crate) fn cached_state(c: &trengo_unified::Contact, fields: &[FieldDef]) -> 
         if let Some(f) = fields.iter().find(|f| &f.name == name) {
             let t = v.as_text();
             if !t.is_empty() {
-                out.insert(f.id.clone(), t);
+                out.insert(f.id.to_string(), t);
             }
         }
     }
@@ -169,12 +169,12 @@ pub(crate) fn changes_for(
             });
             continue;
         };
-        let cur = current.fields.get(&f.id).cloned();
+        let cur = current.fields.get(f.id.as_str()).cloned();
         match convert::convert(convert::at_path(answer, &m.from), m, f) {
             Ok(Some(new)) => {
                 let changed = !convert::same_value(cur.as_deref(), &new, f);
                 out.push(FieldChange {
-                    field_id: f.id.clone(),
+                    field_id: f.id.to_string(),
                     label: f.label.clone(),
                     current: cur,
                     new,
@@ -184,7 +184,7 @@ pub(crate) fn changes_for(
             }
             Ok(None) => {}
             Err(e) => out.push(FieldChange {
-                field_id: f.id.clone(),
+                field_id: f.id.to_string(),
                 label: f.label.clone(),
                 current: cur,
                 new: convert::at_path(answer, &m.from)

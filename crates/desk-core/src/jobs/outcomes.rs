@@ -26,7 +26,7 @@ pub struct NoteAdded {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TicketCreated {
-    pub ticket_id: String,
+    pub ticket_id: crate::TicketId,
     /// `None` when the cache could not take it yet.
     pub row: Option<TicketRow>,
     pub job: JobView,

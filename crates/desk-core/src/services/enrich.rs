@@ -100,7 +100,7 @@ impl<'a> Enrich<'a> {
             .fields
             .into_iter()
             .filter(|f| f.entity_type == "contact")
-            .map(|f| (f.id.clone(), f))
+            .map(|f| (f.id.to_string(), f))
             .collect())
     }
 
@@ -352,7 +352,7 @@ impl<'a> Enrich<'a> {
             };
             match convert::convert(convert::at_path(&answer, &m.from), m, f) {
                 Ok(Some(v)) => values.push(FieldChange {
-                    field_id: f.id.clone(),
+                    field_id: f.id.to_string(),
                     label: f.label.clone(),
                     current: None,
                     new: v,
@@ -494,7 +494,7 @@ impl<'a> Enrich<'a> {
         let index = super::Syncer::new(self.cx).contact_index().await?;
         let titles: HashMap<String, String> = defs
             .iter()
-            .map(|f| (f.label.clone(), f.id.clone()))
+            .map(|f| (f.label.clone(), f.id.to_string()))
             .collect();
         let conc = match &cfg.kind {
             SourceKind::Http { concurrency, .. } => (*concurrency).max(1) as usize,
@@ -576,7 +576,7 @@ impl<'a> Enrich<'a> {
             rows.push(PreviewRow {
                 line,
                 customer_id: id.clone(),
-                contact_id: contact.to_string(),
+                contact_id: contact.into(),
                 contact_name: name,
                 fields,
             });

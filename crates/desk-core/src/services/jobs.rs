@@ -586,19 +586,26 @@ impl<'a> Jobs<'a> {
 /// A filter in words: "status open, team Billing, tag vip, text \"refund\"".
 fn describe_filter(f: &TicketFilter, dir: &Directory) -> String {
     let mut parts = vec![format!("status {}", f.status.unwrap_or_default())];
-    let num = |id: &str| id.trim().parse::<u64>().unwrap_or(0);
+    // A name for an id; what is not an id is quoted as it was given.
+    fn named<I: std::str::FromStr>(x: &str, name: impl Fn(I) -> String) -> String {
+        x.parse()
+            .map(name)
+            .unwrap_or_else(|_| format!("{:?}", x.trim()))
+    }
     if let Some(t) = &f.team_id {
         let names: Vec<String> = t
             .split(',')
-            .map(|x| actions::team_name(dir, num(x)))
+            .map(|x| named(x, |t: crate::TeamId| actions::team_name(dir, t.number())))
             .collect();
         parts.push(format!("team {}", names.join(" or ")));
     }
     if let Some(t) = &f.tag_id {
-        parts.push(format!("tag {}", actions::tag_name(dir, num(t))));
+        let name = named(t, |t: crate::TagId| actions::tag_name(dir, t.number()));
+        parts.push(format!("tag {name}"));
     }
     if let Some(a) = &f.assignee_id {
-        parts.push(format!("assignee {}", actions::user_name(dir, num(a))));
+        let name = named(a, |u: crate::UserId| actions::user_name(dir, u.number()));
+        parts.push(format!("assignee {name}"));
     }
     if let Some(t) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
         parts.push(format!("text {t:?}"));

@@ -177,18 +177,16 @@ impl<'a> Rules<'a> {
                 .create_for(&sel, &rule.rule.actions, Some(&rule.rule))
                 .await?;
             let end = self.jobs().run(job.id, &|_| {}).await?;
-            let outcomes: Vec<(u64, String)> = self
+            let outcomes = self
                 .jobs()
                 .items(job.id, None)
                 .await?
                 .into_iter()
                 .map(|i| {
-                    (
-                        i.ticket_id.parse().unwrap_or(0),
-                        i.state.as_str().to_string(),
-                    )
+                    let t = crate::TicketId::parse(&i.ticket_id)?;
+                    Ok((t.number(), i.state.as_str().to_string()))
                 })
-                .collect();
+                .collect::<Result<Vec<(u64, String)>>>()?;
             crate::rules::record(&self.cx.cache, &rule, Some(job.id), &outcomes).await?;
             out.push(crate::rules::LiveRun {
                 rule: rule.rule.name.clone(),

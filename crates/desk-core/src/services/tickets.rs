@@ -283,7 +283,7 @@ impl<'a> Tickets<'a> {
             },
             author: match &me {
                 Some(u) => trengo_unified::ActorRef::User(trengo_unified::UserRef {
-                    id: u.id.clone(),
+                    id: u.id.to_string(),
                     name: Some(u.name.clone()),
                     email: u.email.clone(),
                 }),
@@ -409,7 +409,7 @@ impl<'a> Tickets<'a> {
         match item.state {
             ItemState::Done | ItemState::Skipped => Ok(TicketCreated {
                 row: self.cx.cache().ticket_row(&ticket_id).await?,
-                ticket_id,
+                ticket_id: crate::TicketId::parse(&ticket_id)?,
                 job: view,
             }),
             ItemState::Pending if ticket_id != "0" => Err(Error::Refused {

@@ -414,7 +414,7 @@ impl<'a> Trends<'a> {
             .into_iter()
             .filter(|(_, t, _)| *t > 0)
             .map(|(tag, t, l)| TagWeek {
-                tag_id: tag.to_string(),
+                tag_id: crate::TagId::from_cache(tag),
                 name: dir
                     .labels
                     .get(&(tag as u64))

@@ -26,14 +26,14 @@ impl<'a> Watcher<'a> {
         if let Some(t) = self.cx.settings().await?.my_team_ids {
             return Ok(t.iter().filter_map(|x| x.parse().ok()).collect());
         }
-        let me: i64 = self.cx.me().await?.id.parse().unwrap_or(-1);
+        let me = self.cx.me().await?.id.number() as i64;
         self.cx.cache().my_team_ids(me).await
     }
 
     /// One poll: the assignments not reported before. The first poll of a workspace only learns
     /// what is already there and reports nothing.
     pub async fn poll(&self) -> Result<Vec<Assignment>> {
-        let me: u64 = self.cx.me().await?.id.parse().unwrap_or(0);
+        let me = self.cx.me().await?.id.number();
         let teams = self.my_teams().await?;
         let client = self.cx.client()?.lane(Lane::Watcher);
         let baseline: bool = self
@@ -141,7 +141,7 @@ impl<'a> Watcher<'a> {
                     .unwrap_or_else(|| format!("team {g}")),
             });
             out.push(Assignment {
-                ticket_id: t.id.to_string(),
+                ticket_id: t.id.into(),
                 kind: if kind == "me" {
                     AssignmentKind::Me
                 } else {

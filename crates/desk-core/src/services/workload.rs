@@ -507,11 +507,11 @@ impl<'a> Workload<'a> {
         let moves: Vec<Move> = moves
             .into_iter()
             .map(|(t, from, to)| Move {
-                ticket_id: t.to_string(),
+                ticket_id: crate::TicketId::new(t),
                 subject: subjects.get(&t).cloned(),
-                from_id: from.to_string(),
+                from_id: crate::UserId::new(from),
                 from: floor.name(from),
-                to_id: to.to_string(),
+                to_id: crate::UserId::new(to),
                 to: floor.name(to),
                 waiting_since: since.get(&t).copied().and_then(iso),
             })
@@ -519,7 +519,7 @@ impl<'a> Workload<'a> {
         let mut loads: Vec<AgentLoad> = agents
             .iter()
             .map(|a| AgentLoad {
-                id: a.id.to_string(),
+                id: crate::UserId::new(a.id),
                 name: floor.name(a.id),
                 online: a.online,
                 limit: a.limit,
@@ -535,7 +535,7 @@ impl<'a> Workload<'a> {
             stays: stays
                 .into_iter()
                 .map(|(t, why)| Stay {
-                    ticket_id: t.to_string(),
+                    ticket_id: crate::TicketId::new(t),
                     subject: subjects.get(&t).cloned(),
                     why,
                 })
@@ -735,7 +735,7 @@ pub struct RebalanceScope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Stay {
-    pub ticket_id: String,
+    pub ticket_id: crate::TicketId,
     pub subject: Option<String>,
     pub why: String,
 }
@@ -744,7 +744,7 @@ pub struct Stay {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AgentLoad {
-    pub id: String,
+    pub id: crate::UserId,
     pub name: String,
     pub online: Option<bool>,
     pub limit: Option<u32>,

@@ -16,21 +16,28 @@ use crate::rules::{fold, RuleTicket};
 
 /// A skill in words: "tag vip", "team Billing", "channel Email", "Language = nl".
 pub fn describe_skill(s: &Skill, dir: &trengo_unified::Directory) -> String {
-    let id = |x: &str| x.trim().parse::<u64>().unwrap_or(0);
     let field = |f: &str| {
         dir.field_by_id(f)
             .map(|x| x.label.clone())
             .unwrap_or_else(|| format!("field {f}"))
     };
+    // What is not an id (a hand-edited file) is quoted as it was given.
+    let quoted = |x: &str| format!("{:?}", x.trim());
     match s {
-        Skill::Tag { tag_id } => format!("tag {}", crate::actions::tag_name(dir, id(tag_id))),
-        Skill::Team { team_id } => format!("team {}", crate::actions::team_name(dir, id(team_id))),
+        Skill::Tag { tag_id } => crate::TagId::parse(tag_id).map_or_else(
+            |_| format!("tag {}", quoted(tag_id)),
+            |t| format!("tag {}", crate::actions::tag_name(dir, t.number())),
+        ),
+        Skill::Team { team_id } => crate::TeamId::parse(team_id).map_or_else(
+            |_| format!("team {}", quoted(team_id)),
+            |t| format!("team {}", crate::actions::team_name(dir, t.number())),
+        ),
         Skill::Channel { channel_id } => format!(
             "channel {}",
-            dir.channels
-                .get(&id(channel_id))
-                .cloned()
-                .unwrap_or_else(|| format!("#{channel_id}"))
+            crate::ChannelId::parse(channel_id)
+                .ok()
+                .and_then(|c| dir.channels.get(&c.number()).cloned())
+                .unwrap_or_else(|| format!("#{}", channel_id.trim()))
         ),
         Skill::ContactField { field_id, value } | Skill::TicketField { field_id, value } => {
             format!("{} = {value}", field(field_id))
@@ -201,11 +208,11 @@ pub fn took(agents: &mut [Candidate], agent: u64, waits: bool, now: i64) {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Move {
-    pub ticket_id: String,
+    pub ticket_id: crate::TicketId,
     pub subject: Option<String>,
-    pub from_id: String,
+    pub from_id: crate::UserId,
     pub from: String,
-    pub to_id: String,
+    pub to_id: crate::UserId,
     pub to: String,
     /// Since when the customer waits (ISO UTC).
     pub waiting_since: Option<String>,

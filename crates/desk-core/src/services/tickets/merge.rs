@@ -19,11 +19,10 @@ pub const DUPLICATE_WINDOW_SECS: i64 = 14 * 86_400;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MergeSide {
-    pub id: String,
+    pub id: crate::TicketId,
     pub subject: Option<String>,
     pub contact: Option<String>,
-    /// Trengo's: OPEN, ASSIGNED, CLOSED, INVALID.
-    pub status: String,
+    pub status: crate::view::TicketStatus,
     pub team: Option<String>,
     pub assignee: Option<String>,
     pub tags: Vec<String>,
@@ -96,10 +95,10 @@ impl Tickets<'_> {
         let contact = t.contact_ref();
         Ok((
             MergeSide {
-                id: id.to_string(),
+                id: id.into(),
                 subject: t.subject.clone(),
                 contact: t.contact.as_ref().and_then(|k| k.name.clone()),
-                status: s.status.clone(),
+                status: crate::view::TicketStatus::parse(&s.status),
                 team: s.team.map(|x| crate::actions::team_name(&dir, x)),
                 assignee: s.user.map(|x| crate::actions::user_name(&dir, x)),
                 tags: s
@@ -169,7 +168,7 @@ impl Tickets<'_> {
             .iter()
             .enumerate()
             .map(|(i, s)| Action::Merge {
-                source_id: s.id.clone(),
+                source_id: s.id.to_string(),
                 target_seen: (i == 0).then(|| p.target.seen.clone()),
                 source_seen: s.seen.clone(),
             })
