@@ -50,7 +50,6 @@ pub(crate) fn routes(state: Arc<SimState>) -> Router {
         .route("/reset", post(reset))
         .route("/stats", get(stats))
         .route("/lookups", get(lookups))
-        .route("/requests", get(requests))
         .route("/tickets/{id}", get(ticket))
         .route("/contacts/{id}", get(contact))
         .route("/info", get(info))
@@ -283,10 +282,6 @@ async fn reset(State(st): St) -> Json<Value> {
 
 async fn stats(State(st): St) -> Json<crate::Stats> {
     Json(st.stats())
-}
-
-async fn requests(State(st): St) -> Json<Vec<String>> {
-    Json(st.requests())
 }
 
 async fn lookups(State(st): St) -> Json<Vec<String>> {

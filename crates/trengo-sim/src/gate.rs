@@ -166,7 +166,6 @@ pub(crate) async fn api_gate(
     let kill = req.extensions().get::<ConnKill>().cloned();
 
     let record = |status: u16, throttled: bool, fault: Option<&str>| {
-        st.log_request(&method, &path, query.as_deref());
         let mut s = st.lock_stats();
         s.requests += 1;
         *s.by_status.entry(status).or_default() += 1;

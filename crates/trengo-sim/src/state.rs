@@ -24,8 +24,6 @@ pub struct SimState {
     pub(crate) stats: Mutex<Stats>,
     /// Raw request paths the lookup service received.
     pub(crate) lookups: Mutex<Vec<String>>,
-    /// The last `REQUEST_LOG` API requests, as `METHOD /path?query`.
-    requests: Mutex<std::collections::VecDeque<String>>,
     /// Counts the requests answered (and the workspace's own changes), so a test can wait for
     /// what it expects instead of for a time.
     changes: tokio::sync::watch::Sender<u64>,
@@ -91,7 +89,6 @@ impl SimState {
             mutations: Mutex::new(vec![]),
             stats: Mutex::new(Stats::default()),
             lookups: Mutex::new(vec![]),
-            requests: Mutex::new(Default::default()),
             changes: tokio::sync::watch::channel(0).0,
             advanced: std::sync::atomic::AtomicI64::new(0),
             config,
@@ -189,24 +186,6 @@ impl SimState {
         (l.limit, l.window)
     }
 
-    /// The last API requests answered (at most 10,000), oldest first, as `METHOD /path?query`:
-    /// how a test sees that a client asked something, when asking leaves no other trace.
-    pub fn requests(&self) -> Vec<String> {
-        lock(&self.requests).iter().cloned().collect()
-    }
-
-    pub(crate) fn log_request(&self, method: &str, path: &str, query: Option<&str>) {
-        const REQUEST_LOG: usize = 10_000;
-        let mut log = lock(&self.requests);
-        if log.len() == REQUEST_LOG {
-            log.pop_front();
-        }
-        log.push_back(match query {
-            Some(q) => format!("{method} {path}?{q}"),
-            None => format!("{method} {path}"),
-        });
-    }
-
     pub fn lookups(&self) -> Vec<String> {
         lock(&self.lookups).clone()
     }
@@ -219,7 +198,6 @@ impl SimState {
         lock(&self.mutations).clear();
         *lock(&self.stats) = Stats::default();
         lock(&self.lookups).clear();
-        lock(&self.requests).clear();
         {
             let mut l = lock(&self.limiter);
             l.limit = self.config.rate_limit;
