@@ -61,15 +61,8 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// keys (everything, each team, tag, channel and agent) written back a year into the app's cache
 /// file, as a year of looks would have left them.
 async fn trends_first_draw(app: &desk_e2e::App) -> anyhow::Result<()> {
-    use sqlx::sqlite::SqliteConnectOptions;
     let c = &app.client;
-    let file = app.data.join("workspaces").join("demo.sqlite3");
-    let db = sqlx::SqlitePool::connect_with(
-        SqliteConnectOptions::new()
-            .filename(&file)
-            .busy_timeout(Duration::from_secs(30)),
-    )
-    .await?;
+    let db = app.cache().await;
     // The demo rebuilds its weeks once its first read is whole.
     let end = Instant::now() + Duration::from_secs(180);
     loop {

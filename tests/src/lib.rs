@@ -99,6 +99,23 @@ pub struct App {
     pub data: PathBuf,
 }
 
+impl App {
+    /// The app's own cache file of the demo workspace, opened beside it (it waits up to 30 s for
+    /// the app's writes): how a test sees what the app has done when the window does not say.
+    pub async fn cache(&self) -> sqlx::SqlitePool {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(self.data.join("workspaces").join("demo.sqlite3"))
+            .busy_timeout(Duration::from_secs(30));
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            sqlx::SqlitePool::connect_with(opts),
+        )
+        .await
+        .expect("the app's cache opens within 30 s")
+        .expect("the app's cache opens")
+    }
+}
+
 pub async fn launch(extra_args: &[&str]) -> App {
     let data = std::env::temp_dir().join(format!("trengo-desk-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);

@@ -1395,15 +1395,7 @@ async fn the_tray_counts_new_assignments_pauses_notifications_and_quits() {
     .await;
     // The watcher's first look (5 s after the start) only learns what is already assigned: the
     // assignment comes after it, once the app's cache says the look is done.
-    let cache = sqlx::SqlitePool::connect_with(
-        sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(app.data.join("workspaces").join("demo.sqlite3"))
-            .busy_timeout(Duration::from_secs(5)),
-    );
-    let cache = tokio::time::timeout(Duration::from_secs(30), cache)
-        .await
-        .expect("the app's cache opens within 30 s")
-        .unwrap();
+    let cache = app.cache().await;
     until(c, "the watcher's first look", || async {
         let look = sqlx::query_scalar::<_, String>(
             "SELECT value FROM settings WHERE key = 'watch_baseline'",

@@ -269,10 +269,3 @@ impl Context {
 pub(crate) fn ticket_num(id: &str) -> Result<u64> {
     Ok(crate::TicketId::parse(id)?.number())
 }
-
-pub(crate) fn id_num(what: &str, id: &str) -> Result<String> {
-    id.trim()
-        .parse::<u64>()
-        .map(|n| n.to_string())
-        .map_err(|_| Error::Invalid(format!("{what} {id:?} is not an id")))
-}

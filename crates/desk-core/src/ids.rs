@@ -182,6 +182,17 @@ macro_rules! trengo_id {
     };
 }
 
+/// A name for the id written in `text` (by `name`); text that is not such an id (a hand-edited
+/// file, an old filter) is quoted as it was given.
+pub(crate) fn name_or_quoted<I: std::str::FromStr>(
+    text: &str,
+    name: impl FnOnce(I) -> String,
+) -> String {
+    text.parse()
+        .map(name)
+        .unwrap_or_else(|_| format!("{:?}", text.trim()))
+}
+
 /// The whole number in `d` (only ASCII digits, no sign, not zero, no more than a u64 holds);
 /// `None` otherwise.
 fn digits(d: &str) -> Option<u64> {

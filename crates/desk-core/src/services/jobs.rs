@@ -586,12 +586,7 @@ impl<'a> Jobs<'a> {
 /// A filter in words: "status open, team Billing, tag vip, text \"refund\"".
 fn describe_filter(f: &TicketFilter, dir: &Directory) -> String {
     let mut parts = vec![format!("status {}", f.status.unwrap_or_default())];
-    // A name for an id; what is not an id is quoted as it was given.
-    fn named<I: std::str::FromStr>(x: &str, name: impl Fn(I) -> String) -> String {
-        x.parse()
-            .map(name)
-            .unwrap_or_else(|_| format!("{:?}", x.trim()))
-    }
+    use crate::ids::name_or_quoted as named;
     if let Some(t) = &f.team_id {
         let names: Vec<String> = t
             .split(',')

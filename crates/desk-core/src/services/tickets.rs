@@ -153,7 +153,7 @@ impl<'a> Tickets<'a> {
         self.act(
             ticket,
             Action::AddTag {
-                tag_id: crate::context::id_num("tag", tag_id)?,
+                tag_id: crate::TagId::parse(tag_id)?.to_string(),
             },
         )
         .await
@@ -163,7 +163,7 @@ impl<'a> Tickets<'a> {
         self.act(
             ticket,
             Action::RemoveTag {
-                tag_id: crate::context::id_num("tag", tag_id)?,
+                tag_id: crate::TagId::parse(tag_id)?.to_string(),
             },
         )
         .await
@@ -173,7 +173,7 @@ impl<'a> Tickets<'a> {
         self.act(
             ticket,
             Action::AssignTeam {
-                team_id: crate::context::id_num("team", team_id)?,
+                team_id: crate::TeamId::parse(team_id)?.to_string(),
             },
         )
         .await
@@ -183,7 +183,7 @@ impl<'a> Tickets<'a> {
         self.act(
             ticket,
             Action::AssignUser {
-                user_id: crate::context::id_num("user", user_id)?,
+                user_id: crate::UserId::parse(user_id)?.to_string(),
             },
         )
         .await

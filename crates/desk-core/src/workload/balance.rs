@@ -21,17 +21,20 @@ pub fn describe_skill(s: &Skill, dir: &trengo_unified::Directory) -> String {
             .map(|x| x.label.clone())
             .unwrap_or_else(|| format!("field {f}"))
     };
-    // What is not an id (a hand-edited file) is quoted as it was given.
-    let quoted = |x: &str| format!("{:?}", x.trim());
+    use crate::ids::name_or_quoted as named;
     match s {
-        Skill::Tag { tag_id } => crate::TagId::parse(tag_id).map_or_else(
-            |_| format!("tag {}", quoted(tag_id)),
-            |t| format!("tag {}", crate::actions::tag_name(dir, t.number())),
-        ),
-        Skill::Team { team_id } => crate::TeamId::parse(team_id).map_or_else(
-            |_| format!("team {}", quoted(team_id)),
-            |t| format!("team {}", crate::actions::team_name(dir, t.number())),
-        ),
+        Skill::Tag { tag_id } => {
+            let name = named(tag_id, |t: crate::TagId| {
+                crate::actions::tag_name(dir, t.number())
+            });
+            format!("tag {name}")
+        }
+        Skill::Team { team_id } => {
+            let name = named(team_id, |t: crate::TeamId| {
+                crate::actions::team_name(dir, t.number())
+            });
+            format!("team {name}")
+        }
         Skill::Channel { channel_id } => format!(
             "channel {}",
             crate::ChannelId::parse(channel_id)
